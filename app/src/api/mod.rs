@@ -1,0 +1,12 @@
+//! Server functions: one file per area, each function thin.
+
+pub mod storefront;
+
+/// The shared server state, provided to every server function by the router.
+#[cfg(feature = "ssr")]
+pub(crate) fn state() -> Result<server::AppState, crate::error::AppError> {
+    leptos::prelude::use_context::<server::AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        crate::error::AppError::Internal
+    })
+}

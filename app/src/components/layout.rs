@@ -1,0 +1,29 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::theme_toggle::ThemeToggle;
+
+/// Header, main area and footer shared by every page.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <div class="flex min-h-screen flex-col">
+            <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
+                <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
+                    <A href="/" attr:class="flex items-center gap-2 text-lg font-semibold tracking-tight">
+                        <span class="inline-flex h-8 w-8 items-center justify-center rounded-lg bg-indigo-600 text-sm font-bold text-white" aria-hidden="true">"RP"</span>
+                        "RepoPass"
+                    </A>
+                    <div class="flex items-center gap-4 text-sm">
+                        <A href="/" attr:class="text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Store"</A>
+                        <ThemeToggle />
+                    </div>
+                </nav>
+            </header>
+            <main class="flex-1">{children()}</main>
+            <footer class="border-t border-slate-200 py-6 text-center text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
+                "RepoPass — access to private GitHub repositories, paid with Stripe."
+            </footer>
+        </div>
+    }
+}

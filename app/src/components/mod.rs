@@ -1,0 +1,3 @@
+pub mod container;
+pub mod layout;
+pub mod theme_toggle;

@@ -1,0 +1,13 @@
+//! The RepoPass user interface. Components and routes render on the server
+//! (`ssr`) and hydrate in the browser (`hydrate`); server functions are thin:
+//! authenticate, call a `server` service, map its error.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod money;
+pub mod pages;
+mod shell;
+pub mod types;
+
+pub use shell::{shell, App};

@@ -1,0 +1,52 @@
+//! The HTML document and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    components::layout::Layout,
+    pages::{not_found::NotFound, storefront::Storefront},
+};
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/repopass.css" />
+        <Link rel="icon" href="/favicon.ico" />
+        <Title formatter=|page: String| if page.is_empty() { "RepoPass".to_owned() } else { format!("{page} · RepoPass") } />
+        <Meta name="description" content="Buy access to private GitHub repositories." />
+        <Router>
+            <Layout>
+                // Async: pages are complete HTML before they are sent, so they
+                // work without JavaScript and search engines see the content.
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

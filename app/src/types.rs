@@ -1,0 +1,43 @@
+//! Types the browser sees. They are shaped for display, not copied from
+//! database rows, and never carry secrets.
+
+use serde::{Deserialize, Serialize};
+
+/// How a price bills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PriceKind {
+    OneTime,
+    Monthly,
+    Yearly,
+}
+
+impl PriceKind {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "one_time" => Some(PriceKind::OneTime),
+            "monthly" => Some(PriceKind::Monthly),
+            "yearly" => Some(PriceKind::Yearly),
+            _ => None,
+        }
+    }
+
+    /// The suffix after an amount: "$9.00/month".
+    pub fn per(self) -> &'static str {
+        match self {
+            PriceKind::OneTime => "",
+            PriceKind::Monthly => "/month",
+            PriceKind::Yearly => "/year",
+        }
+    }
+}
+
+/// One repository on the storefront.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductCard {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub cover_url: Option<String>,
+    /// "from $9.00/month", or None when no price is on sale yet.
+    pub from_price: Option<String>,
+}

@@ -1,0 +1,16 @@
+//! Everything RepoPass does on the server that is not a view: configuration,
+//! the database, and the domain services that server functions and HTTP
+//! handlers call. Nothing in here knows about Leptos.
+
+pub mod api_keys;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod state;
+pub mod storefront;
+
+pub use config::Config;
+pub use db::Db;
+pub use error::{Error, Result};
+pub use state::AppState;

@@ -1,0 +1,35 @@
+//! What buyers see on `/`: published repositories and their cheapest price.
+
+use crate::{Db, Result};
+
+/// A published repository as the storefront lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listing {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub cover_image: Option<String>,
+    /// Cheapest active price, in minor units (None: no price yet).
+    pub from_amount: Option<i64>,
+    pub currency: Option<String>,
+    pub from_kind: Option<String>,
+}
+
+pub async fn published(db: &Db) -> Result<Vec<Listing>> {
+    // The cheapest price per repository; its currency is taken from the same
+    // row by the correlated sub-select (prices of one repository may differ).
+    let rows = sqlx::query_as::<_, Listing>(
+        "SELECT r.slug, r.title, r.summary, r.cover_image,
+                (SELECT MIN(p.amount) FROM prices p WHERE p.repository_id = r.id AND p.active = 1) AS from_amount,
+                (SELECT p.currency FROM prices p WHERE p.repository_id = r.id AND p.active = 1
+                  ORDER BY p.amount, p.id LIMIT 1) AS currency,
+                (SELECT p.kind FROM prices p WHERE p.repository_id = r.id AND p.active = 1
+                  ORDER BY p.amount, p.id LIMIT 1) AS from_kind
+         FROM repositories r
+         WHERE r.status = 'published' AND r.github_state NOT IN ('deleted', 'access_lost')
+         ORDER BY r.title, r.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows)
+}

@@ -1,0 +1,127 @@
+//! The command line. Configuration comes from the environment (see README);
+//! the commands only choose what to do.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use server::{Config, Db};
+
+use crate::{leptos_settings, startup::Application, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "repopass", version, about = "Sell access to private GitHub repositories.", long_about = "\
+Sell access to private GitHub repositories.
+
+Configuration is read from environment variables and a .env file in the working
+directory (DATABASE_URL, PUBLIC_URL, STRIPE_SECRET_KEY, GITHUB_TOKEN, ...; see
+README.md). With none set, RepoPass uses a SQLite file under ./data and its
+built-in Stripe and GitHub sandbox.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (the default): applies pending migrations, then
+    /// serves the store, the admin panel and the webhooks on LEPTOS_SITE_ADDR.
+    Serve,
+    /// Apply pending database migrations to DATABASE_URL and exit.
+    Migrate,
+    /// Manage API keys for the REST API (/api/v1).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it once. Only its hash is stored: copy it now.
+    Create {
+        /// What the key is for, e.g. "zapier" or "ci".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("repopass: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let leptos = match leptos_settings::load() {
+        Ok(options) => options,
+        Err(err) => return fail(format!("Leptos settings: {err}")),
+    };
+    let sandbox = config.sandbox();
+    let database = config.database_url_for_logs();
+    let app = match Application::build(config, leptos).await {
+        Ok(app) => app,
+        Err(err) => return fail(err),
+    };
+    let url = app.state().config.public_url.clone();
+    tracing::info!(%url, port = app.port(), %database, sandbox, "RepoPass is listening");
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(format!("server stopped: {err}")),
+    }
+}
+
+async fn connect(config: &Config) -> Result<Db, ExitCode> {
+    Db::connect(&config.database_url)
+        .await
+        .map_err(|err| fail(format!("database {}: {err}", config.database_url_for_logs())))
+}
+
+async fn migrate(config: Config) -> ExitCode {
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let pending = db.pending_migrations().await.unwrap_or_default();
+    match db.migrate().await {
+        Ok(()) => {
+            println!("migrations: {} applied, database {} is current", pending.len(), config.database_url_for_logs());
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(format!("migrate {}: {err}", config.database_url_for_logs())),
+    }
+}
+
+async fn create_api_key(config: Config, name: &str) -> ExitCode {
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    if let Err(err) = db.migrate().await {
+        return fail(format!("migrate: {err}"));
+    }
+    match server::api_keys::create(&db, name, None).await {
+        Ok(key) => {
+            println!("Created API key '{}' (id {}).", key.name, key.id);
+            println!("{}", key.secret.expose_secret());
+            println!("Copy it now: it is not stored and will not be shown again.");
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err),
+    }
+}
+
+fn fail(err: impl std::fmt::Display) -> ExitCode {
+    tracing::error!("{err}");
+    eprintln!("repopass: error: {err}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,22 @@
+//! The RepoPass program: the hydration entry point compiled to wasm
+//! (`hydrate`), and the server wiring — command line, HTTP router, start-up —
+//! compiled into the `repopass` binary (`ssr`).
+
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod leptos_settings;
+#[cfg(feature = "ssr")]
+mod ops;
+#[cfg(feature = "ssr")]
+pub mod startup;
+#[cfg(feature = "ssr")]
+pub mod telemetry;
+
+/// Called by the generated JavaScript once the wasm has loaded.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,117 @@
+//! Builds the whole server: database, state, router, listener.
+//! Tests call `Application::build` with port 0 and a fresh database.
+
+use std::net::SocketAddr;
+
+use app::{shell, App};
+use axum::{http::HeaderName, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_config::LeptosOptions;
+use server::{AppState, Config, Db};
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database {url}: {source}")]
+    Database { url: String, source: server::db::DbError },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, then binds the listener.
+    pub async fn build(config: Config, leptos: LeptosOptions) -> Result<Self, StartupError> {
+        let db_err = |url: String| move |source| StartupError::Database { url, source };
+        let db = Db::connect(&config.database_url).await.map_err(db_err(config.database_url_for_logs()))?;
+        db.migrate().await.map_err(db_err(config.database_url_for_logs()))?;
+        let addr = config.site_addr;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
+        let state = AppState::new(config, db);
+        let router = router(state.clone(), leptos);
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let make_service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, make_service).with_graceful_shutdown(shutdown_signal()).await;
+        self.state.db.close().await;
+        served
+    }
+}
+
+pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let site = Router::new()
+        .leptos_routes_with_context(
+            &leptos,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let leptos = leptos.clone();
+                move || shell(leptos.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos);
+
+    Router::new()
+        .merge(crate::ops::router().with_state(state))
+        .merge(site)
+        .layer(crate::ops::metrics_layer())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                // The path only: query strings can carry tokens.
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
