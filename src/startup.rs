@@ -33,12 +33,17 @@ pub struct Application {
 
 impl Application {
     /// Connects and migrates the database, then binds the listener.
-    pub async fn build(config: Config, leptos: LeptosOptions) -> Result<Self, StartupError> {
+    pub async fn build(mut config: Config, leptos: LeptosOptions) -> Result<Self, StartupError> {
         let db_err = |url: String| move |source| StartupError::Database { url, source };
         let db = Db::connect(&config.database_url).await.map_err(db_err(config.database_url_for_logs()))?;
         db.migrate().await.map_err(db_err(config.database_url_for_logs()))?;
         let addr = config.site_addr;
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
+        // Port 0 (tests) means "any free port": the public URL follows the one we got.
+        if config.public_url.port() == Some(0) {
+            let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+            let _ = config.public_url.set_port(Some(port));
+        }
         let state = AppState::new(config, db);
         let router = router(state.clone(), leptos);
         Ok(Application { listener, router, state })

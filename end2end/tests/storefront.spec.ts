@@ -1,0 +1,47 @@
+import { test, expect, hydrated } from "./fixtures";
+
+test("the storefront renders, hydrates and explains an empty store", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  await expect(page).toHaveTitle("RepoPass");
+  await expect(page.getByRole("heading", { name: "Private repositories for sale" })).toBeVisible();
+  await expect(page.getByTestId("empty-store")).toContainText("Nothing on sale yet");
+
+  // The theme switch only works once the wasm has hydrated the page.
+  const toggle = page.getByTestId("theme-toggle");
+  await expect(toggle).toHaveAttribute("aria-pressed", "false");
+  await hydrated(page);
+  await toggle.click();
+  await expect(toggle).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+  await expect(toggle).toContainText("Dark");
+
+  // The choice survives a reload.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
+  await page.getByTestId("theme-toggle").click();
+  await expect(page.locator("html")).not.toHaveClass(/\bdark\b/);
+});
+
+test("styles are served and applied", async ({ page }) => {
+  await page.goto("/");
+  const css = await page.request.get("/pkg/repopass.css");
+  expect(css.status()).toBe(200);
+  expect(await css.text()).toContain("--color-indigo-600");
+  // bg-slate-50 on <body>: Tailwind's output really reached the page.
+  const background = await page.locator("body").evaluate((el) => getComputedStyle(el).backgroundColor);
+  expect(background).not.toBe("rgba(0, 0, 0, 0)");
+});
+
+test("unknown pages get a 404 with a way back", async ({ page, consoleErrors }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  // Chromium reports the document's own 404 status as a console error; that one is expected.
+  const expected = consoleErrors.findIndex((e) => e.includes("status of 404"));
+  if (expected >= 0) consoleErrors.splice(expected, 1);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await page.getByRole("link", { name: "Back to the store" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { name: "Private repositories for sale" })).toBeVisible();
+});

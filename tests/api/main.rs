@@ -1,0 +1,12 @@
+//! Integration tests: each starts the real server on port 0 with a fresh
+//! database (SQLite always; PostgreSQL when TEST_DATABASE_URL is set) and
+//! talks to it over HTTP. All compile into one binary, as zero-to-production
+//! recommends, so the link happens once.
+
+mod helpers;
+
+mod cli;
+mod operations;
+mod pages;
+mod schema;
+mod settings;

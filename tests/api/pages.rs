@@ -1,0 +1,90 @@
+use server::clock;
+
+use crate::{helpers::TestApp, scenarios};
+
+scenarios!(storefront_explains_an_empty_store, storefront_lists_published_repositories_only, unknown_pages_are_404, storefront_server_function);
+
+async fn html(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.get(path).await;
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn storefront_explains_an_empty_store(app: TestApp) {
+    let (status, body) = html(&app, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<html lang=\"en\""), "document shell missing");
+    assert!(body.contains("<title>RepoPass</title>"), "title missing");
+    assert!(body.contains("Nothing on sale yet"), "empty state missing:\n{body}");
+    // Hydration: the wasm and its JS loader are referenced, and the CSS.
+    assert!(body.contains("/pkg/repopass.js"), "hydration script missing");
+    assert!(body.contains("/pkg/repopass.wasm") || body.contains("repopass_bg.wasm"), "wasm missing");
+    assert!(body.contains("/pkg/repopass.css"), "stylesheet missing");
+}
+
+async fn storefront_lists_published_repositories_only(app: TestApp) {
+    let published = insert_repository(&app, 1, "pro-kit", "Pro Kit", "published").await;
+    insert_price(&app, published, "monthly", 900, "usd").await;
+    insert_price(&app, published, "one_time", 14900, "usd").await;
+    let unpriced = insert_repository(&app, 2, "coming", "Coming Soon Repo", "published").await;
+    let _ = unpriced;
+    insert_repository(&app, 3, "secret-draft", "Secret Draft", "draft").await;
+
+    let (status, body) = html(&app, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Pro Kit"));
+    assert!(body.contains("from $9.00/month"), "cheapest price missing:\n{body}");
+    assert!(body.contains("href=\"/p/pro-kit\""));
+    assert!(body.contains("Coming Soon Repo") && body.contains("Coming soon"));
+    assert!(!body.contains("Secret Draft"), "a draft must not be listed");
+    assert!(!body.contains("Nothing on sale yet"));
+}
+
+async fn unknown_pages_are_404(app: TestApp) {
+    let (status, body) = html(&app, "/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"));
+    assert!(body.contains("Back to the store"));
+}
+
+async fn storefront_server_function(app: TestApp) {
+    let id = insert_repository(&app, 7, "tools", "Tools", "published").await;
+    insert_price(&app, id, "yearly", 5000, "eur").await;
+    let response = app.client.post(app.url("/api/storefront/products")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let products: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(products[0]["slug"], "tools");
+    assert_eq!(products[0]["from_price"], "from €50.00/year");
+}
+
+pub async fn insert_repository(app: &TestApp, github_id: i64, slug: &str, title: &str, status: &str) -> i64 {
+    let now = clock::now();
+    sqlx::query_scalar(
+        "INSERT INTO repositories (github_repo_id, owner, name, slug, title, summary, status, created_at, updated_at)
+         VALUES ($1, 'acme', $2, $2, $3, 'A private repository', $4, $5, $5) RETURNING id",
+    )
+    .bind(github_id)
+    .bind(slug)
+    .bind(title)
+    .bind(status)
+    .bind(now)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+pub async fn insert_price(app: &TestApp, repository_id: i64, kind: &str, amount: i64, currency: &str) -> i64 {
+    let now = clock::now();
+    sqlx::query_scalar(
+        "INSERT INTO prices (repository_id, kind, amount, currency, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(repository_id)
+    .bind(kind)
+    .bind(amount)
+    .bind(currency)
+    .bind(now)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
