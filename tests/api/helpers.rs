@@ -14,7 +14,6 @@ pub struct TestApp {
     pub address: String,
     pub state: AppState,
     pub client: reqwest::Client,
-    pub database_url: String,
     _database: TestDatabase,
 }
 
@@ -48,7 +47,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Some(TestApp { address, state, client, database_url: database.url.clone(), _database: database })
+    Some(TestApp { address, state, client, _database: database })
 }
 
 pub fn manifest_dir() -> std::path::PathBuf {
