@@ -120,8 +120,8 @@ async fn create_api_key(config: Config, name: &str) -> ExitCode {
     }
 }
 
+/// Start-up failures go to stderr as one line (logs may not be set up yet).
 fn fail(err: impl std::fmt::Display) -> ExitCode {
-    tracing::error!("{err}");
     eprintln!("repopass: error: {err}");
     ExitCode::FAILURE
 }

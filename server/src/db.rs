@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::{Migrate, Migrator},
-    AnyPool, Executor,
+    AnyPool, Connection as _, Executor,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -50,6 +50,13 @@ impl Db {
             create_sqlite_dir(url)?;
         }
         let options = AnyConnectOptions::from_str(url).map_err(DbError::Connect)?;
+        // One direct connection first: a pool only reports "timed out", while
+        // this surfaces the real cause (refused, unknown host, bad password).
+        let probe = tokio::time::timeout(Duration::from_secs(10), sqlx::AnyConnection::connect_with(&options))
+            .await
+            .map_err(|_| DbError::Connect(sqlx::Error::PoolTimedOut))?
+            .map_err(DbError::Connect)?;
+        probe.close().await.map_err(DbError::Connect)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(5))

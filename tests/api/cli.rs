@@ -91,3 +91,47 @@ async fn migrate_and_create_api_key_sqlite() {
 async fn migrate_and_create_api_key_postgres() {
     migrate_and_create_api_key(Backend::Postgres).await;
 }
+
+#[test]
+fn configuration_is_read_from_a_dot_env_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "# RepoPass settings\nREPOPASS_GRACE_DAYS=not-a-number\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_repopass"))
+        .arg("migrate")
+        .env_clear()
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("REPOPASS_GRACE_DAYS: 'not-a-number'"), "{stderr}");
+}
+
+/// `repopass serve` with nothing configured: creates its SQLite file in the
+/// data directory, logs JSON when asked, and serves.
+#[test]
+fn serve_with_zero_configuration() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repopass"))
+        .arg("serve")
+        .env_clear()
+        .env("REPOPASS_LEPTOS_CONFIG", crate::helpers::manifest_dir().join("Cargo-leptos.toml"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    assert_eq!(log["message"], "RepoPass is listening", "{line}");
+    assert_eq!(log["sandbox"], true);
+    assert!(log["database"].as_str().unwrap().starts_with("sqlite://data/repopass.db"), "{line}");
+    assert!(dir.path().join("data/repopass.db").is_file(), "the SQLite file was not created");
+}

@@ -72,3 +72,12 @@ async fn money_must_be_valid(app: TestApp) {
         .await;
     assert!(orphan.is_err(), "a price for a repository that does not exist was accepted (foreign keys off?)");
 }
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(fk, 1);
+}
