@@ -66,7 +66,7 @@ async fn serve(config: Config) -> ExitCode {
         Ok(options) => options,
         Err(err) => return fail(format!("Leptos settings: {err}")),
     };
-    let sandbox = config.sandbox();
+    let sandbox = config.sandbox;
     let database = config.database_url_for_logs();
     let app = match Application::build(config, leptos).await {
         Ok(app) => app,

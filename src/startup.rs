@@ -21,6 +21,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub enum StartupError {
     #[error("database {url}: {source}")]
     Database { url: String, source: server::db::DbError },
+    #[error("sandbox: {0}")]
+    Sandbox(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -44,8 +46,10 @@ impl Application {
             let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
             let _ = config.public_url.set_port(Some(port));
         }
+        config.point_at_sandbox();
+        let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
         let state = AppState::new(config, db);
-        let router = router(state.clone(), leptos);
+        let router = router(state.clone(), leptos, sandbox);
         Ok(Application { listener, router, state })
     }
 
@@ -66,7 +70,21 @@ impl Application {
     }
 }
 
-pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
+/// The sandbox serves under our own address; its secrets are the ones our
+/// webhook endpoints check.
+async fn start_sandbox(config: &Config, db: &Db) -> Result<sandbox::Sandbox, StartupError> {
+    let secret = |s: &Option<secrecy::SecretString>| s.clone().unwrap_or_else(|| secrecy::SecretString::from(""));
+    let sb = sandbox::Sandbox::new(
+        db.clone(),
+        config.public_url.clone(),
+        secret(&config.stripe_webhook_secret),
+        secret(&config.github_webhook_secret),
+    );
+    sb.start().await.map_err(|e| StartupError::Sandbox(e.to_string()))?;
+    Ok(sb)
+}
+
+pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::Sandbox>) -> Router {
     let routes = generate_route_list(App);
     let site = Router::new()
         .leptos_routes_with_context(
@@ -84,9 +102,12 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
-    Router::new()
-        .merge(crate::ops::router().with_state(state))
-        .merge(site)
+    let mut router = Router::new().merge(crate::ops::router().with_state(state)).merge(site);
+    // Only in sandbox mode: with real credentials these paths do not exist.
+    if let Some(sb) = sandbox {
+        router = router.nest("/sandbox", sb.router());
+    }
+    router
         .layer(crate::ops::metrics_layer())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

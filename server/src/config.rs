@@ -54,6 +54,9 @@ pub struct Config {
     pub admins: Vec<String>,
     pub grace_days: u32,
     pub log_format: LogFormat,
+    /// No Stripe and no GitHub credentials: RepoPass serves its own
+    /// stand-ins for both (see `sandbox`) and points its clients at them.
+    pub sandbox: bool,
 }
 
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -128,6 +131,19 @@ impl Config {
             }
             (None, None, Some(_)) => return Err(bad("GITHUB_APP_ID", "is required with GITHUB_APP_PRIVATE_KEY")),
             (None, None, None) => None,
+        };
+
+        // Sandbox mode is all or nothing: half-real credentials would take real
+        // money for access that is never granted (or the other way round).
+        let sandbox = match (&stripe_secret_key, &github_auth) {
+            (None, None) => true,
+            (Some(_), Some(_)) => false,
+            (Some(_), None) => {
+                return Err(bad("GITHUB_TOKEN", "STRIPE_SECRET_KEY is set, so GitHub credentials are needed too: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), or unset STRIPE_SECRET_KEY to use the sandbox"))
+            }
+            (None, Some(_)) => {
+                return Err(bad("STRIPE_SECRET_KEY", "GitHub credentials are set, so a Stripe key is needed too: set STRIPE_SECRET_KEY, or unset the GitHub credentials to use the sandbox"))
+            }
         };
 
         let github_client_id = var("GITHUB_CLIENT_ID");
@@ -206,19 +222,47 @@ impl Config {
             admins,
             grace_days,
             log_format,
+            sandbox,
         })
     }
 
-    /// Without Stripe and GitHub credentials RepoPass runs against its
-    /// built-in stand-ins for both.
-    pub fn sandbox(&self) -> bool {
-        self.stripe_secret_key.is_none() && self.github_auth.is_none()
+    /// Points every client at the built-in sandbox under `public_url` and
+    /// fills in its stand-in credentials. Called once the listening port is
+    /// known; does nothing outside sandbox mode.
+    pub fn point_at_sandbox(&mut self) {
+        if !self.sandbox {
+            return;
+        }
+        let base = |path: &str| self.public_url.join(path).expect("a path joins onto an http URL");
+        // async-stripe appends "v1/…" to its base: keep the trailing slash.
+        self.stripe_api_base = Some(base("sandbox/stripe/"));
+        self.github_api_url = base("sandbox/github/api");
+        self.github_web_url = base("sandbox/github");
+        self.stripe_secret_key = Some(SecretString::from(sandbox::STRIPE_SECRET_KEY));
+        self.github_auth = Some(GithubAuth::Token(SecretString::from(sandbox::GITHUB_TOKEN)));
+        self.stripe_webhook_secret.get_or_insert_with(|| SecretString::from(sandbox::STRIPE_WEBHOOK_SECRET));
+        self.github_webhook_secret.get_or_insert_with(|| SecretString::from(sandbox::GITHUB_WEBHOOK_SECRET));
+        if self.github_client_id.is_none() {
+            self.github_client_id = Some(sandbox::GITHUB_CLIENT_ID.to_owned());
+            self.github_client_secret = Some(SecretString::from(sandbox::GITHUB_CLIENT_SECRET));
+        }
     }
 
     /// The database URL with any password masked, fit for logs.
     pub fn database_url_for_logs(&self) -> String {
         redact_url(self.database_url.expose_secret())
     }
+}
+
+/// The stand-in credentials of sandbox mode. They open nothing real: the
+/// sandbox accepts them and nothing else does.
+pub mod sandbox {
+    pub const STRIPE_SECRET_KEY: &str = "sk_test_repopass_sandbox";
+    pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_repopass_sandbox";
+    pub const GITHUB_TOKEN: &str = "ghp_repopass_sandbox_creator";
+    pub const GITHUB_CLIENT_ID: &str = "Iv1.repopass-sandbox";
+    pub const GITHUB_CLIENT_SECRET: &str = "repopass-sandbox-client-secret";
+    pub const GITHUB_WEBHOOK_SECRET: &str = "repopass-sandbox-github-webhook";
 }
 
 fn check_database_url(url: &str) -> Result<(), ConfigError> {
@@ -289,7 +333,7 @@ mod tests {
         let cfg = load(&[]).unwrap();
         assert_eq!(cfg.database_url.expose_secret(), "sqlite://data/repopass.db?mode=rwc");
         assert_eq!(cfg.public_url.as_str(), "http://127.0.0.1:3000/");
-        assert!(cfg.sandbox());
+        assert!(cfg.sandbox);
         assert_eq!(cfg.grace_days, 3);
         assert_eq!(cfg.github_api_url.as_str(), "https://api.github.com/");
     }
@@ -316,7 +360,7 @@ mod tests {
             assert!(!debug.contains(secret), "{secret} leaked into Debug: {debug}");
         }
         assert!(!cfg.database_url_for_logs().contains("dbpassword789"));
-        assert!(!cfg.sandbox());
+        assert!(!cfg.sandbox);
 
         let err = load(&[("STRIPE_SECRET_KEY", "pk_live_notsecretbutwrong")]).unwrap_err();
         assert_eq!(err.var, "STRIPE_SECRET_KEY");
@@ -325,12 +369,30 @@ mod tests {
 
     #[test]
     fn paired_variables_must_come_together() {
+        assert_eq!(load(&[("STRIPE_SECRET_KEY", "sk_test_1")]).unwrap_err().var, "GITHUB_TOKEN");
+        assert_eq!(load(&[("GITHUB_TOKEN", "ghp_1")]).unwrap_err().var, "STRIPE_SECRET_KEY");
         assert_eq!(load(&[("GITHUB_APP_ID", "123")]).unwrap_err().var, "GITHUB_APP_PRIVATE_KEY");
         assert_eq!(load(&[("GITHUB_APP_ID", "abc")]).unwrap_err().var, "GITHUB_APP_ID");
         assert_eq!(load(&[("GITHUB_CLIENT_ID", "Iv1.abc")]).unwrap_err().var, "GITHUB_CLIENT_SECRET");
         assert_eq!(load(&[("SMTP_URL", "smtp://localhost:25")]).unwrap_err().var, "EMAIL_FROM");
-        let app = load(&[("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----")]).unwrap();
+        let app = load(&[("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----")]).unwrap();
         assert!(matches!(app.github_auth, Some(GithubAuth::App { app_id: 42, .. })));
+    }
+
+    #[test]
+    fn sandbox_mode_points_every_client_at_the_sandbox() {
+        let mut cfg = load(&[("PUBLIC_URL", "http://127.0.0.1:4000")]).unwrap();
+        cfg.point_at_sandbox();
+        assert_eq!(cfg.stripe_api_base.unwrap().as_str(), "http://127.0.0.1:4000/sandbox/stripe/");
+        assert_eq!(cfg.github_api_url.as_str(), "http://127.0.0.1:4000/sandbox/github/api");
+        assert_eq!(cfg.github_web_url.as_str(), "http://127.0.0.1:4000/sandbox/github");
+        assert_eq!(cfg.github_client_id.as_deref(), Some(sandbox::GITHUB_CLIENT_ID));
+        assert!(matches!(cfg.github_auth, Some(GithubAuth::Token(_))));
+
+        let mut real = load(&[("STRIPE_SECRET_KEY", "sk_live_1"), ("GITHUB_TOKEN", "ghp_real")]).unwrap();
+        real.point_at_sandbox();
+        assert!(real.stripe_api_base.is_none());
+        assert_eq!(real.github_api_url.as_str(), "https://api.github.com/");
     }
 
     #[test]

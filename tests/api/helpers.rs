@@ -29,17 +29,52 @@ impl TestApp {
     pub fn pool(&self) -> &sqlx::AnyPool {
         self.state.db.pool()
     }
+
+    /// POST JSON to the sandbox's control API; panics unless 2xx.
+    pub async fn control(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self.client.post(self.url(&format!("/sandbox/control{path}"))).json(&body).send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "control {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn control_get(&self, path: &str) -> serde_json::Value {
+        self.get(&format!("/sandbox/control{path}")).await.json().await.unwrap()
+    }
+
+    /// An octocrab client configured as RepoPass configures its own.
+    pub fn github(&self) -> octocrab::Octocrab {
+        let config = &self.state.config;
+        let token = match &config.github_auth {
+            Some(server::config::GithubAuth::Token(t)) => secrecy::ExposeSecret::expose_secret(t).to_owned(),
+            _ => panic!("sandbox mode uses a token"),
+        };
+        octocrab::Octocrab::builder()
+            .base_uri(config.github_api_url.as_str())
+            .unwrap()
+            .personal_token(token)
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .build()
+            .unwrap()
+    }
 }
 
 /// Starts the app on a fresh database; `None` when the backend is not
 /// available here (PostgreSQL without TEST_DATABASE_URL).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Like `spawn_app`, with extra configuration variables.
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
-    let vars = HashMap::from([
+    let mut vars = HashMap::from([
         ("DATABASE_URL".to_owned(), database.url.clone()),
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("REPOPASS_DATA_DIR".to_owned(), database.dir.path().display().to_string()),
     ]);
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
     let leptos = repopass::leptos_settings::from_file(&manifest_dir().join("Cargo-leptos.toml")).expect("Cargo-leptos.toml");
     let app = Application::build(config, leptos).await.expect("app builds");

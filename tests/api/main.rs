@@ -8,5 +8,6 @@ mod helpers;
 mod cli;
 mod operations;
 mod pages;
+mod sandbox_github;
 mod schema;
 mod settings;

@@ -1,13 +1,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::theme_toggle::ThemeToggle;
+use super::{sandbox_banner::SandboxBanner, theme_toggle::ThemeToggle};
 
 /// Header, main area and footer shared by every page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <div class="flex min-h-screen flex-col">
+            <SandboxBanner />
             <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
                 <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
                     <A href="/" attr:class="flex items-center gap-2 text-lg font-semibold tracking-tight">

@@ -1,3 +1,4 @@
 pub mod container;
 pub mod layout;
+pub mod sandbox_banner;
 pub mod theme_toggle;

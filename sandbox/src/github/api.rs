@@ -1,0 +1,246 @@
+//! The GitHub REST stand-in, under `/sandbox/github/api`.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{model::*, world::InviteOutcome};
+use crate::{Error, Sandbox};
+
+/// GitHub's error body: `{"message": …, "documentation_url": …, "status": …}`.
+pub fn gh_error(status: StatusCode, message: &str, docs: &str) -> Response {
+    let body = json!({
+        "message": message,
+        "documentation_url": format!("https://docs.github.com/rest/{docs}"),
+        "status": status.as_u16().to_string(),
+    });
+    (status, Json(body)).into_response()
+}
+
+fn not_found(docs: &str) -> Response {
+    gh_error(StatusCode::NOT_FOUND, "Not Found", docs)
+}
+
+/// The user behind the `Authorization` header (`Bearer` or `token`).
+async fn caller(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<User>, Error> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token ")).unwrap_or_default().trim();
+    let login = if token == crate::GITHUB_TOKEN {
+        Some(super::seed::CREATOR.to_owned())
+    } else {
+        sb.store().get::<Value>(TOKEN, token).await?.and_then(|t| t["login"].as_str().map(str::to_owned))
+    };
+    match login {
+        Some(login) => sb.gh_user(&login).await,
+        None => Ok(None),
+    }
+}
+
+fn bad_credentials() -> Response {
+    gh_error(StatusCode::UNAUTHORIZED, "Bad credentials", "overview/authenticating-to-the-rest-api")
+}
+
+pub async fn get_user(State(sb): State<Sandbox>, Path(login): Path<String>) -> Result<Response, Error> {
+    let Some(user) = sb.gh_user(&login).await? else { return Ok(not_found("users/users#get-a-user")) };
+    let repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
+    Ok(Json(profile_json(&sb, &user, repos)).into_response())
+}
+
+pub async fn get_authenticated_user(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
+    let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
+    let repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
+    Ok(Json(profile_json(&sb, &user, repos)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Paging {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+/// `GET /user/repos`: what the caller owns or administers, by full name.
+pub async fn list_own_repos(State(sb): State<Sandbox>, headers: HeaderMap, Query(paging): Query<Paging>) -> Result<Response, Error> {
+    let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
+    let mut visible = Vec::new();
+    for repo in sb.gh_repos().await? {
+        if sb.gh_is_admin(&user.login, &repo).await? {
+            let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
+            visible.push((repo.full_name().to_ascii_lowercase(), repo_json(&sb, &repo, &owner, true)));
+        }
+    }
+    visible.sort_by(|a, b| a.0.cmp(&b.0));
+    let per_page = paging.per_page.unwrap_or(30).clamp(1, 100);
+    let page = paging.page.unwrap_or(1).max(1);
+    let items: Vec<Value> = visible.into_iter().skip((page - 1) * per_page).take(per_page).map(|(_, v)| v).collect();
+    Ok(Json(items).into_response())
+}
+
+/// Resolves `{owner}/{repo}` for a caller who must administer it. GitHub
+/// answers 404 (not 403) for private repositories you cannot see.
+async fn admin_repo(sb: &Sandbox, headers: &HeaderMap, owner: &str, name: &str, docs: &str) -> Result<Result<(Repo, User), Response>, Error> {
+    let Some(user) = caller(sb, headers).await? else { return Ok(Err(bad_credentials())) };
+    let Some(repo) = sb.gh_repo(owner, name).await? else { return Ok(Err(not_found(docs))) };
+    if !sb.gh_is_admin(&user.login, &repo).await? {
+        return Ok(Err(if repo.private {
+            not_found(docs)
+        } else {
+            gh_error(StatusCode::FORBIDDEN, "Must have admin rights to Repository.", docs)
+        }));
+    }
+    Ok(Ok((repo, user)))
+}
+
+pub async fn get_repo(State(sb): State<Sandbox>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> Result<Response, Error> {
+    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, "repos/repos#get-a-repository").await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
+    Ok(Json(repo_json(&sb, &repo, &owner, true)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct AddCollaborator {
+    permission: Option<String>,
+}
+
+pub async fn add_collaborator(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name, login)): Path<(String, String, String)>,
+    body: Option<Json<AddCollaborator>>,
+) -> Result<Response, Error> {
+    const DOCS: &str = "collaborators/collaborators#add-a-repository-collaborator";
+    let (repo, inviter) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    if repo.archived {
+        return Ok(gh_error(StatusCode::FORBIDDEN, "Repository was archived so is read-only.", DOCS));
+    }
+    let Some(invitee) = sb.gh_user(&login).await? else { return Ok(not_found(DOCS)) };
+    let requested = body.and_then(|Json(b)| b.permission);
+    Ok(match sb.gh_invite(&repo, &invitee, &inviter, requested.as_deref()).await? {
+        InviteOutcome::AlreadyCollaborator => StatusCode::NO_CONTENT.into_response(),
+        InviteOutcome::Refused(message) => {
+            let body = json!({
+                "message": "Validation Failed",
+                "errors": [{ "resource": "Repository", "code": "custom", "message": message }],
+                "documentation_url": format!("https://docs.github.com/rest/{DOCS}"),
+                "status": "422",
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        }
+        InviteOutcome::Invited(inv) => {
+            let now = sb.store().now().await?;
+            let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
+            (StatusCode::CREATED, Json(invitation_json(&sb, &inv, &repo, &owner, &invitee, &inviter, now))).into_response()
+        }
+    })
+}
+
+pub async fn check_collaborator(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name, login)): Path<(String, String, String)>,
+) -> Result<Response, Error> {
+    const DOCS: &str = "collaborators/collaborators#check-if-a-user-is-a-repository-collaborator";
+    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let is = match sb.gh_user(&login).await? {
+        Some(user) => user.login.eq_ignore_ascii_case(&repo.owner) || sb.gh_collaborators(&repo).await?.iter().any(|c| c.user_id == user.id),
+        None => false,
+    };
+    Ok(if is { StatusCode::NO_CONTENT.into_response() } else { not_found(DOCS) })
+}
+
+pub async fn remove_collaborator(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name, login)): Path<(String, String, String)>,
+) -> Result<Response, Error> {
+    const DOCS: &str = "collaborators/collaborators#remove-a-repository-collaborator";
+    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let Some(user) = sb.gh_user(&login).await? else { return Ok(not_found(DOCS)) };
+    sb.gh_remove_collaborator(&repo, &user).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /repos/{o}/{r}/collaborators`: with each one's permissions.
+pub async fn list_collaborators(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, "collaborators/collaborators#list-repository-collaborators").await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
+    let mut out = Vec::new();
+    if !owner_user.organization {
+        out.push(collaborator_json(&sb, &owner_user, "admin"));
+    }
+    for c in sb.gh_collaborators(&repo).await? {
+        if let Some(user) = sb.gh_user_by_id(c.user_id).await? {
+            out.push(collaborator_json(&sb, &user, &c.permission));
+        }
+    }
+    Ok(Json(out).into_response())
+}
+
+fn collaborator_json(sb: &Sandbox, user: &User, permission: &str) -> Value {
+    let level = |l: &[&str]| l.contains(&permission);
+    let mut v = user_json(sb, user);
+    v["permissions"] = json!({
+        "pull": true,
+        "triage": level(&["triage", "write", "maintain", "admin"]),
+        "push": level(&["write", "maintain", "admin"]),
+        "maintain": level(&["maintain", "admin"]),
+        "admin": level(&["admin"]),
+    });
+    v["role_name"] = json!(permission);
+    v
+}
+
+pub async fn list_invitations(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, "collaborators/invitations#list-repository-invitations").await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
+    let now = sb.store().now().await?;
+    let mut out = Vec::new();
+    for inv in sb.gh_pending_invitations(&repo).await? {
+        let (Some(invitee), Some(inviter)) = (sb.gh_user_by_id(inv.invitee_id).await?, sb.gh_user_by_id(inv.inviter_id).await?) else { continue };
+        out.push(invitation_json(&sb, &inv, &repo, &owner_user, &invitee, &inviter, now));
+    }
+    Ok(Json(out).into_response())
+}
+
+pub async fn delete_invitation(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name, id)): Path<(String, String, i64)>,
+) -> Result<Response, Error> {
+    const DOCS: &str = "collaborators/invitations#delete-a-repository-invitation";
+    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    Ok(if sb.gh_delete_invitation(&repo, id).await? { StatusCode::NO_CONTENT.into_response() } else { not_found(DOCS) })
+}

@@ -1,0 +1,41 @@
+//! The GitHub stand-in: REST API under `/sandbox/github/api`, web pages
+//! (OAuth, avatars) under `/sandbox/github`.
+
+pub mod api;
+pub mod faults;
+pub mod model;
+mod oauth;
+pub mod seed;
+pub mod world;
+
+use axum::{
+    middleware,
+    routing::{get, post, put},
+    Router,
+};
+
+use crate::Sandbox;
+
+pub fn router(sb: &Sandbox) -> Router<Sandbox> {
+    Router::new()
+        .nest("/api", api_router(sb))
+        .route("/login/oauth/authorize", get(oauth::authorize_page).post(oauth::authorize_submit))
+        .route("/login/oauth/access_token", post(oauth::access_token))
+        .route("/avatars/{file}", get(oauth::avatar))
+}
+
+fn api_router(sb: &Sandbox) -> Router<Sandbox> {
+    Router::new()
+        .route("/users/{login}", get(api::get_user))
+        .route("/user", get(api::get_authenticated_user))
+        .route("/user/repos", get(api::list_own_repos))
+        .route("/repos/{owner}/{repo}", get(api::get_repo))
+        .route("/repos/{owner}/{repo}/collaborators", get(api::list_collaborators))
+        .route(
+            "/repos/{owner}/{repo}/collaborators/{login}",
+            put(api::add_collaborator).get(api::check_collaborator).delete(api::remove_collaborator),
+        )
+        .route("/repos/{owner}/{repo}/invitations", get(api::list_invitations))
+        .route("/repos/{owner}/{repo}/invitations/{id}", axum::routing::delete(api::delete_invitation))
+        .route_layer(middleware::from_fn_with_state(sb.clone(), faults::inject))
+}

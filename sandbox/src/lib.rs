@@ -1,0 +1,97 @@
+#![recursion_limit = "512"]
+//! RepoPass's sandbox: HTTP stand-ins for the parts of Stripe's and GitHub's
+//! APIs that RepoPass calls. The real clients (async-stripe, octocrab,
+//! oauth2) reach it through their ordinary base-URL settings, so the sandbox
+//! exercises the production code path. Mounted under `/sandbox` only in
+//! sandbox mode; its state lives in its own tables.
+
+mod console;
+pub mod control;
+pub mod deliveries;
+mod error;
+pub mod github;
+mod pages;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+use secrecy::SecretString;
+use server::{config::sandbox as creds, Db};
+use url::Url;
+
+pub use error::Error;
+pub use store::Store;
+
+/// Everything the sandbox's handlers share.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    public_url: Url,
+    /// Where RepoPass listens for webhooks; tests may point it elsewhere.
+    webhook_base: Url,
+    stripe_webhook_secret: SecretString,
+    github_webhook_secret: SecretString,
+}
+
+impl Sandbox {
+    /// `public_url` is RepoPass's own address (the sandbox lives under it).
+    pub fn new(db: Db, public_url: Url, stripe_webhook_secret: SecretString, github_webhook_secret: SecretString) -> Self {
+        Sandbox {
+            inner: Arc::new(Inner {
+                store: Store::new(db),
+                webhook_base: public_url.clone(),
+                public_url,
+                stripe_webhook_secret,
+                github_webhook_secret,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// An absolute URL under RepoPass's public address.
+    pub fn url(&self, path: &str) -> String {
+        let base = self.inner.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    pub fn webhook_url(&self, provider: &str) -> String {
+        let base = self.inner.webhook_base.as_str().trim_end_matches('/');
+        format!("{base}/api/webhooks/{provider}")
+    }
+
+    pub(crate) fn stripe_webhook_secret(&self) -> &SecretString {
+        &self.inner.stripe_webhook_secret
+    }
+
+    pub(crate) fn github_webhook_secret(&self) -> &SecretString {
+        &self.inner.github_webhook_secret
+    }
+
+    /// Seeds the default users and repositories (idempotent) and starts the
+    /// webhook delivery loop.
+    pub async fn start(&self) -> Result<(), Error> {
+        github::seed::seed(self).await?;
+        deliveries::spawn_worker(self.clone());
+        Ok(())
+    }
+
+    /// The routes, to be nested under `/sandbox`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(console::router())
+            .nest("/github", github::router(self))
+            .nest("/control", control::router())
+            .with_state(self.clone())
+    }
+}
+
+/// The stand-in credentials the sandbox accepts.
+pub use creds::{GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_TOKEN, STRIPE_SECRET_KEY};
