@@ -27,6 +27,9 @@ pub fn router() -> Router<Sandbox> {
         .route("/console/github/repos/{owner}/{repo}/collaborators/{login}/remove", post(remove))
         .route("/console/github/faults", post(arm_fault))
         .route("/console/deliveries/{id}/redeliver", post(redeliver))
+        .route("/console/stripe/subscriptions/{id}/{action}", post(subscription_action))
+        .route("/console/stripe/charges/{id}/{action}", post(charge_action))
+        .route("/console/stripe/checkout/{id}/{action}", post(checkout_action))
 }
 
 const SMALL_BUTTON: &str = "rounded border border-slate-300 bg-white px-2 py-1 text-xs font-medium hover:bg-slate-50";
@@ -91,6 +94,7 @@ async fn console(State(sb): State<Sandbox>) -> Result<Markup, Error> {
                 button class=(BUTTON) { "Advance" }
             }
         }
+        (stripe_section(&sb).await?)
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
             h2 class="text-lg font-semibold" { "GitHub repositories" }
             ul class="divide-y divide-slate-100" { @for r in &repos { (r) } }
@@ -152,7 +156,7 @@ async fn advance_clock(State(sb): State<Sandbox>, Form(f): Form<Days>) -> Result
     if !(1..=3650).contains(&f.days) {
         return Err(Error::BadRequest("advance by 1 to 3650 days".into()));
     }
-    sb.store().advance_clock(f.days * 86_400).await?;
+    sb.advance_clock(f.days * 86_400).await?;
     Ok(back())
 }
 
@@ -181,5 +185,107 @@ async fn arm_fault(State(sb): State<Sandbox>, Form(f): Form<ArmFault>) -> Result
 
 async fn redeliver(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Response, Error> {
     deliveries::redeliver(&sb, id).await?;
+    Ok(back())
+}
+
+fn money(amount: i64, currency: &str) -> String {
+    format!("{}.{:02} {}", amount / 100, amount % 100, currency.to_uppercase())
+}
+
+async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
+    let customers = sb.stripe_list("customer", None).await?;
+    let email_of = |id: &str| customers.iter().find(|c| c["id"] == id).and_then(|c| c["email"].as_str()).unwrap_or("guest").to_owned();
+    let subscriptions = sb.stripe_list("subscription", None).await?;
+    let charges = sb.stripe_list("charge", None).await?;
+    let waiting: Vec<_> = sb.stripe_list("checkout_session", None).await?.into_iter().filter(|s| s["status"] == "complete" && s["payment_status"] == "unpaid").collect();
+    Ok(html! {
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Stripe subscriptions" }
+            @if subscriptions.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
+            @for sub in &subscriptions {
+                @let id = sub["id"].as_str().unwrap_or_default();
+                @let end = sub["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(0);
+                div class="flex flex-wrap items-center justify-between gap-2 border-t border-slate-100 py-3 text-sm" data-subscription=(id) {
+                    div {
+                        span class="font-mono text-xs" { (id) } " · " (email_of(sub["customer"].as_str().unwrap_or_default())) " · "
+                        span data-testid="subscription-status" { (sub["status"].as_str().unwrap_or_default()) }
+                        @if sub["cancel_at_period_end"] == serde_json::json!(true) { " (cancels at period end)" }
+                        " · period ends " (&rfc3339(end)[..10])
+                        @if sub["_fail_next"].as_i64().unwrap_or(0) > 0 { span class="ml-1 text-red-600" { "next payment will fail" } }
+                    }
+                    @if sub["status"] != "canceled" {
+                        div class="flex gap-1" {
+                            @for (action, label) in [("renew", "Renew now"), ("fail_next_payment", "Fail next payment"), ("cancel", "Cancel now")] {
+                                form method="post" action=(format!("/sandbox/console/stripe/subscriptions/{id}/{action}")) { button class=(SMALL_BUTTON) { (label) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Stripe payments" }
+            @if charges.is_empty() && waiting.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
+            @for s in &waiting {
+                @let id = s["id"].as_str().unwrap_or_default();
+                div class="flex items-center justify-between border-t border-slate-100 py-3 text-sm" data-pending-payment=(id) {
+                    span { "Bank debit pending · " (money(s["amount_total"].as_i64().unwrap_or(0), s["currency"].as_str().unwrap_or("usd"))) " · " (s["customer_email"].as_str().unwrap_or_default()) }
+                    div class="flex gap-1" {
+                        form method="post" action=(format!("/sandbox/console/stripe/checkout/{id}/settle")) { button class=(SMALL_BUTTON) { "Payment succeeds" } }
+                        form method="post" action=(format!("/sandbox/console/stripe/checkout/{id}/fail")) { button class=(SMALL_BUTTON) { "Payment fails" } }
+                    }
+                }
+            }
+            @for ch in charges.iter().rev() {
+                @let id = ch["id"].as_str().unwrap_or_default();
+                div class="flex flex-wrap items-center justify-between gap-2 border-t border-slate-100 py-3 text-sm" data-charge=(id) {
+                    div {
+                        (money(ch["amount"].as_i64().unwrap_or(0), ch["currency"].as_str().unwrap_or("usd")))
+                        " · " (email_of(ch["customer"].as_str().unwrap_or_default()))
+                        @if ch["amount_refunded"].as_i64().unwrap_or(0) > 0 { " · refunded " (money(ch["amount_refunded"].as_i64().unwrap_or(0), ch["currency"].as_str().unwrap_or("usd"))) }
+                        @if ch["disputed"] == serde_json::json!(true) { span class="ml-1 text-red-600" { "disputed" } }
+                    }
+                    div class="flex gap-1" {
+                        @if ch["refunded"] != serde_json::json!(true) {
+                            form method="post" action=(format!("/sandbox/console/stripe/charges/{id}/refund")) { button class=(SMALL_BUTTON) { "Refund in full" } }
+                        }
+                        @if ch["disputed"] != serde_json::json!(true) {
+                            form method="post" action=(format!("/sandbox/console/stripe/charges/{id}/dispute")) { button class=(SMALL_BUTTON) { "Open a dispute" } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn subscription_action(State(sb): State<Sandbox>, Path((id, action)): Path<(String, String)>) -> Result<Response, Error> {
+    match action.as_str() {
+        "renew" => sb.stripe_renew(&id).await?,
+        "fail_next_payment" => sb.stripe_fail_next_payment(&id).await?,
+        "cancel" => sb.stripe_cancel(&id, false).await?,
+        other => return Err(Error::BadRequest(format!("unknown action {other}"))),
+    };
+    Ok(back())
+}
+
+async fn charge_action(State(sb): State<Sandbox>, Path((id, action)): Path<(String, String)>) -> Result<Response, Error> {
+    let charge = sb.stripe_charge_of(&id).await?;
+    match action.as_str() {
+        "refund" => {
+            if let Err(message) = sb.stripe_refund(charge, None, Some("requested_by_customer")).await? {
+                return Err(Error::BadRequest(message));
+            }
+        }
+        "dispute" => {
+            sb.stripe_dispute(charge).await?;
+        }
+        other => return Err(Error::BadRequest(format!("unknown action {other}"))),
+    }
+    Ok(back())
+}
+
+async fn checkout_action(State(sb): State<Sandbox>, Path((id, action)): Path<(String, String)>) -> Result<Response, Error> {
+    sb.stripe_settle_async(&id, action == "settle").await?;
     Ok(back())
 }

@@ -24,6 +24,15 @@ pub fn router() -> Router<Sandbox> {
         .route("/github/invitations/{id}/accept", post(accept_invitation))
         .route("/github/repos/{owner}/{repo}/collaborators/{login}/remove", post(remove_by_hand))
         .route("/github/faults", post(arm_fault))
+        .route("/stripe/state", get(stripe_state))
+        .route("/stripe/checkout/{id}/pay", post(pay_checkout))
+        .route("/stripe/checkout/{id}/settle", post(settle_checkout))
+        .route("/stripe/subscriptions/{id}/renew", post(renew))
+        .route("/stripe/subscriptions/{id}/fail_next_payment", post(fail_next))
+        .route("/stripe/subscriptions/{id}/cancel", post(cancel))
+        .route("/stripe/refund", post(refund))
+        .route("/stripe/dispute", post(dispute))
+        .route("/webhook_target", post(set_webhook_target))
         .route("/deliveries", get(list_deliveries))
         .route("/deliveries/{id}/redeliver", post(redeliver))
 }
@@ -41,7 +50,7 @@ async fn advance_clock(State(sb): State<Sandbox>, Json(a): Json<Advance>) -> Res
     if by < 0 {
         return Err(Error::BadRequest("the sandbox clock only moves forward".into()));
     }
-    let now = sb.store().advance_clock(by).await?;
+    let now = sb.advance_clock(by).await?;
     Ok(Json(json!({ "now": now })))
 }
 
@@ -112,4 +121,104 @@ async fn list_deliveries(State(sb): State<Sandbox>) -> Result<Json<Value>, Error
 async fn redeliver(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Json<Value>, Error> {
     deliveries::redeliver(&sb, id).await?;
     Ok(Json(json!({ "redelivering": id })))
+}
+
+/// Customers, subscriptions, invoices and charges, as Stripe's dashboard lists them.
+async fn stripe_state(State(sb): State<Sandbox>) -> Result<Json<Value>, Error> {
+    let all = |v: Vec<Value>| Value::Array(v.into_iter().map(crate::stripe::public).collect());
+    Ok(Json(json!({
+        "customers": all(sb.stripe_list("customer", None).await?),
+        "subscriptions": all(sb.stripe_list("subscription", None).await?),
+        "invoices": all(sb.stripe_list("invoice", None).await?),
+        "charges": all(sb.stripe_list("charge", None).await?),
+        "checkout_sessions": all(sb.stripe_list("checkout_session", None).await?),
+    })))
+}
+
+#[derive(Deserialize)]
+struct Pay {
+    #[serde(default = "succeed")]
+    outcome: String,
+}
+
+fn succeed() -> String {
+    "succeed".into()
+}
+
+/// What the buyer does on the hosted checkout page, without a browser.
+async fn pay_checkout(State(sb): State<Sandbox>, Path(id): Path<String>, Json(p): Json<Pay>) -> Result<Json<Value>, Error> {
+    let outcome = match p.outcome.as_str() {
+        "succeed" => crate::stripe::billing::PayOutcome::Succeed,
+        "async" => crate::stripe::billing::PayOutcome::Async,
+        other => return Err(Error::BadRequest(format!("outcome '{other}' is not succeed or async"))),
+    };
+    let session = sb.stripe_pay_session(&id, outcome).await?;
+    Ok(Json(crate::stripe::public(session)))
+}
+
+#[derive(Deserialize)]
+struct Settle {
+    succeed: bool,
+}
+
+async fn settle_checkout(State(sb): State<Sandbox>, Path(id): Path<String>, Json(s): Json<Settle>) -> Result<Json<Value>, Error> {
+    Ok(Json(crate::stripe::public(sb.stripe_settle_async(&id, s.succeed).await?)))
+}
+
+async fn renew(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+    Ok(Json(crate::stripe::public(sb.stripe_renew(&id).await?)))
+}
+
+async fn fail_next(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+    Ok(Json(crate::stripe::public(sb.stripe_fail_next_payment(&id).await?)))
+}
+
+#[derive(Deserialize)]
+struct Cancel {
+    #[serde(default)]
+    at_period_end: bool,
+}
+
+async fn cancel(State(sb): State<Sandbox>, Path(id): Path<String>, Json(c): Json<Cancel>) -> Result<Json<Value>, Error> {
+    Ok(Json(crate::stripe::public(sb.stripe_cancel(&id, c.at_period_end).await?)))
+}
+
+#[derive(Deserialize)]
+struct Target {
+    /// A charge, PaymentIntent, invoice, subscription or checkout session id.
+    id: String,
+    amount: Option<i64>,
+}
+
+async fn refund(State(sb): State<Sandbox>, Json(t): Json<Target>) -> Result<Json<Value>, Error> {
+    let charge = sb.stripe_charge_of(&t.id).await?;
+    match sb.stripe_refund(charge, t.amount, Some("requested_by_customer")).await? {
+        Ok(refund) => Ok(Json(refund)),
+        Err(message) => Err(Error::BadRequest(message)),
+    }
+}
+
+async fn dispute(State(sb): State<Sandbox>, Json(t): Json<Target>) -> Result<Json<Value>, Error> {
+    let charge = sb.stripe_charge_of(&t.id).await?;
+    Ok(Json(sb.stripe_dispute(charge).await?))
+}
+
+#[derive(Deserialize)]
+struct WebhookTarget {
+    /// Base URL; webhooks go to `{base}/api/webhooks/{stripe|github}`.
+    /// Null returns them to RepoPass itself.
+    base: Option<String>,
+}
+
+async fn set_webhook_target(State(sb): State<Sandbox>, Json(t): Json<WebhookTarget>) -> Result<Json<Value>, Error> {
+    match &t.base {
+        Some(base) if !(base.starts_with("http://") || base.starts_with("https://")) => {
+            return Err(Error::BadRequest("base must be an http(s) URL".into()))
+        }
+        Some(base) => sb.store().set_setting("webhook_base", base).await?,
+        None => {
+            sqlx::query("DELETE FROM sandbox_state WHERE key = 'webhook_base'").execute(sb.store().db().pool()).await?;
+        }
+    }
+    Ok(Json(json!({ "stripe": sb.webhook_url("stripe").await?, "github": sb.webhook_url("github").await? })))
 }

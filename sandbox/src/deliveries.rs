@@ -36,11 +36,11 @@ pub struct Delivery {
 
 pub async fn enqueue_github(sb: &Sandbox, event: &str, payload: &Value) -> Result<(), Error> {
     let guid = random_guid();
-    enqueue(sb, "github", &guid, event, &sb.webhook_url("github"), &payload.to_string()).await
+    enqueue(sb, "github", &guid, event, &sb.webhook_url("github").await?, &payload.to_string()).await
 }
 
 pub async fn enqueue_stripe(sb: &Sandbox, event_id: &str, event_type: &str, payload: &Value) -> Result<(), Error> {
-    enqueue(sb, "stripe", event_id, event_type, &sb.webhook_url("stripe"), &payload.to_string()).await
+    enqueue(sb, "stripe", event_id, event_type, &sb.webhook_url("stripe").await?, &payload.to_string()).await
 }
 
 async fn enqueue(sb: &Sandbox, provider: &str, event_id: &str, event_type: &str, target: &str, payload: &str) -> Result<(), Error> {

@@ -1,4 +1,6 @@
-#![recursion_limit = "512"]
+#![recursion_limit = "512"] // the large json! literals of GitHub and Stripe objects
+// Handlers answer API errors as ready responses: `Result<_, Response>` is the idiom.
+#![allow(clippy::result_large_err)]
 //! RepoPass's sandbox: HTTP stand-ins for the parts of Stripe's and GitHub's
 //! APIs that RepoPass calls. The real clients (async-stripe, octocrab,
 //! oauth2) reach it through their ordinary base-URL settings, so the sandbox
@@ -12,6 +14,7 @@ mod error;
 pub mod github;
 mod pages;
 pub mod store;
+pub mod stripe;
 
 use std::sync::Arc;
 
@@ -32,8 +35,6 @@ pub struct Sandbox {
 struct Inner {
     store: Store,
     public_url: Url,
-    /// Where RepoPass listens for webhooks; tests may point it elsewhere.
-    webhook_base: Url,
     stripe_webhook_secret: SecretString,
     github_webhook_secret: SecretString,
 }
@@ -44,7 +45,6 @@ impl Sandbox {
         Sandbox {
             inner: Arc::new(Inner {
                 store: Store::new(db),
-                webhook_base: public_url.clone(),
                 public_url,
                 stripe_webhook_secret,
                 github_webhook_secret,
@@ -62,9 +62,22 @@ impl Sandbox {
         format!("{base}{path}")
     }
 
-    pub fn webhook_url(&self, provider: &str) -> String {
-        let base = self.inner.webhook_base.as_str().trim_end_matches('/');
-        format!("{base}/api/webhooks/{provider}")
+    /// Where webhooks go: RepoPass's own endpoints, unless the control API
+    /// pointed them elsewhere (to watch them arrive in a test, say).
+    pub async fn webhook_url(&self, provider: &str) -> Result<String, Error> {
+        let base = match self.store().setting("webhook_base").await? {
+            Some(base) => base,
+            None => self.inner.public_url.to_string(),
+        };
+        Ok(format!("{}/api/webhooks/{provider}", base.trim_end_matches('/')))
+    }
+
+    /// Moves the sandbox clock forward and lets Stripe catch up (renewals,
+    /// period ends, expired checkouts).
+    pub async fn advance_clock(&self, seconds: i64) -> Result<i64, Error> {
+        let now = self.store().advance_clock(seconds).await?;
+        self.stripe_tick().await?;
+        Ok(now)
     }
 
     pub(crate) fn stripe_webhook_secret(&self) -> &SecretString {
@@ -88,6 +101,7 @@ impl Sandbox {
         Router::new()
             .merge(console::router())
             .nest("/github", github::router(self))
+            .nest("/stripe", stripe::router(self))
             .nest("/control", control::router())
             .with_state(self.clone())
     }

@@ -172,3 +172,58 @@ macro_rules! scenarios {
         }
     };
 }
+
+/// A stand-in for RepoPass's webhook endpoints: records what arrives and
+/// answers 500 to the first `fail_first` requests.
+pub struct WebhookReceiver {
+    pub base: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+}
+
+impl WebhookReceiver {
+    pub async fn start(fail_first: usize) -> Self {
+        use axum::{extract::State, http::StatusCode, routing::post, Router};
+        type Log = std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>;
+        let received: Log = Default::default();
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let handler = move |State(log): State<Log>, headers: axum::http::HeaderMap, body: String| {
+            let counter = counter.clone();
+            async move {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                log.lock().unwrap().push((headers, body));
+                if n < fail_first { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
+            }
+        };
+        let app = Router::new().route("/api/webhooks/{provider}", post(handler)).with_state(received.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        WebhookReceiver { base, received }
+    }
+
+    /// Waits (up to `secs`) until `n` requests matching `pred` arrived.
+    pub async fn wait_for(&self, n: usize, secs: u64, pred: impl Fn(&axum::http::HeaderMap, &str) -> bool) -> Vec<(axum::http::HeaderMap, String)> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let got: Vec<_> = self.received.lock().unwrap().iter().filter(|(h, b)| pred(h, b)).cloned().collect();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl TestApp {
+    /// Sends the sandbox's webhooks to `receiver` instead of RepoPass.
+    pub async fn redirect_webhooks(&self, receiver: &WebhookReceiver) {
+        self.control("/webhook_target", serde_json::json!({ "base": receiver.base })).await;
+    }
+
+    /// An async-stripe client configured as RepoPass configures its own.
+    pub fn stripe(&self) -> stripe::Client {
+        let config = &self.state.config;
+        let key = secrecy::ExposeSecret::expose_secret(config.stripe_secret_key.as_ref().unwrap()).to_owned();
+        stripe::ClientBuilder::new(key).url(config.stripe_api_base.as_ref().unwrap().as_str()).build().unwrap()
+    }
+}

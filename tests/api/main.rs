@@ -9,5 +9,6 @@ mod cli;
 mod operations;
 mod pages;
 mod sandbox_github;
+mod sandbox_stripe;
 mod schema;
 mod settings;

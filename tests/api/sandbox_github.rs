@@ -5,7 +5,7 @@ use octocrab::{models::repos::InvitationPermission, params::teams::Permission, E
 use serde_json::json;
 
 use crate::{
-    helpers::{spawn_app_with, Backend, TestApp},
+    helpers::{spawn_app_with, Backend, TestApp, WebhookReceiver},
     scenarios,
 };
 
@@ -18,6 +18,7 @@ scenarios!(
     armed_faults,
     oauth_sign_in,
     zero_config_shows_the_banner,
+    member_webhooks_are_signed,
 );
 
 fn status(err: &GhError) -> u16 {
@@ -263,4 +264,26 @@ async fn real_credentials_mount_no_sandbox_sqlite() {
 #[tokio::test]
 async fn real_credentials_mount_no_sandbox_postgres() {
     real_credentials_mount_no_sandbox(Backend::Postgres).await;
+}
+
+async fn member_webhooks_are_signed(app: TestApp) {
+    let receiver = WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    let gh = app.github();
+    let repo = gh.repos("sandbox-org", "enterprise-sdk");
+    let invitation = repo.add_collaborator("mona").permission(Permission::Push).send().await.unwrap().unwrap();
+    app.control(&format!("/github/invitations/{}/accept", invitation.id.0), json!({})).await;
+    let got = receiver.wait_for(1, 10, |h, _| h.get("x-github-event").is_some_and(|v| v == "member")).await;
+    assert_eq!(got.len(), 1, "no member webhook arrived");
+    let (headers, body) = &got[0];
+    let secret = app.state.config.github_webhook_secret.clone().unwrap();
+    let signature = headers["x-hub-signature-256"].to_str().unwrap();
+    assert!(server::signatures::verify_github(&secret, body.as_bytes(), signature), "signature does not verify");
+    assert!(!server::signatures::verify_github(&secret, body.replace("mona", "eve").as_bytes(), signature));
+    assert_eq!(headers["x-github-delivery"].to_str().unwrap().len(), 36);
+    let payload: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(payload["action"], "added");
+    assert_eq!(payload["member"]["login"], "mona");
+    assert_eq!(payload["changes"]["permission"]["to"], "write");
+    assert_eq!(payload["repository"]["owner"]["type"], "Organization");
 }

@@ -1,0 +1,457 @@
+//! `/sandbox/stripe/v1/…`: the endpoints RepoPass calls, with Stripe's
+//! validation messages for the mistakes a caller can make.
+
+use axum::{
+    extract::{Path, RawQuery, State},
+    http::{StatusCode, Uri},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde_json::{json, Map, Value};
+
+use super::{billing::public_list, form, invalid, missing, new_id, no_such, objects, public, stripe_error};
+use crate::{Error, Sandbox};
+
+type ApiResult = Result<Response, Error>;
+
+fn ok(value: Value) -> ApiResult {
+    Ok(Json(public(value)).into_response())
+}
+
+fn metadata(f: &Value) -> Value {
+    match form::get(f, "metadata") {
+        Some(Value::Object(map)) => Value::Object(map.iter().filter(|(_, v)| v.is_string()).map(|(k, v)| (k.clone(), v.clone())).collect()),
+        _ => json!({}),
+    }
+}
+
+fn int(f: &Value, path: &str) -> Result<Option<i64>, Response> {
+    match form::string(f, path) {
+        None => Ok(None),
+        Some(raw) => raw.parse::<i64>().map(Some).map_err(|_| invalid(&format!("Invalid integer: {raw}"), &path.replace('.', "]["))),
+    }
+}
+
+fn boolean(f: &Value, path: &str) -> Result<Option<bool>, Response> {
+    match form::string(f, path).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(invalid(&format!("Invalid boolean: {other}"), path)),
+    }
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return Ok(response),
+        }
+    };
+}
+
+pub async fn unknown_endpoint(uri: Uri) -> Response {
+    stripe_error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        &format!("Unrecognized request URL ({}). The RepoPass sandbox serves only the Stripe endpoints RepoPass uses.", uri.path()),
+        None,
+        None,
+    )
+}
+
+pub async fn create_product(State(sb): State<Sandbox>, body: String) -> ApiResult {
+    let f = form::parse(&body);
+    let Some(name) = form::string(&f, "name") else { return Ok(missing("name")) };
+    let mut product = objects::product(&new_id("prod"), &name, form::string(&f, "description").as_deref(), metadata(&f), sb.store().now().await?);
+    if let Some(active) = tri!(boolean(&f, "active")) {
+        product["active"] = json!(active);
+    }
+    sb.stripe_put("product", &product, None).await?;
+    sb.stripe_event("product.created", &product, None).await?;
+    ok(product)
+}
+
+pub async fn retrieve_product(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("product", &id).await? {
+        Some(p) => ok(p),
+        None => Ok(no_such("product", &id, "id")),
+    }
+}
+
+pub async fn update_product(State(sb): State<Sandbox>, Path(id): Path<String>, body: String) -> ApiResult {
+    let Some(mut product) = sb.stripe_get("product", &id).await? else { return Ok(no_such("product", &id, "id")) };
+    let f = form::parse(&body);
+    if let Some(active) = tri!(boolean(&f, "active")) {
+        product["active"] = json!(active);
+    }
+    for field in ["name", "description"] {
+        if let Some(v) = form::string(&f, field) {
+            product[field] = json!(v);
+        }
+    }
+    if form::get(&f, "metadata").is_some() {
+        merge_metadata(&mut product, &f);
+    }
+    product["updated"] = json!(sb.store().now().await?);
+    sb.stripe_put("product", &product, None).await?;
+    sb.stripe_event("product.updated", &product, None).await?;
+    ok(product)
+}
+
+fn merge_metadata(object: &mut Value, f: &Value) {
+    let incoming = metadata(f);
+    let target = object["metadata"].as_object_mut().cloned().unwrap_or_default();
+    let mut merged: Map<String, Value> = target;
+    if let Value::Object(map) = incoming {
+        for (k, v) in map {
+            // An empty value removes the key, as on Stripe.
+            if v.as_str() == Some("") {
+                merged.remove(&k);
+            } else {
+                merged.insert(k, v);
+            }
+        }
+    }
+    object["metadata"] = Value::Object(merged);
+}
+
+pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult {
+    let f = form::parse(&body);
+    let Some(currency) = form::string(&f, "currency") else { return Ok(missing("currency")) };
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_lowercase()) {
+        return Ok(invalid(&format!("Invalid currency: {currency}. Stripe currencies are three-letter ISO codes in lowercase."), "currency"));
+    }
+    let Some(product_id) = form::string(&f, "product") else { return Ok(missing("product")) };
+    if sb.stripe_get("product", &product_id).await?.is_none() {
+        return Ok(no_such("product", &product_id, "product"));
+    }
+    let Some(unit_amount) = tri!(int(&f, "unit_amount")) else { return Ok(missing("unit_amount")) };
+    if unit_amount < 0 {
+        return Ok(invalid("Invalid unit_amount: must be greater than or equal to 0", "unit_amount"));
+    }
+    let interval = form::string(&f, "recurring.interval");
+    if let Some(i) = interval.as_deref() {
+        if !matches!(i, "day" | "week" | "month" | "year") {
+            return Ok(invalid(&format!("Invalid recurring[interval]: must be one of day, month, week, or year (got {i})"), "recurring[interval]"));
+        }
+    }
+    let price = objects::price(
+        &new_id("price"),
+        &product_id,
+        &currency,
+        unit_amount,
+        interval.as_deref(),
+        metadata(&f),
+        form::string(&f, "nickname").as_deref(),
+        sb.store().now().await?,
+    );
+    sb.stripe_put("price", &price, Some(&product_id)).await?;
+    sb.stripe_event("price.created", &price, None).await?;
+    ok(price)
+}
+
+pub async fn retrieve_price(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("price", &id).await? {
+        Some(p) => ok(p),
+        None => Ok(no_such("price", &id, "id")),
+    }
+}
+
+/// Prices are immutable but for `active`, `nickname` and `metadata`.
+pub async fn update_price(State(sb): State<Sandbox>, Path(id): Path<String>, body: String) -> ApiResult {
+    let Some(mut price) = sb.stripe_get("price", &id).await? else { return Ok(no_such("price", &id, "id")) };
+    let f = form::parse(&body);
+    for immutable in ["unit_amount", "currency", "recurring", "product"] {
+        if form::get(&f, immutable).is_some() {
+            return Ok(invalid(&format!("Received unknown parameter: {immutable}. Prices cannot be changed once created; create a new price instead."), immutable));
+        }
+    }
+    if let Some(active) = tri!(boolean(&f, "active")) {
+        price["active"] = json!(active);
+    }
+    if let Some(nickname) = form::string(&f, "nickname") {
+        price["nickname"] = json!(nickname);
+    }
+    if form::get(&f, "metadata").is_some() {
+        merge_metadata(&mut price, &f);
+    }
+    let product = price["product"].as_str().map(str::to_owned);
+    sb.stripe_put("price", &price, product.as_deref()).await?;
+    sb.stripe_event("price.updated", &price, None).await?;
+    ok(price)
+}
+
+pub async fn create_customer(State(sb): State<Sandbox>, body: String) -> ApiResult {
+    let f = form::parse(&body);
+    let customer = objects::customer(&new_id("cus"), form::string(&f, "email").as_deref(), form::string(&f, "name").as_deref(), metadata(&f), sb.store().now().await?);
+    sb.stripe_put("customer", &customer, None).await?;
+    sb.stripe_event("customer.created", &customer, None).await?;
+    ok(customer)
+}
+
+pub async fn retrieve_customer(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("customer", &id).await? {
+        Some(c) => ok(c),
+        None => Ok(no_such("customer", &id, "id")),
+    }
+}
+
+pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) -> ApiResult {
+    let f = form::parse(&body);
+    let Some(mode) = form::string(&f, "mode") else { return Ok(missing("mode")) };
+    if !matches!(mode.as_str(), "payment" | "subscription") {
+        return Ok(invalid(&format!("Invalid mode: {mode}. The RepoPass sandbox supports payment and subscription."), "mode"));
+    }
+    let Some(success_url) = form::string(&f, "success_url") else { return Ok(missing("success_url")) };
+    if !success_url.starts_with("http://") && !success_url.starts_with("https://") {
+        return Ok(invalid("Not a valid URL", "success_url"));
+    }
+    let Some(Value::Array(items)) = form::get(&f, "line_items") else { return Ok(missing("line_items")) };
+    if items.is_empty() {
+        return Ok(missing("line_items"));
+    }
+    let now = sb.store().now().await?;
+    let session_id = format!("cs_test_{}", &new_id("x")[2..]);
+    let mut line_items = Vec::new();
+    let mut total = 0;
+    let mut currency: Option<String> = None;
+    for (i, item) in items.iter().enumerate() {
+        let Some(price_id) = form::string(item, "price") else { return Ok(missing(&format!("line_items[{i}][price]"))) };
+        let Some(price) = sb.stripe_get("price", &price_id).await? else { return Ok(no_such("price", &price_id, &format!("line_items[{i}][price]"))) };
+        if price["active"] != json!(true) {
+            return Ok(invalid(&format!("The price specified ({price_id}) is inactive. This field only accepts active prices."), &format!("line_items[{i}][price]")));
+        }
+        let quantity = tri!(int(item, "quantity")).unwrap_or(1);
+        if quantity < 1 {
+            return Ok(invalid("Quantity must be at least 1", &format!("line_items[{i}][quantity]")));
+        }
+        let recurring = price["type"] == "recurring";
+        if recurring && mode == "payment" {
+            return Ok(invalid("You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.", "line_items"));
+        }
+        let price_currency = price["currency"].as_str().unwrap_or_default().to_owned();
+        if currency.as_ref().is_some_and(|c| *c != price_currency) {
+            return Ok(invalid("All prices on a Checkout Session must use the same currency.", "line_items"));
+        }
+        currency = Some(price_currency);
+        total += price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+        line_items.push(objects::line_item(&format!("li_{}", &new_id("x")[2..]), &price, quantity));
+    }
+    if mode == "subscription" && !line_items.iter().any(|li| li["price"]["type"] == "recurring") {
+        return Ok(invalid("You must provide at least one recurring price in `subscription` mode when using prices.", "line_items"));
+    }
+    let customer = form::string(&f, "customer");
+    if let Some(id) = &customer {
+        if sb.stripe_get("customer", id).await?.is_none() {
+            return Ok(no_such("customer", id, "customer"));
+        }
+    }
+    let trial_days = tri!(int(&f, "subscription_data.trial_period_days"));
+    if trial_days.is_some() && mode != "subscription" {
+        return Ok(invalid("subscription_data can only be used in `subscription` mode.", "subscription_data"));
+    }
+    if trial_days.is_some_and(|d| !(1..=730).contains(&d)) {
+        return Ok(invalid("The trial period must be between 1 and 730 days.", "subscription_data[trial_period_days]"));
+    }
+    let sub_metadata = match form::get(&f, "subscription_data.metadata") {
+        Some(Value::Object(m)) => Value::Object(m.clone()),
+        _ => json!({}),
+    };
+    let session = json!({
+        "id": session_id, "object": "checkout.session", "after_expiration": null,
+        "allow_promotion_codes": tri!(boolean(&f, "allow_promotion_codes")),
+        "amount_subtotal": total, "amount_total": total,
+        "automatic_tax": { "enabled": false, "liability": null, "status": null },
+        "billing_address_collection": null, "cancel_url": form::string(&f, "cancel_url"),
+        "client_reference_id": form::string(&f, "client_reference_id"), "consent": null, "consent_collection": null,
+        "created": now, "currency": currency, "custom_fields": [], "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
+        "customer": customer, "customer_creation": if mode == "payment" { json!("if_required") } else { Value::Null },
+        "customer_details": null, "customer_email": form::string(&f, "customer_email"),
+        "expires_at": now + 24 * 3600, "invoice": null, "livemode": false, "locale": null,
+        "metadata": metadata(&f), "mode": mode, "payment_intent": null, "payment_link": null,
+        "payment_method_collection": "always", "payment_method_types": ["card"], "payment_status": "unpaid",
+        "phone_number_collection": { "enabled": false }, "recovered_from": null, "setup_intent": null,
+        "shipping_address_collection": null, "shipping_cost": null, "shipping_details": null, "shipping_options": [],
+        "status": "open", "submit_type": null, "subscription": null, "success_url": success_url,
+        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+        "ui_mode": "hosted", "url": sb.url(&format!("/sandbox/stripe/pay/{session_id}")),
+        "_line_items": line_items,
+        "_subscription_data": { "trial_period_days": trial_days, "metadata": sub_metadata },
+    });
+    sb.stripe_put("checkout_session", &session, None).await?;
+    ok(session)
+}
+
+fn expands(query: &Option<String>, what: &str) -> bool {
+    let f = form::parse(query.as_deref().unwrap_or_default());
+    matches!(form::get(&f, "expand"), Some(Value::Array(list)) if list.iter().any(|v| v.as_str() == Some(what)))
+}
+
+fn with_line_items(session: &Value) -> Value {
+    let id = session["id"].as_str().unwrap_or_default();
+    let items = session["_line_items"].as_array().cloned().unwrap_or_default();
+    let mut out = public(session.clone());
+    out["line_items"] = objects::list(items, &format!("/v1/checkout/sessions/{id}/line_items"), false);
+    out
+}
+
+pub async fn retrieve_checkout_session(State(sb): State<Sandbox>, Path(id): Path<String>, RawQuery(query): RawQuery) -> ApiResult {
+    let Some(session) = sb.stripe_get("checkout_session", &id).await? else { return Ok(no_such("checkout.session", &id, "session")) };
+    if expands(&query, "line_items") {
+        return Ok(Json(with_line_items(&session)).into_response());
+    }
+    ok(session)
+}
+
+pub async fn list_line_items(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    let Some(session) = sb.stripe_get("checkout_session", &id).await? else { return Ok(no_such("checkout.session", &id, "session")) };
+    Ok(Json(with_line_items(&session)["line_items"].clone()).into_response())
+}
+
+pub async fn expire_checkout_session(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    let Some(mut session) = sb.stripe_get("checkout_session", &id).await? else { return Ok(no_such("checkout.session", &id, "session")) };
+    if session["status"] != "open" {
+        return Ok(invalid("Only Checkout Sessions with a status in [\"open\"] can be expired.", "session"));
+    }
+    sb.stripe_expire_session(&mut session).await?;
+    ok(session)
+}
+
+pub async fn retrieve_subscription(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("subscription", &id).await? {
+        Some(s) => ok(s),
+        None => Ok(no_such("subscription", &id, "id")),
+    }
+}
+
+pub async fn update_subscription(State(sb): State<Sandbox>, Path(id): Path<String>, body: String) -> ApiResult {
+    let Some(sub) = sb.stripe_get("subscription", &id).await? else { return Ok(no_such("subscription", &id, "id")) };
+    let f = form::parse(&body);
+    if sub["status"] == "canceled" {
+        return Ok(invalid("A canceled subscription can only update its cancellation_details and metadata.", "subscription"));
+    }
+    let result = match tri!(boolean(&f, "cancel_at_period_end")) {
+        Some(true) if sub["cancel_at_period_end"] != json!(true) => sb.stripe_cancel(&id, true).await?,
+        Some(false) if sub["cancel_at_period_end"] == json!(true) => sb.stripe_resume(&id).await?,
+        _ => sub,
+    };
+    ok(result)
+}
+
+/// `DELETE /v1/subscriptions/{id}`: cancels at once.
+pub async fn cancel_subscription(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    let Some(sub) = sb.stripe_get("subscription", &id).await? else { return Ok(no_such("subscription", &id, "id")) };
+    if sub["status"] == "canceled" {
+        return Ok(stripe_error(StatusCode::NOT_FOUND, "invalid_request_error", &format!("No such subscription: '{id}'"), Some("id"), Some("resource_missing")));
+    }
+    ok(sb.stripe_cancel(&id, false).await?)
+}
+
+pub async fn retrieve_invoice(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("invoice", &id).await? {
+        Some(i) => ok(i),
+        None => Ok(no_such("invoice", &id, "id")),
+    }
+}
+
+pub async fn retrieve_charge(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("charge", &id).await? {
+        Some(c) => ok(c),
+        None => Ok(no_such("charge", &id, "id")),
+    }
+}
+
+pub async fn create_refund(State(sb): State<Sandbox>, body: String) -> ApiResult {
+    let f = form::parse(&body);
+    let charge = match (form::string(&f, "charge"), form::string(&f, "payment_intent")) {
+        (Some(ch), _) => match sb.stripe_get("charge", &ch).await? {
+            Some(c) => c,
+            None => return Ok(no_such("charge", &ch, "charge")),
+        },
+        (None, Some(pi)) => match sb.stripe_charge_of(&pi).await {
+            Ok(c) => c,
+            Err(Error::NotFound) => return Ok(no_such("payment_intent", &pi, "payment_intent")),
+            Err(e) => return Err(e),
+        },
+        (None, None) => return Ok(invalid("One of the following params should be provided for this request: payment_intent or charge.", "charge")),
+    };
+    let amount = tri!(int(&f, "amount"));
+    let reason = form::string(&f, "reason");
+    if let Some(r) = reason.as_deref() {
+        if !matches!(r, "duplicate" | "fraudulent" | "requested_by_customer") {
+            return Ok(invalid(&format!("Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer (got {r})"), "reason"));
+        }
+    }
+    match sb.stripe_refund(charge, amount, reason.as_deref()).await? {
+        Ok(refund) => ok(refund),
+        Err(message) => Ok(stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", &message, Some("amount"), Some("charge_already_refunded"))),
+    }
+}
+
+pub async fn create_portal_session(State(sb): State<Sandbox>, body: String) -> ApiResult {
+    let f = form::parse(&body);
+    let Some(customer) = form::string(&f, "customer") else { return Ok(missing("customer")) };
+    if sb.stripe_get("customer", &customer).await?.is_none() {
+        return Ok(no_such("customer", &customer, "customer"));
+    }
+    let id = format!("bps_{}", &new_id("x")[2..]);
+    let session = json!({
+        "id": id, "object": "billing_portal.session", "configuration": "bpc_repopass_sandbox",
+        "created": sb.store().now().await?, "customer": customer, "flow": null, "livemode": false, "locale": null,
+        "on_behalf_of": null, "return_url": form::string(&f, "return_url"),
+        "url": sb.url(&format!("/sandbox/stripe/portal/{id}")),
+    });
+    sb.stripe_put("billing_portal_session", &session, Some(&customer)).await?;
+    ok(session)
+}
+
+/// `GET /v1/events`: newest first, filtered by `type`/`types[]`, paged with
+/// `limit` and `starting_after`, as RepoPass's recovery job reads it.
+pub async fn list_events(State(sb): State<Sandbox>, RawQuery(query): RawQuery) -> ApiResult {
+    let q = form::parse(query.as_deref().unwrap_or_default());
+    let limit = tri!(int(&q, "limit")).unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Ok(invalid("Invalid limit: must be between 1 and 100", "limit"));
+    }
+    let mut types: Vec<String> = match form::get(&q, "types") {
+        Some(Value::Array(list)) => list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => vec![],
+    };
+    if let Some(t) = form::string(&q, "type") {
+        types.push(t);
+    }
+    let created_gte = tri!(int(&q, "created.gte"));
+    let mut events = sb.stripe_list("event", None).await?;
+    events.sort_by(|a, b| b["id"].as_str().cmp(&a["id"].as_str()));
+    let matching: Vec<Value> = events
+        .into_iter()
+        .filter(|e| types.is_empty() || types.iter().any(|t| matches_type(t, e["type"].as_str().unwrap_or_default())))
+        .filter(|e| created_gte.is_none_or(|gte| e["created"].as_i64().unwrap_or(0) >= gte))
+        .collect();
+    let start = match form::string(&q, "starting_after") {
+        Some(after) => match matching.iter().position(|e| e["id"].as_str() == Some(after.as_str())) {
+            Some(i) => i + 1,
+            None => return Ok(no_such("event", &after, "starting_after")),
+        },
+        None => 0,
+    };
+    let page: Vec<Value> = matching.iter().skip(start).take(limit as usize).cloned().collect();
+    let has_more = matching.len() > start + page.len();
+    Ok(Json(objects::list(public_list(page), "/v1/events", has_more)).into_response())
+}
+
+/// `customer.subscription.*` style wildcards, as Stripe allows in `type`.
+fn matches_type(pattern: &str, event_type: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => event_type.starts_with(prefix),
+        None => pattern == event_type,
+    }
+}
+
+pub async fn retrieve_event(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
+    match sb.stripe_get("event", &id).await? {
+        Some(e) => ok(e),
+        None => Ok(no_such("event", &id, "id")),
+    }
+}

@@ -1,0 +1,148 @@
+//! Stripe objects as JSON, complete enough for async-stripe's strict
+//! parsing (every non-optional field present) and shaped like Stripe's
+//! published examples.
+
+use serde_json::{json, Value};
+
+pub fn list(data: Vec<Value>, url: &str, has_more: bool) -> Value {
+    json!({ "object": "list", "data": data, "has_more": has_more, "url": url })
+}
+
+pub fn product(id: &str, name: &str, description: Option<&str>, metadata: Value, now: i64) -> Value {
+    json!({
+        "id": id, "object": "product", "active": true, "attributes": [], "created": now, "updated": now,
+        "default_price": null, "description": description, "images": [], "livemode": false,
+        "marketing_features": [], "metadata": metadata, "name": name, "package_dimensions": null,
+        "shippable": null, "statement_descriptor": null, "tax_code": null, "type": "service",
+        "unit_label": null, "url": null
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+/// `interval`: None for one-time prices, Some("month"|"year"|…) for recurring.
+pub fn price(id: &str, product: &str, currency: &str, unit_amount: i64, interval: Option<&str>, metadata: Value, nickname: Option<&str>, now: i64) -> Value {
+    json!({
+        "id": id, "object": "price", "active": true, "billing_scheme": "per_unit", "created": now,
+        "currency": currency, "custom_unit_amount": null, "livemode": false, "lookup_key": null,
+        "metadata": metadata, "nickname": nickname, "product": product,
+        "recurring": interval.map(|i| json!({ "interval": i, "interval_count": 1, "meter": null, "usage_type": "licensed" })),
+        "tax_behavior": "unspecified", "tiers_mode": null, "transform_quantity": null,
+        "type": if interval.is_some() { "recurring" } else { "one_time" },
+        "unit_amount": unit_amount, "unit_amount_decimal": unit_amount.to_string()
+    })
+}
+
+/// The legacy `plan` Stripe still puts on subscription items.
+pub fn plan(price: &Value) -> Value {
+    json!({
+        "id": price["id"], "object": "plan", "active": price["active"], "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"], "billing_scheme": "per_unit", "created": price["created"],
+        "currency": price["currency"], "interval": price["recurring"]["interval"], "interval_count": 1,
+        "livemode": false, "metadata": {}, "nickname": price["nickname"], "product": price["product"],
+        "usage_type": "licensed"
+    })
+}
+
+pub fn customer(id: &str, email: Option<&str>, name: Option<&str>, metadata: Value, now: i64) -> Value {
+    json!({
+        "id": id, "object": "customer", "address": null, "balance": 0, "created": now, "currency": null,
+        "default_source": null, "delinquent": false, "description": null, "discount": null, "email": email,
+        "invoice_prefix": id[4..].chars().take(8).collect::<String>().to_uppercase(),
+        "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null },
+        "livemode": false, "metadata": metadata, "name": name, "next_invoice_sequence": 1, "phone": null,
+        "preferred_locales": [], "shipping": null, "tax_exempt": "none", "test_clock": null
+    })
+}
+
+pub fn line_item(id: &str, price: &Value, quantity: i64) -> Value {
+    let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+    json!({
+        "id": id, "object": "item", "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
+        "amount_total": amount, "currency": price["currency"], "description": null,
+        "price": crate::stripe::public(price.clone()), "quantity": quantity
+    })
+}
+
+pub fn subscription(id: &str, customer: &str, price: &Value, start: i64, period_end: i64, trial_end: Option<i64>, metadata: Value) -> Value {
+    json!({
+        "id": id, "object": "subscription", "application": null, "automatic_tax": { "enabled": false, "liability": null },
+        "billing_cycle_anchor": trial_end.unwrap_or(start), "billing_mode": { "type": "classic" }, "billing_schedules": [],
+        "billing_thresholds": null, "cancel_at": null, "cancel_at_period_end": false, "canceled_at": null,
+        "cancellation_details": { "comment": null, "feedback": null, "reason": null },
+        "collection_method": "charge_automatically", "created": start, "currency": price["currency"], "customer": customer,
+        "days_until_due": null, "default_payment_method": null, "default_source": null, "description": null,
+        "discounts": [], "ended_at": null, "invoice_settings": { "account_tax_ids": null, "issuer": { "type": "self" } },
+        "items": list(vec![json!({
+            "id": format!("si_{}", &id[4..]), "object": "subscription_item", "created": start,
+            "current_period_start": start, "current_period_end": period_end, "discounts": [], "metadata": {},
+            "plan": plan(price), "price": crate::stripe::public(price.clone()), "quantity": 1, "subscription": id,
+            "tax_rates": []
+        })], &format!("/v1/subscription_items?subscription={id}"), false),
+        "latest_invoice": null, "livemode": false, "metadata": metadata, "next_pending_invoice_item_invoice": null,
+        "pause_collection": null, "pending_update": null, "schedule": null, "start_date": start,
+        "status": if trial_end.is_some() { "trialing" } else { "active" }, "test_clock": null,
+        "trial_end": trial_end, "trial_start": trial_end.map(|_| start)
+    })
+}
+
+/// A finalised invoice for one subscription period.
+#[allow(clippy::too_many_arguments)]
+pub fn invoice(id: &str, customer: &str, subscription: &str, price: &Value, amount: i64, period: (i64, i64), paid: bool, attempt_count: i64, now: i64, hosted_url: &str) -> Value {
+    json!({
+        "id": id, "object": "invoice", "account_country": "US", "account_name": "RepoPass sandbox",
+        "amount_due": amount, "amount_overpaid": 0, "amount_paid": if paid { amount } else { 0 },
+        "amount_remaining": if paid { 0 } else { amount }, "amount_shipping": 0, "attempt_count": attempt_count,
+        "attempted": attempt_count > 0, "auto_advance": !paid, "automatic_tax": { "enabled": false, "liability": null },
+        "billing_reason": if attempt_count <= 1 && amount == 0 { "subscription_create" } else { "subscription_cycle" },
+        "collection_method": "charge_automatically", "created": now, "currency": price["currency"], "customer": customer,
+        "default_tax_rates": [], "description": null, "discounts": [], "hosted_invoice_url": hosted_url,
+        "invoice_pdf": format!("{hosted_url}/pdf"), "issuer": { "type": "self" }, "livemode": false, "metadata": {},
+        "lines": list(vec![json!({
+            "id": format!("il_{}", &id[3..]), "object": "line_item", "amount": amount, "currency": price["currency"],
+            "description": format!("1 × {}", price["nickname"].as_str().unwrap_or("subscription")), "discountable": true,
+            "discounts": [], "livemode": false, "metadata": {}, "period": { "start": period.0, "end": period.1 },
+            "quantity": 1, "subtotal": amount
+        })], &format!("/v1/invoices/{id}/lines"), false),
+        "number": format!("SBX-{}", &id[3..11].to_uppercase()), "paid": paid,
+        "parent": { "type": "subscription_details", "subscription_details": { "metadata": {}, "subscription": subscription } },
+        "payment_settings": { "default_mandate": null, "payment_method_options": null, "payment_method_types": null },
+        "period_end": period.1, "period_start": period.0, "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0, "starting_balance": 0, "status": if paid { "paid" } else { "open" },
+        "status_transitions": { "finalized_at": now, "marked_uncollectible_at": null, "paid_at": if paid { Some(now) } else { None }, "voided_at": null },
+        "subscription": subscription, "subtotal": amount, "total": amount
+    })
+}
+
+pub fn charge(id: &str, amount: i64, currency: &str, customer: &str, payment_intent: &str, now: i64, receipt_url: &str) -> Value {
+    json!({
+        "id": id, "object": "charge", "amount": amount, "amount_captured": amount, "amount_refunded": 0,
+        "application_fee_amount": null, "balance_transaction": null,
+        "billing_details": { "address": null, "email": null, "name": null, "phone": null },
+        "captured": true, "created": now, "currency": currency, "customer": customer, "description": null,
+        "disputed": false, "failure_code": null, "failure_message": null, "livemode": false, "metadata": {},
+        "outcome": { "network_status": "approved_by_network", "reason": null, "risk_level": "normal", "seller_message": "Payment complete.", "type": "authorized" },
+        "paid": true, "payment_intent": payment_intent, "payment_method": format!("pm_{}", &id[3..]),
+        "receipt_url": receipt_url, "refunded": false,
+        "refunds": list(vec![], &format!("/v1/charges/{id}/refunds"), false),
+        "source": null, "status": "succeeded"
+    })
+}
+
+pub fn refund(id: &str, charge: &Value, amount: i64, reason: Option<&str>, now: i64) -> Value {
+    json!({
+        "id": id, "object": "refund", "amount": amount, "balance_transaction": null, "charge": charge["id"],
+        "created": now, "currency": charge["currency"], "metadata": {}, "payment_intent": charge["payment_intent"],
+        "reason": reason, "receipt_number": null, "status": "succeeded"
+    })
+}
+
+pub fn dispute(id: &str, charge: &Value, reason: &str, now: i64) -> Value {
+    json!({
+        "id": id, "object": "dispute", "amount": charge["amount"], "balance_transactions": [], "charge": charge["id"],
+        "created": now, "currency": charge["currency"], "enhanced_eligibility_types": [],
+        "evidence": { "enhanced_evidence": {} },
+        "evidence_details": { "due_by": now + 7 * 86_400, "enhanced_eligibility": {}, "has_evidence": false, "past_due": false, "submission_count": 0 },
+        "is_charge_refundable": false, "livemode": false, "metadata": {}, "payment_intent": charge["payment_intent"],
+        "reason": reason, "status": "needs_response"
+    })
+}

@@ -1,0 +1,186 @@
+//! The hosted pages a buyer sees at "Stripe": Checkout and the billing
+//! portal. Plain forms, no JavaScript needed.
+
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use maud::html;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::billing::PayOutcome;
+use crate::{
+    github::model::rfc3339,
+    pages::{self, BUTTON},
+    Error, Sandbox,
+};
+
+fn money(amount: i64, currency: &str) -> String {
+    format!("{}.{:02} {}", amount / 100, amount % 100, currency.to_uppercase())
+}
+
+pub async fn checkout_page(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Response, Error> {
+    let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
+        return Ok(pages::error_page("Checkout not found", "This checkout link is not valid.").into_response());
+    };
+    if session["status"] == "complete" {
+        return Ok(Redirect::to(&success_url(&session)).into_response());
+    }
+    if session["status"] != "open" {
+        return Ok(pages::error_page("This checkout has expired", "Go back to the store and start again.").into_response());
+    }
+    Ok(render_checkout(&session, None).into_response())
+}
+
+fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
+    let currency = session["currency"].as_str().unwrap_or("usd");
+    let subscription = session["mode"] == "subscription";
+    let trial = session["_subscription_data"]["trial_period_days"].as_i64();
+    let body = html! {
+        div class="grid gap-8 md:grid-cols-2" {
+            div {
+                p class="text-sm text-slate-500" { "RepoPass sandbox · test mode" }
+                @for item in session["_line_items"].as_array().into_iter().flatten() {
+                    @let price = &item["price"];
+                    div class="mt-4" {
+                        div class="text-lg font-medium" { (price["nickname"].as_str().unwrap_or("Repository access")) }
+                        div class="text-3xl font-bold" data-testid="checkout-amount" {
+                            (money(item["amount_total"].as_i64().unwrap_or(0), currency))
+                            @if let Some(interval) = price["recurring"]["interval"].as_str() { span class="text-base font-normal text-slate-500" { " per " (interval) } }
+                        }
+                    }
+                }
+                @if let Some(days) = trial { p class="mt-2 text-sm text-green-700" { (days) " days free, then billed each period" } }
+            }
+            div class="rounded-xl bg-white p-6 shadow-sm" {
+                h1 class="text-xl font-semibold" { "Pay with card" }
+                p class="mt-1 text-sm text-slate-600" { "Email: " (session["customer_email"].as_str().unwrap_or("—")) }
+                @if let Some(error) = error { p class="mt-3 rounded bg-red-50 p-2 text-sm text-red-700" role="alert" { (error) } }
+                form method="post" class="mt-4 space-y-2" {
+                    button class=(format!("{BUTTON} w-full")) name="outcome" value="succeed" { "Pay — card succeeds (4242 4242 4242 4242)" }
+                    button class="w-full rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50" name="outcome" value="decline" { "Try a card that is declined" }
+                    @if !subscription {
+                        button class="w-full rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50" name="outcome" value="async" { "Pay by bank debit (settles later)" }
+                    }
+                }
+                @if let Some(cancel) = session["cancel_url"].as_str() {
+                    a href=(cancel) class="mt-4 block text-center text-sm text-slate-500 underline" { "Cancel and go back" }
+                }
+            }
+        }
+    };
+    pages::page("Checkout", body)
+}
+
+fn success_url(session: &Value) -> String {
+    session["success_url"].as_str().unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", session["id"].as_str().unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+pub struct PayForm {
+    outcome: String,
+}
+
+pub async fn checkout_submit(State(sb): State<Sandbox>, Path(id): Path<String>, Form(f): Form<PayForm>) -> Result<Response, Error> {
+    let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
+        return Ok(pages::error_page("Checkout not found", "This checkout link is not valid.").into_response());
+    };
+    if session["status"] != "open" {
+        return checkout_page(State(sb), Path(id)).await;
+    }
+    let outcome = match f.outcome.as_str() {
+        "succeed" => PayOutcome::Succeed,
+        "async" if session["mode"] == "payment" => PayOutcome::Async,
+        // Stripe keeps the session open after a decline: the buyer can try again.
+        _ => return Ok(render_checkout(&session, Some("Your card was declined. Try another card.")).into_response()),
+    };
+    let completed = sb.stripe_pay_session(&id, outcome).await?;
+    Ok(Redirect::to(&success_url(&completed)).into_response())
+}
+
+/// The billing portal: the customer's subscriptions and invoices.
+pub async fn portal_page(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Response, Error> {
+    let Some(portal) = sb.stripe_get("billing_portal_session", &id).await? else {
+        return Ok(pages::error_page("Session not found", "This billing portal link is not valid.").into_response());
+    };
+    let customer = portal["customer"].as_str().unwrap_or_default().to_owned();
+    let subscriptions = sb.stripe_list("subscription", Some(&customer)).await?;
+    let mut invoices = Vec::new();
+    for sub in &subscriptions {
+        invoices.extend(sb.stripe_list("invoice", sub["id"].as_str()).await?);
+    }
+    invoices.sort_by_key(|i| std::cmp::Reverse(i["created"].as_i64().unwrap_or(0)));
+    let body = html! {
+        h1 class="text-2xl font-semibold" { "Billing" }
+        p class="text-sm text-slate-600" { "Manage your subscriptions and see your invoices." }
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Subscriptions" }
+            @if subscriptions.is_empty() { p class="text-sm text-slate-500" { "No subscriptions." } }
+            @for sub in &subscriptions {
+                @let sub_id = sub["id"].as_str().unwrap_or_default();
+                @let item = &sub["items"]["data"][0];
+                @let end = item["current_period_end"].as_i64().unwrap_or(0);
+                div class="flex items-center justify-between border-t border-slate-100 py-3" data-subscription=(sub_id) {
+                    div {
+                        div class="font-medium" { (item["price"]["nickname"].as_str().unwrap_or("Subscription")) " — " (money(item["price"]["unit_amount"].as_i64().unwrap_or(0), item["price"]["currency"].as_str().unwrap_or("usd"))) "/" (item["price"]["recurring"]["interval"].as_str().unwrap_or("month")) }
+                        div class="text-sm text-slate-600" data-testid="portal-status" {
+                            @if sub["status"] == "canceled" { "Canceled" }
+                            @else if sub["cancel_at_period_end"] == serde_json::json!(true) { "Cancels on " (&rfc3339(end)[..10]) }
+                            @else { (sub["status"].as_str().unwrap_or_default()) " · renews on " (&rfc3339(end)[..10]) }
+                        }
+                    }
+                    @if sub["status"] != "canceled" {
+                        form method="post" action=(format!("/sandbox/stripe/portal/{id}/subscriptions/{sub_id}")) {
+                            @if sub["cancel_at_period_end"] == serde_json::json!(true) {
+                                button class=(BUTTON) name="action" value="resume" { "Don't cancel" }
+                            } @else {
+                                button class=(BUTTON) name="action" value="cancel" { "Cancel subscription" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Invoices" }
+            @if invoices.is_empty() { p class="text-sm text-slate-500" { "No invoices yet." } }
+            table class="w-full text-left text-sm" {
+                @for inv in &invoices {
+                    tr class="border-t border-slate-100" {
+                        td class="py-2" { (&rfc3339(inv["created"].as_i64().unwrap_or(0))[..10]) }
+                        td { (money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd"))) }
+                        td { (inv["status"].as_str().unwrap_or_default()) }
+                        td class="text-slate-500" { (inv["number"].as_str().unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+        @if let Some(back) = portal["return_url"].as_str() {
+            a href=(back) class="mt-6 inline-block text-sm text-indigo-700 underline" { "← Return to RepoPass" }
+        }
+    };
+    Ok(pages::page("Billing", body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PortalAction {
+    action: String,
+}
+
+pub async fn portal_action(State(sb): State<Sandbox>, Path((id, sub_id)): Path<(String, String)>, Form(f): Form<PortalAction>) -> Result<Response, Error> {
+    let Some(portal) = sb.stripe_get("billing_portal_session", &id).await? else { return Err(Error::NotFound) };
+    let sub = sb.stripe_get("subscription", &sub_id).await?.ok_or(Error::NotFound)?;
+    // A portal session acts only on its own customer's subscriptions.
+    if sub["customer"] != portal["customer"] {
+        return Err(Error::NotFound);
+    }
+    match f.action.as_str() {
+        // The portal cancels at the end of the paid period, as Stripe's default does.
+        "cancel" => sb.stripe_cancel(&sub_id, true).await?,
+        "resume" => sb.stripe_resume(&sub_id).await?,
+        other => return Err(Error::BadRequest(format!("unknown action {other}"))),
+    };
+    Ok(Redirect::to(&format!("/sandbox/stripe/portal/{id}")).into_response())
+}

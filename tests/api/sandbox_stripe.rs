@@ -1,0 +1,353 @@
+//! The Stripe stand-in, driven through async-stripe as RepoPass drives it;
+//! webhooks checked with the verification RepoPass uses in production
+//! (`stripe_webhook::Webhook::construct_event`).
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use stripe::StripeError;
+use stripe_billing::{
+    billing_portal_session::CreateBillingPortalSession,
+    subscription::{CancelSubscription, RetrieveSubscription, UpdateSubscription},
+    SubscriptionStatus,
+};
+use stripe_checkout::{
+    checkout_session::{CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, RetrieveCheckoutSession},
+    CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+};
+use stripe_core::{
+    event::ListEvent,
+    refund::CreateRefund,
+};
+use stripe_product::{
+    price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, UpdatePrice},
+    product::{CreateProduct, UpdateProduct},
+};
+use stripe_types::Currency;
+use stripe_webhook::{EventObject, Webhook};
+
+use crate::{
+    helpers::{TestApp, WebhookReceiver},
+    scenarios,
+};
+
+scenarios!(
+    products_and_prices,
+    one_time_purchase_is_paid_refunded_and_signed,
+    subscription_trial_renewal_failure_and_cancel,
+    declined_and_delayed_payments,
+    sessions_expire,
+    billing_portal_cancels_at_period_end,
+    events_can_be_listed_and_paged,
+    the_api_key_is_checked,
+    failed_webhooks_are_retried,
+);
+
+fn stripe_status(err: &StripeError) -> (u16, Option<String>) {
+    match err {
+        StripeError::Stripe(api, status) => (*status, api.message.clone()),
+        other => panic!("expected a Stripe API error, got {other:?}"),
+    }
+}
+
+async fn product_with_price(app: &TestApp, amount: i64, interval: Option<CreatePriceRecurringInterval>) -> (String, String) {
+    let client = app.stripe();
+    let product = CreateProduct::new("acme/pro-kit").description("Access to acme/pro-kit").send(&client).await.unwrap();
+    let mut create = CreatePrice::new(Currency::USD).product(product.id.as_str()).unit_amount(amount).nickname("Pro Kit");
+    if let Some(interval) = interval {
+        create = create.recurring(CreatePriceRecurring::new(interval));
+    }
+    let price = create.send(&client).await.unwrap();
+    (product.id.to_string(), price.id.to_string())
+}
+
+async fn checkout(app: &TestApp, price: &str, mode: CheckoutSessionMode, trial: Option<u32>) -> stripe_checkout::CheckoutSession {
+    let line = CreateCheckoutSessionLineItems { price: Some(price.to_owned()), quantity: Some(1), ..Default::default() };
+    let mut create = CreateCheckoutSession::new()
+        .mode(mode)
+        .line_items(vec![line])
+        .client_reference_id("purchase-42")
+        .metadata(HashMap::from([("purchase_id".to_string(), "42".to_string()), ("github_user_id".to_string(), "1002".to_string())]))
+        .customer_email("alice@example.com")
+        .allow_promotion_codes(true)
+        .success_url(app.url("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
+        .cancel_url(app.url("/p/pro-kit?cancelled=1"));
+    if let Some(days) = trial {
+        let mut data = CreateCheckoutSessionSubscriptionData::new();
+        data.trial_period_days = Some(days);
+        create = create.subscription_data(data);
+    }
+    create.send(&app.stripe()).await.unwrap()
+}
+
+/// The buyer on the hosted page: returns where Stripe sends them next.
+async fn pay(app: &TestApp, session: &stripe_checkout::CheckoutSession, outcome: &str) -> reqwest::Response {
+    let url = session.url.clone().expect("an open session has a URL");
+    let page = app.client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    app.client.post(&url).form(&[("outcome", outcome)]).send().await.unwrap()
+}
+
+fn verify(app: &TestApp, headers: &axum::http::HeaderMap, body: &str) -> stripe_webhook::Event {
+    let secret = secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
+    let signature = headers["stripe-signature"].to_str().unwrap();
+    Webhook::construct_event(body, signature, &secret).unwrap_or_else(|e| panic!("webhook did not verify ({e:?}): {body}"))
+}
+
+fn of_type<'a>(t: &'a str) -> impl Fn(&axum::http::HeaderMap, &str) -> bool + 'a {
+    move |_, body| serde_json::from_str::<serde_json::Value>(body).map(|v| v["type"] == t).unwrap_or(false)
+}
+
+async fn products_and_prices(app: TestApp) {
+    let client = app.stripe();
+    let (product, monthly) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;
+    let price = UpdatePrice::new(monthly.as_str()).active(false).send(&client).await.unwrap();
+    assert!(!price.active);
+    assert_eq!(price.unit_amount, Some(900));
+    assert_eq!(price.recurring.unwrap().interval, stripe_product::RecurringInterval::Month);
+    let archived = UpdateProduct::new(product.as_str()).active(false).send(&client).await.unwrap();
+    assert!(!archived.active);
+
+    let err = CreatePrice::new(Currency::USD).product("prod_missing").unit_amount(100).send(&client).await.unwrap_err();
+    let (status, message) = stripe_status(&err);
+    assert_eq!(status, 404);
+    assert!(message.unwrap().contains("No such product: 'prod_missing'"));
+
+    // An inactive price cannot be sold.
+    let line = CreateCheckoutSessionLineItems { price: Some(monthly.clone()), quantity: Some(1), ..Default::default() };
+    let err = CreateCheckoutSession::new().mode(CheckoutSessionMode::Subscription).line_items(vec![line]).success_url(app.url("/")).send(&client).await.unwrap_err();
+    assert!(stripe_status(&err).1.unwrap().contains("inactive"));
+}
+
+async fn one_time_purchase_is_paid_refunded_and_signed(app: TestApp) {
+    let receiver = WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    let (_, price) = product_with_price(&app, 14900, None).await;
+    let session = checkout(&app, &price, CheckoutSessionMode::Payment, None).await;
+    assert_eq!(session.status, Some(CheckoutSessionStatus::Open));
+    assert_eq!(session.payment_status, CheckoutSessionPaymentStatus::Unpaid);
+    assert_eq!(session.amount_total, Some(14900));
+
+    // A recurring price in payment mode is refused, as on Stripe.
+    let (_, monthly) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;
+    let line = CreateCheckoutSessionLineItems { price: Some(monthly), quantity: Some(1), ..Default::default() };
+    let err = CreateCheckoutSession::new().mode(CheckoutSessionMode::Payment).line_items(vec![line]).success_url(app.url("/")).send(&app.stripe()).await.unwrap_err();
+    assert_eq!(stripe_status(&err).0, 400);
+
+    let done = pay(&app, &session, "succeed").await;
+    assert!(done.status().is_redirection());
+    assert_eq!(done.headers()["location"].to_str().unwrap(), app.url(&format!("/checkout/success?session_id={}", session.id)));
+
+    let paid = RetrieveCheckoutSession::new(session.id.as_str()).expand(vec!["line_items".to_string()]).send(&app.stripe()).await.unwrap();
+    assert_eq!(paid.status, Some(CheckoutSessionStatus::Complete));
+    assert_eq!(paid.payment_status, CheckoutSessionPaymentStatus::Paid);
+    assert_eq!(paid.client_reference_id.as_deref(), Some("purchase-42"));
+    assert_eq!(paid.metadata.as_ref().unwrap()["purchase_id"], "42");
+    let items = paid.line_items.expect("expanded line items");
+    assert_eq!(items.data[0].price.as_ref().unwrap().id.as_str(), price);
+    let pi = paid.payment_intent.expect("a payment intent").id().to_string();
+
+    // The webhook arrives signed as Stripe signs it.
+    let got = receiver.wait_for(1, 10, of_type("checkout.session.completed")).await;
+    assert_eq!(got.len(), 1, "checkout.session.completed was not delivered");
+    let event = verify(&app, &got[0].0, &got[0].1);
+    match event.data.object {
+        EventObject::CheckoutSessionCompleted(s) => {
+            assert_eq!(s.id, session.id);
+            assert_eq!(s.payment_status, CheckoutSessionPaymentStatus::Paid);
+        }
+        other => panic!("unexpected object {other:?}"),
+    }
+    // A tampered body does not verify.
+    let secret = secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
+    let tampered = got[0].1.replace("purchase-42", "purchase-43");
+    assert!(Webhook::construct_event(&tampered, got[0].0["stripe-signature"].to_str().unwrap(), &secret).is_err());
+
+    // Partial, then the rest, then nothing left.
+    let partial = CreateRefund::new().payment_intent(pi.clone()).amount(4900).send(&app.stripe()).await.unwrap();
+    assert_eq!(partial.amount, 4900);
+    let rest = CreateRefund::new().payment_intent(pi.clone()).send(&app.stripe()).await.unwrap();
+    assert_eq!(rest.amount, 10000);
+    let err = CreateRefund::new().payment_intent(pi).send(&app.stripe()).await.unwrap_err();
+    assert!(stripe_status(&err).1.unwrap().contains("already been refunded"));
+    let refunds = receiver.wait_for(2, 10, of_type("charge.refunded")).await;
+    let last = verify(&app, &refunds[1].0, &refunds[1].1);
+    match last.data.object {
+        EventObject::ChargeRefunded(charge) => {
+            assert!(charge.refunded);
+            assert_eq!(charge.amount_refunded, 14900);
+        }
+        other => panic!("unexpected object {other:?}"),
+    }
+
+    // A dispute on the same charge.
+    app.control("/stripe/dispute", json!({ "id": session.id.as_str() })).await;
+    let disputes = receiver.wait_for(1, 10, of_type("charge.dispute.created")).await;
+    assert!(matches!(verify(&app, &disputes[0].0, &disputes[0].1).data.object, EventObject::ChargeDisputeCreated(_)));
+}
+
+async fn subscription_trial_renewal_failure_and_cancel(app: TestApp) {
+    let receiver = WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    let (_, price) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;
+    let session = checkout(&app, &price, CheckoutSessionMode::Subscription, Some(14)).await;
+    assert!(pay(&app, &session, "succeed").await.status().is_redirection());
+
+    let paid = RetrieveCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap();
+    // The trial defers the first payment.
+    assert_eq!(paid.payment_status, CheckoutSessionPaymentStatus::NoPaymentRequired);
+    let sub_id = paid.subscription.expect("a subscription").id().to_string();
+    let customer = paid.customer.expect("a customer").id().to_string();
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(sub.status, SubscriptionStatus::Trialing);
+    let trial_end = sub.trial_end.unwrap();
+    assert_eq!(trial_end - sub.start_date, 14 * 86_400);
+
+    // Two weeks later the trial ends and the first real period is billed.
+    app.control("/clock/advance", json!({ "days": 15 })).await;
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(sub.status, SubscriptionStatus::Active);
+    assert!(sub.items.data[0].current_period_start >= trial_end);
+    let paid_invoices = receiver.wait_for(2, 10, of_type("invoice.paid")).await;
+    assert_eq!(paid_invoices.len(), 2);
+    match verify(&app, &paid_invoices[1].0, &paid_invoices[1].1).data.object {
+        EventObject::InvoicePaid(inv) => assert_eq!(inv.amount_paid, 900),
+        other => panic!("{other:?}"),
+    }
+
+    // The next payment fails: past due, then paid on retry.
+    app.control(&format!("/stripe/subscriptions/{sub_id}/fail_next_payment"), json!({})).await;
+    app.control(&format!("/stripe/subscriptions/{sub_id}/renew"), json!({})).await;
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(sub.status, SubscriptionStatus::PastDue);
+    let failed = receiver.wait_for(1, 10, of_type("invoice.payment_failed")).await;
+    assert!(matches!(verify(&app, &failed[0].0, &failed[0].1).data.object, EventObject::InvoicePaymentFailed(_)));
+    app.control(&format!("/stripe/subscriptions/{sub_id}/renew"), json!({})).await;
+    assert_eq!(RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap().status, SubscriptionStatus::Active);
+
+    // Cancel at period end, change of mind, then cancel now.
+    let set = UpdateSubscription::new(sub_id.as_str()).cancel_at_period_end(true).send(&app.stripe()).await.unwrap();
+    assert!(set.cancel_at_period_end);
+    assert_eq!(set.cancel_at, Some(set.items.data[0].current_period_end));
+    let resumed = UpdateSubscription::new(sub_id.as_str()).cancel_at_period_end(false).send(&app.stripe()).await.unwrap();
+    assert!(!resumed.cancel_at_period_end);
+    let canceled = CancelSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(canceled.status, SubscriptionStatus::Canceled);
+    let deleted = receiver.wait_for(1, 10, of_type("customer.subscription.deleted")).await;
+    match verify(&app, &deleted[0].0, &deleted[0].1).data.object {
+        EventObject::CustomerSubscriptionDeleted(s) => assert_eq!(s.customer.id().as_str(), customer),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn declined_and_delayed_payments(app: TestApp) {
+    let receiver = WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    let (_, price) = product_with_price(&app, 2500, None).await;
+    let session = checkout(&app, &price, CheckoutSessionMode::Payment, None).await;
+
+    let declined = pay(&app, &session, "decline").await;
+    assert_eq!(declined.status(), 200);
+    assert!(declined.text().await.unwrap().contains("Your card was declined"));
+    let still = RetrieveCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(still.status, Some(CheckoutSessionStatus::Open));
+
+    assert!(pay(&app, &session, "async").await.status().is_redirection());
+    let pending = RetrieveCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(pending.status, Some(CheckoutSessionStatus::Complete));
+    assert_eq!(pending.payment_status, CheckoutSessionPaymentStatus::Unpaid);
+    app.control(&format!("/stripe/checkout/{}/settle", session.id), json!({ "succeed": true })).await;
+    let settled = receiver.wait_for(1, 10, of_type("checkout.session.async_payment_succeeded")).await;
+    match verify(&app, &settled[0].0, &settled[0].1).data.object {
+        EventObject::CheckoutSessionAsyncPaymentSucceeded(s) => assert_eq!(s.payment_status, CheckoutSessionPaymentStatus::Paid),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn sessions_expire(app: TestApp) {
+    let (_, price) = product_with_price(&app, 2500, None).await;
+    let session = checkout(&app, &price, CheckoutSessionMode::Payment, None).await;
+    let expired = ExpireCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(expired.status, Some(CheckoutSessionStatus::Expired));
+    assert!(expired.url.is_none());
+    assert_eq!(stripe_status(&ExpireCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap_err()).0, 400);
+    let page = app.client.get(session.url.unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("This checkout has expired"));
+
+    // Abandoned sessions expire after 24 hours on their own.
+    let abandoned = checkout(&app, &price, CheckoutSessionMode::Payment, None).await;
+    app.control("/clock/advance", json!({ "days": 1, "seconds": 1 })).await;
+    let later = RetrieveCheckoutSession::new(abandoned.id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(later.status, Some(CheckoutSessionStatus::Expired));
+}
+
+async fn billing_portal_cancels_at_period_end(app: TestApp) {
+    let (_, price) = product_with_price(&app, 1900, Some(CreatePriceRecurringInterval::Year)).await;
+    let session = checkout(&app, &price, CheckoutSessionMode::Subscription, None).await;
+    let paid = app.control(&format!("/stripe/checkout/{}/pay", session.id), json!({})).await;
+    assert_eq!(paid["payment_status"], "paid");
+    let customer = paid["customer"].as_str().unwrap().to_owned();
+    let sub_id = paid["subscription"].as_str().unwrap().to_owned();
+
+    let portal = CreateBillingPortalSession::new().customer(customer.as_str()).return_url(app.url("/account")).send(&app.stripe()).await.unwrap();
+    let page = app.client.get(&portal.url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Cancel subscription") && page.contains("Return to RepoPass"), "{page}");
+
+    let action = format!("{}/subscriptions/{sub_id}", portal.url);
+    assert!(app.client.post(&action).form(&[("action", "cancel")]).send().await.unwrap().status().is_redirection());
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
+    assert!(sub.cancel_at_period_end);
+    assert_eq!(sub.status, SubscriptionStatus::Active);
+    let page = app.client.get(&portal.url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Cancels on"));
+
+    // At the end of the year it ends.
+    app.control("/clock/advance", json!({ "days": 366 })).await;
+    assert_eq!(RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap().status, SubscriptionStatus::Canceled);
+
+    // A portal session cannot touch another customer's subscription.
+    let other = CreateBillingPortalSession::new().customer(stripe_core::customer::CreateCustomer::new().email("x@example.com").send(&app.stripe()).await.unwrap().id.as_str()).send(&app.stripe()).await.unwrap();
+    let response = app.client.post(format!("{}/subscriptions/{sub_id}", other.url)).form(&[("action", "resume")]).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+async fn events_can_be_listed_and_paged(app: TestApp) {
+    let (_, price) = product_with_price(&app, 500, None).await;
+    for _ in 0..3 {
+        let s = checkout(&app, &price, CheckoutSessionMode::Payment, None).await;
+        app.control(&format!("/stripe/checkout/{}/pay", s.id), json!({})).await;
+    }
+    let client = app.stripe();
+    let first = ListEvent::new().type_("checkout.session.completed").limit(2).send(&client).await.unwrap();
+    assert_eq!(first.data.len(), 2);
+    assert!(first.has_more);
+    let next = ListEvent::new().type_("checkout.session.completed").limit(2).starting_after(first.data[1].id.as_str()).send(&client).await.unwrap();
+    assert_eq!(next.data.len(), 1);
+    assert!(!next.has_more);
+    // Newest first.
+    assert!(first.data[0].created >= first.data[1].created && first.data[1].id.as_str() > next.data[0].id.as_str());
+    let all = ListEvent::new().types(vec!["charge.succeeded".to_string(), "product.created".to_string()]).limit(100).send(&client).await.unwrap();
+    assert_eq!(all.data.len(), 4);
+}
+
+async fn the_api_key_is_checked(app: TestApp) {
+    let base = app.state.config.stripe_api_base.as_ref().unwrap().to_string();
+    let wrong = stripe::ClientBuilder::new("sk_test_not_the_sandbox").url(base.as_str()).build().unwrap();
+    let err = CreateProduct::new("x").send(&wrong).await.unwrap_err();
+    let (status, message) = stripe_status(&err);
+    assert_eq!(status, 401);
+    assert!(message.unwrap().starts_with("Invalid API Key provided: sk_test_"));
+    assert!(!format!("{err:?}").contains("not_the_sandbox"), "the key must not be echoed in full");
+}
+
+async fn failed_webhooks_are_retried(app: TestApp) {
+    let receiver = WebhookReceiver::start(1).await; // the first delivery gets a 500
+    app.redirect_webhooks(&receiver).await;
+    CreateProduct::new("retry me").send(&app.stripe()).await.unwrap();
+    let got = receiver.wait_for(2, 15, of_type("product.created")).await;
+    assert_eq!(got.len(), 2, "a failed delivery was not retried");
+    let deliveries = app.control_get("/deliveries").await;
+    let product = deliveries.as_array().unwrap().iter().find(|d| d["event_type"] == "product.created").unwrap().clone();
+    assert_eq!(product["status"], "delivered");
+    assert_eq!(product["attempts"], 2);
+}
