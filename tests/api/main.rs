@@ -6,6 +6,7 @@
 mod helpers;
 
 mod cli;
+mod fixture_shapes;
 mod operations;
 mod pages;
 mod sandbox_github;

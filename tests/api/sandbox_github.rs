@@ -19,6 +19,7 @@ scenarios!(
     oauth_sign_in,
     zero_config_shows_the_banner,
     member_webhooks_are_signed,
+    github_app_installations,
 );
 
 fn status(err: &GhError) -> u16 {
@@ -286,4 +287,42 @@ async fn member_webhooks_are_signed(app: TestApp) {
     assert_eq!(payload["member"]["login"], "mona");
     assert_eq!(payload["changes"]["permission"]["to"], "write");
     assert_eq!(payload["repository"]["owner"]["type"], "Organization");
+}
+
+async fn github_app_installations(app: TestApp) {
+    use octocrab::models::AppId;
+    let base = app.state.config.github_api_url.as_str();
+    let as_app = octocrab::Octocrab::builder()
+        .base_uri(base)
+        .unwrap()
+        .app_from_rsa_pem(AppId(sandbox::github::app::APP_ID), sandbox::github::app::PRIVATE_KEY_PEM.as_bytes())
+        .unwrap()
+        .build()
+        .unwrap();
+    let installation = as_app.apps().get_repository_installation("sandbox-org", "enterprise-sdk").await.unwrap();
+    assert_eq!(installation.account.login, "sandbox-org");
+
+    let client = as_app.installation(installation.id).unwrap();
+    let repos = client.apps().installation_repositories().send().await.unwrap();
+    assert_eq!(repos.total_count, 1);
+    assert_eq!(repos.repositories[0].full_name.as_deref(), Some("sandbox-org/enterprise-sdk"));
+    let invitation = client.repos("sandbox-org", "enterprise-sdk").add_collaborator("bob").permission(Permission::Maintain).send().await.unwrap().unwrap();
+    assert_eq!(invitation.permissions, InvitationPermission::Maintain);
+    // The installation cannot touch another account's repositories.
+    assert_eq!(status(&client.repos("sandbox-creator", "pro-kit").add_collaborator("bob").send().await.unwrap_err()), 404);
+
+    // Installation tokens last an hour; octocrab fetches a new one on the 401.
+    app.control("/clock/advance", json!({ "seconds": 7200 })).await;
+    assert!(client.repos("sandbox-org", "enterprise-sdk").is_collaborator("sandbox-creator").await.is_ok());
+    assert_eq!(client.apps().installation_repositories().send().await.unwrap().total_count, 1);
+
+    // A JWT that claims another App is refused.
+    let impostor = octocrab::Octocrab::builder()
+        .base_uri(base)
+        .unwrap()
+        .app_from_rsa_pem(AppId(1), sandbox::github::app::PRIVATE_KEY_PEM.as_bytes())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(status(&impostor.apps().get_repository_installation("sandbox-org", "enterprise-sdk").await.unwrap_err()), 401);
 }

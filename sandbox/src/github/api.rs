@@ -26,16 +26,26 @@ fn not_found(docs: &str) -> Response {
     gh_error(StatusCode::NOT_FOUND, "Not Found", docs)
 }
 
-/// The user behind the `Authorization` header (`Bearer` or `token`).
-async fn caller(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<User>, Error> {
+/// The login behind the `Authorization` header (`Bearer` or `token`): the
+/// creator's token, a user's OAuth token, or an unexpired installation
+/// token (which acts with the installation account's rights).
+pub async fn caller_login(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<String>, Error> {
     let Some(value) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else { return Ok(None) };
     let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token ")).unwrap_or_default().trim();
-    let login = if token == crate::GITHUB_TOKEN {
-        Some(super::seed::CREATOR.to_owned())
-    } else {
-        sb.store().get::<Value>(TOKEN, token).await?.and_then(|t| t["login"].as_str().map(str::to_owned))
-    };
-    match login {
+    if token == crate::GITHUB_TOKEN {
+        return Ok(Some(super::seed::CREATOR.to_owned()));
+    }
+    let Some(stored) = sb.store().get::<Value>(TOKEN, token).await? else { return Ok(None) };
+    if let Some(expires_at) = stored["expires_at"].as_i64() {
+        if sb.store().now().await? >= expires_at {
+            return Ok(None);
+        }
+    }
+    Ok(stored["login"].as_str().map(str::to_owned))
+}
+
+async fn caller(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<User>, Error> {
+    match caller_login(sb, headers).await? {
         Some(login) => sb.gh_user(&login).await,
         None => Ok(None),
     }

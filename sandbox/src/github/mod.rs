@@ -2,6 +2,7 @@
 //! (OAuth, avatars) under `/sandbox/github`.
 
 pub mod api;
+pub mod app;
 pub mod faults;
 pub mod model;
 mod oauth;
@@ -27,6 +28,13 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
 fn api_router(sb: &Sandbox) -> Router<Sandbox> {
     Router::new()
         .route("/users/{login}", get(api::get_user))
+        .route("/app", get(app::get_app))
+        .route("/app/installations", get(app::list_installations))
+        .route("/app/installations/{id}/access_tokens", post(app::create_access_token))
+        .route("/repos/{owner}/{repo}/installation", get(app::repo_installation))
+        .route("/orgs/{owner}/installation", get(app::account_installation))
+        .route("/users/{owner}/installation", get(app::account_installation))
+        .route("/installation/repositories", get(app::installation_repositories))
         .route("/user", get(api::get_authenticated_user))
         .route("/user/repos", get(api::list_own_repos))
         .route("/repos/{owner}/{repo}", get(api::get_repo))

@@ -259,7 +259,11 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         _ => json!({}),
     };
     let session = json!({
-        "id": session_id, "object": "checkout.session", "after_expiration": null,
+        "id": session_id, "object": "checkout.session", "adaptive_pricing": { "enabled": false }, "after_expiration": null,
+        "client_secret": null, "collected_information": null, "currency_conversion": null, "customer_account": null,
+        "discounts": [], "integration_identifier": null, "invoice_creation": null, "managed_payments": null,
+        "origin_context": null, "payment_method_configuration_details": null, "payment_method_options": {},
+        "permissions": null, "saved_payment_method_options": null, "wallet_options": null,
         "allow_promotion_codes": tri!(boolean(&f, "allow_promotion_codes")),
         "amount_subtotal": total, "amount_total": total,
         "automatic_tax": { "enabled": false, "liability": null, "status": null },
@@ -397,7 +401,7 @@ pub async fn create_portal_session(State(sb): State<Sandbox>, body: String) -> A
     }
     let id = format!("bps_{}", &new_id("x")[2..]);
     let session = json!({
-        "id": id, "object": "billing_portal.session", "configuration": "bpc_repopass_sandbox",
+        "id": id, "object": "billing_portal.session", "configuration": "bpc_repopass_sandbox", "customer_account": null,
         "created": sb.store().now().await?, "customer": customer, "flow": null, "livemode": false, "locale": null,
         "on_behalf_of": null, "return_url": form::string(&f, "return_url"),
         "url": sb.url(&format!("/sandbox/stripe/portal/{id}")),

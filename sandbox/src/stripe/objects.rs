@@ -38,8 +38,8 @@ pub fn plan(price: &Value) -> Value {
         "id": price["id"], "object": "plan", "active": price["active"], "amount": price["unit_amount"],
         "amount_decimal": price["unit_amount_decimal"], "billing_scheme": "per_unit", "created": price["created"],
         "currency": price["currency"], "interval": price["recurring"]["interval"], "interval_count": 1,
-        "livemode": false, "metadata": {}, "nickname": price["nickname"], "product": price["product"],
-        "usage_type": "licensed"
+        "livemode": false, "metadata": {}, "meter": null, "nickname": price["nickname"], "product": price["product"],
+        "tiers_mode": null, "transform_usage": null, "trial_period_days": null, "usage_type": "licensed"
     })
 }
 
@@ -65,7 +65,11 @@ pub fn line_item(id: &str, price: &Value, quantity: i64) -> Value {
 
 pub fn subscription(id: &str, customer: &str, price: &Value, start: i64, period_end: i64, trial_end: Option<i64>, metadata: Value) -> Value {
     json!({
-        "id": id, "object": "subscription", "application": null, "automatic_tax": { "enabled": false, "liability": null },
+        "id": id, "object": "subscription", "application": null, "application_fee_percent": null, "automatic_tax": { "enabled": false, "liability": null },
+        "billing_cycle_anchor_config": null, "customer_account": null, "default_tax_rates": [], "managed_payments": null,
+        "on_behalf_of": null, "payment_settings": { "payment_method_options": null, "payment_method_types": null, "save_default_payment_method": "off" },
+        "pending_invoice_item_interval": null, "pending_setup_intent": null, "transfer_data": null,
+        "trial_settings": { "end_behavior": { "missing_payment_method": "create_invoice" } },
         "billing_cycle_anchor": trial_end.unwrap_or(start), "billing_mode": { "type": "classic" }, "billing_schedules": [],
         "billing_thresholds": null, "cancel_at": null, "cancel_at_period_end": false, "canceled_at": null,
         "cancellation_details": { "comment": null, "feedback": null, "reason": null },
@@ -73,7 +77,7 @@ pub fn subscription(id: &str, customer: &str, price: &Value, start: i64, period_
         "days_until_due": null, "default_payment_method": null, "default_source": null, "description": null,
         "discounts": [], "ended_at": null, "invoice_settings": { "account_tax_ids": null, "issuer": { "type": "self" } },
         "items": list(vec![json!({
-            "id": format!("si_{}", &id[4..]), "object": "subscription_item", "created": start,
+            "id": format!("si_{}", &id[4..]), "object": "subscription_item", "billing_thresholds": null, "created": start,
             "current_period_start": start, "current_period_end": period_end, "discounts": [], "metadata": {},
             "plan": plan(price), "price": crate::stripe::public(price.clone()), "quantity": 1, "subscription": id,
             "tax_rates": []
@@ -89,7 +93,17 @@ pub fn subscription(id: &str, customer: &str, price: &Value, start: i64, period_
 #[allow(clippy::too_many_arguments)]
 pub fn invoice(id: &str, customer: &str, subscription: &str, price: &Value, amount: i64, period: (i64, i64), paid: bool, attempt_count: i64, now: i64, hosted_url: &str) -> Value {
     json!({
-        "id": id, "object": "invoice", "account_country": "US", "account_name": "RepoPass sandbox",
+        "id": id, "object": "invoice", "account_country": "US", "account_name": "RepoPass sandbox", "account_tax_ids": null,
+        "application": null, "automatically_finalizes_at": null, "custom_fields": null, "customer_account": null,
+        "customer_address": null, "customer_email": null, "customer_name": null, "customer_phone": null,
+        "customer_shipping": null, "customer_tax_exempt": "none", "customer_tax_ids": [], "default_payment_method": null,
+        "default_source": null, "due_date": null, "effective_at": now, "ending_balance": 0, "footer": null,
+        "from_invoice": null, "last_finalization_error": null, "latest_revision": null,
+        "next_payment_attempt": null, "on_behalf_of": null, "receipt_number": null,
+        "rendering": { "amount_tax_display": null, "pdf": { "page_size": "auto" }, "template": null, "template_version": null },
+        "shipping_cost": null, "shipping_details": null, "statement_descriptor": null, "subtotal_excluding_tax": amount,
+        "test_clock": null, "total_discount_amounts": [], "total_excluding_tax": amount, "total_pretax_credit_amounts": [],
+        "total_taxes": [], "webhooks_delivered_at": now,
         "amount_due": amount, "amount_overpaid": 0, "amount_paid": if paid { amount } else { 0 },
         "amount_remaining": if paid { 0 } else { amount }, "amount_shipping": 0, "attempt_count": attempt_count,
         "attempted": attempt_count > 0, "auto_advance": !paid, "automatic_tax": { "enabled": false, "liability": null },
@@ -116,6 +130,10 @@ pub fn invoice(id: &str, customer: &str, subscription: &str, price: &Value, amou
 pub fn charge(id: &str, amount: i64, currency: &str, customer: &str, payment_intent: &str, now: i64, receipt_url: &str) -> Value {
     json!({
         "id": id, "object": "charge", "amount": amount, "amount_captured": amount, "amount_refunded": 0,
+        "application": null, "application_fee": null, "calculated_statement_descriptor": "REPOPASS SANDBOX",
+        "failure_balance_transaction": null, "fraud_details": {}, "on_behalf_of": null, "payment_method_details": null,
+        "receipt_email": null, "receipt_number": null, "review": null, "shipping": null, "source_transfer": null,
+        "statement_descriptor": null, "statement_descriptor_suffix": null, "transfer_data": null, "transfer_group": null,
         "application_fee_amount": null, "balance_transaction": null,
         "billing_details": { "address": null, "email": null, "name": null, "phone": null },
         "captured": true, "created": now, "currency": currency, "customer": customer, "description": null,
@@ -131,6 +149,9 @@ pub fn charge(id: &str, amount: i64, currency: &str, customer: &str, payment_int
 pub fn refund(id: &str, charge: &Value, amount: i64, reason: Option<&str>, now: i64) -> Value {
     json!({
         "id": id, "object": "refund", "amount": amount, "balance_transaction": null, "charge": charge["id"],
+        "customer": charge["customer"], "customer_account": null,
+        "destination_details": { "card": { "reference_status": "pending", "reference_type": "acquirer_reference_number", "type": "refund" }, "type": "card" },
+        "payment_method": charge["payment_method"], "source_transfer_reversal": null, "transfer_reversal": null,
         "created": now, "currency": charge["currency"], "metadata": {}, "payment_intent": charge["payment_intent"],
         "reason": reason, "receipt_number": null, "status": "succeeded"
     })
@@ -143,6 +164,7 @@ pub fn dispute(id: &str, charge: &Value, reason: &str, now: i64) -> Value {
         "evidence": { "enhanced_evidence": {} },
         "evidence_details": { "due_by": now + 7 * 86_400, "enhanced_eligibility": {}, "has_evidence": false, "past_due": false, "submission_count": 0 },
         "is_charge_refundable": false, "livemode": false, "metadata": {}, "payment_intent": charge["payment_intent"],
+        "payment_method_details": { "card": { "brand": "visa", "case_type": "chargeback", "network": "visa", "network_reason_code": "10.4" }, "type": "card" },
         "reason": reason, "status": "needs_response"
     })
 }
