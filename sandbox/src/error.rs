@@ -36,3 +36,25 @@ impl IntoResponse for Error {
         (status, Json(json!({ "message": self.to_string() }))).into_response()
     }
 }
+
+/// A handler's early exit: either a ready API answer (GitHub's 404, say)
+/// or a sandbox failure. Lets handlers use `?` for both.
+pub enum Reject {
+    Answer(Response),
+    Fail(Error),
+}
+
+impl From<Error> for Reject {
+    fn from(err: Error) -> Self {
+        Reject::Fail(err)
+    }
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        match self {
+            Reject::Answer(response) => response,
+            Reject::Fail(err) => err.into_response(),
+        }
+    }
+}

@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use server::{config::sandbox as creds, Db};
 use url::Url;
 
-pub use error::Error;
+pub use error::{Error, Reject};
 pub use store::Store;
 
 /// Everything the sandbox's handlers share.

@@ -74,38 +74,23 @@ impl Store {
 
     /// Inserts or replaces one object.
     pub async fn put<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T) -> Result<(), Error> {
-        let body = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
-        let now = clock::now();
-        sqlx::query(
-            "INSERT INTO sandbox_objects (kind, id, parent, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
-             ON CONFLICT (kind, id) DO UPDATE SET parent = excluded.parent, body = excluded.body, updated_at = excluded.updated_at",
-        )
-        .bind(kind)
-        .bind(id)
-        .bind(parent)
-        .bind(body)
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
+        self.insert(kind, id, parent, value, "DO UPDATE SET parent = excluded.parent, body = excluded.body, updated_at = excluded.updated_at").await?;
         Ok(())
     }
 
     /// Inserts only if absent; true when this call created it.
     pub async fn insert_new<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T) -> Result<bool, Error> {
+        Ok(self.insert(kind, id, parent, value, "DO NOTHING").await? == 1)
+    }
+
+    async fn insert<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T, on_conflict: &str) -> Result<u64, Error> {
         let body = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
-        let now = clock::now();
-        let done = sqlx::query(
+        let sql = format!(
             "INSERT INTO sandbox_objects (kind, id, parent, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
-             ON CONFLICT (kind, id) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(id)
-        .bind(parent)
-        .bind(body)
-        .bind(now)
-        .execute(self.db.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+             ON CONFLICT (kind, id) {on_conflict}"
+        );
+        let done = sqlx::query(&sql).bind(kind).bind(id).bind(parent).bind(body).bind(clock::now()).execute(self.db.pool()).await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn delete(&self, kind: &str, id: &str) -> Result<bool, Error> {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{model::*, world::InviteOutcome};
-use crate::{Error, Sandbox};
+use crate::{Error, Reject, Sandbox};
 
 /// GitHub's error body: `{"message": …, "documentation_url": …, "status": …}`.
 pub fn gh_error(status: StatusCode, message: &str, docs: &str) -> Response {
@@ -92,24 +92,21 @@ pub async fn list_own_repos(State(sb): State<Sandbox>, headers: HeaderMap, Query
 
 /// Resolves `{owner}/{repo}` for a caller who must administer it. GitHub
 /// answers 404 (not 403) for private repositories you cannot see.
-async fn admin_repo(sb: &Sandbox, headers: &HeaderMap, owner: &str, name: &str, docs: &str) -> Result<Result<(Repo, User), Response>, Error> {
-    let Some(user) = caller(sb, headers).await? else { return Ok(Err(bad_credentials())) };
-    let Some(repo) = sb.gh_repo(owner, name).await? else { return Ok(Err(not_found(docs))) };
+async fn admin_repo(sb: &Sandbox, headers: &HeaderMap, owner: &str, name: &str, docs: &str) -> Result<(Repo, User), Reject> {
+    let Some(user) = caller(sb, headers).await? else { return Err(Reject::Answer(bad_credentials())) };
+    let Some(repo) = sb.gh_repo(owner, name).await? else { return Err(Reject::Answer(not_found(docs))) };
     if !sb.gh_is_admin(&user.login, &repo).await? {
-        return Ok(Err(if repo.private {
+        return Err(Reject::Answer(if repo.private {
             not_found(docs)
         } else {
             gh_error(StatusCode::FORBIDDEN, "Must have admin rights to Repository.", docs)
         }));
     }
-    Ok(Ok((repo, user)))
+    Ok((repo, user))
 }
 
-pub async fn get_repo(State(sb): State<Sandbox>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> Result<Response, Error> {
-    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, "repos/repos#get-a-repository").await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+pub async fn get_repo(State(sb): State<Sandbox>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> Result<Response, Reject> {
+    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, "repos/repos#get-a-repository").await?;
     let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     Ok(Json(repo_json(&sb, &repo, &owner, true)).into_response())
 }
@@ -124,12 +121,9 @@ pub async fn add_collaborator(
     headers: HeaderMap,
     Path((owner, name, login)): Path<(String, String, String)>,
     body: Option<Json<AddCollaborator>>,
-) -> Result<Response, Error> {
+) -> Result<Response, Reject> {
     const DOCS: &str = "collaborators/collaborators#add-a-repository-collaborator";
-    let (repo, inviter) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+    let (repo, inviter) = admin_repo(&sb, &headers, &owner, &name, DOCS).await?;
     if repo.archived {
         return Ok(gh_error(StatusCode::FORBIDDEN, "Repository was archived so is read-only.", DOCS));
     }
@@ -158,12 +152,9 @@ pub async fn check_collaborator(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
     Path((owner, name, login)): Path<(String, String, String)>,
-) -> Result<Response, Error> {
+) -> Result<Response, Reject> {
     const DOCS: &str = "collaborators/collaborators#check-if-a-user-is-a-repository-collaborator";
-    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, DOCS).await?;
     let is = match sb.gh_user(&login).await? {
         Some(user) => user.login.eq_ignore_ascii_case(&repo.owner) || sb.gh_collaborators(&repo).await?.iter().any(|c| c.user_id == user.id),
         None => false,
@@ -175,12 +166,9 @@ pub async fn remove_collaborator(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
     Path((owner, name, login)): Path<(String, String, String)>,
-) -> Result<Response, Error> {
+) -> Result<Response, Reject> {
     const DOCS: &str = "collaborators/collaborators#remove-a-repository-collaborator";
-    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, DOCS).await?;
     let Some(user) = sb.gh_user(&login).await? else { return Ok(not_found(DOCS)) };
     sb.gh_remove_collaborator(&repo, &user).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -191,11 +179,8 @@ pub async fn list_collaborators(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
     Path((owner, name)): Path<(String, String)>,
-) -> Result<Response, Error> {
-    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, "collaborators/collaborators#list-repository-collaborators").await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> Result<Response, Reject> {
+    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, "collaborators/collaborators#list-repository-collaborators").await?;
     let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     let mut out = Vec::new();
     if !owner_user.organization {
@@ -227,11 +212,8 @@ pub async fn list_invitations(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
     Path((owner, name)): Path<(String, String)>,
-) -> Result<Response, Error> {
-    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, "collaborators/invitations#list-repository-invitations").await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+) -> Result<Response, Reject> {
+    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, "collaborators/invitations#list-repository-invitations").await?;
     let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     let now = sb.store().now().await?;
     let mut out = Vec::new();
@@ -246,11 +228,8 @@ pub async fn delete_invitation(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
     Path((owner, name, id)): Path<(String, String, i64)>,
-) -> Result<Response, Error> {
+) -> Result<Response, Reject> {
     const DOCS: &str = "collaborators/invitations#delete-a-repository-invitation";
-    let (repo, _) = match admin_repo(&sb, &headers, &owner, &name, DOCS).await? {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
+    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, DOCS).await?;
     Ok(if sb.gh_delete_invitation(&repo, id).await? { StatusCode::NO_CONTENT.into_response() } else { not_found(DOCS) })
 }

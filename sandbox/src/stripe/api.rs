@@ -18,6 +18,14 @@ fn ok(value: Value) -> ApiResult {
     Ok(Json(public(value)).into_response())
 }
 
+/// `GET /v1/<objects>/{id}`: the object, or Stripe's "No such …".
+async fn retrieve(sb: &Sandbox, object: &str, id: &str, label: &str) -> ApiResult {
+    match sb.stripe_get(object, id).await? {
+        Some(found) => ok(found),
+        None => Ok(no_such(label, id, "id")),
+    }
+}
+
 fn metadata(f: &Value) -> Value {
     match form::get(f, "metadata") {
         Some(Value::Object(map)) => Value::Object(map.iter().filter(|(_, v)| v.is_string()).map(|(k, v)| (k.clone(), v.clone())).collect()),
@@ -73,10 +81,7 @@ pub async fn create_product(State(sb): State<Sandbox>, body: String) -> ApiResul
 }
 
 pub async fn retrieve_product(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("product", &id).await? {
-        Some(p) => ok(p),
-        None => Ok(no_such("product", &id, "id")),
-    }
+    retrieve(&sb, "product", &id, "product").await
 }
 
 pub async fn update_product(State(sb): State<Sandbox>, Path(id): Path<String>, body: String) -> ApiResult {
@@ -152,10 +157,7 @@ pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult 
 }
 
 pub async fn retrieve_price(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("price", &id).await? {
-        Some(p) => ok(p),
-        None => Ok(no_such("price", &id, "id")),
-    }
+    retrieve(&sb, "price", &id, "price").await
 }
 
 /// Prices are immutable but for `active`, `nickname` and `metadata`.
@@ -191,10 +193,7 @@ pub async fn create_customer(State(sb): State<Sandbox>, body: String) -> ApiResu
 }
 
 pub async fn retrieve_customer(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("customer", &id).await? {
-        Some(c) => ok(c),
-        None => Ok(no_such("customer", &id, "id")),
-    }
+    retrieve(&sb, "customer", &id, "customer").await
 }
 
 pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) -> ApiResult {
@@ -323,10 +322,7 @@ pub async fn expire_checkout_session(State(sb): State<Sandbox>, Path(id): Path<S
 }
 
 pub async fn retrieve_subscription(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("subscription", &id).await? {
-        Some(s) => ok(s),
-        None => Ok(no_such("subscription", &id, "id")),
-    }
+    retrieve(&sb, "subscription", &id, "subscription").await
 }
 
 pub async fn update_subscription(State(sb): State<Sandbox>, Path(id): Path<String>, body: String) -> ApiResult {
@@ -353,17 +349,11 @@ pub async fn cancel_subscription(State(sb): State<Sandbox>, Path(id): Path<Strin
 }
 
 pub async fn retrieve_invoice(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("invoice", &id).await? {
-        Some(i) => ok(i),
-        None => Ok(no_such("invoice", &id, "id")),
-    }
+    retrieve(&sb, "invoice", &id, "invoice").await
 }
 
 pub async fn retrieve_charge(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("charge", &id).await? {
-        Some(c) => ok(c),
-        None => Ok(no_such("charge", &id, "id")),
-    }
+    retrieve(&sb, "charge", &id, "charge").await
 }
 
 pub async fn create_refund(State(sb): State<Sandbox>, body: String) -> ApiResult {
@@ -454,8 +444,5 @@ fn matches_type(pattern: &str, event_type: &str) -> bool {
 }
 
 pub async fn retrieve_event(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    match sb.stripe_get("event", &id).await? {
-        Some(e) => ok(e),
-        None => Ok(no_such("event", &id, "id")),
-    }
+    retrieve(&sb, "event", &id, "event").await
 }
