@@ -3,11 +3,15 @@
 //! compiled into the `repopass` binary (`ssr`).
 
 #[cfg(feature = "ssr")]
+mod auth;
+#[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod leptos_settings;
 #[cfg(feature = "ssr")]
 mod ops;
+#[cfg(feature = "ssr")]
+pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod startup;
 #[cfg(feature = "ssr")]

@@ -21,6 +21,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub enum StartupError {
     #[error("database {url}: {source}")]
     Database { url: String, source: server::db::DbError },
+    #[error("session store: {0}")]
+    Sessions(String),
+    #[error("GitHub client: {0}")]
+    Github(String),
     #[error("sandbox: {0}")]
     Sandbox(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -48,8 +52,10 @@ impl Application {
         }
         config.point_at_sandbox();
         let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
-        let state = AppState::new(config, db);
-        let router = router(state.clone(), leptos, sandbox);
+        let sessions = crate::sessions::store(&config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
+        let session_layer = crate::sessions::layer(sessions, &config);
+        let state = AppState::new(config, db).map_err(|e| StartupError::Github(e.to_string()))?;
+        let router = router(state.clone(), leptos, sandbox).layer(session_layer);
         Ok(Application { listener, router, state })
     }
 
@@ -102,7 +108,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
-    let mut router = Router::new().merge(crate::ops::router().with_state(state)).merge(site);
+    let mut router = Router::new().merge(crate::ops::router().with_state(state.clone())).merge(crate::auth::router().with_state(state)).merge(site);
     // Only in sandbox mode: with real credentials these paths do not exist.
     if let Some(sb) = sandbox {
         router = router.nest("/sandbox", sb.router());

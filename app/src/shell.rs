@@ -9,7 +9,11 @@ use leptos_router::{
 
 use crate::{
     components::layout::Layout,
-    pages::{not_found::NotFound, storefront::Storefront},
+    pages::{
+        admin::{home::AdminHome, settings::AdminSettings},
+        not_found::NotFound,
+        storefront::Storefront,
+    },
 };
 
 /// The document around the app, rendered on the server only.
@@ -45,6 +49,8 @@ pub fn App() -> impl IntoView {
                 // work without JavaScript and search engines see the content.
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -41,3 +41,27 @@ pub struct ProductCard {
     /// "from $9.00/month", or None when no price is on sale yet.
     pub from_price: Option<String>,
 }
+
+/// The signed-in person, as the header shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub login: String,
+    pub avatar_url: String,
+    pub is_admin: bool,
+}
+
+/// The settings page: each connection and what to do about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionStatus {
+    pub sandbox: bool,
+    pub github_mode: String,
+    pub github_problem: Option<String>,
+    pub repositories: Vec<String>,
+    pub stripe_mode: String,
+    pub stripe_webhook_url: String,
+    pub stripe_webhook_secret_set: bool,
+    pub github_webhook_url: String,
+    pub github_webhook_secret_set: bool,
+    pub sign_in_configured: bool,
+    pub email: String,
+}

@@ -198,7 +198,21 @@ async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
     let subscriptions = sb.stripe_list("subscription", None).await?;
     let charges = sb.stripe_list("charge", None).await?;
     let waiting: Vec<_> = sb.stripe_list("checkout_session", None).await?.into_iter().filter(|s| s["status"] == "complete" && s["payment_status"] == "unpaid").collect();
+    let invoices = sb.stripe_list("invoice", None).await?;
     Ok(html! {
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Stripe customers" }
+            @if customers.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
+            ul class="text-sm" {
+                @for c in &customers {
+                    @let id = c["id"].as_str().unwrap_or_default();
+                    li class="border-t border-slate-100 py-2" data-customer=(id) {
+                        span class="font-mono text-xs" { (id) } " · " (c["email"].as_str().unwrap_or("no email"))
+                        " · " (subscriptions.iter().filter(|s| s["customer"] == id).count()) " subscription(s)"
+                    }
+                }
+            }
+        }
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
             h2 class="text-lg font-semibold" { "Stripe subscriptions" }
             @if subscriptions.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
@@ -219,6 +233,21 @@ async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
                                 form method="post" action=(format!("/sandbox/console/stripe/subscriptions/{id}/{action}")) { button class=(SMALL_BUTTON) { (label) } }
                             }
                         }
+                    }
+                }
+            }
+        }
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Stripe invoices" }
+            @if invoices.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
+            table class="w-full text-left text-sm" {
+                @for inv in invoices.iter().rev() {
+                    tr class="border-t border-slate-100" data-invoice=(inv["id"].as_str().unwrap_or_default()) {
+                        td class="py-2" { (inv["number"].as_str().unwrap_or_default()) }
+                        td { (email_of(inv["customer"].as_str().unwrap_or_default())) }
+                        td { (money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd"))) }
+                        td class=(if inv["status"] == "paid" { "text-green-700" } else { "text-amber-700" }) { (inv["status"].as_str().unwrap_or_default()) }
+                        td class="text-slate-500" { "period to " (&rfc3339(inv["period_end"].as_i64().unwrap_or(0))[..10]) }
                     }
                 }
             }

@@ -2,11 +2,16 @@
 //! the database, and the domain services that server functions and HTTP
 //! handlers call. Nothing in here knows about Leptos.
 
+pub mod admins;
 pub mod api_keys;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod github;
+pub mod oauth;
+pub mod session_user;
+pub mod settings;
 pub mod signatures;
 pub mod state;
 pub mod storefront;

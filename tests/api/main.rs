@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin_auth;
 mod cli;
 mod fixture_shapes;
 mod operations;

@@ -20,6 +20,7 @@ scenarios!(
     zero_config_shows_the_banner,
     member_webhooks_are_signed,
     github_app_installations,
+    repository_and_collaborator_listings,
 );
 
 fn status(err: &GhError) -> u16 {
@@ -325,4 +326,61 @@ async fn github_app_installations(app: TestApp) {
         .build()
         .unwrap();
     assert_eq!(status(&impostor.apps().get_repository_installation("sandbox-org", "enterprise-sdk").await.unwrap_err()), 401);
+}
+
+async fn repository_and_collaborator_listings(app: TestApp) {
+    let gh = app.github();
+    let repo = gh.repos("sandbox-org", "enterprise-sdk").get().await.unwrap();
+    assert_eq!(repo.private, Some(true));
+    assert_eq!(repo.owner.unwrap().login, "sandbox-org");
+    // Someone else's private repository does not exist, as far as you can tell.
+    let as_alice = {
+        let token = octocrab_token_for(&app, "alice").await;
+        octocrab::Octocrab::builder().base_uri(app.state.config.github_api_url.as_str()).unwrap().personal_token(token).build().unwrap()
+    };
+    assert_eq!(status(&as_alice.repos("sandbox-org", "enterprise-sdk").get().await.unwrap_err()), 404);
+
+    let invitation = gh.repos("sandbox-org", "enterprise-sdk").add_collaborator("carol").permission(Permission::Maintain).send().await.unwrap().unwrap();
+    app.control(&format!("/github/invitations/{}/accept", invitation.id.0), json!({})).await;
+    let collaborators = gh.repos("sandbox-org", "enterprise-sdk").list_collaborators().send().await.unwrap();
+    let carol = collaborators.items.iter().find(|c| c.author.login == "carol").expect("carol is listed");
+    assert!(carol.permissions.maintain && !carol.permissions.admin);
+
+    let as_app = octocrab::Octocrab::builder()
+        .base_uri(app.state.config.github_api_url.as_str())
+        .unwrap()
+        .app_from_rsa_pem(octocrab::models::AppId(sandbox::github::app::APP_ID), sandbox::github::app::PRIVATE_KEY_PEM.as_bytes())
+        .unwrap()
+        .build()
+        .unwrap();
+    let installations = as_app.apps().installations().send().await.unwrap();
+    assert_eq!(installations.items.len(), 2);
+    assert_eq!(as_app.current().app().await.unwrap().id.0, sandbox::github::app::APP_ID);
+}
+
+/// An OAuth token for `login`, obtained the way a browser would.
+async fn octocrab_token_for(app: &TestApp, login: &str) -> String {
+    let redirect = app.url("/cb");
+    let form = [
+        ("client_id", server::config::sandbox::GITHUB_CLIENT_ID),
+        ("redirect_uri", redirect.as_str()),
+        ("state", "s"),
+        ("scope", "read:user"),
+        ("login", login),
+    ];
+    let response = app.client.post(app.url("/sandbox/github/login/oauth/authorize")).form(&form).send().await.unwrap();
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let token: serde_json::Value = app
+        .client
+        .post(app.url("/sandbox/github/login/oauth/access_token"))
+        .header("accept", "application/json")
+        .form(&[("client_id", server::config::sandbox::GITHUB_CLIENT_ID), ("client_secret", server::config::sandbox::GITHUB_CLIENT_SECRET), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_owned()
 }

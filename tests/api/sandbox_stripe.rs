@@ -41,6 +41,7 @@ scenarios!(
     events_can_be_listed_and_paged,
     the_api_key_is_checked,
     failed_webhooks_are_retried,
+    every_other_endpoint_parses,
 );
 
 fn stripe_status(err: &StripeError) -> (u16, Option<String>) {
@@ -350,4 +351,45 @@ async fn failed_webhooks_are_retried(app: TestApp) {
     let product = deliveries.as_array().unwrap().iter().find(|d| d["event_type"] == "product.created").unwrap().clone();
     assert_eq!(product["status"], "delivered");
     assert_eq!(product["attempts"], 2);
+}
+
+/// The retrieve and list calls not covered above, through their typed requests.
+async fn every_other_endpoint_parses(app: TestApp) {
+    use stripe_billing::invoice::RetrieveInvoice;
+    use stripe_checkout::checkout_session::ListLineItemsCheckoutSession;
+    use stripe_core::{
+        charge::RetrieveCharge,
+        customer::{CreateCustomer, RetrieveCustomer, RetrieveCustomerReturned},
+        event::RetrieveEvent,
+    };
+    use stripe_product::{price::RetrievePrice, product::RetrieveProduct};
+
+    let client = app.stripe();
+    let (product, price) = product_with_price(&app, 1200, Some(CreatePriceRecurringInterval::Month)).await;
+    assert_eq!(RetrieveProduct::new(product.as_str()).send(&client).await.unwrap().name, "acme/pro-kit");
+    assert_eq!(RetrievePrice::new(price.as_str()).send(&client).await.unwrap().unit_amount, Some(1200));
+
+    let customer = CreateCustomer::new().email("dana@example.com").name("Dana").send(&client).await.unwrap();
+    match RetrieveCustomer::new(customer.id.as_str()).send(&client).await.unwrap() {
+        RetrieveCustomerReturned::Customer(c) => assert_eq!(c.email.as_deref(), Some("dana@example.com")),
+        other => panic!("{other:?}"),
+    }
+    let missing = RetrieveCustomer::new("cus_nope").send(&client).await.unwrap_err();
+    assert_eq!(stripe_status(&missing).0, 404);
+
+    let session = checkout(&app, &price, CheckoutSessionMode::Subscription, None).await;
+    let items = ListLineItemsCheckoutSession::new(session.id.as_str()).send(&client).await.unwrap();
+    assert_eq!(items.data[0].amount_total, 1200);
+    let paid = app.control(&format!("/stripe/checkout/{}/pay", session.id), json!({})).await;
+    let invoice = RetrieveInvoice::new(paid["invoice"].as_str().unwrap()).send(&client).await.unwrap();
+    assert_eq!(invoice.amount_paid, 1200);
+    assert_eq!(invoice.status, Some(stripe_billing::InvoiceStatus::Paid));
+    let refund = app.control("/stripe/refund", json!({ "id": paid["invoice"], "amount": 200 })).await;
+    let charge = RetrieveCharge::new(refund["charge"].as_str().unwrap()).send(&client).await.unwrap();
+    assert_eq!(charge.amount_refunded, 200);
+    assert!(!charge.refunded);
+
+    let latest = ListEvent::new().limit(1).send(&client).await.unwrap();
+    let event = RetrieveEvent::new(latest.data[0].id.as_str()).send(&client).await.unwrap();
+    assert_eq!(event.id, latest.data[0].id);
 }

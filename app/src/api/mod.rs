@@ -1,5 +1,7 @@
 //! Server functions: one file per area, each function thin.
 
+pub mod session;
+pub mod settings;
 pub mod storefront;
 
 /// The shared server state, provided to every server function by the router.

@@ -1,2 +1,3 @@
+pub mod admin;
 pub mod not_found;
 pub mod storefront;

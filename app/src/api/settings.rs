@@ -1,0 +1,29 @@
+use leptos::prelude::*;
+
+use crate::{error::AppError, types::ConnectionStatus};
+
+/// What is connected, what is missing and how to fix it (admins only).
+#[server(endpoint = "admin/settings/status")]
+pub async fn settings_status() -> Result<ConnectionStatus, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(server::settings::status(&state).await.into())
+}
+
+#[cfg(feature = "ssr")]
+impl From<server::settings::Status> for ConnectionStatus {
+    fn from(s: server::settings::Status) -> Self {
+        ConnectionStatus {
+            sandbox: s.sandbox,
+            github_mode: s.github_mode,
+            github_problem: s.github_problem,
+            repositories: s.repositories,
+            stripe_mode: s.stripe_mode,
+            stripe_webhook_url: s.stripe_webhook_url,
+            stripe_webhook_secret_set: s.stripe_webhook_secret_set,
+            github_webhook_url: s.github_webhook_url,
+            github_webhook_secret_set: s.github_webhook_secret_set,
+            sign_in_configured: s.sign_in_configured,
+            email: s.email,
+        }
+    }
+}

@@ -1,0 +1,56 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{api::session::current_viewer, components::container::Container, types::Viewer};
+
+/// Shows `children` to admins; a sign-in prompt to visitors; a clear
+/// "not an admin" page to anyone else signed in.
+#[component]
+pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
+    let who = Resource::new(|| (), |_| current_viewer());
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <Container><p>"Loading…"</p></Container> }>
+            {move || Suspend::new(async move {
+                match who.await {
+                    Ok(Some(Viewer { is_admin: true, .. })) => children.with_value(|c| c()).into_any(),
+                    Ok(Some(viewer)) => view! { <NotAdmin login=viewer.login /> }.into_any(),
+                    Ok(None) => view! { <SignIn /> }.into_any(),
+                    Err(err) => view! { <Container><p role="alert" class="text-red-600">{err.to_string()}</p></Container> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignIn() -> impl IntoView {
+    view! {
+        <Title text="Sign in" />
+        <Container class="max-w-md py-24 text-center">
+            <h1 class="text-2xl font-bold">"Creator sign-in"</h1>
+            <p class="mt-2 text-slate-600 dark:text-slate-400">"Sign in with the GitHub account that owns your repositories. The first person to sign in becomes the owner of this RepoPass."</p>
+            <a href="/auth/github?next=/admin" rel="external" class="mt-8 inline-flex items-center gap-2 rounded-md bg-slate-900 px-5 py-2.5 font-medium text-white hover:bg-slate-700 dark:bg-white dark:text-slate-900">
+                "Sign in with GitHub"
+            </a>
+        </Container>
+    }
+}
+
+#[component]
+fn NotAdmin(login: String) -> impl IntoView {
+    view! {
+        <Title text="Not an admin" />
+        <Container class="max-w-md py-24 text-center" >
+            <h1 class="text-2xl font-bold" data-testid="not-admin">"This account is not an admin"</h1>
+            <p class="mt-2 text-slate-600 dark:text-slate-400">
+                "You are signed in as " <strong>{login}</strong> ", which cannot manage this RepoPass. "
+                "Ask its owner to add you, or sign out and sign in with another GitHub account. "
+                "Looking for something you bought? It is under My purchases."
+            </p>
+            <form method="post" action="/auth/logout" class="mt-8">
+                <button class="rounded-md border border-slate-300 px-4 py-2 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>
+            </form>
+        </Container>
+    }
+}

@@ -1,0 +1,25 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::gate::AdminGate;
+use crate::components::container::Container;
+
+/// `/admin`: the creator's start page.
+#[component]
+pub fn AdminHome() -> impl IntoView {
+    view! {
+        <Title text="Admin" />
+        <AdminGate>
+            <Container>
+                <h1 class="text-3xl font-bold tracking-tight">"Your RepoPass"</h1>
+                <p class="mt-2 text-slate-600 dark:text-slate-400" data-testid="admin-welcome">"Sell access to your private repositories."</p>
+                <nav class="mt-8 grid gap-4 sm:grid-cols-2" aria-label="Admin">
+                    <a href="/admin/settings" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
+                        <div class="font-semibold">"Settings"</div>
+                        <div class="text-sm text-slate-600 dark:text-slate-400">"GitHub, Stripe, webhooks and email: what is connected and what to fix."</div>
+                    </a>
+                </nav>
+            </Container>
+        </AdminGate>
+    }
+}

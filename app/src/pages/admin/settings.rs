@@ -1,0 +1,90 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::gate::AdminGate;
+use crate::{api::settings::settings_status, components::container::Container, types::ConnectionStatus};
+
+/// `/admin/settings`: each connection, its state, and the fix where it is missing.
+#[component]
+pub fn AdminSettings() -> impl IntoView {
+    view! {
+        <Title text="Settings" />
+        <AdminGate>
+            <SettingsBody />
+        </AdminGate>
+    }
+}
+
+#[component]
+fn SettingsBody() -> impl IntoView {
+    let status = Resource::new(|| (), |_| settings_status());
+    view! {
+        <Container>
+            <h1 class="text-3xl font-bold tracking-tight">"Settings"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6">"Checking connections…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(s) => view! { <Connections s /> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="mt-6 text-red-600">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Container>
+    }
+}
+
+#[component]
+fn Row(label: &'static str, ok: bool, children: Children) -> impl IntoView {
+    view! {
+        <section class="rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900" data-testid=label>
+            <h2 class="flex items-center gap-2 font-semibold">
+                <span class=if ok { "text-green-600" } else { "text-amber-600" } aria-hidden="true">{if ok { "●" } else { "▲" }}</span>
+                {label}
+                <span class="sr-only">{if ok { " (connected)" } else { " (needs attention)" }}</span>
+            </h2>
+            <div class="mt-2 space-y-2 text-sm text-slate-600 dark:text-slate-300">{children()}</div>
+        </section>
+    }
+}
+
+#[component]
+fn Connections(s: ConnectionStatus) -> impl IntoView {
+    let github_ok = s.github_problem.is_none();
+    let repos = s.repositories.clone();
+    view! {
+        <div class="mt-8 grid gap-4">
+            <Row label="GitHub" ok=github_ok>
+                <p>{match s.github_mode.as_str() {
+                    "app" => "Connected as a GitHub App.",
+                    "token" if s.sandbox => "Connected to the sandbox's GitHub (no real repositories).",
+                    "token" => "Connected with a personal access token.",
+                    _ => "Not connected: set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY.",
+                }}</p>
+                {s.github_problem.map(|p| view! { <p class="text-amber-700" role="alert">{p}</p> })}
+                <p>{format!("{} repositories you can sell:", repos.len())}</p>
+                <ul class="list-inside list-disc" data-testid="reachable-repositories">
+                    {repos.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                </ul>
+            </Row>
+            <Row label="Stripe" ok=true>
+                <p>{match s.stripe_mode.as_str() {
+                    "sandbox" => "The sandbox's Stripe: no real money moves.",
+                    "live" => "Live mode: real payments.",
+                    _ => "Test mode: Stripe test cards only.",
+                }}</p>
+            </Row>
+            <Row label="Webhooks" ok=s.stripe_webhook_secret_set && s.github_webhook_secret_set>
+                <p>"Stripe: add an endpoint for " <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">{s.stripe_webhook_url}</code>
+                   {if s.stripe_webhook_secret_set { " — signing secret set." } else { " and put its signing secret in STRIPE_WEBHOOK_SECRET." }}</p>
+                <p>"GitHub: send member and repository events to " <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">{s.github_webhook_url}</code>
+                   {if s.github_webhook_secret_set { " — secret set." } else { " with a secret, and put it in GITHUB_WEBHOOK_SECRET." }}</p>
+            </Row>
+            <Row label="Sign-in" ok=s.sign_in_configured>
+                <p>{if s.sign_in_configured { "Buyers and creators can sign in with GitHub." } else { "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET from a GitHub OAuth app." }}</p>
+            </Row>
+            <Row label="Email" ok=s.email == "smtp">
+                <p>{if s.email == "smtp" { "Emails are sent through your SMTP server." } else { "No SMTP_URL: emails are kept in the outbox and written to the log." }}</p>
+            </Row>
+        </div>
+    }
+}

@@ -1,0 +1,140 @@
+//! GitHub through octocrab: the creator's connection (a fine-grained token,
+//! or a GitHub App whose installation is found per repository owner), and
+//! per-user clients for sign-in.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use octocrab::{models::AppId, Octocrab};
+use secrecy::ExposeSecret;
+use tokio::sync::Mutex;
+
+use crate::config::{Config, GithubAuth};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    #[error("GitHub is not configured")]
+    NotConfigured,
+    #[error("the GitHub App is not installed on {0}; install it from the App's settings page")]
+    NotInstalled(String),
+    #[error("GitHub answered {status}: {message}")]
+    Api { status: u16, message: String },
+    #[error("could not reach GitHub: {0}")]
+    Transport(String),
+}
+
+impl From<octocrab::Error> for GithubError {
+    fn from(err: octocrab::Error) -> Self {
+        match err {
+            octocrab::Error::GitHub { source, .. } => GithubError::Api { status: source.status_code.as_u16(), message: source.message },
+            other => GithubError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// The creator's connection to GitHub, built once at start-up.
+#[derive(Clone)]
+pub struct Github {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: String,
+    mode: Mode,
+}
+
+enum Mode {
+    Token(Octocrab),
+    /// The App client, and one installation client per account (octocrab
+    /// caches and refreshes each installation's token inside its client).
+    App { app: Octocrab, installations: Mutex<HashMap<String, Octocrab>> },
+    Off,
+}
+
+impl std::fmt::Debug for Github {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Github").field("base", &self.inner.base).field("mode", &self.mode_name()).finish()
+    }
+}
+
+fn builder(base: &str) -> Result<octocrab::OctocrabBuilder<octocrab::NoSvc, octocrab::DefaultOctocrabBuilderConfig, octocrab::NoAuth, octocrab::NotLayerReady>, GithubError> {
+    Ok(Octocrab::builder()
+        .base_uri(base)
+        .map_err(|e| GithubError::Transport(e.to_string()))?
+        .set_connect_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(15))))
+}
+
+impl Github {
+    pub fn from_config(config: &Config) -> Result<Self, GithubError> {
+        let base = config.github_api_url.as_str().trim_end_matches('/').to_owned();
+        let mode = match &config.github_auth {
+            None => Mode::Off,
+            Some(GithubAuth::Token(token)) => Mode::Token(builder(&base)?.personal_token(token.expose_secret().to_owned()).build()?),
+            Some(GithubAuth::App { app_id, private_key }) => {
+                let app = builder(&base)?.app_from_rsa_pem(AppId(*app_id), private_key.expose_secret().as_bytes())?.build()?;
+                Mode::App { app, installations: Mutex::new(HashMap::new()) }
+            }
+        };
+        Ok(Github { inner: Arc::new(Inner { base, mode }) })
+    }
+
+    pub fn mode_name(&self) -> &'static str {
+        match self.inner.mode {
+            Mode::Token(_) => "token",
+            Mode::App { .. } => "app",
+            Mode::Off => "off",
+        }
+    }
+
+    /// A client acting for the creator on `owner`'s repositories.
+    pub async fn for_owner(&self, owner: &str) -> Result<Octocrab, GithubError> {
+        match &self.inner.mode {
+            Mode::Off => Err(GithubError::NotConfigured),
+            Mode::Token(client) => Ok(client.clone()),
+            Mode::App { app, installations } => {
+                let key = owner.to_ascii_lowercase();
+                let mut cache = installations.lock().await;
+                if let Some(client) = cache.get(&key) {
+                    return Ok(client.clone());
+                }
+                // Installations are per account (user or organisation): list them
+                // once and keep a client for each.
+                for installation in app.apps().installations().send().await?.items {
+                    let client = app.installation(installation.id)?;
+                    cache.insert(installation.account.login.to_ascii_lowercase(), client);
+                }
+                let client = cache.get(&key).cloned().ok_or_else(|| GithubError::NotInstalled(owner.to_owned()))?;
+                Ok(client)
+            }
+        }
+    }
+
+    /// A client acting as a signed-in user (their OAuth token).
+    pub fn as_user(&self, access_token: &str) -> Result<Octocrab, GithubError> {
+        Ok(builder(&self.inner.base)?.user_access_token(access_token.to_owned()).build()?)
+    }
+
+    /// Repositories the connection can administer, private ones first.
+    pub async fn administrable_repositories(&self) -> Result<Vec<octocrab::models::Repository>, GithubError> {
+        let mut repos = match &self.inner.mode {
+            Mode::Off => return Err(GithubError::NotConfigured),
+            Mode::Token(client) => {
+                let page = client.current().list_repos_for_authenticated_user().affiliation("owner,organization_member").per_page(100).send().await?;
+                client.all_pages(page).await?
+            }
+            Mode::App { app, .. } => {
+                let mut all = Vec::new();
+                let installations = app.apps().installations().send().await?;
+                for installation in installations.items {
+                    let client = app.installation(installation.id)?;
+                    let repos = client.apps().installation_repositories().per_page(100).send().await?;
+                    all.extend(repos.repositories);
+                }
+                all
+            }
+        };
+        repos.retain(|r| r.permissions.as_ref().is_none_or(|p| p.admin));
+        repos.sort_by_key(|r| (!r.private.unwrap_or(false), r.full_name.clone().unwrap_or_default().to_ascii_lowercase()));
+        Ok(repos)
+    }
+}

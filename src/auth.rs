@@ -1,0 +1,148 @@
+//! Sign-in with GitHub: `/auth/github` sends you to GitHub with a state
+//! remembered in your session; `/auth/github/callback` checks it, learns who
+//! you are, cycles the session id and signs you in; `POST /auth/logout`
+//! signs you out.
+
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Router,
+};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use server::{
+    admins,
+    session_user::{SessionUser, OAUTH_NEXT_KEY, OAUTH_STATE_KEY, USER_KEY},
+    AppState,
+};
+use tower_sessions::Session;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/github", get(start))
+        .route("/auth/github/callback", get(callback))
+        .route("/auth/logout", post(logout))
+}
+
+#[derive(Deserialize)]
+struct Start {
+    next: Option<String>,
+}
+
+/// Only paths on this site: `next` must not send you elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/admin".to_owned(),
+    }
+}
+
+fn problem(status: StatusCode, title: &str, message: &str) -> Response {
+    // Static text only: nothing user-supplied is echoed into this page.
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · RepoPass</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/repopass.css\"></head><body class=\"bg-slate-50\">\
+         <main class=\"mx-auto max-w-xl px-4 py-24 text-center\"><h1 class=\"text-2xl font-bold\">{title}</h1>\
+         <p class=\"mt-4 text-slate-600\">{message}</p><a class=\"mt-8 inline-block text-indigo-600 underline\" href=\"/admin\">Back</a></main></body></html>"
+    );
+    (status, Html(page)).into_response()
+}
+
+async fn start(State(state): State<AppState>, session: Session, Query(q): Query<Start>) -> Response {
+    let Some(oauth) = &state.oauth else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not set up", "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app) and restart RepoPass.");
+    };
+    let (url, csrf) = oauth.authorize_url();
+    let saved = async {
+        session.insert(OAUTH_STATE_KEY, csrf).await?;
+        session.insert(OAUTH_NEXT_KEY, safe_next(q.next.as_deref())).await
+    };
+    if let Err(err) = saved.await {
+        tracing::error!(error = %err, "could not save the sign-in state");
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Your session could not be saved. Please try again.");
+    }
+    Redirect::to(&url).into_response()
+}
+
+#[derive(Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn callback(State(state): State<AppState>, session: Session, Query(q): Query<Callback>) -> Response {
+    let Some(oauth) = &state.oauth else { return Redirect::to("/admin").into_response() };
+    let expected: Option<String> = session.remove(OAUTH_STATE_KEY).await.ok().flatten();
+    let next: String = session.remove(OAUTH_NEXT_KEY).await.ok().flatten().unwrap_or_else(|| "/admin".into());
+    if q.error.as_deref() == Some("access_denied") {
+        return problem(StatusCode::FORBIDDEN, "Sign-in cancelled", "You declined to share your GitHub identity, so RepoPass cannot sign you in.");
+    }
+    let (Some(code), Some(given)) = (q.code, q.state) else {
+        return problem(StatusCode::BAD_REQUEST, "Sign-in failed", "GitHub sent you back without a sign-in code. Please start again.");
+    };
+    // The state ties this callback to the browser that started the sign-in.
+    if expected.as_deref() != Some(given.as_str()) {
+        return problem(StatusCode::BAD_REQUEST, "This sign-in link has expired", "It was started in another browser or tab, or too long ago. Please start again.");
+    }
+    let token = match oauth.exchange(&code).await {
+        Ok(token) => token,
+        Err(err) => {
+            tracing::warn!(error = %err, "OAuth code exchange failed");
+            return problem(StatusCode::BAD_GATEWAY, "Sign-in failed", "GitHub did not accept the sign-in. Please start again.");
+        }
+    };
+    let me = match state.github.as_user(token.expose_secret()) {
+        Ok(client) => client.current().user().await,
+        Err(err) => return problem(StatusCode::BAD_GATEWAY, "Sign-in failed", &err.to_string()),
+    };
+    let me = match me {
+        Ok(me) => me,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the signed-in GitHub user");
+            return problem(StatusCode::BAD_GATEWAY, "Sign-in failed", "GitHub did not tell us who you are. Please try again.");
+        }
+    };
+    let admin = match admins::sign_in(&state.db, &state.config, me.id.0 as i64, &me.login).await {
+        Ok(admin) => admin,
+        Err(err) => {
+            tracing::error!(error = %err, "admin lookup failed");
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Please try again in a moment.");
+        }
+    };
+    let user = SessionUser { github_user_id: me.id.0 as i64, login: me.login.clone(), avatar_url: me.avatar_url.to_string(), admin_id: admin.map(|a| a.id) };
+    // A new session id at sign-in: a session fixed before it is worth nothing after.
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(USER_KEY, &user).await
+    };
+    if let Err(err) = stored.await {
+        tracing::error!(error = %err, "could not store the signed-in user");
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Your session could not be saved. Please try again.");
+    }
+    tracing::info!(login = %user.login, admin = user.admin_id.is_some(), "signed in");
+    Redirect::to(&next).into_response()
+}
+
+async fn logout(session: Session) -> Response {
+    if let Err(err) = session.flush().await {
+        tracing::warn!(error = %err, "sign-out: could not delete the session");
+    }
+    Redirect::to("/").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/admin/settings")), "/admin/settings");
+        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "admin"] {
+            assert_eq!(safe_next(Some(evil)), "/admin", "{evil}");
+        }
+        assert_eq!(safe_next(None), "/admin");
+    }
+}

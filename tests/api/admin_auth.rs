@@ -1,0 +1,126 @@
+//! Creator sign-in through the sandbox's GitHub OAuth, with the cookies a
+//! browser keeps.
+
+use serde_json::Value;
+
+use crate::{
+    helpers::{spawn_app_with, Backend, TestApp},
+    scenarios,
+};
+
+scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_state_is_refused, sign_out_ends_the_session);
+
+/// A browser: follows nothing by itself, keeps cookies.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("repopass_session="))
+}
+
+/// Signs in as `login` through the sandbox's OAuth page; returns the
+/// response of the callback.
+async fn sign_in(app: &TestApp, browser: &reqwest::Client, login: &str, next: &str) -> reqwest::Response {
+    let start = browser.get(app.url(&format!("/auth/github?next={next}"))).send().await.unwrap();
+    assert_eq!(start.status(), 303, "{:?}", start.text().await);
+    let authorize = url::Url::parse(&location(&start)).unwrap();
+    assert!(authorize.path().ends_with("/sandbox/github/login/oauth/authorize"));
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
+    form.push(("login".into(), login.into()));
+    let picked = browser.post(authorize.as_str()).form(&form).send().await.unwrap();
+    assert!(picked.status().is_redirection());
+    browser.get(location(&picked)).send().await.unwrap()
+}
+
+async fn viewer(app: &TestApp, browser: &reqwest::Client) -> Value {
+    browser.post(app.url("/api/session/viewer")).send().await.unwrap().json().await.unwrap()
+}
+
+async fn first_sign_in_becomes_the_owner(app: TestApp) {
+    let browser = browser();
+    let before = browser.get(app.url("/auth/github?next=/admin/settings")).send().await.unwrap();
+    let first_cookie = session_cookie(&before).expect("the sign-in state lives in a session cookie");
+    assert!(first_cookie.contains("HttpOnly") && first_cookie.contains("SameSite=Lax"), "{first_cookie}");
+    assert!(!first_cookie.contains("Secure"), "plain http must not set Secure");
+
+    let callback = sign_in(&app, &browser, "sandbox-creator", "/admin/settings").await;
+    assert_eq!(callback.status(), 303);
+    assert_eq!(location(&callback), "/admin/settings");
+    let cycled = session_cookie(&callback).expect("a new session id at sign-in");
+    assert_ne!(cycled.split(';').next(), first_cookie.split(';').next(), "the session id was not cycled");
+
+    let me = viewer(&app, &browser).await;
+    assert_eq!(me["login"], "sandbox-creator");
+    assert_eq!(me["is_admin"], true);
+    let (login, role): (String, String) = sqlx::query_as("SELECT github_login, role FROM admins").fetch_one(app.pool()).await.unwrap();
+    assert_eq!((login.as_str(), role.as_str()), ("sandbox-creator", "owner"));
+
+    let settings = browser.get(app.url("/admin/settings")).send().await.unwrap().text().await.unwrap();
+    assert!(settings.contains("sandbox-creator/pro-kit") && settings.contains("sandbox-org/enterprise-sdk"), "reachable repositories missing");
+    assert!(settings.contains("/api/webhooks/stripe"));
+
+    let status = browser.post(app.url("/api/admin/settings/status")).send().await.unwrap();
+    assert_eq!(status.status(), 200);
+}
+
+async fn others_are_not_admins(app: TestApp) {
+    sign_in(&app, &browser(), "sandbox-creator", "/admin").await;
+    let alice = browser();
+    let callback = sign_in(&app, &alice, "alice", "/admin").await;
+    assert_eq!(callback.status(), 303);
+    assert_eq!(viewer(&app, &alice).await["is_admin"], false);
+    let page = alice.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("This account is not an admin"), "{page}");
+    assert_eq!(alice.post(app.url("/api/admin/settings/status")).send().await.unwrap().status(), 403);
+    assert_eq!(browser().post(app.url("/api/admin/settings/status")).send().await.unwrap().status(), 401);
+    let anonymous = browser().get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(anonymous.contains("Sign in with GitHub"));
+}
+
+async fn a_forged_state_is_refused(app: TestApp) {
+    let browser = browser();
+    browser.get(app.url("/auth/github")).send().await.unwrap();
+    let forged = browser.get(app.url("/auth/github/callback?code=abc&state=not-the-one")).send().await.unwrap();
+    assert_eq!(forged.status(), 400);
+    assert!(forged.text().await.unwrap().contains("This sign-in link has expired"));
+    assert!(viewer(&app, &browser).await.is_null());
+}
+
+async fn sign_out_ends_the_session(app: TestApp) {
+    let browser = browser();
+    sign_in(&app, &browser, "sandbox-creator", "/admin").await;
+    assert_eq!(viewer(&app, &browser).await["login"], "sandbox-creator");
+    let out = browser.post(app.url("/auth/logout")).send().await.unwrap();
+    assert!(out.status().is_redirection());
+    assert!(viewer(&app, &browser).await.is_null());
+}
+
+async fn listed_admins_only(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, &[("REPOPASS_ADMINS", "alice,bob")]).await else { return };
+    let creator = browser();
+    sign_in(&app, &creator, "sandbox-creator", "/admin").await;
+    assert_eq!(viewer(&app, &creator).await["is_admin"], false, "an unlisted first sign-in must not become the owner");
+    let alice = browser();
+    sign_in(&app, &alice, "alice", "/admin").await;
+    assert_eq!(viewer(&app, &alice).await["is_admin"], true);
+    let bob = browser();
+    sign_in(&app, &bob, "bob", "/admin").await;
+    assert_eq!(viewer(&app, &bob).await["is_admin"], true);
+    let roles: Vec<(String, String)> = sqlx::query_as("SELECT github_login, role FROM admins ORDER BY id").fetch_all(app.pool()).await.unwrap();
+    assert_eq!(roles, [("alice".to_owned(), "owner".to_owned()), ("bob".to_owned(), "admin".to_owned())]);
+}
+
+#[tokio::test]
+async fn listed_admins_only_sqlite() {
+    listed_admins_only(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn listed_admins_only_postgres() {
+    listed_admins_only(Backend::Postgres).await;
+}
