@@ -69,8 +69,15 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes. Tests pass a future that never
+    /// does, so that their process keeps the default signal handling (a
+    /// SIGTERM from a timeout must end a stuck test run).
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let make_service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, make_service).with_graceful_shutdown(shutdown_signal()).await;
+        let served = axum::serve(self.listener, make_service).with_graceful_shutdown(shutdown).await;
         self.state.db.close().await;
         served
     }

@@ -1,0 +1,33 @@
+import { test, expect, hydrated } from "./fixtures";
+
+// The browser suite runs against one fresh server: the first sign-in here
+// makes sandbox-creator the owner.
+test("the creator signs in through GitHub and sees what is connected", async ({ page }) => {
+  await page.goto("/admin");
+  await expect(page.getByRole("heading", { name: "Creator sign-in" })).toBeVisible();
+  await page.getByRole("link", { name: "Sign in with GitHub" }).click();
+
+  // The sandbox's GitHub sign-in page.
+  await expect(page.getByRole("heading", { name: "Sign in to GitHub" })).toBeVisible();
+  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
+
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole("heading", { name: "Your RepoPass" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("link", { name: /Settings/ }).click();
+  await expect(page).toHaveURL(/\/admin\/settings$/);
+  const repos = page.getByTestId("reachable-repositories");
+  await expect(repos).toContainText("sandbox-creator/pro-kit");
+  await expect(repos).toContainText("sandbox-org/enterprise-sdk");
+  await expect(page.getByTestId("Stripe")).toContainText("no real money");
+});
+
+test("someone else who signs in is told they are not an admin", async ({ page }) => {
+  await page.goto("/auth/github?next=/admin");
+  await page.getByRole("button", { name: "Sign in as alice" }).click();
+  await expect(page.getByTestId("not-admin")).toHaveText("This account is not an admin");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto("/admin");
+  await expect(page.getByRole("heading", { name: "Creator sign-in" })).toBeVisible();
+});
