@@ -36,13 +36,25 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<server::Error> for AppError {
     fn from(err: server::Error) -> Self {
-        match err {
-            server::Error::Invalid { field, message } => AppError::Invalid { field: field.to_owned(), message },
-            server::Error::NotFound => AppError::NotFound,
+        let (status, app_error) = match err {
+            server::Error::Invalid { field, message } => (http::StatusCode::BAD_REQUEST, AppError::Invalid { field: field.to_owned(), message }),
+            server::Error::NotFound => (http::StatusCode::NOT_FOUND, AppError::NotFound),
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "server function failed");
-                AppError::Internal
+                (http::StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal)
             }
+        };
+        app_error.with_status(status)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Sets the HTTP status of the server function's response to match.
+    pub fn with_status(self, status: http::StatusCode) -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
         }
+        self
     }
 }

@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::{
     components::layout::Layout,
     pages::{
-        admin::{home::AdminHome, settings::AdminSettings},
+        admin::{api_keys::AdminApiKeys, home::AdminHome, settings::AdminSettings},
         not_found::NotFound,
         storefront::Storefront,
     },
@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
+                    <Route path=path!("/admin/api-keys") view=AdminApiKeys ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

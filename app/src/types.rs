@@ -65,3 +65,22 @@ pub struct ConnectionStatus {
     pub sign_in_configured: bool,
     pub email: String,
 }
+
+/// An API key in the admin list (never the key itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked: bool,
+}
+
+/// A key just created: `secret` is shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub id: i64,
+    pub name: String,
+    pub secret: String,
+}

@@ -22,6 +22,27 @@ test("the creator signs in through GitHub and sees what is connected", async ({ 
   await expect(page.getByTestId("Stripe")).toContainText("no real money");
 });
 
+test("the creator makes an API key, sees it once, and revokes it", async ({ page }) => {
+  await page.goto("/auth/github?next=/admin/api-keys");
+  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
+  await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Name").fill("e2e-zapier");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const shown = page.getByTestId("new-api-key");
+  await expect(shown).toHaveText(/^rp_[A-Za-z0-9]{40}$/);
+  const row = page.locator('[data-key="e2e-zapier"]');
+  await expect(row).toContainText("never");
+  const secret = (await shown.textContent())!;
+  await expect(row).not.toContainText(secret);
+
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.locator('[data-key="e2e-zapier"]')).toContainText("revoked");
+  // After a reload the key is nowhere on the page.
+  await page.reload();
+  await expect(page.locator("body")).not.toContainText(secret);
+});
+
 test("someone else who signs in is told they are not an admin", async ({ page }) => {
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as alice" }).click();

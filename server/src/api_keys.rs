@@ -54,3 +54,33 @@ pub async fn authenticate(db: &Db, presented: &SecretString) -> Result<Option<i6
         .await?;
     Ok(id)
 }
+
+/// A key as the admin panel lists it: never the key itself.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyInfo {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn list(db: &Db) -> Result<Vec<ApiKeyInfo>> {
+    Ok(sqlx::query_as::<_, ApiKeyInfo>("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC")
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// Revokes a key for good; false when there was no such live key.
+pub async fn revoke(db: &Db, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(clock::now())
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 1 {
+        tracing::info!(api_key_id = id, "API key revoked");
+    }
+    Ok(done.rows_affected() == 1)
+}

@@ -11,7 +11,7 @@ use crate::{
 scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_state_is_refused, sign_out_ends_the_session);
 
 /// A browser: follows nothing by itself, keeps cookies.
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -25,7 +25,7 @@ fn session_cookie(r: &reqwest::Response) -> Option<String> {
 
 /// Signs in as `login` through the sandbox's OAuth page; returns the
 /// response of the callback.
-async fn sign_in(app: &TestApp, browser: &reqwest::Client, login: &str, next: &str) -> reqwest::Response {
+pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, login: &str, next: &str) -> reqwest::Response {
     let start = browser.get(app.url(&format!("/auth/github?next={next}"))).send().await.unwrap();
     assert_eq!(start.status(), 303, "{:?}", start.text().await);
     let authorize = url::Url::parse(&location(&start)).unwrap();
@@ -37,7 +37,7 @@ async fn sign_in(app: &TestApp, browser: &reqwest::Client, login: &str, next: &s
     browser.get(location(&picked)).send().await.unwrap()
 }
 
-async fn viewer(app: &TestApp, browser: &reqwest::Client) -> Value {
+pub async fn viewer(app: &TestApp, browser: &reqwest::Client) -> Value {
     browser.post(app.url("/api/session/viewer")).send().await.unwrap().json().await.unwrap()
 }
 
@@ -124,3 +124,4 @@ async fn listed_admins_only_sqlite() {
 async fn listed_admins_only_postgres() {
     listed_admins_only(Backend::Postgres).await;
 }
+

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin_api_keys;
 mod admin_auth;
 mod cli;
 mod fixture_shapes;

@@ -1,5 +1,6 @@
 //! Server functions: one file per area, each function thin.
 
+pub mod api_keys;
 pub mod session;
 pub mod settings;
 pub mod storefront;

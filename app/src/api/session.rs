@@ -38,13 +38,10 @@ pub(crate) mod ssr {
 
     /// Sets the HTTP status that goes with a refusal.
     fn refuse(err: AppError) -> AppError {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            let status = match err {
-                AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
-                _ => http::StatusCode::FORBIDDEN,
-            };
-            response.set_status(status);
-        }
-        err
+        let status = match err {
+            AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
+            _ => http::StatusCode::FORBIDDEN,
+        };
+        err.with_status(status)
     }
 }

@@ -18,6 +18,10 @@ pub fn AdminHome() -> impl IntoView {
                         <div class="font-semibold">"Settings"</div>
                         <div class="text-sm text-slate-600 dark:text-slate-400">"GitHub, Stripe, webhooks and email: what is connected and what to fix."</div>
                     </a>
+                    <a href="/admin/api-keys" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
+                        <div class="font-semibold">"API keys"</div>
+                        <div class="text-sm text-slate-600 dark:text-slate-400">"Keys for the REST API: create, see when they were used, revoke."</div>
+                    </a>
                 </nav>
             </Container>
         </AdminGate>
