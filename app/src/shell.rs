@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::{
     components::layout::Layout,
     pages::{
-        admin::{api_keys::AdminApiKeys, home::AdminHome, settings::AdminSettings},
+        admin::{api_keys::AdminApiKeys, home::AdminHome, repositories::AdminRepositories, repository_edit::AdminRepositoryEdit, settings::AdminSettings},
         not_found::NotFound,
         storefront::Storefront,
     },
@@ -52,6 +52,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
                     <Route path=path!("/admin/api-keys") view=AdminApiKeys ssr=SsrMode::Async />
+                    <Route path=path!("/admin/repositories") view=AdminRepositories ssr=SsrMode::Async />
+                    <Route path=path!("/admin/repositories/:id") view=AdminRepositoryEdit ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

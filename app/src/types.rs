@@ -84,3 +84,38 @@ pub struct NewApiKey {
     pub name: String,
     pub secret: String,
 }
+
+/// A GitHub repository the connection administers, for "Add a repository".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReachableRepo {
+    pub github_id: i64,
+    pub full_name: String,
+    pub private: bool,
+    pub already_added: bool,
+}
+
+/// A repository in the admin list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepoRow {
+    pub id: i64,
+    pub full_name: String,
+    pub title: String,
+    pub slug: String,
+    pub status: String,
+    pub github_state: String,
+}
+
+/// A repository's page, as the creator edits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepoEdit {
+    pub id: i64,
+    pub full_name: String,
+    pub owner_is_org: bool,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub description_html: String,
+    pub status: String,
+    pub github_state: String,
+}

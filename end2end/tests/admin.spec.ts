@@ -43,6 +43,41 @@ test("the creator makes an API key, sees it once, and revokes it", async ({ page
   await expect(page.locator("body")).not.toContainText(secret);
 });
 
+test("the creator adds a repository, writes its page with a live preview, and publishes it", async ({ page }) => {
+  await page.goto("/auth/github?next=/admin/repositories");
+  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
+  await expect(page.getByRole("heading", { name: "Repositories" })).toBeVisible();
+  await hydrated(page);
+  await page.locator('[data-reachable="sandbox-creator/course-materials"]').getByRole("button", { name: "Add", exact: true }).click();
+
+  await expect(page).toHaveURL(/\/admin\/repositories\/\d+$/);
+  await expect(page.getByTestId("edit-status")).toHaveText("draft");
+  await hydrated(page);
+  await page.getByLabel("Title").fill("Course Materials");
+  await page.getByLabel("Summary").fill("Every exercise, with solutions");
+  await page.getByLabel("Description (Markdown)").fill("## Inside\n\n**42** exercises <script>alert(1)</script>");
+  await expect(page.getByTestId("preview").locator("strong")).toHaveText("42");
+  await expect(page.getByTestId("preview").locator("script")).toHaveCount(0);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { name: "Course Materials" })).toBeVisible();
+  await page.getByRole("button", { name: "Publish", exact: true }).click();
+  await expect(page.getByTestId("edit-status")).toHaveText("published");
+
+  const editor = page.url();
+  await page.goto("/");
+  const list = page.getByTestId("product-list");
+  await expect(list).toContainText("Course Materials");
+  await expect(list).toContainText("Every exercise, with solutions");
+
+  // Archived, it leaves the store again (and the store's empty-state test holds).
+  await page.goto(editor);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Archive", exact: true }).click();
+  await expect(page.getByTestId("edit-status")).toHaveText("archived");
+  await page.goto("/");
+  await expect(page.getByTestId("empty-store")).toBeVisible();
+});
+
 test("someone else who signs in is told they are not an admin", async ({ page }) => {
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as alice" }).click();

@@ -7,6 +7,7 @@ mod helpers;
 
 mod admin_api_keys;
 mod admin_auth;
+mod admin_repositories;
 mod cli;
 mod fixture_shapes;
 mod operations;

@@ -14,6 +14,10 @@ pub fn AdminHome() -> impl IntoView {
                 <h1 class="text-3xl font-bold tracking-tight">"Your RepoPass"</h1>
                 <p class="mt-2 text-slate-600 dark:text-slate-400" data-testid="admin-welcome">"Sell access to your private repositories."</p>
                 <nav class="mt-8 grid gap-4 sm:grid-cols-2" aria-label="Admin">
+                    <a href="/admin/repositories" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
+                        <div class="font-semibold">"Repositories"</div>
+                        <div class="text-sm text-slate-600 dark:text-slate-400">"Add a repository, write its page, publish it."</div>
+                    </a>
                     <a href="/admin/settings" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
                         <div class="font-semibold">"Settings"</div>
                         <div class="text-sm text-slate-600 dark:text-slate-400">"GitHub, Stripe, webhooks and email: what is connected and what to fix."</div>

@@ -4,4 +4,6 @@
 pub mod api_keys;
 mod gate;
 pub mod home;
+pub mod repositories;
+pub mod repository_edit;
 pub mod settings;

@@ -1,0 +1,100 @@
+//! The creator's repositories: thin calls into `server::repositories`.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    types::{ReachableRepo, RepoEdit, RepoRow},
+};
+
+#[server(endpoint = "admin/repositories/reachable")]
+pub async fn reachable_repositories() -> Result<Vec<ReachableRepo>, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    let added: Vec<i64> = server::repositories::list(&state.db).await?.iter().map(|r| r.github_repo_id).collect();
+    let repos = state.github.administrable_repositories().await.map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
+    Ok(repos
+        .into_iter()
+        .map(|r| ReachableRepo {
+            github_id: r.id.0 as i64,
+            full_name: r.full_name.clone().unwrap_or_else(|| r.name.clone()),
+            private: r.private.unwrap_or(false),
+            already_added: added.contains(&(r.id.0 as i64)),
+        })
+        .collect())
+}
+
+/// Adds a repository the connection administers, then opens its page.
+#[server(endpoint = "admin/repositories/add")]
+pub async fn add_repository(github_id: i64) -> Result<(), AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    // Only what GitHub says we administer: an id from the browser proves nothing.
+    let repos = state.github.administrable_repositories().await.map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
+    let Some(repo) = repos.into_iter().find(|r| r.id.0 as i64 == github_id) else {
+        return Err(AppError::Invalid { field: "repository".into(), message: "RepoPass cannot administer that repository: check the GitHub connection in Settings".into() }
+            .with_status(http::StatusCode::BAD_REQUEST));
+    };
+    let owner = repo.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
+    let added = server::repositories::add(
+        &state.db,
+        &server::repositories::NewRepository { github_repo_id: github_id, owner: owner.0, name: repo.name.clone(), owner_is_org: owner.1, description: repo.description.clone() },
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/admin/repositories/{}", added.id));
+    Ok(())
+}
+
+#[server(endpoint = "admin/repositories/list")]
+pub async fn list_repositories() -> Result<Vec<RepoRow>, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(server::repositories::list(&state.db).await?.into_iter().map(ssr::row).collect())
+}
+
+#[server(endpoint = "admin/repositories/get")]
+pub async fn get_repository(id: i64) -> Result<RepoEdit, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(ssr::edit(server::repositories::get(&state.db, id).await?))
+}
+
+#[server(endpoint = "admin/repositories/save")]
+pub async fn save_repository(id: i64, slug: String, title: String, summary: String, description: String) -> Result<RepoEdit, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    let details = server::repositories::Details { slug: slug.trim().to_owned(), title, summary, description_md: description };
+    Ok(ssr::edit(server::repositories::update(&state.db, id, &details).await?))
+}
+
+#[server(endpoint = "admin/repositories/status")]
+pub async fn set_repository_status(id: i64, status: String) -> Result<RepoEdit, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(ssr::edit(server::repositories::set_status(&state.db, id, &status).await?))
+}
+
+/// The description as buyers will see it (sanitised HTML).
+#[server(endpoint = "admin/repositories/preview")]
+pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
+    super::session::ssr::require_admin().await?;
+    Ok(server::markdown::to_safe_html(&markdown))
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::types::{RepoEdit, RepoRow};
+
+    pub fn row(r: server::repositories::Repository) -> RepoRow {
+        RepoRow { id: r.id, full_name: format!("{}/{}", r.owner, r.name), title: r.title, slug: r.slug, status: r.status, github_state: r.github_state }
+    }
+
+    pub fn edit(r: server::repositories::Repository) -> RepoEdit {
+        RepoEdit {
+            id: r.id,
+            full_name: format!("{}/{}", r.owner, r.name),
+            owner_is_org: r.owner_is_org != 0,
+            slug: r.slug,
+            title: r.title,
+            summary: r.summary,
+            description_html: server::markdown::to_safe_html(&r.description_md),
+            description: r.description_md,
+            status: r.status,
+            github_state: r.github_state,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::gate::AdminGate;
+use crate::{
+    api::repositories::{get_repository, preview_markdown, SaveRepository, SetRepositoryStatus},
+    components::container::Container,
+    types::RepoEdit,
+};
+
+/// `/admin/repositories/{id}`: the page buyers will see, and its state.
+#[component]
+pub fn AdminRepositoryEdit() -> impl IntoView {
+    view! {
+        <Title text="Edit repository" />
+        <AdminGate>
+            <Editor />
+        </AdminGate>
+    }
+}
+
+#[component]
+fn Editor() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let save = ServerAction::<SaveRepository>::new();
+    let status = ServerAction::<SetRepositoryStatus>::new();
+    let repo = Resource::new(move || (id(), save.version().get(), status.version().get()), |(id, _, _)| get_repository(id));
+    view! {
+        <Container>
+            // Transition: after a save the old form stays until the new one is ready.
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match repo.await {
+                        Ok(r) => view! { <Form r save status /> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="text-red-600">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Container>
+    }
+}
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+
+#[component]
+fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<SetRepositoryStatus>) -> impl IntoView {
+    let preview = RwSignal::new(r.description_html.clone());
+    // Live preview: rendered by the same sanitiser the product page uses.
+    let render = Action::new(move |markdown: &String| {
+        let markdown = markdown.clone();
+        async move {
+            if let Ok(html) = preview_markdown(markdown).await {
+                preview.set(html);
+            }
+        }
+    });
+    let error = move || save.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    let id = r.id;
+    view! {
+        <div class="flex flex-wrap items-baseline justify-between gap-2">
+            <h1 class="text-3xl font-bold tracking-tight">{r.title.clone()}</h1>
+            <span class="text-sm text-slate-500">{r.full_name.clone()} " · " <span data-testid="edit-status">{r.status.clone()}</span></span>
+        </div>
+        {(r.github_state != "ok").then(|| view! { <p class="mt-2 text-amber-700">{format!("GitHub reports this repository as {}.", r.github_state)}</p> })}
+        <ActionForm action=save attr:class="mt-6 grid gap-4">
+            <input type="hidden" name="id" value=id />
+            <label class="text-sm font-medium">"Title" <input name="title" value=r.title.clone() required class=INPUT /></label>
+            <label class="text-sm font-medium">"Address" <span class="font-normal text-slate-500">" (/p/…)"</span>
+                <input name="slug" value=r.slug.clone() required pattern="[a-z0-9]+(-[a-z0-9]+)*" class=INPUT />
+            </label>
+            <label class="text-sm font-medium">"Summary" <input name="summary" value=r.summary.clone() maxlength="280" class=INPUT /></label>
+            <div class="grid gap-4 md:grid-cols-2">
+                <label class="text-sm font-medium">"Description (Markdown)"
+                    <textarea name="description" rows="12" class=INPUT
+                        on:input=move |ev| { render.dispatch(event_target_value(&ev)); }
+                    >{r.description.clone()}</textarea>
+                </label>
+                <div>
+                    <div class="text-sm font-medium">"Preview"</div>
+                    <div class="prose mt-1 min-h-40 rounded-md border border-dashed border-slate-300 p-3 text-sm dark:border-slate-700" data-testid="preview" inner_html=move || preview.get()></div>
+                </div>
+            </div>
+            {move || error().map(|e| view! { <p role="alert" class="text-red-600">{e}</p> })}
+            <div><button class="rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">"Save"</button></div>
+        </ActionForm>
+        <div class="mt-8 flex flex-wrap gap-2 border-t border-slate-200 pt-6 dark:border-slate-800">
+            {next_states(&r.status).into_iter().map(|(s, label)| view! {
+                <ActionForm action=status>
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="status" value=s />
+                    <button class="rounded-md border border-slate-300 px-4 py-2 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">{label}</button>
+                </ActionForm>
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// What a listing can become from here: a draft is published or archived;
+/// a published one unpublished or archived; an archived one restored.
+fn next_states(status: &str) -> Vec<(&'static str, &'static str)> {
+    match status {
+        "published" => vec![("unpublished", "Unpublish"), ("archived", "Archive")],
+        "archived" => vec![("unpublished", "Restore (unpublished)")],
+        _ => vec![("published", "Publish"), ("archived", "Archive")],
+    }
+}
