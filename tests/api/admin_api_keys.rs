@@ -13,9 +13,7 @@ use crate::{
 scenarios!(api_keys_from_the_admin_panel);
 
 async fn call(app: &TestApp, who: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = who.post(app.url(&format!("/api/admin/api-keys/{endpoint}"))).form(form).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    crate::admin_auth::call(app, who, &format!("admin/api-keys/{endpoint}"), form).await
 }
 
 async fn api_keys_from_the_admin_panel(app: TestApp) {

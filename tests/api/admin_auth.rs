@@ -37,6 +37,13 @@ pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, login: &str, next
     browser.get(location(&picked)).send().await.unwrap()
 }
 
+/// Calls a server function as `who` (form-encoded, as ActionForm sends it).
+pub async fn call(app: &TestApp, who: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = who.post(app.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 pub async fn viewer(app: &TestApp, browser: &reqwest::Client) -> Value {
     browser.post(app.url("/api/session/viewer")).send().await.unwrap().json().await.unwrap()
 }

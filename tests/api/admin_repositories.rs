@@ -11,9 +11,7 @@ use crate::{
 scenarios!(add_edit_and_publish_a_repository);
 
 async fn call(app: &TestApp, who: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = who.post(app.url(&format!("/api/admin/repositories/{endpoint}"))).form(form).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    crate::admin_auth::call(app, who, &format!("admin/repositories/{endpoint}"), form).await
 }
 
 async fn add_edit_and_publish_a_repository(app: TestApp) {
