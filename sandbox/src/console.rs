@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::{
     deliveries,
     github::{faults, model::{rfc3339, INVITATION_TTL}},
-    pages::{self, BUTTON, INPUT},
+    pages::{self, money, BUTTON, INPUT},
     Error, Sandbox,
 };
 
@@ -188,9 +188,6 @@ async fn redeliver(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Res
     Ok(back())
 }
 
-fn money(amount: i64, currency: &str) -> String {
-    format!("{}.{:02} {}", amount / 100, amount % 100, currency.to_uppercase())
-}
 
 async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
     let customers = sb.stripe_list("customer", None).await?;

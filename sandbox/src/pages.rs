@@ -35,3 +35,8 @@ pub fn error_page(title: &str, message: &str) -> Markup {
 
 pub const BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700";
 pub const INPUT: &str = "w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none";
+
+/// `1999, "usd"` → `19.99 USD`, as the sandbox's pages show amounts.
+pub fn money(amount: i64, currency: &str) -> String {
+    format!("{}.{:02} {}", amount / 100, amount % 100, currency.to_uppercase())
+}

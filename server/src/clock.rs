@@ -7,7 +7,3 @@ pub fn now() -> i64 {
         .unwrap_or_default()
 }
 
-/// Days since 1970-01-01 (UTC), the key of daily counters.
-pub fn day_of(unix_seconds: i64) -> i64 {
-    unix_seconds.div_euclid(86_400)
-}

@@ -57,14 +57,18 @@ fn bad_credentials() -> Response {
 
 pub async fn get_user(State(sb): State<Sandbox>, Path(login): Path<String>) -> Result<Response, Error> {
     let Some(user) = sb.gh_user(&login).await? else { return Ok(not_found("users/users#get-a-user")) };
-    let repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
-    Ok(Json(profile_json(&sb, &user, repos)).into_response())
+    profile_response(&sb, &user).await
 }
 
 pub async fn get_authenticated_user(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
     let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
-    let repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
-    Ok(Json(profile_json(&sb, &user, repos)).into_response())
+    profile_response(&sb, &user).await
+}
+
+/// A profile with its count of public repositories.
+async fn profile_response(sb: &Sandbox, user: &User) -> Result<Response, Error> {
+    let public_repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
+    Ok(Json(profile_json(sb, user, public_repos)).into_response())
 }
 
 #[derive(Deserialize)]

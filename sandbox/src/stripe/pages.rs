@@ -13,13 +13,10 @@ use serde_json::Value;
 use super::billing::PayOutcome;
 use crate::{
     github::model::rfc3339,
-    pages::{self, BUTTON},
+    pages::{self, money, BUTTON},
     Error, Sandbox,
 };
 
-fn money(amount: i64, currency: &str) -> String {
-    format!("{}.{:02} {}", amount / 100, amount % 100, currency.to_uppercase())
-}
 
 pub async fn checkout_page(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Response, Error> {
     let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
