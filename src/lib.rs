@@ -3,7 +3,11 @@
 //! compiled into the `repopass` binary (`ssr`).
 
 #[cfg(feature = "ssr")]
+pub mod api_v1;
+#[cfg(feature = "ssr")]
 mod auth;
+#[cfg(feature = "ssr")]
+mod covers;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]

@@ -23,8 +23,8 @@ pub enum StartupError {
     Database { url: String, source: server::db::DbError },
     #[error("session store: {0}")]
     Sessions(String),
-    #[error("GitHub client: {0}")]
-    Github(String),
+    #[error("{0}")]
+    State(String),
     #[error("sandbox: {0}")]
     Sandbox(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -54,7 +54,7 @@ impl Application {
         let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
         let sessions = crate::sessions::store(&config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
         let session_layer = crate::sessions::layer(sessions, &config);
-        let state = AppState::new(config, db).map_err(|e| StartupError::Github(e.to_string()))?;
+        let state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
         let router = router(state.clone(), leptos, sandbox).layer(session_layer);
         Ok(Application { listener, router, state })
     }
@@ -115,7 +115,12 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
-    let mut router = Router::new().merge(crate::ops::router().with_state(state.clone())).merge(crate::auth::router().with_state(state)).merge(site);
+    let mut router = Router::new()
+        .merge(crate::ops::router().with_state(state.clone()))
+        .merge(crate::auth::router().with_state(state.clone()))
+        .merge(crate::covers::router(&state).with_state(state.clone()))
+        .nest("/api/v1", crate::api_v1::router().with_state(state))
+        .merge(site);
     // Only in sandbox mode: with real credentials these paths do not exist.
     if let Some(sb) = sandbox {
         router = router.nest("/sandbox", sb.router());

@@ -38,9 +38,54 @@ fn group(n: u64) -> String {
     out
 }
 
+/// The creator's "49" or "49.90" in `currency` → minor units (4900, 4990).
+/// Refuses what would be rounded: "49.999" in USD, "49.5" in JPY.
+pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
+    let input = input.trim().trim_start_matches(['$', '€', '£', '¥']).replace(',', "");
+    let decimals = if ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str()) { 0 } else { 2 };
+    let (whole, frac) = input.split_once('.').unwrap_or((&input, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || input.ends_with('.') {
+        return Err(format!("'{}' is not an amount; write it like 49 or 49.90", input));
+    }
+    if frac.len() > decimals {
+        return Err(match decimals {
+            0 => format!("{} has no cents; write a whole amount", currency.to_ascii_uppercase()),
+            _ => "use at most two decimals".to_owned(),
+        });
+    }
+    let whole: i64 = whole.parse().map_err(|_| "the amount is too large".to_owned())?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<width$}", width = decimals).parse().unwrap_or(0) };
+    whole.checked_mul(10_i64.pow(decimals as u32)).and_then(|w| w.checked_add(frac)).ok_or_else(|| "the amount is too large".to_owned())
+}
+
+/// Minor units back to what the creator types: 4990 → "49.90".
+pub fn amount_input(minor: i64, currency: &str) -> String {
+    if ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str()) {
+        minor.to_string()
+    } else {
+        format!("{}.{:02}", minor / 100, minor % 100)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_amount;
+    use super::{amount_input, format_amount, parse_amount};
+
+    #[test]
+    fn parses_what_creators_type() {
+        assert_eq!(parse_amount("49", "usd"), Ok(4900));
+        assert_eq!(parse_amount(" $49.9 ", "usd"), Ok(4990));
+        assert_eq!(parse_amount("1,000.05", "eur"), Ok(100_005));
+        assert_eq!(parse_amount("500", "jpy"), Ok(500));
+        assert!(parse_amount("49.999", "usd").is_err());
+        assert!(parse_amount("49.5", "jpy").is_err());
+        for bad in ["", "abc", "4 9", "-5", "49.", ".5", "99999999999999999999"] {
+            assert!(parse_amount(bad, "usd").is_err(), "{bad}");
+        }
+        assert_eq!(amount_input(4990, "usd"), "49.90");
+        assert_eq!(amount_input(500, "jpy"), "500");
+    }
 
     #[test]
     fn formats_minor_units() {

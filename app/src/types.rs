@@ -118,4 +118,22 @@ pub struct RepoEdit {
     pub description_html: String,
     pub status: String,
     pub github_state: String,
+    /// Where the cover image is served, if there is one.
+    pub cover_url: Option<String>,
+    /// Prices on sale, one-time first.
+    pub prices: Vec<PriceRow>,
+    /// Currencies a price can be in (lowercase ISO codes).
+    pub currencies: Vec<String>,
+}
+
+/// A price on sale, as the creator manages it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceRow {
+    pub id: i64,
+    /// `one_time`, `month` or `year`.
+    pub interval: String,
+    pub amount: i64,
+    pub currency: String,
+    pub trial_days: i64,
+    pub permission: String,
 }

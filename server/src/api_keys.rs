@@ -52,6 +52,16 @@ pub async fn authenticate(db: &Db, presented: &SecretString) -> Result<Option<i6
         .bind(hash_key(presented.expose_secret()))
         .fetch_optional(db.pool())
         .await?;
+    if let Some(id) = id {
+        // "Last used" to the minute: no write on every request of a busy key.
+        let now = crate::clock::now();
+        sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+            .bind(id)
+            .bind(now)
+            .bind(now - 60)
+            .execute(db.pool())
+            .await?;
+    }
     Ok(id)
 }
 

@@ -2,6 +2,7 @@
 //! the database, and the domain services that server functions and HTTP
 //! handlers call. Nothing in here knows about Leptos.
 
+pub mod access;
 pub mod admins;
 pub mod api_keys;
 pub mod clock;
@@ -11,6 +12,11 @@ pub mod error;
 pub mod github;
 pub mod markdown;
 pub mod oauth;
+pub mod payments;
+pub mod prices;
+pub mod purchases;
+pub mod dashboard;
+pub mod covers;
 pub mod repositories;
 pub mod session_user;
 pub mod settings;

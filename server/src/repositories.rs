@@ -88,31 +88,48 @@ fn slug_taken(err: &sqlx::Error) -> bool {
 
 /// Adds a draft listing for a GitHub repository (once per repository).
 pub async fn add(db: &Db, repo: &NewRepository) -> Result<Repository> {
+    add_with(db, repo, None).await
+}
+
+/// Adds a listing; with `details` they are used as given (a taken slug is
+/// refused), without them the slug is suggested and numbered if taken.
+pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) -> Result<Repository> {
+    if let Some(d) = details {
+        check_details(d)?;
+    }
     let now = clock::now();
-    let mut slug = suggest_slug(&repo.name);
+    let mut slug = details.map(|d| d.slug.clone()).unwrap_or_else(|| suggest_slug(&repo.name));
     if slug.len() < 2 {
         slug = format!("repo-{}", repo.github_repo_id);
     }
-    // A second listing of the same GitHub repository is refused; a slug
-    // clash gets a numbered suffix.
-    for attempt in 0..20 {
+    let title = details.map(|d| d.title.trim().to_owned()).unwrap_or_else(|| repo.name.clone());
+    let summary = details.map(|d| d.summary.trim().to_owned()).unwrap_or_else(|| repo.description.clone().unwrap_or_default().chars().take(280).collect());
+    let description = details.map(|d| d.description_md.clone()).unwrap_or_default();
+    // A second listing of the same GitHub repository is refused; a clash
+    // on a suggested slug gets a numbered suffix.
+    let attempts = if details.is_some() { 1 } else { 20 };
+    for attempt in 0..attempts {
         let candidate = if attempt == 0 { slug.clone() } else { format!("{slug}-{}", attempt + 1) };
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, slug, title, summary, description_md, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, '', 'draft', $8, $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $9, $9) RETURNING id",
         )
         .bind(repo.github_repo_id)
         .bind(&repo.owner)
         .bind(&repo.name)
         .bind(repo.owner_is_org as i64)
         .bind(&candidate)
-        .bind(&repo.name)
-        .bind(repo.description.clone().unwrap_or_default().chars().take(280).collect::<String>())
+        .bind(&title)
+        .bind(&summary)
+        .bind(&description)
         .bind(now)
         .fetch_one(db.pool())
         .await;
         match inserted {
             Ok(id) => return get(db, id).await,
+            Err(e) if slug_taken(&e) && details.is_some() => {
+                return Err(Error::invalid("slug", format!("'{candidate}' is taken by another repository; choose another")))
+            }
             Err(e) if slug_taken(&e) => continue,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 return Err(Error::invalid("repository", format!("{}/{} is already on RepoPass", repo.owner, repo.name)))

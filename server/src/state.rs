@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{github::Github, oauth::GithubOAuth, Config, Db};
+use crate::{github::Github, oauth::GithubOAuth, payments::Payments, Config, Db};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -12,12 +12,23 @@ pub struct AppState {
     pub github: Github,
     /// None when no GitHub OAuth app is configured (sign-in unavailable).
     pub oauth: Option<GithubOAuth>,
+    pub payments: Payments,
+}
+
+/// Why the shared state could not be built (bad credentials' shape).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("GitHub: {0}")]
+    Github(#[from] crate::github::GithubError),
+    #[error("Stripe: {0}")]
+    Payments(#[from] crate::payments::PaymentsError),
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> Result<Self, crate::github::GithubError> {
+    pub fn new(config: Config, db: Db) -> Result<Self, StateError> {
         let github = Github::from_config(&config)?;
         let oauth = GithubOAuth::from_config(&config);
-        Ok(AppState { config: Arc::new(config), db, github, oauth })
+        let payments = Payments::from_config(&config)?;
+        Ok(AppState { config: Arc::new(config), db, github, oauth, payments })
     }
 }

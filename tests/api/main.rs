@@ -7,11 +7,15 @@ mod helpers;
 
 mod admin_api_keys;
 mod admin_auth;
+mod admin_prices;
 mod admin_repositories;
+mod authorization;
 mod cli;
+mod covers;
 mod fixture_shapes;
 mod operations;
 mod pages;
+mod rest_api;
 mod sandbox_github;
 mod sandbox_stripe;
 mod schema;

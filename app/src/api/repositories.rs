@@ -52,20 +52,27 @@ pub async fn list_repositories() -> Result<Vec<RepoRow>, AppError> {
 #[server(endpoint = "admin/repositories/get")]
 pub async fn get_repository(id: i64) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(ssr::edit(server::repositories::get(&state.db, id).await?))
+    ssr::edit(&state, server::repositories::get(&state.db, id).await?).await
 }
 
 #[server(endpoint = "admin/repositories/save")]
 pub async fn save_repository(id: i64, slug: String, title: String, summary: String, description: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let details = server::repositories::Details { slug: slug.trim().to_owned(), title, summary, description_md: description };
-    Ok(ssr::edit(server::repositories::update(&state.db, id, &details).await?))
+    ssr::edit(&state, server::repositories::update(&state.db, id, &details).await?).await
 }
 
 #[server(endpoint = "admin/repositories/status")]
 pub async fn set_repository_status(id: i64, status: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(ssr::edit(server::repositories::set_status(&state.db, id, &status).await?))
+    ssr::edit(&state, server::repositories::set_status(&state.db, id, &status).await?).await
+}
+
+/// Takes the cover image off the page.
+#[server(endpoint = "admin/repositories/remove-cover")]
+pub async fn remove_cover(id: i64) -> Result<(), AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(server::covers::clear(&state.db, id).await?)
 }
 
 /// The description as buyers will see it (sanitised HTML).
@@ -79,12 +86,17 @@ pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
 mod ssr {
     use crate::types::{RepoEdit, RepoRow};
 
+
     pub fn row(r: server::repositories::Repository) -> RepoRow {
         RepoRow { id: r.id, full_name: format!("{}/{}", r.owner, r.name), title: r.title, slug: r.slug, status: r.status, github_state: r.github_state }
     }
 
-    pub fn edit(r: server::repositories::Repository) -> RepoEdit {
-        RepoEdit {
+    pub async fn edit(state: &server::AppState, r: server::repositories::Repository) -> Result<RepoEdit, crate::error::AppError> {
+        let prices = server::prices::active_for(&state.db, r.id).await?.into_iter().map(crate::api::prices::ssr::row).collect();
+        Ok(RepoEdit {
+            cover_url: r.cover_image.as_ref().map(|c| format!("/covers/{c}")),
+            prices,
+            currencies: server::prices::CURRENCIES.iter().map(|(c, _)| (*c).to_owned()).collect(),
             id: r.id,
             full_name: format!("{}/{}", r.owner, r.name),
             owner_is_org: r.owner_is_org != 0,
@@ -95,6 +107,6 @@ mod ssr {
             description: r.description_md,
             status: r.status,
             github_state: r.github_state,
-        }
+        })
     }
 }

@@ -23,7 +23,7 @@ mod ssr {
             slug: l.slug,
             title: l.title,
             summary: l.summary,
-            cover_url: l.cover_image.map(|file| format!("/media/{file}")),
+            cover_url: l.cover_image.map(|file| format!("/covers/{file}")),
             from_price,
         }
     }

@@ -2,8 +2,10 @@
 //! functions behind it check again (the gate is for people, not security).
 
 pub mod api_keys;
+mod cover;
 mod gate;
 pub mod home;
+mod prices;
 pub mod repositories;
 pub mod repository_edit;
 pub mod settings;

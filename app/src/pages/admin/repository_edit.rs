@@ -2,9 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::gate::AdminGate;
+use super::{
+    cover::Cover,
+    gate::AdminGate,
+    prices::{PriceActions, Prices},
+};
 use crate::{
-    api::repositories::{get_repository, preview_markdown, SaveRepository, SetRepositoryStatus},
+    api::repositories::{get_repository, preview_markdown, RemoveCover, SaveRepository, SetRepositoryStatus},
     components::container::Container,
     types::RepoEdit,
 };
@@ -26,14 +30,23 @@ fn Editor() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let save = ServerAction::<SaveRepository>::new();
     let status = ServerAction::<SetRepositoryStatus>::new();
-    let repo = Resource::new(move || (id(), save.version().get(), status.version().get()), |(id, _, _)| get_repository(id));
+    let prices = PriceActions::new();
+    let remove_cover = ServerAction::<RemoveCover>::new();
+    let repo = Resource::new(
+        move || (id(), save.version().get() + status.version().get() + prices.version() + remove_cover.version().get()),
+        |(id, _)| get_repository(id),
+    );
     view! {
         <Container>
             // Transition: after a save the old form stays until the new one is ready.
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match repo.await {
-                        Ok(r) => view! { <Form r save status /> }.into_any(),
+                        Ok(r) => view! {
+                            <Form r=r.clone() save status />
+                            <Prices r=r.clone() actions=prices />
+                            <Cover r remove=remove_cover />
+                        }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.to_string()}</p> }.into_any(),
                     }
                 })}

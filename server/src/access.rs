@@ -1,0 +1,218 @@
+//! Changes to a purchase's access: each one a conditional status update and
+//! an access-log entry in one transaction, with its cause; and the GitHub
+//! calls that make the change real.
+
+use octocrab::params::teams::Permission;
+
+use crate::{
+    clock,
+    github::GithubError,
+    prices,
+    purchases::{self, Purchase},
+    repositories, AppState, Db, Error, Result,
+};
+
+/// Who or what caused a change (the access log's `cause_kind`/`cause_ref`).
+#[derive(Debug, Clone)]
+pub enum Cause {
+    Admin(i64),
+    ApiKey(i64),
+    Customer(i64),
+    StripeEvent(String),
+    GithubEvent(String),
+    Schedule(String),
+    System,
+}
+
+impl Cause {
+    fn kind(&self) -> &'static str {
+        match self {
+            Cause::Admin(_) => "admin",
+            Cause::ApiKey(_) => "api_key",
+            Cause::Customer(_) => "customer",
+            Cause::StripeEvent(_) => "stripe_event",
+            Cause::GithubEvent(_) => "github_event",
+            Cause::Schedule(_) => "schedule",
+            Cause::System => "system",
+        }
+    }
+    fn reference(&self) -> Option<String> {
+        match self {
+            Cause::Admin(id) | Cause::ApiKey(id) | Cause::Customer(id) => Some(id.to_string()),
+            Cause::StripeEvent(s) | Cause::GithubEvent(s) | Cause::Schedule(s) => Some(s.clone()),
+            Cause::System => None,
+        }
+    }
+}
+
+/// A column value set alongside a status change (typed: PostgreSQL will not
+/// cast text to bigint).
+#[derive(Debug, Clone)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// Moves `purchase` from `from` to `to` if it is still in `from`; false if
+/// something else changed it first. `set` is extra `col = value` pairs.
+pub async fn transition(
+    db: &Db,
+    purchase_id: i64,
+    from: &str,
+    to: &str,
+    action: &str,
+    cause: &Cause,
+    detail: Option<&str>,
+    set: &[(&str, Value)],
+) -> Result<bool> {
+    let now = clock::now();
+    let mut sql = String::from("UPDATE purchases SET status = $3, updated_at = $4");
+    for (i, (col, _)) in set.iter().enumerate() {
+        sql.push_str(&format!(", {col} = ${}", i + 5));
+    }
+    sql.push_str(" WHERE id = $1 AND status = $2");
+    let mut tx = db.pool().begin().await?;
+    let mut query = sqlx::query(&sql).bind(purchase_id).bind(from).bind(to).bind(now);
+    for (_, value) in set {
+        query = match value {
+            Value::Int(v) => query.bind(*v),
+            Value::Text(v) => query.bind(v.clone()),
+        };
+    }
+    let changed = match query.execute(&mut *tx).await {
+        Ok(r) => r.rows_affected() == 1,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::invalid("github_user", "this GitHub account already has access to the repository through another purchase"))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !changed {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(purchase_id)
+    .bind(from)
+    .bind(to)
+    .bind(action)
+    .bind(cause.kind())
+    .bind(cause.reference())
+    .bind(detail)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(purchase_id, from, to, action, cause = cause.kind(), "access changed");
+    Ok(true)
+}
+
+fn github_error(err: GithubError) -> Error {
+    match err {
+        GithubError::Api { status: 404, .. } => Error::invalid("github", "GitHub says the repository or the user no longer exists"),
+        GithubError::NotInstalled(_) | GithubError::NotConfigured => Error::invalid("github", err.to_string()),
+        other => Error::Internal(other.to_string()),
+    }
+}
+
+fn permission(p: &str) -> Permission {
+    match p {
+        "triage" => Permission::Triage,
+        "push" => Permission::Push,
+        "maintain" => Permission::Maintain,
+        _ => Permission::Pull,
+    }
+}
+
+/// Removes the collaborator and any pending invitation on GitHub. Already
+/// gone counts as done.
+async fn remove_from_github(state: &AppState, p: &Purchase) -> Result<()> {
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
+    if let Some(invitation) = p.github_invitation_id {
+        let route = format!("/repos/{}/{}/invitations/{invitation}", repo.owner, repo.name);
+        let response = client._delete(route, None::<&()>).await.map_err(|e| github_error(e.into()))?;
+        let status = response.status().as_u16();
+        if !(status < 300 || status == 404) {
+            return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into() }));
+        }
+    }
+    match client.repos(&repo.owner, &repo.name).remove_collaborator(&p.github_login).await {
+        Ok(()) => Ok(()),
+        Err(e) => match GithubError::from(e) {
+            GithubError::Api { status: 404, .. } => Ok(()),
+            other => Err(github_error(other)),
+        },
+    }
+}
+
+/// Invites the buyer with the price's permission: `Some(url)` when an
+/// invitation was sent, `None` when they were already a collaborator.
+async fn invite_on_github(state: &AppState, p: &Purchase) -> Result<Option<(i64, String)>> {
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    let price = prices::get(&state.db, p.price_id).await?;
+    let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
+    let invitation = client
+        .repos(&repo.owner, &repo.name)
+        .add_collaborator(&p.github_login)
+        .permission(permission(&price.permission))
+        .send()
+        .await
+        .map_err(|e| github_error(e.into()))?;
+    Ok(invitation.map(|i| (i.id.0 as i64, i.html_url.to_string())))
+}
+
+/// Revokes access now: GitHub first (so a failure changes nothing here),
+/// then the record. Revoking a revoked purchase is a no-op.
+pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Cause) -> Result<Purchase> {
+    let reason = reason.trim();
+    if reason.chars().count() > 200 {
+        return Err(Error::invalid("reason", "keep the reason to 200 characters"));
+    }
+    let p = purchases::get(&state.db, purchase_id).await?;
+    match p.status.as_str() {
+        "revoked" => return Ok(p),
+        "pending" | "expired" => return Err(Error::invalid("status", "this purchase was never paid; there is no access to revoke")),
+        _ => {}
+    }
+    remove_from_github(state, &p).await?;
+    let reason = if reason.is_empty() { "revoked by the creator" } else { reason };
+    let set = [
+        ("status_reason", Value::Text(Some(reason.to_owned()))),
+        ("revoked_at", Value::Int(Some(clock::now()))),
+        ("github_invitation_id", Value::Int(None)),
+        ("invitation_url", Value::Text(None)),
+    ];
+    transition(&state.db, p.id, &p.status, "revoked", "revoke", cause, Some(reason), &set).await?;
+    purchases::get(&state.db, purchase_id).await
+}
+
+/// Gives access back to a revoked purchase: a new invitation (or active at
+/// once if GitHub says they are already a collaborator).
+pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<Purchase> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    if p.status != "revoked" {
+        return Err(Error::invalid("status", format!("only a revoked purchase can be restored; this one is {}", p.status)));
+    }
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    if matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
+        return Err(Error::invalid("repository", "GitHub no longer lets RepoPass manage this repository; reconnect it first"));
+    }
+    let now = clock::now();
+    let (to, set) = match invite_on_github(state, &p).await? {
+        Some((id, url)) => (
+            "invited",
+            vec![
+                ("github_invitation_id", Value::Int(Some(id))),
+                ("invitation_url", Value::Text(Some(url))),
+                ("invited_at", Value::Int(Some(now))),
+                ("status_reason", Value::Text(None)),
+                ("revoked_at", Value::Int(None)),
+            ],
+        ),
+        None => ("active", vec![("activated_at", Value::Int(Some(now))), ("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None))]),
+    };
+    transition(&state.db, p.id, "revoked", to, "restore", cause, None, &set).await?;
+    purchases::get(&state.db, purchase_id).await
+}

@@ -1,0 +1,358 @@
+//! Prices of a repository, each mirrored in Stripe: one Stripe Product per
+//! repository, one Stripe Price per price. Stripe prices are immutable, so a
+//! new amount means a new Price; the old one is archived and stays attached
+//! to the subscriptions that already use it.
+
+use std::collections::HashMap;
+
+use stripe_product::{
+    price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, UpdatePrice},
+    product::{CreateProduct, UpdateProduct},
+};
+
+use crate::{clock, payments::Payments, repositories, Db, Error, Result};
+
+/// How often a price is paid. The REST API spells these `one_time`, `month`
+/// and `year` (Stripe's words); the database `one_time`, `monthly`, `yearly`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    OneTime,
+    Month,
+    Year,
+}
+
+impl Interval {
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "one_time" | "lifetime" => Ok(Interval::OneTime),
+            "month" | "monthly" => Ok(Interval::Month),
+            "year" | "yearly" => Ok(Interval::Year),
+            _ => Err(Error::invalid("interval", "choose one_time, month or year")),
+        }
+    }
+    pub fn db(self) -> &'static str {
+        match self {
+            Interval::OneTime => "one_time",
+            Interval::Month => "monthly",
+            Interval::Year => "yearly",
+        }
+    }
+    pub fn api(self) -> &'static str {
+        match self {
+            Interval::OneTime => "one_time",
+            Interval::Month => "month",
+            Interval::Year => "year",
+        }
+    }
+    pub fn is_subscription(self) -> bool {
+        self != Interval::OneTime
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Price {
+    pub id: i64,
+    pub repository_id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub currency: String,
+    pub trial_days: i64,
+    pub permission: String,
+    pub stripe_price_id: Option<String>,
+    pub active: i64,
+    pub replaced_by: Option<i64>,
+}
+
+impl Price {
+    pub fn interval(&self) -> Interval {
+        Interval::parse(&self.kind).unwrap_or(Interval::OneTime)
+    }
+}
+
+const COLUMNS: &str = "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by";
+
+/// A price as the creator asks for it (unvalidated).
+#[derive(Debug, Clone)]
+pub struct NewPrice {
+    pub interval: String,
+    pub amount: i64,
+    pub currency: String,
+    pub trial_days: i64,
+    pub permission: String,
+}
+
+/// Currencies offered in the admin panel: Stripe supports more, but each of
+/// these has a known minimum charge, so a too-small amount is refused here
+/// with a clear message rather than at the buyer's checkout.
+pub const CURRENCIES: [(&str, i64); 14] = [
+    ("usd", 50),
+    ("eur", 50),
+    ("gbp", 30),
+    ("cad", 50),
+    ("aud", 50),
+    ("chf", 50),
+    ("nzd", 50),
+    ("sgd", 50),
+    ("sek", 300),
+    ("nok", 300),
+    ("dkk", 250),
+    ("pln", 200),
+    ("jpy", 50),
+    ("inr", 50),
+];
+
+/// What GitHub grants a collaborator; `admin` is never sold.
+pub const PERMISSIONS: [&str; 4] = ["pull", "triage", "push", "maintain"];
+
+/// Stripe's limit on `unit_amount` (eight digits).
+const MAX_AMOUNT: i64 = 99_999_999;
+/// Stripe's longest trial.
+const MAX_TRIAL_DAYS: i64 = 730;
+
+struct Valid {
+    interval: Interval,
+    amount: i64,
+    currency: String,
+    trial_days: i64,
+    permission: String,
+}
+
+fn validate(p: &NewPrice) -> Result<Valid> {
+    let interval = Interval::parse(p.interval.trim())?;
+    let currency = p.currency.trim().to_ascii_lowercase();
+    let Some(&(_, minimum)) = CURRENCIES.iter().find(|(c, _)| *c == currency) else {
+        let known: Vec<&str> = CURRENCIES.iter().map(|(c, _)| *c).collect();
+        return Err(Error::invalid("currency", format!("'{}' is not offered; use one of {}", p.currency.trim(), known.join(", "))));
+    };
+    if p.amount < minimum {
+        return Err(Error::invalid(
+            "unit_amount",
+            format!("Stripe's smallest charge in {} is {minimum} (in minor units, e.g. cents); raise the amount", currency.to_uppercase()),
+        ));
+    }
+    if p.amount > MAX_AMOUNT {
+        return Err(Error::invalid("unit_amount", format!("the amount is too large: Stripe accepts at most {MAX_AMOUNT} minor units")));
+    }
+    if !(0..=MAX_TRIAL_DAYS).contains(&p.trial_days) {
+        return Err(Error::invalid("trial_days", format!("give 0 to {MAX_TRIAL_DAYS} trial days")));
+    }
+    if p.trial_days > 0 && !interval.is_subscription() {
+        return Err(Error::invalid("trial_days", "trials apply to monthly and yearly prices only; set 0 for a one-time price"));
+    }
+    let permission = p.permission.trim().to_ascii_lowercase();
+    if !PERMISSIONS.contains(&permission.as_str()) {
+        return Err(Error::invalid("permission", "choose pull, triage, push or maintain"));
+    }
+    Ok(Valid { interval, amount: p.amount, currency, trial_days: p.trial_days, permission })
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Price> {
+    Ok(sqlx::query_as::<_, Price>(&format!("SELECT {COLUMNS} FROM prices WHERE id = $1")).bind(id).fetch_one(db.pool()).await?)
+}
+
+/// The repository's prices on sale, cheapest first.
+pub async fn active_for(db: &Db, repository_id: i64) -> Result<Vec<Price>> {
+    Ok(sqlx::query_as::<_, Price>(&format!(
+        "SELECT {COLUMNS} FROM prices WHERE repository_id = $1 AND active = 1 ORDER BY kind = 'one_time' DESC, amount, id"
+    ))
+    .bind(repository_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// The repository's Stripe Product, created on first use.
+async fn ensure_product(db: &Db, payments: &Payments, repo: &repositories::Repository) -> Result<String> {
+    if let Some(id) = &repo.stripe_product_id {
+        return Ok(id.clone());
+    }
+    let client = payments.client()?;
+    let metadata = HashMap::from([
+        ("repopass_repository_id".to_owned(), repo.id.to_string()),
+        ("github_repository".to_owned(), format!("{}/{}", repo.owner, repo.name)),
+    ]);
+    let product = CreateProduct::new(repo.title.clone())
+        .description(format!("Access to the GitHub repository {}/{}", repo.owner, repo.name))
+        .metadata(metadata)
+        .send(client)
+        .await
+        .map_err(crate::payments::PaymentsError::from)?;
+    let id = product.id.as_str().to_owned();
+    // Two creators adding a first price at once: the first product stored
+    // wins and the other is archived in Stripe, so the repository keeps one.
+    let stored = sqlx::query("UPDATE repositories SET stripe_product_id = $2 WHERE id = $1 AND stripe_product_id IS NULL")
+        .bind(repo.id)
+        .bind(&id)
+        .execute(db.pool())
+        .await?;
+    if stored.rows_affected() == 1 {
+        return Ok(id);
+    }
+    let _ = UpdateProduct::new(id.as_str()).active(false).send(client).await;
+    repositories::get(db, repo.id).await?.stripe_product_id.ok_or_else(|| Error::Internal("product id vanished".into()))
+}
+
+async fn create_stripe_price(payments: &Payments, product: &str, repo: &repositories::Repository, v: &Valid) -> Result<String> {
+    let client = payments.client()?;
+    let currency: stripe_types::Currency = v.currency.parse().unwrap_or(stripe_types::Currency::USD);
+    let mut create = CreatePrice::new(currency)
+        .product(product.to_owned())
+        .unit_amount(v.amount)
+        .nickname(format!("{} ({})", repo.title, v.interval.api()))
+        .metadata(HashMap::from([("repopass_repository_id".to_owned(), repo.id.to_string())]));
+    create = match v.interval {
+        Interval::OneTime => create,
+        Interval::Month => create.recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),
+        Interval::Year => create.recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Year)),
+    };
+    let price = create.send(client).await.map_err(crate::payments::PaymentsError::from)?;
+    Ok(price.id.as_str().to_owned())
+}
+
+async fn archive_stripe_price(payments: &Payments, stripe_price_id: &str) -> Result<()> {
+    UpdatePrice::new(stripe_price_id).active(false).send(payments.client()?).await.map_err(crate::payments::PaymentsError::from)?;
+    Ok(())
+}
+
+async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -> Result<i64> {
+    let now = clock::now();
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
+    )
+    .bind(repository_id)
+    .bind(v.interval.db())
+    .bind(v.amount)
+    .bind(&v.currency)
+    .bind(v.trial_days)
+    .bind(&v.permission)
+    .bind(stripe_price_id)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Adds a price: validated here, created in Stripe, then stored.
+pub async fn add(db: &Db, payments: &Payments, repository_id: i64, new: &NewPrice) -> Result<Price> {
+    let v = validate(new)?;
+    let repo = repositories::get(db, repository_id).await?;
+    if repo.status == "archived" {
+        return Err(Error::invalid("repository", "this repository is archived; unarchive it before adding prices"));
+    }
+    let product = ensure_product(db, payments, &repo).await?;
+    let stripe_id = create_stripe_price(payments, &product, &repo, &v).await?;
+    match insert(db, repository_id, &v, &stripe_id).await {
+        Ok(id) => {
+            tracing::info!(price_id = id, repository_id, stripe_price = %stripe_id, "price added");
+            get(db, id).await
+        }
+        Err(e) => {
+            // Nothing on sale that RepoPass does not know about.
+            let _ = archive_stripe_price(payments, &stripe_id).await;
+            Err(e)
+        }
+    }
+}
+
+/// Changes a price. A new amount, currency or interval makes a new Stripe
+/// Price (the old one is archived and kept by its subscribers); trial days
+/// and permission are RepoPass's own and change in place.
+pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Result<Price> {
+    let v = validate(new)?;
+    let old = get(db, id).await?;
+    if old.active == 0 {
+        return Err(Error::invalid("price", "this price is no longer on sale; add a new one instead"));
+    }
+    let same_in_stripe = old.amount == v.amount && old.currency == v.currency && old.kind == v.interval.db();
+    if same_in_stripe {
+        sqlx::query("UPDATE prices SET trial_days = $2, permission = $3, updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(v.trial_days)
+            .bind(&v.permission)
+            .bind(clock::now())
+            .execute(db.pool())
+            .await?;
+        return get(db, id).await;
+    }
+    let repo = repositories::get(db, old.repository_id).await?;
+    let product = ensure_product(db, payments, &repo).await?;
+    let stripe_id = create_stripe_price(payments, &product, &repo, &v).await?;
+    let mut tx = db.pool().begin().await?;
+    let now = clock::now();
+    let new_id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
+    )
+    .bind(old.repository_id)
+    .bind(v.interval.db())
+    .bind(v.amount)
+    .bind(&v.currency)
+    .bind(v.trial_days)
+    .bind(&v.permission)
+    .bind(&stripe_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let replaced = sqlx::query("UPDATE prices SET active = 0, replaced_by = $2, updated_at = $3 WHERE id = $1 AND active = 1")
+        .bind(id)
+        .bind(new_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if replaced.rows_affected() == 0 {
+        // Changed or removed meanwhile: undo ours.
+        drop(tx);
+        let _ = archive_stripe_price(payments, &stripe_id).await;
+        return Err(Error::invalid("price", "this price was changed meanwhile; reload and try again"));
+    }
+    tx.commit().await?;
+    if let Some(old_stripe) = &old.stripe_price_id {
+        // Archiving only stops new checkouts; subscriptions on it go on.
+        if let Err(e) = archive_stripe_price(payments, old_stripe).await {
+            tracing::warn!(error = %e, stripe_price = %old_stripe, "old price not archived in Stripe");
+        }
+    }
+    tracing::info!(old_price_id = id, new_price_id = new_id, "price amount changed");
+    get(db, new_id).await
+}
+
+/// Takes a price off sale (archived in Stripe; existing buyers keep it).
+pub async fn remove(db: &Db, payments: &Payments, id: i64) -> Result<Price> {
+    let price = get(db, id).await?;
+    if price.active == 0 {
+        return Ok(price);
+    }
+    if let Some(stripe_id) = &price.stripe_price_id {
+        archive_stripe_price(payments, stripe_id).await?;
+    }
+    sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1").bind(id).bind(clock::now()).execute(db.pool()).await?;
+    tracing::info!(price_id = id, "price removed from sale");
+    get(db, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(interval: &str, amount: i64, currency: &str, trial: i64, permission: &str) -> NewPrice {
+        NewPrice { interval: interval.into(), amount, currency: currency.into(), trial_days: trial, permission: permission.into() }
+    }
+
+    fn field(p: NewPrice) -> &'static str {
+        match validate(&p) {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {:?}", other.map(|v| v.amount)),
+        }
+    }
+
+    #[test]
+    fn refuses_what_stripe_or_github_would() {
+        assert!(validate(&price("month", 900, "USD", 14, "pull")).is_ok());
+        assert_eq!(field(price("week", 900, "usd", 0, "pull")), "interval");
+        assert_eq!(field(price("month", 49, "usd", 0, "pull")), "unit_amount");
+        assert_eq!(field(price("month", 100_000_000, "usd", 0, "pull")), "unit_amount");
+        assert_eq!(field(price("month", 900, "xyz", 0, "pull")), "currency");
+        assert_eq!(field(price("one_time", 900, "usd", 7, "pull")), "trial_days");
+        assert_eq!(field(price("year", 900, "usd", 731, "pull")), "trial_days");
+        assert_eq!(field(price("year", 900, "usd", 0, "admin")), "permission");
+    }
+}

@@ -1,0 +1,226 @@
+//! `/api/v1/purchases`, `/customers` and `/dashboard`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use server::{access, purchases, AppState};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    auth::ApiKey,
+    error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody},
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Purchase {
+    pub id: i64,
+    pub repository_id: i64,
+    pub price_id: i64,
+    pub github_user_id: i64,
+    pub github_login: String,
+    pub email: String,
+    /// `pending`, `paid`, `invited`, `active`, `revoked` or `expired`.
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub stripe_subscription_id: Option<String>,
+    /// The link the buyer accepts on GitHub, while an invitation is pending.
+    pub invitation_url: Option<String>,
+    pub current_period_end: Option<i64>,
+    pub paid_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// Unix seconds, UTC.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LogEntry {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub action: String,
+    /// `stripe_event`, `github_event`, `admin`, `api_key`, `customer`, `schedule` or `system`.
+    pub cause_kind: String,
+    pub cause_ref: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PurchaseWithLog {
+    #[serde(flatten)]
+    pub purchase: Purchase,
+    /// Every change, oldest first.
+    pub access_log: Vec<LogEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PurchaseList {
+    pub data: Vec<Purchase>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PurchaseQuery {
+    /// Only this status.
+    pub status: Option<String>,
+    pub repository_id: Option<i64>,
+    /// GitHub login or email prefix.
+    pub q: Option<String>,
+    /// From 1 (default 1).
+    pub page: Option<i64>,
+    /// 1 to 100 (default 25).
+    pub per_page: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct RevokeBody {
+    /// Shown to the buyer and in the access log.
+    pub reason: Option<String>,
+}
+
+fn purchase(p: purchases::Purchase) -> Purchase {
+    Purchase {
+        id: p.id,
+        repository_id: p.repository_id,
+        price_id: p.price_id,
+        github_user_id: p.github_user_id,
+        github_login: p.github_login,
+        email: p.email,
+        status: p.status,
+        status_reason: p.status_reason,
+        amount: p.amount,
+        currency: p.currency,
+        stripe_subscription_id: p.stripe_subscription_id,
+        invitation_url: p.invitation_url,
+        current_period_end: p.current_period_end,
+        paid_at: p.paid_at,
+        revoked_at: p.revoked_at,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+/// Purchases, newest first, filtered and paginated.
+#[utoipa::path(get, path = "/purchases", tag = "purchases", params(PurchaseQuery),
+    responses((status = 200, body = PurchaseList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, _key: ApiKey, ApiQuery(q): ApiQuery<PurchaseQuery>) -> Result<ApiJson<PurchaseList>, ApiError> {
+    let filter = purchases::Filter { status: q.status, repository_id: q.repository_id, q: q.q };
+    let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
+    Ok(ApiJson(PurchaseList { data: page.items.into_iter().map(purchase).collect(), total: page.total, page: page.page, per_page: page.per_page }))
+}
+
+/// One purchase with its whole access log.
+#[utoipa::path(get, path = "/purchases/{id}", tag = "purchases", params(("id" = i64, Path)),
+    responses((status = 200, body = PurchaseWithLog), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<PurchaseWithLog>, ApiError> {
+    let p = purchases::get(&state.db, id).await?;
+    let log = purchases::log(&state.db, id).await?;
+    Ok(ApiJson(PurchaseWithLog {
+        purchase: purchase(p),
+        access_log: log
+            .into_iter()
+            .map(|l| LogEntry { from_status: l.from_status, to_status: l.to_status, action: l.action, cause_kind: l.cause_kind, cause_ref: l.cause_ref, detail: l.detail, created_at: l.created_at })
+            .collect(),
+    }))
+}
+
+/// Removes the buyer from the repository on GitHub now and marks the
+/// purchase revoked. Revoking twice is harmless.
+#[utoipa::path(post, path = "/purchases/{id}/revoke", tag = "purchases", params(("id" = i64, Path)), request_body(content = RevokeBody, description = "optional"),
+    responses((status = 200, body = Purchase), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn revoke(State(state): State<AppState>, key: ApiKey, ApiPath(id): ApiPath<i64>, body: axum::body::Bytes) -> Result<ApiJson<Purchase>, ApiError> {
+    // The body is optional: no body means no reason given.
+    let body: RevokeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RevokeBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the body must be JSON like {{\"reason\":\"...\"}}: {e}")))?
+    };
+    let reason = body.reason.unwrap_or_default();
+    Ok(ApiJson(purchase(access::revoke(&state, id, &reason, &access::Cause::ApiKey(key.0)).await?)))
+}
+
+/// Invites the buyer again after a revoke.
+#[utoipa::path(post, path = "/purchases/{id}/restore", tag = "purchases", params(("id" = i64, Path)),
+    responses((status = 200, body = Purchase), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn restore(State(state): State<AppState>, key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Purchase>, ApiError> {
+    Ok(ApiJson(purchase(access::restore(&state, id, &access::Cause::ApiKey(key.0)).await?)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Customer {
+    pub github_user_id: i64,
+    pub github_login: String,
+    pub email: String,
+    pub purchases: i64,
+    /// Purchases giving access now.
+    pub active: i64,
+    pub first_purchase_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerList {
+    pub data: Vec<Customer>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CustomerQuery {
+    /// GitHub login or email prefix.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Everyone who has paid, one row per GitHub account, most recent first.
+#[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery),
+    responses((status = 200, body = CustomerList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn customers(State(state): State<AppState>, _key: ApiKey, ApiQuery(q): ApiQuery<CustomerQuery>) -> Result<ApiJson<CustomerList>, ApiError> {
+    let page = purchases::customers(&state.db, q.q.as_deref(), q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
+    Ok(ApiJson(CustomerList {
+        data: page
+            .items
+            .into_iter()
+            .map(|c| Customer { github_user_id: c.github_user_id, github_login: c.github_login, email: c.email, purchases: c.purchases, active: c.active, first_purchase_at: c.first_purchase_at })
+            .collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Dashboard {
+    /// Minor units per currency, paid since the 1st of this month (UTC).
+    pub revenue_this_month: BTreeMap<String, i64>,
+    /// Minor units per currency, paid in the last 30 days.
+    pub revenue_30d: BTreeMap<String, i64>,
+    /// Monthly recurring revenue per currency (yearly prices count a twelfth).
+    pub mrr: BTreeMap<String, i64>,
+    pub active_customers: i64,
+    pub new_purchases_30d: i64,
+    pub churned_30d: i64,
+    pub refunds_30d: i64,
+}
+
+/// The business at a glance.
+#[utoipa::path(get, path = "/dashboard", tag = "dashboard",
+    responses((status = 200, body = Dashboard), (status = 401, body = ErrorBody)))]
+pub async fn dashboard(State(state): State<AppState>, _key: ApiKey) -> Result<ApiJson<Dashboard>, ApiError> {
+    let s = server::dashboard::summary(&state.db).await?;
+    Ok(ApiJson(Dashboard {
+        revenue_this_month: s.revenue_this_month,
+        revenue_30d: s.revenue_30d,
+        mrr: s.mrr,
+        active_customers: s.active_customers,
+        new_purchases_30d: s.new_purchases_30d,
+        churned_30d: s.churned_30d,
+        refunds_30d: s.refunds_30d,
+    }))
+}

@@ -1,0 +1,236 @@
+//! `/api/v1/repositories` and their prices.
+
+use axum::{extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use server::{prices, repositories, AppState};
+use utoipa::ToSchema;
+
+use super::{
+    auth::ApiKey,
+    error::{ApiError, ApiJson, ApiPath, ErrorBody},
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Repository {
+    pub id: i64,
+    pub github_repository_id: i64,
+    /// `owner/name` on GitHub.
+    pub full_name: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// Markdown, as the creator wrote it.
+    pub description: String,
+    /// `draft`, `published`, `unpublished` or `archived`.
+    pub status: String,
+    /// What GitHub last said: `ok`, `renamed`, `transferred`, `deleted`, ...
+    pub github_state: String,
+    /// Absolute URL of the product page.
+    pub url: String,
+    pub cover_url: Option<String>,
+    /// Prices on sale.
+    pub prices: Vec<Price>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Price {
+    pub id: i64,
+    pub repository_id: i64,
+    /// `one_time`, `month` or `year`.
+    pub interval: String,
+    /// Minor units (cents).
+    pub unit_amount: i64,
+    pub currency: String,
+    pub trial_days: i64,
+    /// `pull`, `triage`, `push` or `maintain`.
+    pub permission: String,
+    pub stripe_price_id: Option<String>,
+    pub active: bool,
+    /// Set when an amount change replaced this price.
+    pub replaced_by: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRepository {
+    /// GitHub owner (user or organisation) of a repository the connection administers.
+    pub owner: String,
+    pub name: String,
+    /// Defaults to one made from the name.
+    pub slug: Option<String>,
+    /// Defaults to the repository name.
+    pub title: Option<String>,
+    /// Markdown.
+    pub description: Option<String>,
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub published: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RepositoryPatch {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    /// `published`, `unpublished` or `archived`.
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPrice {
+    /// `one_time`, `month` or `year`.
+    pub interval: String,
+    /// Minor units (cents): 4900 is $49.00.
+    pub unit_amount: i64,
+    pub currency: String,
+    /// Defaults to `pull`. GitHub ignores it on personal repositories.
+    #[serde(default = "pull")]
+    pub permission: String,
+    #[serde(default)]
+    pub trial_days: i64,
+}
+
+fn pull() -> String {
+    "pull".to_owned()
+}
+
+impl NewPrice {
+    pub fn into_service(self) -> prices::NewPrice {
+        prices::NewPrice { interval: self.interval, amount: self.unit_amount, currency: self.currency, trial_days: self.trial_days, permission: self.permission }
+    }
+}
+
+pub fn price(p: prices::Price) -> Price {
+    Price {
+        id: p.id,
+        repository_id: p.repository_id,
+        interval: p.interval().api().to_owned(),
+        unit_amount: p.amount,
+        currency: p.currency,
+        trial_days: p.trial_days,
+        permission: p.permission,
+        stripe_price_id: p.stripe_price_id,
+        active: p.active != 0,
+        replaced_by: p.replaced_by,
+    }
+}
+
+async fn repository(state: &AppState, r: repositories::Repository) -> Result<Repository, ApiError> {
+    let prices = prices::active_for(&state.db, r.id).await?.into_iter().map(price).collect();
+    let base = state.config.public_url.as_str().trim_end_matches('/');
+    Ok(Repository {
+        id: r.id,
+        github_repository_id: r.github_repo_id,
+        full_name: format!("{}/{}", r.owner, r.name),
+        url: format!("{base}/p/{}", r.slug),
+        cover_url: r.cover_image.map(|c| format!("{base}/covers/{c}")),
+        slug: r.slug,
+        title: r.title,
+        summary: r.summary,
+        description: r.description_md,
+        status: r.status,
+        github_state: r.github_state,
+        prices,
+    })
+}
+
+/// Every repository, archived last.
+#[utoipa::path(get, path = "/repositories", tag = "repositories",
+    responses((status = 200, body = Vec<Repository>), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, _key: ApiKey) -> Result<ApiJson<Vec<Repository>>, ApiError> {
+    let mut out = Vec::new();
+    for r in repositories::list(&state.db).await? {
+        out.push(repository(&state, r).await?);
+    }
+    Ok(ApiJson(out))
+}
+
+/// Puts a repository the GitHub connection administers on RepoPass.
+#[utoipa::path(post, path = "/repositories", tag = "repositories", request_body = NewRepository,
+    responses((status = 201, body = Repository), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(State(state): State<AppState>, _key: ApiKey, ApiJson(body): ApiJson<NewRepository>) -> Result<(StatusCode, ApiJson<Repository>), ApiError> {
+    let administered = state.github.administrable_repositories().await.map_err(|e| ApiError::Invalid { field: "github".into(), message: e.to_string() })?;
+    let Some(gh) = administered.into_iter().find(|r| {
+        r.name.eq_ignore_ascii_case(&body.name) && r.owner.as_ref().is_some_and(|o| o.login.eq_ignore_ascii_case(&body.owner))
+    }) else {
+        return Err(ApiError::Invalid {
+            field: "name".into(),
+            message: format!("RepoPass cannot administer {}/{}: check the name and the GitHub connection in Settings", body.owner, body.name),
+        });
+    };
+    let owner = gh.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
+    let new = repositories::NewRepository { github_repo_id: gh.id.0 as i64, owner: owner.0, name: gh.name.clone(), owner_is_org: owner.1, description: gh.description.clone() };
+    let details = repositories::Details {
+        slug: body.slug.map(|s| s.trim().to_owned()).unwrap_or_else(|| repositories::suggest_slug(&gh.name)),
+        title: body.title.unwrap_or_else(|| gh.name.clone()),
+        summary: body.summary.or(gh.description.clone()).unwrap_or_default(),
+        description_md: body.description.unwrap_or_default(),
+    };
+    let mut added = repositories::add_with(&state.db, &new, Some(&details)).await?;
+    if body.published {
+        added = repositories::set_status(&state.db, added.id, "published").await?;
+    }
+    Ok((StatusCode::CREATED, ApiJson(repository(&state, added).await?)))
+}
+
+#[utoipa::path(get, path = "/repositories/{id}", tag = "repositories", params(("id" = i64, Path)),
+    responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Repository>, ApiError> {
+    let r = repositories::get(&state.db, id).await?;
+    Ok(ApiJson(repository(&state, r).await?))
+}
+
+/// Changes any of the page's fields and its status.
+#[utoipa::path(patch, path = "/repositories/{id}", tag = "repositories", params(("id" = i64, Path)), request_body = RepositoryPatch,
+    responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<RepositoryPatch>) -> Result<ApiJson<Repository>, ApiError> {
+    let current = repositories::get(&state.db, id).await?;
+    if let Some(status) = &body.status {
+        // Checked before anything is saved: a bad status changes nothing.
+        if !matches!(status.as_str(), "published" | "unpublished" | "archived") {
+            return Err(server::Error::invalid("status", "choose published, unpublished or archived").into());
+        }
+    }
+    let details = repositories::Details {
+        slug: body.slug.map(|s| s.trim().to_owned()).unwrap_or(current.slug),
+        title: body.title.unwrap_or(current.title),
+        summary: body.summary.unwrap_or(current.summary),
+        description_md: body.description.unwrap_or(current.description_md),
+    };
+    let mut r = repositories::update(&state.db, id, &details).await?;
+    if let Some(status) = body.status {
+        r = repositories::set_status(&state.db, id, &status).await?;
+    }
+    Ok(ApiJson(repository(&state, r).await?))
+}
+
+/// Archives the repository: off sale, history kept, buyers keep their access.
+#[utoipa::path(delete, path = "/repositories/{id}", tag = "repositories", params(("id" = i64, Path)),
+    responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn archive(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Repository>, ApiError> {
+    let r = repositories::set_status(&state.db, id, "archived").await?;
+    Ok(ApiJson(repository(&state, r).await?))
+}
+
+/// Adds a price, created in Stripe as a Price of the repository's Product.
+#[utoipa::path(post, path = "/repositories/{id}/prices", tag = "prices", params(("id" = i64, Path)), request_body = NewPrice,
+    responses((status = 201, body = Price), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<NewPrice>) -> Result<(StatusCode, ApiJson<Price>), ApiError> {
+    let p = prices::add(&state.db, &state.payments, id, &body.into_service()).await?;
+    Ok((StatusCode::CREATED, ApiJson(price(p))))
+}
+
+/// Changes a price. A new amount, currency or interval creates a new price
+/// (returned) and retires this one; its subscribers keep paying it.
+#[utoipa::path(patch, path = "/prices/{id}", tag = "prices", params(("id" = i64, Path)), request_body = NewPrice,
+    responses((status = 200, body = Price), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<NewPrice>) -> Result<ApiJson<Price>, ApiError> {
+    Ok(ApiJson(price(prices::change(&state.db, &state.payments, id, &body.into_service()).await?)))
+}
+
+/// Takes a price off sale (archived in Stripe); existing buyers keep it.
+#[utoipa::path(delete, path = "/prices/{id}", tag = "prices", params(("id" = i64, Path)),
+    responses((status = 200, body = Price), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Price>, ApiError> {
+    Ok(ApiJson(price(prices::remove(&state.db, &state.payments, id).await?)))
+}

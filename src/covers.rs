@@ -1,0 +1,76 @@
+//! Cover images over HTTP: the admin's upload (a plain multipart form, so it
+//! works without JavaScript) and serving them, cached for a year (a file's
+//! name is its content hash, so it never changes).
+
+use axum::{
+    extract::{DefaultBodyLimit, Multipart, Path, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+    Router,
+};
+use server::{admins, covers, session_user, AppState};
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
+use tower_sessions::Session;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let files = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .service(ServeDir::new(covers::dir(&state.config.data_dir)));
+    Router::new()
+        .route(
+            "/admin/repositories/{id}/cover",
+            // Room for the multipart framing around a 2 MB image; more is
+            // refused while reading, with a message.
+            post(upload).layer(DefaultBodyLimit::max(covers::MAX_BYTES + 64 * 1024)),
+        )
+        .nest_service("/covers", files)
+}
+
+fn back(id: i64, outcome: Result<(), String>) -> Response {
+    let query = match outcome {
+        Ok(()) => "cover=saved".to_owned(),
+        Err(message) => format!("cover_error={}", url::form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()),
+    };
+    Redirect::to(&format!("/admin/repositories/{id}?{query}#cover")).into_response()
+}
+
+async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<i64>, mut multipart: Multipart) -> Response {
+    let Some(user) = session_user::current(&session).await else {
+        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
+    };
+    let is_admin = match user.admin_id {
+        Some(admin_id) => matches!(admins::by_id(&state.db, admin_id).await, Ok(Some(_))),
+        None => false,
+    };
+    if !is_admin {
+        return (StatusCode::FORBIDDEN, "You are not allowed to do that.").into_response();
+    }
+    let mut bytes = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("cover") => match field.bytes().await {
+                Ok(b) => bytes = Some(b),
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return back(id, Err("the image is larger than 2 MB; upload a smaller one".into())),
+                Err(e) => return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text()))),
+            },
+            Ok(Some(_)) => continue,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return back(id, Err("the image is larger than 2 MB; upload a smaller one".into())),
+            Err(e) => return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text()))),
+        }
+    }
+    let Some(bytes) = bytes else {
+        return back(id, Err("choose an image file to upload".into()));
+    };
+    match covers::save(&state.db, &state.config.data_dir, id, &bytes).await {
+        Ok(_) => back(id, Ok(())),
+        Err(server::Error::Invalid { message, .. }) => back(id, Err(message)),
+        Err(server::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(server::Error::Internal(cause)) => {
+            tracing::error!(%cause, "cover upload failed");
+            back(id, Err("the image could not be saved on our side; try again in a moment".into()))
+        }
+    }
+}
