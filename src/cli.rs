@@ -53,8 +53,9 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    telemetry::init(config.log_format, !matches!(command, Command::Serve));
+    match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
@@ -111,9 +112,11 @@ async fn create_api_key(config: Config, name: &str) -> ExitCode {
     }
     match server::api_keys::create(&db, name, None).await {
         Ok(key) => {
-            println!("Created API key '{}' (id {}).", key.name, key.id);
+            // The key alone on stdout (for `KEY=$(repopass api-key create ...)`);
+            // the words around it on stderr.
+            eprintln!("Created API key '{}' (id {}):", key.name, key.id);
             println!("{}", key.secret.expose_secret());
-            println!("Copy it now: it is not stored and will not be shown again.");
+            eprintln!("Copy it now: it is not stored and will not be shown again.");
             ExitCode::SUCCESS
         }
         Err(err) => fail(err),

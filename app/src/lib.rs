@@ -7,6 +7,7 @@ pub mod components;
 pub mod error;
 pub mod money;
 pub mod pages;
+pub mod time;
 mod shell;
 pub mod types;
 

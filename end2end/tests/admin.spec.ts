@@ -1,5 +1,8 @@
 import { test, expect, hydrated } from "./fixtures";
 
+// A real 1×1 PNG, for the cover upload.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGPwd3sKAAJiAXvBJn9xAAAAAElFTkSuQmCC", "base64");
+
 // The browser suite runs against one fresh server: the first sign-in here
 // makes sandbox-creator the owner.
 test("the creator signs in through GitHub and sees what is connected", async ({ page }) => {
@@ -60,6 +63,36 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByTestId("preview").locator("script")).toHaveCount(0);
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("heading", { name: "Course Materials" })).toBeVisible();
+
+  // Prices: a monthly and a one-time one, each created in the sandbox's Stripe.
+  await expect(page.getByTestId("personal-warning")).toContainText("GitHub gives every collaborator write (push) access");
+  const add = page.getByTestId("add-price");
+  await add.getByLabel("Billing").selectOption("month");
+  await add.getByLabel("Amount").fill("9");
+  await add.getByLabel("Trial days").fill("14");
+  await add.getByRole("button", { name: "Add price" }).click();
+  await expect(page.getByTestId("price")).toHaveCount(1);
+  await expect(page.getByTestId("price-list")).toContainText("$9.00 / month");
+  await expect(page.getByTestId("price-list")).toContainText("14-day trial");
+  await add.getByLabel("Billing").selectOption("one_time");
+  await add.getByLabel("Amount").fill("49");
+  await add.getByLabel("Trial days").fill("0");
+  await add.getByRole("button", { name: "Add price" }).click();
+  await expect(page.getByTestId("price")).toHaveCount(2);
+  await expect(page.getByTestId("price-list")).toContainText("$49.00");
+  // A bad amount is refused with a reason, and nothing is added.
+  await add.getByLabel("Amount").fill("0.10");
+  await add.getByRole("button", { name: "Add price" }).click();
+  await expect(page.getByRole("alert")).toContainText("smallest charge");
+  await expect(page.getByTestId("price")).toHaveCount(2);
+
+  // A cover image, through the plain upload form.
+  await page.locator('input[name="cover"]').setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: PNG });
+  await page.getByRole("button", { name: "Upload cover" }).click();
+  await expect(page.getByText("Cover saved.")).toBeVisible();
+  await expect(page.getByTestId("cover-image")).toBeVisible();
+  await hydrated(page);
+
   await page.getByRole("button", { name: "Publish", exact: true }).click();
   await expect(page.getByTestId("edit-status")).toHaveText("published");
 
@@ -68,6 +101,8 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   const list = page.getByTestId("product-list");
   await expect(list).toContainText("Course Materials");
   await expect(list).toContainText("Every exercise, with solutions");
+  await expect(list).toContainText("$9.00");
+  await expect(list.locator('img[src^="/covers/"]')).toBeVisible();
 
   // Archived, it leaves the store again (and the store's empty-state test holds).
   await page.goto(editor);

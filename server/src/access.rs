@@ -53,18 +53,20 @@ pub enum Value {
     Text(Option<String>),
 }
 
-/// Moves `purchase` from `from` to `to` if it is still in `from`; false if
-/// something else changed it first. `set` is extra `col = value` pairs.
-pub async fn transition(
-    db: &Db,
-    purchase_id: i64,
-    from: &str,
-    to: &str,
-    action: &str,
-    cause: &Cause,
-    detail: Option<&str>,
-    set: &[(&str, Value)],
-) -> Result<bool> {
+/// One status change: from → to, what was done, and the columns that go
+/// with it (`col = value` pairs).
+pub struct Change<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub action: &'a str,
+    pub detail: Option<&'a str>,
+    pub set: &'a [(&'a str, Value)],
+}
+
+/// Applies `change` if the purchase is still in `change.from`; false if
+/// something else changed it first.
+pub async fn transition(db: &Db, purchase_id: i64, change: Change<'_>, cause: &Cause) -> Result<bool> {
+    let Change { from, to, action, detail, set } = change;
     let now = clock::now();
     let mut sql = String::from("UPDATE purchases SET status = $3, updated_at = $4");
     for (i, (col, _)) in set.iter().enumerate() {
@@ -184,7 +186,7 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
         ("github_invitation_id", Value::Int(None)),
         ("invitation_url", Value::Text(None)),
     ];
-    transition(&state.db, p.id, &p.status, "revoked", "revoke", cause, Some(reason), &set).await?;
+    transition(&state.db, p.id, Change { from: &p.status, to: "revoked", action: "revoke", detail: Some(reason), set: &set }, cause).await?;
     purchases::get(&state.db, purchase_id).await
 }
 
@@ -213,6 +215,6 @@ pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Resul
         ),
         None => ("active", vec![("activated_at", Value::Int(Some(now))), ("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None))]),
     };
-    transition(&state.db, p.id, "revoked", to, "restore", cause, None, &set).await?;
+    transition(&state.db, p.id, Change { from: "revoked", to, action: "restore", detail: None, set: &set }, cause).await?;
     purchases::get(&state.db, purchase_id).await
 }

@@ -59,9 +59,11 @@ async fn migrate_and_create_api_key(backend: Backend) {
     let out = repopass(&["api-key", "create", "--name", "ci"], &db.url);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "only the key on stdout, for scripts: {stdout}");
     let key = stdout.lines().find(|l| l.starts_with("rp_")).expect("the key is printed").trim().to_owned();
     assert_eq!(key.len(), 43);
 
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
     let (name, prefix, hash): (String, String, String) =
         sqlx::query_as("SELECT name, prefix, key_hash FROM api_keys").fetch_one(&pool).await.unwrap();

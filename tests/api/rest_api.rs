@@ -120,6 +120,8 @@ async fn collaborators(app: &TestApp) -> Vec<String> {
 async fn purchases_revoke_and_restore_over_the_api(app: TestApp) {
     let key = api_key(&app).await;
     let (_, id) = purchase(&app, &key, "revoked", "alice", 1001).await;
+    purchase(&app, &key, "active", "bob", 1002).await;
+    purchase(&app, &key, "pending", "carol", 1003).await;
     let key = Some(key.as_str());
 
     // Restore: the sandbox's GitHub gets an invitation with the price's permission.
@@ -146,8 +148,6 @@ async fn purchases_revoke_and_restore_over_the_api(app: TestApp) {
     let log: Vec<(String, String)> = detail["access_log"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap().to_owned(), l["cause_kind"].as_str().unwrap().to_owned())).collect();
     assert_eq!(log, vec![("restore".into(), "api_key".into()), ("revoke".into(), "api_key".into())]);
 
-    purchase(&app, key.unwrap(), "active", "bob", 1002).await;
-    purchase(&app, key.unwrap(), "pending", "carol", 1003).await;
     let (_, active) = api(&app, key, "GET", "/purchases?status=active", None).await;
     assert_eq!(active["total"], 1);
     assert_eq!(active["data"][0]["github_login"], "bob");
@@ -172,8 +172,8 @@ async fn errors_are_json_with_the_right_status(app: TestApp) {
     let (status, _) = api(&app, Some("rp_live_not-a-key"), "GET", "/repositories", None).await;
     assert_eq!(status, 401);
 
-    let key = api_key(&app).await;
-    let key = Some(key.as_str());
+    let raw_key = api_key(&app).await;
+    let key = Some(raw_key.as_str());
     let (status, missing) = api(&app, key, "GET", "/repositories/9999", None).await;
     assert_eq!((status, missing["error"]["code"].as_str()), (404, Some("not_found")));
     let (status, nowhere) = api(&app, key, "GET", "/nothing-here", None).await;
@@ -181,7 +181,7 @@ async fn errors_are_json_with_the_right_status(app: TestApp) {
     let (status, word) = api(&app, key, "GET", "/repositories/pro-kit", None).await;
     assert_eq!((status, word["error"]["code"].as_str()), (400, Some("bad_request")));
 
-    let raw = app.client.post(app.url("/api/v1/repositories")).bearer_auth(key.unwrap()).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let raw = app.client.post(app.url("/api/v1/repositories")).bearer_auth(&raw_key).header("content-type", "application/json").body("{not json").send().await.unwrap();
     assert_eq!(raw.status(), 400);
     let body: Value = raw.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");

@@ -70,7 +70,7 @@ fn KeyTable(list: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> impl In
                     <tr class="border-t border-slate-200 dark:border-slate-800" data-key=key_name>
                         <td class="py-2 font-medium">{k.name}</td>
                         <td class="font-mono text-xs">{format!("{}…", k.prefix)}</td>
-                        <td>{if k.revoked { "revoked".to_owned() } else { k.last_used_at.map(|_| "recently".to_owned()).unwrap_or_else(|| "never".to_owned()) }}</td>
+                        <td>{if k.revoked { "revoked".to_owned() } else { k.last_used_at.map(crate::time::format_utc).unwrap_or_else(|| "never".to_owned()) }}</td>
                         <td class="text-right">
                             {(!k.revoked).then(|| view! {
                                 <ActionForm action=revoke>
