@@ -191,6 +191,15 @@ async fn ensure_product(db: &Db, payments: &Payments, repo: &repositories::Repos
     repositories::get(db, repo.id).await?.stripe_product_id.ok_or_else(|| Error::Internal("product id vanished".into()))
 }
 
+/// Keeps the Stripe Product's name (what buyers see at checkout) in step
+/// with the page title. Best effort: the page is saved either way.
+pub async fn sync_product_name(payments: &Payments, repo: &repositories::Repository) {
+    let (Some(product), Ok(client)) = (&repo.stripe_product_id, payments.client()) else { return };
+    if let Err(e) = UpdateProduct::new(product.as_str()).name(repo.title.clone()).send(client).await {
+        tracing::warn!(error = %crate::payments::PaymentsError::from(e), repository_id = repo.id, "Stripe product not renamed");
+    }
+}
+
 async fn create_stripe_price(payments: &Payments, product: &str, repo: &repositories::Repository, v: &Valid) -> Result<String> {
     let client = payments.client()?;
     let currency: stripe_types::Currency = v.currency.parse().unwrap_or(stripe_types::Currency::USD);

@@ -185,6 +185,7 @@ pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPa
     responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<RepositoryPatch>) -> Result<ApiJson<Repository>, ApiError> {
     let current = repositories::get(&state.db, id).await?;
+    let current_title = current.title.clone();
     if let Some(status) = &body.status {
         // Checked before anything is saved: a bad status changes nothing.
         if !matches!(status.as_str(), "published" | "unpublished" | "archived") {
@@ -198,6 +199,9 @@ pub async fn patch(State(state): State<AppState>, _key: ApiKey, ApiPath(id): Api
         description_md: body.description.unwrap_or(current.description_md),
     };
     let mut r = repositories::update(&state.db, id, &details).await?;
+    if r.title != current_title {
+        prices::sync_product_name(&state.payments, &r).await;
+    }
     if let Some(status) = body.status {
         r = repositories::set_status(&state.db, id, &status).await?;
     }

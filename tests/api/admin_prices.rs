@@ -55,6 +55,11 @@ async fn prices_are_created_in_stripe_and_shown_on_the_storefront(app: TestApp) 
         assert_eq!(price.id().as_str(), product, "every price belongs to the repository's product");
     }
 
+    // Renaming the page renames the product buyers see at checkout.
+    let (status, _) = call(&app, &admin, "admin/repositories/save", &[("id", &repo), ("slug", "pro-kit"), ("title", "Pro Kit"), ("summary", ""), ("description", "")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(RetrieveProduct::new(product.as_str()).send(&stripe).await.unwrap().name, "Pro Kit");
+
     // The editor lists them, and after publishing buyers see the cheapest.
     let (_, page) = call(&app, &admin, "admin/repositories/get", &[("id", &repo)]).await;
     assert_eq!(page["prices"].as_array().unwrap().len(), 2);

@@ -59,7 +59,12 @@ pub async fn get_repository(id: i64) -> Result<RepoEdit, AppError> {
 pub async fn save_repository(id: i64, slug: String, title: String, summary: String, description: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let details = server::repositories::Details { slug: slug.trim().to_owned(), title, summary, description_md: description };
-    ssr::edit(&state, server::repositories::update(&state.db, id, &details).await?).await
+    let before = server::repositories::get(&state.db, id).await?;
+    let saved = server::repositories::update(&state.db, id, &details).await?;
+    if saved.title != before.title {
+        server::prices::sync_product_name(&state.payments, &saved).await;
+    }
+    ssr::edit(&state, saved).await
 }
 
 #[server(endpoint = "admin/repositories/status")]
