@@ -46,7 +46,7 @@ test("the creator makes an API key, sees it once, and revokes it", async ({ page
   await expect(page.locator("body")).not.toContainText(secret);
 });
 
-test("the creator adds a repository, writes its page with a live preview, and publishes it", async ({ page }) => {
+test("the creator adds a repository, writes its page with a live preview, and publishes it", async ({ page, expectRefusals }) => {
   await page.goto("/auth/github?next=/admin/repositories");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page.getByRole("heading", { name: "Repositories" })).toBeVisible();
@@ -81,6 +81,7 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByTestId("price")).toHaveCount(2);
   await expect(page.getByTestId("price-list")).toContainText("$49.00");
   // A bad amount is refused with a reason, and nothing is added.
+  expectRefusals(1);
   await add.getByLabel("Amount").fill("0.10");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByRole("alert")).toContainText("smallest charge");
