@@ -66,8 +66,9 @@ async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<
     };
     match covers::save(&state.db, &state.config.data_dir, id, &bytes).await {
         Ok(_) => back(id, Ok(())),
-        Err(server::Error::Invalid { message, .. }) => back(id, Err(message)),
+        Err(e @ (server::Error::Invalid { .. } | server::Error::InvalidFields(_))) => back(id, Err(e.to_string())),
         Err(server::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(server::Error::Unavailable(message)) => back(id, Err(message)),
         Err(server::Error::Internal(cause)) => {
             tracing::error!(%cause, "cover upload failed");
             back(id, Err("the image could not be saved on our side; try again in a moment".into()))

@@ -15,6 +15,8 @@ pub mod leptos_settings;
 #[cfg(feature = "ssr")]
 mod ops;
 #[cfg(feature = "ssr")]
+mod rate_limit;
+#[cfg(feature = "ssr")]
 pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod startup;

@@ -55,6 +55,7 @@ impl Application {
         let sessions = crate::sessions::store(&config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
         let session_layer = crate::sessions::layer(sessions, &config);
         let state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
+        state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10));
         let router = router(state.clone(), leptos, sandbox).layer(session_layer);
         Ok(Application { listener, router, state })
     }
@@ -78,6 +79,9 @@ impl Application {
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let make_service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, make_service).with_graceful_shutdown(shutdown).await;
+        if let Err(e) = self.state.page_views.flush(&self.state.db).await {
+            tracing::warn!(error = %e, "page views counted since the last flush were not written");
+        }
         self.state.db.close().await;
         served
     }
@@ -115,6 +119,8 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
+    let limits = crate::rate_limit::Limits::new(state.config.rate_limit_per_minute);
+    limits.spawn_janitor();
     let mut router = Router::new()
         .merge(crate::ops::router().with_state(state.clone()))
         .merge(crate::auth::router().with_state(state.clone()))
@@ -126,6 +132,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         router = router.nest("/sandbox", sb.router());
     }
     router
+        .layer(axum::middleware::from_fn_with_state(limits, crate::rate_limit::limit))
         .layer(crate::ops::metrics_layer())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

@@ -12,6 +12,9 @@ pub enum AppError {
     /// A field was wrong; the message says how to fix it.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several fields were wrong: (field, message) for each.
+    #[error("{}", .0.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join(" "))]
+    Fields(Vec<(String, String)>),
     #[error("Not found.")]
     NotFound,
     #[error("Please sign in.")]
@@ -20,6 +23,9 @@ pub enum AppError {
     Forbidden,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
+    /// GitHub or Stripe did not answer; the message says which.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request did not reach the server function (network, decoding).
     #[error("Could not reach RepoPass: {0}")]
     Transport(String),
@@ -38,7 +44,11 @@ impl From<server::Error> for AppError {
     fn from(err: server::Error) -> Self {
         let (status, app_error) = match err {
             server::Error::Invalid { field, message } => (http::StatusCode::BAD_REQUEST, AppError::Invalid { field: field.to_owned(), message }),
+            server::Error::InvalidFields(list) => {
+                (http::StatusCode::BAD_REQUEST, AppError::Fields(list.into_iter().map(|(f, m)| (f.to_owned(), m)).collect()))
+            }
             server::Error::NotFound => (http::StatusCode::NOT_FOUND, AppError::NotFound),
+            server::Error::Unavailable(message) => (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message)),
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "server function failed");
                 (http::StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal)
@@ -50,8 +60,18 @@ impl From<server::Error> for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
-    /// Sets the HTTP status of the server function's response to match.
+    /// Sets the HTTP status of the server function's response to match —
+    /// except for a plain HTML form post to a server function (no
+    /// JavaScript): that one is sent back to the form with the error in the
+    /// URL (Leptos's redirect), which a browser follows and a 4xx would stop.
     pub fn with_status(self, status: http::StatusCode) -> Self {
+        let plain_form_post = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts.uri.path().starts_with("/api/")
+                && parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+        });
+        if plain_form_post {
+            return self;
+        }
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);
         }

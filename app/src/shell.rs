@@ -1,7 +1,7 @@
 //! The HTML document and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -11,7 +11,9 @@ use crate::{
     components::layout::Layout,
     pages::{
         admin::{api_keys::AdminApiKeys, home::AdminHome, repositories::AdminRepositories, repository_edit::AdminRepositoryEdit, settings::AdminSettings},
+        checkout_success::CheckoutSuccess,
         not_found::NotFound,
+        product::Product,
         storefront::Storefront,
     },
 };
@@ -42,13 +44,14 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/repopass.css" />
         <Link rel="icon" href="/favicon.ico" />
         <Title formatter=|page: String| if page.is_empty() { "RepoPass".to_owned() } else { format!("{page} · RepoPass") } />
-        <Meta name="description" content="Buy access to private GitHub repositories." />
         <Router>
             <Layout>
                 // Async: pages are complete HTML before they are sent, so they
                 // work without JavaScript and search engines see the content.
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
+                    <Route path=path!("/p/:slug") view=Product ssr=SsrMode::Async />
+                    <Route path=path!("/checkout/success") view=CheckoutSuccess ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
                     <Route path=path!("/admin/api-keys") view=AdminApiKeys ssr=SsrMode::Async />

@@ -137,3 +137,57 @@ pub struct PriceRow {
     pub trial_days: i64,
     pub permission: String,
 }
+
+/// A product page, as buyers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub description_html: String,
+    pub cover_url: Option<String>,
+    /// `owner/name` of the repository the buyer gets.
+    pub full_name: String,
+    pub prices: Vec<BuyPrice>,
+    /// Absolute URLs for the canonical link and social previews.
+    pub canonical_url: String,
+    pub image_url: Option<String>,
+}
+
+/// A price on a product page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuyPrice {
+    pub id: i64,
+    /// `one_time`, `month` or `year`.
+    pub interval: String,
+    /// "$49.00", "$9.00 / month".
+    pub amount_text: String,
+    pub trial_days: i64,
+    /// What GitHub will grant, in words ("read", "write"...).
+    pub access: String,
+}
+
+/// A GitHub account the buyer typed, as GitHub knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GithubUser {
+    pub login: String,
+    pub name: Option<String>,
+    pub avatar_url: String,
+}
+
+/// Where a purchase stands after checkout, for the success page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutProgress {
+    pub title: String,
+    pub slug: String,
+    pub full_name: String,
+    /// The repository on GitHub's website.
+    pub repository_url: String,
+    pub github_login: String,
+    /// `pending`, `paid`, `invited`, `active`, `revoked` or `expired`.
+    pub status: String,
+    /// The link to accept the invitation on GitHub, while it is pending.
+    pub invitation_url: Option<String>,
+    /// Why it stopped, when it did.
+    pub problem: Option<String>,
+}

@@ -21,6 +21,8 @@ pub enum Cause {
     StripeEvent(String),
     GithubEvent(String),
     Schedule(String),
+    /// The buyer came back from Stripe Checkout and we asked Stripe.
+    CheckoutReturn(String),
     System,
 }
 
@@ -33,13 +35,14 @@ impl Cause {
             Cause::StripeEvent(_) => "stripe_event",
             Cause::GithubEvent(_) => "github_event",
             Cause::Schedule(_) => "schedule",
-            Cause::System => "system",
+            Cause::CheckoutReturn(_) | Cause::System => "system",
         }
     }
     fn reference(&self) -> Option<String> {
         match self {
             Cause::Admin(id) | Cause::ApiKey(id) | Cause::Customer(id) => Some(id.to_string()),
             Cause::StripeEvent(s) | Cause::GithubEvent(s) | Cause::Schedule(s) => Some(s.clone()),
+            Cause::CheckoutReturn(session) => Some(format!("checkout return {session}")),
             Cause::System => None,
         }
     }
@@ -114,7 +117,10 @@ fn github_error(err: GithubError) -> Error {
     match err {
         GithubError::Api { status: 404, .. } => Error::invalid("github", "GitHub says the repository or the user no longer exists"),
         GithubError::NotInstalled(_) | GithubError::NotConfigured => Error::invalid("github", err.to_string()),
-        other => Error::Internal(other.to_string()),
+        other => {
+            tracing::warn!(error = %other, "GitHub call failed");
+            Error::Unavailable("GitHub did not answer just now; try again in a minute".into())
+        }
     }
 }
 
@@ -190,19 +196,11 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
     purchases::get(&state.db, purchase_id).await
 }
 
-/// Gives access back to a revoked purchase: a new invitation (or active at
-/// once if GitHub says they are already a collaborator).
-pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<Purchase> {
-    let p = purchases::get(&state.db, purchase_id).await?;
-    if p.status != "revoked" {
-        return Err(Error::invalid("status", format!("only a revoked purchase can be restored; this one is {}", p.status)));
-    }
-    let repo = repositories::get(&state.db, p.repository_id).await?;
-    if matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
-        return Err(Error::invalid("repository", "GitHub no longer lets RepoPass manage this repository; reconnect it first"));
-    }
+/// The columns that go with a successful invitation (or with GitHub saying
+/// the buyer already is a collaborator).
+fn granted(invitation: Option<(i64, String)>) -> (&'static str, Vec<(&'static str, Value)>) {
     let now = clock::now();
-    let (to, set) = match invite_on_github(state, &p).await? {
+    match invitation {
         Some((id, url)) => (
             "invited",
             vec![
@@ -214,7 +212,33 @@ pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Resul
             ],
         ),
         None => ("active", vec![("activated_at", Value::Int(Some(now))), ("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None))]),
-    };
+    }
+}
+
+/// Paid → invited on GitHub (or active at once if already a collaborator).
+pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<Purchase> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    if p.status != "paid" {
+        return Ok(p);
+    }
+    let (to, set) = granted(invite_on_github(state, &p).await?);
+    let action = if to == "invited" { "invitation_sent" } else { "access_active" };
+    transition(&state.db, p.id, Change { from: "paid", to, action, detail: None, set: &set }, cause).await?;
+    purchases::get(&state.db, purchase_id).await
+}
+
+/// Gives access back to a revoked purchase: a new invitation (or active at
+/// once if GitHub says they are already a collaborator).
+pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<Purchase> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    if p.status != "revoked" {
+        return Err(Error::invalid("status", format!("only a revoked purchase can be restored; this one is {}", p.status)));
+    }
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    if matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
+        return Err(Error::invalid("repository", "GitHub no longer lets RepoPass manage this repository; reconnect it first"));
+    }
+    let (to, set) = granted(invite_on_github(state, &p).await?);
     transition(&state.db, p.id, Change { from: "revoked", to, action: "restore", detail: None, set: &set }, cause).await?;
     purchases::get(&state.db, purchase_id).await
 }

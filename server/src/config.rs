@@ -53,6 +53,8 @@ pub struct Config {
     pub email_from: Option<String>,
     pub admins: Vec<String>,
     pub grace_days: u32,
+    /// Requests a minute per address on limited public endpoints.
+    pub rate_limit_per_minute: u32,
     pub log_format: LogFormat,
     /// No Stripe and no GitHub credentials: RepoPass serves its own
     /// stand-ins for both (see `sandbox`) and points its clients at them.
@@ -197,6 +199,13 @@ impl Config {
             })?,
         };
 
+        let rate_limit_per_minute = match var("REPOPASS_RATE_LIMIT") {
+            None => 100,
+            Some(raw) => raw.parse::<u32>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+                bad("REPOPASS_RATE_LIMIT", format!("'{raw}' is not a number of requests a minute between 1 and 100000"))
+            })?,
+        };
+
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -221,6 +230,7 @@ impl Config {
             email_from,
             admins,
             grace_days,
+            rate_limit_per_minute,
             log_format,
             sandbox,
         })

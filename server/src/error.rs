@@ -9,8 +9,15 @@ pub enum Error {
     /// Input was wrong: which field, and what to do.
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
+    /// Several fields were wrong: a message for each.
+    #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<(&'static str, String)>),
     #[error("not found")]
     NotFound,
+    /// Another service (GitHub, Stripe) failed for now: the message says so;
+    /// trying again later may work.
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything the user cannot fix (database down, bug): logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

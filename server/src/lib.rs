@@ -4,14 +4,18 @@
 
 pub mod access;
 pub mod admins;
+pub mod checkout;
 pub mod api_keys;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fulfilment;
+pub mod github_accounts;
 pub mod github;
 pub mod markdown;
 pub mod oauth;
+pub mod page_views;
 pub mod payments;
 pub mod prices;
 pub mod purchases;

@@ -37,6 +37,10 @@ impl From<PaymentsError> for crate::Error {
             PaymentsError::Refused { status, message } if (400..500).contains(&status) && status != 401 => {
                 crate::Error::invalid("stripe", format!("Stripe refused this: {message}"))
             }
+            PaymentsError::Transport(cause) => {
+                tracing::warn!(%cause, "Stripe unreachable");
+                crate::Error::Unavailable("Stripe could not be reached just now; try again in a minute".into())
+            }
             other => crate::Error::Internal(other.to_string()),
         }
     }

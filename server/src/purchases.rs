@@ -67,6 +67,11 @@ pub async fn get(db: &Db, id: i64) -> Result<Purchase> {
     Ok(sqlx::query_as::<_, Purchase>(&format!("SELECT {COLUMNS} FROM purchases WHERE id = $1")).bind(id).fetch_one(db.pool()).await?)
 }
 
+/// The purchase a Stripe Checkout Session was opened for.
+pub async fn by_checkout_session(db: &Db, session_id: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(session_id).fetch_optional(db.pool()).await?)
+}
+
 /// Newest first. `page` counts from 1.
 pub async fn list(db: &Db, filter: &Filter, page: i64, per_page: i64) -> Result<Page<Purchase>> {
     if let Some(s) = &filter.status {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{github::Github, oauth::GithubOAuth, payments::Payments, Config, Db};
+use crate::{github::Github, oauth::GithubOAuth, page_views::PageViews, payments::Payments, Config, Db};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -13,6 +13,7 @@ pub struct AppState {
     /// None when no GitHub OAuth app is configured (sign-in unavailable).
     pub oauth: Option<GithubOAuth>,
     pub payments: Payments,
+    pub page_views: PageViews,
 }
 
 /// Why the shared state could not be built (bad credentials' shape).
@@ -29,6 +30,6 @@ impl AppState {
         let github = Github::from_config(&config)?;
         let oauth = GithubOAuth::from_config(&config);
         let payments = Payments::from_config(&config)?;
-        Ok(AppState { config: Arc::new(config), db, github, oauth, payments })
+        Ok(AppState { config: Arc::new(config), db, github, oauth, payments, page_views: PageViews::default() })
     }
 }

@@ -33,3 +33,22 @@ pub async fn published(db: &Db) -> Result<Vec<Listing>> {
     .await?;
     Ok(rows)
 }
+
+/// A published repository's page, with its prices on sale.
+#[derive(Debug, Clone)]
+pub struct ProductPage {
+    pub repository: crate::repositories::Repository,
+    pub prices: Vec<crate::prices::Price>,
+}
+
+/// The page for `slug`, if it is published and GitHub still lets us sell it.
+pub async fn product(db: &Db, slug: &str) -> Result<Option<ProductPage>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE slug = $1 AND status = 'published' AND github_state NOT IN ('deleted', 'access_lost')")
+        .bind(slug)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(id) = id else { return Ok(None) };
+    let repository = crate::repositories::get(db, id).await?;
+    let prices = crate::prices::active_for(db, id).await?;
+    Ok(Some(ProductPage { repository, prices }))
+}

@@ -16,6 +16,7 @@ pub enum ApiError {
     NotFound,
     Invalid { field: String, message: String },
     BadRequest(String),
+    Unavailable(String),
     Internal,
 }
 
@@ -26,7 +27,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `unauthorized`, `not_found`, `invalid`, `bad_request` or `internal`.
+    /// `unauthorized`, `not_found`, `invalid`, `bad_request`, `unavailable` or `internal`.
     pub code: &'static str,
     /// What was wrong and what to do, in words.
     pub message: String,
@@ -47,6 +48,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such object".to_owned(), None),
             ApiError::Invalid { field, message } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, Some(field)),
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message, None),
+            ApiError::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", message, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; try again in a moment".to_owned(), None),
         };
         let mut response = (status, Json(ErrorBody { error: ErrorDetail { code, message, field } })).into_response();
@@ -61,7 +63,13 @@ impl From<server::Error> for ApiError {
     fn from(err: server::Error) -> Self {
         match err {
             server::Error::Invalid { field, message } => ApiError::Invalid { field: field.to_owned(), message },
+            server::Error::InvalidFields(list) => {
+                let field = list.first().map(|(f, _)| f.to_string()).unwrap_or_default();
+                let message = list.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; ");
+                ApiError::Invalid { field, message }
+            }
             server::Error::NotFound => ApiError::NotFound,
+            server::Error::Unavailable(message) => ApiError::Unavailable(message),
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "API request failed");
                 ApiError::Internal

@@ -10,6 +10,7 @@ mod admin_auth;
 mod admin_prices;
 mod admin_repositories;
 mod authorization;
+mod checkout;
 mod cli;
 mod covers;
 mod fixture_shapes;

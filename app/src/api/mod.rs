@@ -1,6 +1,7 @@
 //! Server functions: one file per area, each function thin.
 
 pub mod api_keys;
+pub mod buy;
 pub mod prices;
 pub mod repositories;
 pub mod session;

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 use crate::{api::storefront::list_products, components::container::Container, types::ProductCard};
 
@@ -9,6 +9,7 @@ pub fn Storefront() -> impl IntoView {
     let products = Resource::new(|| (), |_| list_products());
     view! {
         <Title text="" />
+        <Meta name="description" content="Buy access to private GitHub repositories." />
         <Container>
             <h1 class="text-3xl font-bold tracking-tight sm:text-4xl">"Private repositories for sale"</h1>
             <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-400">

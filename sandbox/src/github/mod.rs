@@ -1,11 +1,12 @@
 //! The GitHub stand-in: REST API under `/sandbox/github/api`, web pages
-//! (OAuth, avatars) under `/sandbox/github`.
+//! (OAuth, avatars, invitations, repositories) under `/sandbox/github`.
 
 pub mod api;
 pub mod app;
 pub mod faults;
 pub mod model;
 mod oauth;
+mod web;
 pub mod seed;
 pub mod world;
 
@@ -23,6 +24,9 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
         .route("/login/oauth/authorize", get(oauth::authorize_page).post(oauth::authorize_submit))
         .route("/login/oauth/access_token", post(oauth::access_token))
         .route("/avatars/{file}", get(oauth::avatar))
+        // GitHub's web pages: where invitation links lead.
+        .route("/{owner}/{repo}/invitations", get(web::invitations_page).post(web::accept))
+        .route("/{owner}/{repo}", get(web::repository_page))
 }
 
 fn api_router(sb: &Sandbox) -> Router<Sandbox> {

@@ -1,0 +1,161 @@
+//! The buyer's side: product pages, the GitHub username check, the buy form
+//! (`POST /api/checkout`) and the progress shown after paying.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    types::{CheckoutProgress, GithubUser, ProductPage},
+};
+
+/// A published repository's page (None: unknown or not on sale). Counts a view.
+#[server(endpoint = "buy/product")]
+pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppError> {
+    let state = super::state()?;
+    let Some(page) = server::storefront::product(&state.db, &slug).await? else {
+        return Ok(None);
+    };
+    state.page_views.record(page.repository.id).await;
+    Ok(Some(ssr::page(&state, page)))
+}
+
+/// Is this a GitHub user who can be invited? (Debounced from the buy form.)
+#[server(endpoint = "buy/check-username")]
+pub async fn check_github_username(price_id: i64, github_username: String) -> Result<GithubUser, AppError> {
+    let state = super::state()?;
+    let (_, repo) = server::checkout::price_on_sale(&state, price_id).await?;
+    let account = server::github_accounts::check(&state, &repo.owner, &github_username).await?;
+    Ok(GithubUser { login: account.login, name: account.name, avatar_url: account.avatar_url })
+}
+
+/// The buy form: records the purchase, opens Stripe Checkout and sends the
+/// buyer there (303 for a plain form post; the hydrated form navigates).
+#[server(endpoint = "checkout")]
+pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<(), AppError> {
+    let state = super::state()?;
+    let started = server::checkout::start(&state, &server::checkout::Request { price_id, github_username, email }).await?;
+    ssr::redirect_see_other(&started.checkout_url)
+}
+
+/// Where the purchase behind a Checkout Session stands. If the webhook has
+/// not arrived yet, asks Stripe and fulfils here (the same code as the webhook).
+#[server(endpoint = "buy/progress")]
+pub async fn get_checkout_progress(session_id: String) -> Result<CheckoutProgress, AppError> {
+    let state = super::state()?;
+    ssr::progress(&state, &session_id).await
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use crate::{
+        error::AppError,
+        money::format_amount,
+        types::{BuyPrice, CheckoutProgress, ProductPage},
+    };
+
+    pub fn access_words(permission: &str, owner_is_org: bool) -> String {
+        if !owner_is_org {
+            // GitHub ignores the level on personal repositories.
+            return "read and write".to_owned();
+        }
+        match permission {
+            "triage" => "read and triage",
+            "push" => "read and write",
+            "maintain" => "maintain",
+            _ => "read",
+        }
+        .to_owned()
+    }
+
+    pub fn page(state: &server::AppState, p: server::storefront::ProductPage) -> ProductPage {
+        let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
+        let r = p.repository;
+        let prices = p
+            .prices
+            .into_iter()
+            .map(|price| {
+                let per = match price.interval() {
+                    server::prices::Interval::Month => " / month",
+                    server::prices::Interval::Year => " / year",
+                    server::prices::Interval::OneTime => "",
+                };
+                BuyPrice {
+                    id: price.id,
+                    interval: price.interval().api().to_owned(),
+                    amount_text: format!("{}{per}", format_amount(price.amount, &price.currency)),
+                    trial_days: price.trial_days,
+                    access: access_words(&price.permission, r.owner_is_org != 0),
+                }
+            })
+            .collect();
+        ProductPage {
+            canonical_url: format!("{base}/p/{}", r.slug),
+            image_url: r.cover_image.as_ref().map(|c| format!("{base}/covers/{c}")),
+            cover_url: r.cover_image.map(|c| format!("/covers/{c}")),
+            full_name: format!("{}/{}", r.owner, r.name),
+            description_html: server::markdown::to_safe_html(&r.description_md),
+            slug: r.slug,
+            title: r.title,
+            summary: r.summary,
+            prices,
+        }
+    }
+
+    /// A plain form post gets a 303 to Stripe; the hydrated form gets the
+    /// header that makes it navigate there.
+    pub fn redirect_see_other(url: &str) -> Result<(), AppError> {
+        if http::HeaderValue::from_str(url).is_err() {
+            tracing::error!("Stripe returned a checkout URL that is not a valid header value");
+            return Err(AppError::Internal);
+        }
+        leptos_axum::redirect(url);
+        let plain_form = leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .unwrap_or(false);
+        if plain_form {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::SEE_OTHER);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn progress(state: &server::AppState, session_id: &str) -> Result<CheckoutProgress, AppError> {
+        let cause = server::access::Cause::CheckoutReturn(session_id.to_owned());
+        let purchase_id = server::purchases::by_checkout_session(&state.db, session_id).await?;
+        let Some(purchase_id) = purchase_id else {
+            return Err(AppError::NotFound.with_status(http::StatusCode::NOT_FOUND));
+        };
+        let mut purchase = server::purchases::get(&state.db, purchase_id).await?;
+        let mut problem = None;
+        if matches!(purchase.status.as_str(), "pending" | "paid") {
+            // The webhook may not have arrived: ask Stripe, as it recommends.
+            let fulfilled = match server::fulfilment::retrieve_session(state, session_id).await {
+                Ok(session) => server::fulfilment::complete_checkout(state, &session, &cause).await,
+                Err(e) => Err(e),
+            };
+            match fulfilled {
+                Ok(p) => purchase = p,
+                Err(server::Error::Invalid { message, .. } | server::Error::Unavailable(message)) => problem = Some(message),
+                Err(e) => {
+                    tracing::warn!(error = %e, purchase_id, "fulfilment on return failed; the webhook will retry");
+                    purchase = server::purchases::get(&state.db, purchase_id).await?;
+                }
+            }
+        }
+        let repo = server::repositories::get(&state.db, purchase.repository_id).await?;
+        if purchase.status == "revoked" || purchase.status == "expired" {
+            problem = purchase.status_reason.clone().or(problem);
+        }
+        Ok(CheckoutProgress {
+            title: repo.title,
+            slug: repo.slug,
+            full_name: format!("{}/{}", repo.owner, repo.name),
+            repository_url: format!("{}/{}/{}", state.config.github_web_url.as_str().trim_end_matches('/'), repo.owner, repo.name),
+            github_login: purchase.github_login,
+            status: purchase.status,
+            invitation_url: purchase.invitation_url,
+            problem,
+        })
+    }
+}

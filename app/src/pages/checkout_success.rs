@@ -1,0 +1,112 @@
+//! `/checkout/success?session_id=…`: where Stripe sends the buyer back.
+//! Renders where the purchase stands at once, then follows it live (polling
+//! every two seconds once hydrated; a meta refresh without JavaScript) until
+//! the invitation is out.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{api::buy::get_checkout_progress, components::container::Container, types::CheckoutProgress};
+
+/// States after which nothing changes without the buyer doing something.
+fn settled(status: &str) -> bool {
+    matches!(status, "invited" | "active" | "revoked" | "expired")
+}
+
+#[component]
+pub fn CheckoutSuccess() -> impl IntoView {
+    let query = use_query_map();
+    let session_id = move || query.with(|q| q.get("session_id").unwrap_or_default());
+    let tick = RwSignal::new(0_u32);
+    let progress = Resource::new(move || (session_id(), tick.get()), |(id, _)| get_checkout_progress(id));
+
+    // Poll until settled (only in the browser: the server renders once).
+    Effect::new(move |_| {
+        let done = progress.get().map(|r| r.map(|p| settled(&p.status) || p.problem.is_some()).unwrap_or(true)).unwrap_or(false);
+        if !done {
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+        }
+    });
+
+    view! {
+        <Title text="Thank you" />
+        <Container>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match progress.await {
+                        Ok(p) => view! { <Progress p /> }.into_any(),
+                        Err(e) => view! {
+                            <h1 class="text-2xl font-bold">"We could not find this checkout"</h1>
+                            <p role="alert" class="mt-2 text-slate-600 dark:text-slate-400">{e.to_string()} " If you paid, your receipt email has the details, and the invitation will still be sent."</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Container>
+    }
+}
+
+#[component]
+fn Step(done: bool, testid: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <li class="flex items-start gap-3" data-testid=testid data-done=done.to_string()>
+            <span class=if done { "mt-0.5 flex h-6 w-6 shrink-0 items-center justify-center rounded-full bg-green-600 text-sm text-white" } else { "mt-0.5 flex h-6 w-6 shrink-0 items-center justify-center rounded-full border-2 border-slate-300 text-sm dark:border-slate-600" }>
+                {if done { "✓" } else { "" }}
+            </span>
+            <div>{children()}</div>
+        </li>
+    }
+}
+
+#[component]
+fn Progress(p: CheckoutProgress) -> impl IntoView {
+    let paid = matches!(p.status.as_str(), "paid" | "invited" | "active");
+    let invited = matches!(p.status.as_str(), "invited" | "active");
+    let active = p.status == "active";
+    let waiting = !settled(&p.status) && p.problem.is_none();
+    let (login, full_name, repository_url) = (p.github_login.clone(), p.full_name.clone(), p.repository_url.clone());
+    let heading = match p.status.as_str() {
+        "expired" => "This checkout was not completed",
+        "revoked" => "This purchase no longer gives access",
+        "pending" => "Confirming your payment…",
+        _ => "Thank you!",
+    };
+    view! {
+        // Without JavaScript, the page refreshes itself while it waits.
+        // (inner_html: hydration does not look inside it.)
+        {waiting.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="3">"#></noscript> })}
+        <h1 class="text-3xl font-bold tracking-tight">{heading}</h1>
+        <p class="mt-2 text-slate-600 dark:text-slate-400">
+            {p.title.clone()} " · access for GitHub account " <span class="font-mono">"@"{p.github_login.clone()}</span>
+        </p>
+        <ol class="mt-8 grid gap-5" data-testid="progress" data-status=p.status.clone()>
+            <Step done=paid testid="step-paid">
+                <p class="font-medium">"Payment confirmed"</p>
+                {(!paid && waiting).then(|| view! { <p class="text-sm text-slate-500">"Waiting for Stripe…"</p> })}
+            </Step>
+            <Step done=invited testid="step-invited">
+                <p class="font-medium">"Invitation sent"</p>
+                {p.invitation_url.clone().filter(|_| !active).map(move |url| view! {
+                    <p class="text-sm">
+                        "GitHub has invited @" {login} " to " <span class="font-mono">{full_name}</span> ". "
+                        <a href=url class="font-medium text-indigo-600 underline dark:text-indigo-400" data-testid="accept-link">"Accept the invitation on GitHub"</a>
+                        " (it is valid for 7 days; it is also in your GitHub notifications)."
+                    </p>
+                })}
+            </Step>
+            <Step done=active testid="step-active">
+                <p class="font-medium">"Access active"</p>
+                {active.then(|| view! {
+                    <p class="text-sm">
+                        <a href=repository_url class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open " {p.full_name.clone()} " on GitHub"</a>
+                    </p>
+                })}
+            </Step>
+        </ol>
+        {p.problem.clone().map(|m| view! { <p role="alert" class="mt-6 rounded-md bg-amber-50 p-3 text-amber-900 dark:bg-amber-950 dark:text-amber-200">{m}</p> })}
+        <p class="mt-10 text-sm text-slate-500">
+            <a href=format!("/p/{}", p.slug) class="underline">"Back to " {p.title.clone()}</a>
+        </p>
+    }
+}

@@ -1,0 +1,198 @@
+//! `/p/{slug}`: a repository's page and its buy form. Server-rendered and
+//! complete without JavaScript (the form is a plain POST to /api/checkout);
+//! once hydrated, the GitHub username is checked as the buyer types.
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::not_found::NotFound;
+use crate::{
+    api::buy::{check_github_username, get_product_page, Checkout},
+    components::container::Container,
+    error::AppError,
+    types::{BuyPrice, GithubUser, ProductPage},
+};
+
+#[component]
+pub fn Product() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let page = Resource::new(slug, get_product_page);
+    view! {
+        <Suspense fallback=|| view! { <Container><p>"Loading…"</p></Container> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(p)) => view! { <Page p /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(err) => view! { <Container><p role="alert" class="text-red-600">{err.to_string()}</p></Container> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Page(p: ProductPage) -> impl IntoView {
+    let query = use_query_map();
+    let cancelled = move || query.with(|q| q.get("checkout").as_deref() == Some("cancelled"));
+    let description = if p.summary.is_empty() { format!("Access to the private GitHub repository {}", p.full_name) } else { p.summary.clone() };
+    view! {
+        <Title text=p.title.clone() />
+        <Meta name="description" content=description.clone() />
+        <Meta property="og:type" content="product" />
+        <Meta property="og:title" content=p.title.clone() />
+        <Meta property="og:description" content=description />
+        <Meta property="og:url" content=p.canonical_url.clone() />
+        {p.image_url.clone().map(|src| view! { <Meta property="og:image" content=src /> })}
+        <Link rel="canonical" href=p.canonical_url.clone() />
+        <Container>
+            {move || cancelled().then(|| view! {
+                <p data-testid="checkout-cancelled" class="mb-6 rounded-md bg-amber-50 p-3 text-amber-900 dark:bg-amber-950 dark:text-amber-200">
+                    "Checkout cancelled: you have not been charged. You can try again below."
+                </p>
+            })}
+            <div class="grid gap-10 lg:grid-cols-[1fr_22rem]">
+                <article>
+                    {p.cover_url.clone().map(|src| view! { <img src=src alt="" class="mb-6 aspect-[2/1] w-full rounded-xl object-cover" /> })}
+                    <h1 class="text-3xl font-bold tracking-tight sm:text-4xl">{p.title.clone()}</h1>
+                    {(!p.summary.is_empty()).then(|| view! { <p class="mt-2 text-lg text-slate-600 dark:text-slate-400">{p.summary.clone()}</p> })}
+                    <div class="prose mt-8 max-w-none dark:prose-invert" data-testid="description" inner_html=p.description_html.clone()></div>
+                </article>
+                <aside>
+                    <BuyForm p />
+                </aside>
+            </div>
+        </Container>
+    }
+}
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+
+fn interval_words(price: &BuyPrice) -> String {
+    let base = match price.interval.as_str() {
+        "month" => "billed monthly, cancel any time",
+        "year" => "billed yearly, cancel any time",
+        _ => "one payment, access for life",
+    };
+    if price.trial_days > 0 {
+        format!("{}-day free trial, then {base}", price.trial_days)
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The message for `field` in a refused checkout.
+fn field_error(result: Option<Result<(), AppError>>, field: &str) -> Option<String> {
+    match result? {
+        Err(AppError::Invalid { field: f, message }) if f == field => Some(message),
+        Err(AppError::Fields(list)) => list.into_iter().find(|(f, _)| f == field).map(|(_, m)| m),
+        _ => None,
+    }
+}
+
+#[component]
+fn BuyForm(p: ProductPage) -> impl IntoView {
+    let checkout = ServerAction::<Checkout>::new();
+    let first = p.prices.first().map(|x| x.id).unwrap_or_default();
+    let chosen = RwSignal::new(first);
+    let result = move || checkout.value().get();
+    let other_error = move || match result() {
+        Some(Err(AppError::Invalid { field, .. })) if ["github_username", "email", "price_id"].contains(&field.as_str()) => None,
+        Some(Err(AppError::Fields(_))) => None,
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+
+    // The username check: 400 ms after the last keystroke, if still current.
+    let typed = RwSignal::new(String::new());
+    let checked: RwSignal<Option<Result<GithubUser, AppError>>> = RwSignal::new(None);
+    let generation = StoredValue::new(0_u64);
+    let on_username = move |value: String| {
+        typed.set(value.clone());
+        checked.set(None);
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        if value.trim().is_empty() {
+            return;
+        }
+        set_timeout(
+            move || {
+                if generation.get_value() != mine {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    let answer = check_github_username(chosen.get_untracked(), value).await;
+                    if generation.get_value() == mine {
+                        checked.set(Some(answer));
+                    }
+                });
+            },
+            std::time::Duration::from_millis(400),
+        );
+    };
+    let username_error = move || {
+        if let Some(Err(e)) = checked.get() {
+            return Some(e.to_string());
+        }
+        field_error(result(), "github_username")
+    };
+
+    if p.prices.is_empty() {
+        return view! { <p class="rounded-xl border border-slate-200 p-5 dark:border-slate-800">"Not on sale yet: check back soon."</p> }.into_any();
+    }
+    view! {
+        <ActionForm action=checkout attr:class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900" attr:data-testid="buy-form">
+            <fieldset>
+                <legend class="text-sm font-semibold">"Choose"</legend>
+                <div class="mt-2 grid gap-2">
+                    {p.prices.iter().map(|price| {
+                        let id = price.id;
+                        view! {
+                            <label class="flex cursor-pointer items-start gap-3 rounded-md border border-slate-200 p-3 has-checked:border-indigo-500 dark:border-slate-700" data-testid="price-option">
+                                <input type="radio" name="price_id" value=id checked=id == first class="mt-1"
+                                    on:change=move |_| chosen.set(id) />
+                                <span>
+                                    <span class="block font-semibold">{price.amount_text.clone()}</span>
+                                    <span class="block text-sm text-slate-600 dark:text-slate-400">{interval_words(price)}</span>
+                                </span>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+                {move || field_error(result(), "price_id").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+            </fieldset>
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="what-you-get">
+                {format!("You get {} access to the private GitHub repository ", p.prices[0].access)}
+                <span class="font-mono">{p.full_name.clone()}</span>
+                ": we invite your GitHub account as soon as you have paid."
+            </p>
+            <label class="mt-4 block text-sm font-medium">"GitHub username"
+                <input name="github_username" required autocomplete="username" spellcheck="false" placeholder="octocat" class=INPUT
+                    on:input=move |ev| on_username(event_target_value(&ev)) />
+            </label>
+            {move || match checked.get() {
+                Some(Ok(user)) => Some(view! {
+                    <p class="mt-2 flex items-center gap-2 text-sm" data-testid="github-user">
+                        <img src=user.avatar_url.clone() alt="" class="h-6 w-6 rounded-full" />
+                        <span>{user.name.clone().unwrap_or_else(|| user.login.clone())} " (@" {user.login.clone()} ")"</span>
+                    </p>
+                }.into_any()),
+                _ if !typed.get().trim().is_empty() && checked.get().is_none() => Some(view! { <p class="mt-2 text-sm text-slate-500">"Checking on GitHub…"</p> }.into_any()),
+                _ => None,
+            }}
+            {move || username_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600" data-testid="username-error">{m}</p> })}
+            <label class="mt-4 block text-sm font-medium">"Email"
+                <input name="email" type="email" required autocomplete="email" placeholder="you@example.com" class=INPUT />
+            </label>
+            {move || field_error(result(), "email").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+            {move || other_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+            <button class="mt-5 w-full rounded-md bg-indigo-600 px-4 py-2.5 font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                disabled=move || checkout.pending().get()>
+                {move || if checkout.pending().get() { "Opening checkout…" } else { "Continue to payment" }}
+            </button>
+            <p class="mt-3 text-center text-xs text-slate-500">"Payment by Stripe. The receipt and your access links go to your email."</p>
+        </ActionForm>
+    }
+    .into_any()
+}

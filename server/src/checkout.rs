@@ -1,0 +1,216 @@
+//! The buy form's work: check the buyer's input, record a pending purchase
+//! and open a Stripe Checkout Session for it.
+
+use std::collections::HashMap;
+
+use rand::{distr::Alphanumeric, Rng};
+use stripe_checkout::{
+    checkout_session::{
+        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
+    },
+    CheckoutSessionMode,
+};
+
+use crate::{
+    access::{self, Cause, Change},
+    clock, github_accounts,
+    payments::PaymentsError,
+    prices::{self, Price},
+    repositories::{self, Repository},
+    AppState, Error, Result,
+};
+
+/// What the buy form sends.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub price_id: i64,
+    pub github_username: String,
+    pub email: String,
+}
+
+/// A checkout under way: where to send the buyer.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub purchase_id: i64,
+    pub checkout_url: String,
+}
+
+/// The price, if it can be bought now.
+pub async fn price_on_sale(state: &AppState, price_id: i64) -> Result<(Price, Repository)> {
+    let gone = || Error::invalid("price_id", "this price is no longer on sale; reload the page and choose another");
+    let price = match prices::get(&state.db, price_id).await {
+        Ok(p) => p,
+        Err(Error::NotFound) => return Err(gone()),
+        Err(e) => return Err(e),
+    };
+    if price.active == 0 {
+        return Err(gone());
+    }
+    let repo = repositories::get(&state.db, price.repository_id).await?;
+    if repo.status != "published" || matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
+        return Err(Error::invalid("price_id", "this repository is not on sale right now"));
+    }
+    Ok((price, repo))
+}
+
+pub fn check_email(email: &str) -> Result<String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(Error::invalid("email", "enter your email: the receipt and access links go there"));
+    }
+    if email.len() > 254 || !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
+        return Err(Error::invalid("email", format!("'{email}' does not look like an email address; check it")));
+    }
+    Ok(email.to_owned())
+}
+
+/// Refuses a second purchase for an account that already has access.
+async fn not_already_granted(state: &AppState, repo: &Repository, github_user_id: i64, login: &str) -> Result<()> {
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ('paid', 'invited', 'active') LIMIT 1",
+    )
+    .bind(repo.id)
+    .bind(github_user_id)
+    .fetch_optional(state.db.pool())
+    .await?;
+    match existing.as_deref() {
+        None => Ok(()),
+        Some("invited") => Err(Error::invalid(
+            "github_username",
+            format!("@{login} already bought access and has an invitation waiting: accept it on GitHub (github.com/{}/{}/invitations) instead of paying again", repo.owner, repo.name),
+        )),
+        Some(_) => Err(Error::invalid("github_username", format!("@{login} already has access to this repository; there is no need to pay again"))),
+    }
+}
+
+/// A field's refusal is collected; any other error stops at once.
+fn keep<T>(refused: &mut Vec<(&'static str, String)>, result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Invalid { field, message }) => {
+            refused.push((field, message));
+            Ok(None)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Checks everything, then records the purchase and opens the checkout.
+/// Refused input creates neither a purchase nor a Stripe session.
+pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
+    // Every field is checked, so the buyer sees every problem at once.
+    let mut refused: Vec<(&'static str, String)> = Vec::new();
+    let sale = keep(&mut refused, price_on_sale(state, request.price_id).await)?;
+    let email = keep(&mut refused, check_email(&request.email))?;
+    let account = match &sale {
+        Some((_, repo)) => keep(&mut refused, github_accounts::check(state, &repo.owner, &request.github_username).await)?,
+        None => None,
+    };
+    let (Some((price, repo)), Some(email), Some(account)) = (sale, email, account) else {
+        return Err(match refused.len() {
+            1 => {
+                let (field, message) = refused.remove(0);
+                Error::Invalid { field, message }
+            }
+            _ => Error::InvalidFields(refused),
+        });
+    };
+    not_already_granted(state, &repo, account.id, &account.login).await?;
+
+    let now = clock::now();
+    let public_id: String = rand::rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();
+    let purchase_id: i64 = sqlx::query_scalar(
+        "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $9) RETURNING id",
+    )
+    .bind(&public_id)
+    .bind(repo.id)
+    .bind(price.id)
+    .bind(account.id)
+    .bind(&account.login)
+    .bind(&email)
+    .bind(price.amount)
+    .bind(&price.currency)
+    .bind(now)
+    .fetch_one(state.db.pool())
+    .await?;
+    let logged = sqlx::query(
+        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at)
+         VALUES ($1, NULL, 'pending', 'checkout_started', 'customer', $2, $3, $4)",
+    )
+    .bind(purchase_id)
+    .bind(&account.login)
+    .bind(format!("{} for @{}", price.interval().api(), account.login))
+    .bind(now)
+    .execute(state.db.pool())
+    .await;
+    if let Err(e) = logged {
+        tracing::warn!(error = %e, purchase_id, "checkout start not logged");
+    }
+
+    match create_session(state, &repo, &price, purchase_id, &public_id, &account, &email).await {
+        Ok((session_id, url)) => {
+            sqlx::query("UPDATE purchases SET stripe_checkout_session_id = $2, updated_at = $3 WHERE id = $1")
+                .bind(purchase_id)
+                .bind(&session_id)
+                .bind(clock::now())
+                .execute(state.db.pool())
+                .await?;
+            tracing::info!(purchase_id, repository_id = repo.id, "checkout started");
+            Ok(Started { purchase_id, checkout_url: url })
+        }
+        Err(e) => {
+            // The purchase stays, closed, with the reason: nothing is lost.
+            let detail = format!("checkout could not start: {e}");
+            let _ = access::transition(&state.db, purchase_id, Change { from: "pending", to: "expired", action: "checkout_failed", detail: Some(&detail), set: &[] }, &Cause::System).await;
+            Err(e)
+        }
+    }
+}
+
+async fn create_session(
+    state: &AppState,
+    repo: &Repository,
+    price: &Price,
+    purchase_id: i64,
+    public_id: &str,
+    account: &github_accounts::Account,
+    email: &str,
+) -> Result<(String, String)> {
+    let client = state.payments.client()?;
+    let stripe_price = price.stripe_price_id.clone().ok_or_else(|| Error::Internal(format!("price {} has no Stripe price", price.id)))?;
+    // The same metadata on the session, and on the subscription or payment
+    // it creates: later events (renewals, refunds) find the purchase by it.
+    let metadata = HashMap::from([
+        ("purchase_id".to_owned(), purchase_id.to_string()),
+        ("purchase_public_id".to_owned(), public_id.to_owned()),
+        ("repository".to_owned(), format!("{}/{}", repo.owner, repo.name)),
+        ("github_user_id".to_owned(), account.id.to_string()),
+        ("github_login".to_owned(), account.login.clone()),
+    ]);
+    let base = state.config.public_url.as_str().trim_end_matches('/');
+    let line = CreateCheckoutSessionLineItems { price: Some(stripe_price), quantity: Some(1), ..Default::default() };
+    let mut create = CreateCheckoutSession::new()
+        .line_items(vec![line])
+        .client_reference_id(purchase_id.to_string())
+        .metadata(metadata.clone())
+        .customer_email(email)
+        .allow_promotion_codes(true)
+        .success_url(format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"))
+        .cancel_url(format!("{base}/p/{}?checkout=cancelled", repo.slug));
+    if price.interval().is_subscription() {
+        let mut data = CreateCheckoutSessionSubscriptionData::new();
+        data.metadata = Some(metadata);
+        if price.trial_days > 0 {
+            data.trial_period_days = Some(price.trial_days as u32);
+        }
+        create = create.mode(CheckoutSessionMode::Subscription).subscription_data(data);
+    } else {
+        let mut data = CreateCheckoutSessionPaymentIntentData::new();
+        data.metadata = Some(metadata);
+        create = create.mode(CheckoutSessionMode::Payment).payment_intent_data(data);
+    }
+    let session = create.send(client).await.map_err(PaymentsError::from)?;
+    let url = session.url.clone().ok_or_else(|| Error::Internal("Stripe returned a session without a URL".into()))?;
+    Ok((session.id.as_str().to_owned(), url))
+}

@@ -1,0 +1,80 @@
+//! From a paid Checkout Session to access on GitHub. Called when the buyer
+//! returns to the success page (asking Stripe for the session, as Stripe
+//! recommends, in case the webhook is late) and by the webhook worker: both
+//! paths run this same code, and each step is a conditional status change,
+//! so running it twice does nothing twice.
+
+use stripe_checkout::{checkout_session::RetrieveCheckoutSession, CheckoutSession, CheckoutSessionPaymentStatus, CheckoutSessionStatus};
+
+use crate::{
+    access::{self, Cause, Change, Value},
+    clock,
+    payments::PaymentsError,
+    purchases::{self, Purchase},
+    AppState, Error, Result,
+};
+
+/// The purchase a Checkout Session belongs to.
+async fn purchase_for(state: &AppState, session: &CheckoutSession) -> Result<Purchase> {
+    let by_session = purchases::by_checkout_session(&state.db, session.id.as_str()).await?;
+    let id = by_session
+        .or_else(|| session.metadata.as_ref().and_then(|m| m.get("purchase_id")).and_then(|id| id.parse().ok()))
+        .ok_or(Error::NotFound)?;
+    purchases::get(&state.db, id).await
+}
+
+/// Asks Stripe for the session (the buyer's return may beat the webhook).
+pub async fn retrieve_session(state: &AppState, session_id: &str) -> Result<CheckoutSession> {
+    if !session_id.starts_with("cs_") || session_id.len() > 200 {
+        return Err(Error::NotFound);
+    }
+    let client = state.payments.client()?;
+    match RetrieveCheckoutSession::new(session_id).send(client).await {
+        Ok(session) => Ok(session),
+        Err(e) => match PaymentsError::from(e) {
+            PaymentsError::Refused { status: 404, .. } => Err(Error::NotFound),
+            other => Err(other.into()),
+        },
+    }
+}
+
+/// Applies what the session says: paid → record the payment and invite;
+/// expired → close the purchase; still unpaid → nothing yet.
+pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, cause: &Cause) -> Result<Purchase> {
+    let purchase = purchase_for(state, session).await?;
+    let paid = matches!(session.payment_status, CheckoutSessionPaymentStatus::Paid | CheckoutSessionPaymentStatus::NoPaymentRequired)
+        && session.status == Some(CheckoutSessionStatus::Complete);
+    if purchase.status == "pending" {
+        if paid {
+            let customer = session.customer.as_ref().map(|c| c.id().as_str().to_owned());
+            let subscription = session.subscription.as_ref().map(|s| s.id().as_str().to_owned());
+            let payment_intent = session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned());
+            let set = [
+                ("stripe_customer_id", Value::Text(customer)),
+                ("stripe_subscription_id", Value::Text(subscription)),
+                ("stripe_payment_intent_id", Value::Text(payment_intent)),
+                ("amount", Value::Int(Some(session.amount_total.unwrap_or(purchase.amount)))),
+                ("paid_at", Value::Int(Some(clock::now()))),
+            ];
+            let detail = match session.payment_status {
+                CheckoutSessionPaymentStatus::NoPaymentRequired => "trial started: nothing charged yet",
+                _ => "payment confirmed",
+            };
+            access::transition(&state.db, purchase.id, Change { from: "pending", to: "paid", action: "paid", detail: Some(detail), set: &set }, cause).await?;
+        } else if session.status == Some(CheckoutSessionStatus::Expired) {
+            access::transition(
+                &state.db,
+                purchase.id,
+                Change { from: "pending", to: "expired", action: "checkout_expired", detail: Some("the buyer did not complete the checkout"), set: &[] },
+                cause,
+            )
+            .await?;
+            return purchases::get(&state.db, purchase.id).await;
+        }
+    }
+    let purchase = purchases::get(&state.db, purchase.id).await?;
+    if purchase.status == "paid" {
+        return access::grant(state, purchase.id, cause).await;
+    }
+    Ok(purchase)
+}

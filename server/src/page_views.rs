@@ -1,0 +1,65 @@
+//! Product page views per repository and UTC day. Counted in memory and
+//! written in one batch every few seconds: no database write on the hot path
+//! of a page view. A crash loses at most the last batch (views are a
+//! statistic, not money).
+
+use std::{collections::HashMap, sync::Arc};
+
+use tokio::sync::Mutex;
+
+use crate::{clock, Db, Result};
+
+#[derive(Clone, Default, Debug)]
+pub struct PageViews {
+    pending: Arc<Mutex<HashMap<(i64, i64), i64>>>,
+}
+
+impl PageViews {
+    pub async fn record(&self, repository_id: i64) {
+        let day = clock::now().div_euclid(86_400);
+        *self.pending.lock().await.entry((repository_id, day)).or_default() += 1;
+    }
+
+    /// Writes what was counted since the last flush.
+    pub async fn flush(&self, db: &Db) -> Result<usize> {
+        let batch = std::mem::take(&mut *self.pending.lock().await);
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = db.pool().begin().await?;
+        for ((repository_id, day), views) in &batch {
+            sqlx::query(
+                "INSERT INTO page_views (repository_id, day, views) VALUES ($1, $2, $3)
+                 ON CONFLICT (repository_id, day) DO UPDATE SET views = page_views.views + excluded.views",
+            )
+            .bind(repository_id)
+            .bind(day)
+            .bind(views)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Err(e) = tx.commit().await {
+            // Put the counts back for the next attempt.
+            let mut pending = self.pending.lock().await;
+            for (key, views) in batch {
+                *pending.entry(key).or_default() += views;
+            }
+            return Err(e.into());
+        }
+        Ok(batch.len())
+    }
+
+    /// Flushes every `every` until the process ends.
+    pub fn spawn_flusher(&self, db: Db, every: std::time::Duration) {
+        let views = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = views.flush(&db).await {
+                    tracing::warn!(error = %e, "page views not written; will retry");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,229 @@
+//! The buyer's journey over HTTP: product page, username check, the buy
+//! form's POST /api/checkout, the sandbox's hosted checkout, and the success
+//! page fulfilling the purchase by asking Stripe (no webhook needed).
+
+use serde_json::{json, Value};
+use stripe_checkout::checkout_session::RetrieveCheckoutSession;
+
+use crate::{
+    helpers::TestApp,
+    rest_api::{api, api_key},
+    scenarios,
+};
+
+scenarios!(
+    a_buyer_pays_and_is_invited_once,
+    bad_input_is_refused_and_creates_nothing,
+    a_second_purchase_for_the_same_account_is_refused,
+    product_pages_are_complete_and_counted,
+    checkout_is_rate_limited
+);
+
+/// enterprise-sdk (an organisation's repository) on sale at $9/month, read access.
+pub async fn on_sale(app: &TestApp) -> (i64, i64) {
+    let key = api_key(app).await;
+    let body = json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "enterprise-sdk", "title": "Enterprise SDK", "description": "The **whole** SDK", "published": true});
+    let (status, repo) = api(app, Some(&key), "POST", "/repositories", Some(body)).await;
+    assert_eq!(status, 201, "{repo}");
+    let id = repo["id"].as_i64().unwrap();
+    let price = json!({"interval": "month", "unit_amount": 900, "currency": "usd", "permission": "pull"});
+    let (status, price) = api(app, Some(&key), "POST", &format!("/repositories/{id}/prices"), Some(price)).await;
+    assert_eq!(status, 201, "{price}");
+    (id, price["id"].as_i64().unwrap())
+}
+
+/// The buy form as a browser without JavaScript sends it.
+async fn buy(app: &TestApp, price_id: i64, username: &str, email: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/checkout"))
+        .header("accept", "text/html")
+        .form(&[("price_id", price_id.to_string().as_str()), ("github_username", username), ("email", email)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The buy form as the hydrated page sends it (JSON errors).
+async fn buy_js(app: &TestApp, price_id: &str, username: &str, email: &str) -> (u16, Value) {
+    let response = app.client.post(app.url("/api/checkout")).form(&[("price_id", price_id), ("github_username", username), ("email", email)]).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn progress(app: &TestApp, session_id: &str) -> Value {
+    let response = app.client.post(app.url("/api/buy/progress")).form(&[("session_id", session_id)]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn session_id_of(checkout_url: &str) -> String {
+    checkout_url.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn a_buyer_pays_and_is_invited_once(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let response = buy(&app, price_id, "bob", "bob@example.com").await;
+    assert_eq!(response.status(), 303, "a plain form post is sent on with 303");
+    let checkout_url = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(checkout_url.contains("/sandbox/stripe/pay/cs_"), "{checkout_url}");
+    let session_id = session_id_of(&checkout_url);
+
+    // The purchase waits, tied to the session...
+    let (purchase_id, status, login, user_id): (i64, String, String, i64) =
+        sqlx::query_as("SELECT id, status, github_login, github_user_id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!((status.as_str(), login.as_str()), ("pending", "bob"));
+    // ...and the session says everything Stripe needs.
+    let session = RetrieveCheckoutSession::new(session_id.as_str()).send(&app.stripe()).await.unwrap();
+    assert_eq!(session.mode, stripe_checkout::CheckoutSessionMode::Subscription);
+    assert_eq!(session.client_reference_id.as_deref(), Some(purchase_id.to_string().as_str()));
+    assert_eq!(session.customer_email.as_deref(), Some("bob@example.com"));
+    assert_eq!(session.allow_promotion_codes, Some(true));
+    let metadata = session.metadata.clone().unwrap();
+    assert_eq!(metadata["purchase_id"], purchase_id.to_string());
+    assert_eq!(metadata["github_user_id"], user_id.to_string());
+    assert_eq!(metadata["repository"], "sandbox-org/enterprise-sdk");
+    assert!(session.success_url.as_deref().unwrap().ends_with("/checkout/success?session_id={CHECKOUT_SESSION_ID}"));
+    assert!(session.cancel_url.as_deref().unwrap().ends_with("/p/enterprise-sdk?checkout=cancelled"));
+
+    // Before paying, the success page waits.
+    assert_eq!(progress(&app, &session_id).await["status"], "pending");
+    app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
+
+    // No webhook handler is needed: the success page asks Stripe and fulfils.
+    let done = progress(&app, &session_id).await;
+    assert_eq!(done["status"], "invited", "{done}");
+    assert!(done["invitation_url"].as_str().unwrap().ends_with("/sandbox-org/enterprise-sdk/invitations"));
+    let again = progress(&app, &session_id).await;
+    assert_eq!(again["status"], "invited");
+
+    let github = app.control_get("/github/state").await;
+    let repo = github["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
+    let invitations: Vec<&Value> = repo["invitations"].as_array().unwrap().iter().filter(|i| i["login"] == "bob").collect();
+    assert_eq!(invitations.len(), 1, "one invitation, however often the page asks");
+    assert_eq!(invitations[0]["permission"], "read", "the price's permission");
+
+    let log: Vec<String> = sqlx::query_scalar("SELECT action FROM access_log WHERE purchase_id = $1 ORDER BY id").bind(purchase_id).fetch_all(app.pool()).await.unwrap();
+    assert_eq!(log, vec!["checkout_started", "paid", "invitation_sent"]);
+    let (paid_at, subscription): (Option<i64>, Option<String>) =
+        sqlx::query_as("SELECT paid_at, stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert!(paid_at.is_some() && subscription.unwrap().starts_with("sub_"));
+
+    // The success page itself renders the state at once (server-side).
+    let page = app.get(&format!("/checkout/success?session_id={session_id}")).await.text().await.unwrap();
+    assert!(page.contains("data-status=\"invited\"") && page.contains("Accept the invitation on GitHub"), "success page without the invitation");
+}
+
+async fn purchases_and_sessions(app: &TestApp) -> (i64, usize) {
+    let purchases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases").fetch_one(app.pool()).await.unwrap();
+    let sessions = app.control_get("/stripe/state").await["checkout_sessions"].as_array().unwrap().len();
+    (purchases, sessions)
+}
+
+async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
+    let (repo_id, price_id) = on_sale(&app).await;
+    let price = price_id.to_string();
+    let before = purchases_and_sessions(&app).await;
+    let cases: [(&str, &str, &str, &str, &str); 6] = [
+        (&price, "no-such-user-here", "x@example.com", "github_username", "There is no GitHub user called 'no-such-user-here'"),
+        (&price, "sandbox-org", "x@example.com", "github_username", "is a GitHub organization, not a person"),
+        (&price, "bad name!", "x@example.com", "github_username", "is not a GitHub username"),
+        (&price, "bob", "not-an-email", "email", "does not look like an email address"),
+        (&price, "bob", "", "email", "enter your email"),
+        ("999999", "bob", "x@example.com", "price_id", "no longer on sale"),
+    ];
+    for (price_id, username, email, field, message) in cases {
+        let (status, body) = buy_js(&app, price_id, username, email).await;
+        assert_eq!(status, 400, "{username} {email}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(field) && text.contains(message), "{username} / {email}: {text} should name {field}: {message}");
+    }
+    // Several wrong fields at once: a message for each.
+    let (status, both) = buy_js(&app, &price, "sandbox-org", "nope").await;
+    assert_eq!(status, 400);
+    let text = both.to_string();
+    assert!(text.contains("not a person") && text.contains("does not look like an email"), "{text}");
+
+    // A price taken off sale, and a repository archived, cannot be bought.
+    let key = api_key(&app).await;
+    api(&app, Some(&key), "DELETE", &format!("/prices/{price_id}"), None).await;
+    let (status, body) = buy_js(&app, &price, "bob", "bob@example.com").await;
+    assert_eq!(status, 400, "{body}");
+    let (_, second) = api(&app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
+    api(&app, Some(&key), "DELETE", &format!("/repositories/{repo_id}"), None).await;
+    let (status, body) = buy_js(&app, &second["id"].to_string(), "bob", "bob@example.com").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("not on sale"), "{body}");
+
+    assert_eq!(purchases_and_sessions(&app).await, before, "refused input created a purchase or a Stripe session");
+
+    // Without JavaScript, a refusal goes back to the page with the reason in the URL.
+    let response = app.client.post(app.url("/api/checkout")).header("accept", "text/html").header("referer", app.url("/p/enterprise-sdk")).form(&[("price_id", "999999"), ("github_username", "bob"), ("email", "b@example.com")]).send().await.unwrap();
+    assert!(response.status().is_redirection());
+    assert!(response.headers()["location"].to_str().unwrap().contains("/p/enterprise-sdk"));
+}
+
+async fn a_second_purchase_for_the_same_account_is_refused(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let location = buy(&app, price_id, "carol", "carol@example.com").await.headers()["location"].to_str().unwrap().to_owned();
+    let session_id = session_id_of(&location);
+    app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
+    assert_eq!(progress(&app, &session_id).await["status"], "invited");
+
+    let before = purchases_and_sessions(&app).await;
+    let (status, body) = buy_js(&app, &price_id.to_string(), "Carol", "carol@example.com").await;
+    assert_eq!(status, 400);
+    assert!(body.to_string().contains("@carol already bought access"), "{body}");
+    assert_eq!(purchases_and_sessions(&app).await, before);
+}
+
+async fn product_pages_are_complete_and_counted(app: TestApp) {
+    let (repo_id, _) = on_sale(&app).await;
+    let page = app.get("/p/enterprise-sdk").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches(r#"name="description""#).count(), 1, "one description");
+    for expected in [
+        "<title>Enterprise SDK · RepoPass</title>",
+        "<strong>whole</strong>",
+        "$9.00 / month",
+        "read access to the private GitHub repository",
+        "sandbox-org/enterprise-sdk",
+        r#"rel="canonical""#,
+        r#"href="http://127.0.0.1:"#,
+        r#"property="og:title" content="Enterprise SDK""#,
+        r#"name="price_id""#,
+        r#"action="/api/checkout""#,
+    ] {
+        let head = html.split("</head>").next().unwrap_or_default();
+        assert!(html.contains(expected), "the product page lacks {expected}; its head: {head}");
+    }
+    assert_eq!(app.get("/p/no-such-thing").await.status(), 404);
+    let key = api_key(&app).await;
+    api(&app, Some(&key), "PATCH", &format!("/repositories/{repo_id}"), Some(json!({"status": "unpublished"}))).await;
+    assert_eq!(app.get("/p/enterprise-sdk").await.status(), 404, "an unpublished page is not found");
+    api(&app, Some(&key), "PATCH", &format!("/repositories/{repo_id}"), Some(json!({"status": "published"}))).await;
+    app.get("/p/enterprise-sdk").await;
+
+    // Views are counted in memory and written in batches.
+    app.state.page_views.flush(&app.state.db).await.unwrap();
+    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE repository_id = $1").bind(repo_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(views, 2, "two views of the published page; 404s do not count");
+}
+
+async fn checkout_is_rate_limited(app: TestApp) {
+    let mut limited = None;
+    for i in 0..120 {
+        let response = app.client.post(app.url("/api/buy/check-username")).form(&[("price_id", "1"), ("github_username", "bob")]).send().await.unwrap();
+        if response.status() == 429 {
+            limited = Some((i, response));
+            break;
+        }
+    }
+    let (after, response) = limited.expect("the username check is limited");
+    assert_eq!(after, 100, "100 requests a minute are allowed");
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Too many attempts"), "{body}");
+    // The limit is per endpoint group: the checkout itself is limited the same way.
+    let (status, _) = buy_js(&app, "1", "bob", "b@example.com").await;
+    assert_ne!(status, 429, "checkout has its own budget");
+}
