@@ -37,7 +37,7 @@ async function takeOffSale(page: Page, id: string) {
   await page.request.post("/auth/logout");
 }
 
-test("a buyer goes from the store to an invitation on GitHub", async ({ page }) => {
+test("a buyer goes from the store to an invitation on GitHub", async ({ page, expectRefusals }) => {
   const id = await putOnSale(page);
 
   await page.goto("/");
@@ -50,6 +50,7 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page }) 
   await hydrated(page);
 
   // The username is checked against GitHub as it is typed.
+  expectRefusals(3); // an organisation, an unknown user, and buying twice
   const username = page.getByLabel("GitHub username");
   await username.fill("sandbox-org");
   await expect(page.getByTestId("username-error")).toContainText("is a GitHub organization, not a person");

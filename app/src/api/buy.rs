@@ -28,13 +28,15 @@ pub async fn check_github_username(price_id: i64, github_username: String) -> Re
     Ok(GithubUser { login: account.login, name: account.name, avatar_url: account.avatar_url })
 }
 
-/// The buy form: records the purchase, opens Stripe Checkout and sends the
-/// buyer there (303 for a plain form post; the hydrated form navigates).
+/// The buy form: records the purchase and opens Stripe Checkout. A plain
+/// form post is sent there with a 303; the hydrated form gets the URL and
+/// navigates (a full page load: Checkout is another site).
 #[server(endpoint = "checkout")]
-pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<(), AppError> {
+pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<String, AppError> {
     let state = super::state()?;
     let started = server::checkout::start(&state, &server::checkout::Request { price_id, github_username, email }).await?;
-    ssr::redirect_see_other(&started.checkout_url)
+    ssr::see_other_if_plain_form(&started.checkout_url)?;
+    Ok(started.checkout_url)
 }
 
 /// Where the purchase behind a Checkout Session stands. If the webhook has
@@ -101,21 +103,21 @@ pub(crate) mod ssr {
         }
     }
 
-    /// A plain form post gets a 303 to Stripe; the hydrated form gets the
-    /// header that makes it navigate there.
-    pub fn redirect_see_other(url: &str) -> Result<(), AppError> {
-        if http::HeaderValue::from_str(url).is_err() {
-            tracing::error!("Stripe returned a checkout URL that is not a valid header value");
-            return Err(AppError::Internal);
-        }
-        leptos_axum::redirect(url);
+    /// A plain form post (no JavaScript) is answered with a 303 to `url`.
+    pub fn see_other_if_plain_form(url: &str) -> Result<(), AppError> {
         let plain_form = leptos::prelude::use_context::<http::request::Parts>()
             .and_then(|parts| parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
             .unwrap_or(false);
-        if plain_form {
-            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::SEE_OTHER);
-            }
+        if !plain_form {
+            return Ok(());
+        }
+        let Ok(location) = http::HeaderValue::from_str(url) else {
+            tracing::error!("Stripe returned a checkout URL that is not a valid header value");
+            return Err(AppError::Internal);
+        };
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(http::header::LOCATION, location);
+            response.set_status(http::StatusCode::SEE_OTHER);
         }
         Ok(())
     }

@@ -90,7 +90,7 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
                 {p.invitation_url.clone().filter(|_| !active).map(move |url| view! {
                     <p class="text-sm">
                         "GitHub has invited @" {login} " to " <span class="font-mono">{full_name}</span> ". "
-                        <a href=url class="font-medium text-indigo-600 underline dark:text-indigo-400" data-testid="accept-link">"Accept the invitation on GitHub"</a>
+                        <a href=url rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400" data-testid="accept-link">"Accept the invitation on GitHub"</a>
                         " (it is valid for 7 days; it is also in your GitHub notifications)."
                     </p>
                 })}
@@ -99,7 +99,7 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
                 <p class="font-medium">"Access active"</p>
                 {active.then(|| view! {
                     <p class="text-sm">
-                        <a href=repository_url class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open " {p.full_name.clone()} " on GitHub"</a>
+                        <a href=repository_url rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open " {p.full_name.clone()} " on GitHub"</a>
                     </p>
                 })}
             </Step>

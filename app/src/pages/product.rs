@@ -83,7 +83,7 @@ fn interval_words(price: &BuyPrice) -> String {
 }
 
 /// The message for `field` in a refused checkout.
-fn field_error(result: Option<Result<(), AppError>>, field: &str) -> Option<String> {
+fn field_error(result: Option<Result<String, AppError>>, field: &str) -> Option<String> {
     match result? {
         Err(AppError::Invalid { field: f, message }) if f == field => Some(message),
         Err(AppError::Fields(list)) => list.into_iter().find(|(f, _)| f == field).map(|(_, m)| m),
@@ -97,6 +97,12 @@ fn BuyForm(p: ProductPage) -> impl IntoView {
     let first = p.prices.first().map(|x| x.id).unwrap_or_default();
     let chosen = RwSignal::new(first);
     let result = move || checkout.value().get();
+    // Checkout is another site (Stripe's): a full page load, not a route change.
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = checkout.value().get() {
+            let _ = window().location().set_href(&url);
+        }
+    });
     let other_error = move || match result() {
         Some(Err(AppError::Invalid { field, .. })) if ["github_username", "email", "price_id"].contains(&field.as_str()) => None,
         Some(Err(AppError::Fields(_))) => None,
