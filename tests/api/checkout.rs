@@ -16,7 +16,8 @@ scenarios!(
     bad_input_is_refused_and_creates_nothing,
     a_second_purchase_for_the_same_account_is_refused,
     product_pages_are_complete_and_counted,
-    checkout_is_rate_limited
+    checkout_is_rate_limited,
+    a_trial_gives_access_before_any_payment
 );
 
 /// enterprise-sdk (an organisation's repository) on sale at $9/month, read access.
@@ -226,4 +227,25 @@ async fn checkout_is_rate_limited(app: TestApp) {
     // The limit is per endpoint group: the checkout itself is limited the same way.
     let (status, _) = buy_js(&app, "1", "bob", "b@example.com").await;
     assert_ne!(status, 429, "checkout has its own budget");
+}
+
+async fn a_trial_gives_access_before_any_payment(app: TestApp) {
+    let (repo_id, _) = on_sale(&app).await;
+    let key = api_key(&app).await;
+    let (_, trial) = api(&app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "year", "unit_amount": 9900, "currency": "usd", "trial_days": 14}))).await;
+    let location = buy(&app, trial["id"].as_i64().unwrap(), "mona", "mona@example.com").await.headers()["location"].to_str().unwrap().to_owned();
+    let session_id = session_id_of(&location);
+    let paid = app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
+    assert_eq!(paid["payment_status"], "no_payment_required", "Stripe charges nothing during a trial: {paid}");
+
+    assert_eq!(progress(&app, &session_id).await["status"], "invited");
+    let (amount, detail): (i64, Option<String>) = sqlx::query_as(
+        "SELECT p.amount, l.detail FROM purchases p JOIN access_log l ON l.purchase_id = p.id AND l.action = 'paid' WHERE p.stripe_checkout_session_id = $1",
+    )
+    .bind(&session_id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(amount, 0, "nothing was paid yet, so no revenue is counted");
+    assert!(detail.unwrap().contains("trial"));
 }

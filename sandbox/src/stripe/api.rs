@@ -257,6 +257,7 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         Some(Value::Object(m)) => Value::Object(m.clone()),
         _ => json!({}),
     };
+    let due_today = if trial_days.is_some() { 0 } else { total };
     let session = json!({
         "id": session_id, "object": "checkout.session", "adaptive_pricing": { "enabled": false }, "after_expiration": null,
         "client_secret": null, "collected_information": null, "currency_conversion": null, "customer_account": null,
@@ -264,7 +265,8 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         "origin_context": null, "payment_method_configuration_details": null, "payment_method_options": {},
         "permissions": null, "saved_payment_method_options": null, "wallet_options": null,
         "allow_promotion_codes": tri!(boolean(&f, "allow_promotion_codes")),
-        "amount_subtotal": total, "amount_total": total,
+        // What is due today: nothing during a trial, as Stripe reports it.
+        "amount_subtotal": due_today, "amount_total": due_today,
         "automatic_tax": { "enabled": false, "liability": null, "status": null },
         "billing_address_collection": null, "cancel_url": form::string(&f, "cancel_url"),
         "client_reference_id": form::string(&f, "client_reference_id"), "consent": null, "consent_collection": null,
