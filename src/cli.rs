@@ -29,6 +29,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Process webhooks and scheduled jobs without serving pages (`serve`
+    /// runs a worker too; run more of these beside it on PostgreSQL).
+    Worker,
     /// Manage API keys for the REST API (/api/v1).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
@@ -58,6 +61,7 @@ pub async fn run() -> ExitCode {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
+        Command::Worker => worker(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
     }
 }
@@ -85,6 +89,28 @@ async fn connect(config: &Config) -> Result<Db, ExitCode> {
     Db::connect(&config.database_url)
         .await
         .map_err(|err| fail(format!("database {}: {err}", config.database_url_for_logs())))
+}
+
+async fn worker(mut config: Config) -> ExitCode {
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    match db.pending_migrations().await {
+        Ok(pending) if pending.is_empty() => {}
+        Ok(pending) => return fail(format!("the database has pending migrations {pending:?}: run `repopass migrate` (or `repopass serve`) first")),
+        Err(e) => return fail(format!("database: {e}")),
+    }
+    config.point_at_sandbox();
+    let state = match server::AppState::new(config, db) {
+        Ok(state) => state,
+        Err(e) => return fail(e.to_string()),
+    };
+    tokio::select! {
+        _ = server::worker::run(state.clone(), state.wake.clone()) => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
+    }
+    ExitCode::SUCCESS
 }
 
 async fn migrate(config: Config) -> ExitCode {

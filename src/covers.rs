@@ -68,7 +68,7 @@ async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<
         Ok(_) => back(id, Ok(())),
         Err(e @ (server::Error::Invalid { .. } | server::Error::InvalidFields(_))) => back(id, Err(e.to_string())),
         Err(server::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(server::Error::Unavailable(message)) => back(id, Err(message)),
+        Err(server::Error::Unavailable(message) | server::Error::Later { message, .. }) => back(id, Err(message)),
         Err(server::Error::Internal(cause)) => {
             tracing::error!(%cause, "cover upload failed");
             back(id, Err("the image could not be saved on our side; try again in a moment".into()))

@@ -22,6 +22,8 @@ pub mod sessions;
 pub mod startup;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+#[cfg(feature = "ssr")]
+mod webhooks;
 
 /// Called by the generated JavaScript once the wasm has loaded.
 #[cfg(feature = "hydrate")]

@@ -56,6 +56,8 @@ impl Application {
         let session_layer = crate::sessions::layer(sessions, &config);
         let state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
         state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10));
+        // The worker runs in every serving process (several may share one PostgreSQL).
+        tokio::spawn(server::worker::run(state.clone(), state.wake.clone()));
         let router = router(state.clone(), leptos, sandbox).layer(session_layer);
         Ok(Application { listener, router, state })
     }
@@ -125,6 +127,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .merge(crate::ops::router().with_state(state.clone()))
         .merge(crate::auth::router().with_state(state.clone()))
         .merge(crate::covers::router(&state).with_state(state.clone()))
+        .merge(crate::webhooks::router().with_state(state.clone()))
         .nest("/api/v1", crate::api_v1::router().with_state(state))
         .merge(site);
     // Only in sandbox mode: with real credentials these paths do not exist.

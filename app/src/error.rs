@@ -48,7 +48,9 @@ impl From<server::Error> for AppError {
                 (http::StatusCode::BAD_REQUEST, AppError::Fields(list.into_iter().map(|(f, m)| (f.to_owned(), m)).collect()))
             }
             server::Error::NotFound => (http::StatusCode::NOT_FOUND, AppError::NotFound),
-            server::Error::Unavailable(message) => (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message)),
+            server::Error::Unavailable(message) | server::Error::Later { message, .. } => {
+                (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message))
+            }
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "server function failed");
                 (http::StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal)

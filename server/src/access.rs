@@ -116,6 +116,15 @@ pub async fn transition(db: &Db, purchase_id: i64, change: Change<'_>, cause: &C
 fn github_error(err: GithubError) -> Error {
     match err {
         GithubError::Api { status: 404, .. } => Error::invalid("github", "GitHub says the repository or the user no longer exists"),
+        // GitHub allows 50 invitations per repository per day.
+        GithubError::Api { status: 422, message, .. } if message.contains("maximum number of invitations") => Error::Later {
+            message: "queued: GitHub's daily invitation limit for this repository is reached; the invitation goes out when it resets".into(),
+            after_secs: 3600,
+        },
+        GithubError::Api { status: 403 | 429, retry_after, .. } => Error::Later {
+            message: "queued: GitHub's rate limit is reached; trying again when it resets".into(),
+            after_secs: retry_after.unwrap_or(60).clamp(1, 3600),
+        },
         GithubError::NotInstalled(_) | GithubError::NotConfigured => Error::invalid("github", err.to_string()),
         other => {
             tracing::warn!(error = %other, "GitHub call failed");
@@ -143,7 +152,7 @@ async fn remove_from_github(state: &AppState, p: &Purchase) -> Result<()> {
         let response = client._delete(route, None::<&()>).await.map_err(|e| github_error(e.into()))?;
         let status = response.status().as_u16();
         if !(status < 300 || status == 404) {
-            return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into() }));
+            return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into(), retry_after: None }));
         }
     }
     match client.repos(&repo.owner, &repo.name).remove_collaborator(&p.github_login).await {

@@ -18,6 +18,10 @@ pub enum Error {
     /// trying again later may work.
     #[error("{0}")]
     Unavailable(String),
+    /// Not now, and that is expected (GitHub's daily invitation limit, a
+    /// rate limit): try again after `after_secs`.
+    #[error("{message}")]
+    Later { message: String, after_secs: u64 },
     /// Anything the user cannot fix (database down, bug): logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

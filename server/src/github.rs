@@ -17,7 +17,13 @@ pub enum GithubError {
     #[error("the GitHub App is not installed on {0}; install it from the App's settings page")]
     NotInstalled(String),
     #[error("GitHub answered {status}: {message}")]
-    Api { status: u16, message: String },
+    Api {
+        status: u16,
+        /// GitHub's message, with the details of a validation error.
+        message: String,
+        /// Seconds to wait, from `Retry-After` or `x-ratelimit-reset`.
+        retry_after: Option<u64>,
+    },
     #[error("could not reach GitHub: {0}")]
     Transport(String),
 }
@@ -25,7 +31,20 @@ pub enum GithubError {
 impl From<octocrab::Error> for GithubError {
     fn from(err: octocrab::Error) -> Self {
         match err {
-            octocrab::Error::GitHub { source, .. } => GithubError::Api { status: source.status_code.as_u16(), message: source.message },
+            octocrab::Error::GitHub { source, .. } => {
+                let details: Vec<String> =
+                    source.errors.iter().flatten().filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_owned)).collect();
+                let message = if details.is_empty() { source.message.clone() } else { format!("{}: {}", source.message, details.join("; ")) };
+                let now = crate::clock::now().max(0) as u64;
+                let retry_after = source
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get("retry-after"))
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .or_else(|| source.rate_limit_reset.map(|reset| reset.saturating_sub(now)));
+                GithubError::Api { status: source.status_code.as_u16(), message, retry_after }
+            }
             other => GithubError::Transport(other.to_string()),
         }
     }

@@ -12,6 +12,9 @@ pub mod db;
 pub mod error;
 pub mod fulfilment;
 pub mod github_accounts;
+pub mod github_events;
+pub mod jobs;
+pub mod lifecycle;
 pub mod github;
 pub mod markdown;
 pub mod oauth;
@@ -27,6 +30,8 @@ pub mod settings;
 pub mod signatures;
 pub mod state;
 pub mod storefront;
+pub mod webhooks;
+pub mod worker;
 
 pub use config::Config;
 pub use db::Db;

@@ -22,6 +22,7 @@ pub struct Purchase {
     pub invitation_url: Option<String>,
     pub current_period_end: Option<i64>,
     pub cancel_at: Option<i64>,
+    pub grace_until: Option<i64>,
     pub paid_at: Option<i64>,
     pub activated_at: Option<i64>,
     pub revoked_at: Option<i64>,
@@ -29,7 +30,7 @@ pub struct Purchase {
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, paid_at, activated_at, revoked_at, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {

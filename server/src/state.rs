@@ -14,6 +14,8 @@ pub struct AppState {
     pub oauth: Option<GithubOAuth>,
     pub payments: Payments,
     pub page_views: PageViews,
+    /// Nudges this process's worker when a job was enqueued.
+    pub wake: crate::worker::Wake,
 }
 
 /// Why the shared state could not be built (bad credentials' shape).
@@ -30,6 +32,6 @@ impl AppState {
         let github = Github::from_config(&config)?;
         let oauth = GithubOAuth::from_config(&config);
         let payments = Payments::from_config(&config)?;
-        Ok(AppState { config: Arc::new(config), db, github, oauth, payments, page_views: PageViews::default() })
+        Ok(AppState { config: Arc::new(config), db, github, oauth, payments, page_views: PageViews::default(), wake: Default::default() })
     }
 }

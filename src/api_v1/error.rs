@@ -69,7 +69,7 @@ impl From<server::Error> for ApiError {
                 ApiError::Invalid { field, message }
             }
             server::Error::NotFound => ApiError::NotFound,
-            server::Error::Unavailable(message) => ApiError::Unavailable(message),
+            server::Error::Unavailable(message) | server::Error::Later { message, .. } => ApiError::Unavailable(message),
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "API request failed");
                 ApiError::Internal

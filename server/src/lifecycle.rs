@@ -1,0 +1,226 @@
+//! What each Stripe event means for a purchase. Events can arrive twice and
+//! out of order, so where order matters the current object is read back from
+//! Stripe and acted on as it is now, not as the event described it.
+
+use serde_json::{json, Value};
+use stripe_billing::subscription::RetrieveSubscription;
+use stripe_billing::SubscriptionStatus;
+
+use crate::{
+    access::{self, Cause, Change, Value as Col},
+    clock, fulfilment, jobs,
+    payments::PaymentsError,
+    purchases::{self, Purchase},
+    AppState, Error, Result,
+};
+
+/// What became of an event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    /// Nothing to do (not ours, or already done): the reason.
+    Ignored(String),
+}
+
+const DAY: i64 = 86_400;
+
+async fn by_column(state: &AppState, column: &str, value: &str) -> Result<Option<Purchase>> {
+    let sql = format!("SELECT {} FROM purchases WHERE {column} = $1 ORDER BY id DESC LIMIT 1", purchases::COLUMNS);
+    Ok(sqlx::query_as::<_, Purchase>(&sql).bind(value).fetch_optional(state.db.pool()).await?)
+}
+
+async fn by_metadata(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
+    match object["metadata"]["purchase_id"].as_str().and_then(|id| id.parse::<i64>().ok()) {
+        Some(id) => match purchases::get(&state.db, id).await {
+            Ok(p) => Ok(Some(p)),
+            Err(Error::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
+
+async fn by_subscription(state: &AppState, subscription_id: &str, object: &Value) -> Result<Option<Purchase>> {
+    match by_column(state, "stripe_subscription_id", subscription_id).await? {
+        Some(p) => Ok(Some(p)),
+        None => by_metadata(state, object).await,
+    }
+}
+
+/// An invoice's subscription, in the old (`subscription`) and the new
+/// (`parent.subscription_details.subscription`) shapes of the API.
+fn invoice_subscription(invoice: &Value) -> Option<&str> {
+    invoice["subscription"].as_str().or_else(|| invoice["parent"]["subscription_details"]["subscription"].as_str())
+}
+
+pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
+    let event: Value = serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
+    let object = &event["data"]["object"];
+    let cause = Cause::StripeEvent(event_id.to_owned());
+    match event_type {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" | "checkout.session.expired" => {
+            let Some(session_id) = object["id"].as_str() else { return Ok(Outcome::Ignored("no session id".into())) };
+            // The session as it is now (the event may be older than another).
+            let session = fulfilment::retrieve_session(state, session_id).await?;
+            match fulfilment::complete_checkout(state, &session, &cause).await {
+                Ok(_) => Ok(Outcome::Processed),
+                Err(Error::NotFound) => Ok(Outcome::Ignored("not a RepoPass checkout".into())),
+                Err(e) => Err(e),
+            }
+        }
+        "checkout.session.async_payment_failed" => {
+            let Some(session_id) = object["id"].as_str() else { return Ok(Outcome::Ignored("no session id".into())) };
+            let Some(p) = by_column(state, "stripe_checkout_session_id", session_id).await? else {
+                return Ok(Outcome::Ignored("not a RepoPass checkout".into()));
+            };
+            let set = [("status_reason", Col::Text(Some("the payment failed".into())))];
+            access::transition(&state.db, p.id, Change { from: "pending", to: "expired", action: "payment_failed", detail: Some("the delayed payment failed"), set: &set }, &cause)
+                .await?;
+            Ok(Outcome::Processed)
+        }
+        "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" | "customer.subscription.resumed" => {
+            let Some(sub_id) = object["id"].as_str() else { return Ok(Outcome::Ignored("no subscription id".into())) };
+            let Some(p) = by_subscription(state, sub_id, object).await? else {
+                return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
+            };
+            sync_subscription(state, &p, sub_id, &cause).await
+        }
+        "invoice.paid" | "invoice.payment_succeeded" => {
+            let Some(sub_id) = invoice_subscription(object) else { return Ok(Outcome::Ignored("not a subscription invoice".into())) };
+            let Some(p) = by_subscription(state, sub_id, object).await? else {
+                return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
+            };
+            if p.status == "pending" {
+                // The checkout events do the first grant.
+                return Ok(Outcome::Ignored("first invoice of a checkout still pending".into()));
+            }
+            sync_subscription(state, &p, sub_id, &cause).await
+        }
+        "invoice.payment_failed" => {
+            let Some(sub_id) = invoice_subscription(object) else { return Ok(Outcome::Ignored("not a subscription invoice".into())) };
+            let Some(p) = by_subscription(state, sub_id, object).await? else {
+                return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
+            };
+            payment_failed(state, &p, sub_id, &cause).await
+        }
+        "charge.refunded" => {
+            let Some(p) = purchase_for_charge(state, object).await? else {
+                return Ok(Outcome::Ignored("not a RepoPass payment".into()));
+            };
+            let full = object["refunded"].as_bool() == Some(true) || object["amount_refunded"].as_i64() >= object["amount"].as_i64();
+            if !full {
+                log_only(state, &p, "partial_refund", &format!("partial refund of {} (access kept)", object["amount_refunded"]), &cause).await?;
+                return Ok(Outcome::Processed);
+            }
+            if p.stripe_subscription_id.is_some() {
+                // A subscription ends by being cancelled, not by a refund.
+                log_only(state, &p, "refund", "a subscription payment was refunded (access follows the subscription)", &cause).await?;
+                return Ok(Outcome::Processed);
+            }
+            revoke(state, &p, "refunded", &cause).await
+        }
+        "charge.dispute.created" => {
+            let Some(p) = purchase_for_charge(state, object).await? else {
+                return Ok(Outcome::Ignored("not a RepoPass payment".into()));
+            };
+            let reason = format!("disputed: {}", object["reason"].as_str().unwrap_or("chargeback"));
+            revoke(state, &p, &reason, &cause).await
+        }
+        other => Ok(Outcome::Ignored(format!("{other} is not an event RepoPass acts on"))),
+    }
+}
+
+/// The purchase a charge (or a dispute's charge) paid for.
+async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
+    if let Some(pi) = object["payment_intent"].as_str() {
+        if let Some(p) = by_column(state, "stripe_payment_intent_id", pi).await? {
+            return Ok(Some(p));
+        }
+    }
+    by_metadata(state, object).await
+}
+
+async fn log_only(state: &AppState, p: &Purchase, action: &str, detail: &str, cause: &Cause) -> Result<()> {
+    access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action, detail: Some(detail), set: &[] }, cause).await?;
+    Ok(())
+}
+
+async fn revoke(state: &AppState, p: &Purchase, reason: &str, cause: &Cause) -> Result<Outcome> {
+    match p.status.as_str() {
+        "revoked" => Ok(Outcome::Ignored("already revoked".into())),
+        "pending" | "expired" => Ok(Outcome::Ignored("never paid".into())),
+        _ => {
+            access::revoke(state, p.id, reason, cause).await?;
+            Ok(Outcome::Processed)
+        }
+    }
+}
+
+/// Reasons after which a renewed subscription gives access back.
+fn revoked_for_billing(p: &Purchase) -> bool {
+    p.status == "revoked" && p.status_reason.as_deref().is_some_and(|r| r.starts_with("payment failed") || r.starts_with("subscription ended"))
+}
+
+/// Brings the purchase in line with the subscription as Stripe has it now.
+async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: &Cause) -> Result<Outcome> {
+    let client = state.payments.client()?;
+    let sub = RetrieveSubscription::new(sub_id).send(client).await.map_err(PaymentsError::from)?;
+    let period_end = sub.items.data.iter().map(|i| i.current_period_end).max();
+    let ends_at = if sub.cancel_at_period_end { period_end } else { sub.cancel_at };
+    match sub.status {
+        SubscriptionStatus::Active | SubscriptionStatus::Trialing => {
+            let set = [("current_period_end", Col::Int(period_end)), ("cancel_at", Col::Int(ends_at)), ("grace_until", Col::Int(None))];
+            let detail = match ends_at {
+                Some(at) => format!("subscription set to end at {at}"),
+                None => "subscription active".to_owned(),
+            };
+            if revoked_for_billing(p) {
+                // Re-subscribed or paid after all: access again.
+                access::transition(&state.db, p.id, Change { from: "revoked", to: "paid", action: "resubscribed", detail: Some(&detail), set: &set }, cause).await?;
+                access::grant(state, p.id, cause).await?;
+            } else if p.current_period_end == period_end && p.cancel_at == ends_at && p.grace_until.is_none() {
+                return Ok(Outcome::Ignored("nothing changed".into()));
+            } else if p.status != "revoked" && p.status != "expired" {
+                access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "subscription_updated", detail: Some(&detail), set: &set }, cause).await?;
+            }
+            Ok(Outcome::Processed)
+        }
+        SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => revoke(state, p, "subscription ended", cause).await,
+        SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid => {
+            // invoice.payment_failed starts the grace period; nothing else now.
+            Ok(Outcome::Ignored("subscription past due: the grace period decides".into()))
+        }
+        _ => Ok(Outcome::Ignored(format!("subscription status {:?}", sub.status))),
+    }
+}
+
+/// A renewal failed: access stays for `REPOPASS_GRACE_DAYS`, then goes
+/// unless the subscription is paid by then.
+async fn payment_failed(state: &AppState, p: &Purchase, sub_id: &str, cause: &Cause) -> Result<Outcome> {
+    if !matches!(p.status.as_str(), "invited" | "active" | "paid") || p.grace_until.is_some() {
+        return Ok(Outcome::Ignored("no access to hold, or already in its grace period".into()));
+    }
+    let grace_until = clock::now() + i64::from(state.config.grace_days) * DAY;
+    let detail = format!("renewal payment failed; access kept until {grace_until} unless paid");
+    access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "payment_failed", detail: Some(&detail), set: &[("grace_until", Col::Int(Some(grace_until)))] }, cause)
+        .await?;
+    jobs::enqueue(state.db.pool(), "grace_check", &json!({ "purchase_id": p.id, "subscription": sub_id }), grace_until, Some(&format!("grace:{}:{grace_until}", p.id))).await?;
+    Ok(Outcome::Processed)
+}
+
+/// At the end of a grace period: revoke unless the subscription recovered.
+pub async fn grace_check(state: &AppState, purchase_id: i64, sub_id: &str) -> Result<Outcome> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    let Some(until) = p.grace_until else { return Ok(Outcome::Ignored("paid in time".into())) };
+    if until > clock::now() {
+        return Ok(Outcome::Ignored("grace period not over".into()));
+    }
+    let client = state.payments.client()?;
+    let sub = RetrieveSubscription::new(sub_id).send(client).await.map_err(PaymentsError::from)?;
+    if matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing) {
+        let set = [("grace_until", Col::Int(None))];
+        access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "payment_recovered", detail: None, set: &set }, &Cause::Schedule("grace".into())).await?;
+        return Ok(Outcome::Processed);
+    }
+    revoke(state, &p, "payment failed: not paid within the grace period", &Cause::Schedule("grace".into())).await
+}

@@ -1,0 +1,114 @@
+//! The worker: takes jobs from the queue and runs them, inside `repopass
+//! serve` and alone as `repopass worker`. A job that fails is retried with
+//! backoff; one that keeps failing ends `dead`, visible with its last error.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Notify;
+
+use crate::{
+    github_events, jobs,
+    lifecycle::{self, Outcome},
+    webhooks, AppState, Error, Result,
+};
+
+/// Wakes the worker when this process enqueued something, so a webhook is
+/// processed at once instead of at the next poll.
+#[derive(Clone, Default, Debug)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn notify(&self) {
+        self.0.notify_one();
+    }
+}
+
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Runs jobs until the process ends.
+pub async fn run(state: AppState, wake: Wake) {
+    tracing::debug!("worker started");
+    loop {
+        match run_once(&state).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "the job queue is not reachable"),
+        }
+        tokio::select! {
+            _ = wake.0.notified() => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+        }
+    }
+}
+
+/// Runs one due job, if there is one. True when a job ran.
+pub async fn run_once(state: &AppState) -> Result<bool> {
+    let Some(job) = jobs::claim(&state.db).await? else { return Ok(false) };
+    let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+    let outcome = tracing::Instrument::instrument(dispatch(state, &job), span).await;
+    match outcome {
+        Ok(outcome) => {
+            jobs::complete(&state.db, job.id).await?;
+            tracing::info!(job = job.id, kind = %job.kind, ?outcome, "job done");
+        }
+        Err(Error::Later { message, after_secs }) => {
+            tracing::info!(job = job.id, %message, after_secs, "job postponed");
+            note_queued(state, &job, &message).await;
+            jobs::postpone(&state.db, &job, &message, Duration::from_secs(after_secs)).await?;
+        }
+        Err(e) => {
+            let dead = jobs::fail(&state.db, &job, &e.to_string(), None).await?;
+            if let Some(id) = webhook_event_id(&job) {
+                webhooks::mark(&state.db, id, if dead { "dead" } else { "failed" }, Some(&e.to_string())).await?;
+            }
+            if dead {
+                tracing::error!(job = job.id, kind = %job.kind, error = %e, "job dead after its last attempt");
+            } else {
+                tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed; will retry");
+            }
+        }
+    }
+    Ok(true)
+}
+
+fn webhook_event_id(job: &jobs::Job) -> Option<i64> {
+    job.payload()["webhook_event_id"].as_i64()
+}
+
+/// Shows "queued: …" on the purchase a postponed job is for.
+async fn note_queued(state: &AppState, job: &jobs::Job, message: &str) {
+    let purchase = match webhook_event_id(job) {
+        Some(_) => None,
+        None => job.payload()["purchase_id"].as_i64(),
+    };
+    if let Some(id) = purchase {
+        let _ = sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1").bind(id).bind(message).execute(state.db.pool()).await;
+    }
+}
+
+async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
+    let payload = job.payload();
+    match job.kind.as_str() {
+        "stripe_event" | "github_event" => {
+            let id = webhook_event_id(job).ok_or_else(|| Error::Internal("job without webhook_event_id".into()))?;
+            let stored = webhooks::get(&state.db, id).await?;
+            let outcome = if stored.provider == "stripe" {
+                lifecycle::handle(state, &stored.event_id, &stored.event_type, &stored.payload).await
+            } else {
+                github_events::handle(state, &stored.event_id, &stored.event_type, &stored.payload).await
+            };
+            match &outcome {
+                Ok(Outcome::Processed) => webhooks::mark(&state.db, id, "processed", None).await?,
+                Ok(Outcome::Ignored(why)) => webhooks::mark(&state.db, id, "ignored", Some(why)).await?,
+                Err(_) => {}
+            }
+            outcome
+        }
+        "grace_check" => {
+            let id = payload["purchase_id"].as_i64().ok_or_else(|| Error::Internal("grace_check without purchase_id".into()))?;
+            let sub = payload["subscription"].as_str().unwrap_or_default().to_owned();
+            lifecycle::grace_check(state, id, &sub).await
+        }
+        other => Err(Error::Internal(format!("unknown job kind {other}"))),
+    }
+}
