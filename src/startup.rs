@@ -56,8 +56,10 @@ impl Application {
         let session_layer = crate::sessions::layer(sessions, &config);
         let state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
         state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10));
-        // The worker runs in every serving process (several may share one PostgreSQL).
-        tokio::spawn(server::worker::run(state.clone(), state.wake.clone()));
+        // Workers run in every serving process (several may share one PostgreSQL).
+        for _ in 0..state.config.workers {
+            tokio::spawn(server::worker::run(state.clone(), state.wake.clone()));
+        }
         let router = router(state.clone(), leptos, sandbox).layer(session_layer);
         Ok(Application { listener, router, state })
     }

@@ -55,6 +55,8 @@ pub struct Config {
     pub grace_days: u32,
     /// Requests a minute per address on limited public endpoints.
     pub rate_limit_per_minute: u32,
+    /// Job workers inside `repopass serve` (0: none; run `repopass worker`).
+    pub workers: u32,
     pub log_format: LogFormat,
     /// No Stripe and no GitHub credentials: RepoPass serves its own
     /// stand-ins for both (see `sandbox`) and points its clients at them.
@@ -206,6 +208,11 @@ impl Config {
             })?,
         };
 
+        let workers = match var("REPOPASS_WORKERS") {
+            None => 1,
+            Some(raw) => raw.parse::<u32>().ok().filter(|n| *n <= 16).ok_or_else(|| bad("REPOPASS_WORKERS", format!("'{raw}' is not a number of workers between 0 and 16")))?,
+        };
+
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -231,6 +238,7 @@ impl Config {
             admins,
             grace_days,
             rate_limit_per_minute,
+            workers,
             log_format,
             sandbox,
         })

@@ -149,11 +149,15 @@ fn uuid_like() -> String {
 #[macro_export]
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
+        $crate::scenarios!(with [] $($name),*);
+    };
+    // `with [("VAR", "value"), ...]`: extra configuration for every scenario.
+    (with $vars:tt $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.unwrap();
+                    let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, &$vars).await.unwrap();
                     super::$name(app).await;
                 }
             )*
@@ -162,7 +166,7 @@ macro_rules! scenarios {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await else {
+                    let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, &$vars).await else {
                         eprintln!("skipped: set TEST_DATABASE_URL to run the PostgreSQL variant");
                         return;
                     };

@@ -1,0 +1,159 @@
+//! The access lifecycle driven by the sandbox's webhooks alone (nobody opens
+//! the success page): paid → invited → active, and every way access ends.
+
+use serde_json::{json, Value};
+
+use crate::{
+    checkout::on_sale,
+    helpers::TestApp,
+    rest_api::{api, api_key},
+    scenarios,
+    webhooks::wait_for,
+};
+
+scenarios!(the_webhook_grants_and_acceptance_activates, a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not, a_dispute_revokes, a_cancelled_subscription_ends_access_at_its_end);
+
+mod grace {
+    crate::scenarios!(with [("REPOPASS_GRACE_DAYS", "0")] an_unpaid_renewal_revokes_after_the_grace_period);
+    use super::an_unpaid_renewal_revokes_after_the_grace_period;
+}
+
+/// Buys `price_id` for `login` and pays on the sandbox; returns (purchase id, session id).
+async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> (i64, String) {
+    let response = app
+        .client
+        .post(app.url("/api/checkout"))
+        .header("accept", "text/html")
+        .form(&[("price_id", price_id.to_string().as_str()), ("github_username", login), ("email", "buyer@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    let session_id = response.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let purchase_id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
+    (purchase_id, session_id)
+}
+
+async fn status(app: &TestApp, purchase_id: i64, want: &str) -> String {
+    wait_for(app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), want).await
+}
+
+fn repo_state(github: &Value) -> Value {
+    github["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone()
+}
+
+async fn has_access(app: &TestApp, login: &str) -> (bool, bool) {
+    let repo = repo_state(&app.control_get("/github/state").await);
+    let collaborator = repo["collaborators"].as_array().unwrap().iter().any(|c| c["login"] == login);
+    let invited = repo["invitations"].as_array().unwrap().iter().any(|i| i["login"] == login);
+    (collaborator, invited)
+}
+
+async fn actions(app: &TestApp, purchase_id: i64) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT action, cause_kind FROM access_log WHERE purchase_id = $1 ORDER BY id").bind(purchase_id).fetch_all(app.pool()).await.unwrap()
+}
+
+async fn the_webhook_grants_and_acceptance_activates(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let (purchase_id, _) = buy_and_pay(&app, price_id, "bob").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited", "checkout.session.completed invites");
+    assert_eq!(has_access(&app, "bob").await, (false, true));
+
+    let invitation = repo_state(&app.control_get("/github/state").await)["invitations"][0]["id"].as_i64().unwrap();
+    app.control(&format!("/github/invitations/{invitation}/accept"), json!({})).await;
+    assert_eq!(status(&app, purchase_id, "active").await, "active", "GitHub's member.added activates");
+    let log = actions(&app, purchase_id).await;
+    assert!(log.contains(&("paid".into(), "stripe_event".into())), "{log:?}");
+    assert!(log.contains(&("invitation_sent".into(), "stripe_event".into())), "{log:?}");
+    assert!(log.contains(&("access_active".into(), "github_event".into())), "{log:?}");
+
+    // Every delivery was stored once and processed or knowingly ignored.
+    let unfinished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status NOT IN ('processed', 'ignored')").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(unfinished, 0);
+
+    // Removed by hand on GitHub while paid for: recorded as drift.
+    app.control("/github/repos/sandbox-org/enterprise-sdk/collaborators/bob/remove", json!({})).await;
+    let drift = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'drift_removed_by_hand'"), "drift_removed_by_hand").await;
+    assert_eq!(drift, "drift_removed_by_hand");
+}
+
+async fn one_time(app: &TestApp) -> i64 {
+    let (repo_id, _) = on_sale(app).await;
+    let key = api_key(app).await;
+    let (_, price) = api(app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
+    price["id"].as_i64().unwrap()
+}
+
+async fn a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not(app: TestApp) {
+    let price_id = one_time(&app).await;
+    let (purchase_id, session_id) = buy_and_pay(&app, price_id, "carol").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+
+    app.control("/stripe/refund", json!({"id": session_id, "amount": 1000})).await;
+    let partial = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"), "partial_refund").await;
+    assert_eq!(partial, "partial_refund");
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited", "a partial refund keeps access");
+
+    app.control("/stripe/refund", json!({"id": session_id})).await;
+    assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
+    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(reason, "refunded");
+    assert_eq!(has_access(&app, "carol").await, (false, false), "the pending invitation is withdrawn");
+}
+
+async fn a_dispute_revokes(app: TestApp) {
+    let price_id = one_time(&app).await;
+    let (purchase_id, session_id) = buy_and_pay(&app, price_id, "mona").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+    let invitation = repo_state(&app.control_get("/github/state").await)["invitations"][0]["id"].as_i64().unwrap();
+    app.control(&format!("/github/invitations/{invitation}/accept"), json!({})).await;
+    assert_eq!(status(&app, purchase_id, "active").await, "active");
+
+    app.control("/stripe/dispute", json!({"id": session_id})).await;
+    assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
+    assert_eq!(has_access(&app, "mona").await, (false, false), "the collaborator is removed");
+}
+
+async fn a_cancelled_subscription_ends_access_at_its_end(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let (purchase_id, _) = buy_and_pay(&app, price_id, "octocat").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+
+    // Cancelled at the period's end: access stays, with its end date.
+    app.control(&format!("/stripe/subscriptions/{subscription}/cancel"), json!({"at_period_end": true})).await;
+    let mut cancel_at = None;
+    for _ in 0..100 {
+        cancel_at = sqlx::query_scalar::<_, Option<i64>>("SELECT cancel_at FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+        if cancel_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(cancel_at.is_some(), "the end date is known");
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+
+    // The period ends (the sandbox's clock moves): customer.subscription.deleted revokes.
+    app.control("/clock/advance", json!({"days": 32})).await;
+    assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
+    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(reason, "subscription ended");
+}
+
+pub async fn an_unpaid_renewal_revokes_after_the_grace_period(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let (purchase_id, _) = buy_and_pay(&app, price_id, "alice").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+
+    app.control(&format!("/stripe/subscriptions/{subscription}/fail_next_payment"), json!({})).await;
+    app.control(&format!("/stripe/subscriptions/{subscription}/renew"), json!({})).await;
+    // With no grace days, the check runs at once and finds it unpaid.
+    assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
+    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert!(reason.starts_with("payment failed"), "{reason}");
+    let log = actions(&app, purchase_id).await;
+    assert!(log.contains(&("payment_failed".into(), "stripe_event".into())), "{log:?}");
+    assert!(log.contains(&("revoke".into(), "schedule".into())), "{log:?}");
+}

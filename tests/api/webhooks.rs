@@ -1,0 +1,151 @@
+//! The webhook endpoints and the job queue: what is refused changes nothing,
+//! what is accepted is stored once with its job, jobs are claimed once.
+
+use secrecy::SecretString;
+use serde_json::json;
+use server::config::sandbox::{GITHUB_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET};
+
+use crate::{helpers::TestApp, scenarios};
+
+scenarios!(stripe_webhooks_are_verified_and_stored_once, github_webhooks_are_verified_and_answered);
+
+mod queue {
+    // No worker in the app: these tests are the workers.
+    crate::scenarios!(with [("REPOPASS_WORKERS", "0")] jobs_are_claimed_once_retried_and_end_dead);
+    use super::jobs_are_claimed_once_retried_and_end_dead;
+}
+
+async fn post_stripe(app: &TestApp, body: &str, signature: Option<String>) -> u16 {
+    let mut request = app.client.post(app.url("/api/webhooks/stripe")).header("content-type", "application/json").body(body.to_owned());
+    if let Some(sig) = signature {
+        request = request.header("stripe-signature", sig);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+fn stripe_sig(body: &str, at: i64) -> String {
+    sandbox::deliveries::stripe_signature(&SecretString::from(STRIPE_WEBHOOK_SECRET), at, body)
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(app.pool()).await.unwrap()
+}
+
+async fn stripe_webhooks_are_verified_and_stored_once(app: TestApp) {
+    let event = json!({"id": "evt_test_1", "object": "event", "type": "customer.created", "api_version": "2025-09-30.clover", "created": 1, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}, "data": {"object": {"id": "cus_1", "object": "customer"}}}).to_string();
+    let now = server::clock::now();
+    let refused = [
+        ("no signature", None),
+        ("garbage", Some("nonsense".to_owned())),
+        ("wrong secret", Some(sandbox::deliveries::stripe_signature(&SecretString::from("whsec_other"), now, &event))),
+        ("stale", Some(stripe_sig(&event, now - 600))),
+        ("another body", Some(stripe_sig(&event.replace("cus_1", "cus_2"), now))),
+    ];
+    for (what, sig) in refused {
+        assert_eq!(post_stripe(&app, &event, sig).await, 400, "{what}");
+    }
+    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(server::webhooks::MAX_BODY));
+    assert_eq!(post_stripe(&app, &huge, Some(stripe_sig(&huge, now))).await, 400, "oversized");
+    assert_eq!((count(&app, "webhook_events").await, count(&app, "jobs").await), (0, 0), "refusals store nothing");
+
+    assert_eq!(post_stripe(&app, &event, Some(stripe_sig(&event, now))).await, 200);
+    assert_eq!(post_stripe(&app, &event, Some(stripe_sig(&event, now))).await, 200, "a duplicate is acknowledged");
+    assert_eq!(count(&app, "webhook_events").await, 1, "stored once");
+    assert_eq!(count(&app, "jobs").await, 1, "one job");
+    let stored: String = sqlx::query_scalar("SELECT payload FROM webhook_events").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(stored, event, "stored raw, byte for byte");
+
+    // The worker reads it and records that there is nothing to do for it.
+    let status = wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_test_1'", "ignored").await;
+    assert_eq!(status, "ignored");
+}
+
+/// Polls `sql` (one text column) until it returns `want` (10 s at most).
+pub async fn wait_for(app: &TestApp, sql: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Some(v) = sqlx::query_scalar::<_, String>(sql).fetch_optional(app.pool()).await.unwrap() {
+            if v == want {
+                return v;
+            }
+            last = v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
+}
+
+async fn github_webhooks_are_verified_and_answered(app: TestApp) {
+    let body = json!({"zen": "Keep it logically awesome.", "hook_id": 1}).to_string();
+    let send = |sig: Option<String>, delivery: &'static str| {
+        let mut request = app
+            .client
+            .post(app.url("/api/webhooks/github"))
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", delivery)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(sig) = sig {
+            request = request.header("x-hub-signature-256", sig);
+        }
+        request.send()
+    };
+    assert_eq!(send(None, "d-1").await.unwrap().status(), 400);
+    assert_eq!(send(Some("sha256=00".into()), "d-1").await.unwrap().status(), 400);
+    assert_eq!(count(&app, "webhook_events").await, 0);
+    let good = sandbox::deliveries::github_signature(&SecretString::from(GITHUB_WEBHOOK_SECRET), &body);
+    assert_eq!(send(Some(good.clone()), "d-1").await.unwrap().status(), 200);
+    assert_eq!(send(Some(good), "d-1").await.unwrap().status(), 200);
+    assert_eq!(count(&app, "webhook_events").await, 1);
+    assert_eq!(wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'd-1'", "processed").await, "processed", "ping is answered");
+}
+
+pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
+    let db = &app.state.db;
+    // Far in the future, so this process's own worker leaves them alone.
+    let later = server::clock::now() + 3600;
+    for i in 0..40 {
+        server::jobs::enqueue(db.pool(), "test_noop", &json!({ "i": i }), later, None).await.unwrap();
+    }
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'test_noop'").execute(db.pool()).await.unwrap();
+    // Four claimers race: every job once.
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = server::jobs::claim(&db).await.unwrap() {
+                mine.push(job.id);
+                server::jobs::complete(&db, job.id).await.unwrap();
+            }
+            mine
+        }));
+    }
+    let mut claimed: Vec<i64> = Vec::new();
+    for h in handles {
+        claimed.extend(h.await.unwrap());
+    }
+    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'test_noop' AND status = 'done'").fetch_one(db.pool()).await.unwrap();
+    let mut unique = claimed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), claimed.len(), "a job was claimed twice");
+    assert_eq!(done, 40);
+
+    // A job whose worker died is taken over when its lease runs out.
+    let id = server::jobs::enqueue(db.pool(), "test_crash", &json!({}), later, None).await.unwrap().unwrap();
+    sqlx::query("UPDATE jobs SET status = 'running', locked_until = $2, run_at = 0 WHERE id = $1").bind(id).bind(server::clock::now() - 1).execute(db.pool()).await.unwrap();
+    let again = server::jobs::claim(db).await.unwrap().expect("the expired lease is claimable");
+    assert_eq!(again.id, id);
+
+    // Failing with no attempts left: dead, with the error; an admin's retry revives it.
+    sqlx::query("UPDATE jobs SET max_attempts = attempts WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+    let job = server::jobs::Job { max_attempts: again.attempts, ..again };
+    assert!(server::jobs::fail(db, &job, "GitHub answered 500", None).await.unwrap());
+    let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+    assert_eq!((status.as_str(), error.as_deref()), ("dead", Some("GitHub answered 500")));
+    assert_eq!(server::jobs::dead(db).await.unwrap().len(), 1);
+    assert!(server::jobs::retry_dead(db, id).await.unwrap());
+    let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+    assert_eq!(status, "pending");
+}
