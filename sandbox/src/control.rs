@@ -20,6 +20,7 @@ pub fn router() -> Router<Sandbox> {
     Router::new()
         .route("/clock/advance", post(advance_clock))
         .route("/github/users", post(create_user))
+        .route("/github/users/{login}/rename", post(rename_user))
         .route("/github/state", get(github_state))
         .route("/github/invitations/{id}/accept", post(accept_invitation))
         .route("/github/repos/{owner}/{repo}/collaborators/{login}/remove", post(remove_by_hand))
@@ -62,6 +63,16 @@ struct NewUser {
 
 async fn create_user(State(sb): State<Sandbox>, Json(u): Json<NewUser>) -> Result<Json<Value>, Error> {
     let user = sb.gh_create_user(&u.login, u.name.as_deref()).await?;
+    Ok(Json(user_json(&sb, &user)))
+}
+
+#[derive(Deserialize)]
+struct Rename {
+    login: String,
+}
+
+async fn rename_user(State(sb): State<Sandbox>, Path(login): Path<String>, Json(r): Json<Rename>) -> Result<Json<Value>, Error> {
+    let user = sb.gh_rename_user(&login, &r.login).await?;
     Ok(Json(user_json(&sb, &user)))
 }
 

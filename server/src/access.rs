@@ -142,6 +142,21 @@ fn permission(p: &str) -> Permission {
     }
 }
 
+/// The buyer's login now: GitHub usernames change, the numeric id does not.
+/// A rename is recorded on the purchase.
+async fn current_login(state: &AppState, client: &octocrab::Octocrab, p: &Purchase) -> Result<String> {
+    match client.users_by_id(octocrab::models::UserId(p.github_user_id as u64)).profile().await {
+        Ok(profile) => {
+            if profile.login != p.github_login {
+                tracing::info!(purchase_id = p.id, old = %p.github_login, new = %profile.login, "buyer renamed on GitHub");
+                sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1").bind(p.github_user_id).bind(&profile.login).execute(state.db.pool()).await?;
+            }
+            Ok(profile.login)
+        }
+        Err(e) => Err(github_error(e.into())),
+    }
+}
+
 /// Removes the collaborator and any pending invitation on GitHub. Already
 /// gone counts as done.
 async fn remove_from_github(state: &AppState, p: &Purchase) -> Result<()> {
@@ -155,7 +170,13 @@ async fn remove_from_github(state: &AppState, p: &Purchase) -> Result<()> {
             return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into(), retry_after: None }));
         }
     }
-    match client.repos(&repo.owner, &repo.name).remove_collaborator(&p.github_login).await {
+    let login = match current_login(state, &client, p).await {
+        Ok(login) => login,
+        // The account is gone: nothing left to remove.
+        Err(Error::Invalid { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    match client.repos(&repo.owner, &repo.name).remove_collaborator(&login).await {
         Ok(()) => Ok(()),
         Err(e) => match GithubError::from(e) {
             GithubError::Api { status: 404, .. } => Ok(()),
@@ -170,9 +191,10 @@ async fn invite_on_github(state: &AppState, p: &Purchase) -> Result<Option<(i64,
     let repo = repositories::get(&state.db, p.repository_id).await?;
     let price = prices::get(&state.db, p.price_id).await?;
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
+    let login = current_login(state, &client, p).await?;
     let invitation = client
         .repos(&repo.owner, &repo.name)
-        .add_collaborator(&p.github_login)
+        .add_collaborator(&login)
         .permission(permission(&price.permission))
         .send()
         .await

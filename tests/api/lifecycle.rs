@@ -110,9 +110,13 @@ async fn a_dispute_revokes(app: TestApp) {
     app.control(&format!("/github/invitations/{invitation}/accept"), json!({})).await;
     assert_eq!(status(&app, purchase_id, "active").await, "active");
 
+    // Mona renames her GitHub account: RepoPass follows the numeric id.
+    app.control("/github/users/mona/rename", json!({"login": "mona-lisa"})).await;
     app.control("/stripe/dispute", json!({"id": session_id})).await;
     assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
-    assert_eq!(has_access(&app, "mona").await, (false, false), "the collaborator is removed");
+    assert_eq!(has_access(&app, "mona-lisa").await, (false, false), "the renamed collaborator is removed");
+    let login: String = sqlx::query_scalar("SELECT github_login FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(login, "mona-lisa", "the purchase shows the new name");
 }
 
 async fn a_cancelled_subscription_ends_access_at_its_end(app: TestApp) {

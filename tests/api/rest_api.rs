@@ -80,8 +80,10 @@ async fn repositories_and_prices_over_the_api(app: TestApp) {
     assert!(used.is_some(), "the key's last use is recorded");
 }
 
-/// A repository with a price, and a purchase of it by `login` in `status`.
-pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, github_user_id: i64) -> (i64, i64) {
+/// A repository with a price, and a purchase of it by `login` in `status`
+/// (`_id` is ignored: the sandbox's GitHub says who `login` is).
+pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, _id: i64) -> (i64, i64) {
+    let github_user_id = app.github().users(login).profile().await.unwrap().id.0 as i64;
     let repo_id = match sqlx::query_scalar::<_, i64>("SELECT id FROM repositories").fetch_optional(app.pool()).await.unwrap() {
         Some(id) => id,
         None => {

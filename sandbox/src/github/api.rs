@@ -60,6 +60,16 @@ pub async fn get_user(State(sb): State<Sandbox>, Path(login): Path<String>) -> R
     profile_response(&sb, &user).await
 }
 
+/// `GET /user/{account_id}`: a user by numeric id (how RepoPass follows renames).
+pub async fn get_user_by_id(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Response, Error> {
+    let user = match id.parse::<i64>() {
+        Ok(id) => sb.gh_user_by_id(id).await?,
+        Err(_) => None,
+    };
+    let Some(user) = user else { return Ok(not_found("users/users#get-a-user-using-their-id")) };
+    profile_response(&sb, &user).await
+}
+
 pub async fn get_authenticated_user(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
     let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
     profile_response(&sb, &user).await

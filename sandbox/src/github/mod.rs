@@ -32,6 +32,7 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
 fn api_router(sb: &Sandbox) -> Router<Sandbox> {
     Router::new()
         .route("/users/{login}", get(api::get_user))
+        .route("/user/{account_id}", get(api::get_user_by_id))
         .route("/app", get(app::get_app))
         .route("/app/installations", get(app::list_installations))
         .route("/app/installations/{id}/access_tokens", post(app::create_access_token))

@@ -25,6 +25,21 @@ impl Sandbox {
         Ok(self.store().list::<User>(USER, None).await?.into_iter().find(|u| u.id == id))
     }
 
+    /// Renames an account, as a GitHub user may: same id, new login.
+    pub async fn gh_rename_user(&self, login: &str, new_login: &str) -> Result<User, Error> {
+        if !server::config::is_github_login(new_login) {
+            return Err(Error::BadRequest(format!("'{new_login}' is not a valid GitHub login")));
+        }
+        if self.gh_user(new_login).await?.is_some() {
+            return Err(Error::BadRequest(format!("'{new_login}' is taken")));
+        }
+        let mut user = self.gh_user(login).await?.ok_or(Error::NotFound)?;
+        self.store().delete(USER, &login.to_ascii_lowercase()).await?;
+        user.login = new_login.to_owned();
+        self.store().insert_new(USER, &new_login.to_ascii_lowercase(), None, &user).await?;
+        Ok(user)
+    }
+
     /// Creates a personal account (the OAuth page and tests add people).
     pub async fn gh_create_user(&self, login: &str, name: Option<&str>) -> Result<User, Error> {
         if !server::config::is_github_login(login) {
