@@ -25,10 +25,17 @@ impl Wake {
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
-/// Runs jobs until the process ends.
+/// Runs jobs until the process ends, and schedules the periodic ones.
 pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker started");
+    let mut next_schedule = 0;
     loop {
+        if crate::clock::now() >= next_schedule {
+            if let Err(e) = crate::scheduled::schedule(&state).await {
+                tracing::warn!(error = %e, "periodic jobs not scheduled");
+            }
+            next_schedule = crate::clock::now() + 60;
+        }
         match run_once(&state).await {
             Ok(true) => continue,
             Ok(false) => {}
@@ -71,6 +78,14 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
     Ok(true)
 }
 
+fn counted(n: usize, what: &str) -> Outcome {
+    if n == 0 {
+        Outcome::Ignored(format!("no {what}"))
+    } else {
+        Outcome::Processed
+    }
+}
+
 fn webhook_event_id(job: &jobs::Job) -> Option<i64> {
     job.payload()["webhook_event_id"].as_i64()
 }
@@ -109,6 +124,13 @@ async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
             let sub = payload["subscription"].as_str().unwrap_or_default().to_owned();
             lifecycle::grace_check(state, id, &sub).await
         }
+        "send_email" => {
+            let id = payload["email_id"].as_i64().ok_or_else(|| Error::Internal("send_email without email_id".into()))?;
+            crate::emails::send(state, id).await.map(|()| Outcome::Processed)
+        }
+        "recover_stripe_events" => crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered")),
+        "expire_invitations" => crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired")),
+        "reconcile" => crate::scheduled::reconcile(state).await.map(|n| counted(n, "drift findings")),
         other => Err(Error::Internal(format!("unknown job kind {other}"))),
     }
 }

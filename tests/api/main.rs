@@ -20,6 +20,7 @@ mod pages;
 mod rest_api;
 mod sandbox_github;
 mod sandbox_stripe;
+mod scheduled;
 mod schema;
 mod settings;
 mod webhooks;

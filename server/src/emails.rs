@@ -1,0 +1,70 @@
+//! Email through an outbox: a row in `emails` and a job to send it, in one
+//! go, so a message is never lost between "decided to send" and "sent".
+//! Sent over SMTP (lettre) when `SMTP_URL` is set; otherwise recorded as
+//! `logged` and written to the log, which is what the sandbox shows.
+
+use lettre::{message::Mailbox, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+use crate::{clock, jobs, AppState, Error, Result};
+
+pub async fn enqueue(state: &AppState, to: &str, subject: &str, body: &str, kind: &str, purchase_id: Option<i64>) -> Result<i64> {
+    let mut tx = state.db.pool().begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO emails (to_address, subject, body_text, kind, purchase_id, status, attempts, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6) RETURNING id",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(kind)
+    .bind(purchase_id)
+    .bind(clock::now())
+    .fetch_one(&mut *tx)
+    .await?;
+    jobs::enqueue(&mut *tx, "send_email", &json!({ "email_id": id }), clock::now(), Some(&format!("email:{id}"))).await?;
+    tx.commit().await?;
+    state.wake.notify();
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct Outgoing {
+    to_address: String,
+    subject: String,
+    body_text: String,
+    status: String,
+}
+
+/// The `send_email` job.
+pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
+    let email: Outgoing = sqlx::query_as("SELECT to_address, subject, body_text, status FROM emails WHERE id = $1").bind(email_id).fetch_one(state.db.pool()).await?;
+    if email.status != "pending" {
+        return Ok(());
+    }
+    let status = match &state.config.smtp_url {
+        None => {
+            tracing::info!(email_id, to = %email.to_address, subject = %email.subject, "email recorded, not sent: no SMTP_URL");
+            "logged"
+        }
+        Some(url) => {
+            let from: Mailbox = state.config.email_from.as_deref().unwrap_or("RepoPass <noreply@localhost>").parse().map_err(|e| Error::Internal(format!("EMAIL_FROM: {e}")))?;
+            let to: Mailbox = email.to_address.parse().map_err(|e| Error::Internal(format!("recipient: {e}")))?;
+            let message = Message::builder()
+                .from(from)
+                .to(to)
+                .subject(&email.subject)
+                .body(email.body_text.clone())
+                .map_err(|e| Error::Internal(format!("email: {e}")))?;
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret()).map_err(|e| Error::Internal(format!("SMTP_URL: {e}")))?.build();
+            if let Err(e) = transport.send(message).await {
+                sqlx::query("UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1").bind(email_id).bind(e.to_string()).execute(state.db.pool()).await?;
+                return Err(Error::Unavailable(format!("SMTP: {e}")));
+            }
+            "sent"
+        }
+    };
+    sqlx::query("UPDATE emails SET status = $2, attempts = attempts + 1, sent_at = $3 WHERE id = $1").bind(email_id).bind(status).bind(clock::now()).execute(state.db.pool()).await?;
+    Ok(())
+}

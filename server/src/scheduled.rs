@@ -1,0 +1,207 @@
+//! Work that runs on a schedule, as jobs: each is enqueued with a key per
+//! time slot, so several processes scheduling the same slot run it once.
+//!
+//! - recovering Stripe events missed while RepoPass was down (every 15 min)
+//! - noticing invitations GitHub let expire (hourly)
+//! - reconciling purchases with the repositories' collaborators (hourly)
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Value};
+use stripe_core::event::ListEvent;
+
+use crate::{
+    access::{self, Cause, Change, Value as Col},
+    clock, emails, jobs,
+    payments::PaymentsError,
+    purchases::{self, Purchase},
+    repositories::{self, Repository},
+    webhooks::{self, Delivery},
+    AppState, Error, Result,
+};
+
+/// GitHub lets an invitation stand for seven days.
+pub const INVITATION_TTL: i64 = 7 * 86_400;
+
+/// The Stripe events RepoPass acts on (what recovery asks for).
+pub const STRIPE_EVENTS: [&str; 12] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "charge.refunded",
+    "charge.dispute.created",
+    "customer.subscription.resumed",
+];
+
+/// Enqueues the periodic jobs whose slot has come (cheap; called every minute).
+pub async fn schedule(state: &AppState) -> Result<()> {
+    let now = clock::now();
+    let due: [(&str, i64); 3] = [("recover_stripe_events", 900), ("expire_invitations", 3600), ("reconcile", 3600)];
+    for (kind, every) in due {
+        let key = format!("{kind}:{}", now / every);
+        jobs::enqueue(state.db.pool(), kind, &json!({}), now, Some(&key)).await?;
+    }
+    Ok(())
+}
+
+/// Stores Stripe events of the last three days that never reached us
+/// (RepoPass down, an endpoint misconfigured); the usual path processes them.
+pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
+    let client = state.payments.client()?;
+    let since = clock::now() - 3 * 86_400;
+    let mut recovered = 0;
+    let mut starting_after: Option<String> = None;
+    for _page in 0..50 {
+        let mut list = ListEvent::new().types(STRIPE_EVENTS.iter().map(|t| t.to_string()).collect::<Vec<_>>()).limit(100);
+        list = list.created(stripe_types::RangeQueryTs::gte(since));
+        if let Some(after) = &starting_after {
+            list = list.starting_after(after.clone());
+        }
+        let page = list.send(client).await.map_err(PaymentsError::from)?;
+        for event in &page.data {
+            let object: Value = serde_json::from_str(&miniserde::json::to_string(&event.data.object)).unwrap_or(Value::Null);
+            let payload = json!({
+                "id": event.id.as_str(), "object": "event", "type": event.type_.as_str(), "created": event.created,
+                "livemode": event.livemode, "data": { "object": object }, "recovered": true,
+            });
+            let delivery = Delivery { provider: "stripe", event_id: event.id.as_str().to_owned(), event_type: event.type_.as_str().to_owned(), payload: payload.to_string() };
+            if webhooks::store(&state.db, &delivery).await? {
+                tracing::warn!(event = %delivery.event_id, kind = %delivery.event_type, "recovered a Stripe event that never arrived");
+                recovered += 1;
+            }
+        }
+        match (page.has_more, page.data.last()) {
+            (true, Some(last)) => starting_after = Some(last.id.as_str().to_owned()),
+            _ => break,
+        }
+    }
+    if recovered > 0 {
+        state.wake.notify();
+    }
+    Ok(recovered)
+}
+
+/// Invitations older than GitHub's seven days that were never accepted:
+/// the purchase says so, and the buyer gets an email with how to resend.
+pub async fn expire_invitations(state: &AppState) -> Result<usize> {
+    let cutoff = clock::now() - INVITATION_TTL;
+    let sql = format!("SELECT {} FROM purchases WHERE status = 'invited' AND invited_at < $1 AND invitation_url IS NOT NULL", purchases::COLUMNS);
+    let stale: Vec<Purchase> = sqlx::query_as(&sql).bind(cutoff).fetch_all(state.db.pool()).await?;
+    let mut expired = 0;
+    for p in stale {
+        let repo = repositories::get(&state.db, p.repository_id).await?;
+        let set = [("invitation_url", Col::Text(None)), ("status_reason", Col::Text(Some("invitation expired: resend it from your account".into())))];
+        let changed = access::transition(
+            &state.db,
+            p.id,
+            Change { from: "invited", to: "invited", action: "invitation_expired", detail: Some("GitHub's invitation expired unaccepted after 7 days"), set: &set },
+            &Cause::Schedule("expire_invitations".into()),
+        )
+        .await?;
+        if changed {
+            let base = state.config.public_url.as_str().trim_end_matches('/');
+            let body = format!(
+                "Hello @{login},\n\nThe GitHub invitation to {owner}/{name} that came with your purchase expired before it was accepted.\n\
+                 Your access is still paid for: open {base}/account and choose \"Resend invitation\" to get a new one.\n\n— RepoPass",
+                login = p.github_login,
+                owner = repo.owner,
+                name = repo.name,
+            );
+            emails::enqueue(state, &p.email, &format!("Your invitation to {} expired: resend it", repo.title), &body, "invitation_expired", Some(p.id)).await?;
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// Compares each repository's granted purchases with its collaborators and
+/// invitations on GitHub, and records what differs for the creator.
+pub async fn reconcile(state: &AppState) -> Result<usize> {
+    let mut found = 0;
+    for repo in repositories::list(&state.db).await? {
+        if repo.status == "archived" || matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
+            continue;
+        }
+        match reconcile_repository(state, &repo).await {
+            Ok(n) => found += n,
+            // One repository GitHub will not show us must not stop the rest.
+            Err(e) => tracing::warn!(repository = %format!("{}/{}", repo.owner, repo.name), error = %e, "reconciliation skipped"),
+        }
+    }
+    Ok(found)
+}
+
+async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usize> {
+    let client = state.github.for_owner(&repo.owner).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+    let gh = |e: octocrab::Error| Error::Unavailable(crate::github::GithubError::from(e).to_string());
+    // Everyone with access (paginated), and everyone with a pending invitation.
+    let first = client.repos(&repo.owner, &repo.name).list_collaborators().per_page(100).send().await.map_err(gh)?;
+    let collaborators = client.all_pages(first).await.map_err(gh)?;
+    let with_access: HashMap<i64, String> = collaborators.into_iter().map(|c| (c.author.id.0 as i64, c.author.login)).collect();
+    let route = format!("/repos/{}/{}/invitations?per_page=100", repo.owner, repo.name);
+    let invitations: Vec<Value> = client.get(route, None::<&()>).await.map_err(gh)?;
+    let invited: HashSet<i64> = invitations.iter().filter_map(|i| i["invitee"]["id"].as_i64()).collect();
+
+    let sql = format!("SELECT {} FROM purchases WHERE repository_id = $1 AND status IN ('invited', 'active')", purchases::COLUMNS);
+    let granted: Vec<Purchase> = sqlx::query_as(&sql).bind(repo.id).fetch_all(state.db.pool()).await?;
+    let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id).collect();
+
+    let mut findings: Vec<(&str, i64, String, Option<i64>, String)> = Vec::new();
+    for p in &granted {
+        let has = with_access.contains_key(&p.github_user_id);
+        let pending = invited.contains(&p.github_user_id);
+        if !(has || (p.status == "invited" && pending)) {
+            let what = if p.status == "active" { "paid, but not a collaborator any more" } else { "paid, invitation gone" };
+            findings.push(("paid_without_access", p.github_user_id, p.github_login.clone(), Some(p.id), what.to_owned()));
+        }
+    }
+    // The owner and the creator's own admins are not customers.
+    let admins: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT LOWER(github_login) FROM admins").fetch_all(state.db.pool()).await?.into_iter().collect();
+    for (id, login) in &with_access {
+        if !paid_for.contains(id) && !login.eq_ignore_ascii_case(&repo.owner) && !admins.contains(&login.to_lowercase()) {
+            findings.push(("access_without_purchase", *id, login.clone(), None, "a collaborator with no purchase".to_owned()));
+        }
+    }
+
+    let now = clock::now();
+    let mut tx = state.db.pool().begin().await?;
+    sqlx::query("DELETE FROM drift WHERE repository_id = $1").bind(repo.id).execute(&mut *tx).await?;
+    for (kind, user_id, login, purchase_id, detail) in &findings {
+        sqlx::query("INSERT INTO drift (repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(repo.id)
+            .bind(*kind)
+            .bind(*user_id)
+            .bind(login)
+            .bind(*purchase_id)
+            .bind(detail)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(findings.len())
+}
+
+/// A drift finding, for the creator.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Drift {
+    pub repository_id: i64,
+    pub kind: String,
+    pub github_user_id: i64,
+    pub github_login: String,
+    pub purchase_id: Option<i64>,
+    pub detail: String,
+    pub detected_at: i64,
+}
+
+pub async fn drift(state: &AppState) -> Result<Vec<Drift>> {
+    Ok(sqlx::query_as("SELECT repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at FROM drift ORDER BY repository_id, kind, github_login")
+        .fetch_all(state.db.pool())
+        .await?)
+}
