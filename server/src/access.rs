@@ -192,13 +192,10 @@ async fn invite_on_github(state: &AppState, p: &Purchase) -> Result<Option<(i64,
     let price = prices::get(&state.db, p.price_id).await?;
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
     let login = current_login(state, &client, p).await?;
-    let invitation = client
-        .repos(&repo.owner, &repo.name)
-        .add_collaborator(&login)
-        .permission(permission(&price.permission))
-        .send()
-        .await
-        .map_err(|e| github_error(e.into()))?;
+    let invitation = client.repos(&repo.owner, &repo.name).add_collaborator(&login).permission(permission(&price.permission)).send().await;
+    // The end point of the grant-latency benchmark (benches/grant_latency.rs).
+    tracing::debug!(target: "repopass::grant", purchase_id = p.id, ok = invitation.is_ok(), "GitHub invitation call made");
+    let invitation = invitation.map_err(|e| github_error(e.into()))?;
     Ok(invitation.map(|i| (i.id.0 as i64, i.html_url.to_string())))
 }
 
@@ -252,7 +249,22 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
     if p.status != "paid" {
         return Ok(p);
     }
-    let (to, set) = granted(invite_on_github(state, &p).await?);
+    let invitation = match invite_on_github(state, &p).await {
+        Ok(invitation) => invitation,
+        Err(Error::Later { message, after_secs }) => {
+            // Shown to the creator and the buyer while it waits.
+            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'").bind(p.id).bind(&message).execute(state.db.pool()).await?;
+            return Err(Error::Later { message, after_secs });
+        }
+        Err(Error::Invalid { field, message }) => {
+            // Paid, but GitHub refuses for good (user or repository gone): say so.
+            let reason = format!("not invited: {message}");
+            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'").bind(p.id).bind(&reason).execute(state.db.pool()).await?;
+            return Err(Error::Invalid { field, message });
+        }
+        Err(e) => return Err(e),
+    };
+    let (to, set) = granted(invitation);
     let action = if to == "invited" { "invitation_sent" } else { "access_active" };
     transition(&state.db, p.id, Change { from: "paid", to, action, detail: None, set: &set }, cause).await?;
     purchases::get(&state.db, purchase_id).await

@@ -68,6 +68,28 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let changed = set_repository(state, repo_id, "owner = $2, name = $3, github_state = $4", &[owner, name, state_name]).await?;
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
+        "repository.archived" | "repository.privatized" | "repository.unarchived" | "repository.publicized" => {
+            let Some(repo_id) = repo_id else { return Ok(Outcome::Ignored("incomplete event".into())) };
+            // Archived: read-only, no invitations. Public: nothing left to sell.
+            let github_state = match event_type {
+                "repository.archived" => "archived",
+                "repository.publicized" => "public",
+                _ => "ok",
+            };
+            let changed = set_repository(state, repo_id, "github_state = $2", &[github_state]).await?;
+            Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
+        }
+        "installation_repositories.removed" => {
+            let ids: Vec<i64> = event["repositories_removed"].as_array().map(|a| a.iter().filter_map(|r| r["id"].as_i64()).collect()).unwrap_or_default();
+            let mut changed = 0;
+            for id in ids {
+                changed += set_repository(state, id, "github_state = $2", &["access_lost"]).await?;
+            }
+            if changed > 0 {
+                tracing::warn!(repositories = changed, "the GitHub App lost access to repositories on sale");
+            }
+            Ok(Outcome::Processed)
+        }
         "repository.deleted" => {
             let Some(repo_id) = repo_id else { return Ok(Outcome::Ignored("incomplete event".into())) };
             let changed = set_repository(state, repo_id, "github_state = $2", &["deleted"]).await?;

@@ -104,6 +104,17 @@ pub async fn fail(db: &Db, job: &Job, error: &str, retry_in: Option<Duration>) -
     Ok(dead)
 }
 
+/// Ends a job that cannot succeed by retrying: `dead` at once, with why.
+pub async fn bury(db: &Db, job: &Job, error: &str) -> Result<bool> {
+    sqlx::query("UPDATE jobs SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1")
+        .bind(job.id)
+        .bind(error.chars().take(2000).collect::<String>())
+        .bind(clock::now())
+        .execute(db.pool())
+        .await?;
+    Ok(true)
+}
+
 /// Waits `retry_in` without counting an attempt (e.g. GitHub's daily
 /// invitation limit: waiting is the plan, not a failure).
 pub async fn postpone(db: &Db, job: &Job, reason: &str, retry_in: Duration) -> Result<()> {

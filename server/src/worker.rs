@@ -64,7 +64,11 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
             jobs::postpone(&state.db, &job, &message, Duration::from_secs(after_secs)).await?;
         }
         Err(e) => {
-            let dead = jobs::fail(&state.db, &job, &e.to_string(), None).await?;
+            // A refusal that retrying cannot change (GitHub: no such user or
+            // repository) stops at once, visible with its reason; anything
+            // else is retried with backoff until its attempts run out.
+            let permanent = matches!(e, Error::Invalid { .. } | Error::InvalidFields(_));
+            let dead = if permanent { jobs::bury(&state.db, &job, &e.to_string()).await? } else { jobs::fail(&state.db, &job, &e.to_string(), None).await? };
             if let Some(id) = webhook_event_id(&job) {
                 webhooks::mark(&state.db, id, if dead { "dead" } else { "failed" }, Some(&e.to_string())).await?;
             }

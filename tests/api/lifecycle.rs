@@ -11,7 +11,12 @@ use crate::{
     webhooks::wait_for,
 };
 
-scenarios!(the_webhook_grants_and_acceptance_activates, a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not, a_dispute_revokes, a_cancelled_subscription_ends_access_at_its_end);
+scenarios!(
+    github_failures_are_retried_and_rate_limits_waited_out,
+    a_buyer_who_left_github_is_not_retried_forever,
+    repository_and_installation_events_mark_the_repository,
+    the_webhook_grants_and_acceptance_activates, a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not, a_dispute_revokes, a_cancelled_subscription_ends_access_at_its_end
+);
 
 mod grace {
     crate::scenarios!(with [("REPOPASS_GRACE_DAYS", "0")] an_unpaid_renewal_revokes_after_the_grace_period);
@@ -20,6 +25,11 @@ mod grace {
 
 /// Buys `price_id` for `login` and pays on the sandbox; returns (purchase id, session id).
 async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> (i64, String) {
+    buy_then(app, price_id, login, json!(null)).await
+}
+
+/// Like `buy_and_pay`, arming a GitHub fault between the checkout and the payment.
+async fn buy_then(app: &TestApp, price_id: i64, login: &str, fault: Value) -> (i64, String) {
     let response = app
         .client
         .post(app.url("/api/checkout"))
@@ -31,6 +41,9 @@ async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> (i64, String)
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     let session_id = response.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let purchase_id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    if !fault.is_null() {
+        app.control("/github/faults", fault).await;
+    }
     app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
     (purchase_id, session_id)
 }
@@ -160,4 +173,101 @@ pub async fn an_unpaid_renewal_revokes_after_the_grace_period(app: TestApp) {
     let log = actions(&app, purchase_id).await;
     assert!(log.contains(&("payment_failed".into(), "stripe_event".into())), "{log:?}");
     assert!(log.contains(&("revoke".into(), "schedule".into())), "{log:?}");
+}
+
+async fn github_failures_are_retried_and_rate_limits_waited_out(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    // GitHub answers 500 twice: retried with backoff, invited once.
+    let (bob, _) = buy_then(&app, price_id, "bob", json!({"fault": "server_error", "count": 2})).await;
+    assert_eq!(wait_long(&app, &format!("SELECT status FROM purchases WHERE id = {bob}"), "invited").await, "invited");
+    let invitations = actions(&app, bob).await.iter().filter(|(a, _)| a == "invitation_sent").count();
+    assert_eq!(invitations, 1);
+
+    // Rate limited three times: the purchase says it is queued, then goes through.
+    let (carol, _) = buy_then(&app, price_id, "carol", json!({"fault": "rate_limit", "count": 3})).await;
+    let queued = wait_long(&app, &format!("SELECT status_reason FROM purchases WHERE id = {carol} AND status_reason LIKE 'queued%'"), "queued: GitHub's rate limit is reached; trying again when it resets").await;
+    assert!(queued.starts_with("queued"), "{queued}");
+    assert_eq!(wait_long(&app, &format!("SELECT status FROM purchases WHERE id = {carol}"), "invited").await, "invited");
+    let reason: Option<String> = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(carol).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(reason, None, "the queued note goes once invited");
+}
+
+/// `wait_for` with room for backoff (30 s).
+async fn wait_long(app: &TestApp, sql: &str, want: &str) -> String {
+    for _ in 0..2 {
+        let got = wait_for(app, sql, want).await;
+        if got == want {
+            return got;
+        }
+    }
+    wait_for(app, sql, want).await
+}
+
+async fn send_github(app: &TestApp, event: &str, delivery: &str, body: Value) {
+    let body = body.to_string();
+    let sig = sandbox::deliveries::github_signature(&secrecy::SecretString::from(server::config::sandbox::GITHUB_WEBHOOK_SECRET), &body);
+    let response = app
+        .client
+        .post(app.url("/api/webhooks/github"))
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+async fn repository_and_installation_events_mark_the_repository(app: TestApp) {
+    let (repo_id, _) = on_sale(&app).await;
+    let github_id: i64 = sqlx::query_scalar("SELECT github_repo_id FROM repositories WHERE id = $1").bind(repo_id).fetch_one(app.pool()).await.unwrap();
+    let state = |app: &TestApp| {
+        let sql = format!("SELECT github_state FROM repositories WHERE id = {repo_id}");
+        let pool = app.pool().clone();
+        async move { sqlx::query_scalar::<_, String>(&sql).fetch_one(&pool).await.unwrap() }
+    };
+    let repository = |owner: &str, name: &str| json!({"id": github_id, "name": name, "full_name": format!("{owner}/{name}"), "owner": {"login": owner, "id": 1}});
+
+    send_github(&app, "repository", "r-1", json!({"action": "renamed", "repository": repository("sandbox-org", "sdk"), "changes": {"repository": {"name": {"from": "enterprise-sdk"}}}})).await;
+    assert_eq!(wait_for(&app, &format!("SELECT name FROM repositories WHERE id = {repo_id}"), "sdk").await, "sdk");
+    assert_eq!(state(&app).await, "renamed");
+
+    send_github(&app, "repository", "r-2", json!({"action": "transferred", "repository": repository("acme", "sdk")})).await;
+    assert_eq!(wait_for(&app, &format!("SELECT owner FROM repositories WHERE id = {repo_id}"), "acme").await, "acme");
+
+    send_github(&app, "installation", "i-1", json!({"action": "deleted", "installation": {"id": 7, "account": {"login": "acme"}}})).await;
+    assert_eq!(wait_for(&app, &format!("SELECT github_state FROM repositories WHERE id = {repo_id}"), "access_lost").await, "access_lost");
+    assert_eq!(app.get("/p/enterprise-sdk").await.status(), 404, "not sold while RepoPass cannot grant access");
+
+    send_github(&app, "repository", "r-3", json!({"action": "deleted", "repository": repository("acme", "sdk")})).await;
+    assert_eq!(wait_for(&app, &format!("SELECT github_state FROM repositories WHERE id = {repo_id}"), "deleted").await, "deleted");
+}
+
+async fn a_buyer_who_left_github_is_not_retried_forever(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    // The buyer's account is gone by the time the payment arrives: the
+    // purchase points at a GitHub id that no longer resolves.
+    let (gone, session) = {
+        let r = app
+            .client
+            .post(app.url("/api/checkout"))
+            .header("accept", "text/html")
+            .form(&[("price_id", price_id.to_string().as_str()), ("github_username", "alice"), ("email", "a@example.com")])
+            .send()
+            .await
+            .unwrap();
+        let session = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session).fetch_one(app.pool()).await.unwrap();
+        (id, session)
+    };
+    sqlx::query("UPDATE purchases SET github_user_id = 999999999 WHERE id = $1").bind(gone).execute(app.pool()).await.unwrap();
+    app.control(&format!("/stripe/checkout/{session}/pay"), json!({})).await;
+
+    let reason = wait_long(&app, &format!("SELECT status_reason FROM purchases WHERE id = {gone} AND status_reason LIKE 'not invited%'"), "not invited: GitHub says the repository or the user no longer exists").await;
+    assert_eq!(reason, "not invited: GitHub says the repository or the user no longer exists");
+    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(gone).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(status, "paid", "paid, and the creator can see why there is no access");
+    let dead = wait_for(&app, "SELECT status FROM jobs WHERE status = 'dead' AND last_error LIKE '%no longer exists%' LIMIT 1", "dead").await;
+    assert_eq!(dead, "dead", "stopped at once, visible, retryable by an admin");
 }

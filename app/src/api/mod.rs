@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod buy;
+pub mod jobs;
 pub mod prices;
 pub mod repositories;
 pub mod session;
