@@ -37,9 +37,16 @@ struct Inner {
     public_url: Url,
     stripe_webhook_secret: SecretString,
     github_webhook_secret: SecretString,
+    /// One invitation decision at a time: GitHub's daily limit is a count
+    /// followed by an insert, which must not interleave.
+    invitations: tokio::sync::Mutex<()>,
 }
 
 impl Sandbox {
+    pub(crate) async fn invitation_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.invitations.lock().await
+    }
+
     /// `public_url` is RepoPass's own address (the sandbox lives under it).
     pub fn new(db: Db, public_url: Url, stripe_webhook_secret: SecretString, github_webhook_secret: SecretString) -> Self {
         Sandbox {
@@ -48,6 +55,7 @@ impl Sandbox {
                 public_url,
                 stripe_webhook_secret,
                 github_webhook_secret,
+                invitations: tokio::sync::Mutex::new(()),
             }),
         }
     }

@@ -24,7 +24,7 @@ mod grace {
 }
 
 /// Buys `price_id` for `login` and pays on the sandbox; returns (purchase id, session id).
-async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> (i64, String) {
+pub async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> (i64, String) {
     buy_then(app, price_id, login, json!(null)).await
 }
 

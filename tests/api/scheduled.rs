@@ -14,17 +14,7 @@ use crate::{
 scenarios!(missed_stripe_events_are_recovered, expired_invitations_are_noticed_and_the_buyer_emailed, reconciliation_reports_drift);
 
 async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> i64 {
-    let response = app
-        .client
-        .post(app.url("/api/checkout"))
-        .header("accept", "text/html")
-        .form(&[("price_id", price_id.to_string().as_str()), ("github_username", login), ("email", "buyer@example.com")])
-        .send()
-        .await
-        .unwrap();
-    let session_id = response.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
-    sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap()
+    crate::lifecycle::buy_and_pay(app, price_id, login).await.0
 }
 
 async fn missed_stripe_events_are_recovered(app: TestApp) {

@@ -93,6 +93,7 @@ impl Sandbox {
 
     /// `PUT /repos/{o}/{r}/collaborators/{u}` as GitHub does it.
     pub async fn gh_invite(&self, repo: &Repo, invitee: &User, inviter: &User, requested: Option<&str>) -> Result<InviteOutcome, Error> {
+        let _one_at_a_time = self.invitation_lock().await;
         if invitee.organization {
             return Ok(InviteOutcome::Refused(format!("{} is an organization, not a user", invitee.login)));
         }
