@@ -220,7 +220,19 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
         ("github_invitation_id", Value::Int(None)),
         ("invitation_url", Value::Text(None)),
     ];
-    transition(&state.db, p.id, Change { from: &p.status, to: "revoked", action: "revoke", detail: Some(reason), set: &set }, cause).await?;
+    // Another change may land meanwhile (a webhook turning `invited` into
+    // `active`): apply the revoke to whatever granted state it is in now.
+    let mut from = p.status.clone();
+    for _ in 0..5 {
+        if transition(&state.db, p.id, Change { from: &from, to: "revoked", action: "revoke", detail: Some(reason), set: &set }, cause).await? {
+            break;
+        }
+        let now = purchases::get(&state.db, purchase_id).await?;
+        if !matches!(now.status.as_str(), "paid" | "invited" | "active") {
+            break;
+        }
+        from = now.status;
+    }
     purchases::get(&state.db, purchase_id).await
 }
 
