@@ -63,7 +63,9 @@ impl Payments {
         let Some(key) = config.stripe_secret_key.as_ref() else {
             return Ok(Payments { client: None });
         };
-        let mut builder = stripe::ClientBuilder::new(key.expose_secret());
+        // A stuck connection must end in an error the worker retries, not a
+        // request that waits forever.
+        let mut builder = stripe::ClientBuilder::new(key.expose_secret()).timeout(std::time::Duration::from_secs(30));
         if let Some(base) = &config.stripe_api_base {
             // async-stripe appends `v1/...` to the base as given: keep its trailing slash.
             builder = builder.url(base.as_str());
