@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use server::{
     admins,
-    session_user::{SessionUser, OAUTH_NEXT_KEY, OAUTH_STATE_KEY, USER_KEY},
+    session_user::{SessionUser, OAUTH_NEXT_KEY, OAUTH_ROLE_KEY, OAUTH_STATE_KEY, USER_KEY},
     AppState,
 };
 use tower_sessions::Session;
@@ -39,25 +39,40 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn problem(status: StatusCode, title: &str, message: &str) -> Response {
+pub(crate) fn problem(status: StatusCode, title: &str, message: &str) -> Response {
+    problem_back(status, title, message, "/admin")
+}
+
+/// A small static page: `title`, `message`, and a link back to `back`.
+pub(crate) fn problem_back(status: StatusCode, title: &str, message: &str, back: &str) -> Response {
     // Static text only: nothing user-supplied is echoed into this page.
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · RepoPass</title>\
          <link rel=\"stylesheet\" href=\"/pkg/repopass.css\"></head><body class=\"bg-slate-50\">\
          <main class=\"mx-auto max-w-xl px-4 py-24 text-center\"><h1 class=\"text-2xl font-bold\">{title}</h1>\
-         <p class=\"mt-4 text-slate-600\">{message}</p><a class=\"mt-8 inline-block text-indigo-600 underline\" href=\"/admin\">Back</a></main></body></html>"
+         <p class=\"mt-4 text-slate-600\">{message}</p><a class=\"mt-8 inline-block text-indigo-600 underline\" href=\"{back}\">Back</a></main></body></html>"
     );
     (status, Html(page)).into_response()
 }
 
 async fn start(State(state): State<AppState>, session: Session, Query(q): Query<Start>) -> Response {
+    start_oauth(&state, &session, safe_next(q.next.as_deref()), None).await
+}
+
+/// Sends the browser to GitHub; `role` is remembered for the callback
+/// (`Some("customer")`: a customer's sign-in, which never touches admins).
+pub(crate) async fn start_oauth(state: &AppState, session: &Session, next: String, role: Option<&str>) -> Response {
     let Some(oauth) = &state.oauth else {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not set up", "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app) and restart RepoPass.");
     };
     let (url, csrf) = oauth.authorize_url();
     let saved = async {
         session.insert(OAUTH_STATE_KEY, csrf).await?;
-        session.insert(OAUTH_NEXT_KEY, safe_next(q.next.as_deref())).await
+        session.insert(OAUTH_NEXT_KEY, next).await?;
+        match role {
+            Some(role) => session.insert(OAUTH_ROLE_KEY, role).await,
+            None => session.remove::<String>(OAUTH_ROLE_KEY).await.map(|_| ()),
+        }
     };
     if let Err(err) = saved.await {
         tracing::error!(error = %err, "could not save the sign-in state");
@@ -77,6 +92,7 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     let Some(oauth) = &state.oauth else { return Redirect::to("/admin").into_response() };
     let expected: Option<String> = session.remove(OAUTH_STATE_KEY).await.ok().flatten();
     let next: String = session.remove(OAUTH_NEXT_KEY).await.ok().flatten().unwrap_or_else(|| "/admin".into());
+    let role: Option<String> = session.remove(OAUTH_ROLE_KEY).await.ok().flatten();
     if q.error.as_deref() == Some("access_denied") {
         return problem(StatusCode::FORBIDDEN, "Sign-in cancelled", "You declined to share your GitHub identity, so RepoPass cannot sign you in.");
     }
@@ -105,6 +121,9 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
             return problem(StatusCode::BAD_GATEWAY, "Sign-in failed", "GitHub did not tell us who you are. Please try again.");
         }
     };
+    if role.as_deref() == Some("customer") {
+        return crate::account_auth::signed_in_with_github(&session, me.id.0 as i64, &me.login, me.avatar_url.as_str()).await;
+    }
     let admin = match admins::sign_in(&state.db, &state.config, me.id.0 as i64, &me.login).await {
         Ok(admin) => admin,
         Err(err) => {

@@ -5,6 +5,8 @@
 #[cfg(feature = "ssr")]
 pub mod api_v1;
 #[cfg(feature = "ssr")]
+mod account_auth;
+#[cfg(feature = "ssr")]
 mod auth;
 #[cfg(feature = "ssr")]
 mod covers;

@@ -21,7 +21,7 @@ pub struct Limits {
 }
 
 /// The endpoints limited here (issue 9 extends the list).
-const LIMITED: [&str; 2] = ["/api/checkout", "/api/buy/check-username"];
+const LIMITED: [&str; 3] = ["/api/checkout", "/api/buy/check-username", "/api/account/email-link"];
 
 impl Limits {
     pub fn new(per_minute: u32) -> Self {

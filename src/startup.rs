@@ -128,6 +128,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
     let mut router = Router::new()
         .merge(crate::ops::router().with_state(state.clone()))
         .merge(crate::auth::router().with_state(state.clone()))
+        .merge(crate::account_auth::router().with_state(state.clone()))
         .merge(crate::covers::router(&state).with_state(state.clone()))
         .merge(crate::webhooks::router().with_state(state.clone()))
         .nest("/api/v1", crate::api_v1::router().with_state(state))

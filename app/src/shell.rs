@@ -10,6 +10,7 @@ use leptos_router::{
 use crate::{
     components::layout::Layout,
     pages::{
+        account::AccountPage,
         admin::{api_keys::AdminApiKeys, home::AdminHome, repositories::AdminRepositories, repository_edit::AdminRepositoryEdit, settings::AdminSettings},
         checkout_success::CheckoutSuccess,
         not_found::NotFound,
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
                     <Route path=path!("/p/:slug") view=Product ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccess ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />

@@ -191,3 +191,34 @@ pub struct CheckoutProgress {
     /// Why it stopped, when it did.
     pub problem: Option<String>,
 }
+
+/// `/account`: who the customer signed in as, and their purchases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// "@alice" and/or "alice@example.com".
+    pub signed_in_as: Vec<String>,
+    /// Whether GitHub sign-in is still worth offering (signed in by email only).
+    pub can_add_github: bool,
+    pub purchases: Vec<AccountPurchase>,
+}
+
+/// One purchase as its customer sees it; the words are the server's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountPurchase {
+    pub id: String,
+    pub title: String,
+    pub full_name: String,
+    pub product_url: String,
+    pub github_login: String,
+    pub price_text: String,
+    pub status: String,
+    pub headline: String,
+    pub when: Option<String>,
+    pub invitation_url: Option<String>,
+    pub repository_url: String,
+    pub can_resend: bool,
+    pub can_move: bool,
+    /// When a move is not possible yet, the day it will be.
+    pub move_after: Option<String>,
+    pub can_manage_billing: bool,
+}

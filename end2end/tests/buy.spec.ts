@@ -1,41 +1,4 @@
-import { test, expect, hydrated } from "./fixtures";
-import type { Page } from "@playwright/test";
-
-/** The creator puts sandbox-org/enterprise-sdk on sale at $9/month, through
- *  the admin panel's server functions (with the signed-in browser's cookies). */
-async function putOnSale(page: Page): Promise<string> {
-  await page.goto("/auth/github?next=/admin");
-  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
-  await expect(page).toHaveURL(/\/admin$/);
-  const reachable = await (await page.request.post("/api/admin/repositories/reachable")).json();
-  const sdk = reachable.find((r: { full_name: string }) => r.full_name === "sandbox-org/enterprise-sdk");
-  if (!sdk.already_added) {
-    await page.request.post("/api/admin/repositories/add", { form: { github_id: String(sdk.github_id) } });
-  }
-  const list = await (await page.request.post("/api/admin/repositories/list")).json();
-  const id = String(list.find((r: { full_name: string }) => r.full_name === "sandbox-org/enterprise-sdk").id);
-  await page.request.post("/api/admin/repositories/save", {
-    form: { id, slug: "enterprise-sdk", title: "Enterprise SDK", summary: "The SDK, with support", description: "## What you get\n\nThe **whole** SDK." },
-  });
-  const repo = await (await page.request.post("/api/admin/repositories/get", { form: { id } })).json();
-  if (repo.prices.length === 0) {
-    const added = await page.request.post("/api/admin/prices/add", {
-      form: { repository_id: id, interval: "month", amount: "9", currency: "usd", trial_days: "0", permission: "pull" },
-    });
-    expect(added.ok(), await added.text()).toBeTruthy();
-  }
-  await page.request.post("/api/admin/repositories/status", { form: { id, status: "published" } });
-  await page.request.post("/auth/logout");
-  return id;
-}
-
-/** Archives it again, so the storefront's empty-state test still holds. */
-async function takeOffSale(page: Page, id: string) {
-  await page.goto("/auth/github?next=/admin");
-  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
-  await page.request.post("/api/admin/repositories/status", { form: { id, status: "archived" } });
-  await page.request.post("/auth/logout");
-}
+import { test, expect, hydrated, putOnSale, takeOffSale } from "./fixtures";
 
 test("a buyer goes from the store to an invitation on GitHub", async ({ page, expectRefusals }) => {
   const id = await putOnSale(page);

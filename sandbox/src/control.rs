@@ -143,6 +143,7 @@ async fn stripe_state(State(sb): State<Sandbox>) -> Result<Json<Value>, Error> {
         "invoices": all(sb.stripe_list("invoice", None).await?),
         "charges": all(sb.stripe_list("charge", None).await?),
         "checkout_sessions": all(sb.stripe_list("checkout_session", None).await?),
+        "billing_portal_sessions": all(sb.stripe_list("billing_portal_session", None).await?),
     })))
 }
 

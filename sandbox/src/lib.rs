@@ -11,6 +11,7 @@ mod console;
 pub mod control;
 pub mod deliveries;
 mod error;
+mod mailbox;
 pub mod github;
 mod pages;
 pub mod store;
@@ -108,6 +109,7 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(console::router())
+            .merge(mailbox::router())
             .nest("/github", github::router(self))
             .nest("/stripe", stripe::router(self))
             .nest("/control", control::router())

@@ -17,7 +17,8 @@ use crate::{
 pub enum Cause {
     Admin(i64),
     ApiKey(i64),
-    Customer(i64),
+    /// The customer themselves, from `/account` (who they signed in as).
+    Customer(String),
     StripeEvent(String),
     GithubEvent(String),
     Schedule(String),
@@ -40,7 +41,8 @@ impl Cause {
     }
     fn reference(&self) -> Option<String> {
         match self {
-            Cause::Admin(id) | Cause::ApiKey(id) | Cause::Customer(id) => Some(id.to_string()),
+            Cause::Admin(id) | Cause::ApiKey(id) => Some(id.to_string()),
+            Cause::Customer(who) => Some(who.clone()),
             Cause::StripeEvent(s) | Cause::GithubEvent(s) | Cause::Schedule(s) => Some(s.clone()),
             Cause::CheckoutReturn(session) => Some(format!("checkout return {session}")),
             Cause::System => None,
@@ -94,6 +96,18 @@ pub async fn transition(db: &Db, purchase_id: i64, change: Change<'_>, cause: &C
     if !changed {
         return Ok(false);
     }
+    log(&mut *tx, purchase_id, Some(from), to, action, detail, cause).await?;
+    tx.commit().await?;
+    tracing::info!(purchase_id, from, to, action, cause = cause.kind(), "access changed");
+    Ok(true)
+}
+
+/// Appends one entry to the access log (inside the caller's transaction
+/// when it passes one).
+pub async fn log<'e, E>(executor: E, purchase_id: i64, from: Option<&str>, to: &str, action: &str, detail: Option<&str>, cause: &Cause) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(
         "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -105,12 +119,10 @@ pub async fn transition(db: &Db, purchase_id: i64, change: Change<'_>, cause: &C
     .bind(cause.kind())
     .bind(cause.reference())
     .bind(detail)
-    .bind(now)
-    .execute(&mut *tx)
+    .bind(clock::now())
+    .execute(executor)
     .await?;
-    tx.commit().await?;
-    tracing::info!(purchase_id, from, to, action, cause = cause.kind(), "access changed");
-    Ok(true)
+    Ok(())
 }
 
 fn github_error(err: GithubError) -> Error {
@@ -144,12 +156,12 @@ fn permission(p: &str) -> Permission {
 
 /// The buyer's login now: GitHub usernames change, the numeric id does not.
 /// A rename is recorded on the purchase.
-async fn current_login(state: &AppState, client: &octocrab::Octocrab, p: &Purchase) -> Result<String> {
-    match client.users_by_id(octocrab::models::UserId(p.github_user_id as u64)).profile().await {
+async fn current_login(state: &AppState, client: &octocrab::Octocrab, holder: &Holder) -> Result<String> {
+    match client.users_by_id(octocrab::models::UserId(holder.github_user_id as u64)).profile().await {
         Ok(profile) => {
-            if profile.login != p.github_login {
-                tracing::info!(purchase_id = p.id, old = %p.github_login, new = %profile.login, "buyer renamed on GitHub");
-                sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1").bind(p.github_user_id).bind(&profile.login).execute(state.db.pool()).await?;
+            if profile.login != holder.github_login {
+                tracing::info!(github_user_id = holder.github_user_id, old = %holder.github_login, new = %profile.login, "buyer renamed on GitHub");
+                sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1").bind(holder.github_user_id).bind(&profile.login).execute(state.db.pool()).await?;
             }
             Ok(profile.login)
         }
@@ -157,20 +169,42 @@ async fn current_login(state: &AppState, client: &octocrab::Octocrab, p: &Purcha
     }
 }
 
+/// Whose access on which repository: what GitHub calls need of a purchase
+/// (also kept in a job's payload when a moved-away account still has to go).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Holder {
+    pub repository_id: i64,
+    pub github_user_id: i64,
+    pub github_login: String,
+    pub invitation_id: Option<i64>,
+}
+
+impl From<&Purchase> for Holder {
+    fn from(p: &Purchase) -> Self {
+        Holder { repository_id: p.repository_id, github_user_id: p.github_user_id, github_login: p.github_login.clone(), invitation_id: p.github_invitation_id }
+    }
+}
+
+/// Cancels a pending invitation; already gone counts as done.
+async fn delete_invitation(client: &octocrab::Octocrab, repo: &repositories::Repository, invitation: i64) -> Result<()> {
+    let route = format!("/repos/{}/{}/invitations/{invitation}", repo.owner, repo.name);
+    let response = client._delete(route, None::<&()>).await.map_err(|e| github_error(e.into()))?;
+    let status = response.status().as_u16();
+    if !(status < 300 || status == 404) {
+        return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into(), retry_after: None }));
+    }
+    Ok(())
+}
+
 /// Removes the collaborator and any pending invitation on GitHub. Already
 /// gone counts as done.
-async fn remove_from_github(state: &AppState, p: &Purchase) -> Result<()> {
-    let repo = repositories::get(&state.db, p.repository_id).await?;
+pub async fn remove_from_github(state: &AppState, holder: &Holder) -> Result<()> {
+    let repo = repositories::get(&state.db, holder.repository_id).await?;
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
-    if let Some(invitation) = p.github_invitation_id {
-        let route = format!("/repos/{}/{}/invitations/{invitation}", repo.owner, repo.name);
-        let response = client._delete(route, None::<&()>).await.map_err(|e| github_error(e.into()))?;
-        let status = response.status().as_u16();
-        if !(status < 300 || status == 404) {
-            return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into(), retry_after: None }));
-        }
+    if let Some(invitation) = holder.invitation_id {
+        delete_invitation(&client, &repo, invitation).await?;
     }
-    let login = match current_login(state, &client, p).await {
+    let login = match current_login(state, &client, holder).await {
         Ok(login) => login,
         // The account is gone: nothing left to remove.
         Err(Error::Invalid { .. }) => return Ok(()),
@@ -191,7 +225,7 @@ async fn invite_on_github(state: &AppState, p: &Purchase) -> Result<Option<(i64,
     let repo = repositories::get(&state.db, p.repository_id).await?;
     let price = prices::get(&state.db, p.price_id).await?;
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
-    let login = current_login(state, &client, p).await?;
+    let login = current_login(state, &client, &Holder::from(p)).await?;
     let invitation = client.repos(&repo.owner, &repo.name).add_collaborator(&login).permission(permission(&price.permission)).send().await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id, ok = invitation.is_ok(), "GitHub invitation call made");
@@ -212,7 +246,13 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
         "pending" | "expired" => return Err(Error::invalid("status", "this purchase was never paid; there is no access to revoke")),
         _ => {}
     }
-    remove_from_github(state, &p).await?;
+    if let Err(e) = remove_from_github(state, &Holder::from(&p)).await {
+        if let Error::Later { message, .. } = &e {
+            // Shown to the creator while the removal waits.
+            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1").bind(p.id).bind(message).execute(state.db.pool()).await?;
+        }
+        return Err(e);
+    }
     let reason = if reason.is_empty() { "revoked by the creator" } else { reason };
     let set = [
         ("status_reason", Value::Text(Some(reason.to_owned()))),
@@ -295,5 +335,78 @@ pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Resul
     }
     let (to, set) = granted(invite_on_github(state, &p).await?);
     transition(&state.db, p.id, Change { from: "revoked", to, action: "restore", detail: None, set: &set }, cause).await?;
+    purchases::get(&state.db, purchase_id).await
+}
+
+/// A fresh invitation for a purchase whose invitation expired or was lost.
+/// GitHub has no "resend": the pending invitation is cancelled and a new
+/// one sent (GitHub emails it again). A paid purchase that was never
+/// invited is simply granted.
+pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<Purchase> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    match p.status.as_str() {
+        "paid" => return grant(state, purchase_id, cause).await,
+        "invited" => {}
+        "active" => return Err(Error::invalid("status", "you already have access: the repository is in your GitHub account")),
+        _ => return Err(Error::invalid("status", "this purchase gives no access at the moment, so there is no invitation to resend")),
+    }
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    if let Some(invitation) = p.github_invitation_id {
+        let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
+        delete_invitation(&client, &repo, invitation).await?;
+    }
+    let (to, set) = granted(invite_on_github(state, &p).await?);
+    let action = if to == "invited" { "invitation_resent" } else { "access_active" };
+    if !transition(&state.db, p.id, Change { from: "invited", to, action, detail: None, set: &set }, cause).await? {
+        // Accepted meanwhile (the member webhook): nothing to resend after all.
+        tracing::info!(purchase_id, "purchase changed during the resend");
+    }
+    purchases::get(&state.db, purchase_id).await
+}
+
+/// Moves a purchase's access to another GitHub account: the new account is
+/// invited first (so a GitHub refusal changes nothing), the purchase then
+/// points at it, and the old account is removed — by a retried job if
+/// GitHub fails at that last step, so it never keeps access for free.
+pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_accounts::Account, cause: &Cause) -> Result<Purchase> {
+    let old = purchases::get(&state.db, purchase_id).await?;
+    if !matches!(old.status.as_str(), "invited" | "active") {
+        return Err(Error::invalid("status", "only a purchase that gives access can be moved to another account"));
+    }
+    if to.id == old.github_user_id {
+        return Err(Error::invalid("github_username", format!("@{} already is the account with access", to.login)));
+    }
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ('invited', 'active')")
+        .bind(old.repository_id)
+        .bind(to.id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    if taken.is_some() {
+        return Err(Error::invalid("github_username", format!("@{} already has access to this repository through another purchase", to.login)));
+    }
+    let mut target = old.clone();
+    target.github_user_id = to.id;
+    target.github_login = to.login.clone();
+    target.github_invitation_id = None;
+    let (status, mut set) = granted(invite_on_github(state, &target).await?);
+    set.push(("github_user_id", Value::Int(Some(to.id))));
+    set.push(("github_login", Value::Text(Some(to.login.clone()))));
+    set.push(("moved_at", Value::Int(Some(clock::now()))));
+    if status == "active" {
+        set.push(("github_invitation_id", Value::Int(None)));
+        set.push(("invitation_url", Value::Text(None)));
+    }
+    let detail = format!("moved from @{} (GitHub id {}) to @{} (GitHub id {})", old.github_login, old.github_user_id, to.login, to.id);
+    let moved = transition(&state.db, old.id, Change { from: &old.status, to: status, action: "moved", detail: Some(&detail), set: &set }, cause).await?;
+    if !moved {
+        return Err(Error::Unavailable("the purchase changed while it was being moved; look at it again and retry".into()));
+    }
+    let holder = Holder::from(&old);
+    if let Err(e) = remove_from_github(state, &holder).await {
+        tracing::warn!(purchase_id, error = %e, "could not remove the moved-away account yet; queued");
+        let payload = serde_json::to_value(&holder).map_err(|e| Error::Internal(e.to_string()))?;
+        crate::jobs::enqueue(state.db.pool(), "remove_access", &payload, clock::now(), None).await?;
+        state.wake.notify();
+    }
     purchases::get(&state.db, purchase_id).await
 }

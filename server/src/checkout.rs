@@ -134,16 +134,9 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     .bind(now)
     .fetch_one(state.db.pool())
     .await?;
-    let logged = sqlx::query(
-        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at)
-         VALUES ($1, NULL, 'pending', 'checkout_started', 'customer', $2, $3, $4)",
-    )
-    .bind(purchase_id)
-    .bind(&account.login)
-    .bind(format!("{} for @{}", price.interval().api(), account.login))
-    .bind(now)
-    .execute(state.db.pool())
-    .await;
+    let detail = format!("{} for @{}", price.interval().api(), account.login);
+    let cause = crate::access::Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
+    let logged = crate::access::log(state.db.pool(), purchase_id, None, "pending", "checkout_started", Some(&detail), &cause).await;
     if let Err(e) = logged {
         tracing::warn!(error = %e, purchase_id, "checkout start not logged");
     }

@@ -14,10 +14,10 @@ use crate::{
 
 async fn purchase_of(state: &AppState, github_repo_id: i64, github_user_id: i64) -> Result<Option<Purchase>> {
     let sql = format!(
-        "SELECT {} FROM purchases p WHERE p.github_user_id = $2
-           AND p.repository_id = (SELECT id FROM repositories WHERE github_repo_id = $1)
-         ORDER BY (p.status IN ('invited', 'active')) DESC, p.id DESC LIMIT 1",
-        purchases::COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+        "SELECT {} FROM purchases WHERE github_user_id = $2
+           AND repository_id = (SELECT id FROM repositories WHERE github_repo_id = $1)
+         ORDER BY (status IN ('invited', 'active')) DESC, id DESC LIMIT 1",
+        purchases::COLUMNS
     );
     Ok(sqlx::query_as::<_, Purchase>(&sql).bind(github_repo_id).bind(github_user_id).fetch_optional(state.db.pool()).await?)
 }

@@ -3,6 +3,7 @@
 //! handlers call. Nothing in here knows about Leptos.
 
 pub mod access;
+pub mod account;
 pub mod admins;
 pub mod checkout;
 pub mod api_keys;
@@ -30,6 +31,7 @@ pub mod scheduled;
 pub mod session_user;
 pub mod settings;
 pub mod signatures;
+pub mod sign_in_links;
 pub mod state;
 pub mod storefront;
 pub mod webhooks;

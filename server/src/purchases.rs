@@ -17,6 +17,7 @@ pub struct Purchase {
     pub status_reason: Option<String>,
     pub amount: i64,
     pub currency: String,
+    pub stripe_customer_id: Option<String>,
     pub stripe_subscription_id: Option<String>,
     pub github_invitation_id: Option<i64>,
     pub invitation_url: Option<String>,
@@ -26,11 +27,12 @@ pub struct Purchase {
     pub paid_at: Option<i64>,
     pub activated_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub moved_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_customer_id, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {

@@ -28,3 +28,44 @@ pub async fn current(session: &Session) -> Option<SessionUser> {
         }
     }
 }
+
+/// The customer signed in at `/account` — a role of its own: signing in
+/// here never makes anyone an admin, and an admin's sign-in is not this.
+pub const CUSTOMER_KEY: &str = "customer";
+/// Which sign-in the OAuth round trip is for ("customer" or absent: admin).
+pub const OAUTH_ROLE_KEY: &str = "oauth_role";
+
+/// Who a customer proved to be: a GitHub account (OAuth) and/or an email
+/// address (a one-time link). They see the purchases matching either.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Customer {
+    pub github_user_id: Option<i64>,
+    pub github_login: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email: Option<String>,
+    /// Purchases this session moved to another GitHub account: still shown
+    /// here until sign-out, though this account no longer holds them.
+    #[serde(default)]
+    pub moved_away: Vec<String>,
+}
+
+impl Customer {
+    /// How the access log names them.
+    pub fn describe(&self) -> String {
+        match (&self.github_login, self.github_user_id, &self.email) {
+            (Some(login), Some(id), _) => format!("@{login} (GitHub id {id})"),
+            (_, _, Some(email)) => format!("{email} (email link)"),
+            _ => "customer".to_owned(),
+        }
+    }
+}
+
+pub async fn customer(session: &Session) -> Option<Customer> {
+    match session.get::<Customer>(CUSTOMER_KEY).await {
+        Ok(customer) => customer,
+        Err(err) => {
+            tracing::warn!(error = %err, "unreadable session");
+            None
+        }
+    }
+}

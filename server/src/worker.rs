@@ -28,7 +28,9 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Runs jobs until the process ends, and schedules the periodic ones.
 pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker started");
-    let mut next_schedule = 0;
+    // The first periodic slot a minute after start: a process (or a test)
+    // starting up is not also reconciling every repository in its first second.
+    let mut next_schedule = crate::clock::now() + 60;
     loop {
         if crate::clock::now() >= next_schedule {
             if let Err(e) = crate::scheduled::schedule(&state).await {
@@ -60,7 +62,6 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
         }
         Err(Error::Later { message, after_secs }) => {
             tracing::info!(job = job.id, %message, after_secs, "job postponed");
-            note_queued(state, &job, &message).await;
             jobs::postpone(&state.db, &job, &message, Duration::from_secs(after_secs)).await?;
         }
         Err(e) => {
@@ -94,17 +95,6 @@ fn webhook_event_id(job: &jobs::Job) -> Option<i64> {
     job.payload()["webhook_event_id"].as_i64()
 }
 
-/// Shows "queued: …" on the purchase a postponed job is for.
-async fn note_queued(state: &AppState, job: &jobs::Job, message: &str) {
-    let purchase = match webhook_event_id(job) {
-        Some(_) => None,
-        None => job.payload()["purchase_id"].as_i64(),
-    };
-    if let Some(id) = purchase {
-        let _ = sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1").bind(id).bind(message).execute(state.db.pool()).await;
-    }
-}
-
 async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
     let payload = job.payload();
     match job.kind.as_str() {
@@ -131,6 +121,10 @@ async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
         "send_email" => {
             let id = payload["email_id"].as_i64().ok_or_else(|| Error::Internal("send_email without email_id".into()))?;
             crate::emails::send(state, id).await.map(|()| Outcome::Processed)
+        }
+        "remove_access" => {
+            let holder: crate::access::Holder = serde_json::from_value(payload.clone()).map_err(|e| Error::Internal(format!("remove_access payload: {e}")))?;
+            crate::access::remove_from_github(state, &holder).await.map(|()| Outcome::Processed)
         }
         "recover_stripe_events" => crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered")),
         "expire_invitations" => crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired")),

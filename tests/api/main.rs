@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod account;
 mod admin_api_keys;
 mod admin_auth;
 mod admin_prices;

@@ -1,5 +1,6 @@
 //! Server functions: one file per area, each function thin.
 
+pub mod account;
 pub mod api_keys;
 pub mod buy;
 pub mod jobs;

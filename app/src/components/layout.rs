@@ -17,6 +17,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </A>
                     <div class="flex items-center gap-4 text-sm">
                         <A href="/" attr:class="text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Store"</A>
+                        <A href="/account" attr:class="text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"My purchases"</A>
                         <A href="/admin" attr:class="text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Creator"</A>
                         <ThemeToggle />
                     </div>

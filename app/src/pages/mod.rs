@@ -1,3 +1,4 @@
+pub mod account;
 pub mod admin;
 pub mod checkout_success;
 pub mod not_found;

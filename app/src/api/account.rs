@@ -1,0 +1,131 @@
+//! The customer's account (`/account`): their purchases and what they may
+//! do about them. Each function acts as the signed-in customer only; an id
+//! that is not theirs is "not found", exactly like one that does not exist.
+
+use leptos::prelude::*;
+
+use crate::{error::AppError, types::Account};
+
+/// The signed-in customer's purchases; `None` when nobody is signed in.
+#[server(endpoint = "account/overview")]
+pub async fn account_overview() -> Result<Option<Account>, AppError> {
+    let state = super::state()?;
+    let Some(who) = ssr::customer().await? else { return Ok(None) };
+    Ok(Some(ssr::overview(&state, &who).await?))
+}
+
+/// Emails a one-time sign-in link to a purchase address (same answer
+/// whether or not the address bought anything).
+#[server(endpoint = "account/email-link")]
+pub async fn request_sign_in_link(email: String) -> Result<(), AppError> {
+    let state = super::state()?;
+    server::sign_in_links::request(&state, &email).await?;
+    // Without JavaScript, back to the page with a note that it was sent.
+    super::buy::ssr::see_other_if_plain_form("/account?link=sent")?;
+    Ok(())
+}
+
+#[server(endpoint = "account/resend")]
+pub async fn resend_invitation(id: String) -> Result<(), AppError> {
+    let state = super::state()?;
+    let who = ssr::require_customer().await?;
+    server::account::resend_invitation(&state, &who, &id).await?;
+    Ok(())
+}
+
+#[server(endpoint = "account/move")]
+pub async fn move_access(id: String, github_username: String) -> Result<(), AppError> {
+    let state = super::state()?;
+    let who = ssr::require_customer().await?;
+    server::account::move_access(&state, &who, &id, &github_username).await?;
+    ssr::remember_moved(who, id).await
+}
+
+/// Opens Stripe's billing portal: a plain form post gets a 303 there, the
+/// hydrated page gets the URL and navigates.
+#[server(endpoint = "account/billing")]
+pub async fn manage_billing(id: String) -> Result<String, AppError> {
+    let state = super::state()?;
+    let who = ssr::require_customer().await?;
+    let url = server::account::billing_portal(&state, &who, &id).await?;
+    super::buy::ssr::see_other_if_plain_form(&url)?;
+    Ok(url)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use server::{account, session_user::Customer};
+    use tower_sessions::Session;
+
+    use crate::{
+        error::AppError,
+        money::format_amount,
+        types::{Account, AccountPurchase},
+    };
+
+    pub async fn customer() -> Result<Option<Customer>, AppError> {
+        let session: Session = leptos_axum::extract().await.map_err(|e| {
+            tracing::error!(error = %e, "no session layer");
+            AppError::Internal
+        })?;
+        Ok(server::session_user::customer(&session).await)
+    }
+
+    /// Keeps a purchase this session just moved away in view until sign-out.
+    pub async fn remember_moved(mut who: Customer, id: String) -> Result<(), AppError> {
+        let session: Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+        who.moved_away.push(id);
+        session.insert(server::session_user::CUSTOMER_KEY, &who).await.map_err(|e| {
+            tracing::error!(error = %e, "could not update the customer's session");
+            AppError::Internal
+        })
+    }
+
+    pub async fn require_customer() -> Result<Customer, AppError> {
+        customer().await?.ok_or_else(|| AppError::Unauthorized.with_status(http::StatusCode::UNAUTHORIZED))
+    }
+
+    pub async fn overview(state: &server::AppState, who: &Customer) -> Result<Account, AppError> {
+        let now = server::clock::now();
+        let web = state.config.github_web_url.as_str().trim_end_matches('/').to_owned();
+        let rows = account::purchases(&state.db, who).await?;
+        let purchases = rows
+            .into_iter()
+            .map(|row| {
+                let (headline, when) = account::describe(&row, now);
+                let per = match row.kind.as_str() {
+                    "monthly" => " / month",
+                    "yearly" => " / year",
+                    _ => "",
+                };
+                let granted = matches!(row.status.as_str(), "invited" | "active");
+                let move_after = row.moved_at.map(|t| t + account::MOVE_EVERY_DAYS * 86_400).filter(|t| *t > now).map(account::day);
+                AccountPurchase {
+                    full_name: format!("{}/{}", row.owner, row.name),
+                    repository_url: format!("{web}/{}/{}", row.owner, row.name),
+                    product_url: format!("/p/{}", row.slug),
+                    price_text: format!("{}{per}", format_amount(row.amount, &row.currency)),
+                    can_resend: row.status == "invited" || (row.status == "paid" && row.status_reason.as_deref().is_some_and(|r| r.starts_with("not invited"))),
+                    can_move: granted && move_after.is_none(),
+                    move_after: move_after.filter(|_| granted),
+                    can_manage_billing: row.has_billing == 1,
+                    invitation_url: row.invitation_url.clone().filter(|_| row.status == "invited"),
+                    id: row.public_id,
+                    title: row.title,
+                    github_login: row.github_login,
+                    status: row.status,
+                    headline,
+                    when,
+                }
+            })
+            .collect();
+        let mut signed_in_as = Vec::new();
+        if let Some(login) = &who.github_login {
+            signed_in_as.push(format!("@{login}"));
+        }
+        if let Some(email) = &who.email {
+            signed_in_as.push(email.clone());
+        }
+        Ok(Account { signed_in_as, can_add_github: who.github_user_id.is_none(), purchases })
+    }
+}

@@ -1,0 +1,237 @@
+//! The customer's side (`/account`): their purchases in words, and what
+//! they may do about them — resend an invitation, move access to another
+//! GitHub account, open Stripe's billing portal. Every lookup is scoped to
+//! the signed-in customer: another customer's purchase is "not found".
+
+use chrono::{TimeZone, Utc};
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+
+use crate::{
+    access::{self, Cause},
+    clock, github_accounts,
+    purchases::{self, Purchase},
+    session_user::Customer,
+    AppState, Db, Error, Result,
+};
+
+/// Resends per purchase per day (GitHub emails each invitation).
+pub const RESENDS_PER_DAY: i64 = 3;
+/// Days between two moves of one purchase to another account.
+pub const MOVE_EVERY_DAYS: i64 = 30;
+
+/// One purchase as its customer sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub public_id: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub github_login: String,
+    pub amount: i64,
+    pub currency: String,
+    pub kind: String,
+    pub invitation_url: Option<String>,
+    pub current_period_end: Option<i64>,
+    pub cancel_at: Option<i64>,
+    pub grace_until: Option<i64>,
+    pub paid_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub moved_at: Option<i64>,
+    pub has_billing: i64,
+    pub title: String,
+    pub owner: String,
+    pub name: String,
+    pub slug: String,
+}
+
+/// The condition matching a customer's purchases, with its two binds: the
+/// GitHub id they signed in with and the email a link was sent to (either
+/// may be absent; absent matches nothing).
+const MINE: &str = "(p.github_user_id = $1 OR LOWER(p.email) = $2)";
+
+fn binds(who: &Customer) -> (i64, String) {
+    // -1 and "" match no purchase: ids are positive, emails are checked on entry.
+    (who.github_user_id.unwrap_or(-1), who.email.clone().unwrap_or_default().to_lowercase())
+}
+
+/// Every purchase this customer paid for (unfinished checkouts are not
+/// purchases), newest first.
+pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
+    let (id, email) = binds(who);
+    let sql = format!("{SELECT_ROWS} WHERE {MINE} AND p.status NOT IN ('pending', 'expired') ORDER BY p.created_at DESC, p.id DESC");
+    let mut rows = sqlx::query_as::<_, Row>(&sql).bind(id).bind(email).fetch_all(db.pool()).await?;
+    for moved in &who.moved_away {
+        if !rows.iter().any(|r| &r.public_id == moved) {
+            let sql = format!("{SELECT_ROWS} WHERE p.public_id = $1");
+            rows.extend(sqlx::query_as::<_, Row>(&sql).bind(moved).fetch_optional(db.pool()).await?);
+        }
+    }
+    Ok(rows)
+}
+
+const SELECT_ROWS: &str = "SELECT p.public_id, p.status, p.status_reason, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
+        p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at,
+        CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing,
+        r.title, r.owner, r.name, r.slug
+    FROM purchases p JOIN repositories r ON r.id = p.repository_id JOIN prices pr ON pr.id = p.price_id";
+
+/// This customer's purchase with this public id — or `NotFound`, whether
+/// it does not exist or belongs to someone else.
+pub async fn owned(db: &Db, who: &Customer, public_id: &str) -> Result<Purchase> {
+    let (id, email) = binds(who);
+    let sql = format!("SELECT p.id FROM purchases p WHERE p.public_id = $3 AND {MINE} AND p.status NOT IN ('pending', 'expired')");
+    let mut found: Option<i64> = sqlx::query_scalar(&sql).bind(id).bind(email).bind(public_id).fetch_optional(db.pool()).await?;
+    if found.is_none() && who.moved_away.iter().any(|m| m == public_id) {
+        found = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1").bind(public_id).fetch_optional(db.pool()).await?;
+    }
+    purchases::get(db, found.ok_or(Error::NotFound)?).await
+}
+
+fn cause(who: &Customer) -> Cause {
+    Cause::Customer(who.describe())
+}
+
+/// "Resend invitation": at most `RESENDS_PER_DAY` a day per purchase.
+pub async fn resend_invitation(state: &AppState, who: &Customer, public_id: &str) -> Result<Purchase> {
+    let p = owned(&state.db, who, public_id).await?;
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM access_log WHERE purchase_id = $1 AND cause_kind = 'customer' AND action IN ('invitation_resent', 'invitation_sent', 'access_active') AND created_at > $2",
+    )
+    .bind(p.id)
+    .bind(clock::now() - 86_400)
+    .fetch_one(state.db.pool())
+    .await?;
+    if recent >= RESENDS_PER_DAY {
+        return Err(Error::invalid("resend", format!("the invitation was resent {RESENDS_PER_DAY} times today: check your GitHub notifications and email, or try again tomorrow")));
+    }
+    access::reinvite(state, p.id, &cause(who)).await
+}
+
+/// "Move access": another GitHub account gets the access this purchase
+/// gives; at most once every `MOVE_EVERY_DAYS` days.
+pub async fn move_access(state: &AppState, who: &Customer, public_id: &str, github_username: &str) -> Result<Purchase> {
+    let p = owned(&state.db, who, public_id).await?;
+    if let Some(moved) = p.moved_at {
+        let next = moved + MOVE_EVERY_DAYS * 86_400;
+        if clock::now() < next {
+            return Err(Error::invalid(
+                "github_username",
+                format!("access to this purchase was moved less than {MOVE_EVERY_DAYS} days ago; it can move again on {}", day(next)),
+            ));
+        }
+    }
+    let repo = crate::repositories::get(&state.db, p.repository_id).await?;
+    let account = github_accounts::check(state, &repo.owner, github_username).await?;
+    access::move_to(state, p.id, &account, &cause(who)).await
+}
+
+/// A Stripe Billing Portal session for this purchase's Stripe customer
+/// (update card, cancel, invoices), returning to `/account`.
+pub async fn billing_portal(state: &AppState, who: &Customer, public_id: &str) -> Result<String> {
+    let p = owned(&state.db, who, public_id).await?;
+    let Some(customer) = p.stripe_customer_id else {
+        return Err(Error::invalid("billing", "Stripe keeps no billing account for this purchase: it was a one-time payment, and its receipt is in your email"));
+    };
+    let return_url = state.config.public_url.join("account").map_err(|e| Error::Internal(e.to_string()))?;
+    let client = state.payments.client()?;
+    let session = CreateBillingPortalSession::new()
+        .customer(customer)
+        .return_url(return_url.to_string())
+        .send(client)
+        .await
+        .map_err(|e| Error::from(crate::payments::PaymentsError::from(e)))?;
+    Ok(session.url)
+}
+
+/// `1799712000` → `"12 Jan 2027"`.
+pub fn day(unix: i64) -> String {
+    Utc.timestamp_opt(unix, 0).single().map(|t| t.format("%-d %b %Y").to_string()).unwrap_or_default()
+}
+
+/// Where a purchase stands, in the customer's words: a headline and, when
+/// there is one, the date that matters next.
+pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
+    let reason = row.status_reason.clone().unwrap_or_default();
+    let subscription = row.kind != "one_time";
+    let headline = match row.status.as_str() {
+        "paid" if reason.starts_with("queued") => format!("Paid — invitation {reason}"),
+        "paid" if reason.starts_with("not invited") => format!("Paid — {reason}"),
+        "paid" => "Paid — sending your invitation".to_owned(),
+        "invited" if reason.starts_with("invitation expired") => "Invitation expired — resend it".to_owned(),
+        "invited" => "Invitation sent — accept it on GitHub".to_owned(),
+        "active" => match (row.grace_until, row.cancel_at) {
+            (Some(grace), _) if grace > now => format!("Payment failed — update your card by {}", day(grace)),
+            (_, Some(end)) => format!("Ends on {}", day(end)),
+            _ => "Active".to_owned(),
+        },
+        "revoked" if reason.is_empty() => "Revoked".to_owned(),
+        "revoked" => format!("Revoked: {reason}"),
+        other => other.to_owned(),
+    };
+    let when = match row.status.as_str() {
+        "revoked" => row.revoked_at.map(|t| format!("Access ended on {}", day(t))),
+        _ if subscription => match (row.cancel_at, row.current_period_end) {
+            (Some(end), _) => Some(format!("Ends on {}; it will not renew", day(end))),
+            (None, Some(end)) => Some(format!("Renews on {}", day(end))),
+            _ => None,
+        },
+        _ => row.paid_at.map(|t| format!("One-time purchase, paid on {}", day(t))),
+    };
+    (headline, when)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, reason: Option<&str>) -> Row {
+        Row {
+            public_id: "p".into(),
+            status: status.into(),
+            status_reason: reason.map(Into::into),
+            github_login: "alice".into(),
+            amount: 900,
+            currency: "usd".into(),
+            kind: "monthly".into(),
+            invitation_url: None,
+            current_period_end: Some(1_799_712_000),
+            cancel_at: None,
+            grace_until: None,
+            paid_at: Some(1_790_000_000),
+            revoked_at: None,
+            moved_at: None,
+            has_billing: 1,
+            title: "SDK".into(),
+            owner: "o".into(),
+            name: "n".into(),
+            slug: "s".into(),
+        }
+    }
+
+    #[test]
+    fn days_read_like_a_person_writes_them() {
+        assert_eq!(day(1_799_712_000), "12 Jan 2027");
+        assert_eq!(day(1_709_164_800), "29 Feb 2024");
+    }
+
+    #[test]
+    fn statuses_are_described_in_words() {
+        let now = 1_795_000_000;
+        assert_eq!(describe(&row("invited", None), now), ("Invitation sent — accept it on GitHub".into(), Some("Renews on 12 Jan 2027".into())));
+        assert_eq!(describe(&row("invited", Some("invitation expired: resend it from your account")), now).0, "Invitation expired — resend it");
+        assert_eq!(describe(&row("active", None), now).0, "Active");
+        let mut ending = row("active", None);
+        ending.cancel_at = Some(1_799_712_000);
+        assert_eq!(describe(&ending, now), ("Ends on 12 Jan 2027".into(), Some("Ends on 12 Jan 2027; it will not renew".into())));
+        let mut failing = row("active", None);
+        failing.grace_until = Some(1_796_256_000);
+        assert_eq!(describe(&failing, now).0, "Payment failed — update your card by 3 Dec 2026");
+        let mut refunded = row("revoked", Some("refunded"));
+        refunded.revoked_at = Some(1_795_000_000);
+        assert_eq!(describe(&refunded, now).0, "Revoked: refunded");
+        assert!(describe(&refunded, now).1.unwrap().starts_with("Access ended on"));
+        let mut once = row("active", None);
+        once.kind = "one_time".into();
+        assert_eq!(describe(&once, now).1.unwrap(), format!("One-time purchase, paid on {}", day(1_790_000_000)));
+        assert_eq!(describe(&row("paid", Some("queued: GitHub's rate limit is reached")), now).0, "Paid — invitation queued: GitHub's rate limit is reached");
+    }
+}

@@ -1,0 +1,102 @@
+//! Customer sign-in for `/account`: with GitHub (the same OAuth app as the
+//! creator's sign-in, but a role of its own — see `session_user::Customer`)
+//! or with a one-time link emailed to a purchase address. The link opens a
+//! page with a button: mail scanners that fetch links do not use it up.
+
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+    Form, Router,
+};
+use serde::Deserialize;
+use server::{
+    session_user::{self, Customer, CUSTOMER_KEY},
+    sign_in_links, AppState,
+};
+use tower_sessions::Session;
+
+use crate::auth::{problem_back, start_oauth};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account/sign-in/github", get(github))
+        .route("/account/sign-in/email", get(confirm_page).post(use_link))
+}
+
+async fn github(State(state): State<AppState>, session: Session) -> Response {
+    start_oauth(&state, &session, "/account".into(), Some("customer")).await
+}
+
+/// The OAuth callback's end for a customer: adds the GitHub account to
+/// whoever this session already proved to be.
+pub(crate) async fn signed_in_with_github(session: &Session, github_user_id: i64, login: &str, avatar_url: &str) -> Response {
+    let mut customer = session_user::customer(session).await.unwrap_or_default();
+    customer.github_user_id = Some(github_user_id);
+    customer.github_login = Some(login.to_owned());
+    customer.avatar_url = Some(avatar_url.to_owned());
+    store(session, customer).await
+}
+
+async fn store(session: &Session, customer: Customer) -> Response {
+    // A new session id at sign-in: a session fixed before it is worth nothing after.
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(CUSTOMER_KEY, &customer).await
+    };
+    if let Err(err) = stored.await {
+        tracing::error!(error = %err, "could not store the signed-in customer");
+        return failed(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Your session could not be saved. Please try again.");
+    }
+    tracing::info!(github = customer.github_user_id.is_some(), email = customer.email.is_some(), "customer signed in");
+    Redirect::to("/account").into_response()
+}
+
+fn failed(status: StatusCode, title: &str, message: &str) -> Response {
+    problem_back(status, title, message, "/account")
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: Option<String>,
+}
+
+fn expired() -> Response {
+    failed(
+        StatusCode::BAD_REQUEST,
+        "This sign-in link no longer works",
+        "Sign-in links work once and for 15 minutes. Ask for a new one on your account page.",
+    )
+}
+
+async fn confirm_page(Query(q): Query<Token>) -> Response {
+    // Checked before it is echoed into the page: letters and digits only.
+    let Some(token) = q.token.filter(|t| sign_in_links::well_formed(t)) else { return expired() };
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"referrer\" content=\"no-referrer\"><title>Sign in · RepoPass</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/repopass.css\"></head><body class=\"bg-slate-50\">\
+         <main class=\"mx-auto max-w-md px-4 py-24 text-center\"><h1 class=\"text-2xl font-bold\">Sign in to your purchases</h1>\
+         <p class=\"mt-4 text-slate-600\">Continue to see the purchases made with your email address.</p>\
+         <form method=\"post\" action=\"/account/sign-in/email\" class=\"mt-8\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
+         <button class=\"rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white\">Continue</button></form></main></body></html>"
+    );
+    Html(page).into_response()
+}
+
+async fn use_link(State(state): State<AppState>, session: Session, Form(form): Form<Token>) -> Response {
+    let Some(token) = form.token else { return expired() };
+    match sign_in_links::redeem(&state, &token).await {
+        Ok(email) => {
+            let mut customer = session_user::customer(&session).await.unwrap_or_default();
+            customer.email = Some(email);
+            store(&session, customer).await
+        }
+        Err(server::Error::NotFound) => expired(),
+        Err(err) => {
+            tracing::error!(error = %err, "sign-in link lookup failed");
+            failed(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Please try again in a moment.")
+        }
+    }
+}
