@@ -35,6 +35,19 @@ enum Command {
     /// Manage API keys for the REST API (/api/v1).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Tools for development and benchmarks.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DevCommand {
+    /// Fill the database with generated purchases (ten access-log entries
+    /// each) in five "Seed Kit" repositories, to try the admin pages at scale.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        purchases: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +76,7 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::Worker => worker(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
+        Command::Dev(DevCommand::Seed { purchases }) => seed(config, purchases).await,
     }
 }
 
@@ -143,6 +157,24 @@ async fn create_api_key(config: Config, name: &str) -> ExitCode {
             eprintln!("Created API key '{}' (id {}):", key.name, key.id);
             println!("{}", key.secret.expose_secret());
             eprintln!("Copy it now: it is not stored and will not be shown again.");
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err),
+    }
+}
+
+async fn seed(config: Config, purchases: i64) -> ExitCode {
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    if let Err(err) = db.migrate().await {
+        return fail(format!("migrate: {err}"));
+    }
+    let started = std::time::Instant::now();
+    match server::seed::seed(&db, purchases).await {
+        Ok(s) => {
+            eprintln!("seeded {} purchases and {} access-log entries in {} repositories ({:.1} s)", s.purchases, s.log_entries, s.repositories, started.elapsed().as_secs_f64());
             ExitCode::SUCCESS
         }
         Err(err) => fail(err),

@@ -7,6 +7,12 @@ pub mod api_v1;
 #[cfg(feature = "ssr")]
 mod account_auth;
 #[cfg(feature = "ssr")]
+mod activity_stream;
+#[cfg(feature = "ssr")]
+mod admin_session;
+#[cfg(feature = "ssr")]
+mod customers_csv;
+#[cfg(feature = "ssr")]
 mod auth;
 #[cfg(feature = "ssr")]
 mod covers;

@@ -129,6 +129,8 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .merge(crate::ops::router().with_state(state.clone()))
         .merge(crate::auth::router().with_state(state.clone()))
         .merge(crate::account_auth::router().with_state(state.clone()))
+        .merge(crate::activity_stream::router().with_state(state.clone()))
+        .merge(crate::customers_csv::router().with_state(state.clone()))
         .merge(crate::covers::router(&state).with_state(state.clone()))
         .merge(crate::webhooks::router().with_state(state.clone()))
         .nest("/api/v1", crate::api_v1::router().with_state(state))

@@ -11,7 +11,7 @@ use crate::{
     components::layout::Layout,
     pages::{
         account::AccountPage,
-        admin::{api_keys::AdminApiKeys, home::AdminHome, repositories::AdminRepositories, repository_edit::AdminRepositoryEdit, settings::AdminSettings},
+        admin::{api_keys::AdminApiKeys, customer::AdminCustomer, customers::AdminCustomers, events::{AdminEvent, AdminEvents}, home::AdminHome, repositories::AdminRepositories, repository_edit::AdminRepositoryEdit, settings::AdminSettings},
         checkout_success::CheckoutSuccess,
         not_found::NotFound,
         product::Product,
@@ -55,6 +55,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccess ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers") view=AdminCustomers ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers/:id") view=AdminCustomer ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events") view=AdminEvents ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events/:id") view=AdminEvent ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
                     <Route path=path!("/admin/api-keys") view=AdminApiKeys ssr=SsrMode::Async />
                     <Route path=path!("/admin/repositories") view=AdminRepositories ssr=SsrMode::Async />

@@ -338,7 +338,8 @@ pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Resul
     purchases::get(&state.db, purchase_id).await
 }
 
-/// A fresh invitation for a purchase whose invitation expired or was lost.
+/// A fresh invitation for a purchase whose invitation expired or was lost
+/// (or whose collaborator GitHub no longer lists).
 /// GitHub has no "resend": the pending invitation is cancelled and a new
 /// one sent (GitHub emails it again). A paid purchase that was never
 /// invited is simply granted.
@@ -346,8 +347,8 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
     let p = purchases::get(&state.db, purchase_id).await?;
     match p.status.as_str() {
         "paid" => return grant(state, purchase_id, cause).await,
-        "invited" => {}
-        "active" => return Err(Error::invalid("status", "you already have access: the repository is in your GitHub account")),
+        // Active but gone from GitHub (the drift report's "paid without access").
+        "invited" | "active" => {}
         _ => return Err(Error::invalid("status", "this purchase gives no access at the moment, so there is no invitation to resend")),
     }
     let repo = repositories::get(&state.db, p.repository_id).await?;
@@ -357,7 +358,7 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
     }
     let (to, set) = granted(invite_on_github(state, &p).await?);
     let action = if to == "invited" { "invitation_resent" } else { "access_active" };
-    if !transition(&state.db, p.id, Change { from: "invited", to, action, detail: None, set: &set }, cause).await? {
+    if !transition(&state.db, p.id, Change { from: &p.status, to, action, detail: None, set: &set }, cause).await? {
         // Accepted meanwhile (the member webhook): nothing to resend after all.
         tracing::info!(purchase_id, "purchase changed during the resend");
     }

@@ -93,6 +93,9 @@ fn cause(who: &Customer) -> Cause {
 /// "Resend invitation": at most `RESENDS_PER_DAY` a day per purchase.
 pub async fn resend_invitation(state: &AppState, who: &Customer, public_id: &str) -> Result<Purchase> {
     let p = owned(&state.db, who, public_id).await?;
+    if p.status == "active" {
+        return Err(Error::invalid("status", "you already have access: the repository is in your GitHub account"));
+    }
     let recent: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM access_log WHERE purchase_id = $1 AND cause_kind = 'customer' AND action IN ('invitation_resent', 'invitation_sent', 'access_active') AND created_at > $2",
     )

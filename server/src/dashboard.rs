@@ -9,9 +9,9 @@ const DAY: i64 = 86_400;
 
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
-    /// Per currency, minor units: paid since the 1st of this month (UTC).
+    /// Per currency, minor units, net of refunds: since the 1st of this month (UTC).
     pub revenue_this_month: BTreeMap<String, i64>,
-    /// Per currency, minor units: paid in the last 30 days.
+    /// Per currency, minor units, net of refunds: the last 30 days.
     pub revenue_30d: BTreeMap<String, i64>,
     /// Per currency, minor units: monthly value of live subscriptions
     /// (a yearly price counts a twelfth).
@@ -22,7 +22,7 @@ pub struct Summary {
     pub new_purchases_30d: i64,
     /// Subscriptions that ended in the last 30 days.
     pub churned_30d: i64,
-    /// Purchases revoked because of a refund or dispute in the last 30 days.
+    /// Charges refunded (in full or in part) in the last 30 days.
     pub refunds_30d: i64,
 }
 
@@ -40,7 +40,8 @@ async fn money(db: &Db, sql: &str, since: i64) -> Result<BTreeMap<String, i64>> 
 
 pub async fn summary(db: &Db) -> Result<Summary> {
     let now = clock::now();
-    let paid = "SELECT currency, CAST(SUM(amount) AS BIGINT) FROM purchases WHERE paid_at >= $1 GROUP BY currency ORDER BY currency";
+    // Net of refunds, renewals included: summed from the payments ledger.
+    let paid = "SELECT currency, CAST(SUM(amount) AS BIGINT) FROM payments WHERE created_at >= $1 GROUP BY currency ORDER BY currency";
     let mrr_rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT p.currency, CAST(SUM(CASE WHEN pr.kind = 'yearly' THEN p.amount / 12 ELSE p.amount END) AS BIGINT)
          FROM purchases p JOIN prices pr ON pr.id = p.price_id
@@ -57,11 +58,64 @@ pub async fn summary(db: &Db) -> Result<Summary> {
         active_customers: sqlx::query_scalar("SELECT COUNT(DISTINCT github_user_id) FROM purchases WHERE status IN ('invited', 'active')").fetch_one(db.pool()).await?,
         new_purchases_30d: count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1").await?,
         churned_30d: count("SELECT COUNT(*) FROM purchases WHERE status = 'revoked' AND stripe_subscription_id IS NOT NULL AND revoked_at >= $1").await?,
-        refunds_30d: count(
-            "SELECT COUNT(*) FROM purchases WHERE status = 'revoked' AND revoked_at >= $1 AND (status_reason LIKE 'refund%' OR status_reason LIKE 'dispute%')",
-        )
-        .await?,
+        refunds_30d: count("SELECT COUNT(*) FROM payments WHERE kind = 'refund' AND created_at >= $1").await?,
     })
+}
+
+/// One repository's conversion over a window: product page views →
+/// checkouts started → paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Funnel {
+    pub repository_id: i64,
+    pub title: String,
+    pub views: i64,
+    pub checkouts: i64,
+    pub paid: i64,
+}
+
+/// The funnel of every repository not archived, over the last `days` days.
+pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
+    let since = clock::now() - days * DAY;
+    let repos: Vec<(i64, String)> = sqlx::query_as("SELECT id, title FROM repositories WHERE status <> 'archived' ORDER BY title, id").fetch_all(db.pool()).await?;
+    let per_repo = |sql: &'static str, bound: i64| async move {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sql).bind(bound).fetch_all(db.pool()).await?;
+        Ok::<BTreeMap<i64, i64>, crate::Error>(rows.into_iter().collect())
+    };
+    let views = per_repo("SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id", since.div_euclid(DAY)).await?;
+    let checkouts = per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY repository_id", since).await?;
+    let paid = per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY repository_id", since).await?;
+    Ok(repos
+        .into_iter()
+        .map(|(id, title)| Funnel {
+            repository_id: id,
+            title,
+            views: views.get(&id).copied().unwrap_or(0),
+            checkouts: checkouts.get(&id).copied().unwrap_or(0),
+            paid: paid.get(&id).copied().unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Net revenue per UTC day for the last `days` days (oldest first, every
+/// day present), in `currency`.
+pub async fn revenue_by_day(db: &Db, currency: &str, days: i64) -> Result<Vec<(i64, i64)>> {
+    let today = clock::now().div_euclid(DAY);
+    let first = today - days + 1;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT created_at / 86400 AS day, CAST(SUM(amount) AS BIGINT) FROM payments WHERE created_at >= $1 AND currency = $2 GROUP BY created_at / 86400",
+    )
+    .bind(first * DAY)
+    .bind(currency)
+    .fetch_all(db.pool())
+    .await?;
+    let by_day: BTreeMap<i64, i64> = rows.into_iter().collect();
+    Ok((first..=today).map(|d| (d * DAY, by_day.get(&d).copied().unwrap_or(0))).collect())
+}
+
+/// The currency with the most revenue in the last 30 days (what the chart
+/// shows first), if any money came in.
+pub fn main_currency(summary: &Summary) -> Option<String> {
+    summary.revenue_30d.iter().max_by_key(|(_, amount)| **amount).map(|(c, _)| c.clone())
 }
 
 #[cfg(test)]

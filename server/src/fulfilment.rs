@@ -8,7 +8,7 @@ use stripe_checkout::{checkout_session::RetrieveCheckoutSession, CheckoutSession
 
 use crate::{
     access::{self, Cause, Change, Value},
-    clock,
+    clock, ledger,
     payments::PaymentsError,
     purchases::{self, Purchase},
     AppState, Error, Result,
@@ -61,6 +61,10 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
                 _ => "payment confirmed",
             };
             access::transition(&state.db, purchase.id, Change { from: "pending", to: "paid", action: "paid", detail: Some(detail), set: &set }, cause).await?;
+            // Keyed as its invoice.paid event will be (subscriptions), so it counts once.
+            let reference = session.invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned())).or_else(|| session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()));
+            let currency = session.currency.as_ref().map(|c| c.to_string()).unwrap_or_else(|| purchase.currency.clone());
+            ledger::received(&state.db, purchase.id, &reference.unwrap_or_else(|| session.id.to_string()), ledger::Kind::Payment, session.amount_total.unwrap_or(0), &currency).await?;
         } else if session.status == Some(CheckoutSessionStatus::Expired) {
             access::transition(
                 &state.db,

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod activity;
 pub mod admins;
 pub mod checkout;
 pub mod api_keys;
@@ -16,6 +17,7 @@ pub mod fulfilment;
 pub mod github_accounts;
 pub mod github_events;
 pub mod jobs;
+pub mod ledger;
 pub mod lifecycle;
 pub mod github;
 pub mod markdown;
@@ -26,8 +28,10 @@ pub mod prices;
 pub mod purchases;
 pub mod dashboard;
 pub mod covers;
+pub mod refunds;
 pub mod repositories;
 pub mod scheduled;
+pub mod seed;
 pub mod session_user;
 pub mod settings;
 pub mod signatures;

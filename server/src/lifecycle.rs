@@ -8,6 +8,7 @@ use stripe_billing::SubscriptionStatus;
 
 use crate::{
     access::{self, Cause, Change, Value as Col},
+    ledger,
     clock, fulfilment, jobs,
     payments::PaymentsError,
     purchases::{self, Purchase},
@@ -90,6 +91,10 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
             let Some(p) = by_subscription(state, sub_id, object).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
             };
+            if let (Some(invoice), Some(paid)) = (object["id"].as_str(), object["amount_paid"].as_i64()) {
+                let kind = if object["billing_reason"] == "subscription_create" { ledger::Kind::Payment } else { ledger::Kind::Renewal };
+                ledger::received(&state.db, p.id, invoice, kind, paid, object["currency"].as_str().unwrap_or(&p.currency)).await?;
+            }
             if p.status == "pending" {
                 // The checkout events do the first grant.
                 return Ok(Outcome::Ignored("first invoice of a checkout still pending".into()));
@@ -107,6 +112,9 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
             let Some(p) = purchase_for_charge(state, object).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass payment".into()));
             };
+            if let (Some(charge), Some(total)) = (object["id"].as_str(), object["amount_refunded"].as_i64()) {
+                ledger::refunded(&state.db, p.id, charge, total, object["currency"].as_str().unwrap_or(&p.currency)).await?;
+            }
             let full = object["refunded"].as_bool() == Some(true) || object["amount_refunded"].as_i64() >= object["amount"].as_i64();
             if !full {
                 log_only(state, &p, "partial_refund", &format!("partial refund of {} (access kept)", object["amount_refunded"]), &cause).await?;

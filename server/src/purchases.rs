@@ -54,7 +54,19 @@ pub struct Filter {
     pub repository_id: Option<i64>,
     /// Matches the GitHub login or the email (prefix, case-insensitive).
     pub q: Option<String>,
+    /// One of `SORTS` (default: newest first).
+    pub sort: Option<String>,
 }
+
+/// Orders the customers table can sort by: (name, SQL).
+pub const SORTS: [(&str, &str); 6] = [
+    ("newest", "created_at DESC, id DESC"),
+    ("oldest", "created_at ASC, id ASC"),
+    ("login", "github_login ASC, id DESC"),
+    ("amount", "amount DESC, id DESC"),
+    ("status", "status ASC, created_at DESC, id DESC"),
+    ("paid", "paid_at DESC, id DESC"),
+];
 
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -75,60 +87,59 @@ pub async fn by_checkout_session(db: &Db, session_id: &str) -> Result<Option<i64
     Ok(sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(session_id).fetch_optional(db.pool()).await?)
 }
 
-/// Newest first. `page` counts from 1.
+/// Newest first unless `filter.sort` says otherwise. `page` counts from 1.
 pub async fn list(db: &Db, filter: &Filter, page: i64, per_page: i64) -> Result<Page<Purchase>> {
-    if let Some(s) = &filter.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(Error::invalid("status", format!("choose one of {}", STATUSES.join(", "))));
-        }
-    }
     if page < 1 {
         return Err(Error::invalid("page", "pages count from 1"));
     }
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(Error::invalid("per_page", format!("give 1 to {MAX_PER_PAGE} per page")));
     }
-    // Placeholders are numbered as the filters present need them.
-    let mut clauses = Vec::new();
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        format!("${n}")
-    };
-    if filter.status.is_some() {
-        clauses.push(format!("status = {}", next()));
-    }
-    if filter.repository_id.is_some() {
-        clauses.push(format!("repository_id = {}", next()));
-    }
-    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
-    if q.is_some() {
-        let (a, b) = (next(), next());
-        clauses.push(format!("(LOWER(github_login) LIKE {a} OR LOWER(email) LIKE {b})"));
-    }
-    let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-
-    macro_rules! bind_filters {
-        ($query:expr) => {{
-            let mut query = $query;
-            if let Some(s) = &filter.status {
-                query = query.bind(s.clone());
-            }
-            if let Some(r) = filter.repository_id {
-                query = query.bind(r);
-            }
-            if let Some(q) = &q {
-                query = query.bind(q.clone()).bind(q.clone());
-            }
-            query
-        }};
-    }
-
-    let count_sql = format!("SELECT COUNT(*) FROM purchases {where_sql}");
-    let total: i64 = bind_filters!(sqlx::query_scalar::<_, i64>(&count_sql)).fetch_one(db.pool()).await?;
-    let list_sql = format!("SELECT {COLUMNS} FROM purchases {where_sql} ORDER BY created_at DESC, id DESC LIMIT {per_page} OFFSET {}", (page - 1) * per_page);
-    let items = bind_filters!(sqlx::query_as::<_, Purchase>(&list_sql)).fetch_all(db.pool()).await?;
+    let (total, items) = select(db, filter, Some((per_page, (page - 1) * per_page))).await?;
     Ok(Page { items, total, page, per_page })
+}
+
+/// Every purchase the filter matches, in its order (the CSV export).
+pub async fn all(db: &Db, filter: &Filter) -> Result<Vec<Purchase>> {
+    Ok(select(db, filter, None).await?.1)
+}
+
+/// The filtered, sorted purchases (a `(limit, offset)` page of them) and
+/// how many match in all (counted only for a page).
+async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<(i64, Vec<Purchase>)> {
+    if let Some(s) = &filter.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(Error::invalid("status", format!("choose one of {}", STATUSES.join(", "))));
+        }
+    }
+    let order = match filter.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => SORTS[0].1,
+        Some(s) => SORTS.iter().find(|(name, _)| *name == s).map(|(_, sql)| *sql).ok_or_else(|| {
+            Error::invalid("sort", format!("sort by one of {}", SORTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")))
+        })?,
+    };
+    // Absent filters bind a value that matches everything.
+    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
+    let where_sql = "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
+                     AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3)";
+    let binds = (filter.status.clone().unwrap_or_default(), filter.repository_id.unwrap_or(0), q.unwrap_or_default());
+    let total = match window {
+        Some(_) => sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM purchases {where_sql}"))
+            .bind(&binds.0)
+            .bind(binds.1)
+            .bind(&binds.2)
+            .fetch_one(db.pool())
+            .await?,
+        None => 0,
+    };
+    let limit = window.map(|(limit, offset)| format!("LIMIT {limit} OFFSET {offset}")).unwrap_or_default();
+    let items = sqlx::query_as::<_, Purchase>(&format!("SELECT {COLUMNS} FROM purchases {where_sql} ORDER BY {order} {limit}"))
+        .bind(&binds.0)
+        .bind(binds.1)
+        .bind(&binds.2)
+        .fetch_all(db.pool())
+        .await?;
+    Ok((total, items))
 }
 
 /// The purchase's history, oldest first.
@@ -179,4 +190,48 @@ pub async fn customers(db: &Db, q: Option<&str>, page: i64, per_page: i64) -> Re
         items = items.bind(p.clone());
     }
     Ok(Page { total: total.fetch_one(db.pool()).await?, items: items.fetch_all(db.pool()).await?, page, per_page })
+}
+
+/// The purchases a filter matches, as CSV (times in RFC 3339 UTC, amounts
+/// in minor units as Stripe counts them).
+pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
+    let items = all(db, filter).await?;
+    let repos: std::collections::HashMap<i64, String> =
+        sqlx::query_as::<_, (i64, String, String)>("SELECT id, owner, name FROM repositories").fetch_all(db.pool()).await?.into_iter().map(|(id, o, n)| (id, format!("{o}/{n}"))).collect();
+    let time = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = ["purchase_id", "created_at", "github_login", "github_user_id", "email", "repository", "status", "status_reason", "amount_minor_units", "currency", "paid_at", "revoked_at"];
+    let csv_error = |e: csv::Error| Error::Internal(format!("CSV: {e}"));
+    out.write_record(header).map_err(csv_error)?;
+    for p in items {
+        out.write_record([
+            p.public_id,
+            time(Some(p.created_at)),
+            p.github_login,
+            p.github_user_id.to_string(),
+            p.email,
+            repos.get(&p.repository_id).cloned().unwrap_or_default(),
+            p.status,
+            p.status_reason.unwrap_or_default(),
+            p.amount.to_string(),
+            p.currency,
+            time(p.paid_at),
+            time(p.revoked_at),
+        ])
+        .map_err(csv_error)?;
+    }
+    out.into_inner().map_err(|e| Error::Internal(format!("CSV: {e}")))
+}
+
+/// A customer (one GitHub account) as the creator's customer page shows
+/// them: every purchase, each with its whole access log.
+pub async fn of_customer(db: &Db, github_user_id: i64) -> Result<Vec<(Purchase, Vec<LogEntry>)>> {
+    let items: Vec<Purchase> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM purchases WHERE github_user_id = $1 ORDER BY created_at DESC, id DESC")).bind(github_user_id).fetch_all(db.pool()).await?;
+    let mut out = Vec::with_capacity(items.len());
+    for p in items {
+        let history = log(db, p.id).await?;
+        out.push((p, history));
+    }
+    Ok(out)
 }

@@ -191,6 +191,7 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
 /// A drift finding, for the creator.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Drift {
+    pub id: i64,
     pub repository_id: i64,
     pub kind: String,
     pub github_user_id: i64,
@@ -201,7 +202,32 @@ pub struct Drift {
 }
 
 pub async fn drift(state: &AppState) -> Result<Vec<Drift>> {
-    Ok(sqlx::query_as("SELECT repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at FROM drift ORDER BY repository_id, kind, github_login")
+    Ok(sqlx::query_as("SELECT id, repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at FROM drift ORDER BY repository_id, kind, github_login")
         .fetch_all(state.db.pool())
         .await?)
+}
+
+/// The one-click fix for a drift finding: invite the paid customer again,
+/// or remove the collaborator nobody paid for. The finding goes once fixed.
+pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<String> {
+    let found: Option<Drift> = sqlx::query_as("SELECT id, repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at FROM drift WHERE id = $1")
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    let drift = found.ok_or(Error::NotFound)?;
+    let done = match (drift.kind.as_str(), drift.purchase_id) {
+        ("paid_without_access", Some(purchase_id)) => {
+            let p = access::reinvite(state, purchase_id, cause).await?;
+            format!("@{} invited again", p.github_login)
+        }
+        ("access_without_purchase", _) => {
+            let holder = access::Holder { repository_id: drift.repository_id, github_user_id: drift.github_user_id, github_login: drift.github_login.clone(), invitation_id: None };
+            access::remove_from_github(state, &holder).await?;
+            tracing::info!(login = %drift.github_login, "unpaid collaborator removed");
+            format!("@{} removed from the repository", drift.github_login)
+        }
+        _ => return Err(Error::invalid("id", "this finding has no automatic fix")),
+    };
+    sqlx::query("DELETE FROM drift WHERE id = $1").bind(id).execute(state.db.pool()).await?;
+    Ok(done)
 }

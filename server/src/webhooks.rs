@@ -132,3 +132,76 @@ pub async fn mark(db: &Db, id: i64, status: &str, error: Option<&str>) -> Result
         .await?;
     Ok(())
 }
+
+/// A delivery as the events page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub provider: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub attempts: i64,
+    pub received_at: i64,
+    pub processed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub provider: Option<String>,
+    pub status: Option<String>,
+    /// Prefix of the event type (`invoice.` or `invoice.paid`).
+    pub event_type: Option<String>,
+}
+
+pub const EVENT_STATUSES: [&str; 5] = ["received", "processed", "ignored", "failed", "dead"];
+
+/// Deliveries, newest first, `per_page` from page `page` (from 1); with the total.
+pub async fn list(db: &Db, filter: &EventFilter, page: i64, per_page: i64) -> Result<(Vec<Listed>, i64)> {
+    if let Some(p) = &filter.provider {
+        if !["stripe", "github"].contains(&p.as_str()) {
+            return Err(crate::Error::invalid("provider", "choose stripe or github"));
+        }
+    }
+    if let Some(s) = &filter.status {
+        if !EVENT_STATUSES.contains(&s.as_str()) {
+            return Err(crate::Error::invalid("status", format!("choose one of {}", EVENT_STATUSES.join(", "))));
+        }
+    }
+    let page = page.max(1);
+    let per_page = per_page.clamp(1, 100);
+    // Absent filters bind '' and match everything.
+    let where_sql = "WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR event_type LIKE $3)";
+    let kind = filter.event_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("{}%", t.replace(['%', '_'], ""))).unwrap_or_default();
+    let binds = (filter.provider.clone().unwrap_or_default(), filter.status.clone().unwrap_or_default(), kind);
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM webhook_events {where_sql}"))
+        .bind(&binds.0)
+        .bind(&binds.1)
+        .bind(&binds.2)
+        .fetch_one(db.pool())
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "SELECT id, provider, event_id, event_type, status, error, attempts, received_at, processed_at FROM webhook_events {where_sql}
+         ORDER BY id DESC LIMIT {per_page} OFFSET {}",
+        (page - 1) * per_page
+    ))
+    .bind(&binds.0)
+    .bind(&binds.1)
+    .bind(&binds.2)
+    .fetch_all(db.pool())
+    .await?;
+    Ok((items, total))
+}
+
+/// One delivery with its payload pretty-printed (as received if it is not JSON).
+pub async fn detail(db: &Db, id: i64) -> Result<(Listed, String)> {
+    let listed: Option<Listed> = sqlx::query_as("SELECT id, provider, event_id, event_type, status, error, attempts, received_at, processed_at FROM webhook_events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    let listed = listed.ok_or(crate::Error::NotFound)?;
+    let raw = get(db, id).await?.payload;
+    let pretty = serde_json::from_str::<serde_json::Value>(&raw).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(raw);
+    Ok((listed, pretty))
+}

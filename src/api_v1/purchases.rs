@@ -109,7 +109,7 @@ fn purchase(p: purchases::Purchase) -> Purchase {
 #[utoipa::path(get, path = "/purchases", tag = "purchases", params(PurchaseQuery),
     responses((status = 200, body = PurchaseList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _key: ApiKey, ApiQuery(q): ApiQuery<PurchaseQuery>) -> Result<ApiJson<PurchaseList>, ApiError> {
-    let filter = purchases::Filter { status: q.status, repository_id: q.repository_id, q: q.q };
+    let filter = purchases::Filter { status: q.status, repository_id: q.repository_id, q: q.q, sort: None };
     let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
     Ok(ApiJson(PurchaseList { data: page.items.into_iter().map(purchase).collect(), total: page.total, page: page.page, per_page: page.per_page }))
 }

@@ -303,8 +303,8 @@ const ACCOUNT_FNS: &[(&str, &[(&str, &str)])] = &[
 ];
 
 async fn snapshot(app: &TestApp) -> String {
-    let purchases: Vec<(i64, String, String, Option<i64>, Option<String>)> =
-        sqlx::query_as("SELECT id, status, github_login, github_invitation_id, status_reason FROM purchases ORDER BY id").fetch_all(app.pool()).await.unwrap();
+    type Row = (i64, String, String, Option<i64>, Option<String>);
+    let purchases: Vec<Row> = sqlx::query_as("SELECT id, status, github_login, github_invitation_id, status_reason FROM purchases ORDER BY id").fetch_all(app.pool()).await.unwrap();
     let log: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(app.pool()).await.unwrap();
     let portals = app.control_get("/stripe/state").await.get("billing_portal_sessions").cloned();
     format!("{purchases:?}\nlog={log}\n{:?}\n{portals:?}", github_access(app).await)

@@ -22,6 +22,7 @@ const ANY_ARGS: &[(&str, &str)] = &[
     ("id", "1"),
     ("repository_id", "1"),
     ("github_id", "5001"),
+    ("github_user_id", "1002"),
     ("status", "archived"),
     ("slug", "hacked"),
     ("title", "hacked"),

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod account;
+mod admin_ops;
 mod admin_api_keys;
 mod admin_auth;
 mod admin_prices;

@@ -112,6 +112,16 @@ pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, _id: 
     .fetch_one(app.pool())
     .await
     .unwrap();
+    if status != "pending" {
+        // What the payment webhook would have recorded.
+        sqlx::query("INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at) VALUES ($1, $2, 'payment', 900, 'usd', $3)")
+            .bind(id)
+            .bind(format!("pi_test_{id}"))
+            .bind(now)
+            .execute(app.pool())
+            .await
+            .unwrap();
+    }
     (repo_id, id)
 }
 

@@ -3,6 +3,9 @@
 pub mod account;
 pub mod api_keys;
 pub mod buy;
+pub mod customers;
+pub mod dashboard;
+pub mod events;
 pub mod jobs;
 pub mod prices;
 pub mod repositories;

@@ -350,8 +350,33 @@ pub async fn cancel_subscription(State(sb): State<Sandbox>, Path(id): Path<Strin
     ok(sb.stripe_cancel(&id, false).await?)
 }
 
-pub async fn retrieve_invoice(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    retrieve(&sb, "invoice", &id, "invoice").await
+/// `GET /v1/invoices/{id}`; with `expand[]=payments`, the invoice's payments
+/// (an includable field in Stripe's API: absent unless asked for).
+pub async fn retrieve_invoice(State(sb): State<Sandbox>, Path(id): Path<String>, RawQuery(query): RawQuery) -> ApiResult {
+    let Some(mut invoice) = sb.stripe_get("invoice", &id).await? else { return Ok(no_such("invoice", &id, "id")) };
+    let q = form::parse(query.as_deref().unwrap_or_default());
+    let expand: Vec<String> = match form::get(&q, "expand") {
+        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(Value::Object(map)) => map.values().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => vec![],
+    };
+    if expand.iter().any(|e| e == "payments") {
+        let mut data = Vec::new();
+        if let Some(charge) = invoice["_charge"].as_str() {
+            if let Some(charge) = sb.stripe_get("charge", charge).await? {
+                data.push(json!({
+                    "id": format!("inpay_{}", &charge["id"].as_str().unwrap_or_default()[3..]), "object": "invoice_payment",
+                    "amount_paid": charge["amount"], "amount_requested": charge["amount"], "created": charge["created"],
+                    "currency": charge["currency"], "invoice": id, "is_default": true, "livemode": false,
+                    "payment": { "type": "payment_intent", "payment_intent": charge["payment_intent"], "charge": null, "payment_record": null },
+                    "status": "paid", "status_transitions": { "canceled_at": null, "paid_at": charge["created"] },
+                }));
+            }
+        }
+        invoice["payments"] = json!({ "object": "list", "data": data, "has_more": false, "url": format!("/v1/invoice_payments?invoice={id}") });
+    }
+    ok(invoice)
 }
 
 pub async fn retrieve_charge(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {

@@ -108,6 +108,7 @@ impl Sandbox {
             let first_amount = if trial_end.is_some() { 0 } else { amount };
             let inv_id = new_id("in");
             let mut invoice = objects::invoice(&inv_id, &customer_id, &sub_id, &price, first_amount, (now, period_end), true, if first_amount > 0 { 1 } else { 0 }, now, &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")));
+            invoice["billing_reason"] = json!("subscription_create");
             if first_amount > 0 {
                 let charge = self.take_payment(first_amount, &currency, Some(&customer_id)).await?;
                 invoice["_charge"] = charge["id"].clone();

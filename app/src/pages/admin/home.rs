@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::gate::AdminGate;
+use super::{dashboard::DashboardView, gate::AdminGate};
 use crate::components::container::Container;
 
 /// `/admin`: the creator's start page.
@@ -13,7 +13,16 @@ pub fn AdminHome() -> impl IntoView {
             <Container>
                 <h1 class="text-3xl font-bold tracking-tight">"Your RepoPass"</h1>
                 <p class="mt-2 text-slate-600 dark:text-slate-400" data-testid="admin-welcome">"Sell access to your private repositories."</p>
-                <nav class="mt-8 grid gap-4 sm:grid-cols-2" aria-label="Admin">
+                <div class="mt-8"><DashboardView /></div>
+                <nav class="mt-8 grid gap-4 sm:grid-cols-2 lg:grid-cols-3" aria-label="Admin">
+                    <a href="/admin/customers" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
+                        <div class="font-semibold">"Customers"</div>
+                        <div class="text-sm text-slate-600 dark:text-slate-400">"Search, filter and export; revoke, restore, resend, refund."</div>
+                    </a>
+                    <a href="/admin/events" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
+                        <div class="font-semibold">"Events and jobs"</div>
+                        <div class="text-sm text-slate-600 dark:text-slate-400">"Webhooks received, jobs that gave up, access that drifted from payments."</div>
+                    </a>
                     <a href="/admin/repositories" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
                         <div class="font-semibold">"Repositories"</div>
                         <div class="text-sm text-slate-600 dark:text-slate-400">"Add a repository, write its page, publish it."</div>

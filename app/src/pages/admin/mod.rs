@@ -3,6 +3,10 @@
 
 pub mod api_keys;
 mod cover;
+pub mod customer;
+pub mod customers;
+mod dashboard;
+pub mod events;
 mod gate;
 pub mod home;
 mod prices;

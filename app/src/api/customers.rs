@@ -1,0 +1,213 @@
+//! The creator's customers: the table (search, filters, sorting, pages),
+//! one customer's purchases with their whole history, and the actions —
+//! revoke, restore, resend the invitation, refund — each in the access log.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRow {
+    pub purchase_id: i64,
+    pub github_login: String,
+    pub github_user_id: i64,
+    pub email: String,
+    pub repository: String,
+    pub status: String,
+    pub amount_text: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomersPage {
+    pub rows: Vec<CustomerRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// (id, title) for the repository filter.
+    pub repositories: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub github_user_id: i64,
+    pub github_login: String,
+    pub emails: Vec<String>,
+    pub purchases: Vec<AdminPurchase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminPurchase {
+    pub id: i64,
+    pub repository: String,
+    pub price_text: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub currency: String,
+    pub can_revoke: bool,
+    pub can_restore: bool,
+    pub can_resend: bool,
+    pub can_refund: bool,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub action: String,
+    pub change: String,
+    pub cause: String,
+    pub detail: Option<String>,
+}
+
+pub const PER_PAGE: i64 = 50;
+
+#[server(endpoint = "admin/customers/list")]
+pub async fn list_customers(q: Option<String>, status: Option<String>, repository: Option<i64>, sort: Option<String>, page: Option<i64>) -> Result<CustomersPage, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    ssr::list(&state, q, status, repository, sort, page.unwrap_or(1)).await
+}
+
+#[server(endpoint = "admin/customers/get")]
+pub async fn get_customer(github_user_id: i64) -> Result<CustomerDetail, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    ssr::detail(&state, github_user_id).await
+}
+
+#[server(endpoint = "admin/purchases/revoke")]
+pub async fn revoke_purchase(id: i64, reason: String) -> Result<(), AppError> {
+    let (state, user) = super::session::ssr::require_admin().await?;
+    server::access::revoke(&state, id, &reason, &ssr::cause(&user)).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/purchases/restore")]
+pub async fn restore_purchase(id: i64) -> Result<(), AppError> {
+    let (state, user) = super::session::ssr::require_admin().await?;
+    server::access::restore(&state, id, &ssr::cause(&user)).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/purchases/resend")]
+pub async fn resend_purchase_invitation(id: i64) -> Result<(), AppError> {
+    let (state, user) = super::session::ssr::require_admin().await?;
+    server::access::reinvite(&state, id, &ssr::cause(&user)).await?;
+    Ok(())
+}
+
+/// Refunds `amount` as typed ("12.50"; empty: everything left) through Stripe.
+#[server(endpoint = "admin/purchases/refund")]
+pub async fn refund_purchase(id: i64, amount: String) -> Result<String, AppError> {
+    let (state, user) = super::session::ssr::require_admin().await?;
+    let p = server::purchases::get(&state.db, id).await?;
+    let amount = match amount.trim() {
+        "" => None,
+        typed => Some(crate::money::parse_amount(typed, &p.currency).map_err(|m| AppError::Invalid { field: "amount".into(), message: m }.with_status(http::StatusCode::BAD_REQUEST))?),
+    };
+    let done = server::refunds::refund(&state, id, amount, &ssr::cause(&user)).await?;
+    Ok(format!("Refunded {} ({} refunded in all).", crate::money::format_amount(done.amount, &done.currency), crate::money::format_amount(done.total_refunded, &done.currency)))
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use server::{access::Cause, purchases};
+
+    use super::*;
+    use crate::{money::format_amount, time::format_utc};
+
+    pub fn cause(user: &server::session_user::SessionUser) -> Cause {
+        Cause::Admin(user.admin_id.unwrap_or_default())
+    }
+
+    pub async fn list(state: &server::AppState, q: Option<String>, status: Option<String>, repository: Option<i64>, sort: Option<String>, page: i64) -> Result<CustomersPage, AppError> {
+        let filter = purchases::Filter { q, status: status.filter(|s| !s.is_empty()), repository_id: repository.filter(|r| *r > 0), sort };
+        let found = purchases::list(&state.db, &filter, page.max(1), PER_PAGE).await?;
+        let repos = server::repositories::list(&state.db).await?;
+        let name = |id: i64| repos.iter().find(|r| r.id == id).map(|r| r.title.clone()).unwrap_or_default();
+        let rows = found
+            .items
+            .into_iter()
+            .map(|p| CustomerRow {
+                purchase_id: p.id,
+                repository: name(p.repository_id),
+                amount_text: format_amount(p.amount, &p.currency),
+                created: format_utc(p.created_at),
+                github_login: p.github_login,
+                github_user_id: p.github_user_id,
+                email: p.email,
+                status: p.status,
+            })
+            .collect();
+        Ok(CustomersPage {
+            rows,
+            total: found.total,
+            page: found.page,
+            pages: (found.total + PER_PAGE - 1) / PER_PAGE,
+            repositories: repos.into_iter().map(|r| (r.id, r.title)).collect(),
+        })
+    }
+
+    fn cause_words(kind: &str, reference: Option<&str>) -> String {
+        match (kind, reference) {
+            ("stripe_event", Some(r)) => format!("Stripe event {r}"),
+            ("github_event", Some(r)) => format!("GitHub delivery {r}"),
+            ("admin", _) => "the creator".to_owned(),
+            ("api_key", Some(r)) => format!("API key #{r}"),
+            ("customer", Some(r)) => format!("the customer, {r}"),
+            ("schedule", Some(r)) => format!("scheduled check ({r})"),
+            (other, Some(r)) => format!("{other} ({r})"),
+            (other, None) => other.to_owned(),
+        }
+    }
+
+    pub async fn detail(state: &server::AppState, github_user_id: i64) -> Result<CustomerDetail, AppError> {
+        let found = purchases::of_customer(&state.db, github_user_id).await?;
+        let Some((first, _)) = found.first() else {
+            return Err(AppError::NotFound.with_status(http::StatusCode::NOT_FOUND));
+        };
+        let github_login = first.github_login.clone();
+        let mut emails: Vec<String> = found.iter().map(|(p, _)| p.email.clone()).collect();
+        emails.sort();
+        emails.dedup();
+        let mut out = Vec::new();
+        for (p, log) in found {
+            let repo = server::repositories::get(&state.db, p.repository_id).await?;
+            let price = server::prices::get(&state.db, p.price_id).await?;
+            let per = match price.kind.as_str() {
+                "monthly" => " / month",
+                "yearly" => " / year",
+                _ => "",
+            };
+            let paid = !matches!(p.status.as_str(), "pending" | "expired");
+            out.push(AdminPurchase {
+                id: p.id,
+                repository: format!("{} ({}/{})", repo.title, repo.owner, repo.name),
+                price_text: format!("{}{per}", format_amount(p.amount, &p.currency)),
+                can_revoke: matches!(p.status.as_str(), "paid" | "invited" | "active"),
+                can_restore: p.status == "revoked",
+                can_resend: matches!(p.status.as_str(), "paid" | "invited"),
+                can_refund: paid,
+                currency: p.currency.clone(),
+                status: p.status,
+                status_reason: p.status_reason,
+                timeline: log
+                    .into_iter()
+                    .rev()
+                    .map(|l| TimelineEntry {
+                        at: format_utc(l.created_at),
+                        change: match l.from_status.as_deref() {
+                            Some(from) if from != l.to_status => format!("{from} → {}", l.to_status),
+                            Some(_) => l.to_status.clone(),
+                            None => format!("→ {}", l.to_status),
+                        },
+                        cause: cause_words(&l.cause_kind, l.cause_ref.as_deref()),
+                        action: l.action.replace('_', " "),
+                        detail: l.detail,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(CustomerDetail { github_user_id, github_login, emails, purchases: out })
+    }
+}

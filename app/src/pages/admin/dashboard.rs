@@ -1,0 +1,163 @@
+//! `/admin`: the business at a glance. The numbers, the funnel and the
+//! revenue chart (SVG drawn on the server: readable without JavaScript,
+//! with native tooltips; once hydrated, a readout follows the pointer), and
+//! the activity feed, which the server pushes (SSE) and which refreshes the
+//! numbers as it arrives.
+
+use leptos::prelude::*;
+
+use crate::api::dashboard::{get_dashboard, ActivityItem, Chart, Dashboard};
+
+const CARD: &str = "rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900";
+
+#[component]
+pub fn DashboardView() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let data = Resource::new(move || version.get(), |_| get_dashboard());
+    live_updates(version);
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Numbers d /> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Listens to the activity stream (in the browser only) and bumps `version`
+/// on each event, so the numbers and the feed are read again.
+fn live_updates(version: RwSignal<u32>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::{closure::Closure, JsCast};
+        let source = StoredValue::new_local(None::<leptos::web_sys::EventSource>);
+        Effect::new(move |_| {
+            let Ok(es) = leptos::web_sys::EventSource::new("/admin/activity/stream") else { return };
+            let on_event = Closure::<dyn FnMut(leptos::web_sys::MessageEvent)>::new(move |_| version.update(|v| *v += 1));
+            let _ = es.add_event_listener_with_callback("activity", on_event.as_ref().unchecked_ref());
+            on_event.forget();
+            source.set_value(Some(es));
+        });
+        on_cleanup(move || {
+            if let Some(Some(es)) = source.try_get_value() {
+                es.close();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = version;
+}
+
+#[component]
+fn Stat(label: &'static str, testid: &'static str, values: Vec<String>) -> impl IntoView {
+    let shown = if values.is_empty() { "—".to_owned() } else { values.join(" · ") };
+    view! {
+        <div class=CARD>
+            <div class="text-sm text-slate-600 dark:text-slate-400">{label}</div>
+            <div class="mt-1 text-2xl font-semibold tabular-nums" data-testid=testid>{shown}</div>
+        </div>
+    }
+}
+
+#[component]
+fn Numbers(d: Dashboard) -> impl IntoView {
+    view! {
+        <section class="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" aria-label="Numbers">
+            <Stat label="Revenue this month" testid="stat-revenue-month" values=d.revenue_month />
+            <Stat label="Revenue, last 30 days" testid="stat-revenue-30d" values=d.revenue_30d />
+            <Stat label="Monthly recurring revenue" testid="stat-mrr" values=d.mrr />
+            <Stat label="Customers with access" testid="stat-active" values=vec![d.active_customers.to_string()] />
+            <Stat label="New purchases, 30 days" testid="stat-new" values=vec![d.new_purchases.to_string()] />
+            <Stat label="Subscriptions ended, 30 days" testid="stat-churn" values=vec![d.churned.to_string()] />
+            <Stat label="Refunds, 30 days" testid="stat-refunds" values=vec![d.refunds.to_string()] />
+        </section>
+        <div class="mt-6 grid gap-6 lg:grid-cols-3">
+            <section class=format!("{CARD} lg:col-span-2") aria-label="Revenue">
+                <h2 class="font-semibold">"Revenue, last 30 days"</h2>
+                {match d.chart {
+                    Some(chart) => view! { <RevenueChart chart /> }.into_any(),
+                    None => view! { <p class="mt-4 text-sm text-slate-500">"No payments yet: the chart starts with the first one."</p> }.into_any(),
+                }}
+            </section>
+            <section class=CARD aria-label="Activity">
+                <h2 class="flex items-center gap-2 font-semibold">"Activity" <span class="h-2 w-2 rounded-full bg-green-500" title="live"></span></h2>
+                <ActivityFeed items=d.activity />
+            </section>
+        </div>
+        <section class=format!("mt-6 {CARD}") aria-label="Conversion">
+            <h2 class="font-semibold">"Conversion, last 30 days"</h2>
+            <table class="mt-3 w-full text-left text-sm" data-testid="funnel">
+                <thead class="text-slate-500">
+                    <tr><th class="py-1 font-medium">"Repository"</th><th class="font-medium">"Page views"</th><th class="font-medium">"Checkouts started"</th><th class="font-medium">"Paid"</th><th class="font-medium">"Paid per view"</th></tr>
+                </thead>
+                <tbody>
+                    {d.funnel.into_iter().map(|f| { let key = f.title.clone(); view! {
+                        <tr class="border-t border-slate-100 dark:border-slate-800" data-repository=key>
+                            <td class="py-1.5">{f.title}</td>
+                            <td class="tabular-nums">{f.views}</td>
+                            <td class="tabular-nums">{f.checkouts}</td>
+                            <td class="tabular-nums">{f.paid}</td>
+                            <td class="tabular-nums">{f.conversion}</td>
+                        </tr>
+                    }}).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn ActivityFeed(items: Vec<ActivityItem>) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="mt-3 text-sm text-slate-500" data-testid="activity">"Nothing yet: purchases, invitations and revokes appear here as they happen."</p> }.into_any();
+    }
+    view! {
+        <ol class="mt-3 grid gap-2 text-sm" data-testid="activity">
+            {items.into_iter().map(|a| view! {
+                <li data-action=a.action.clone()>
+                    <a href=format!("/admin/customers/{}", a.github_user_id) class="hover:underline">{a.words}</a>
+                    <div class="text-xs text-slate-500">{a.at}</div>
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}
+
+#[component]
+fn RevenueChart(chart: Chart) -> impl IntoView {
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    let n = chart.days.len().max(1) as f64;
+    let step = W / n;
+    let hovered: RwSignal<Option<String>> = RwSignal::new(None);
+    let max = chart.max as f64;
+    let summary = format!("{} in all, in {}", chart.total_text, chart.currency.to_uppercase());
+    view! {
+        <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="chart-readout">
+            {move || hovered.get().unwrap_or_else(|| summary.clone())}
+        </p>
+        <svg viewBox=format!("0 0 {W} {}", H + 20.0) class="mt-3 w-full" role="img" aria-label="Revenue per day" data-testid="revenue-chart">
+            <line x1="0" y1=H x2=W y2=H class="stroke-slate-300 dark:stroke-slate-700" />
+            {chart.days.iter().enumerate().map(|(i, day)| {
+                let height = if day.amount > 0 { (day.amount as f64 / max * (H - 10.0)).max(2.0) } else { 0.0 };
+                let x = i as f64 * step + step * 0.15;
+                let tip = format!("{}: {}", day.label, day.amount_text);
+                let tip_hover = tip.clone();
+                view! {
+                    <g on:mouseenter=move |_| hovered.set(Some(tip_hover.clone())) on:mouseleave=move |_| hovered.set(None)>
+                        // The whole column takes the pointer; the bar shows the amount.
+                        <rect x=i as f64 * step y="0" width=step height=H fill="transparent" />
+                        <rect x=x y=H - height width=step * 0.7 height=height rx="2" class="fill-indigo-500" data-amount=day.amount />
+                        <title>{tip}</title>
+                    </g>
+                }
+            }).collect_view()}
+            {chart.days.first().map(|d| view! { <text x="0" y=H + 15.0 class="fill-slate-500 text-[10px]">{d.label.clone()}</text> })}
+            {chart.days.last().map(|d| view! { <text x=W y=H + 15.0 text-anchor="end" class="fill-slate-500 text-[10px]">{d.label.clone()}</text> })}
+        </svg>
+    }
+}

@@ -1,0 +1,66 @@
+//! The creator's live activity: the access log read as a feed (newest
+//! first, or everything after an id — what the SSE stream polls, so it
+//! sees changes made by any process, the worker's included).
+
+use crate::{Db, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Activity {
+    pub id: i64,
+    pub created_at: i64,
+    pub purchase_id: i64,
+    pub action: String,
+    pub to_status: String,
+    pub detail: Option<String>,
+    pub cause_kind: String,
+    pub github_login: String,
+    pub github_user_id: i64,
+    pub repository: String,
+}
+
+const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_status, l.detail, l.cause_kind, p.github_login, p.github_user_id, r.title AS repository
+    FROM access_log l JOIN purchases p ON p.id = l.purchase_id JOIN repositories r ON r.id = p.repository_id";
+
+/// The newest `limit` entries, newest first.
+pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Activity>> {
+    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT {}", limit.clamp(1, 200))).fetch_all(db.pool()).await?)
+}
+
+/// Entries after `after_id`, oldest first (at most `limit`).
+pub async fn after(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Activity>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE l.id > $1 ORDER BY l.id LIMIT {}", limit.clamp(1, 200))).bind(after_id).fetch_all(db.pool()).await?)
+}
+
+/// The id of the newest entry (0 when the log is empty).
+pub async fn last_id(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM access_log").fetch_one(db.pool()).await?.unwrap_or(0))
+}
+
+/// An entry in words, for the feed.
+pub fn words(a: &Activity) -> String {
+    let who = format!("@{}", a.github_login);
+    let what = match a.action.as_str() {
+        "checkout_started" => format!("{who} started a checkout for {}", a.repository),
+        "paid" => format!("{who} paid for {}", a.repository),
+        "invitation_sent" => format!("{who} was invited to {}", a.repository),
+        "invitation_resent" => format!("{who} got a new invitation to {}", a.repository),
+        "access_active" => format!("{who} has access to {}", a.repository),
+        "payment_failed" => format!("A payment by {who} for {} failed", a.repository),
+        "payment_recovered" => format!("{who} paid the overdue invoice for {}", a.repository),
+        "revoke" => format!("{who} lost access to {}", a.repository),
+        "restore" => format!("{who} got access to {} back", a.repository),
+        "refund" | "partial_refund" => format!("{who} was refunded for {}", a.repository),
+        "refund_requested" => format!("A refund for {who} ({}) was requested", a.repository),
+        "moved" => format!("Access to {} moved to {who}", a.repository),
+        "checkout_expired" => format!("{who}'s checkout for {} expired", a.repository),
+        "subscription_updated" => format!("{who}'s subscription to {} changed", a.repository),
+        "resubscribed" => format!("{who} subscribed to {} again", a.repository),
+        "invitation_expired" => format!("{who}'s invitation to {} expired", a.repository),
+        "drift_removed_by_hand" => format!("{who} was removed from {} on GitHub by hand", a.repository),
+        other => format!("{} for {who} ({})", other.replace('_', " "), a.repository),
+    };
+    match &a.detail {
+        Some(d) if a.action == "revoke" => format!("{what}: {d}"),
+        _ => what,
+    }
+}

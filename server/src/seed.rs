@@ -1,0 +1,160 @@
+//! `repopass dev seed --purchases N`: a store at scale, for trying the admin
+//! pages and for the scale benchmark — five published repositories, N
+//! purchases over the last year in every status, ten access-log entries per
+//! purchase and the payments that go with them. The values are generated
+//! here (digits and fixed words only), so they are written as literals in
+//! large multi-row INSERTs: a million rows take seconds, not minutes.
+
+use crate::{clock, Db, Error, Result};
+
+const REPOSITORIES: i64 = 5;
+const LOG_PER_PURCHASE: i64 = 10;
+const BATCH: i64 = 1000;
+const DAY: i64 = 86_400;
+/// Seeded GitHub ids start here, far from the sandbox's and real small ids.
+const FIRST_USER_ID: i64 = 900_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeded {
+    pub repositories: i64,
+    pub purchases: i64,
+    pub log_entries: i64,
+}
+
+/// A small deterministic generator (SplitMix64): the same data on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: i64) -> i64 {
+        (self.next() % n.max(1) as u64) as i64
+    }
+}
+
+async fn insert_rows(db: &Db, head: &str, rows: &[String]) -> Result<()> {
+    for chunk in rows.chunks(BATCH as usize) {
+        sqlx::query(&format!("{head} VALUES {}", chunk.join(","))).execute(db.pool()).await?;
+    }
+    Ok(())
+}
+
+/// Adds `purchases` purchases (and their history) to the database.
+pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
+    if !(1..=2_000_000).contains(&purchases) {
+        return Err(Error::invalid("purchases", "seed between 1 and 2000000 purchases"));
+    }
+    let now = clock::now();
+    let start: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM purchases").fetch_one(db.pool()).await?.unwrap_or(0);
+    // Repositories and prices: reused when seeding again.
+    let mut repos = Vec::new();
+    for r in 0..REPOSITORIES {
+        let slug = format!("seed-kit-{r}");
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE slug = $1").bind(&slug).fetch_optional(db.pool()).await?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, slug, title, summary, status, created_at, updated_at)
+                     VALUES ($1, 'seed-org', $2, 1, $2, $3, 'Seeded for trying things at scale', 'published', $4, $4) RETURNING id",
+                )
+                .bind(FIRST_USER_ID + r)
+                .bind(&slug)
+                .bind(format!("Seed Kit {r}"))
+                .bind(now - 400 * DAY)
+                .fetch_one(db.pool())
+                .await?
+            }
+        };
+        let mut prices = Vec::new();
+        for (kind, amount) in [("monthly", 900 + r * 100), ("one_time", 4900 + r * 1000)] {
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1 AND kind = $2").bind(id).bind(kind).fetch_optional(db.pool()).await?;
+            let price = match existing {
+                Some(p) => p,
+                None => {
+                    sqlx::query_scalar("INSERT INTO prices (repository_id, kind, amount, currency, permission, created_at, updated_at) VALUES ($1, $2, $3, 'usd', 'pull', $4, $4) RETURNING id")
+                        .bind(id)
+                        .bind(kind)
+                        .bind(amount)
+                        .bind(now - 400 * DAY)
+                        .fetch_one(db.pool())
+                        .await?
+                }
+            };
+            prices.push((price, kind, amount));
+        }
+        repos.push((id, prices));
+    }
+
+    let mut rng = Rng(0x5EED ^ start as u64);
+    let mut purchase_rows = Vec::with_capacity(BATCH as usize);
+    let mut log_rows = Vec::with_capacity((BATCH * LOG_PER_PURCHASE) as usize);
+    let mut payment_rows = Vec::with_capacity(BATCH as usize);
+    let mut log_entries = 0;
+    let statuses = ["active", "active", "active", "active", "invited", "revoked", "revoked", "pending", "expired", "paid"];
+    let mut n = 0;
+    while n < purchases {
+        let batch = BATCH.min(purchases - n);
+        for k in 0..batch {
+            let i = start + n + k + 1;
+            let (repo, prices) = &repos[(i % REPOSITORIES) as usize];
+            let (price, kind, amount) = prices[(rng.below(2)) as usize];
+            let status = statuses[rng.below(statuses.len() as i64) as usize];
+            let created = now - rng.below(365 * DAY);
+            let paid = !matches!(status, "pending" | "expired");
+            let paid_at = if paid { (created + 60).to_string() } else { "NULL".into() };
+            let revoked_at = if status == "revoked" { (created + rng.below(60 * DAY) + 120).min(now).to_string() } else { "NULL".into() };
+            let reason = if status == "revoked" { if rng.below(3) == 0 { "'refunded'" } else { "'subscription ended'" } } else { "NULL" };
+            let sub = if kind == "monthly" && paid { format!("'sub_seed{i}'") } else { "NULL".into() };
+            let period_end = if kind == "monthly" && matches!(status, "active" | "invited") { (now + rng.below(30 * DAY)).to_string() } else { "NULL".into() };
+            let user = FIRST_USER_ID + i;
+            purchase_rows.push(format!(
+                "({i}, 'seed{i:020}', {repo}, {price}, {user}, 'customer-{i}', 'customer-{i}@example.com', '{status}', {reason}, {amount}, 'usd', {sub}, {period_end}, {paid_at}, {revoked_at}, {created}, {created})"
+            ));
+            if paid {
+                payment_rows.push(format!("({i}, 'seed_pay_{i}', 'payment', {amount}, 'usd', {})", created + 60));
+            }
+            // A plausible history, ten entries long.
+            let steps = [
+                ("NULL", "'pending'", "checkout_started", "customer"),
+                ("'pending'", "'paid'", "paid", "stripe_event"),
+                ("'paid'", "'invited'", "invitation_sent", "stripe_event"),
+                ("'invited'", "'active'", "access_active", "github_event"),
+                ("'active'", "'active'", "subscription_updated", "stripe_event"),
+                ("'active'", "'active'", "subscription_updated", "stripe_event"),
+                ("'active'", "'active'", "payment_failed", "stripe_event"),
+                ("'active'", "'active'", "payment_recovered", "schedule"),
+                ("'active'", "'active'", "subscription_updated", "stripe_event"),
+                ("'active'", &*format!("'{status}'"), "synced", "system"),
+            ];
+            for (step, (from, to, action, cause)) in steps.iter().enumerate() {
+                log_rows.push(format!("({i}, {from}, {to}, '{action}', '{cause}', 'seed', {})", created + step as i64 * 3600));
+            }
+            log_entries += LOG_PER_PURCHASE;
+        }
+        insert_rows(
+            db,
+            "INSERT INTO purchases (id, public_id, repository_id, price_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_subscription_id, current_period_end, paid_at, revoked_at, created_at, updated_at)",
+            &purchase_rows,
+        )
+        .await?;
+        insert_rows(db, "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, created_at)", &log_rows).await?;
+        insert_rows(db, "INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at)", &payment_rows).await?;
+        purchase_rows.clear();
+        log_rows.clear();
+        payment_rows.clear();
+        n += batch;
+    }
+    if db.backend() == crate::db::Backend::Postgres {
+        // Explicit ids bypass the identity sequence: move it past them.
+        sqlx::query("SELECT setval(pg_get_serial_sequence('purchases', 'id'), (SELECT MAX(id) FROM purchases))").execute(db.pool()).await?;
+    }
+    // Fresh statistics, so the planner picks the indexes the pages rely on.
+    sqlx::query("ANALYZE").execute(db.pool()).await?;
+    Ok(Seeded { repositories: REPOSITORIES, purchases, log_entries })
+}
