@@ -1,0 +1,77 @@
+import { test, expect, hydrated, putOnSale, takeOffSale } from "./fixtures";
+
+// The creator's operational pages: the dashboard follows a purchase and a
+// refund live (server-sent events, no reload); the customers table finds
+// the buyer; revoking on the customer page removes them on GitHub.
+test("the dashboard follows a purchase and a refund live; revoke from the customer page", async ({ page, context, request }) => {
+  const id = await putOnSale(page);
+  const buyer = `ops-${Date.now()}`;
+  expect((await request.post("/sandbox/control/github/users", { data: { login: buyer } })).ok()).toBeTruthy();
+
+  // The creator opens the dashboard and leaves it open.
+  await page.goto("/auth/github?next=/admin");
+  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await hydrated(page);
+  const activeBefore = Number(await page.getByTestId("stat-active").textContent());
+  const refundsBefore = Number(await page.getByTestId("stat-refunds").textContent());
+  await expect(page.getByTestId("revenue-chart").or(page.getByText("No payments yet"))).toBeVisible();
+
+  // Meanwhile a buyer pays, in another tab.
+  const shop = await context.newPage();
+  const started = await shop.request.post("/api/checkout", {
+    headers: { accept: "text/html" },
+    form: { price_id: await priceId(shop), github_username: buyer, email: `${buyer}@example.com` },
+    maxRedirects: 0,
+  });
+  expect(started.status()).toBe(303);
+  await shop.goto(started.headers()["location"]);
+  await shop.getByRole("button", { name: /Pay — card succeeds/ }).click();
+  await expect(shop.getByTestId("step-invited")).toHaveAttribute("data-done", "true");
+
+  // The dashboard shows it without a reload.
+  const feed = page.getByTestId("activity");
+  await expect(feed).toContainText(`@${buyer} was invited to Enterprise SDK`);
+  await expect(page.getByTestId("stat-active")).toHaveText(String(activeBefore + 1));
+  await expect(page.getByTestId("revenue-chart")).toBeVisible();
+
+  // Find the buyer in the customers table, open their page, refund.
+  await shop.goto(`/admin/customers?q=${buyer}`);
+  await expect(shop.getByTestId("total")).toHaveText("1 purchase");
+  await shop.getByRole("link", { name: `@${buyer}` }).click();
+  await expect(shop.getByRole("heading", { name: `@${buyer}` })).toBeVisible();
+  await hydrated(shop);
+  const purchase = shop.getByTestId("admin-purchase");
+  await purchase.getByText("Refund…").click();
+  await purchase.getByRole("button", { name: "Confirm refund" }).click();
+  await expect(shop.getByTestId("notice")).toContainText("Refunded $9.00");
+  await expect(page.getByTestId("stat-refunds")).toHaveText(String(refundsBefore + 1));
+  await expect(feed).toContainText(`A refund for @${buyer} (Enterprise SDK) was requested`);
+
+  // Revoke, with a reason: the history says so, and GitHub has no invitation left.
+  await shop.getByTestId("admin-purchase").getByText("Revoke access…").click();
+  await shop.getByTestId("admin-purchase").getByLabel("Reason (shown in the history)").fill("end-to-end test");
+  await shop.getByTestId("admin-purchase").getByRole("button", { name: "Confirm revoke" }).click();
+  await expect(shop.getByTestId("notice")).toContainText("revoked");
+  await expect(shop.getByTestId("admin-status")).toHaveText("revoked");
+  await expect(shop.getByTestId("timeline").locator("li").first()).toContainText("end-to-end test");
+  await expect(feed).toContainText(`@${buyer} lost access to Enterprise SDK: end-to-end test`);
+  await shop.goto("/sandbox/github/sandbox-org/enterprise-sdk/invitations");
+  await expect(shop.locator(`[data-invitee="${buyer}"]`)).toHaveCount(0);
+  await shop.goto("/sandbox/github/sandbox-org/enterprise-sdk");
+  await expect(shop.getByTestId("collaborators").locator(`[data-login="${buyer}"]`)).toHaveCount(0);
+
+  // The events page lists what Stripe sent, with its payload.
+  await shop.goto("/admin/events?provider=stripe&type=checkout.session.completed");
+  await shop.getByRole("link", { name: "checkout.session.completed" }).first().click();
+  await expect(shop.getByTestId("payload")).toContainText('"checkout.session.completed"');
+
+  await page.request.post("/auth/logout");
+  await takeOffSale(page, id);
+});
+
+/** The id of Enterprise SDK's price, from its product page. */
+async function priceId(p: import("@playwright/test").Page): Promise<string> {
+  await p.goto("/p/enterprise-sdk");
+  return (await p.locator('input[name="price_id"]').first().getAttribute("value")) ?? "";
+}
