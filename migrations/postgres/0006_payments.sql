@@ -12,9 +12,16 @@ CREATE TABLE payments (
     currency    TEXT    NOT NULL CHECK (length(currency) = 3),
     created_at  BIGINT  NOT NULL
 );
-CREATE INDEX payments_created ON payments (created_at, currency);
+-- Covering the dashboard's sums (no table reads).
+CREATE INDEX payments_created ON payments (created_at, currency, kind, amount);
 CREATE INDEX payments_purchase ON payments (purchase_id);
 
--- The dashboard's windows over purchases.
-CREATE INDEX purchases_paid ON purchases (paid_at);
-CREATE INDEX purchases_revoked ON purchases (revoked_at);
+-- The dashboard's windows over purchases, each covering its query.
+CREATE INDEX purchases_paid ON purchases (paid_at, repository_id);
+CREATE INDEX purchases_revoked ON purchases (status, revoked_at);
+CREATE INDEX purchases_granted ON purchases (status, github_user_id, price_id, amount, currency);
+
+-- Purchases paid before the ledger existed: their first payment.
+INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at)
+SELECT id, 'before-ledger:' || id, 'payment', amount, currency, paid_at
+FROM purchases WHERE paid_at IS NOT NULL AND amount > 0;

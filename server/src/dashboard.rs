@@ -83,7 +83,8 @@ pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
     };
     let views = per_repo("SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id", since.div_euclid(DAY)).await?;
     let checkouts = per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY repository_id", since).await?;
-    let paid = per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY repository_id", since).await?;
+    // `+repository_id`: group without the repository index, so the paid_at one is used.
+    let paid = per_repo("SELECT +repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY +repository_id", since).await?;
     Ok(repos
         .into_iter()
         .map(|(id, title)| Funnel {

@@ -72,6 +72,11 @@ async fn the_dashboard_counts_payments_renewals_and_refunds(app: TestApp) {
     assert_eq!(chart["days"].as_array().unwrap().len(), 30);
     assert_eq!(chart["days"][29]["amount_text"], "$58.00", "today's bar");
     assert_eq!(chart["total_text"], "$58.00");
+    // The page itself is complete from the server (no JavaScript needed).
+    let html = admin.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    let stat = html.split(r#"data-testid="stat-revenue-30d""#).nth(1).and_then(|rest| rest.split('<').next()).unwrap_or_default();
+    assert!(stat.ends_with(">$58.00"), "{stat}");
+    assert!(html.contains("<svg") && html.contains("@bob was invited to Enterprise SDK"), "{html}");
 
     // A renewal adds; a refund (through Stripe, from the customer page) subtracts and is counted.
     let sub: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(alice).fetch_one(app.pool()).await.unwrap();
@@ -246,3 +251,4 @@ async fn the_activity_stream_pushes_what_happens(app: TestApp) {
     }
     assert!(seen.contains("event: activity") && seen.contains("@carol started a checkout for Enterprise SDK"), "{seen}");
 }
+

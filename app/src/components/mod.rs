@@ -1,3 +1,4 @@
+pub mod action_result;
 pub mod container;
 pub mod layout;
 pub mod sandbox_banner;

@@ -9,8 +9,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::account::{account_overview, ManageBilling, MoveAccess, RequestSignInLink, ResendInvitation},
-    components::container::Container,
-    error::AppError,
+    components::{
+        action_result::{error_of, on_success},
+        container::Container,
+    },
     types::{Account, AccountPurchase},
 };
 
@@ -115,30 +117,15 @@ fn Purchases(a: Account, version: RwSignal<u32>, notice: RwSignal<Option<String>
     }
 }
 
-/// Refreshes the list and says what happened once an action succeeds.
-fn on_success<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, version: RwSignal<u32>, notice: RwSignal<Option<String>>, message: String) {
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = value() {
-            notice.set(Some(message.clone()));
-            version.update(|v| *v += 1);
-        }
-    });
-}
-
-fn error_of<T>(value: Option<Result<T, AppError>>) -> Option<String> {
-    match value {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    }
-}
-
 #[component]
 fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let resend = ServerAction::<ResendInvitation>::new();
     let moving = ServerAction::<MoveAccess>::new();
     let billing = ServerAction::<ManageBilling>::new();
-    on_success(move || resend.value().get(), version, notice, format!("A new invitation to {} is on its way: accept it on GitHub.", p.full_name));
-    on_success(move || moving.value().get(), version, notice, format!("Access to {} moved. The new account has been invited.", p.full_name));
+    let name = p.full_name.clone();
+    on_success(move || resend.value().get(), version, notice, move |_| format!("A new invitation to {name} is on its way: accept it on GitHub."));
+    let name = p.full_name.clone();
+    on_success(move || moving.value().get(), version, notice, move |_| format!("Access to {name} moved. The new account has been invited."));
     // Stripe's portal is another site: a full page load.
     Effect::new(move |_| {
         if let Some(Ok(url)) = billing.value().get() {

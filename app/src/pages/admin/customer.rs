@@ -11,8 +11,10 @@ use leptos_router::hooks::use_params_map;
 use super::gate::AdminGate;
 use crate::{
     api::customers::{get_customer, AdminPurchase, RefundPurchase, ResendPurchaseInvitation, RestorePurchase, RevokePurchase},
-    components::container::Container,
-    error::AppError,
+    components::{
+        action_result::{error_of, on_success},
+        container::Container,
+    },
 };
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -51,23 +53,6 @@ pub fn AdminCustomer() -> impl IntoView {
     }
 }
 
-fn error_of<T>(value: Option<Result<T, AppError>>) -> Option<String> {
-    match value {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    }
-}
-
-/// Once an action succeeds: say so and read the customer again.
-fn after_success<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, version: RwSignal<u32>, notice: RwSignal<Option<String>>, say: impl Fn(&T) -> String + 'static) {
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value() {
-            notice.set(Some(say(&v)));
-            version.update(|n| *n += 1);
-        }
-    });
-}
-
 #[component]
 fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let revoke = ServerAction::<RevokePurchase>::new();
@@ -75,10 +60,10 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
     let resend = ServerAction::<ResendPurchaseInvitation>::new();
     let refund = ServerAction::<RefundPurchase>::new();
     let repo = p.repository.clone();
-    after_success(move || revoke.value().get(), version, notice, { let r = repo.clone(); move |_| format!("Access to {r} revoked.") });
-    after_success(move || restore.value().get(), version, notice, { let r = repo.clone(); move |_| format!("Access to {r} restored: a new invitation is out.") });
-    after_success(move || resend.value().get(), version, notice, { let r = repo.clone(); move |_| format!("A new invitation to {r} is out.") });
-    after_success(move || refund.value().get(), version, notice, |m: &String| m.clone());
+    on_success(move || revoke.value().get(), version, notice, { let r = repo.clone(); move |_| format!("Access to {r} revoked.") });
+    on_success(move || restore.value().get(), version, notice, { let r = repo.clone(); move |_| format!("Access to {r} restored: a new invitation is out.") });
+    on_success(move || resend.value().get(), version, notice, { let r = repo.clone(); move |_| format!("A new invitation to {r} is out.") });
+    on_success(move || refund.value().get(), version, notice, |m: &String| m.clone());
     let errors = move || [error_of(revoke.value().get()), error_of(restore.value().get()), error_of(resend.value().get()), error_of(refund.value().get())].into_iter().flatten().collect::<Vec<_>>();
     let id = p.id.to_string();
     let (id1, id2, id3, id4) = (id.clone(), id.clone(), id.clone(), id);

@@ -6,21 +6,45 @@
 
 use leptos::prelude::*;
 
-use crate::api::dashboard::{get_dashboard, ActivityItem, Chart, Dashboard};
+use crate::{
+    api::{
+        dashboard::{get_dashboard, ActivityItem, Chart, Dashboard},
+        session::current_viewer,
+    },
+    error::AppError,
+};
 
 const CARD: &str = "rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900";
 
+/// The dashboard's data: fetched once the viewer is known to be an admin
+/// (so a visitor's page is not a refused request), again when `version`
+/// moves. Made by the page, outside the admin gate, whose contents are
+/// built more than once during server rendering: a resource made in there
+/// would fetch each time.
+pub fn dashboard_resource(version: RwSignal<u32>) -> Resource<Option<Result<Dashboard, AppError>>> {
+    let viewer = Resource::new(|| (), |_| current_viewer());
+    Resource::new(
+        move || (version.get(), viewer.get().and_then(|v| v.ok()).flatten().is_some_and(|v| v.is_admin)),
+        |(_, admin)| async move {
+            if admin {
+                Some(get_dashboard().await)
+            } else {
+                None
+            }
+        },
+    )
+}
+
 #[component]
-pub fn DashboardView() -> impl IntoView {
-    let version = RwSignal::new(0_u32);
-    let data = Resource::new(move || version.get(), |_| get_dashboard());
+pub fn DashboardView(data: Resource<Option<Result<Dashboard, AppError>>>, version: RwSignal<u32>) -> impl IntoView {
     live_updates(version);
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Numbers d /> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                    Some(Ok(d)) => view! { <Numbers d /> }.into_any(),
+                    Some(Err(e)) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                    None => view! { <p>"Loading…"</p> }.into_any(),
                 }
             })}
         </Transition>

@@ -1,19 +1,24 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{dashboard::DashboardView, gate::AdminGate};
+use super::{
+    dashboard::{dashboard_resource, DashboardView},
+    gate::AdminGate,
+};
 use crate::components::container::Container;
 
 /// `/admin`: the creator's start page.
 #[component]
 pub fn AdminHome() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let data = dashboard_resource(version);
     view! {
         <Title text="Admin" />
         <AdminGate>
             <Container>
                 <h1 class="text-3xl font-bold tracking-tight">"Your RepoPass"</h1>
                 <p class="mt-2 text-slate-600 dark:text-slate-400" data-testid="admin-welcome">"Sell access to your private repositories."</p>
-                <div class="mt-8"><DashboardView /></div>
+                <div class="mt-8"><DashboardView data version /></div>
                 <nav class="mt-8 grid gap-4 sm:grid-cols-2 lg:grid-cols-3" aria-label="Admin">
                     <a href="/admin/customers" class="rounded-xl border border-slate-200 bg-white p-5 hover:shadow-md dark:border-slate-800 dark:bg-slate-900">
                         <div class="font-semibold">"Customers"</div>

@@ -1,0 +1,25 @@
+//! What the pages do with a server action's outcome: an error to show
+//! under its form, and on success a notice and a fresh read of the page's
+//! data (the `version` its resource is keyed on).
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The error of an action's last result, as the user should read it.
+pub fn error_of<T>(value: Option<Result<T, AppError>>) -> Option<String> {
+    match value {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// Once the action succeeds: show `say(result)` and read the data again.
+pub fn on_success<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, version: RwSignal<u32>, notice: RwSignal<Option<String>>, say: impl Fn(&T) -> String + 'static) {
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = value() {
+            notice.set(Some(say(&v)));
+            version.update(|n| *n += 1);
+        }
+    });
+}
