@@ -16,20 +16,18 @@ use crate::{
 
 const CARD: &str = "rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900";
 
-/// The dashboard's data: fetched once the viewer is known to be an admin
-/// (so a visitor's page is not a refused request), again when `version`
-/// moves. Made by the page, outside the admin gate, whose contents are
-/// built more than once during server rendering: a resource made in there
-/// would fetch each time.
+/// The dashboard's data, fetched again when `version` moves. Made by the
+/// page, outside the admin gate, whose contents are built more than once
+/// during server rendering (a resource made in there would fetch each
+/// time). One future asks who is looking first, so a visitor's page is not
+/// a refused request and the server waits for the whole of it.
 pub fn dashboard_resource(version: RwSignal<u32>) -> Resource<Option<Result<Dashboard, AppError>>> {
-    let viewer = Resource::new(|| (), |_| current_viewer());
     Resource::new(
-        move || (version.get(), viewer.get().and_then(|v| v.ok()).flatten().is_some_and(|v| v.is_admin)),
-        |(_, admin)| async move {
-            if admin {
-                Some(get_dashboard().await)
-            } else {
-                None
+        move || version.get(),
+        |_| async move {
+            match current_viewer().await {
+                Ok(Some(v)) if v.is_admin => Some(get_dashboard().await),
+                _ => None,
             }
         },
     )
