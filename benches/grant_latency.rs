@@ -3,7 +3,9 @@
 //!
 //!     cargo bench --bench grant_latency
 //!
-//! Environment: `BENCH_PURCHASES` (default 1000), `BENCH_WORKERS` (job
+//! Environment: `BENCH_RATE` (webhooks a second; default: all at once, the
+//! worst case — with a rate they arrive spread out, as purchases do),
+//! `BENCH_PURCHASES` (default 1000), `BENCH_WORKERS` (job
 //! workers, default 1 as in `repopass serve`), `BENCH_DATABASE_URL` (default:
 //! a SQLite file in a temporary directory; `postgres://…` for PostgreSQL).
 //!
@@ -163,13 +165,20 @@ async fn main() {
     }
     assert_eq!(events.len(), n, "one completed event per purchase");
 
-    eprintln!("sending {n} payment webhooks in one burst…");
+    let rate: Option<f64> = std::env::var("BENCH_RATE").ok().and_then(|v| v.parse().ok()).filter(|r: &f64| *r > 0.0);
+    match rate {
+        Some(r) => eprintln!("sending {n} payment webhooks, {r} a second…"),
+        None => eprintln!("sending {n} payment webhooks in one burst…"),
+    }
     let secret = SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
     let started = Instant::now();
-    let received: Vec<(i64, Instant)> = stream::iter(events)
-        .map(|body| {
+    let received: Vec<(i64, Instant)> = stream::iter(events.into_iter().enumerate())
+        .map(|(i, body)| {
             let (http, base, secret) = (http.clone(), base.clone(), secret.clone());
             async move {
+                if let Some(r) = rate {
+                    tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / r)).into()).await;
+                }
                 let purchase: i64 = serde_json::from_str::<Value>(&body).unwrap()["data"]["object"]["metadata"]["purchase_id"].as_str().unwrap().parse().unwrap();
                 let sig = sandbox::deliveries::stripe_signature(&secret, server::clock::now(), &body);
                 let r = http.post(format!("{base}/api/webhooks/stripe")).header("stripe-signature", sig).body(body).send().await.unwrap();
@@ -194,7 +203,8 @@ async fn main() {
     let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status = 'paid'").fetch_one(state.db.pool()).await.unwrap();
 
     println!("grant latency — payment webhook received → GitHub invitation call made");
-    println!("backend: {backend}; workers: {workers}; purchases: {n}; measured: {}", latencies.len());
+    let arrival = rate.map(|r| format!("{r} a second")).unwrap_or_else(|| "one burst".into());
+    println!("backend: {backend}; workers: {workers}; purchases: {n} ({arrival}); measured: {}", latencies.len());
     println!("webhooks accepted in {} ({:.0}/s)", ms(accepted), n as f64 / accepted.as_secs_f64());
     println!("all GitHub calls made {} after the first webhook", ms(all_done));
     if !latencies.is_empty() {

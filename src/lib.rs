@@ -25,6 +25,8 @@ mod ops;
 #[cfg(feature = "ssr")]
 mod rate_limit;
 #[cfg(feature = "ssr")]
+mod security;
+#[cfg(feature = "ssr")]
 pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod startup;

@@ -125,6 +125,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
 
     let limits = crate::rate_limit::Limits::new(state.config.rate_limit_per_minute);
     limits.spawn_janitor();
+    let guard = crate::security::Guard::new(&state.config.public_url);
     let mut router = Router::new()
         .merge(crate::ops::router().with_state(state.clone()))
         .merge(crate::auth::router().with_state(state.clone()))
@@ -140,7 +141,9 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         router = router.nest("/sandbox", sb.router());
     }
     router
+        .layer(axum::middleware::from_fn_with_state(guard.clone(), crate::security::check))
         .layer(axum::middleware::from_fn_with_state(limits, crate::rate_limit::limit))
+        .layer(axum::middleware::from_fn_with_state(guard, crate::security::headers))
         .layer(crate::ops::metrics_layer())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

@@ -48,8 +48,14 @@ impl From<server::Error> for AppError {
                 (http::StatusCode::BAD_REQUEST, AppError::Fields(list.into_iter().map(|(f, m)| (f.to_owned(), m)).collect()))
             }
             server::Error::NotFound => (http::StatusCode::NOT_FOUND, AppError::NotFound),
-            server::Error::Unavailable(message) | server::Error::Later { message, .. } => {
-                (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message))
+            server::Error::Unavailable(message) => (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message)),
+            // A limit (ours, or GitHub's behind this call): the rate-limit
+            // answer, with when to try again.
+            server::Error::Later { message, after_secs } => {
+                if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                    response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(after_secs.max(1)));
+                }
+                (http::StatusCode::TOO_MANY_REQUESTS, AppError::Unavailable(message))
             }
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "server function failed");

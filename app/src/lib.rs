@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod csp;
 pub mod error;
 pub mod money;
 pub mod pages;

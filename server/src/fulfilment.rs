@@ -78,7 +78,46 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
     }
     let purchase = purchases::get(&state.db, purchase.id).await?;
     if purchase.status == "paid" {
+        if let Some(reason) = taken_back(state, &purchase).await? {
+            return access::revoke(state, purchase.id, reason, cause).await;
+        }
         return access::grant(state, purchase.id, cause).await;
     }
     Ok(purchase)
+}
+
+/// Events arrive in any order: a refund or a dispute can be processed
+/// before the checkout it belongs to, when the purchase could not yet be
+/// matched to it. So before the first grant the payment is read back from
+/// Stripe: a subscription already ended, a dispute, or a full refund
+/// (one-time) means no access; a refund is put in the ledger either way.
+async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static str>> {
+    let mut ended = false;
+    if let Some(sub) = &p.stripe_subscription_id {
+        use stripe_billing::{subscription::RetrieveSubscription, SubscriptionStatus};
+        let sub = RetrieveSubscription::new(sub.as_str()).send(state.payments.client()?).await.map_err(PaymentsError::from)?;
+        ended = matches!(sub.status, SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired);
+    }
+    let ended = ended.then_some("subscription ended");
+    let intent = match crate::refunds::payment_to_refund(state, p.id, p.stripe_subscription_id.as_deref()).await {
+        Ok(pi) => pi,
+        // A trial: nothing was charged, so nothing can have been taken back.
+        Err(Error::Invalid { .. }) => return Ok(ended),
+        Err(e) => return Err(e),
+    };
+    let client = state.payments.client()?;
+    let charges = stripe_core::charge::ListCharge::new().payment_intent(intent).send(client).await.map_err(PaymentsError::from)?;
+    let Some(charge) = charges.data.into_iter().find(|c| c.paid) else { return Ok(ended) };
+    if charge.amount_refunded > 0 {
+        ledger::refunded(&state.db, p.id, charge.id.as_str(), charge.amount_refunded, &charge.currency.to_string()).await?;
+    }
+    Ok(if ended.is_some() {
+        ended
+    } else if charge.disputed {
+        Some("disputed")
+    } else if p.stripe_subscription_id.is_none() && (charge.refunded || charge.amount_refunded >= charge.amount) {
+        Some("refunded")
+    } else {
+        None
+    })
 }

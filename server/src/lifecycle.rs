@@ -139,13 +139,37 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
 }
 
 /// The purchase a charge (or a dispute's charge) paid for.
+/// A one-time purchase's charge carries its payment intent (and our
+/// metadata); a subscription's charge carries neither, so its invoice is
+/// found through Stripe's invoice payments and the purchase through the
+/// invoice's subscription.
 async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
-    if let Some(pi) = object["payment_intent"].as_str() {
+    let intent = object["payment_intent"].as_str();
+    if let Some(pi) = intent {
         if let Some(p) = by_column(state, "stripe_payment_intent_id", pi).await? {
             return Ok(Some(p));
         }
     }
-    by_metadata(state, object).await
+    if let Some(p) = by_metadata(state, object).await? {
+        return Ok(Some(p));
+    }
+    let Some(pi) = intent else { return Ok(None) };
+    match subscription_paid_by(state, pi).await? {
+        Some(sub) => by_column(state, "stripe_subscription_id", &sub).await,
+        None => Ok(None),
+    }
+}
+
+/// The subscription whose invoice the payment intent `pi` paid, if any.
+async fn subscription_paid_by(state: &AppState, pi: &str) -> Result<Option<String>> {
+    use stripe_billing::{invoice::RetrieveInvoice, invoice_payment::{ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType}};
+    let client = state.payments.client()?;
+    let mut payment = ListInvoicePaymentPayment::new(ListInvoicePaymentPaymentType::PaymentIntent);
+    payment.payment_intent = Some(pi.to_owned());
+    let found = ListInvoicePayment::new().payment(payment).send(client).await.map_err(PaymentsError::from)?;
+    let Some(invoice) = found.data.into_iter().next().and_then(|p| p.invoice.id().as_ref().map(|id| id.to_string())) else { return Ok(None) };
+    let invoice = RetrieveInvoice::new(invoice).send(client).await.map_err(PaymentsError::from)?;
+    Ok(invoice.parent.and_then(|p| p.subscription_details).map(|d| d.subscription.id().to_string()))
 }
 
 async fn log_only(state: &AppState, p: &Purchase, action: &str, detail: &str, cause: &Cause) -> Result<()> {

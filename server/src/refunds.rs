@@ -31,7 +31,7 @@ fn stripe(e: stripe::StripeError) -> Error {
 }
 
 /// The payment intent of the money a purchase was last paid with.
-async fn payment_to_refund(state: &AppState, purchase_id: i64, subscription: Option<&str>) -> Result<String> {
+pub(crate) async fn payment_to_refund(state: &AppState, purchase_id: i64, subscription: Option<&str>) -> Result<String> {
     let client = state.payments.client()?;
     if let Some(sub) = subscription {
         let sub = RetrieveSubscription::new(sub).send(client).await.map_err(stripe)?;

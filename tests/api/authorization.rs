@@ -18,7 +18,7 @@ scenarios!(admin_endpoints_refuse_everyone_else);
 /// Arguments for any admin server function: extra fields are ignored, a
 /// missing one would make the call fail before the permission check, and
 /// this test then fails, asking for the new field to be added here.
-const ANY_ARGS: &[(&str, &str)] = &[
+pub const ANY_ARGS: &[(&str, &str)] = &[
     ("id", "1"),
     ("repository_id", "1"),
     ("github_id", "5001"),
@@ -39,7 +39,7 @@ const ANY_ARGS: &[(&str, &str)] = &[
 ];
 
 /// Everything an unauthorised call could have changed.
-async fn snapshot(app: &TestApp) -> String {
+pub async fn snapshot(app: &TestApp) -> String {
     let repositories: Vec<(i64, String, String, String, Option<String>)> =
         sqlx::query_as("SELECT id, slug, title, status, cover_image FROM repositories ORDER BY id").fetch_all(app.pool()).await.unwrap();
     let prices: Vec<(i64, i64, i64, String)> = sqlx::query_as("SELECT id, amount, active, permission FROM prices ORDER BY id").fetch_all(app.pool()).await.unwrap();

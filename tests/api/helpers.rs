@@ -73,6 +73,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         ("DATABASE_URL".to_owned(), database.url.clone()),
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("REPOPASS_DATA_DIR".to_owned(), database.dir.path().display().to_string()),
+        // Every test comes from 127.0.0.1; the limits' own test sets theirs.
+        ("REPOPASS_RATE_LIMIT".to_owned(), "100000".to_owned()),
     ]);
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");

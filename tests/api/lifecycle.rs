@@ -15,7 +15,7 @@ scenarios!(
     github_failures_are_retried_and_rate_limits_waited_out,
     a_buyer_who_left_github_is_not_retried_forever,
     repository_and_installation_events_mark_the_repository,
-    the_webhook_grants_and_acceptance_activates, a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not, a_dispute_revokes, a_cancelled_subscription_ends_access_at_its_end
+    the_webhook_grants_and_acceptance_activates, a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not, a_refund_of_a_subscription_payment_made_in_stripe_is_recorded, a_dispute_revokes, a_cancelled_subscription_ends_access_at_its_end
 );
 
 mod grace {
@@ -113,6 +113,32 @@ async fn a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not(app: T
     let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
     assert_eq!(reason, "refunded");
     assert_eq!(has_access(&app, "carol").await, (false, false), "the pending invitation is withdrawn");
+}
+
+/// Refunded in Stripe's dashboard (not through RepoPass): the charge of a
+/// subscription's invoice names neither the purchase nor the invoice; it is
+/// traced through Stripe's invoice payments.
+async fn a_refund_of_a_subscription_payment_made_in_stripe_is_recorded(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    app.control("/github/users", json!({"login": "dave"})).await;
+    let (purchase_id, _) = buy_and_pay(&app, price_id, "dave").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let net = || async {
+        sqlx::query_scalar::<_, i64>("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE purchase_id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap()
+    };
+    assert_eq!(net().await, 900);
+
+    app.control("/stripe/refund", json!({"id": subscription, "amount": 300})).await;
+    let partial = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"), "partial_refund").await;
+    assert_eq!(partial, "partial_refund");
+    assert_eq!(net().await, 600, "the dashboard's revenue counts the refund");
+
+    app.control("/stripe/refund", json!({"id": subscription})).await;
+    let full = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'refund'"), "refund").await;
+    assert_eq!(full, "refund");
+    assert_eq!(net().await, 0);
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited", "access follows the subscription, which Stripe did not cancel");
 }
 
 async fn a_dispute_revokes(app: TestApp) {

@@ -45,7 +45,7 @@ async fn stripe_webhooks_are_verified_and_stored_once(app: TestApp) {
         assert_eq!(post_stripe(&app, &event, sig).await, 400, "{what}");
     }
     let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(server::webhooks::MAX_BODY));
-    assert_eq!(post_stripe(&app, &huge, Some(stripe_sig(&huge, now))).await, 400, "oversized");
+    assert_eq!(post_stripe(&app, &huge, Some(stripe_sig(&huge, now))).await, 413, "oversized");
     assert_eq!((count(&app, "webhook_events").await, count(&app, "jobs WHERE kind LIKE '%_event'").await), (0, 0), "refusals store nothing");
 
     assert_eq!(post_stripe(&app, &event, Some(stripe_sig(&event, now))).await, 200);

@@ -362,21 +362,58 @@ pub async fn retrieve_invoice(State(sb): State<Sandbox>, Path(id): Path<String>,
         _ => vec![],
     };
     if expand.iter().any(|e| e == "payments") {
-        let mut data = Vec::new();
-        if let Some(charge) = invoice["_charge"].as_str() {
-            if let Some(charge) = sb.stripe_get("charge", charge).await? {
-                data.push(json!({
-                    "id": format!("inpay_{}", &charge["id"].as_str().unwrap_or_default()[3..]), "object": "invoice_payment",
-                    "amount_paid": charge["amount"], "amount_requested": charge["amount"], "created": charge["created"],
-                    "currency": charge["currency"], "invoice": id, "is_default": true, "livemode": false,
-                    "payment": { "type": "payment_intent", "payment_intent": charge["payment_intent"], "charge": null, "payment_record": null },
-                    "status": "paid", "status_transitions": { "canceled_at": null, "paid_at": charge["created"] },
-                }));
-            }
-        }
+        let data: Vec<Value> = invoice_payment(&sb, &invoice).await?.into_iter().collect();
         invoice["payments"] = json!({ "object": "list", "data": data, "has_more": false, "url": format!("/v1/invoice_payments?invoice={id}") });
     }
     ok(invoice)
+}
+
+/// The invoice_payment object of a paid invoice (one payment per invoice
+/// here, as Stripe makes for an invoice paid in one go).
+async fn invoice_payment(sb: &Sandbox, invoice: &Value) -> Result<Option<Value>, Error> {
+    let Some(charge) = invoice["_charge"].as_str() else { return Ok(None) };
+    let Some(charge) = sb.stripe_get("charge", charge).await? else { return Ok(None) };
+    Ok(Some(json!({
+        "id": format!("inpay_{}", charge["id"].as_str().unwrap_or_default().get(3..).unwrap_or_default()), "object": "invoice_payment",
+        "amount_paid": charge["amount"], "amount_requested": charge["amount"], "created": charge["created"],
+        "currency": charge["currency"], "invoice": invoice["id"], "is_default": true, "livemode": false,
+        "payment": { "type": "payment_intent", "payment_intent": charge["payment_intent"], "charge": null, "payment_record": null },
+        "status": "paid", "status_transitions": { "canceled_at": null, "paid_at": charge["created"] },
+    })))
+}
+
+/// `GET /v1/invoice_payments`, filtered by `invoice` or by
+/// `payment[type]=payment_intent&payment[payment_intent]=…` — how a
+/// charge (which no longer names its invoice) is traced to its invoice.
+pub async fn list_invoice_payments(State(sb): State<Sandbox>, RawQuery(query): RawQuery) -> ApiResult {
+    let q = form::parse(query.as_deref().unwrap_or_default());
+    let invoice_id = form::string(&q, "invoice");
+    let intent = form::string(&q, "payment.payment_intent");
+    if intent.is_some() && form::string(&q, "payment.type").as_deref() != Some("payment_intent") {
+        return Ok(invalid("Missing required param: payment[type].", "payment[type]"));
+    }
+    let mut data = Vec::new();
+    for invoice in sb.stripe_list("invoice", None).await? {
+        if invoice_id.as_ref().is_some_and(|id| invoice["id"] != id.as_str()) {
+            continue;
+        }
+        if let Some(payment) = invoice_payment(&sb, &invoice).await? {
+            if intent.as_ref().is_none_or(|pi| payment["payment"]["payment_intent"] == pi.as_str()) {
+                data.push(payment);
+            }
+        }
+    }
+    ok(json!({ "object": "list", "data": data, "has_more": false, "url": "/v1/invoice_payments" }))
+}
+
+/// `GET /v1/charges`, optionally `?payment_intent=…` (newest first).
+pub async fn list_charges(State(sb): State<Sandbox>, RawQuery(query): RawQuery) -> ApiResult {
+    let q = form::parse(query.as_deref().unwrap_or_default());
+    let intent = form::string(&q, "payment_intent");
+    let mut data: Vec<Value> = sb.stripe_list("charge", None).await?.into_iter().filter(|c| intent.as_ref().is_none_or(|pi| c["payment_intent"] == pi.as_str())).collect();
+    data.reverse();
+    let data: Vec<Value> = data.into_iter().map(crate::stripe::public).collect();
+    ok(json!({ "object": "list", "data": data, "has_more": false, "url": "/v1/charges" }))
 }
 
 pub async fn retrieve_charge(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {

@@ -43,6 +43,8 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
             get(api::retrieve_subscription).post(api::update_subscription).delete(api::cancel_subscription),
         )
         .route("/invoices/{id}", get(api::retrieve_invoice))
+        .route("/invoice_payments", get(api::list_invoice_payments))
+        .route("/charges", get(api::list_charges))
         .route("/charges/{id}", get(api::retrieve_charge))
         .route("/refunds", post(api::create_refund))
         .route("/billing_portal/sessions", post(api::create_portal_session))

@@ -8,7 +8,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::gate::AdminGate;
-use crate::{api::customers::list_customers, components::container::Container};
+use crate::{
+    api::{
+        customers::{list_customers, CustomersPage},
+        session::current_viewer,
+    },
+    components::container::Container,
+    error::AppError,
+};
 
 const INPUT: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900";
 const STATUSES: [&str; 6] = ["pending", "paid", "invited", "active", "revoked", "expired"];
@@ -16,22 +23,32 @@ const SORTS: [(&str, &str); 6] = [("newest", "Newest"), ("oldest", "Oldest"), ("
 
 #[component]
 pub fn AdminCustomers() -> impl IntoView {
+    // Made here, outside the gate, whose contents server rendering builds
+    // more than once (a resource made in there fetches each time); it asks
+    // who is looking first, so a visitor's page makes no refused call.
+    let query = use_query_map();
+    let get = move |k: &str| query.with(|q| q.get(k).filter(|v| !v.is_empty()));
+    let params = move || (get("q"), get("status"), get("repository").and_then(|r| r.parse::<i64>().ok()), get("sort"), get("page").and_then(|p| p.parse::<i64>().ok()));
+    let page = Resource::new(params, |(q, status, repository, sort, page)| async move {
+        match current_viewer().await {
+            Ok(Some(v)) if v.is_admin => list_customers(q, status, repository, sort, page).await,
+            _ => Err(AppError::Unauthorized),
+        }
+    });
     view! {
         <Title text="Customers" />
         <AdminGate>
             <Container>
-                <CustomersTable />
+                <CustomersTable page />
             </Container>
         </AdminGate>
     }
 }
 
 #[component]
-fn CustomersTable() -> impl IntoView {
+fn CustomersTable(page: Resource<Result<CustomersPage, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.with(|q| q.get(k).filter(|v| !v.is_empty()));
-    let params = move || (get("q"), get("status"), get("repository").and_then(|r| r.parse::<i64>().ok()), get("sort"), get("page").and_then(|p| p.parse::<i64>().ok()));
-    let page = Resource::new(params, |(q, status, repository, sort, page)| list_customers(q, status, repository, sort, page));
     // The same filter, as a query string (for the CSV link and the pages).
     let query_string = move |page: Option<i64>| {
         let mut parts: Vec<String> = ["q", "status", "repository", "sort"].iter().filter_map(|k| get(k).map(|v| format!("{k}={}", urlencode(&v)))).collect();

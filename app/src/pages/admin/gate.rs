@@ -25,6 +25,7 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
 
 #[component]
 fn SignIn() -> impl IntoView {
+    set_status(401);
     view! {
         <Title text="Sign in" />
         <Container class="max-w-md py-24 text-center">
@@ -39,6 +40,7 @@ fn SignIn() -> impl IntoView {
 
 #[component]
 fn NotAdmin(login: String) -> impl IntoView {
+    set_status(403);
     view! {
         <Title text="Not an admin" />
         <Container class="max-w-md py-24 text-center" >
@@ -52,5 +54,14 @@ fn NotAdmin(login: String) -> impl IntoView {
                 <button class="rounded-md border border-slate-300 px-4 py-2 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>
             </form>
         </Container>
+    }
+}
+
+/// The server-rendered refusal says so in its status too (for clients,
+/// crawlers and monitoring), not only in its words.
+fn set_status(_code: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(code)) = (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(_code)) {
+        response.set_status(code);
     }
 }

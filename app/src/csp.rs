@@ -1,0 +1,29 @@
+//! Content-Security-Policy texts. Pages allow scripts from our own origin
+//! plus the one inline module script Leptos writes to start hydration,
+//! which carries this response's nonce; `wasm-unsafe-eval` lets that
+//! script compile the wasm bundle (and allows nothing else). No inline
+//! styles: Tailwind's stylesheet is a file.
+
+/// The policy of a server-rendered page; `nonce` is Leptos's for this
+/// response (None for HTML that has no inline script at all).
+pub fn page_policy(nonce: Option<&str>) -> String {
+    let script = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    // Images: covers are ours; avatars and images in a creator's description
+    // may be anywhere on https. Forms: ours, and the redirects they lead to
+    // (Stripe Checkout and Billing Portal, GitHub's invitation and sign-in).
+    format!(
+        "default-src 'self'; {script}; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; frame-ancestors 'none'; \
+         form-action 'self' https://checkout.stripe.com https://billing.stripe.com https://github.com"
+    )
+}
+
+/// For anything that is not a page (JSON, images, CSV): nothing may run.
+pub const NOTHING_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The sandbox's pages (zero-config and tests only) use inline styles.
+pub const SANDBOX_POLICY: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";

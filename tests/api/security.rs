@@ -1,0 +1,180 @@
+//! The web-facing protections as a browser or an attacker meets them:
+//! headers on every response, cross-site requests refused before they
+//! change anything, bodies over the limit refused, per-IP rate limits.
+
+use serde_json::json;
+
+use crate::{
+    admin_auth::{browser, sign_in},
+    authorization::snapshot,
+    checkout::{buy_js, on_sale},
+    helpers::TestApp,
+    scenarios,
+};
+
+scenarios!(pages_carry_a_nonce_policy_and_the_security_headers, cross_site_requests_change_nothing, bodies_over_the_limit_are_refused);
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+async fn pages_carry_a_nonce_policy_and_the_security_headers(app: TestApp) {
+    on_sale(&app).await;
+    let mut nonces = Vec::new();
+    for path in ["/p/enterprise-sdk", "/", "/no-such-page", "/p/enterprise-sdk"] {
+        let response = app.get(path).await;
+        let policy = header(&response, "content-security-policy");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&response, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(header(&response, "referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header(&response, "strict-transport-security"), "", "no HSTS over plain http ({path})");
+        let html = response.text().await.unwrap();
+        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
+        assert!(!policy.contains("'unsafe-inline'") && !policy.contains("'unsafe-eval'"), "{path}: {policy}");
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"), "{path}: {policy}");
+        // Every inline script the page has is allowed by this nonce; nothing else would run.
+        let scripts = html.matches("<script").count();
+        assert!(scripts >= 1, "{path}: the hydration script is missing");
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{path}: a script without the nonce");
+        nonces.push(nonce.to_owned());
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 4, "a new nonce for every response");
+
+    // Not pages: nothing may run at all.
+    for path in ["/healthz", "/api/v1/openapi.json"] {
+        let response = app.get(path).await;
+        assert_eq!(header(&response, "content-security-policy"), app::csp::NOTHING_POLICY, "{path}");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{path}");
+    }
+}
+
+async fn cross_site_requests_change_nothing(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let admin = browser();
+    sign_in(&app, &admin, "sandbox-creator", "/admin").await;
+    let keys = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys").fetch_one(app.pool()).await.unwrap() };
+    let before = snapshot(&app).await;
+    let keys_before = keys().await;
+
+    // The signed-in creator's browser, sent by another site's page.
+    let forged = [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ];
+    for (name, value) in forged {
+        let response = admin.post(app.url("/api/admin/api-keys/create")).header(name, value).form(&[("name", "stolen")]).send().await.unwrap();
+        assert_eq!(response.status(), 403, "{name}: {value}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("another site"), "the refusal says why: {body}");
+        let response = admin.post(app.url("/api/checkout")).header(name, value).form(&[("price_id", price_id.to_string().as_str()), ("github_username", "mallory"), ("email", "m@example.com")]).send().await.unwrap();
+        assert_eq!(response.status(), 403, "checkout from {name}: {value}");
+        let form = reqwest::multipart::Form::new().part("cover", reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n".to_vec()).file_name("x.png"));
+        let response = admin.post(app.url("/admin/repositories/1/cover")).header(name, value).multipart(form).send().await.unwrap();
+        assert_eq!(response.status(), 403, "cover upload from {name}: {value}");
+        let response = admin.post(app.url("/auth/logout")).header(name, value).send().await.unwrap();
+        assert_eq!(response.status(), 403, "sign-out from {name}: {value}");
+    }
+    assert_eq!(snapshot(&app).await, before, "a cross-site request changed something");
+    assert_eq!(keys().await, keys_before, "no key was created");
+
+    // From our own pages (or from no page: curl) the same requests work.
+    let own = admin.post(app.url("/api/admin/api-keys/create")).header("origin", &app.address).form(&[("name", "mine")]).send().await.unwrap();
+    assert_eq!(own.status(), 200, "{}", own.text().await.unwrap());
+    let own = admin.post(app.url("/api/admin/api-keys/create")).header("sec-fetch-site", "same-origin").header("origin", "https://ignored.example").form(&[("name", "mine too")]).send().await.unwrap();
+    assert_eq!(own.status(), 200, "Sec-Fetch-Site is what the browser computed");
+    assert_eq!(keys().await, keys_before + 2);
+    let (status, body) = buy_js(&app, &price_id.to_string(), "bob", "b@example.com").await;
+    assert_eq!(status, 200, "{body}");
+
+    // Webhooks come from servers, with a signature: an Origin does not matter,
+    // the signature does.
+    let response = app.client.post(app.url("/api/webhooks/stripe")).header("origin", "https://evil.example").body("{}").send().await.unwrap();
+    assert_eq!(response.status(), 400, "refused for its signature, not its origin");
+}
+
+async fn bodies_over_the_limit_are_refused(app: TestApp) {
+    let (_, price_id) = on_sale(&app).await;
+    let purchases = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM purchases").fetch_one(app.pool()).await.unwrap() };
+    let big = "x".repeat(repopass_limit() + 1);
+    let form = [("price_id", price_id.to_string()), ("github_username", "bob".into()), ("email", "b@example.com".into()), ("pad", big.clone())];
+
+    let declared = app.client.post(app.url("/api/checkout")).form(&form).send().await.unwrap();
+    assert_eq!(declared.status(), 413);
+    assert!(declared.text().await.unwrap().contains("too large: at most 256 KB"));
+
+    // No length declared (chunked): read up to the limit, then refused the same way.
+    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str()))).finish();
+    let chunks = futures::stream::iter(encoded.into_bytes().chunks(16 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
+    let chunked = app.client.post(app.url("/api/checkout")).header("content-type", "application/x-www-form-urlencoded").body(reqwest::Body::wrap_stream(chunks)).send().await.unwrap();
+    assert_eq!(chunked.status(), 413);
+    let response = app.client.post(app.url("/api/v1/repositories")).bearer_auth("whatever").json(&json!({ "pad": big })).send().await.unwrap();
+    assert_eq!(response.status(), 413, "the REST API too");
+    assert_eq!(purchases().await, 0, "nothing was created");
+
+    // Under the limit, the same form goes through.
+    let (status, body) = buy_js(&app, &price_id.to_string(), "bob", "b@example.com").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(purchases().await, 1);
+}
+
+fn repopass_limit() -> usize {
+    256 * 1024
+}
+
+/// The limits, at the default of 100 requests a minute per endpoint and
+/// address (the other tests raise it: they all come from 127.0.0.1).
+mod limits {
+    use super::*;
+
+    scenarios!(with [("REPOPASS_RATE_LIMIT", "100")] every_public_endpoint_is_rate_limited);
+
+    async fn every_public_endpoint_is_rate_limited(app: TestApp) {
+        on_sale(&app).await;
+        let anonymous = browser();
+        let endpoints: [(&str, &str); 6] = [
+            ("POST", "/api/buy/check-username"),
+            ("POST", "/api/checkout"),
+            ("POST", "/api/account/email-link"),
+            ("GET", "/p/enterprise-sdk"),
+            ("GET", "/api/v1/repositories"),
+            ("GET", "/auth/github"),
+        ];
+        for (method, path) in endpoints {
+            let mut limited = None;
+            for i in 0..150 {
+                let request = anonymous.request(method.parse().unwrap(), app.url(path));
+                let request = if method == "POST" { request.form(&[("price_id", "1"), ("github_username", "bob"), ("email", "b@example.com")]) } else { request };
+                let response = request.send().await.unwrap();
+                assert!(response.status().as_u16() < 500, "{method} {path} answered {}", response.status());
+                if response.status() == 429 {
+                    limited = Some((i, response));
+                    break;
+                }
+            }
+            let (after, response) = limited.unwrap_or_else(|| panic!("{method} {path} is not limited"));
+            if path == "/p/enterprise-sdk" {
+                assert_eq!(app.get("/p/another").await.status(), 429, "product pages share one budget, whatever the slug");
+            }
+            // 100 at once, and the budget refills one every 0.6 s meanwhile.
+            assert!((100..115).contains(&after), "{path}: limited after {after} requests; 100 a minute are allowed");
+            let wait: u64 = header(&response, "retry-after").parse().expect("Retry-After in seconds");
+            assert!((1..=60).contains(&wait), "Retry-After {wait}");
+            let body = response.text().await.unwrap();
+            assert!(body.contains("Too many requests") && body.contains("seconds"), "{body}");
+        }
+        // Each endpoint has its own budget: the others still answer.
+        assert_eq!(app.get("/").await.status(), 200, "the storefront's budget is its own");
+        // Not limited: the webhooks (signed; Stripe sends bursts) and static files.
+        for _ in 0..120 {
+            let response = app.client.post(app.url("/api/webhooks/stripe")).body("{}").send().await.unwrap();
+            assert_eq!(response.status(), 400);
+        }
+        for _ in 0..120 {
+            assert_ne!(app.get("/pkg/repopass.css").await.status(), 429);
+        }
+    }
+}
