@@ -133,7 +133,8 @@ fn with_headers(guard: &Guard, path: &str, mut response: Response) -> Response {
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         let is_html = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
         // The sandbox's own pages (development only) use a few inline styles.
-        let policy = if path.starts_with("/sandbox/") && is_html {
+        let sandbox = path == "/sandbox" || path.starts_with("/sandbox/");
+        let policy = if sandbox && is_html {
             app::csp::SANDBOX_POLICY.to_owned()
         } else if is_html {
             app::csp::page_policy(None)

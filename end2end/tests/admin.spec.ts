@@ -5,7 +5,9 @@ const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR
 
 // The browser suite runs against one fresh server: the first sign-in here
 // makes sandbox-creator the owner.
-test("the creator signs in through GitHub and sees what is connected", async ({ page }) => {
+test("the creator signs in through GitHub and sees what is connected", async ({ page, expectRefusals }) => {
+  // Signed out, /admin answers 401 with the sign-in prompt.
+  expectRefusals(1);
   await page.goto("/admin");
   await expect(page.getByRole("heading", { name: "Creator sign-in" })).toBeVisible();
   await page.getByRole("link", { name: "Sign in with GitHub" }).click();
@@ -114,7 +116,9 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByTestId("empty-store")).toBeVisible();
 });
 
-test("someone else who signs in is told they are not an admin", async ({ page }) => {
+test("someone else who signs in is told they are not an admin", async ({ page, expectRefusals }) => {
+  // The "not an admin" page is a 403, the signed-out prompt a 401.
+  expectRefusals(2);
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as alice" }).click();
   await expect(page.getByTestId("not-admin")).toHaveText("This account is not an admin");
