@@ -186,9 +186,10 @@ async fn main() {
         tokio::spawn(async move {
             loop {
                 let now = rss_mb();
-                let mut p = peak.lock().unwrap();
-                *p = p.max(now);
-                drop(p);
+                {
+                    let mut p = peak.lock().unwrap();
+                    *p = p.max(now);
+                }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         })
