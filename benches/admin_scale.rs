@@ -11,42 +11,18 @@
 //! fetches; the figures are full responses (HTML of the server-rendered
 //! page, or the server function's JSON), measured by the client.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
-use repopass::startup::Application;
-use server::Config;
+use support::{ms, percentile};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[(((sorted.len() as f64) - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
+mod support;
 
 #[tokio::main]
 async fn main() {
     let purchases: i64 = std::env::var("BENCH_PURCHASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
-    let dir = tempfile::tempdir().unwrap();
-    let database = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
-    let backend = if database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", database.clone()),
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
-        ("REPOPASS_DATA_DIR", dir.path().display().to_string()),
-        ("REPOPASS_RATE_LIMIT", "100000".into()),
-        ("LOG_FORMAT", "text".into()),
-    ]);
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("configuration");
-    let leptos = repopass::leptos_settings::from_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo-leptos.toml")).unwrap();
-    let app = Application::build(config, leptos).await.expect("the app starts");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let bench = support::start(&[]).await;
+    let (base, state, backend) = (&bench.base, &bench.state, bench.backend);
 
     eprintln!("seeding {purchases} purchases on {backend}…");
     let started = Instant::now();

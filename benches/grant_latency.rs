@@ -26,11 +26,12 @@ use std::{
 };
 
 use futures::{stream, StreamExt};
-use repopass::startup::Application;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use server::Config;
+use support::{ms, percentile};
 use tracing_subscriber::{layer::Context, prelude::*, Layer};
+
+mod support;
 
 type Seen = Arc<Mutex<HashMap<i64, Instant>>>;
 
@@ -59,15 +60,6 @@ impl<S: tracing::Subscriber> Layer<S> for GrantClock {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::var("BENCH_PURCHASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
@@ -78,22 +70,8 @@ async fn main() {
         .with(tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::ERROR))
         .init();
 
-    let dir = tempfile::tempdir().unwrap();
-    let database = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
-    let backend = if database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", database.clone()),
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
-        ("REPOPASS_DATA_DIR", dir.path().display().to_string()),
-        ("REPOPASS_RATE_LIMIT", "100000".into()),
-        ("REPOPASS_WORKERS", workers.clone()),
-    ]);
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("configuration");
-    let leptos = repopass::leptos_settings::from_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo-leptos.toml")).unwrap();
-    let app = Application::build(config, leptos).await.expect("the app starts");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let bench = support::start(&[("REPOPASS_WORKERS", workers.clone())]).await;
+    let (base, state, backend) = (bench.base.clone(), bench.state.clone(), bench.backend);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(64).build().unwrap();
     let control = |path: &str, body: Value| {
         let http = http.clone();
@@ -105,20 +83,7 @@ async fn main() {
     };
 
     eprintln!("setting up {n} purchases on {backend} ({workers} worker(s))…");
-    let key = server::api_keys::create(&state.db, "bench", None).await.unwrap();
-    let key = secrecy::ExposeSecret::expose_secret(&key.secret).to_owned();
-    let repo: Value = http.post(format!("{base}/api/v1/repositories")).bearer_auth(&key).json(&json!({"owner": "sandbox-org", "name": "enterprise-sdk", "published": true})).send().await.unwrap().json().await.unwrap();
-    let price: Value = http
-        .post(format!("{base}/api/v1/repositories/{}/prices", repo["id"]))
-        .bearer_auth(&key)
-        .json(&json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let price_id = price["id"].to_string();
+    let price_id = bench.on_sale(&http, json!({"owner": "sandbox-org", "name": "enterprise-sdk", "published": true})).await;
     // Stripe's deliveries go nowhere: the bench delivers the events itself.
     control("/webhook_target", json!({"base": "http://127.0.0.1:9"})).await;
 

@@ -23,18 +23,11 @@ use std::{
 };
 
 use futures::{stream, StreamExt};
-use repopass::startup::Application;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use server::Config;
+use support::{ms, percentile};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[(((sorted.len() as f64) - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
+mod support;
 
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -124,48 +117,13 @@ fn signed_event(i: u64, secret: &SecretString) -> (String, String) {
 async fn main() {
     let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10.0);
     let connections: usize = std::env::var("BENCH_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
-    let dir = tempfile::tempdir().unwrap();
-    let database = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
-    let backend = if database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", database.clone()),
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
-        ("REPOPASS_DATA_DIR", dir.path().display().to_string()),
-        ("REPOPASS_RATE_LIMIT", "100000".into()),
-        ("LOG_FORMAT", "text".into()),
-    ]);
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("configuration");
-    let leptos = repopass::leptos_settings::from_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo-leptos.toml")).unwrap();
-    let app = Application::build(config, leptos).await.expect("the app starts");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let bench = support::start(&[]).await;
+    let (base, state, backend) = (bench.base.clone(), bench.state.clone(), bench.backend);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(connections).build().unwrap();
 
-    // A repository on sale.
-    let key = server::api_keys::create(&state.db, "bench", None).await.unwrap();
-    let key = secrecy::ExposeSecret::expose_secret(&key.secret).to_owned();
-    let repo: Value = http
-        .post(format!("{base}/api/v1/repositories"))
-        .bearer_auth(&key)
-        .json(&json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "enterprise-sdk", "title": "Enterprise SDK", "description": "The **whole** SDK, with docs.", "published": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let price: Value = http
-        .post(format!("{base}/api/v1/repositories/{}/prices", repo["id"]))
-        .bearer_auth(&key)
-        .json(&json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let price_id = price["id"].to_string();
+    let price_id = bench
+        .on_sale(&http, json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "enterprise-sdk", "title": "Enterprise SDK", "description": "The **whole** SDK, with docs.", "published": true}))
+        .await;
     let page = http.get(format!("{base}/p/enterprise-sdk")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -261,7 +219,7 @@ async fn main() {
     };
     let sessions: Vec<String> = stream::iter(0..buyers)
         .map(|i| {
-            let (http, base, price_id, control) = (http.clone(), base.clone(), price_id.clone(), control.clone());
+            let (http, base, price_id, control) = (http.clone(), base.clone(), price_id.clone(), control);
             async move {
                 let login = format!("load-buyer-{i:03}");
                 control("/github/users".into(), json!({"login": login})).await;

@@ -9,7 +9,9 @@
 //! segment from a fixed list, so the number of budgets per address cannot
 //! be grown by inventing paths. Not limited: static files (`/pkg`,
 //! `/covers`, `/favicon.ico`: cheap, and a page needs several), the
-//! sandbox (development only), and the webhooks — Stripe delivers bursts
+//! liveness probe `/healthz` (it does no work, and a probe answered 429
+//! would get a healthy process restarted), the sandbox (development only),
+//! and the webhooks — Stripe delivers bursts
 //! from a few addresses and would read a 429 as a failed delivery, and a
 //! forged webhook costs one HMAC before it is refused.
 
@@ -30,7 +32,7 @@ pub struct Limits {
 }
 
 /// Page groups with a budget each; any other path counts against "other".
-const PAGE_GROUPS: [&str; 10] = ["/p", "/admin", "/account", "/auth", "/checkout", "/api/v1", "/healthz", "/readyz", "/metrics", "/"];
+const PAGE_GROUPS: [&str; 9] = ["/p", "/admin", "/account", "/auth", "/checkout", "/api/v1", "/readyz", "/metrics", "/"];
 
 impl Limits {
     pub fn new(per_minute: u32) -> Self {
@@ -41,7 +43,7 @@ impl Limits {
 
     /// Which budget a request to `path` counts against, if any.
     fn budget(&self, path: &str) -> Option<&'static str> {
-        if path.starts_with("/pkg/") || path.starts_with("/covers/") || path == "/favicon.ico" || path.starts_with("/sandbox/") || path.starts_with("/api/webhooks/") {
+        if path.starts_with("/pkg/") || path.starts_with("/covers/") || path == "/favicon.ico" || path == "/healthz" || path.starts_with("/sandbox/") || path.starts_with("/api/webhooks/") {
             return None;
         }
         if let Some(name) = self.server_fns.get(path) {
@@ -104,6 +106,8 @@ mod tests {
         let limits = Limits::new(100);
         assert_eq!(limits.budget("/pkg/repopass.wasm"), None);
         assert_eq!(limits.budget("/api/webhooks/stripe"), None);
+        assert_eq!(limits.budget("/healthz"), None);
+        assert_eq!(limits.budget("/readyz"), Some("/readyz"));
         assert_eq!(limits.budget("/sandbox/stripe/checkout/cs_1"), None);
         assert_eq!(limits.budget("/p/sdk"), Some("/p"));
         assert_eq!(limits.budget("/p/another"), Some("/p"));

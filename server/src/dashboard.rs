@@ -38,28 +38,49 @@ async fn money(db: &Db, sql: &str, since: i64) -> Result<BTreeMap<String, i64>> 
     Ok(rows.into_iter().collect())
 }
 
+/// The queries are independent, so they run at once, each on its own
+/// pooled connection: the page waits for the slowest, not for the sum.
 pub async fn summary(db: &Db) -> Result<Summary> {
     let now = clock::now();
     // Net of refunds, renewals included: summed from the payments ledger.
     let paid = "SELECT currency, CAST(SUM(amount) AS BIGINT) FROM payments WHERE created_at >= $1 GROUP BY currency ORDER BY currency";
-    let mrr_rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT p.currency, CAST(SUM(CASE WHEN pr.kind = 'yearly' THEN p.amount / 12 ELSE p.amount END) AS BIGINT)
-         FROM purchases p JOIN prices pr ON pr.id = p.price_id
-         WHERE p.status IN ('invited', 'active') AND pr.kind IN ('monthly', 'yearly')
-         GROUP BY p.currency ORDER BY p.currency",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).bind(now - 30 * DAY).fetch_one(db.pool()).await };
-    Ok(Summary {
-        revenue_this_month: money(db, paid, month_start(now)).await?,
-        revenue_30d: money(db, paid, now - 30 * DAY).await?,
-        mrr: mrr_rows.into_iter().collect(),
-        active_customers: sqlx::query_scalar("SELECT COUNT(DISTINCT github_user_id) FROM purchases WHERE status IN ('invited', 'active')").fetch_one(db.pool()).await?,
-        new_purchases_30d: count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1").await?,
-        churned_30d: count("SELECT COUNT(*) FROM purchases WHERE status = 'revoked' AND stripe_subscription_id IS NOT NULL AND revoked_at >= $1").await?,
-        refunds_30d: count("SELECT COUNT(*) FROM payments WHERE kind = 'refund' AND created_at >= $1").await?,
-    })
+    let mrr = async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT p.currency, CAST(SUM(CASE WHEN pr.kind = 'yearly' THEN p.amount / 12 ELSE p.amount END) AS BIGINT)
+             FROM purchases p JOIN prices pr ON pr.id = p.price_id
+             WHERE p.status IN ('invited', 'active') AND pr.kind IN ('monthly', 'yearly')
+             GROUP BY p.currency ORDER BY p.currency",
+        )
+        .fetch_all(db.pool())
+        .await?;
+        Ok::<_, crate::Error>(rows.into_iter().collect())
+    };
+    let count = |sql: &'static str, bound: Option<i64>| async move {
+        let query = sqlx::query_scalar::<_, i64>(sql);
+        let query = match bound {
+            Some(bound) => query.bind(bound),
+            None => query,
+        };
+        Ok::<_, crate::Error>(query.fetch_one(db.pool()).await?)
+    };
+    let since = Some(now - 30 * DAY);
+    let (revenue_this_month, revenue_30d, mrr, active_customers, new_purchases_30d, churned_30d, refunds_30d) = tokio::try_join!(
+        money(db, paid, month_start(now)),
+        money(db, paid, now - 30 * DAY),
+        mrr,
+        // DISTINCT in a subquery: PostgreSQL hashes it, where COUNT(DISTINCT …) sorts.
+        count("SELECT COUNT(*) FROM (SELECT DISTINCT github_user_id FROM purchases WHERE status IN ('invited', 'active')) granted", None),
+        count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1", since),
+        count("SELECT COUNT(*) FROM purchases WHERE status = 'revoked' AND stripe_subscription_id IS NOT NULL AND revoked_at >= $1", since),
+        count("SELECT COUNT(*) FROM payments WHERE kind = 'refund' AND created_at >= $1", since),
+    )?;
+    Ok(Summary { revenue_this_month, revenue_30d, mrr, active_customers, new_purchases_30d, churned_30d, refunds_30d })
+}
+
+/// The summary, the funnel over `days` and the latest `activity` entries,
+/// read at once (they are independent).
+pub async fn at_a_glance(db: &Db, days: i64, activity: i64) -> Result<(Summary, Vec<Funnel>, Vec<crate::activity::Activity>)> {
+    tokio::try_join!(summary(db), funnel(db, days), crate::activity::latest(db, activity))
 }
 
 /// One repository's conversion over a window: product page views →
@@ -81,10 +102,12 @@ pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(sql).bind(bound).fetch_all(db.pool()).await?;
         Ok::<BTreeMap<i64, i64>, crate::Error>(rows.into_iter().collect())
     };
-    let views = per_repo("SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id", since.div_euclid(DAY)).await?;
-    let checkouts = per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY repository_id", since).await?;
-    // `+repository_id`: group without the repository index, so the paid_at one is used.
-    let paid = per_repo("SELECT +repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY +repository_id", since).await?;
+    let (views, checkouts, paid) = tokio::try_join!(
+        per_repo("SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id", since.div_euclid(DAY)),
+        per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY repository_id", since),
+        // `+repository_id`: group without the repository index, so the paid_at one is used.
+        per_repo("SELECT +repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY +repository_id", since),
+    )?;
     Ok(repos
         .into_iter()
         .map(|(id, title)| Funnel {

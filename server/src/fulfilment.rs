@@ -78,7 +78,8 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
     }
     let purchase = purchases::get(&state.db, purchase.id).await?;
     if purchase.status == "paid" {
-        if let Some(reason) = taken_back(state, &purchase).await? {
+        // Boxed: a large future (several Stripe calls), kept off the caller's stack.
+        if let Some(reason) = Box::pin(taken_back(state, &purchase)).await? {
             return access::revoke(state, purchase.id, reason, cause).await;
         }
         return access::grant(state, purchase.id, cause).await;
@@ -88,34 +89,50 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
 
 /// Events arrive in any order: a refund or a dispute can be processed
 /// before the checkout it belongs to, when the purchase could not yet be
-/// matched to it. So before the first grant the payment is read back from
-/// Stripe: a subscription already ended, a dispute, or a full refund
-/// (one-time) means no access; a refund is put in the ledger either way.
+/// matched to it. So before the first grant the payments are read back
+/// from Stripe: a subscription already ended, a dispute on any of its
+/// charges, or a full refund (one-time) means no access; refunds are put
+/// in the ledger either way.
 async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static str>> {
-    let mut ended = false;
-    if let Some(sub) = &p.stripe_subscription_id {
-        use stripe_billing::{subscription::RetrieveSubscription, SubscriptionStatus};
-        let sub = RetrieveSubscription::new(sub.as_str()).send(state.payments.client()?).await.map_err(PaymentsError::from)?;
-        ended = matches!(sub.status, SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired);
-    }
-    let ended = ended.then_some("subscription ended");
-    let intent = match crate::refunds::payment_to_refund(state, p.id, p.stripe_subscription_id.as_deref()).await {
-        Ok(pi) => pi,
-        // A trial: nothing was charged, so nothing can have been taken back.
-        Err(Error::Invalid { .. }) => return Ok(ended),
-        Err(e) => return Err(e),
-    };
     let client = state.payments.client()?;
-    let charges = stripe_core::charge::ListCharge::new().payment_intent(intent).send(client).await.map_err(PaymentsError::from)?;
-    let Some(charge) = charges.data.into_iter().find(|c| c.paid) else { return Ok(ended) };
-    if charge.amount_refunded > 0 {
+    let (charges, ended) = match (&p.stripe_subscription_id, &p.stripe_customer_id) {
+        (Some(sub), customer) => {
+            use stripe_billing::{subscription::RetrieveSubscription, SubscriptionStatus};
+            let status = RetrieveSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from)?.status;
+            let ended = matches!(status, SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired);
+            // Renewals may already have been charged: every charge of the
+            // customer that was disputed or refunded, if it paid this subscription.
+            let mut charges = Vec::new();
+            if let Some(customer) = customer {
+                let all = stripe_core::charge::ListCharge::new().customer(customer.as_str()).limit(100).send(client).await.map_err(PaymentsError::from)?;
+                for charge in all.data.into_iter().filter(|c| c.paid && (c.disputed || c.amount_refunded > 0)) {
+                    let Some(pi) = charge.payment_intent.as_ref().map(|pi| pi.id().to_string()) else { continue };
+                    if crate::lifecycle::subscription_paid_by(state, &pi).await?.as_deref() == Some(sub.as_str()) {
+                        charges.push(charge);
+                    }
+                }
+            }
+            (charges, ended)
+        }
+        (None, _) => {
+            let intent = match crate::refunds::payment_to_refund(state, p.id, None).await {
+                Ok(pi) => pi,
+                // Nothing was charged, so nothing can have been taken back.
+                Err(Error::Invalid { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let all = stripe_core::charge::ListCharge::new().payment_intent(intent).send(client).await.map_err(PaymentsError::from)?;
+            (all.data.into_iter().filter(|c| c.paid).take(1).collect(), false)
+        }
+    };
+    for charge in charges.iter().filter(|c| c.amount_refunded > 0) {
         ledger::refunded(&state.db, p.id, charge.id.as_str(), charge.amount_refunded, &charge.currency.to_string()).await?;
     }
-    Ok(if ended.is_some() {
-        ended
-    } else if charge.disputed {
+    Ok(if ended {
+        Some("subscription ended")
+    } else if charges.iter().any(|c| c.disputed) {
         Some("disputed")
-    } else if p.stripe_subscription_id.is_none() && (charge.refunded || charge.amount_refunded >= charge.amount) {
+    } else if p.stripe_subscription_id.is_none() && charges.iter().any(|c| c.refunded || c.amount_refunded >= c.amount) {
         Some("refunded")
     } else {
         None

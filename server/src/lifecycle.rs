@@ -161,7 +161,7 @@ async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<
 }
 
 /// The subscription whose invoice the payment intent `pi` paid, if any.
-async fn subscription_paid_by(state: &AppState, pi: &str) -> Result<Option<String>> {
+pub(crate) async fn subscription_paid_by(state: &AppState, pi: &str) -> Result<Option<String>> {
     use stripe_billing::{invoice::RetrieveInvoice, invoice_payment::{ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType}};
     let client = state.payments.client()?;
     let mut payment = ListInvoicePaymentPayment::new(ListInvoicePaymentPaymentType::PaymentIntent);

@@ -123,22 +123,23 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
     let where_sql = "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
                      AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3)";
     let binds = (filter.status.clone().unwrap_or_default(), filter.repository_id.unwrap_or(0), q.unwrap_or_default());
-    let total = match window {
-        Some(_) => sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM purchases {where_sql}"))
-            .bind(&binds.0)
-            .bind(binds.1)
-            .bind(&binds.2)
-            .fetch_one(db.pool())
-            .await?,
-        None => 0,
+    let count = async {
+        match window {
+            // The count and the page are independent: read at once.
+            Some(_) => sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM purchases {where_sql}"))
+                .bind(&binds.0)
+                .bind(binds.1)
+                .bind(&binds.2)
+                .fetch_one(db.pool())
+                .await
+                .map_err(Error::from),
+            None => Ok(0),
+        }
     };
     let limit = window.map(|(limit, offset)| format!("LIMIT {limit} OFFSET {offset}")).unwrap_or_default();
-    let items = sqlx::query_as::<_, Purchase>(&format!("SELECT {COLUMNS} FROM purchases {where_sql} ORDER BY {order} {limit}"))
-        .bind(&binds.0)
-        .bind(binds.1)
-        .bind(&binds.2)
-        .fetch_all(db.pool())
-        .await?;
+    let sql = format!("SELECT {COLUMNS} FROM purchases {where_sql} ORDER BY {order} {limit}");
+    let items = async { sqlx::query_as::<_, Purchase>(&sql).bind(&binds.0).bind(binds.1).bind(&binds.2).fetch_all(db.pool()).await.map_err(Error::from) };
+    let (total, items) = tokio::try_join!(count, items)?;
     Ok((total, items))
 }
 

@@ -44,7 +44,9 @@ pub async fn checkout(price_id: i64, github_username: String, email: String) -> 
 #[server(endpoint = "buy/progress")]
 pub async fn get_checkout_progress(session_id: String) -> Result<CheckoutProgress, AppError> {
     let state = super::state()?;
-    ssr::progress(&state, &session_id).await
+    // Boxed: fulfilment's Stripe and GitHub calls make a large future, and
+    // the page's resource would carry it on the rendering stack.
+    Box::pin(ssr::progress(&state, &session_id)).await
 }
 
 #[cfg(feature = "ssr")]

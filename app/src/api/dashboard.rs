@@ -80,9 +80,9 @@ pub(crate) mod ssr {
     }
 
     pub async fn dashboard(state: &server::AppState) -> Result<Dashboard, AppError> {
-        let summary = dashboard::summary(&state.db).await?;
-        let funnel = dashboard::funnel(&state.db, 30)
-            .await?
+        let (summary, funnel, activity) = dashboard::at_a_glance(&state.db, 30, 20).await?;
+        let activity = activity.iter().map(activity_item).collect();
+        let funnel = funnel
             .into_iter()
             .map(|f| FunnelRow {
                 conversion: if f.views > 0 { format!("{:.1}%", f.paid as f64 * 100.0 / f.views as f64) } else { "—".to_owned() },
@@ -105,7 +105,6 @@ pub(crate) mod ssr {
                 Some(Chart { currency, days, max, total_text })
             }
         };
-        let activity = activity::latest(&state.db, 20).await?.iter().map(activity_item).collect();
         Ok(Dashboard {
             revenue_month: amounts(&summary.revenue_this_month),
             revenue_30d: amounts(&summary.revenue_30d),

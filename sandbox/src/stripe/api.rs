@@ -406,14 +406,26 @@ pub async fn list_invoice_payments(State(sb): State<Sandbox>, RawQuery(query): R
     ok(json!({ "object": "list", "data": data, "has_more": false, "url": "/v1/invoice_payments" }))
 }
 
-/// `GET /v1/charges`, optionally `?payment_intent=…` (newest first).
+/// `GET /v1/charges`, optionally `?payment_intent=…` or `?customer=…`
+/// (newest first, `limit` of them: 10 unless asked, as Stripe pages).
 pub async fn list_charges(State(sb): State<Sandbox>, RawQuery(query): RawQuery) -> ApiResult {
     let q = form::parse(query.as_deref().unwrap_or_default());
+    let limit = tri!(int(&q, "limit")).unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Ok(invalid("Invalid limit: must be between 1 and 100", "limit"));
+    }
     let intent = form::string(&q, "payment_intent");
-    let mut data: Vec<Value> = sb.stripe_list("charge", None).await?.into_iter().filter(|c| intent.as_ref().is_none_or(|pi| c["payment_intent"] == pi.as_str())).collect();
+    let customer = form::string(&q, "customer");
+    let mut data: Vec<Value> = sb
+        .stripe_list("charge", None)
+        .await?
+        .into_iter()
+        .filter(|c| intent.as_ref().is_none_or(|pi| c["payment_intent"] == pi.as_str()) && customer.as_ref().is_none_or(|cus| c["customer"] == cus.as_str()))
+        .collect();
     data.reverse();
-    let data: Vec<Value> = data.into_iter().map(crate::stripe::public).collect();
-    ok(json!({ "object": "list", "data": data, "has_more": false, "url": "/v1/charges" }))
+    let has_more = data.len() > limit as usize;
+    let data: Vec<Value> = data.into_iter().take(limit as usize).map(crate::stripe::public).collect();
+    ok(json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/charges" }))
 }
 
 pub async fn retrieve_charge(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
