@@ -105,10 +105,11 @@ where
 }
 
 fn signed_event(i: u64, secret: &SecretString) -> (String, String) {
-    // An event RepoPass stores and then finds nothing to do for: the
-    // accept path in full (verify, store with its job, answer).
-    let body = json!({"id": format!("evt_load_{i}"), "object": "event", "type": "customer.created", "api_version": "2025-09-30.clover", "created": server::clock::now(),
-        "data": {"object": {"id": format!("cus_load_{i}"), "object": "customer"}}, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}})
+    // An event RepoPass stores with its job, and whose job then finds
+    // nothing to do (an invoice of no subscription): the accept path in
+    // full (verify, store with its job, answer), and the worker's too.
+    let body = json!({"id": format!("evt_load_{i}"), "object": "event", "type": "invoice.payment_failed", "api_version": "2025-09-30.clover", "created": server::clock::now(),
+        "data": {"object": {"id": format!("in_load_{i}"), "object": "invoice", "parent": null}}, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}})
     .to_string();
     (sandbox::deliveries::stripe_signature(secret, server::clock::now(), &body), body)
 }
@@ -266,15 +267,23 @@ async fn main() {
     println!("{}", page_run.row("mixed: product page"));
     println!("{}", hook_run.row("mixed: webhook accept"));
 
-    // Afterwards: everything stored once, nobody invited twice.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')").fetch_one(&pool).await.unwrap_or(0);
-        if open == 0 || Instant::now() > deadline {
+    // Afterwards, once the worker has caught up with every job the loads
+    // queued: everything stored once, nobody invited twice.
+    let loads_ended = Instant::now();
+    let deadline = loads_ended + Duration::from_secs(900);
+    let mut open: i64 = 0;
+    while Instant::now() < deadline {
+        open = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running') AND kind IN ('stripe_event', 'github_event')").fetch_one(&pool).await.unwrap_or(-1);
+        if open == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let processed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status <> 'received'").fetch_one(&pool).await.unwrap();
+    println!(
+        "\nthe worker caught up {:.1} s after the loads ended ({open} webhook jobs still open; {processed} deliveries processed in all)",
+        loads_ended.elapsed().as_secs_f64()
+    );
     let stored_all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE event_id LIKE 'evt_load_%'").fetch_one(&pool).await.unwrap();
     let accepted = (hooks.latencies.len() as u64 - hooks.errors - hooks.server_errors) + (hook_run.latencies.len() as u64 - hook_run.errors - hook_run.server_errors);
     let github: Value = http.get(format!("{base}/sandbox/control/github/state")).send().await.unwrap().json().await.unwrap();

@@ -7,6 +7,17 @@ const ZERO_DECIMAL: [&str; 16] = [
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 ];
 
+/// `format_price(900, "usd", "monthly")` → `"$9.00 / month"`; `kind` as
+/// prices store it (one_time, monthly, yearly).
+pub fn format_price(minor: i64, currency: &str, kind: &str) -> String {
+    let per = match kind {
+        "monthly" => " / month",
+        "yearly" => " / year",
+        _ => "",
+    };
+    format!("{}{per}", format_amount(minor, currency))
+}
+
 /// `format_amount(1999, "usd")` → `"$19.99"`; unknown symbols use the code.
 pub fn format_amount(minor: i64, currency: &str) -> String {
     let currency = currency.to_ascii_lowercase();
@@ -70,7 +81,7 @@ pub fn amount_input(minor: i64, currency: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{amount_input, format_amount, parse_amount};
+    use super::{amount_input, format_amount, format_price, parse_amount};
 
     #[test]
     fn parses_what_creators_type() {
@@ -85,6 +96,13 @@ mod tests {
         }
         assert_eq!(amount_input(4990, "usd"), "49.90");
         assert_eq!(amount_input(500, "jpy"), "500");
+    }
+
+    #[test]
+    fn prices_say_how_often() {
+        assert_eq!(format_price(900, "usd", "monthly"), "$9.00 / month");
+        assert_eq!(format_price(9000, "usd", "yearly"), "$90.00 / year");
+        assert_eq!(format_price(4900, "usd", "one_time"), "$49.00");
     }
 
     #[test]

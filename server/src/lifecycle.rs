@@ -54,6 +54,29 @@ fn invoice_subscription(invoice: &Value) -> Option<&str> {
     invoice["subscription"].as_str().or_else(|| invoice["parent"]["subscription_details"]["subscription"].as_str())
 }
 
+/// The Stripe events `handle` acts on. Any other type is stored as
+/// ignored when it arrives, without a job, so an endpoint subscribed to
+/// every event does not queue work that would delay the ones that matter.
+pub const STRIPE_EVENTS: [&str; 13] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.expired",
+    "checkout.session.async_payment_failed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.resumed",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+    "charge.refunded",
+    "charge.dispute.created",
+];
+
+pub fn not_acted_on(event_type: &str) -> String {
+    format!("{event_type} is not an event RepoPass acts on")
+}
+
 pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
     let event: Value = serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
     let object = &event["data"]["object"];
@@ -134,7 +157,7 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
             let reason = format!("disputed: {}", object["reason"].as_str().unwrap_or("chargeback"));
             revoke(state, &p, &reason, &cause).await
         }
-        other => Ok(Outcome::Ignored(format!("{other} is not an event RepoPass acts on"))),
+        other => Ok(Outcome::Ignored(not_acted_on(other))),
     }
 }
 

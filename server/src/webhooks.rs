@@ -83,25 +83,34 @@ pub fn verify_github(secret: Option<&SecretString>, payload: &[u8], signature: O
 }
 
 /// Stores the delivery and its job in one transaction. False: seen before.
+/// A Stripe event RepoPass does not act on is stored as ignored, without a job.
 pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
+    let ignored = (delivery.provider == "stripe" && !crate::lifecycle::STRIPE_EVENTS.contains(&delivery.event_type.as_str()))
+        .then(|| crate::lifecycle::not_acted_on(&delivery.event_type));
+    let now = clock::now();
     let mut tx = db.pool().begin().await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, attempts, received_at)
-         VALUES ($1, $2, $3, $4, 'received', 0, $5)
+        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, error, attempts, received_at, processed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)
          ON CONFLICT (provider, event_id) DO NOTHING RETURNING id",
     )
     .bind(delivery.provider)
     .bind(&delivery.event_id)
     .bind(&delivery.event_type)
     .bind(&delivery.payload)
-    .bind(clock::now())
+    .bind(if ignored.is_some() { "ignored" } else { "received" })
+    .bind(ignored.as_deref())
+    .bind(now)
+    .bind(ignored.as_ref().map(|_| now))
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
         return Ok(false);
     };
-    let kind = format!("{}_event", delivery.provider);
-    jobs::enqueue(&mut *tx, &kind, &json!({ "webhook_event_id": id }), clock::now(), Some(&format!("webhook:{id}"))).await?;
+    if ignored.is_none() {
+        let kind = format!("{}_event", delivery.provider);
+        jobs::enqueue(&mut *tx, &kind, &json!({ "webhook_event_id": id }), now, Some(&format!("webhook:{id}"))).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

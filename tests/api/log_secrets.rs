@@ -112,26 +112,12 @@ async fn journey(backend: Backend) {
     let created: Value = admin.post(url("/api/admin/api-keys/create")).form(&[("name", "logs")]).send().await.unwrap().json().await.unwrap();
     let key = created["secret"].as_str().expect("the new key").to_owned();
     secrets.push(key.clone());
-    let repo: Value = admin
-        .post(url("/api/v1/repositories"))
-        .bearer_auth(&key)
-        .json(&json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "sdk", "title": "SDK", "published": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let price: Value = admin
-        .post(url(&format!("/api/v1/repositories/{}/prices", repo["id"])))
-        .bearer_auth(&key)
-        .json(&json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = |path: String, body: Value| {
+        let request = admin.post(url(&path)).bearer_auth(&key).json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let repo = post("/api/v1/repositories".into(), json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "sdk", "title": "SDK", "published": true})).await;
+    let price = post(format!("/api/v1/repositories/{}/prices", repo["id"]), json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"})).await;
 
     // A buyer pays; the webhooks grant.
     let buyer = browser();

@@ -32,14 +32,14 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 }
 
 async fn stripe_webhooks_are_verified_and_stored_once(app: TestApp) {
-    let event = json!({"id": "evt_test_1", "object": "event", "type": "customer.created", "api_version": "2025-09-30.clover", "created": 1, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}, "data": {"object": {"id": "cus_1", "object": "customer"}}}).to_string();
+    let event = json!({"id": "evt_test_1", "object": "event", "type": "invoice.payment_failed", "api_version": "2025-09-30.clover", "created": 1, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}, "data": {"object": {"id": "in_1", "object": "invoice", "customer": "cus_1", "parent": null}}}).to_string();
     let now = server::clock::now();
     let refused = [
         ("no signature", None),
         ("garbage", Some("nonsense".to_owned())),
         ("wrong secret", Some(sandbox::deliveries::stripe_signature(&SecretString::from("whsec_other"), now, &event))),
         ("stale", Some(stripe_sig(&event, now - 600))),
-        ("another body", Some(stripe_sig(&event.replace("cus_1", "cus_2"), now))),
+        ("another body", Some(stripe_sig(&event.replace("in_1", "in_2"), now))),
     ];
     for (what, sig) in refused {
         assert_eq!(post_stripe(&app, &event, sig).await, 400, "{what}");
@@ -58,6 +58,16 @@ async fn stripe_webhooks_are_verified_and_stored_once(app: TestApp) {
     // The worker reads it and records that there is nothing to do for it.
     let status = wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_test_1'", "ignored").await;
     assert_eq!(status, "ignored");
+    let why: String = sqlx::query_scalar("SELECT error FROM webhook_events WHERE event_id = 'evt_test_1'").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(why, "not a subscription invoice");
+
+    // A type RepoPass never acts on (an endpoint subscribed to every event)
+    // is stored as ignored at once, and queues no work.
+    let other = event.replace("evt_test_1", "evt_test_2").replace("invoice.payment_failed", "customer.created");
+    assert_eq!(post_stripe(&app, &other, Some(stripe_sig(&other, now))).await, 200);
+    let (status, why): (String, String) = sqlx::query_as("SELECT status, error FROM webhook_events WHERE event_id = 'evt_test_2'").fetch_one(app.pool()).await.unwrap();
+    assert_eq!((status.as_str(), why.as_str()), ("ignored", "customer.created is not an event RepoPass acts on"));
+    assert_eq!(count(&app, "jobs WHERE kind LIKE '%_event'").await, 1, "no job for it");
 }
 
 /// Polls `sql` (one text column) until it returns `want` (10 s at most).

@@ -53,7 +53,7 @@ pub async fn get_checkout_progress(session_id: String) -> Result<CheckoutProgres
 pub(crate) mod ssr {
     use crate::{
         error::AppError,
-        money::format_amount,
+        money::format_price,
         types::{BuyPrice, CheckoutProgress, ProductPage},
     };
 
@@ -78,15 +78,10 @@ pub(crate) mod ssr {
             .prices
             .into_iter()
             .map(|price| {
-                let per = match price.interval() {
-                    server::prices::Interval::Month => " / month",
-                    server::prices::Interval::Year => " / year",
-                    server::prices::Interval::OneTime => "",
-                };
                 BuyPrice {
                     id: price.id,
                     interval: price.interval().api().to_owned(),
-                    amount_text: format!("{}{per}", format_amount(price.amount, &price.currency)),
+                    amount_text: format_price(price.amount, &price.currency, &price.kind),
                     trial_days: price.trial_days,
                     access: access_words(&price.permission, r.owner_is_org != 0),
                 }

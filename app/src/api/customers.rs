@@ -114,7 +114,10 @@ pub(crate) mod ssr {
     use server::{access::Cause, purchases};
 
     use super::*;
-    use crate::{money::format_amount, time::format_utc};
+    use crate::{
+        money::{format_amount, format_price},
+        time::format_utc,
+    };
 
     pub fn cause(user: &server::session_user::SessionUser) -> Cause {
         Cause::Admin(user.admin_id.unwrap_or_default())
@@ -174,16 +177,11 @@ pub(crate) mod ssr {
         for (p, log) in found {
             let repo = server::repositories::get(&state.db, p.repository_id).await?;
             let price = server::prices::get(&state.db, p.price_id).await?;
-            let per = match price.kind.as_str() {
-                "monthly" => " / month",
-                "yearly" => " / year",
-                _ => "",
-            };
             let paid = !matches!(p.status.as_str(), "pending" | "expired");
             out.push(AdminPurchase {
                 id: p.id,
                 repository: format!("{} ({}/{})", repo.title, repo.owner, repo.name),
-                price_text: format!("{}{per}", format_amount(p.amount, &p.currency)),
+                price_text: format_price(p.amount, &p.currency, &price.kind),
                 can_revoke: matches!(p.status.as_str(), "paid" | "invited" | "active"),
                 can_restore: p.status == "revoked",
                 can_resend: matches!(p.status.as_str(), "paid" | "invited"),
