@@ -95,15 +95,15 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
 /// in the ledger either way.
 async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static str>> {
     let client = state.payments.client()?;
-    let (charges, ended) = match (&p.stripe_subscription_id, &p.stripe_customer_id) {
-        (Some(sub), customer) => {
+    let (charges, ended) = match &p.stripe_subscription_id {
+        Some(sub) => {
             use stripe_billing::{subscription::RetrieveSubscription, SubscriptionStatus};
             let status = RetrieveSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from)?.status;
             let ended = matches!(status, SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired);
             // Renewals may already have been charged: every charge of the
             // customer that was disputed or refunded, if it paid this subscription.
             let mut charges = Vec::new();
-            if let Some(customer) = customer {
+            if let Some(customer) = &p.stripe_customer_id {
                 let all = stripe_core::charge::ListCharge::new().customer(customer.as_str()).limit(100).send(client).await.map_err(PaymentsError::from)?;
                 for charge in all.data.into_iter().filter(|c| c.paid && (c.disputed || c.amount_refunded > 0)) {
                     let Some(pi) = charge.payment_intent.as_ref().map(|pi| pi.id().to_string()) else { continue };
@@ -114,7 +114,7 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static st
             }
             (charges, ended)
         }
-        (None, _) => {
+        None => {
             let intent = match crate::refunds::payment_to_refund(state, p.id, None).await {
                 Ok(pi) => pi,
                 // Nothing was charged, so nothing can have been taken back.

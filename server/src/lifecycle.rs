@@ -57,6 +57,7 @@ fn invoice_subscription(invoice: &Value) -> Option<&str> {
 /// The Stripe events `handle` acts on. Any other type is stored as
 /// ignored when it arrives, without a job, so an endpoint subscribed to
 /// every event does not queue work that would delay the ones that matter.
+/// A new arm in `handle` needs its type here, or it is never called.
 pub const STRIPE_EVENTS: [&str; 13] = [
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
