@@ -21,9 +21,11 @@ pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod leptos_settings;
 #[cfg(feature = "ssr")]
-mod ops;
+pub mod ops;
 #[cfg(feature = "ssr")]
 mod rate_limit;
+#[cfg(feature = "ssr")]
+mod render_guard;
 #[cfg(feature = "ssr")]
 mod security;
 #[cfg(feature = "ssr")]

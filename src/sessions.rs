@@ -9,6 +9,10 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub const COOKIE: &str = "repopass_session";
 
+/// As long as the main pool waits for a connection: a request fails rather
+/// than waits without end.
+const ACQUIRE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Either backend's store behind one type.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -49,11 +53,11 @@ pub async fn store(config: &Config, db: &Db) -> Result<Store, sqlx::Error> {
     let bad_name = |e: String| sqlx::Error::Configuration(e.into());
     Ok(match db.backend() {
         Backend::Sqlite => {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect(url).await?;
+            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE).connect(url).await?;
             Store::Sqlite(SqliteStore::new(pool).with_table_name("sessions").map_err(bad_name)?)
         }
         Backend::Postgres => {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(url).await?;
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE).connect(url).await?;
             let store = PostgresStore::new(pool).with_schema_name("public").and_then(|s| s.with_table_name("sessions")).map_err(bad_name)?;
             Store::Postgres(store)
         }

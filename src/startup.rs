@@ -120,6 +120,8 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
                 move || shell(leptos.clone())
             },
         )
+        // Every page render is bounded (a stalled Leptos render is retried once).
+        .route_layer(axum::middleware::from_fn(crate::render_guard::bounded))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 

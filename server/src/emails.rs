@@ -62,7 +62,10 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
                 .subject(&email.subject)
                 .body(email.body_text.clone())
                 .map_err(|e| Error::Internal(format!("email: {e}")))?;
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret()).map_err(|e| Error::Internal(format!("SMTP_URL: {e}")))?.build();
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                .map_err(|e| Error::Internal(format!("SMTP_URL: {e}")))?
+                .timeout(Some(std::time::Duration::from_secs(30)))
+                .build();
             if let Err(e) = transport.send(message).await {
                 sqlx::query("UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1").bind(email_id).bind(e.to_string()).execute(state.db.pool()).await?;
                 return Err(Error::Unavailable(format!("SMTP: {e}")));

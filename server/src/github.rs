@@ -80,7 +80,8 @@ fn builder(base: &str) -> Result<octocrab::OctocrabBuilder<octocrab::NoSvc, octo
         .base_uri(base)
         .map_err(|e| GithubError::Transport(e.to_string()))?
         .set_connect_timeout(Some(Duration::from_secs(5)))
-        .set_read_timeout(Some(Duration::from_secs(15))))
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .set_write_timeout(Some(Duration::from_secs(15))))
 }
 
 impl Github {

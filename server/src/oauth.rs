@@ -46,8 +46,14 @@ impl GithubOAuth {
             .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).ok()?)
             .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).ok()?)
             .set_redirect_uri(RedirectUrl::new(redirect.to_string()).ok()?);
-        // No redirects: the token endpoint must answer itself (oauth2's advice against SSRF).
-        let http = oauth2::reqwest::ClientBuilder::new().redirect(oauth2::reqwest::redirect::Policy::none()).build().ok()?;
+        // No redirects: the token endpoint must answer itself (oauth2's advice
+        // against SSRF). Bounded: a sign-in never waits on GitHub forever.
+        let http = oauth2::reqwest::ClientBuilder::new()
+            .redirect(oauth2::reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .ok()?;
         Some(GithubOAuth { client, http })
     }
 

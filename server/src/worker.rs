@@ -25,6 +25,11 @@ impl Wake {
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
+/// The longest one job may run. Every call inside has its own timeout; this
+/// bounds the sum, and keeps a job well inside its lease so that no other
+/// worker takes it over while it still runs.
+pub const JOB_LIMIT: Duration = Duration::from_secs(jobs::LEASE_SECS as u64 * 3 / 4);
+
 /// Runs jobs until the process ends, and schedules the periodic ones.
 pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker started");
@@ -54,7 +59,10 @@ pub async fn run(state: AppState, wake: Wake) {
 pub async fn run_once(state: &AppState) -> Result<bool> {
     let Some(job) = jobs::claim(&state.db).await? else { return Ok(false) };
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-    let outcome = tracing::Instrument::instrument(dispatch(state, &job), span).await;
+    let outcome = match tokio::time::timeout(JOB_LIMIT, tracing::Instrument::instrument(dispatch(state, &job), span)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::Unavailable(format!("the job did not finish within {} s; it will be tried again", JOB_LIMIT.as_secs()))),
+    };
     match outcome {
         Ok(outcome) => {
             jobs::complete(&state.db, job.id).await?;

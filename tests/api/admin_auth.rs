@@ -12,7 +12,7 @@ scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_stat
 
 /// A browser: follows nothing by itself, keeps cookies.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(crate::helpers::http_timeout()).build().unwrap()
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -124,11 +124,11 @@ async fn listed_admins_only(backend: Backend) {
 
 #[tokio::test]
 async fn listed_admins_only_sqlite() {
-    listed_admins_only(Backend::Sqlite).await;
+    crate::helpers::guarded(concat!(module_path!(), "::listed_admins_only_sqlite"), listed_admins_only(Backend::Sqlite)).await;
 }
 
 #[tokio::test]
 async fn listed_admins_only_postgres() {
-    listed_admins_only(Backend::Postgres).await;
+    crate::helpers::guarded(concat!(module_path!(), "::listed_admins_only_postgres"), listed_admins_only(Backend::Postgres)).await;
 }
 

@@ -86,12 +86,12 @@ async fn migrate_and_create_api_key(backend: Backend) {
 
 #[tokio::test]
 async fn migrate_and_create_api_key_sqlite() {
-    migrate_and_create_api_key(Backend::Sqlite).await;
+    crate::helpers::guarded(concat!(module_path!(), "::migrate_and_create_api_key_sqlite"), migrate_and_create_api_key(Backend::Sqlite)).await;
 }
 
 #[tokio::test]
 async fn migrate_and_create_api_key_postgres() {
-    migrate_and_create_api_key(Backend::Postgres).await;
+    crate::helpers::guarded(concat!(module_path!(), "::migrate_and_create_api_key_postgres"), migrate_and_create_api_key(Backend::Postgres)).await;
 }
 
 #[test]

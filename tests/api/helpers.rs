@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use repopass::startup::Application;
 use server::{AppState, Config};
@@ -83,7 +83,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(http_timeout()).build().unwrap();
     Some(TestApp { address, state, client, _database: database })
 }
 
@@ -146,8 +146,154 @@ fn uuid_like() -> String {
     format!("{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
+/// How long one scenario may run before it counts as stuck. The slowest
+/// take a few seconds alone and under a minute on a loaded machine;
+/// `TEST_SCENARIO_LIMIT_SECS` changes it.
+pub fn scenario_limit() -> Duration {
+    let secs = std::env::var("TEST_SCENARIO_LIMIT_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    Duration::from_secs(secs)
+}
+
+/// Every HTTP client of the tests gives up after this: longer than a
+/// scenario's limit, so a request that hangs is reported by the scenario's
+/// guard (with what the server was doing) before the client gives up.
+pub fn http_timeout() -> Duration {
+    scenario_limit() + Duration::from_secs(30)
+}
+
+/// A scenario that overran its limit: its name and what was still pending.
+#[derive(Debug)]
+pub struct Stuck {
+    pub name: String,
+    pub limit: Duration,
+    pub report: String,
+}
+
+impl std::fmt::Display for Stuck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} did not finish within {:?}: something it waits for never comes.\n{}", self.name, self.limit, self.report)
+    }
+}
+
+/// Runs `scenario` under `limit`. On overrun, reports before anything is
+/// dropped: the spans still open, the database pool and the live tasks.
+pub async fn bounded(name: &str, limit: Duration, spans: &crate::watch::OpenSpans, pool: Option<sqlx::AnyPool>, scenario: impl Future<Output = ()>) -> Result<(), Stuck> {
+    tokio::pin!(scenario);
+    tokio::select! {
+        () = &mut scenario => Ok(()),
+        () = tokio::time::sleep(limit) => {
+            let mut report = format!("Open spans (requests, jobs, outgoing calls), oldest first:\n{}", spans.report());
+            if let Some(pool) = pool {
+                report += &format!("Database pool: {} connections open, {} idle, {} in use.\n", pool.size(), pool.num_idle(), pool.size() as usize - pool.num_idle());
+            }
+            report += &format!("Tokio tasks alive on this test's runtime: {}.\n", tokio::runtime::Handle::current().metrics().num_alive_tasks());
+            report += &task_dump().await;
+            Err(Stuck { name: name.to_owned(), limit, report })
+        }
+    }
+}
+
+/// A test's guards: its own span recorder (as the thread's subscriber) and a
+/// watchdog for a thread that stops yielding.
+struct Guards {
+    spans: crate::watch::OpenSpans,
+    _subscriber: tracing::subscriber::DefaultGuard,
+    _watchdog: crate::watch::Watchdog,
+}
+
+impl Guards {
+    fn new(name: &str) -> Self {
+        let spans = crate::watch::OpenSpans::default();
+        let _subscriber = tracing::subscriber::set_default(spans.subscriber());
+        let _watchdog = crate::watch::Watchdog::arm(name.to_owned(), scenario_limit() + Duration::from_secs(60), spans.clone());
+        Guards { spans, _subscriber, _watchdog }
+    }
+}
+
+/// Where each task of this runtime waits, when the tests are built with
+/// `--cfg tokio_unstable` (`./dev test` does; the dev-dependency turns on
+/// tokio's `taskdump`, Linux only); a note otherwise.
+#[cfg(tokio_unstable)]
+async fn task_dump() -> String {
+    let handle = tokio::runtime::Handle::current();
+    match tokio::time::timeout(Duration::from_secs(10), handle.dump()).await {
+        Ok(dump) => dump.tasks().iter().enumerate().map(|(i, task)| format!("Task {i}:\n{}\n", compact_trace(&task.trace().to_string()))).collect(),
+        Err(_) => "The task dump did not finish within 10 s.\n".into(),
+    }
+}
+
+/// A task's trace, readable: one frame a line without generic arguments,
+/// paths relative to the crate, and only the frames worth reading (ours,
+/// the frameworks', the awaited leaf).
+#[cfg(tokio_unstable)]
+fn compact_trace(trace: &str) -> String {
+    let ours = ["/work/", "./", "repopass::", "server::", "sandbox::", "app::"];
+    let frameworks = ["leptos", "reactive_graph", "tachys", "sqlx", "reqwest", "octocrab", "stripe"];
+    let lines: Vec<&str> = trace.lines().collect();
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let rest = &line[line.find(|c: char| c.is_alphanumeric() || c == '<' || c == '{').unwrap_or(0)..];
+        let (what, path) = rest.split_once(" at ").unwrap_or((rest, ""));
+        let leaf = i + 1 == lines.len();
+        if !(leaf || ours.iter().any(|w| path.contains(w) || what.starts_with(w)) || frameworks.iter().any(|w| path.contains(w))) {
+            continue;
+        }
+        // Generic arguments make frames unreadable; the name and place say enough.
+        let mut name = String::new();
+        let mut depth = 0;
+        for c in what.chars() {
+            match c {
+                '<' => depth += 1,
+                '>' if depth > 0 => depth -= 1,
+                _ if depth == 0 => name.push(c),
+                _ => {}
+            }
+        }
+        let path = path.rsplit_once("/src/index.crates.io-").map(|(_, p)| p.split_once('/').map_or(p, |(_, p)| p)).unwrap_or(path);
+        out += &format!("  {name} {path}\n");
+    }
+    out
+}
+
+#[cfg(not(tokio_unstable))]
+async fn task_dump() -> String {
+    "(Build with RUSTFLAGS=\"--cfg tokio_unstable\" for where each task waits.)\n".into()
+}
+
+/// One scenario against one backend: starts the app, runs the scenario
+/// under its limit and a watchdog, and fails with its name and what was
+/// pending if it does not finish.
+pub async fn run_scenario<F, Fut>(name: &str, backend: Backend, vars: &[(&str, &str)], scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let guards = Guards::new(name);
+    let limit = scenario_limit();
+    let started = std::time::Instant::now();
+    let app = match tokio::time::timeout(limit, spawn_app_with(backend, vars)).await {
+        Ok(Some(app)) => app,
+        Ok(None) => return eprintln!("skipped: set TEST_DATABASE_URL to run the PostgreSQL variant"),
+        Err(_) => panic!("{name}: the app did not start within {limit:?}\n{}", guards.spans.report()),
+    };
+    let pool = app.pool().clone();
+    if let Err(stuck) = bounded(name, limit.saturating_sub(started.elapsed()), &guards.spans, Some(pool), scenario(app)).await {
+        panic!("{stuck}");
+    }
+}
+
+/// A test that is not a scenario (it starts its own app or process), under
+/// the same limit and watchdog.
+pub async fn guarded(name: &str, test: impl Future<Output = ()>) {
+    let guards = Guards::new(name);
+    if let Err(stuck) = bounded(name, scenario_limit(), &guards.spans, None, test).await {
+        panic!("{stuck}");
+    }
+}
+
 /// Runs each named scenario `async fn name(app: TestApp)` against SQLite and,
-/// when TEST_DATABASE_URL is set, PostgreSQL.
+/// when TEST_DATABASE_URL is set, PostgreSQL, each under `run_scenario`'s
+/// limit.
 #[macro_export]
 macro_rules! scenarios {
     ($($name:ident),* $(,)?) => {
@@ -159,8 +305,7 @@ macro_rules! scenarios {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, &$vars).await.unwrap();
-                    super::$name(app).await;
+                    $crate::helpers::run_scenario(concat!(module_path!(), "::", stringify!($name)), $crate::helpers::Backend::Sqlite, &$vars, super::$name).await;
                 }
             )*
         }
@@ -168,11 +313,7 @@ macro_rules! scenarios {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, &$vars).await else {
-                        eprintln!("skipped: set TEST_DATABASE_URL to run the PostgreSQL variant");
-                        return;
-                    };
-                    super::$name(app).await;
+                    $crate::helpers::run_scenario(concat!(module_path!(), "::", stringify!($name)), $crate::helpers::Backend::Postgres, &$vars, super::$name).await;
                 }
             )*
         }

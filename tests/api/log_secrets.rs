@@ -16,12 +16,12 @@ use crate::helpers::{manifest_dir, Backend, TestDatabase};
 
 #[tokio::test]
 async fn no_secret_in_the_logs_sqlite() {
-    journey(Backend::Sqlite).await;
+    crate::helpers::guarded(concat!(module_path!(), "::no_secret_in_the_logs_sqlite"), journey(Backend::Sqlite)).await;
 }
 
 #[tokio::test]
 async fn no_secret_in_the_logs_postgres() {
-    journey(Backend::Postgres).await;
+    crate::helpers::guarded(concat!(module_path!(), "::no_secret_in_the_logs_postgres"), journey(Backend::Postgres)).await;
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -90,7 +90,7 @@ async fn journey(backend: Backend) {
     ]
     .map(str::to_owned)
     .to_vec();
-    let browser = || reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let browser = || reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(crate::helpers::http_timeout()).build().unwrap();
     let url = |p: &str| format!("{base}{p}");
 
     // The creator signs in through the sandbox's OAuth page.

@@ -75,9 +75,12 @@ async fn money_must_be_valid(app: TestApp) {
 
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
-    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(app.pool()).await.unwrap();
-    assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(app.pool()).await.unwrap();
-    assert_eq!(fk, 1);
+    crate::helpers::guarded(concat!(module_path!(), "::sqlite_runs_in_wal_mode_with_foreign_keys"), async {
+        let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(app.pool()).await.unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(app.pool()).await.unwrap();
+        assert_eq!(fk, 1);
+    })
+    .await;
 }
