@@ -177,11 +177,55 @@ pub struct Holder {
     pub github_user_id: i64,
     pub github_login: String,
     pub invitation_id: Option<i64>,
+    /// The account had access before RepoPass was involved: GitHub is left
+    /// as it is whatever happens to the purchase. (Absent from jobs queued
+    /// before this field existed: those accounts were RepoPass's.)
+    #[serde(default)]
+    pub preexisting: bool,
 }
 
 impl From<&Purchase> for Holder {
     fn from(p: &Purchase) -> Self {
-        Holder { repository_id: p.repository_id, github_user_id: p.github_user_id, github_login: p.github_login.clone(), invitation_id: p.github_invitation_id }
+        Holder {
+            repository_id: p.repository_id,
+            github_user_id: p.github_user_id,
+            github_login: p.github_login.clone(),
+            invitation_id: p.github_invitation_id,
+            preexisting: p.github_access == Origin::Preexisting,
+        }
+    }
+}
+
+/// Where a purchase's access on GitHub came from. RepoPass only ever
+/// changes or removes what it made itself: a creator's own collaborator (or
+/// someone they invited) who buys keeps exactly the access they had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// RepoPass sent the invitation (or nothing has been granted yet).
+    #[default]
+    RepoPass,
+    /// The account was a collaborator, or had an invitation RepoPass did not
+    /// send, when the purchase was granted.
+    Preexisting,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::RepoPass => "repopass",
+            Origin::Preexisting => "preexisting",
+        }
+    }
+}
+
+impl TryFrom<String> for Origin {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.as_str() {
+            "repopass" => Ok(Origin::RepoPass),
+            "preexisting" => Ok(Origin::Preexisting),
+            other => Err(format!("unknown access origin {other}")),
+        }
     }
 }
 
@@ -199,6 +243,10 @@ async fn delete_invitation(client: &octocrab::Octocrab, repo: &repositories::Rep
 /// Removes the collaborator and any pending invitation on GitHub. Already
 /// gone counts as done.
 pub async fn remove_from_github(state: &AppState, holder: &Holder) -> Result<()> {
+    if holder.preexisting {
+        tracing::info!(github_user_id = holder.github_user_id, "left on GitHub: the account had access before its purchase");
+        return Ok(());
+    }
     let repo = repositories::get(&state.db, holder.repository_id).await?;
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
     if let Some(invitation) = holder.invitation_id {
@@ -219,18 +267,57 @@ pub async fn remove_from_github(state: &AppState, holder: &Holder) -> Result<()>
     }
 }
 
-/// Invites the buyer with the price's permission: `Some(url)` when an
-/// invitation was sent, `None` when they were already a collaborator.
-async fn invite_on_github(state: &AppState, p: &Purchase) -> Result<Option<(i64, String)>> {
+/// What granting did on GitHub.
+#[derive(Debug)]
+enum Invite {
+    /// RepoPass sent this invitation (id, link to accept it).
+    Sent(i64, String),
+    /// A collaborator through this purchase's own earlier invitation.
+    AlreadyOurs,
+    /// A collaborator, or invited by someone else (that invitation's link),
+    /// before RepoPass was involved: nothing was changed on GitHub.
+    HadAccess(Option<String>),
+}
+
+/// Access the account already has on the repository that RepoPass did not
+/// give: they are a collaborator, or hold an invitation other than
+/// `ours`. Asked before every invitation, because inviting an existing
+/// collaborator changes their permission (GitHub answers 204).
+async fn access_found(client: &octocrab::Octocrab, repo: &repositories::Repository, login: &str, user_id: i64, ours: Option<i64>) -> Result<Option<Option<String>>> {
+    let handler = client.repos(&repo.owner, &repo.name);
+    if handler.is_collaborator(login).await.map_err(|e| github_error(e.into()))? {
+        return Ok(Some(None));
+    }
+    let first = handler.invitations().list().per_page(100).send().await.map_err(|e| github_error(e.into()))?;
+    let pending = client.all_pages(first).await.map_err(|e| github_error(e.into()))?;
+    Ok(pending
+        .into_iter()
+        .find(|i| i.invitee.as_ref().is_some_and(|u| u.id.0 as i64 == user_id) && Some(i.id.0 as i64) != ours)
+        .map(|i| Some(i.html_url.to_string())))
+}
+
+/// Invites the buyer with the price's permission — unless they already
+/// have access: then GitHub is left exactly as it is. `ours`: access found
+/// on GitHub counts as this purchase's own (a resend after acceptance).
+async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<Invite> {
     let repo = repositories::get(&state.db, p.repository_id).await?;
     let price = prices::get(&state.db, p.price_id).await?;
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
     let login = current_login(state, &client, &Holder::from(p)).await?;
+    let own_invitation = if ours { p.github_invitation_id } else { None };
+    if let Some(invitation_url) = access_found(&client, &repo, &login, p.github_user_id, own_invitation).await? {
+        if ours && invitation_url.is_none() {
+            return Ok(Invite::AlreadyOurs);
+        }
+        tracing::info!(purchase_id = p.id, github_user_id = p.github_user_id, "the buyer already has access; GitHub left as it is");
+        return Ok(Invite::HadAccess(invitation_url));
+    }
     let invitation = client.repos(&repo.owner, &repo.name).add_collaborator(&login).permission(permission(&price.permission)).send().await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id, ok = invitation.is_ok(), "GitHub invitation call made");
     let invitation = invitation.map_err(|e| github_error(e.into()))?;
-    Ok(invitation.map(|i| (i.id.0 as i64, i.html_url.to_string())))
+    // 204 (no invitation): a collaborator since the check just above.
+    Ok(invitation.map(|i| Invite::Sent(i.id.0 as i64, i.html_url.to_string())).unwrap_or(Invite::AlreadyOurs))
 }
 
 /// Revokes access now: GitHub first (so a failure changes nothing here),
@@ -254,6 +341,12 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
         return Err(e);
     }
     let reason = if reason.is_empty() { "revoked by the creator" } else { reason };
+    let reason = if p.github_access == Origin::Preexisting {
+        format!("{reason} (GitHub left as it was: @{} had access before this purchase)", p.github_login)
+    } else {
+        reason.to_owned()
+    };
+    let reason = reason.as_str();
     let set = [
         ("status_reason", Value::Text(Some(reason.to_owned()))),
         ("revoked_at", Value::Int(Some(clock::now()))),
@@ -276,23 +369,52 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
     purchases::get(&state.db, purchase_id).await
 }
 
-/// The columns that go with a successful invitation (or with GitHub saying
-/// the buyer already is a collaborator).
-fn granted(invitation: Option<(i64, String)>) -> (&'static str, Vec<(&'static str, Value)>) {
+/// A grant as the purchase records it: the status it moves to, the columns
+/// that go with it, and what the access log says.
+struct Granted {
+    to: &'static str,
+    set: Vec<(&'static str, Value)>,
+    /// Set when the account had access before: the log's detail, for the creator.
+    had_access: Option<String>,
+}
+
+fn granted(invite: Invite, p: &Purchase, repo_name: &str) -> Granted {
     let now = clock::now();
-    match invitation {
-        Some((id, url)) => (
-            "invited",
-            vec![
-                ("github_invitation_id", Value::Int(Some(id))),
-                ("invitation_url", Value::Text(Some(url))),
-                ("invited_at", Value::Int(Some(now))),
-                ("status_reason", Value::Text(None)),
-                ("revoked_at", Value::Int(None)),
-            ],
-        ),
-        None => ("active", vec![("activated_at", Value::Int(Some(now))), ("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None))]),
+    let common = |origin: Origin| vec![("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None)), ("github_access", Value::Text(Some(origin.as_str().to_owned())))];
+    match invite {
+        Invite::Sent(id, url) => {
+            let mut set = common(Origin::RepoPass);
+            set.extend([("github_invitation_id", Value::Int(Some(id))), ("invitation_url", Value::Text(Some(url))), ("invited_at", Value::Int(Some(now)))]);
+            Granted { to: "invited", set, had_access: None }
+        }
+        Invite::AlreadyOurs => {
+            let mut set = common(p.github_access);
+            set.push(("activated_at", Value::Int(Some(now))));
+            Granted { to: "active", set, had_access: None }
+        }
+        Invite::HadAccess(invitation_url) => {
+            // Never the other invitation's id: RepoPass must not delete it.
+            let mut set = common(Origin::Preexisting);
+            set.push(("github_invitation_id", Value::Int(None)));
+            let (to, how) = match invitation_url {
+                Some(url) => {
+                    set.extend([("invitation_url", Value::Text(Some(url))), ("invited_at", Value::Int(Some(now)))]);
+                    ("invited", "had an invitation RepoPass did not send")
+                }
+                None => {
+                    set.extend([("invitation_url", Value::Text(None)), ("activated_at", Value::Int(Some(now)))]);
+                    ("active", "was already a collaborator")
+                }
+            };
+            let detail = format!("@{} {how} on {repo_name}: RepoPass changed nothing on GitHub and will never remove this access", p.github_login);
+            Granted { to, set, had_access: Some(detail) }
+        }
     }
+}
+
+async fn repo_name(state: &AppState, p: &Purchase) -> Result<String> {
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    Ok(format!("{}/{}", repo.owner, repo.name))
 }
 
 /// Paid → invited on GitHub (or active at once if already a collaborator).
@@ -301,8 +423,8 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
     if p.status != "paid" {
         return Ok(p);
     }
-    let invitation = match invite_on_github(state, &p).await {
-        Ok(invitation) => invitation,
+    let invite = match invite_on_github(state, &p, false).await {
+        Ok(invite) => invite,
         Err(Error::Later { message, after_secs }) => {
             // Shown to the creator and the buyer while it waits.
             sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'").bind(p.id).bind(&message).execute(state.db.pool()).await?;
@@ -316,9 +438,13 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
         }
         Err(e) => return Err(e),
     };
-    let (to, set) = granted(invitation);
-    let action = if to == "invited" { "invitation_sent" } else { "access_active" };
-    transition(&state.db, p.id, Change { from: "paid", to, action, detail: None, set: &set }, cause).await?;
+    let g = granted(invite, &p, &repo_name(state, &p).await?);
+    let action = match (&g.had_access, g.to) {
+        (Some(_), _) => "had_access",
+        (None, "invited") => "invitation_sent",
+        (None, _) => "access_active",
+    };
+    transition(&state.db, p.id, Change { from: "paid", to: g.to, action, detail: g.had_access.as_deref(), set: &g.set }, cause).await?;
     purchases::get(&state.db, purchase_id).await
 }
 
@@ -333,8 +459,8 @@ pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Resul
     if matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
         return Err(Error::invalid("repository", "GitHub no longer lets RepoPass manage this repository; reconnect it first"));
     }
-    let (to, set) = granted(invite_on_github(state, &p).await?);
-    transition(&state.db, p.id, Change { from: "revoked", to, action: "restore", detail: None, set: &set }, cause).await?;
+    let g = granted(invite_on_github(state, &p, false).await?, &p, &repo_name(state, &p).await?);
+    transition(&state.db, p.id, Change { from: "revoked", to: g.to, action: "restore", detail: g.had_access.as_deref(), set: &g.set }, cause).await?;
     purchases::get(&state.db, purchase_id).await
 }
 
@@ -351,14 +477,17 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
         "invited" | "active" => {}
         _ => return Err(Error::invalid("status", "this purchase gives no access at the moment, so there is no invitation to resend")),
     }
+    if p.github_access == Origin::Preexisting {
+        return Err(Error::invalid("status", format!("@{} had access before this purchase; RepoPass leaves it to the creator on GitHub", p.github_login)));
+    }
     let repo = repositories::get(&state.db, p.repository_id).await?;
     if let Some(invitation) = p.github_invitation_id {
         let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
         delete_invitation(&client, &repo, invitation).await?;
     }
-    let (to, set) = granted(invite_on_github(state, &p).await?);
-    let action = if to == "invited" { "invitation_resent" } else { "access_active" };
-    if !transition(&state.db, p.id, Change { from: &p.status, to, action, detail: None, set: &set }, cause).await? {
+    let g = granted(invite_on_github(state, &p, true).await?, &p, &format!("{}/{}", repo.owner, repo.name));
+    let action = if g.to == "invited" { "invitation_resent" } else { "access_active" };
+    if !transition(&state.db, p.id, Change { from: &p.status, to: g.to, action, detail: g.had_access.as_deref(), set: &g.set }, cause).await? {
         // Accepted meanwhile (the member webhook): nothing to resend after all.
         tracing::info!(purchase_id, "purchase changed during the resend");
     }
@@ -389,7 +518,10 @@ pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_acco
     target.github_user_id = to.id;
     target.github_login = to.login.clone();
     target.github_invitation_id = None;
-    let (status, mut set) = granted(invite_on_github(state, &target).await?);
+    target.github_access = Origin::RepoPass;
+    let repo = repo_name(state, &old).await?;
+    let g = granted(invite_on_github(state, &target, false).await?, &target, &repo);
+    let (status, mut set) = (g.to, g.set);
     set.push(("github_user_id", Value::Int(Some(to.id))));
     set.push(("github_login", Value::Text(Some(to.login.clone()))));
     set.push(("moved_at", Value::Int(Some(clock::now()))));
@@ -397,7 +529,13 @@ pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_acco
         set.push(("github_invitation_id", Value::Int(None)));
         set.push(("invitation_url", Value::Text(None)));
     }
-    let detail = format!("moved from @{} (GitHub id {}) to @{} (GitHub id {})", old.github_login, old.github_user_id, to.login, to.id);
+    let mut detail = format!("moved from @{} (GitHub id {}) to @{} (GitHub id {})", old.github_login, old.github_user_id, to.login, to.id);
+    if old.github_access == Origin::Preexisting {
+        detail += &format!("; @{} keeps the access they had before the purchase", old.github_login);
+    }
+    if let Some(had) = &g.had_access {
+        detail += &format!("; {had}");
+    }
     let moved = transition(&state.db, old.id, Change { from: &old.status, to: status, action: "moved", detail: Some(&detail), set: &set }, cause).await?;
     if !moved {
         return Err(Error::Unavailable("the purchase changed while it was being moved; look at it again and retry".into()));

@@ -45,6 +45,7 @@ pub fn words(a: &Activity) -> String {
         "invitation_sent" => format!("{who} was invited to {}", a.repository),
         "invitation_resent" => format!("{who} got a new invitation to {}", a.repository),
         "access_active" => format!("{who} has access to {}", a.repository),
+        "had_access" => format!("{who} bought {} and already had access: nothing changed on GitHub", a.repository),
         "payment_failed" => format!("A payment by {who} for {} failed", a.repository),
         "payment_recovered" => format!("{who} paid the overdue invoice for {}", a.repository),
         "revoke" => format!("{who} lost access to {}", a.repository),

@@ -61,6 +61,9 @@ pub struct Config {
     /// No Stripe and no GitHub credentials: RepoPass serves its own
     /// stand-ins for both (see `sandbox`) and points its clients at them.
     pub sandbox: bool,
+    /// Bearer token that `/metrics` asks for. Without one, `/metrics` is
+    /// open in sandbox mode (a machine of one's own) and off otherwise.
+    pub metrics_token: Option<SecretString>,
 }
 
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -140,7 +143,22 @@ impl Config {
         // Sandbox mode is all or nothing: half-real credentials would take real
         // money for access that is never granted (or the other way round).
         let sandbox = match (&stripe_secret_key, &github_auth) {
-            (None, None) => true,
+            (None, None) => {
+                // Anyone who reaches the sandbox can sign in as anyone and
+                // drive its control API: only on this machine, unless asked.
+                let local = site_addr.ip().is_loopback() && public_url.scheme() == "http";
+                let asked = var("REPOPASS_SANDBOX").as_deref() == Some("1");
+                if !local && !asked {
+                    return Err(bad(
+                        "STRIPE_SECRET_KEY",
+                        format!(
+                            "no Stripe or GitHub credentials, so this would be the sandbox — which lets anyone sign in as anyone — on {} ({}): set STRIPE_SECRET_KEY and GITHUB_TOKEN for real use, listen on 127.0.0.1 to try RepoPass, or set REPOPASS_SANDBOX=1 if an open sandbox is what you want",
+                            site_addr, public_url
+                        ),
+                    ));
+                }
+                true
+            }
             (Some(_), Some(_)) => false,
             (Some(_), None) => {
                 return Err(bad("GITHUB_TOKEN", "STRIPE_SECRET_KEY is set, so GitHub credentials are needed too: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), or unset STRIPE_SECRET_KEY to use the sandbox"))
@@ -213,6 +231,11 @@ impl Config {
             Some(raw) => raw.parse::<u32>().ok().filter(|n| *n <= 16).ok_or_else(|| bad("REPOPASS_WORKERS", format!("'{raw}' is not a number of workers between 0 and 16")))?,
         };
 
+        let metrics_token = secret("REPOPASS_METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.expose_secret().trim().chars().count() < 16) {
+            return Err(bad("REPOPASS_METRICS_TOKEN", "use at least 16 random characters (e.g. openssl rand -hex 16)"));
+        }
+
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -241,6 +264,7 @@ impl Config {
             workers,
             log_format,
             sandbox,
+            metrics_token,
         })
     }
 

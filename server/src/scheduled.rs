@@ -221,7 +221,7 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
             format!("@{} invited again", p.github_login)
         }
         ("access_without_purchase", _) => {
-            let holder = access::Holder { repository_id: drift.repository_id, github_user_id: drift.github_user_id, github_login: drift.github_login.clone(), invitation_id: None };
+            let holder = access::Holder { repository_id: drift.repository_id, github_user_id: drift.github_user_id, github_login: drift.github_login.clone(), invitation_id: None, preexisting: false };
             access::remove_from_github(state, &holder).await?;
             tracing::info!(login = %drift.github_login, "unpaid collaborator removed");
             format!("@{} removed from the repository", drift.github_login)

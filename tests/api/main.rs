@@ -4,6 +4,7 @@
 //! recommends, so the link happens once.
 
 mod helpers;
+mod watch;
 
 mod account;
 mod admin_ops;
@@ -29,4 +30,5 @@ mod scheduled;
 mod schema;
 mod security;
 mod settings;
+mod trust;
 mod webhooks;

@@ -2,6 +2,40 @@ use crate::{helpers::TestApp, scenarios};
 
 scenarios!(health_and_readiness, readiness_reports_pending_migrations, metrics_count_requests_per_route, request_ids);
 
+mod protected {
+    crate::scenarios!(with [("REPOPASS_METRICS_TOKEN", "metrics-token-0123456789")] metrics_need_the_token_and_do_not_grow_with_invented_paths);
+    use super::metrics_need_the_token_and_do_not_grow_with_invented_paths;
+}
+
+/// Paths that match no route share one label (a scraper's memory, and
+/// ours, must not grow with what strangers type); only the token holder reads them.
+async fn metrics_need_the_token_and_do_not_grow_with_invented_paths(app: TestApp) {
+    let scrape = |token: Option<&'static str>| {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), 401);
+    assert_eq!(scrape(Some("metrics-token-wrong")).await.unwrap().status(), 401);
+    let before = scrape(Some("metrics-token-0123456789")).await.unwrap().text().await.unwrap();
+
+    let marker = format!("invented{}", std::process::id());
+    for i in 0..40 {
+        let path = format!("/pkg/{marker}-{i}-{}", "x".repeat(2000));
+        assert_eq!(app.get(&path).await.status(), 404);
+        assert!(app.get(&format!("/{marker}/{i}")).await.status().is_client_error());
+    }
+    let after = scrape(Some("metrics-token-0123456789")).await.unwrap();
+    assert_eq!(after.status(), 200);
+    let after = after.text().await.unwrap();
+    assert!(!after.contains(&marker), "an invented path became a label");
+    assert!(after.contains(&format!("endpoint=\"{}\"", repopass::ops::UNMATCHED)), "no shared label for unmatched paths");
+    // Other tests in this process add their own routes' series meanwhile; ours add at most one label.
+    assert!(after.len() < before.len() + 40_000, "metrics grew from {} to {} bytes", before.len(), after.len());
+}
+
 async fn health_and_readiness(app: TestApp) {
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);

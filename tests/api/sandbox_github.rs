@@ -256,16 +256,20 @@ async fn real_credentials_mount_no_sandbox(backend: Backend) {
     assert!(response.status() == 404 || response.status() == 405, "{}", response.status());
     let home = app.get("/").await.text().await.unwrap();
     assert!(!home.contains("Sandbox — no real money"), "banner shown with real credentials");
+    // Without REPOPASS_METRICS_TOKEN, metrics are not served to anyone.
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status(), 404);
+    assert!(metrics.text().await.unwrap().contains("REPOPASS_METRICS_TOKEN"));
 }
 
 #[tokio::test]
 async fn real_credentials_mount_no_sandbox_sqlite() {
-    real_credentials_mount_no_sandbox(Backend::Sqlite).await;
+    crate::helpers::guarded(concat!(module_path!(), "::real_credentials_mount_no_sandbox_sqlite"), real_credentials_mount_no_sandbox(Backend::Sqlite)).await;
 }
 
 #[tokio::test]
 async fn real_credentials_mount_no_sandbox_postgres() {
-    real_credentials_mount_no_sandbox(Backend::Postgres).await;
+    crate::helpers::guarded(concat!(module_path!(), "::real_credentials_mount_no_sandbox_postgres"), real_credentials_mount_no_sandbox(Backend::Postgres)).await;
 }
 
 async fn member_webhooks_are_signed(app: TestApp) {
