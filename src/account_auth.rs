@@ -43,6 +43,7 @@ async fn store(session: &Session, customer: Customer) -> Response {
     // A new session id at sign-in: a session fixed before it is worth nothing after.
     let stored = async {
         session.cycle_id().await?;
+        server::session_user::keep_signed_in(session);
         session.insert(CUSTOMER_KEY, &customer).await
     };
     if let Err(err) = stored.await {

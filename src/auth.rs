@@ -31,11 +31,27 @@ struct Start {
     next: Option<String>,
 }
 
-/// Only paths on this site: `next` must not send you elsewhere.
+/// Longest `next` kept; anything longer is not a page of ours.
+const MAX_NEXT: usize = 512;
+
+/// Only paths on this site: `next` must not send you elsewhere. It is
+/// resolved as a browser would resolve it against our address, and kept only
+/// if it stays on it. Browsers drop tabs and newlines from URLs (so
+/// `/\t/evil.example` becomes `//evil.example`): control characters,
+/// whitespace and backslashes are refused outright.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/admin".to_owned(),
+    let fallback = || "/admin".to_owned();
+    let Some(next) = next else { return fallback() };
+    if next.len() > MAX_NEXT || !next.starts_with('/') || next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+        return fallback();
+    }
+    let base = url::Url::parse("http://repopass.invalid/").expect("a valid base URL");
+    match base.join(next) {
+        Ok(url) if url.origin() == base.origin() => match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        },
+        _ => fallback(),
     }
 }
 
@@ -66,6 +82,7 @@ pub(crate) async fn start_oauth(state: &AppState, session: &Session, next: Strin
         return problem(StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not set up", "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app) and restart RepoPass.");
     };
     let (url, csrf) = oauth.authorize_url();
+    server::session_user::keep_briefly_unless_signed_in(session).await;
     let saved = async {
         session.insert(OAUTH_STATE_KEY, csrf).await?;
         session.insert(OAUTH_NEXT_KEY, next).await?;
@@ -135,6 +152,7 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     // A new session id at sign-in: a session fixed before it is worth nothing after.
     let stored = async {
         session.cycle_id().await?;
+        server::session_user::keep_signed_in(&session);
         session.insert(USER_KEY, &user).await
     };
     if let Err(err) = stored.await {
@@ -159,7 +177,10 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/admin/settings")), "/admin/settings");
-        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "admin"] {
+        assert_eq!(safe_next(Some("/admin/customers?q=bob&page=2")), "/admin/customers?q=bob&page=2");
+        assert_eq!(safe_next(Some("/account/../admin")), "/admin");
+        let long = format!("/admin/{}", "a".repeat(600));
+        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "admin", "/\t/evil.example", "/\n/evil.example", "/ /evil.example", "///evil.example", "/\u{0}x", &long] {
             assert_eq!(safe_next(Some(evil)), "/admin", "{evil}");
         }
         assert_eq!(safe_next(None), "/admin");

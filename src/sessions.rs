@@ -64,13 +64,38 @@ pub async fn store(config: &Config, db: &Db) -> Result<Store, sqlx::Error> {
     })
 }
 
+impl Store {
+    /// Deletes the sessions whose time is up (the store's own query).
+    pub async fn delete_expired(&self) -> tower_sessions::session_store::Result<()> {
+        use tower_sessions::ExpiredDeletion;
+        match self {
+            Store::Sqlite(s) => s.delete_expired().await,
+            Store::Postgres(s) => s.delete_expired().await,
+        }
+    }
+
+    /// Deletes expired sessions now and then every `every`, until the process ends.
+    pub fn spawn_janitor(&self, every: std::time::Duration) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(err) = store.delete_expired().await {
+                    tracing::warn!(error = %err, "expired sessions not deleted; will retry");
+                }
+            }
+        });
+    }
+}
+
 /// HttpOnly, SameSite=Lax, Secure when served over https; a week of
-/// inactivity signs you out.
+/// inactivity signs you out (`server::session_user::SIGNED_IN`).
 pub fn layer(store: Store, config: &Config) -> SessionManagerLayer<Store> {
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.public_url.scheme() == "https")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(7)))
+        .with_expiry(Expiry::OnInactivity(server::session_user::SIGNED_IN))
 }

@@ -53,6 +53,7 @@ impl Application {
         config.point_at_sandbox();
         let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
         let sessions = crate::sessions::store(&config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
+        sessions.spawn_janitor(std::time::Duration::from_secs(3600));
         let session_layer = crate::sessions::layer(sessions, &config);
         let state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
         state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10));

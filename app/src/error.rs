@@ -35,7 +35,38 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // On the server: the request's fields could not be read. The
+            // caller's mistake (400), said in words, never a 500.
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => bad_request(&detail),
+            // On the server this is the request body (not UTF-8, say); in the
+            // browser it is an answer it could not read.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(detail) => bad_request(&detail),
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// The request's fields could not be read: the caller's mistake (400),
+/// said in words, never a 500.
+fn bad_request(detail: &str) -> AppError {
+    let error = AppError::Invalid { field: "request".into(), message: unreadable_request(detail) };
+    #[cfg(feature = "ssr")]
+    let error = error.with_status(http::StatusCode::BAD_REQUEST);
+    error
+}
+
+/// What a person sees when a request's fields could not be read: which
+/// field and why, in serde's own words (they name the field and the type
+/// expected, nothing internal), and what to do.
+fn unreadable_request(detail: &str) -> String {
+    let detail: String = detail.chars().filter(|c| !c.is_control()).take(200).collect();
+    let detail = detail.trim();
+    if detail.is_empty() {
+        "This request is missing its fields. Fill in the form and send it again.".to_owned()
+    } else {
+        format!("This request could not be read ({detail}). Fill in the form and send it again.")
     }
 }
 

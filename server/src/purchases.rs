@@ -203,6 +203,8 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
     let repos: std::collections::HashMap<i64, String> =
         sqlx::query_as::<_, (i64, String, String)>("SELECT id, owner, name FROM repositories").fetch_all(db.pool()).await?.into_iter().map(|(id, o, n)| (id, format!("{o}/{n}"))).collect();
     let time = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+    // Text a buyer (or an API key) can choose: neutralised for spreadsheets.
+    let text = |s: String| spreadsheet_safe(&s);
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = ["purchase_id", "created_at", "github_login", "github_user_id", "email", "repository", "status", "status_reason", "amount_minor_units", "currency", "paid_at", "revoked_at"];
     let csv_error = |e: csv::Error| Error::Internal(format!("CSV: {e}"));
@@ -211,12 +213,12 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
         out.write_record([
             p.public_id,
             time(Some(p.created_at)),
-            p.github_login,
+            text(p.github_login),
             p.github_user_id.to_string(),
-            p.email,
-            repos.get(&p.repository_id).cloned().unwrap_or_default(),
+            text(p.email),
+            text(repos.get(&p.repository_id).cloned().unwrap_or_default()),
             p.status,
-            p.status_reason.unwrap_or_default(),
+            text(p.status_reason.unwrap_or_default()),
             p.amount.to_string(),
             p.currency,
             time(p.paid_at),
@@ -225,6 +227,31 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
         .map_err(csv_error)?;
     }
     out.into_inner().map_err(|e| Error::Internal(format!("CSV: {e}")))
+}
+
+/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return is read as a formula by Excel, LibreOffice and
+/// Google Sheets, so it gets a leading `'` (OWASP's advice for CSV exports).
+pub fn spreadsheet_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_neutralised_and_plain_text_kept() {
+        for formula in ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://evil.example\")"] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        for plain in ["alice@example.com", "octocat", "", "sandbox-org/enterprise-sdk", "refunded"] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+    }
 }
 
 /// A customer (one GitHub account) as the creator's customer page shows

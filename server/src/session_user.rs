@@ -2,7 +2,26 @@
 //! database). Shared by the HTTP sign-in routes and the server functions.
 
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use tower_sessions::{cookie::time::Duration, Expiry, Session};
+
+/// A signed-in session lasts a week of inactivity.
+pub const SIGNED_IN: Duration = Duration::days(7);
+/// A session that only carries a sign-in under way (the OAuth state) lasts
+/// 15 minutes: anyone can make one without a cookie, and expired ones are
+/// deleted every hour, so they cannot pile up.
+pub const SIGNING_IN: Duration = Duration::minutes(15);
+
+/// Shortens an anonymous session to `SIGNING_IN`; a signed-in one keeps its week.
+pub async fn keep_briefly_unless_signed_in(session: &Session) {
+    if current(session).await.is_none() && customer(session).await.is_none() {
+        session.set_expiry(Some(Expiry::OnInactivity(SIGNING_IN)));
+    }
+}
+
+/// Back to a week, once someone signed in.
+pub fn keep_signed_in(session: &Session) {
+    session.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN)));
+}
 
 pub const USER_KEY: &str = "user";
 pub const OAUTH_STATE_KEY: &str = "oauth_state";

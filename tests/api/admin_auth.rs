@@ -8,7 +8,7 @@ use crate::{
     scenarios,
 };
 
-scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_state_is_refused, sign_out_ends_the_session);
+scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_state_is_refused, sign_out_ends_the_session, after_sign_in_next_never_leaves_the_site, sign_in_attempts_leave_short_lived_sessions_that_are_deleted);
 
 /// A browser: follows nothing by itself, keeps cookies.
 pub fn browser() -> reqwest::Client {
@@ -96,6 +96,53 @@ async fn a_forged_state_is_refused(app: TestApp) {
     assert_eq!(forged.status(), 400);
     assert!(forged.text().await.unwrap().contains("This sign-in link has expired"));
     assert!(viewer(&app, &browser).await.is_null());
+}
+
+/// `next` as an attacker would write it into a link: after signing in, the
+/// browser must still be on RepoPass.
+async fn after_sign_in_next_never_leaves_the_site(app: TestApp) {
+    for (next, lands) in [("/%09/evil.example", "/admin"), ("/%0A/evil.example", "/admin"), ("%2F%2Fevil.example", "/admin"), ("/admin/settings", "/admin/settings")] {
+        let callback = sign_in(&app, &browser(), "sandbox-creator", next).await;
+        assert_eq!(callback.status(), 303, "{next}");
+        assert_eq!(location(&callback), lands, "{next}");
+    }
+}
+
+/// Latest session expiry, in unix seconds, and how many sessions there are.
+async fn sessions(app: &TestApp) -> (i64, i64) {
+    let latest = match app.state.db.backend() {
+        // The SQLite store keeps expiry as text (a time); PostgreSQL as timestamptz.
+        server::db::Backend::Sqlite => "SELECT COALESCE(MAX(CAST(strftime('%s', expiry_date) AS BIGINT)), 0) FROM sessions",
+        server::db::Backend::Postgres => "SELECT COALESCE(CAST(EXTRACT(EPOCH FROM MAX(expiry_date)) AS BIGINT), 0) FROM sessions",
+    };
+    let latest: i64 = sqlx::query_scalar(latest).fetch_one(app.pool()).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.pool()).await.unwrap();
+    (latest, count)
+}
+
+/// Anyone can start a sign-in without a cookie, and each start stores a
+/// session: those last 15 minutes, not a week, and expired ones are deleted.
+async fn sign_in_attempts_leave_short_lived_sessions_that_are_deleted(app: TestApp) {
+    for _ in 0..5 {
+        assert_eq!(browser().get(app.url("/auth/github")).send().await.unwrap().status(), 303);
+    }
+    let (latest, count) = sessions(&app).await;
+    assert_eq!(count, 5);
+    assert!(latest <= server::clock::now() + 15 * 60 + 5, "a sign-in attempt's session lasts {} s", latest - server::clock::now());
+
+    let signed_in = browser();
+    sign_in(&app, &signed_in, "sandbox-creator", "/admin").await;
+    let (latest, _) = sessions(&app).await;
+    assert!(latest > server::clock::now() + 6 * 86_400, "a signed-in session lasts a week");
+
+    let past = match app.state.db.backend() {
+        server::db::Backend::Sqlite => "UPDATE sessions SET expiry_date = '2000-01-01 00:00:00'",
+        server::db::Backend::Postgres => "UPDATE sessions SET expiry_date = to_timestamp(0)",
+    };
+    sqlx::query(past).execute(app.pool()).await.unwrap();
+    let store = repopass::sessions::store(&app.state.config, &app.state.db).await.unwrap();
+    store.delete_expired().await.unwrap();
+    assert_eq!(sessions(&app).await.1, 0, "expired sessions are deleted");
 }
 
 async fn sign_out_ends_the_session(app: TestApp) {

@@ -18,6 +18,7 @@ mod checkout;
 mod cli;
 mod covers;
 mod fixture_shapes;
+mod garbage;
 mod lifecycle;
 mod log_secrets;
 mod operations;

@@ -17,7 +17,7 @@ use crate::{
     webhooks::wait_for,
 };
 
-scenarios!(a_creators_maintainer_who_buys_keeps_exactly_their_access, an_invitation_the_creator_sent_is_never_deleted);
+scenarios!(a_creators_maintainer_who_buys_keeps_exactly_their_access, an_invitation_the_creator_sent_is_never_deleted, csv_exports_cannot_carry_formulas);
 
 /// Everyone on sandbox-org/enterprise-sdk: collaborators and pending invitations, with their permission.
 async fn on_github(app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String)>) {
@@ -109,4 +109,15 @@ async fn an_invitation_the_creator_sent_is_never_deleted(app: TestApp) {
     assert_eq!(code, 200, "{body}");
     assert_eq!(status(&app, purchase, "revoked").await, "revoked");
     assert_eq!(on_github(&app).await, alice_invited, "refunding deleted the creator's invitation");
+}
+
+/// A buyer picks their own email; a creator opens the export in a spreadsheet.
+async fn csv_exports_cannot_carry_formulas(app: TestApp) {
+    let (_, price) = on_sale(&app).await;
+    crate::account::buy(&app, price, "alice", "=1+2@example.com").await;
+    let admin = browser();
+    crate::admin_auth::sign_in(&app, &admin, "sandbox-creator", "/admin").await;
+    let csv = admin.get(app.url("/admin/customers.csv")).send().await.unwrap().text().await.unwrap();
+    let row = csv.lines().find(|l| l.contains("example.com")).unwrap_or_else(|| panic!("{csv}"));
+    assert!(row.contains(",'=1+2@example.com,"), "{row}");
 }
