@@ -20,6 +20,7 @@ pub fn router() -> Router<Sandbox> {
     Router::new()
         .route("/clock/advance", post(advance_clock))
         .route("/github/users", post(create_user))
+        .route("/github/repos", post(create_repo))
         .route("/github/users/{login}/rename", post(rename_user))
         .route("/github/state", get(github_state))
         .route("/github/invitations/{id}/accept", post(accept_invitation))
@@ -64,6 +65,18 @@ struct NewUser {
 async fn create_user(State(sb): State<Sandbox>, Json(u): Json<NewUser>) -> Result<Json<Value>, Error> {
     let user = sb.gh_create_user(&u.login, u.name.as_deref()).await?;
     Ok(Json(user_json(&sb, &user)))
+}
+
+#[derive(Deserialize)]
+struct NewRepo {
+    owner: String,
+    name: String,
+}
+
+/// A private repository, as its owner would make one on GitHub.
+async fn create_repo(State(sb): State<Sandbox>, Json(r): Json<NewRepo>) -> Result<Json<Value>, Error> {
+    let repo = sb.gh_create_repo(&r.owner, &r.name).await?;
+    Ok(Json(json!({ "id": repo.id, "full_name": repo.full_name(), "private": repo.private })))
 }
 
 #[derive(Deserialize)]

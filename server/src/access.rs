@@ -279,21 +279,27 @@ enum Invite {
     HadAccess(Option<String>),
 }
 
-/// Access the account already has on the repository that RepoPass did not
-/// give: they are a collaborator, or hold an invitation other than
-/// `ours`. Asked before every invitation, because inviting an existing
-/// collaborator changes their permission (GitHub answers 204).
-async fn access_found(client: &octocrab::Octocrab, repo: &repositories::Repository, login: &str, user_id: i64, ours: Option<i64>) -> Result<Option<Option<String>>> {
+/// What GitHub already has for the account on the repository.
+enum Found {
+    Nothing,
+    Collaborator,
+    /// A pending invitation (not `ours`): its id, link and when it was made.
+    Invitation { id: i64, url: String, created_at: i64 },
+}
+
+/// Asked before every invitation, because inviting an existing collaborator
+/// changes their permission (GitHub answers 204).
+async fn access_found(client: &octocrab::Octocrab, repo: &repositories::Repository, login: &str, user_id: i64, ours: Option<i64>) -> Result<Found> {
     let handler = client.repos(&repo.owner, &repo.name);
     if handler.is_collaborator(login).await.map_err(|e| github_error(e.into()))? {
-        return Ok(Some(None));
+        return Ok(Found::Collaborator);
     }
     let first = handler.invitations().list().per_page(100).send().await.map_err(|e| github_error(e.into()))?;
     let pending = client.all_pages(first).await.map_err(|e| github_error(e.into()))?;
     Ok(pending
         .into_iter()
         .find(|i| i.invitee.as_ref().is_some_and(|u| u.id.0 as i64 == user_id) && Some(i.id.0 as i64) != ours)
-        .map(|i| Some(i.html_url.to_string())))
+        .map_or(Found::Nothing, |i| Found::Invitation { id: i.id.0 as i64, url: i.html_url.to_string(), created_at: i.created_at.timestamp() }))
 }
 
 /// Invites the buyer with the price's permission — unless they already
@@ -305,19 +311,34 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<
     let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
     let login = current_login(state, &client, &Holder::from(p)).await?;
     let own_invitation = if ours { p.github_invitation_id } else { None };
-    if let Some(invitation_url) = access_found(&client, &repo, &login, p.github_user_id, own_invitation).await? {
-        if ours && invitation_url.is_none() {
-            return Ok(Invite::AlreadyOurs);
-        }
-        tracing::info!(purchase_id = p.id, github_user_id = p.github_user_id, "the buyer already has access; GitHub left as it is");
-        return Ok(Invite::HadAccess(invitation_url));
+    // An earlier attempt of this purchase for this account (the process may
+    // have died after GitHub accepted and before the purchase recorded it):
+    // what GitHub shows since then is RepoPass's own, not access they had.
+    let attempted = p.invite_attempted_at.filter(|_| p.invite_attempted_user == Some(p.github_user_id));
+    match access_found(&client, &repo, &login, p.github_user_id, own_invitation).await? {
+        Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
+        Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => return Ok(Invite::Sent(id, url)),
+        Found::Collaborator => return Ok(had_access(p, None)),
+        Found::Invitation { url, .. } => return Ok(had_access(p, Some(url))),
+        Found::Nothing => {}
     }
+    sqlx::query("UPDATE purchases SET invite_attempted_at = $2, invite_attempted_user = $3 WHERE id = $1")
+        .bind(p.id)
+        .bind(clock::now())
+        .bind(p.github_user_id)
+        .execute(state.db.pool())
+        .await?;
     let invitation = client.repos(&repo.owner, &repo.name).add_collaborator(&login).permission(permission(&price.permission)).send().await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id, ok = invitation.is_ok(), "GitHub invitation call made");
     let invitation = invitation.map_err(|e| github_error(e.into()))?;
     // 204 (no invitation): a collaborator since the check just above.
     Ok(invitation.map(|i| Invite::Sent(i.id.0 as i64, i.html_url.to_string())).unwrap_or(Invite::AlreadyOurs))
+}
+
+fn had_access(p: &Purchase, invitation_url: Option<String>) -> Invite {
+    tracing::info!(purchase_id = p.id, github_user_id = p.github_user_id, "the buyer already has access; GitHub left as it is");
+    Invite::HadAccess(invitation_url)
 }
 
 /// Revokes access now: GitHub first (so a failure changes nothing here),
@@ -352,6 +373,9 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
         ("revoked_at", Value::Int(Some(clock::now()))),
         ("github_invitation_id", Value::Int(None)),
         ("invitation_url", Value::Text(None)),
+        // A restore starts afresh: what GitHub shows then is not this grant's.
+        ("invite_attempted_at", Value::Int(None)),
+        ("invite_attempted_user", Value::Int(None)),
     ];
     // Another change may land meanwhile (a webhook turning `invited` into
     // `active`): apply the revoke to whatever granted state it is in now.

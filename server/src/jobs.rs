@@ -13,7 +13,9 @@ use serde_json::Value;
 use crate::{clock, db::Backend, Db, Result};
 
 /// How long a claimed job is ours before another worker may take it over.
-pub const LEASE_SECS: i64 = 120;
+/// The worker renews it while the job runs (`renew`), so a short lease only
+/// means that a killed process's jobs are taken over soon.
+pub const LEASE_SECS: i64 = 30;
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -69,6 +71,21 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
          RETURNING id, kind, payload, attempts, max_attempts"
     );
     Ok(sqlx::query_as::<_, Job>(&sql).bind(now + LEASE_SECS).bind(now).fetch_optional(db.pool()).await?)
+}
+
+/// Extends the lease of a job still running under this claim (the claim's
+/// `attempts` is its fencing token). False: the lease ran out and another
+/// worker has claimed the job since.
+pub async fn renew(db: &Db, job: &Job) -> Result<bool> {
+    let now = clock::now();
+    let renewed = sqlx::query("UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE id = $1 AND status = 'running' AND attempts = $4")
+        .bind(job.id)
+        .bind(now + LEASE_SECS)
+        .bind(now)
+        .bind(job.attempts)
+        .execute(db.pool())
+        .await?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 pub async fn complete(db: &Db, id: i64) -> Result<()> {

@@ -31,11 +31,14 @@ pub struct Purchase {
     /// Whether RepoPass made the access on GitHub or found it there.
     #[sqlx(try_from = "String")]
     pub github_access: crate::access::Origin,
+    /// When RepoPass last asked GitHub to invite, and for which account.
+    pub invite_attempted_at: Option<i64>,
+    pub invite_attempted_user: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_customer_id, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_customer_id, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {

@@ -26,9 +26,12 @@ impl Wake {
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// The longest one job may run. Every call inside has its own timeout; this
-/// bounds the sum, and keeps a job well inside its lease so that no other
-/// worker takes it over while it still runs.
-pub const JOB_LIMIT: Duration = Duration::from_secs(jobs::LEASE_SECS as u64 * 3 / 4);
+/// bounds the sum.
+pub const JOB_LIMIT: Duration = Duration::from_secs(90);
+
+/// How often a running job's lease is renewed: three times a lease, so one
+/// slow renewal does not lose it.
+const HEARTBEAT: Duration = Duration::from_secs(jobs::LEASE_SECS as u64 / 3);
 
 /// Runs jobs until the process ends, and schedules the periodic ones.
 pub async fn run(state: AppState, wake: Wake) {
@@ -59,9 +62,18 @@ pub async fn run(state: AppState, wake: Wake) {
 pub async fn run_once(state: &AppState) -> Result<bool> {
     let Some(job) = jobs::claim(&state.db).await? else { return Ok(false) };
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-    let outcome = match tokio::time::timeout(JOB_LIMIT, tracing::Instrument::instrument(dispatch(state, &job), span)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(Error::Unavailable(format!("the job did not finish within {} s; it will be tried again", JOB_LIMIT.as_secs()))),
+    let work = tokio::time::timeout(JOB_LIMIT, tracing::Instrument::instrument(dispatch(state, &job), span));
+    let outcome = tokio::select! {
+        outcome = work => match outcome {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::Unavailable(format!("the job did not finish within {} s; it will be tried again", JOB_LIMIT.as_secs()))),
+        },
+        () = keep_lease(state, &job) => {
+            // Another worker owns it now; stopping here is like a crash at
+            // this point, which every job is written to survive.
+            tracing::warn!(job = job.id, kind = %job.kind, "lease lost while running; the job was left to the worker that took it over");
+            return Ok(true);
+        }
     };
     match outcome {
         Ok(outcome) => {
@@ -89,6 +101,23 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Renews the job's lease every `HEARTBEAT` while it runs; returns only if
+/// the lease was lost (another worker claimed the job meanwhile).
+async fn keep_lease(state: &AppState, job: &jobs::Job) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the first tick is now: the claim just set the lease
+    loop {
+        tick.tick().await;
+        match jobs::renew(&state.db, job).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            // The database may be back before the lease runs out.
+            Err(e) => tracing::warn!(job = job.id, error = %e, "could not renew the job's lease"),
+        }
+    }
 }
 
 fn counted(n: usize, what: &str) -> Outcome {

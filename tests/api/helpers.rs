@@ -202,10 +202,10 @@ struct Guards {
 }
 
 impl Guards {
-    fn new(name: &str) -> Self {
+    fn new(name: &str, limit: Duration) -> Self {
         let spans = crate::watch::OpenSpans::default();
         let _subscriber = tracing::subscriber::set_default(spans.subscriber());
-        let _watchdog = crate::watch::Watchdog::arm(name.to_owned(), scenario_limit() + Duration::from_secs(60), spans.clone());
+        let _watchdog = crate::watch::Watchdog::arm(name.to_owned(), limit + Duration::from_secs(60), spans.clone());
         Guards { spans, _subscriber, _watchdog }
     }
 }
@@ -268,8 +268,8 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let guards = Guards::new(name);
     let limit = scenario_limit();
+    let guards = Guards::new(name, limit);
     let started = std::time::Instant::now();
     let app = match tokio::time::timeout(limit, spawn_app_with(backend, vars)).await {
         Ok(Some(app)) => app,
@@ -285,8 +285,14 @@ where
 /// A test that is not a scenario (it starts its own app or process), under
 /// the same limit and watchdog.
 pub async fn guarded(name: &str, test: impl Future<Output = ()>) {
-    let guards = Guards::new(name);
-    if let Err(stuck) = bounded(name, scenario_limit(), &guards.spans, None, test).await {
+    guarded_for(name, scenario_limit(), test).await
+}
+
+/// `guarded` with a limit of its own, for a test that does much more than a
+/// scenario (hundreds of purchases through a real process).
+pub async fn guarded_for(name: &str, limit: Duration, test: impl Future<Output = ()>) {
+    let guards = Guards::new(name, limit);
+    if let Err(stuck) = bounded(name, limit, &guards.spans, None, test).await {
         panic!("{stuck}");
     }
 }

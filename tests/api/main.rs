@@ -17,6 +17,7 @@ mod authz_matrix;
 mod checkout;
 mod cli;
 mod covers;
+mod crash;
 mod fixture_shapes;
 mod garbage;
 mod lifecycle;

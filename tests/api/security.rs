@@ -145,6 +145,7 @@ mod limits {
         ];
         for (method, path) in endpoints {
             let mut limited = None;
+            let started = std::time::Instant::now();
             for i in 0..150 {
                 let request = anonymous.request(method.parse().unwrap(), app.url(path));
                 let request = if method == "POST" { request.form(&[("price_id", "1"), ("github_username", "bob"), ("email", "b@example.com")]) } else { request };
@@ -159,8 +160,10 @@ mod limits {
             if path == "/p/enterprise-sdk" {
                 assert_eq!(app.get("/p/another").await.status(), 429, "product pages share one budget, whatever the slug");
             }
-            // 100 at once, and the budget refills one every 0.6 s meanwhile.
-            assert!((100..115).contains(&after), "{path}: limited after {after} requests; 100 a minute are allowed");
+            // 100 at once, and the budget refills one every 0.6 s meanwhile
+            // (on a loaded machine the 100 requests take seconds).
+            let refilled = (started.elapsed().as_secs_f64() / 0.6).ceil() as usize;
+            assert!((100..=101 + refilled).contains(&after), "{path}: limited after {after} requests in {:?}; 100 a minute are allowed", started.elapsed());
             let wait: u64 = header(&response, "retry-after").parse().expect("Retry-After in seconds");
             assert!((1..=60).contains(&wait), "Retry-After {wait}");
             let body = response.text().await.unwrap();

@@ -145,8 +145,15 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     // A job whose worker died is taken over when its lease runs out.
     let id = server::jobs::enqueue(db.pool(), "test_crash", &json!({}), later, None).await.unwrap().unwrap();
     sqlx::query("UPDATE jobs SET status = 'running', locked_until = $2, run_at = 0 WHERE id = $1").bind(id).bind(server::clock::now() - 1).execute(db.pool()).await.unwrap();
-    let again = server::jobs::claim(db).await.unwrap().expect("the expired lease is claimable");
-    assert_eq!(again.id, id);
+    let first = server::jobs::claim(db).await.unwrap().expect("the expired lease is claimable");
+    assert_eq!(first.id, id);
+    // Its worker renews the lease while it runs; once the lease ran out and
+    // another worker took the job, the old claim can renew it no more.
+    assert!(server::jobs::renew(db, &first).await.unwrap(), "the running claim renews its lease");
+    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1").bind(id).bind(server::clock::now() - 1).execute(db.pool()).await.unwrap();
+    let again = server::jobs::claim(db).await.unwrap().expect("taken over");
+    assert!(!server::jobs::renew(db, &first).await.unwrap(), "a claim that was taken over renewed the lease");
+    assert!(server::jobs::renew(db, &again).await.unwrap());
 
     // Failing with no attempts left: dead, with the error; an admin's retry revives it.
     sqlx::query("UPDATE jobs SET max_attempts = attempts WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();

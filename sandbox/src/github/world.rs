@@ -62,6 +62,31 @@ impl Sandbox {
         self.gh_user(login).await?.ok_or(Error::NotFound)
     }
 
+    /// A new private repository of `owner` (as a creator makes one on
+    /// GitHub); an existing one is returned as it is.
+    pub async fn gh_create_repo(&self, owner: &str, name: &str) -> Result<Repo, Error> {
+        if self.gh_user(owner).await?.is_none() {
+            return Err(Error::BadRequest(format!("there is no GitHub account called {owner}")));
+        }
+        if name.is_empty() || name.len() > 100 || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Err(Error::BadRequest(format!("'{name}' is not a valid repository name")));
+        }
+        if let Some(existing) = self.gh_repo(owner, name).await? {
+            return Ok(existing);
+        }
+        let repo = Repo {
+            id: self.store().next_id("gh_repo", 6_000_001).await?,
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            private: true,
+            archived: false,
+            description: None,
+            created_at: self.store().now().await?,
+        };
+        self.store().insert_new(REPO, &Repo::key(owner, name), Some(owner), &repo).await?;
+        self.gh_repo(owner, name).await?.ok_or(Error::NotFound)
+    }
+
     pub async fn gh_repo(&self, owner: &str, name: &str) -> Result<Option<Repo>, Error> {
         self.store().get(REPO, &Repo::key(owner, name)).await
     }
