@@ -422,6 +422,26 @@ mod tests {
     }
 
     #[test]
+    fn the_sandbox_stays_on_this_machine_unless_asked_for() {
+        // Anyone who reaches the sandbox can sign in as anyone.
+        for (addr, public) in [("0.0.0.0:3000", "http://127.0.0.1:3000"), ("127.0.0.1:3000", "https://repopass.example.com"), ("[::]:3000", "http://[::1]:3000")] {
+            let err = load(&[("LEPTOS_SITE_ADDR", addr), ("PUBLIC_URL", public)]).unwrap_err();
+            assert_eq!(err.var, "STRIPE_SECRET_KEY", "{addr} {public}");
+            assert!(err.to_string().contains("REPOPASS_SANDBOX=1") && err.to_string().contains("STRIPE_SECRET_KEY"), "{err}");
+        }
+        assert!(load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("PUBLIC_URL", "https://try.example.com"), ("REPOPASS_SANDBOX", "1")]).unwrap().sandbox);
+        assert!(load(&[("LEPTOS_SITE_ADDR", "[::1]:3000"), ("PUBLIC_URL", "http://[::1]:3000")]).unwrap().sandbox);
+        // With credentials the address is the operator's business.
+        assert!(!load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1")]).unwrap().sandbox);
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_enough() {
+        assert_eq!(load(&[("REPOPASS_METRICS_TOKEN", "short")]).unwrap_err().var, "REPOPASS_METRICS_TOKEN");
+        assert!(load(&[("REPOPASS_METRICS_TOKEN", "0123456789abcdef0123")]).unwrap().metrics_token.is_some());
+    }
+
+    #[test]
     fn sandbox_mode_points_every_client_at_the_sandbox() {
         let mut cfg = load(&[("PUBLIC_URL", "http://127.0.0.1:4000")]).unwrap();
         cfg.point_at_sandbox();
@@ -451,7 +471,7 @@ mod tests {
         assert_eq!(load(&[("PUBLIC_URL", "ftp://x")]).unwrap_err().var, "PUBLIC_URL");
         assert_eq!(load(&[("REPOPASS_GRACE_DAYS", "-1")]).unwrap_err().var, "REPOPASS_GRACE_DAYS");
         assert_eq!(load(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
-        let cfg = load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")]).unwrap();
+        let cfg = load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080"), ("REPOPASS_SANDBOX", "1")]).unwrap();
         assert_eq!(cfg.public_url.as_str(), "http://127.0.0.1:8080/");
     }
 

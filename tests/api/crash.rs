@@ -11,7 +11,7 @@
 
 use std::{
     io::{BufRead, BufReader, Read},
-    process::{Child, Command, Stdio},
+    process::Child,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -23,7 +23,7 @@ use futures::{stream, StreamExt};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use crate::helpers::{guarded_for, manifest_dir, scenario_limit, Backend, TestDatabase};
+use crate::helpers::{guarded_for, scenario_limit, serve_command, Backend, TestDatabase};
 
 /// Hundreds of purchases through real processes: more than a scenario.
 fn limit() -> Duration {
@@ -57,22 +57,7 @@ struct Process {
 
 impl Process {
     fn start(db: &TestDatabase) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_repopass"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.url)
-            .env("REPOPASS_DATA_DIR", db.dir.path())
-            .env("REPOPASS_LEPTOS_CONFIG", manifest_dir().join("Cargo-leptos.toml"))
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("REPOPASS_RATE_LIMIT", "100000")
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn,repopass=info,server::worker=info")
-            .current_dir(db.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start repopass");
+        let mut child = serve_command(db, "warn,repopass=info,server::worker=info").env("REPOPASS_RATE_LIMIT", "100000").spawn().expect("start repopass");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let log = Arc::new(Mutex::new(String::new()));
         let port = loop {

@@ -87,6 +87,27 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     Some(TestApp { address, state, client, _database: database })
 }
 
+/// `repopass serve` on `db` as a separate process: any free port on
+/// loopback (its "listening" log line says which), JSON logs at `rust_log`
+/// on piped stdout and stderr, nothing from the environment or a `.env`.
+pub fn serve_command(db: &TestDatabase, rust_log: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_repopass"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("REPOPASS_DATA_DIR", db.dir.path())
+        .env("REPOPASS_LEPTOS_CONFIG", manifest_dir().join("Cargo-leptos.toml"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", rust_log)
+        .current_dir(db.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
 pub fn manifest_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -6,13 +6,12 @@
 
 use std::{
     io::{BufRead, BufReader, Read},
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use serde_json::{json, Value};
 
-use crate::helpers::{manifest_dir, Backend, TestDatabase};
+use crate::helpers::{serve_command, Backend, TestDatabase};
 
 #[tokio::test]
 async fn no_secret_in_the_logs_sqlite() {
@@ -41,21 +40,7 @@ fn cookies(r: &reqwest::Response, into: &mut Vec<String>) {
 
 async fn journey(backend: Backend) {
     let Some(db) = TestDatabase::create(backend).await else { return };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repopass"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &db.url)
-        .env("REPOPASS_DATA_DIR", db.dir.path())
-        .env("REPOPASS_LEPTOS_CONFIG", manifest_dir().join("Cargo-leptos.toml"))
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info,repopass=debug,server=debug,app=debug,sandbox=debug")
-        .current_dir(db.dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve_command(&db, "info,repopass=debug,server=debug,app=debug,sandbox=debug").spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     // Lines up to "listening" (debug lines may come first), kept for the scan.
     let mut first = String::new();
