@@ -242,6 +242,19 @@ pub fn spreadsheet_safe(cell: &str) -> String {
     }
 }
 
+/// A customer (one GitHub account) as the creator's customer page shows
+/// them: every purchase, each with its whole access log.
+pub async fn of_customer(db: &Db, github_user_id: i64) -> Result<Vec<(Purchase, Vec<LogEntry>)>> {
+    let items: Vec<Purchase> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM purchases WHERE github_user_id = $1 ORDER BY created_at DESC, id DESC")).bind(github_user_id).fetch_all(db.pool()).await?;
+    let mut out = Vec::with_capacity(items.len());
+    for p in items {
+        let history = log(db, p.id).await?;
+        out.push((p, history));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::spreadsheet_safe;
@@ -255,17 +268,4 @@ mod tests {
             assert_eq!(spreadsheet_safe(plain), plain);
         }
     }
-}
-
-/// A customer (one GitHub account) as the creator's customer page shows
-/// them: every purchase, each with its whole access log.
-pub async fn of_customer(db: &Db, github_user_id: i64) -> Result<Vec<(Purchase, Vec<LogEntry>)>> {
-    let items: Vec<Purchase> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM purchases WHERE github_user_id = $1 ORDER BY created_at DESC, id DESC")).bind(github_user_id).fetch_all(db.pool()).await?;
-    let mut out = Vec::with_capacity(items.len());
-    for p in items {
-        let history = log(db, p.id).await?;
-        out.push((p, history));
-    }
-    Ok(out)
 }
