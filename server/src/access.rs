@@ -276,7 +276,7 @@ enum Invite {
     AlreadyOurs,
     /// A collaborator, or invited by someone else (that invitation's link),
     /// before RepoPass was involved: nothing was changed on GitHub.
-    HadAccess(Option<String>),
+    HadAccess { invitation_url: Option<String>, repository: String },
 }
 
 /// What GitHub already has for the account on the repository.
@@ -318,8 +318,8 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<
     match access_found(&client, &repo, &login, p.github_user_id, own_invitation).await? {
         Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
         Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => return Ok(Invite::Sent(id, url)),
-        Found::Collaborator => return Ok(had_access(p, None)),
-        Found::Invitation { url, .. } => return Ok(had_access(p, Some(url))),
+        Found::Collaborator => return Ok(had_access(p, &repo, None)),
+        Found::Invitation { url, .. } => return Ok(had_access(p, &repo, Some(url))),
         Found::Nothing => {}
     }
     sqlx::query("UPDATE purchases SET invite_attempted_at = $2, invite_attempted_user = $3 WHERE id = $1")
@@ -336,9 +336,9 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<
     Ok(invitation.map(|i| Invite::Sent(i.id.0 as i64, i.html_url.to_string())).unwrap_or(Invite::AlreadyOurs))
 }
 
-fn had_access(p: &Purchase, invitation_url: Option<String>) -> Invite {
+fn had_access(p: &Purchase, repo: &repositories::Repository, invitation_url: Option<String>) -> Invite {
     tracing::info!(purchase_id = p.id, github_user_id = p.github_user_id, "the buyer already has access; GitHub left as it is");
-    Invite::HadAccess(invitation_url)
+    Invite::HadAccess { invitation_url, repository: format!("{}/{}", repo.owner, repo.name) }
 }
 
 /// Revokes access now: GitHub first (so a failure changes nothing here),
@@ -402,7 +402,7 @@ struct Granted {
     had_access: Option<String>,
 }
 
-fn granted(invite: Invite, p: &Purchase, repo_name: &str) -> Granted {
+fn granted(invite: Invite, p: &Purchase) -> Granted {
     let now = clock::now();
     let common = |origin: Origin| vec![("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None)), ("github_access", Value::Text(Some(origin.as_str().to_owned())))];
     match invite {
@@ -416,7 +416,7 @@ fn granted(invite: Invite, p: &Purchase, repo_name: &str) -> Granted {
             set.push(("activated_at", Value::Int(Some(now))));
             Granted { to: "active", set, had_access: None }
         }
-        Invite::HadAccess(invitation_url) => {
+        Invite::HadAccess { invitation_url, repository } => {
             // Never the other invitation's id: RepoPass must not delete it.
             let mut set = common(Origin::Preexisting);
             set.push(("github_invitation_id", Value::Int(None)));
@@ -430,15 +430,10 @@ fn granted(invite: Invite, p: &Purchase, repo_name: &str) -> Granted {
                     ("active", "was already a collaborator")
                 }
             };
-            let detail = format!("@{} {how} on {repo_name}: RepoPass changed nothing on GitHub and will never remove this access", p.github_login);
+            let detail = format!("@{} {how} on {repository}: RepoPass changed nothing on GitHub and will never remove this access", p.github_login);
             Granted { to, set, had_access: Some(detail) }
         }
     }
-}
-
-async fn repo_name(state: &AppState, p: &Purchase) -> Result<String> {
-    let repo = repositories::get(&state.db, p.repository_id).await?;
-    Ok(format!("{}/{}", repo.owner, repo.name))
 }
 
 /// Paid → invited on GitHub (or active at once if already a collaborator).
@@ -462,7 +457,7 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
         }
         Err(e) => return Err(e),
     };
-    let g = granted(invite, &p, &repo_name(state, &p).await?);
+    let g = granted(invite, &p);
     let action = match (&g.had_access, g.to) {
         (Some(_), _) => "had_access",
         (None, "invited") => "invitation_sent",
@@ -483,7 +478,7 @@ pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Resul
     if matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
         return Err(Error::invalid("repository", "GitHub no longer lets RepoPass manage this repository; reconnect it first"));
     }
-    let g = granted(invite_on_github(state, &p, false).await?, &p, &repo_name(state, &p).await?);
+    let g = granted(invite_on_github(state, &p, false).await?, &p);
     transition(&state.db, p.id, Change { from: "revoked", to: g.to, action: "restore", detail: g.had_access.as_deref(), set: &g.set }, cause).await?;
     purchases::get(&state.db, purchase_id).await
 }
@@ -509,7 +504,7 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
         let client = state.github.for_owner(&repo.owner).await.map_err(github_error)?;
         delete_invitation(&client, &repo, invitation).await?;
     }
-    let g = granted(invite_on_github(state, &p, true).await?, &p, &format!("{}/{}", repo.owner, repo.name));
+    let g = granted(invite_on_github(state, &p, true).await?, &p);
     let action = if g.to == "invited" { "invitation_resent" } else { "access_active" };
     if !transition(&state.db, p.id, Change { from: &p.status, to: g.to, action, detail: g.had_access.as_deref(), set: &g.set }, cause).await? {
         // Accepted meanwhile (the member webhook): nothing to resend after all.
@@ -543,8 +538,7 @@ pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_acco
     target.github_login = to.login.clone();
     target.github_invitation_id = None;
     target.github_access = Origin::RepoPass;
-    let repo = repo_name(state, &old).await?;
-    let g = granted(invite_on_github(state, &target, false).await?, &target, &repo);
+    let g = granted(invite_on_github(state, &target, false).await?, &target);
     let (status, mut set) = (g.to, g.set);
     set.push(("github_user_id", Value::Int(Some(to.id))));
     set.push(("github_login", Value::Text(Some(to.login.clone()))));

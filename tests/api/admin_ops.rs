@@ -37,7 +37,7 @@ async fn dashboard(app: &TestApp, admin: &reqwest::Client) -> Value {
 }
 
 /// A one-time $49 price next to the monthly $9 one.
-async fn one_time_price(app: &TestApp, repository: i64) -> i64 {
+pub async fn one_time_price(app: &TestApp, repository: i64) -> i64 {
     let key = api_key(app).await;
     let (status, price) = api(app, Some(&key), "POST", &format!("/repositories/{repository}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
     assert_eq!(status, 201, "{price}");

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::{
     account::{public_id, sign_in_customer},
+    admin_ops::one_time_price,
     admin_auth::{browser, call},
     checkout::on_sale,
     helpers::TestApp,
@@ -89,9 +90,7 @@ async fn a_creators_maintainer_who_buys_keeps_exactly_their_access(app: TestApp)
 
 async fn an_invitation_the_creator_sent_is_never_deleted(app: TestApp) {
     let (repository, _) = on_sale(&app).await;
-    let (code, price) = api(&app, Some(&api_key(&app).await), "POST", &format!("/repositories/{repository}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
-    assert_eq!(code, 201, "{price}");
-    let price = price["id"].as_i64().unwrap();
+    let price = one_time_price(&app, repository).await;
     invite_by_hand(&app, "alice", Permission::Push).await;
     let alice_invited = (vec![], vec![("alice".to_owned(), "write".to_owned())]);
     assert_eq!(on_github(&app).await, alice_invited);
