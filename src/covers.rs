@@ -9,7 +9,7 @@ use axum::{
     routing::post,
     Router,
 };
-use server::{admins, covers, session_user, AppState};
+use server::{covers, AppState};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 use tower_sessions::Session;
 
@@ -37,15 +37,8 @@ fn back(id: i64, outcome: Result<(), String>) -> Response {
 }
 
 async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<i64>, mut multipart: Multipart) -> Response {
-    let Some(user) = session_user::current(&session).await else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
-    let is_admin = match user.admin_id {
-        Some(admin_id) => matches!(admins::by_id(&state.db, admin_id).await, Ok(Some(_))),
-        None => false,
-    };
-    if !is_admin {
-        return (StatusCode::FORBIDDEN, "You are not allowed to do that.").into_response();
+    if let Err(refused) = crate::admin_session::require_admin(&state, &session).await {
+        return refused;
     }
     let mut bytes = None;
     loop {

@@ -43,6 +43,9 @@ impl Application {
         let db_err = |url: String| move |source| StartupError::Database { url, source };
         let db = Db::connect(&config.database_url).await.map_err(db_err(config.database_url_for_logs()))?;
         db.migrate().await.map_err(db_err(config.database_url_for_logs()))?;
+        if let Err(err) = server::admins::log_unlisted(&db, &config).await {
+            tracing::warn!(error = %err, "could not compare the admins with REPOPASS_ADMINS");
+        }
         let addr = config.site_addr;
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
         // Port 0 (tests) means "any free port": the public URL follows the one we got.

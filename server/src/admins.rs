@@ -1,6 +1,7 @@
-//! Who may use `/admin`. With `REPOPASS_ADMINS` set, exactly those logins;
-//! otherwise the first person to sign in becomes the owner and everyone
-//! else is refused (until the owner adds them; a later issue).
+//! Who may use `/admin`. With `REPOPASS_ADMINS` set (required outside the
+//! sandbox), exactly those logins, each pinned to its GitHub account on
+//! first sign-in; in a sandbox without the list, the first person to sign
+//! in becomes the owner and everyone else is refused.
 
 use crate::{clock, Config, Db, Result};
 
@@ -11,6 +12,14 @@ pub enum Role {
 }
 
 impl Role {
+    fn from_db(role: &str) -> Role {
+        if role == "owner" {
+            Role::Owner
+        } else {
+            Role::Admin
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Owner => "owner",
@@ -27,19 +36,35 @@ pub struct Admin {
 }
 
 /// The admin this GitHub account is, if any; records the sign-in.
+///
+/// With `REPOPASS_ADMINS` set (always, outside the sandbox) only listed
+/// logins get in, and a login is pinned to the numeric GitHub id that first
+/// signed in with it: GitHub lets people give up a login and others take it,
+/// and the newcomer must not inherit the admin.
 pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str) -> Result<Option<Admin>> {
     let now = clock::now();
+    let listed = is_listed(config, login);
+    if !config.admins.is_empty() && !listed {
+        return Ok(None);
+    }
+    if listed {
+        let pinned_to: Option<i64> = sqlx::query_scalar("SELECT github_user_id FROM admins WHERE LOWER(github_login) = LOWER($1) AND github_user_id <> $2 LIMIT 1")
+            .bind(login)
+            .bind(github_user_id)
+            .fetch_optional(db.pool())
+            .await?;
+        if let Some(pinned_to) = pinned_to {
+            tracing::warn!(%login, github_user_id, pinned_to, "admin sign-in refused: this login is pinned to another GitHub account (renamed or taken over); remove the old admin or list the new login to let them in");
+            return Ok(None);
+        }
+    }
     let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, role FROM admins WHERE github_user_id = $1")
         .bind(github_user_id)
         .fetch_optional(db.pool())
         .await?;
-    let listed = config.admins.iter().any(|a| a.eq_ignore_ascii_case(login));
-    if !config.admins.is_empty() && !listed {
-        return Ok(None);
-    }
     if let Some((id, role)) = existing {
         sqlx::query("UPDATE admins SET github_login = $2, last_sign_in_at = $3 WHERE id = $1").bind(id).bind(login).bind(now).execute(db.pool()).await?;
-        return Ok(Some(Admin { id, login: login.to_owned(), role: if role == "owner" { Role::Owner } else { Role::Admin } }));
+        return Ok(Some(Admin { id, login: login.to_owned(), role: Role::from_db(&role) }));
     }
     let any_admin: Option<i64> = sqlx::query_scalar("SELECT id FROM admins LIMIT 1").fetch_optional(db.pool()).await?;
     let role = match (listed, any_admin) {
@@ -60,7 +85,7 @@ pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str)
     .await;
     match inserted {
         Ok(id) => {
-            tracing::info!(admin_id = id, %login, role = role.as_str(), "admin registered");
+            tracing::info!(admin_id = id, %login, github_user_id, role = role.as_str(), "admin registered and pinned to this GitHub account");
             Ok(Some(Admin { id, login: login.to_owned(), role }))
         }
         // Someone else became the owner a moment earlier (admins_one_owner).
@@ -69,7 +94,33 @@ pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str)
     }
 }
 
+/// The admin behind a session's `admin_id`, if they still are one: the row
+/// exists and, when `REPOPASS_ADMINS` is set, its login is still listed.
+/// Checked on every admin request, so taking a login off the list (and
+/// restarting) takes effect at that admin's next click.
+pub async fn current(db: &Db, config: &Config, id: i64) -> Result<Option<Admin>> {
+    let admin = by_id(db, id).await?;
+    Ok(admin.filter(|a| config.admins.is_empty() || is_listed(config, &a.login)))
+}
+
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Admin>> {
     let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, github_login, role FROM admins WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
-    Ok(row.map(|(id, login, role)| Admin { id, login, role: if role == "owner" { Role::Owner } else { Role::Admin } }))
+    Ok(row.map(|(id, login, role)| Admin { id, login, role: Role::from_db(&role) }))
+}
+
+/// Logs every registered admin whose login is no longer listed: their
+/// sessions end at their next request (see `current`).
+pub async fn log_unlisted(db: &Db, config: &Config) -> Result<()> {
+    if config.admins.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, github_login FROM admins ORDER BY id").fetch_all(db.pool()).await?;
+    for (id, login) in rows.into_iter().filter(|(_, login)| !is_listed(config, login)) {
+        tracing::warn!(admin_id = id, %login, "admin no longer in REPOPASS_ADMINS: their sessions end and they cannot sign in");
+    }
+    Ok(())
+}
+
+fn is_listed(config: &Config, login: &str) -> bool {
+    config.admins.iter().any(|a| a.eq_ignore_ascii_case(login))
 }

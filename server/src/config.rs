@@ -211,6 +211,14 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?,
         };
+        // Without a list the first person to sign in would own the place, and
+        // on a public address a bot watching new certificates can be first.
+        if !sandbox && admins.is_empty() {
+            return Err(bad(
+                "REPOPASS_ADMINS",
+                "is required outside the sandbox: the GitHub logins that may use /admin, comma-separated (e.g. REPOPASS_ADMINS=alice); the first of them to sign in becomes the owner",
+            ));
+        }
 
         let grace_days = match var("REPOPASS_GRACE_DAYS") {
             None => 3,
@@ -395,6 +403,7 @@ mod tests {
             ("DATABASE_URL", "postgres://app:dbpassword789@db.example/repopass"),
             ("SMTP_URL", "smtps://mailer:smtppassword@mail.example:465"),
             ("EMAIL_FROM", "RepoPass <billing@example.com>"),
+            ("REPOPASS_ADMINS", "alice"),
         ])
         .unwrap();
         let debug = format!("{cfg:?}");
@@ -417,7 +426,7 @@ mod tests {
         assert_eq!(load(&[("GITHUB_APP_ID", "abc")]).unwrap_err().var, "GITHUB_APP_ID");
         assert_eq!(load(&[("GITHUB_CLIENT_ID", "Iv1.abc")]).unwrap_err().var, "GITHUB_CLIENT_SECRET");
         assert_eq!(load(&[("SMTP_URL", "smtp://localhost:25")]).unwrap_err().var, "EMAIL_FROM");
-        let app = load(&[("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----")]).unwrap();
+        let app = load(&[("REPOPASS_ADMINS", "alice"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----")]).unwrap();
         assert!(matches!(app.github_auth, Some(GithubAuth::App { app_id: 42, .. })));
     }
 
@@ -432,7 +441,7 @@ mod tests {
         assert!(load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("PUBLIC_URL", "https://try.example.com"), ("REPOPASS_SANDBOX", "1")]).unwrap().sandbox);
         assert!(load(&[("LEPTOS_SITE_ADDR", "[::1]:3000"), ("PUBLIC_URL", "http://[::1]:3000")]).unwrap().sandbox);
         // With credentials the address is the operator's business.
-        assert!(!load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1")]).unwrap().sandbox);
+        assert!(!load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1"), ("REPOPASS_ADMINS", "alice")]).unwrap().sandbox);
     }
 
     #[test]
@@ -451,10 +460,21 @@ mod tests {
         assert_eq!(cfg.github_client_id.as_deref(), Some(sandbox::GITHUB_CLIENT_ID));
         assert!(matches!(cfg.github_auth, Some(GithubAuth::Token(_))));
 
-        let mut real = load(&[("STRIPE_SECRET_KEY", "sk_live_1"), ("GITHUB_TOKEN", "ghp_real")]).unwrap();
+        let mut real = load(&[("STRIPE_SECRET_KEY", "sk_live_1"), ("GITHUB_TOKEN", "ghp_real"), ("REPOPASS_ADMINS", "alice")]).unwrap();
         real.point_at_sandbox();
         assert!(real.stripe_api_base.is_none());
         assert_eq!(real.github_api_url.as_str(), "https://api.github.com/");
+    }
+
+    #[test]
+    fn outside_the_sandbox_admins_must_be_listed() {
+        let real = [("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1")];
+        let err = load(&real).unwrap_err();
+        assert_eq!(err.var, "REPOPASS_ADMINS");
+        assert!(err.to_string().contains("REPOPASS_ADMINS=alice"), "{err}");
+        assert!(load(&[real[0], real[1], ("REPOPASS_ADMINS", "alice")]).is_ok());
+        // The sandbox keeps "the first to sign in owns it": it is one person's machine.
+        assert!(load(&[]).unwrap().admins.is_empty());
     }
 
     #[test]

@@ -88,3 +88,30 @@ pub async fn customer(session: &Session) -> Option<Customer> {
         }
     }
 }
+
+/// Who a request's session is, as far as `/admin` is concerned.
+#[derive(Debug)]
+pub enum AdminCheck {
+    SignedOut,
+    /// Signed in, not (or no longer) an admin.
+    NotAdmin(SessionUser),
+    Admin(SessionUser, crate::admins::Admin),
+}
+
+/// The session's admin, re-checked against the database and the
+/// allow-list on every request. A session whose admin was removed is
+/// ended here (deleted from the store) and logged.
+pub async fn admin(session: &Session, db: &crate::Db, config: &crate::Config) -> crate::Result<AdminCheck> {
+    let Some(user) = current(session).await else { return Ok(AdminCheck::SignedOut) };
+    let Some(admin_id) = user.admin_id else { return Ok(AdminCheck::NotAdmin(user)) };
+    match crate::admins::current(db, config, admin_id).await? {
+        Some(admin) => Ok(AdminCheck::Admin(user, admin)),
+        None => {
+            tracing::warn!(admin_id, login = %user.login, "admin session ended: this admin was removed (or left REPOPASS_ADMINS)");
+            if let Err(err) = session.flush().await {
+                tracing::warn!(error = %err, "could not delete the ended admin session");
+            }
+            Ok(AdminCheck::SignedOut)
+        }
+    }
+}

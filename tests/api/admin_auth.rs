@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::{
-    helpers::{spawn_app_with, Backend, TestApp},
+    helpers::{spawn_app_beside, spawn_app_with, Backend, TestApp},
     scenarios,
 };
 
@@ -179,3 +179,48 @@ async fn listed_admins_only_postgres() {
     crate::helpers::guarded(concat!(module_path!(), "::listed_admins_only_postgres"), listed_admins_only(Backend::Postgres)).await;
 }
 
+
+/// A listed login is pinned to the GitHub account that first signed in with
+/// it: whoever takes the login after a rename is not an admin. Taking a login
+/// off the list ends that admin's session at its next request.
+async fn admins_are_pinned_and_rechecked(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, &[("REPOPASS_ADMINS", "alice,bob")]).await else { return };
+    let alice = browser();
+    sign_in(&app, &alice, "alice", "/admin").await;
+    assert_eq!(viewer(&app, &alice).await["is_admin"], true);
+    let (pinned_id,): (i64,) = sqlx::query_as("SELECT github_user_id FROM admins WHERE github_login = 'alice'").fetch_one(app.pool()).await.unwrap();
+
+    // alice gives up her login; someone else registers it.
+    app.control("/github/users/alice/rename", serde_json::json!({"login": "alice-moved"})).await;
+    let impostor_id = app.control("/github/users", serde_json::json!({"login": "alice"})).await["id"].as_i64().unwrap();
+    assert_ne!(impostor_id, pinned_id);
+    let impostor = browser();
+    assert_eq!(sign_in(&app, &impostor, "alice", "/admin").await.status(), 303);
+    assert_eq!(viewer(&app, &impostor).await["is_admin"], false, "the new holder of a pinned login became an admin");
+    assert_eq!(impostor.post(app.url("/api/admin/settings/status")).send().await.unwrap().status(), 403);
+    let admins: Vec<(i64, String)> = sqlx::query_as("SELECT github_user_id, github_login FROM admins").fetch_all(app.pool()).await.unwrap();
+    assert_eq!(admins, [(pinned_id, "alice".to_owned())], "the pin must not move");
+
+    // alice's own session goes on while her login is listed...
+    assert_eq!(alice.post(app.url("/api/admin/settings/status")).send().await.unwrap().status(), 200);
+    // ...and ends once a restart drops her from the list.
+    let restarted = spawn_app_beside(&app, &[("REPOPASS_ADMINS", "bob")]).await;
+    let sessions_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.pool()).await.unwrap();
+    let refused = alice.post(restarted.url("/api/admin/settings/status")).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "a removed admin must be signed out");
+    assert!(viewer(&restarted, &alice).await.is_null());
+    let sessions_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(sessions_after, sessions_before - 1, "the removed admin's session is deleted");
+    let page = alice.get(restarted.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Sign in with GitHub"), "the admin panel still open to a removed admin");
+}
+
+#[tokio::test]
+async fn admins_are_pinned_and_rechecked_sqlite() {
+    crate::helpers::guarded(concat!(module_path!(), "::admins_are_pinned_and_rechecked_sqlite"), admins_are_pinned_and_rechecked(Backend::Sqlite)).await;
+}
+
+#[tokio::test]
+async fn admins_are_pinned_and_rechecked_postgres() {
+    crate::helpers::guarded(concat!(module_path!(), "::admins_are_pinned_and_rechecked_postgres"), admins_are_pinned_and_rechecked(Backend::Postgres)).await;
+}

@@ -14,7 +14,8 @@ pub struct TestApp {
     pub address: String,
     pub state: AppState,
     pub client: reqwest::Client,
-    _database: TestDatabase,
+    /// `None` for a second app on another's database (`spawn_app_beside`).
+    _database: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -69,10 +70,23 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// Like `spawn_app`, with extra configuration variables.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
+    let mut app = start(&database.url, database.dir.path(), extra).await;
+    app._database = Some(database);
+    Some(app)
+}
+
+/// A second RepoPass on `app`'s database, with its own configuration: what
+/// a restart with changed settings sees.
+pub async fn spawn_app_beside(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    let database = app._database.as_ref().expect("the first app owns its database");
+    start(&database.url, database.dir.path(), extra).await
+}
+
+async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> TestApp {
     let mut vars = HashMap::from([
-        ("DATABASE_URL".to_owned(), database.url.clone()),
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
-        ("REPOPASS_DATA_DIR".to_owned(), database.dir.path().display().to_string()),
+        ("REPOPASS_DATA_DIR".to_owned(), data_dir.display().to_string()),
         // Every test comes from 127.0.0.1; the limits' own test sets theirs.
         ("REPOPASS_RATE_LIMIT".to_owned(), "100000".to_owned()),
     ]);
@@ -84,7 +98,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(http_timeout()).build().unwrap();
-    Some(TestApp { address, state, client, _database: database })
+    TestApp { address, state, client, _database: None }
 }
 
 /// `repopass serve` on `db` as a separate process: any free port on

@@ -245,7 +245,7 @@ async fn zero_config_shows_the_banner(app: TestApp) {
 
 /// With real credentials nothing of the sandbox exists.
 async fn real_credentials_mount_no_sandbox(backend: Backend) {
-    let real = [("STRIPE_SECRET_KEY", "sk_test_real_looking"), ("GITHUB_TOKEN", "ghp_real_looking")];
+    let real = [("STRIPE_SECRET_KEY", "sk_test_real_looking"), ("GITHUB_TOKEN", "ghp_real_looking"), ("REPOPASS_ADMINS", "sandbox-creator")];
     let Some(app) = spawn_app_with(backend, &real).await else { return };
     assert!(!app.state.config.sandbox);
     for path in ["/sandbox", "/sandbox/github/api/users/octocat", "/sandbox/control/github/state", "/sandbox/github/login/oauth/authorize"] {

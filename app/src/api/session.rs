@@ -7,33 +7,43 @@ use crate::{error::AppError, types::Viewer};
 /// The signed-in person, if any (for the header and the sign-in prompts).
 #[server(endpoint = "session/viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    let user = ssr::user().await?;
-    Ok(user.map(|u| Viewer { login: u.login, avatar_url: u.avatar_url, is_admin: u.admin_id.is_some() }))
+    use server::session_user::AdminCheck;
+    let (user, is_admin) = match ssr::admin_check().await? {
+        AdminCheck::SignedOut => return Ok(None),
+        AdminCheck::NotAdmin(user) => (user, false),
+        AdminCheck::Admin(user, _) => (user, true),
+    };
+    Ok(Some(Viewer { login: user.login, avatar_url: user.avatar_url, is_admin }))
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use server::session_user::{self, SessionUser};
+    use server::session_user::{self, AdminCheck, SessionUser};
     use tower_sessions::Session;
 
     use crate::error::AppError;
 
-    pub async fn user() -> Result<Option<SessionUser>, AppError> {
-        let session: Session = leptos_axum::extract().await.map_err(|e| {
+    async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract().await.map_err(|e| {
             tracing::error!(error = %e, "no session layer");
             AppError::Internal
-        })?;
-        Ok(session_user::current(&session).await)
+        })
+    }
+
+    /// The session's admin standing, re-checked on every request (a removed
+    /// admin's session ends at once).
+    pub async fn admin_check() -> Result<AdminCheck, AppError> {
+        let state = super::super::state()?;
+        Ok(session_user::admin(&session().await?, &state.db, &state.config).await?)
     }
 
     /// The signed-in admin, or the error a non-admin gets (401 or 403).
     pub async fn require_admin() -> Result<(server::AppState, SessionUser), AppError> {
-        let user = user().await?.ok_or_else(|| refuse(AppError::Unauthorized))?;
-        let admin_id = user.admin_id.ok_or_else(|| refuse(AppError::Forbidden))?;
-        let state = super::super::state()?;
-        // Re-checked against the database: a removed admin loses access at once.
-        server::admins::by_id(&state.db, admin_id).await?.ok_or_else(|| refuse(AppError::Forbidden))?;
-        Ok((state, user))
+        match admin_check().await? {
+            AdminCheck::Admin(user, _) => Ok((super::super::state()?, user)),
+            AdminCheck::NotAdmin(_) => Err(refuse(AppError::Forbidden)),
+            AdminCheck::SignedOut => Err(refuse(AppError::Unauthorized)),
+        }
     }
 
     /// Sets the HTTP status that goes with a refusal.
