@@ -42,7 +42,13 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, ex
   await page.locator('[data-invitee="bob"]').getByRole("button", { name: "Accept invitation as @bob" }).click();
   await expect(page.getByTestId("collaborators").locator('[data-login="bob"]')).toBeVisible();
 
-  // Buying again for the same account is refused instead of charging twice.
+  // Buying again for the same account: anyone else would be sent to pay
+  // (saying "already has access" would reveal who bought); bob, signed in
+  // with GitHub at /account, is told before paying.
+  await page.goto("/account");
+  await page.getByTestId("account-github-sign-in").click();
+  await page.getByRole("button", { name: "Sign in as bob", exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
   await page.goto("/p/enterprise-sdk");
   await hydrated(page);
   await page.getByLabel("GitHub username").fill("bob");

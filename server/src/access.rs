@@ -442,6 +442,10 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
     if p.status != "paid" {
         return Ok(p);
     }
+    if let Some(earlier) = crate::duplicate_purchases::earlier_holder(state, &p).await? {
+        crate::duplicate_purchases::close(state, &p, earlier, cause).await?;
+        return purchases::get(&state.db, purchase_id).await;
+    }
     let invite = match invite_on_github(state, &p, false).await {
         Ok(invite) => invite,
         Err(Error::Later { message, after_secs }) => {

@@ -26,6 +26,9 @@ pub struct Request {
     pub price_id: i64,
     pub github_username: String,
     pub email: String,
+    /// The GitHub account the requester proved at `/account`, if any: only
+    /// they are told that it already has access.
+    pub proven_github_user_id: Option<i64>,
 }
 
 /// A checkout under way: where to send the buyer.
@@ -64,7 +67,8 @@ pub fn check_email(email: &str) -> Result<String> {
     Ok(email.to_owned())
 }
 
-/// Refuses a second purchase for an account that already has access.
+/// Refuses a second purchase for an account that already has access (asked
+/// only for the account's proven owner: see `duplicate_purchases`).
 async fn not_already_granted(state: &AppState, repo: &Repository, github_user_id: i64, login: &str) -> Result<()> {
     let existing: Option<String> = sqlx::query_scalar(
         "SELECT status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ('paid', 'invited', 'active') LIMIT 1",
@@ -115,7 +119,9 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
             _ => Error::InvalidFields(refused),
         });
     };
-    not_already_granted(state, &repo, account.id, &account.login).await?;
+    if request.proven_github_user_id == Some(account.id) {
+        not_already_granted(state, &repo, account.id, &account.login).await?;
+    }
 
     let now = clock::now();
     let public_id: String = rand::rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod duplicate_purchases;
 pub mod emails;
 pub mod error;
 pub mod fulfilment;

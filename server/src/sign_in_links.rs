@@ -14,21 +14,25 @@ pub const PER_ADDRESS: i64 = 3;
 const TOKEN_LEN: usize = 43;
 
 /// Sends a sign-in link to `email` if any paid purchase was made with it.
-/// The answer is the same either way, so nobody learns who bought what.
+/// The answer is the same either way, so nobody learns who bought what:
+/// the cap counts every request for the address, bought or not.
 pub async fn request(state: &AppState, email: &str) -> Result<()> {
     let email = check_email(email)?.to_lowercase();
     let now = clock::now();
-    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links WHERE email = $1 AND created_at > $2")
-        .bind(&email)
+    let email_hash = hash_key(&email);
+    sqlx::query("DELETE FROM sign_in_requests WHERE created_at <= $1").bind(now - TTL_SECS).execute(state.db.pool()).await?;
+    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_requests WHERE email_hash = $1 AND created_at > $2")
+        .bind(&email_hash)
         .bind(now - TTL_SECS)
         .fetch_one(state.db.pool())
         .await?;
     if recent >= PER_ADDRESS {
         return Err(Error::Later {
-            message: format!("{PER_ADDRESS} sign-in links were sent to this address in the last 15 minutes: use the newest one, or wait a few minutes and ask again"),
+            message: format!("sign-in links were asked for this address {PER_ADDRESS} times in the last 15 minutes: if it made a purchase, use the newest link in its inbox, or ask again in a few minutes"),
             after_secs: 300,
         });
     }
+    sqlx::query("INSERT INTO sign_in_requests (email_hash, created_at) VALUES ($1, $2)").bind(&email_hash).bind(now).execute(state.db.pool()).await?;
     let bought: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE LOWER(email) = $1 AND status NOT IN ('pending', 'expired') LIMIT 1")
         .bind(&email)
         .fetch_optional(state.db.pool())

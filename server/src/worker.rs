@@ -163,6 +163,10 @@ async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
             let holder: crate::access::Holder = serde_json::from_value(payload.clone()).map_err(|e| Error::Internal(format!("remove_access payload: {e}")))?;
             crate::access::remove_from_github(state, &holder).await.map(|()| Outcome::Processed)
         }
+        crate::duplicate_purchases::JOB => {
+            let id = payload["purchase_id"].as_i64().ok_or_else(|| Error::Internal("refund_duplicate without purchase_id".into()))?;
+            crate::duplicate_purchases::refund(state, id).await
+        }
         "recover_stripe_events" => crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered")),
         "expire_invitations" => crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired")),
         "reconcile" => crate::scheduled::reconcile(state).await.map(|n| counted(n, "drift findings")),

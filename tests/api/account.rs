@@ -254,11 +254,24 @@ async fn an_email_link_signs_in_once_within_fifteen_minutes(app: TestApp) {
         assert_eq!(r.status(), 400, "{forged}");
     }
 
-    // Three links per address per 15 minutes.
+    // Three requests per address per 15 minutes.
     assert_eq!(request_link(&app, "alice.buyer@example.com").await.0, 200);
     let (status, body) = request_link(&app, "alice.buyer@example.com").await;
     assert_eq!(status, 429, "a limit is a 429, never a 5xx: {body}");
-    assert!(body.to_string().contains("sign-in links were sent to this address"), "{body}");
+    assert!(body.to_string().contains("sign-in links were asked for this address 3 times"), "{body}");
+
+    // An address that bought nothing gets exactly the same answers, so the
+    // limit does not tell who is a customer.
+    let links_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links").fetch_one(app.pool()).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(request_link(&app, "Never.Bought@example.com").await.0, 200);
+    }
+    let (stranger_status, stranger_body) = request_link(&app, "never.bought@example.com").await;
+    assert_eq!((stranger_status, stranger_body), (status, body), "a non-buyer's fourth request must look like a buyer's");
+    let links_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(links_after, links_before, "no link for an address without purchases");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT email_hash FROM sign_in_requests").fetch_all(app.pool()).await.unwrap();
+    assert!(stored.iter().all(|h| h.len() == 64 && !h.contains('@')), "addresses are kept as hashes: {stored:?}");
 }
 
 async fn the_billing_portal_cancels_and_the_account_says_when_access_ends(app: TestApp) {

@@ -14,7 +14,7 @@ use crate::{
 scenarios!(
     a_buyer_pays_and_is_invited_once,
     bad_input_is_refused_and_creates_nothing,
-    a_second_purchase_for_the_same_account_is_refused,
+    a_second_purchase_is_refused_only_to_the_proven_account_and_otherwise_refunded,
     product_pages_are_complete_and_counted,
     a_trial_gives_access_before_any_payment
 );
@@ -166,18 +166,63 @@ async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
     assert!(response.headers()["location"].to_str().unwrap().contains("/p/enterprise-sdk"));
 }
 
-async fn a_second_purchase_for_the_same_account_is_refused(app: TestApp) {
+/// "@carol already has access" tells whoever reads it that carol bought:
+/// only carol, signed in at /account, is told before paying. Anyone else
+/// pays, and the second purchase then changes nothing on GitHub and is
+/// cancelled and refunded in full.
+async fn a_second_purchase_is_refused_only_to_the_proven_account_and_otherwise_refunded(app: TestApp) {
     let (_, price_id) = on_sale(&app).await;
     let location = buy(&app, price_id, "carol", "carol@example.com").await.headers()["location"].to_str().unwrap().to_owned();
     let session_id = session_id_of(&location);
     app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
     assert_eq!(progress(&app, &session_id).await["status"], "invited");
+    let carol_on_github = || async {
+        let state = app.control_get("/github/state").await;
+        let repo = state["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
+        let count = |list: &str| repo[list].as_array().unwrap().iter().filter(|e| e["login"] == "carol").count();
+        (count("invitations"), count("collaborators"))
+    };
+    let github_before = carol_on_github().await;
+    assert_eq!(github_before, (1, 0));
 
+    // carol herself, signed in with GitHub: told before paying.
+    let carol = crate::admin_auth::browser();
+    crate::account::sign_in_customer(&app, &carol, "carol").await;
     let before = purchases_and_sessions(&app).await;
-    let (status, body) = buy_js(&app, &price_id.to_string(), "Carol", "carol@example.com").await;
-    assert_eq!(status, 400);
+    let refused = carol.post(app.url("/api/checkout")).form(&[("price_id", price_id.to_string().as_str()), ("github_username", "Carol"), ("email", "carol@example.com")]).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
     assert!(body.to_string().contains("@carol already bought access"), "{body}");
     assert_eq!(purchases_and_sessions(&app).await, before);
+
+    // Anyone else gets what a new buyer gets: a checkout, nothing revealed.
+    let (status, url) = buy_js(&app, &price_id.to_string(), "carol", "someone@example.com").await;
+    assert_eq!(status, 200, "{url}");
+    assert!(!url.to_string().contains("already"), "{url}");
+    let second_session = session_id_of(url.as_str().unwrap());
+    app.control(&format!("/stripe/checkout/{second_session}/pay"), json!({})).await;
+    let second = progress(&app, &second_session).await;
+    assert_eq!(second["status"], "revoked", "{second}");
+    assert!(second.to_string().contains("already had access through an earlier purchase; this payment is refunded in full"), "{second}");
+
+    // GitHub untouched: the first purchase's one invitation, nothing more.
+    assert_eq!(carol_on_github().await, github_before);
+    assert_eq!(progress(&app, &session_id).await["status"], "invited", "the first purchase lost its access");
+
+    // Cancelled and refunded in full by the job.
+    let sub_of_second: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&second_session).fetch_one(app.pool()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let stripe = app.control_get("/stripe/state").await;
+        let cancelled = stripe["subscriptions"].as_array().unwrap().iter().any(|s| s["id"] == sub_of_second.as_str() && s["status"] == "canceled");
+        let refunded = stripe["charges"].as_array().unwrap().iter().filter(|c| c["refunded"] == true).count();
+        if cancelled && refunded == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the duplicate was not cancelled and refunded: {stripe}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(progress(&app, &session_id).await["status"], "invited", "refunding the duplicate touched the first purchase");
 }
 
 async fn product_pages_are_complete_and_counted(app: TestApp) {

@@ -34,7 +34,8 @@ pub async fn check_github_username(price_id: i64, github_username: String) -> Re
 #[server(endpoint = "checkout")]
 pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<String, AppError> {
     let state = super::state()?;
-    let started = server::checkout::start(&state, &server::checkout::Request { price_id, github_username, email }).await?;
+    let proven_github_user_id = ssr::proven_github_account().await;
+    let started = server::checkout::start(&state, &server::checkout::Request { price_id, github_username, email, proven_github_user_id }).await?;
     ssr::see_other_if_plain_form(&started.checkout_url)?;
     Ok(started.checkout_url)
 }
@@ -56,6 +57,12 @@ pub(crate) mod ssr {
         money::format_price,
         types::{BuyPrice, CheckoutProgress, ProductPage},
     };
+
+    /// The GitHub account the visitor signed in with at `/account`, if any.
+    pub async fn proven_github_account() -> Option<i64> {
+        let session: tower_sessions::Session = leptos_axum::extract().await.ok()?;
+        server::session_user::customer(&session).await?.github_user_id
+    }
 
     pub fn access_words(permission: &str, owner_is_org: bool) -> String {
         if !owner_is_org {

@@ -1,0 +1,86 @@
+//! A second purchase for an account that already has access. The buy form
+//! refuses it only to a buyer who proved the account (signed in at
+//! `/account`): telling anyone else would reveal who bought what. Anyone
+//! else may pay; then this purchase touches nothing on GitHub (the access is
+//! the earlier purchase's), is closed, and is refunded in full — a
+//! subscription cancelled at once — by a job.
+
+use serde_json::json;
+use stripe_billing::subscription::CancelSubscription;
+
+use crate::{
+    access::{self, Cause, Change, Origin, Value},
+    clock, jobs,
+    lifecycle::Outcome,
+    payments::PaymentsError,
+    purchases::{self, Purchase},
+    refunds, AppState, Error, Result,
+};
+
+pub const JOB: &str = "refund_duplicate";
+const ACTION: &str = "duplicate";
+
+/// The earlier purchase through which this account already holds (or is
+/// being given) access to the same repository. The earliest wins, so two
+/// purchases paid at once do not both count as the duplicate.
+pub async fn earlier_holder(state: &AppState, p: &Purchase) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND id < $3 AND status IN ('paid', 'invited', 'active') ORDER BY id LIMIT 1",
+    )
+    .bind(p.repository_id)
+    .bind(p.github_user_id)
+    .bind(p.id)
+    .fetch_optional(state.db.pool())
+    .await?)
+}
+
+/// Closes `p` as a duplicate of `earlier` and books its refund.
+pub async fn close(state: &AppState, p: &Purchase, earlier: i64, cause: &Cause) -> Result<()> {
+    // Booked first, so a crash between the two cannot lose the refund: the
+    // job waits while the purchase is still `paid` (the grant's retry closes
+    // it), and does nothing if it went another way.
+    jobs::enqueue(state.db.pool(), JOB, &json!({ "purchase_id": p.id }), clock::now() + 2, Some(&format!("{JOB}:{}", p.id))).await?;
+    let reason = format!("@{} already had access through an earlier purchase; this payment is refunded in full", p.github_login);
+    let detail = format!("{reason} (purchase {earlier} holds the access; nothing changed on GitHub)");
+    let set = [
+        ("status_reason", Value::Text(Some(reason))),
+        ("revoked_at", Value::Int(Some(clock::now()))),
+        // Never removes anything when it ends: the access is not this purchase's.
+        ("github_access", Value::Text(Some(Origin::Preexisting.as_str().to_owned()))),
+    ];
+    access::transition(&state.db, p.id, Change { from: "paid", to: "revoked", action: ACTION, detail: Some(&detail), set: &set }, cause).await?;
+    tracing::info!(purchase_id = p.id, earlier, "duplicate purchase closed; refund booked");
+    state.wake.notify();
+    Ok(())
+}
+
+/// The job: cancels the subscription (if any) and refunds what was paid.
+pub async fn refund(state: &AppState, purchase_id: i64) -> Result<Outcome> {
+    let closed: Option<i64> = sqlx::query_scalar("SELECT id FROM access_log WHERE purchase_id = $1 AND action = $2 LIMIT 1")
+        .bind(purchase_id)
+        .bind(ACTION)
+        .fetch_optional(state.db.pool())
+        .await?;
+    let p = purchases::get(&state.db, purchase_id).await?;
+    if closed.is_none() {
+        if p.status == "paid" {
+            return Err(Error::Later { message: "the duplicate purchase is not closed yet".into(), after_secs: 5 });
+        }
+        return Ok(Outcome::Ignored("not closed as a duplicate".into()));
+    }
+    if let Some(sub) = &p.stripe_subscription_id {
+        let client = state.payments.client()?;
+        match CancelSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from) {
+            Ok(_) => {}
+            // Already cancelled (a retry of this job): go on to the refund.
+            Err(PaymentsError::Refused { status: 404, .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match refunds::refund(state, purchase_id, None, &Cause::System).await {
+        Ok(_) => Ok(Outcome::Processed),
+        // Nothing was charged (a trial), or it was refunded already: done.
+        Err(Error::Invalid { message, .. }) => Ok(Outcome::Ignored(message)),
+        Err(e) => Err(e),
+    }
+}
