@@ -15,6 +15,8 @@ mod customers_csv;
 #[cfg(feature = "ssr")]
 mod auth;
 #[cfg(feature = "ssr")]
+mod client_ip;
+#[cfg(feature = "ssr")]
 mod covers;
 #[cfg(feature = "ssr")]
 pub mod cli;

@@ -1,5 +1,7 @@
-//! Per-IP rate limits on every public endpoint: `REPOPASS_RATE_LIMIT`
-//! requests a minute per endpoint and address (default 100). Past it: 429
+//! Per-client rate limits on every public endpoint: `REPOPASS_RATE_LIMIT`
+//! requests a minute per endpoint and client (default 100); a client is its
+//! address as the trusted proxies report it (`client_ip`), an IPv6 client
+//! its /64. Past it: 429
 //! with `Retry-After` and a message forms show as it is. governor's GCRA
 //! refills smoothly, so a burst uses the minute's budget and then one
 //! request frees up at a time.
@@ -29,16 +31,18 @@ use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct Limits {
     limiter: Arc<DefaultKeyedRateLimiter<(&'static str, IpAddr)>>,
     server_fns: Arc<HashSet<&'static str>>,
+    /// `REPOPASS_TRUSTED_PROXIES` (see `client_ip`).
+    trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 /// Page groups with a budget each; any other path counts against "other".
 const PAGE_GROUPS: [&str; 9] = ["/p", "/admin", "/account", "/auth", "/checkout", "/api/v1", "/readyz", "/metrics", "/"];
 
 impl Limits {
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32, trusted_proxies: Vec<ipnet::IpNet>) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
         let server_fns = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
-        Limits { limiter: Arc::new(RateLimiter::keyed(quota)), server_fns: Arc::new(server_fns) }
+        Limits { limiter: Arc::new(RateLimiter::keyed(quota)), server_fns: Arc::new(server_fns), trusted_proxies: Arc::new(trusted_proxies) }
     }
 
     /// Which budget a request to `path` counts against, if any.
@@ -62,7 +66,8 @@ pub async fn limit(State(limits): State<Limits>, ConnectInfo(peer): ConnectInfo<
     let Some(budget) = limits.budget(request.uri().path()) else {
         return next.run(request).await;
     };
-    match limits.limiter.check_key(&(budget, peer.ip())) {
+    let client = crate::client_ip::client_ip(peer.ip(), request.headers(), &limits.trusted_proxies);
+    match limits.limiter.check_key(&(budget, crate::client_ip::rate_key(client))) {
         Ok(()) => next.run(request).await,
         Err(not_until) => {
             let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now()).as_secs().max(1);
@@ -103,7 +108,7 @@ mod tests {
 
     #[test]
     fn budgets_are_a_fixed_set() {
-        let limits = Limits::new(100);
+        let limits = Limits::new(100, Vec::new());
         assert_eq!(limits.budget("/pkg/repopass.wasm"), None);
         assert_eq!(limits.budget("/api/webhooks/stripe"), None);
         assert_eq!(limits.budget("/healthz"), None);

@@ -129,7 +129,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
-    let limits = crate::rate_limit::Limits::new(state.config.rate_limit_per_minute);
+    let limits = crate::rate_limit::Limits::new(state.config.rate_limit_per_minute, state.config.trusted_proxies.clone());
     limits.spawn_janitor();
     let guard = crate::security::Guard::new(&state.config.public_url);
     let mut router = Router::new()

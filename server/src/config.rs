@@ -64,6 +64,12 @@ pub struct Config {
     /// Bearer token that `/metrics` asks for. Without one, `/metrics` is
     /// open in sandbox mode (a machine of one's own) and off otherwise.
     pub metrics_token: Option<SecretString>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` are believed
+    /// (`REPOPASS_TRUSTED_PROXIES`); none by default: the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// GitHub username lookups a process may make in an hour (the rest of
+    /// the creator's quota stays for invitations and removals).
+    pub github_lookups_per_hour: u32,
 }
 
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -244,6 +250,27 @@ impl Config {
             return Err(bad("REPOPASS_METRICS_TOKEN", "use at least 16 random characters (e.g. openssl rand -hex 16)"));
         }
 
+        let trusted_proxies = match var("REPOPASS_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|item| {
+                    item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
+                        bad("REPOPASS_TRUSTED_PROXIES", format!("'{item}' is not an address or network (comma-separated, e.g. 127.0.0.1,10.0.0.0/8,fd00::/8)"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        let github_lookups_per_hour = match var("REPOPASS_GITHUB_LOOKUPS_PER_HOUR") {
+            None => 1000,
+            Some(raw) => raw.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
+                bad("REPOPASS_GITHUB_LOOKUPS_PER_HOUR", format!("'{raw}' is not a number of lookups an hour between 1 and 1000000"))
+            })?,
+        };
+
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -273,6 +300,8 @@ impl Config {
             log_format,
             sandbox,
             metrics_token,
+            trusted_proxies,
+            github_lookups_per_hour,
         })
     }
 
@@ -442,6 +471,16 @@ mod tests {
         assert!(load(&[("LEPTOS_SITE_ADDR", "[::1]:3000"), ("PUBLIC_URL", "http://[::1]:3000")]).unwrap().sandbox);
         // With credentials the address is the operator's business.
         assert!(!load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1"), ("REPOPASS_ADMINS", "alice")]).unwrap().sandbox);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let cfg = load(&[("REPOPASS_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,fd00::/8")]).unwrap();
+        assert_eq!(cfg.trusted_proxies.len(), 3);
+        assert!(cfg.trusted_proxies[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        let err = load(&[("REPOPASS_TRUSTED_PROXIES", "my-proxy")]).unwrap_err();
+        assert_eq!(err.var, "REPOPASS_TRUSTED_PROXIES");
+        assert!(load(&[]).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct AppState {
     pub page_views: PageViews,
     /// Nudges this process's worker when a job was enqueued.
     pub wake: crate::worker::Wake,
+    /// GitHub username answers and their budget.
+    pub lookups: Arc<crate::github_accounts::Lookups>,
 }
 
 /// Why the shared state could not be built (bad credentials' shape).
@@ -32,6 +34,7 @@ impl AppState {
         let github = Github::from_config(&config)?;
         let oauth = GithubOAuth::from_config(&config);
         let payments = Payments::from_config(&config)?;
-        Ok(AppState { config: Arc::new(config), db, github, oauth, payments, page_views: PageViews::default(), wake: Default::default() })
+        let lookups = Arc::new(crate::github_accounts::Lookups::new(config.github_lookups_per_hour));
+        Ok(AppState { config: Arc::new(config), db, github, oauth, payments, page_views: PageViews::default(), wake: Default::default(), lookups })
     }
 }

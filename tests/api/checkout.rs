@@ -279,3 +279,41 @@ async fn a_trial_gives_access_before_any_payment(app: TestApp) {
     assert_eq!(amount, 0, "nothing was paid yet, so no revenue is counted");
     assert!(detail.unwrap().contains("trial"));
 }
+
+/// Username lookups spend the creator's GitHub quota: answers are reused
+/// for a minute, and lookups share one budget so that invitations and
+/// removals always have quota left.
+mod lookups {
+    use super::*;
+
+    scenarios!(with [("REPOPASS_GITHUB_LOOKUPS_PER_HOUR", "3")] username_lookups_are_cached_and_budgeted);
+
+    async fn check(app: &TestApp, price_id: i64, login: &str) -> (u16, Value) {
+        let response = app.client.post(app.url("/api/buy/check-username")).form(&[("price_id", price_id.to_string().as_str()), ("github_username", login)]).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn username_lookups_are_cached_and_budgeted(app: TestApp) {
+        let (_, price_id) = on_sale(&app).await;
+        assert_eq!(check(&app, price_id, "bob").await.0, 200);
+        assert_eq!(check(&app, price_id, "alice").await.0, 200);
+        let (status, unknown) = check(&app, price_id, "nobody-by-this-name").await;
+        assert_eq!(status, 400, "{unknown}");
+
+        // The budget of 3 is spent: a new name waits, with a readable reason.
+        let (status, body) = check(&app, price_id, "carol").await;
+        assert_eq!(status, 429, "{body}");
+        assert!(body.to_string().contains("try again in"), "{body}");
+
+        // Names asked in the last minute are answered without GitHub (it
+        // fails every call now), the unknown one with the same refusal.
+        app.control("/github/faults", json!({ "fault": "server_error", "count": 50 })).await;
+        let (status, bob) = check(&app, price_id, "Bob").await;
+        assert_eq!((status, bob["login"].as_str()), (200, Some("bob")), "{bob}");
+        assert_eq!(check(&app, price_id, "nobody-by-this-name").await, (400, unknown));
+        // The buy form itself uses the same answers.
+        let (status, url) = buy_js(&app, &price_id.to_string(), "bob", "bob@example.com").await;
+        assert_eq!(status, 200, "{url}");
+    }
+}

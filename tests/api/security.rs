@@ -148,7 +148,9 @@ mod limits {
             let started = std::time::Instant::now();
             for i in 0..150 {
                 let request = anonymous.request(method.parse().unwrap(), app.url(path));
-                let request = if method == "POST" { request.form(&[("price_id", "1"), ("github_username", "bob"), ("email", "b@example.com")]) } else { request };
+                // A new address each time: one address has its own smaller cap (3 links).
+                let email = format!("b{i}@example.com");
+                let request = if method == "POST" { request.form(&[("price_id", "1"), ("github_username", "bob"), ("email", email.as_str())]) } else { request };
                 let response = request.send().await.unwrap();
                 assert!(response.status().as_u16() < 500, "{method} {path} answered {}", response.status());
                 if response.status() == 429 {
@@ -178,6 +180,62 @@ mod limits {
         }
         for _ in 0..120 {
             assert_ne!(app.get("/pkg/repopass.css").await.status(), 429);
+        }
+    }
+}
+
+/// Behind a reverse proxy every request comes from the proxy: the clients
+/// it names are told apart only when it is trusted, and IPv6 clients count
+/// by their /64.
+mod behind_a_proxy {
+    use super::*;
+
+    async fn readyz_from(app: &TestApp, forwarded_for: &str) -> u16 {
+        app.client.get(app.url("/readyz")).header("x-forwarded-for", forwarded_for).send().await.unwrap().status().as_u16()
+    }
+
+    /// Requests until the first 429 (at most 20).
+    async fn allowed(app: &TestApp, forwarded_for: &str) -> usize {
+        for i in 0..20 {
+            if readyz_from(app, forwarded_for).await == 429 {
+                return i;
+            }
+        }
+        20
+    }
+
+    mod trusted {
+        use super::*;
+        scenarios!(with [("REPOPASS_RATE_LIMIT", "5"), ("REPOPASS_TRUSTED_PROXIES", "127.0.0.1")] each_forwarded_client_has_its_own_budget);
+
+        async fn each_forwarded_client_has_its_own_budget(app: TestApp) {
+            assert_eq!(allowed(&app, "203.0.113.1").await, 5);
+            // Another client behind the same proxy still gets in.
+            assert_eq!(readyz_from(&app, "203.0.113.2").await, 200);
+            // A client cannot escape by forging the leftmost entry: the proxy appended its real address.
+            assert_eq!(readyz_from(&app, "198.51.100.77, 203.0.113.1").await, 429);
+            assert_eq!(readyz_from(&app, "for-sure-not-an-address, 203.0.113.1").await, 429);
+            // One IPv6 /64 is one client.
+            assert_eq!(allowed(&app, "2001:db8:1:2::1").await, 5);
+            assert_eq!(readyz_from(&app, "2001:db8:1:2:ffff::9").await, 429, "another address in the same /64 shares its budget");
+            assert_eq!(readyz_from(&app, "2001:db8:1:3::1").await, 200);
+            // RFC 7239's header is read as well.
+            let response = app.client.get(app.url("/readyz")).header("forwarded", r#"for="[2001:db8:1:2::5]:4711";proto=https"#).send().await.unwrap();
+            assert_eq!(response.status(), 429);
+        }
+    }
+
+    mod untrusted {
+        use super::*;
+        scenarios!(with [("REPOPASS_RATE_LIMIT", "5")] forwarded_headers_are_ignored_without_trusted_proxies);
+
+        async fn forwarded_headers_are_ignored_without_trusted_proxies(app: TestApp) {
+            // Each request claims another client: without a trusted proxy they are all the peer.
+            let mut answers = Vec::new();
+            for i in 0..7 {
+                answers.push(readyz_from(&app, &format!("203.0.113.{i}")).await);
+            }
+            assert_eq!(answers, [200, 200, 200, 200, 200, 429, 429]);
         }
     }
 }
