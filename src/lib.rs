@@ -31,6 +31,8 @@ mod render_guard;
 #[cfg(feature = "ssr")]
 mod security;
 #[cfg(feature = "ssr")]
+mod serve;
+#[cfg(feature = "ssr")]
 pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod startup;

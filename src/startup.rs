@@ -85,8 +85,7 @@ impl Application {
     /// does, so that their process keeps the default signal handling (a
     /// SIGTERM from a timeout must end a stuck test run).
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let make_service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, make_service).with_graceful_shutdown(shutdown).await;
+        let served = crate::serve::serve(self.listener, self.router, shutdown).await;
         if let Err(e) = self.state.page_views.flush(&self.state.db).await {
             tracing::warn!(error = %e, "page views counted since the last flush were not written");
         }
@@ -160,6 +159,8 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Over-long addresses end with 414 (see `serve`).
+        .layer(axum::middleware::from_fn(crate::serve::uri_limit))
 }
 
 async fn shutdown_signal() {

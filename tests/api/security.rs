@@ -239,3 +239,76 @@ mod behind_a_proxy {
         }
     }
 }
+
+/// Slow and oversized requests are cut off at the connection (the limits of
+/// `src/serve.rs`); on SQLite only: no database is involved.
+mod connection_limits {
+    use std::time::{Duration, Instant};
+
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        net::TcpStream,
+    };
+
+    use crate::helpers::{guarded, spawn_app, Backend, TestApp};
+
+    async fn connect(app: &TestApp) -> TcpStream {
+        TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap()
+    }
+
+    /// What the server sends until it closes the connection (at most 60 s).
+    async fn until_closed(stream: &mut TcpStream) -> (String, Duration) {
+        let started = Instant::now();
+        let mut seen = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut seen)).await.expect("the connection was never closed");
+        (String::from_utf8_lossy(&seen).into_owned(), started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_finishes_its_headers_is_dropped() {
+        guarded(concat!(module_path!(), "::a_client_that_never_finishes_its_headers_is_dropped"), async {
+            let app = spawn_app(Backend::Sqlite).await.unwrap();
+            let mut stream = connect(&app).await;
+            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.unwrap();
+            let (_, after) = until_closed(&mut stream).await;
+            assert!(after >= Duration::from_secs(9) && after < Duration::from_secs(30), "dropped after {after:?}; 10 s are allowed for the head");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_arriving_ends_the_request() {
+        guarded(concat!(module_path!(), "::a_body_that_stops_arriving_ends_the_request"), async {
+            let app = spawn_app(Backend::Sqlite).await.unwrap();
+            let mut stream = connect(&app).await;
+            let head = "POST /api/checkout HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nprice_id=1";
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let (answer, after) = until_closed(&mut stream).await;
+            assert!(after >= Duration::from_secs(29) && after < Duration::from_secs(50), "ended after {after:?}; a body gets 30 s");
+            let status: u16 = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            assert!(answer.is_empty() || (400..500).contains(&status), "a slow body is the client's fault, not a 5xx: {answer}");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn oversized_heads_and_addresses_are_refused() {
+        guarded(concat!(module_path!(), "::oversized_heads_and_addresses_are_refused"), async {
+            let app = spawn_app(Backend::Sqlite).await.unwrap();
+            let long = app.get(&format!("/p/{}", "a".repeat(9000))).await;
+            assert_eq!(long.status(), 414);
+            assert!(long.text().await.unwrap().contains("at most 8192"));
+            let huge_header = app.client.get(app.url("/healthz")).header("x-big", "b".repeat(40 * 1024)).send().await.unwrap();
+            assert_eq!(huge_header.status(), 431);
+            let mut many = app.client.get(app.url("/healthz"));
+            for i in 0..100 {
+                many = many.header(format!("x-h{i}"), "1");
+            }
+            assert_eq!(many.send().await.unwrap().status(), 431);
+            // Ordinary requests are untouched.
+            assert_eq!(app.get("/healthz").await.status(), 200);
+            assert_eq!(app.get(&format!("/p/{}", "a".repeat(2000))).await.status(), 404);
+        })
+        .await;
+    }
+}
