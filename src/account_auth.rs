@@ -31,11 +31,12 @@ async fn github(State(state): State<AppState>, session: Session) -> Response {
 
 /// The OAuth callback's end for a customer: adds the GitHub account to
 /// whoever this session already proved to be.
-pub(crate) async fn signed_in_with_github(session: &Session, github_user_id: i64, login: &str, avatar_url: &str) -> Response {
+pub(crate) async fn signed_in_with_github(session: &Session, github_user_id: i64, login: &str, avatar_url: &str, verified_emails: Vec<String>) -> Response {
     let mut customer = session_user::customer(session).await.unwrap_or_default();
     customer.github_user_id = Some(github_user_id);
     customer.github_login = Some(login.to_owned());
     customer.avatar_url = Some(avatar_url.to_owned());
+    customer.verified_emails = verified_emails;
     store(session, customer).await
 }
 

@@ -81,7 +81,7 @@ pub(crate) async fn start_oauth(state: &AppState, session: &Session, next: Strin
     let Some(oauth) = &state.oauth else {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not set up", "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app) and restart RepoPass.");
     };
-    let (url, csrf) = oauth.authorize_url();
+    let (url, csrf) = oauth.authorize_url(role == Some("customer"));
     server::session_user::keep_briefly_unless_signed_in(session).await;
     let saved = async {
         session.insert(OAUTH_STATE_KEY, csrf).await?;
@@ -139,7 +139,8 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
         }
     };
     if role.as_deref() == Some("customer") {
-        return crate::account_auth::signed_in_with_github(&session, me.id.0 as i64, &me.login, me.avatar_url.as_str()).await;
+        let emails = verified_emails(&state, token.expose_secret()).await;
+        return crate::account_auth::signed_in_with_github(&session, me.id.0 as i64, &me.login, me.avatar_url.as_str(), emails).await;
     }
     let admin = match admins::sign_in(&state.db, &state.config, me.id.0 as i64, &me.login).await {
         Ok(admin) => admin,
@@ -161,6 +162,27 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     }
     tracing::info!(login = %user.login, admin = user.admin_id.is_some(), "signed in");
     Redirect::to(&next).into_response()
+}
+
+/// The account's verified email addresses (`GET /user/emails`, scope
+/// `user:email`); none if GitHub will not say (the sign-in goes on).
+async fn verified_emails(state: &AppState, token: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct UserEmail {
+        email: String,
+        verified: bool,
+    }
+    let listed: Result<Vec<UserEmail>, String> = match state.github.as_user(token) {
+        Ok(client) => client.get("/user/emails", None::<&()>).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match listed {
+        Ok(emails) => emails.into_iter().filter(|e| e.verified).map(|e| e.email.to_lowercase()).collect(),
+        Err(error) => {
+            tracing::warn!(%error, "could not read the customer's verified email addresses");
+            Vec::new()
+        }
+    }
 }
 
 async fn logout(session: Session) -> Response {

@@ -64,11 +64,28 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
             let message = format!("Refused: this request came from another site ({from}). Use RepoPass's own pages at {}.", guard.origin);
             return (StatusCode::FORBIDDEN, message).into_response();
         }
+        // Every browser that sends cookies sends one of the two; a request
+        // with our session cookie and neither is not from our pages (an old
+        // or odd client, or a forgery path we do not know of): refuse it.
+        // API clients authenticate with a key, not a cookie.
+        if carries_session(request.headers()) && !says_where_from(request.headers()) {
+            tracing::warn!(path, "state-changing request with a session cookie but neither Sec-Fetch-Site nor Origin refused");
+            let message = format!("Refused: a signed-in request must come from RepoPass's own pages at {} (the browser did not say where it came from).", guard.origin);
+            return (StatusCode::FORBIDDEN, message).into_response();
+        }
     }
     match limit_body(request).await {
         Ok(request) => next.run(request).await,
         Err(refused) => refused,
     }
+}
+
+fn carries_session(headers: &HeaderMap) -> bool {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).any(|c| c.trim().starts_with(&format!("{}=", crate::sessions::COOKIE)))
+}
+
+fn says_where_from(headers: &HeaderMap) -> bool {
+    headers.contains_key("sec-fetch-site") || headers.contains_key(header::ORIGIN)
 }
 
 /// Ok when the browser says the request comes from our own pages (or from

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, putOnSale, takeOffSale } from "./fixtures";
+import { test, expect, hydrated, putOnSale, takeOffSale, FROM_OUR_PAGES } from "./fixtures";
 
 // The creator's operational pages: the dashboard follows a purchase and a
 // refund live (server-sent events, no reload); the customers table finds
@@ -20,7 +20,7 @@ test("the dashboard follows a purchase and a refund live; revoke from the custom
   // Meanwhile a buyer pays, in another tab.
   const shop = await context.newPage();
   const started = await shop.request.post("/api/checkout", {
-    headers: { accept: "text/html" },
+    headers: { accept: "text/html", ...FROM_OUR_PAGES },
     form: { price_id: await priceId(shop), github_username: buyer, email: `${buyer}@example.com` },
     maxRedirects: 0,
   });
@@ -66,7 +66,7 @@ test("the dashboard follows a purchase and a refund live; revoke from the custom
   await shop.getByRole("link", { name: "checkout.session.completed" }).first().click();
   await expect(shop.getByTestId("payload")).toContainText('"checkout.session.completed"');
 
-  await page.request.post("/auth/logout");
+  await page.request.post("/auth/logout", { headers: FROM_OUR_PAGES });
   await takeOffSale(page, id);
 });
 

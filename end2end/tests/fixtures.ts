@@ -30,6 +30,11 @@ export const test = base.extend<{ consoleErrors: string[]; expectRefusals: (n: n
 
 export { expect };
 
+/** What a browser says about a request from RepoPass's own pages:
+ *  RepoPass refuses a signed-in state-changing request that says nothing
+ *  (page.request sends the browser's cookies but not this header). */
+export const FROM_OUR_PAGES = { "sec-fetch-site": "same-origin" };
+
 /** Resolves once the wasm has hydrated the page. */
 export async function hydrated(page: import("@playwright/test").Page) {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
@@ -41,24 +46,26 @@ export async function putOnSale(page: import("@playwright/test").Page): Promise<
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page).toHaveURL(/\/admin$/);
-  const reachable = await (await page.request.post("/api/admin/repositories/reachable")).json();
+  const reachable = await (await page.request.post("/api/admin/repositories/reachable", { headers: FROM_OUR_PAGES })).json();
   const sdk = reachable.find((r: { full_name: string }) => r.full_name === "sandbox-org/enterprise-sdk");
   if (!sdk.already_added) {
-    await page.request.post("/api/admin/repositories/add", { form: { github_id: String(sdk.github_id) } });
+    await page.request.post("/api/admin/repositories/add", { headers: FROM_OUR_PAGES, form: { github_id: String(sdk.github_id) } });
   }
-  const list = await (await page.request.post("/api/admin/repositories/list")).json();
+  const list = await (await page.request.post("/api/admin/repositories/list", { headers: FROM_OUR_PAGES })).json();
   const id = String(list.find((r: { full_name: string }) => r.full_name === "sandbox-org/enterprise-sdk").id);
   await page.request.post("/api/admin/repositories/save", {
+    headers: FROM_OUR_PAGES,
     form: { id, slug: "enterprise-sdk", title: "Enterprise SDK", summary: "The SDK, with support", description: "## What you get\n\nThe **whole** SDK." },
   });
-  const repo = await (await page.request.post("/api/admin/repositories/get", { form: { id } })).json();
+  const repo = await (await page.request.post("/api/admin/repositories/get", { headers: FROM_OUR_PAGES, form: { id } })).json();
   if (repo.prices.length === 0) {
     const added = await page.request.post("/api/admin/prices/add", {
+      headers: FROM_OUR_PAGES,
       form: { repository_id: id, interval: "month", amount: "9", currency: "usd", trial_days: "0", permission: "pull" },
     });
     expect(added.ok(), await added.text()).toBeTruthy();
   }
-  await page.request.post("/api/admin/repositories/status", { form: { id, status: "published" } });
+  await page.request.post("/api/admin/repositories/status", { headers: FROM_OUR_PAGES, form: { id, status: "published" } });
   await signOut(page);
   return id;
 }
@@ -67,7 +74,7 @@ export async function putOnSale(page: import("@playwright/test").Page): Promise<
 export async function takeOffSale(page: import("@playwright/test").Page, id: string) {
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
-  await page.request.post("/api/admin/repositories/status", { form: { id, status: "archived" } });
+  await page.request.post("/api/admin/repositories/status", { headers: FROM_OUR_PAGES, form: { id, status: "archived" } });
   await signOut(page);
 }
 
@@ -76,6 +83,6 @@ export async function takeOffSale(page: import("@playwright/test").Page, id: str
  *  signed-out browser gets — a refusal the calling test did not cause. */
 async function signOut(page: import("@playwright/test").Page) {
   await page.goto("/sandbox");
-  await page.request.post("/auth/logout");
+  await page.request.post("/auth/logout", { headers: FROM_OUR_PAGES });
 }
 

@@ -37,6 +37,8 @@ pub struct Row {
     pub revoked_at: Option<i64>,
     pub moved_at: Option<i64>,
     pub has_billing: i64,
+    /// The address it was paid with: billing opens only for its proven owner.
+    pub email: String,
     pub title: String,
     pub owner: String,
     pub name: String,
@@ -70,7 +72,7 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
 
 const SELECT_ROWS: &str = "SELECT p.public_id, p.status, p.status_reason, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at,
-        CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing,
+        CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
         r.title, r.owner, r.name, r.slug
     FROM purchases p JOIN repositories r ON r.id = p.repository_id JOIN prices pr ON pr.id = p.price_id";
 
@@ -131,6 +133,14 @@ pub async fn move_access(state: &AppState, who: &Customer, public_id: &str, gith
 /// (update card, cancel, invoices), returning to `/account`.
 pub async fn billing_portal(state: &AppState, who: &Customer, public_id: &str) -> Result<String> {
     let p = owned(&state.db, who, public_id).await?;
+    // The portal shows the payer's card and invoices: the person the access
+    // was given to (their GitHub account) is not necessarily the payer.
+    if !who.proved_email(&p.email) {
+        return Err(Error::invalid(
+            "billing",
+            "Billing belongs to whoever paid: sign in with the email address this purchase was paid with (ask for a link below), or with a GitHub account that has that address verified",
+        ));
+    }
     let Some(customer) = p.stripe_customer_id else {
         return Err(Error::invalid("billing", "Stripe keeps no billing account for this purchase: it was a one-time payment, and its receipt is in your email"));
     };
@@ -203,6 +213,7 @@ mod tests {
             revoked_at: None,
             moved_at: None,
             has_billing: 1,
+            email: "alice@example.com".into(),
             title: "SDK".into(),
             owner: "o".into(),
             name: "n".into(),

@@ -16,11 +16,15 @@ use crate::{
 
 /// The purchase a Checkout Session belongs to.
 async fn purchase_for(state: &AppState, session: &CheckoutSession) -> Result<Purchase> {
-    let by_session = purchases::by_checkout_session(&state.db, session.id.as_str()).await?;
-    let id = by_session
-        .or_else(|| session.metadata.as_ref().and_then(|m| m.get("purchase_id")).and_then(|id| id.parse().ok()))
-        .ok_or(Error::NotFound)?;
-    purchases::get(&state.db, id).await
+    if let Some(id) = purchases::by_checkout_session(&state.db, session.id.as_str()).await? {
+        return purchases::get(&state.db, id).await;
+    }
+    // The process may have died before it recorded the session's id: the
+    // metadata names the purchase by its random public id (never by the
+    // sequential id, which another product on the same account could carry).
+    let public_id = session.metadata.as_ref().and_then(|m| m.get("purchase_public_id")).ok_or(Error::NotFound)?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1").bind(public_id).fetch_optional(state.db.pool()).await?;
+    purchases::get(&state.db, id.ok_or(Error::NotFound)?).await
 }
 
 /// Asks Stripe for the session (the buyer's return may beat the webhook).

@@ -30,13 +30,12 @@ async fn by_column(state: &AppState, column: &str, value: &str) -> Result<Option
     Ok(sqlx::query_as::<_, Purchase>(&sql).bind(value).fetch_optional(state.db.pool()).await?)
 }
 
+/// The purchase an object's metadata names — by its random public id only:
+/// on a Stripe account shared with other products, another product's
+/// `purchase_id: "7"` must not act on RepoPass's purchase 7.
 async fn by_metadata(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
-    match object["metadata"]["purchase_id"].as_str().and_then(|id| id.parse::<i64>().ok()) {
-        Some(id) => match purchases::get(&state.db, id).await {
-            Ok(p) => Ok(Some(p)),
-            Err(Error::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        },
+    match object["metadata"]["purchase_public_id"].as_str() {
+        Some(public_id) => by_column(state, "public_id", public_id).await,
         None => Ok(None),
     }
 }

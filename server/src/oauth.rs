@@ -58,9 +58,15 @@ impl GithubOAuth {
     }
 
     /// Where to send the browser, and the state to remember in its session.
-    pub fn authorize_url(&self) -> (String, String) {
-        // read:user is all sign-in needs: who you are, not your repositories.
-        let (url, state) = self.client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("read:user".into())).url();
+    /// `emails`: also ask for the account's email addresses (customers: the
+    /// billing portal opens for the address a purchase was paid with).
+    pub fn authorize_url(&self, emails: bool) -> (String, String) {
+        // read:user is all an admin's sign-in needs: who you are, not your repositories.
+        let mut request = self.client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("read:user".into()));
+        if emails {
+            request = request.add_scope(Scope::new("user:email".into()));
+        }
+        let (url, state) = request.url();
         (url.to_string(), state.secret().clone())
     }
 

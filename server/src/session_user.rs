@@ -66,6 +66,19 @@ pub struct Customer {
     /// here until sign-out, though this account no longer holds them.
     #[serde(default)]
     pub moved_away: Vec<String>,
+    /// The GitHub account's verified email addresses (lowercase), read at
+    /// sign-in: proof of paying with one of them, as an email link is.
+    #[serde(default)]
+    pub verified_emails: Vec<String>,
+}
+
+impl Customer {
+    /// Whether this customer proved they own `email` (an email link sent
+    /// there, or a verified address of their GitHub account).
+    pub fn proved_email(&self, email: &str) -> bool {
+        let email = email.to_lowercase();
+        self.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email)) || self.verified_emails.contains(&email)
+    }
 }
 
 impl Customer {

@@ -89,10 +89,15 @@ pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
         .then(|| crate::lifecycle::not_acted_on(&delivery.event_type));
     let now = clock::now();
     let mut tx = db.pool().begin().await?;
+    // GitHub's signature covers the body alone, so a body seen before is a
+    // replay whatever its delivery id says. (Stripe signs a timestamp too,
+    // and its retries keep the event id.)
+    let body_hash = (delivery.provider == "github").then(|| crate::api_keys::hash_key(&delivery.payload));
+    // No conflict target: either unique index (event id, or body) makes it a duplicate.
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, error, attempts, received_at, processed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)
-         ON CONFLICT (provider, event_id) DO NOTHING RETURNING id",
+        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, error, attempts, received_at, processed_at, payload_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(delivery.provider)
     .bind(&delivery.event_id)
@@ -102,6 +107,7 @@ pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
     .bind(ignored.as_deref())
     .bind(now)
     .bind(ignored.as_ref().map(|_| now))
+    .bind(body_hash)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {

@@ -19,6 +19,7 @@ scenarios!(
     access_moves_to_another_account_once_a_month,
     an_email_link_signs_in_once_within_fifteen_minutes,
     the_billing_portal_cancels_and_the_account_says_when_access_ends,
+    only_the_payer_opens_the_billing_portal,
     customers_see_and_act_on_only_their_own_purchases
 );
 
@@ -302,6 +303,42 @@ async fn the_billing_portal_cancels_and_the_account_says_when_access_ends(app: T
     let plain = alice.post(app.url("/api/account/billing")).header("accept", "text/html").form(&[("id", id.as_str())]).send().await.unwrap();
     assert_eq!(plain.status(), 303);
     assert!(location(&plain).contains("/sandbox/stripe/portal/"));
+}
+
+/// A parent pays for their child's GitHub account: the child sees the
+/// purchase at /account, but the card and invoices are the parent's.
+async fn only_the_payer_opens_the_billing_portal(app: TestApp) {
+    let (_, price) = on_sale(&app).await;
+    let purchase = buy(&app, price, "alice", "parent@example.com").await;
+    let id = public_id(&app, purchase).await;
+    let portals = || async { app.control_get("/stripe/state").await["billing_portal_sessions"].as_array().unwrap().len() };
+
+    // alice (the recipient, whose GitHub address is alice@example.com) sees it but cannot open billing.
+    let child = browser();
+    sign_in_customer(&app, &child, "alice").await;
+    let seen = &overview(&app, &child).await["purchases"][0];
+    assert_eq!((seen["id"].as_str(), seen["can_manage_billing"].as_bool()), (Some(id.as_str()), Some(false)), "{seen}");
+    let (status, body) = call(&app, &child, "account/billing", &[("id", &id)]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("Billing belongs to whoever paid"), "{body}");
+    assert_eq!(portals().await, 0, "a portal session was opened for the recipient");
+
+    // The payer, signed in by a link sent to the paying address, can.
+    assert_eq!(request_link(&app, "parent@example.com").await.0, 200);
+    let token = loop {
+        if let Some(t) = link_in_mailbox(&app, "parent@example.com").await {
+            break t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let parent = browser();
+    let used = parent.post(app.url("/account/sign-in/email")).form(&[("token", token.as_str())]).send().await.unwrap();
+    assert_eq!(used.status(), 303);
+    assert_eq!(overview(&app, &parent).await["purchases"][0]["can_manage_billing"], true);
+    let (status, url) = call(&app, &parent, "account/billing", &[("id", &id)]).await;
+    assert_eq!(status, 200, "{url}");
+    assert!(url.as_str().unwrap().contains("/sandbox/stripe/portal/bps_"), "{url}");
+    assert_eq!(portals().await, 1);
 }
 
 /// The customer server functions and the arguments each needs (besides

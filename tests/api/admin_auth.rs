@@ -10,9 +10,29 @@ use crate::{
 
 scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_state_is_refused, sign_out_ends_the_session, after_sign_in_next_never_leaves_the_site, sign_in_attempts_leave_short_lived_sessions_that_are_deleted);
 
-/// A browser: follows nothing by itself, keeps cookies.
+/// A browser: follows nothing by itself, keeps cookies, and says (as every
+/// current browser does) that its requests come from the site's own pages.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(crate::helpers::http_timeout()).build().unwrap()
+    browser_pair().0
+}
+
+/// Two clients sharing one cookie jar: a browser (as `browser`), and one
+/// that sends the same cookies but says nothing about where a request
+/// comes from — what a forged or odd request looks like.
+pub fn browser_pair() -> (reqwest::Client, reqwest::Client) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let build = |headers: reqwest::header::HeaderMap| {
+        reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(crate::helpers::http_timeout())
+            .build()
+            .unwrap()
+    };
+    let mut from_our_pages = reqwest::header::HeaderMap::new();
+    from_our_pages.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
+    (build(from_our_pages), build(reqwest::header::HeaderMap::new()))
 }
 
 fn location(r: &reqwest::Response) -> String {

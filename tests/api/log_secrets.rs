@@ -75,7 +75,7 @@ async fn journey(backend: Backend) {
     ]
     .map(str::to_owned)
     .to_vec();
-    let browser = || reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).timeout(crate::helpers::http_timeout()).build().unwrap();
+    let browser = crate::admin_auth::browser;
     let url = |p: &str| format!("{base}{p}");
 
     // The creator signs in through the sandbox's OAuth page.

@@ -52,7 +52,8 @@ async fn pages_carry_a_nonce_policy_and_the_security_headers(app: TestApp) {
 
 async fn cross_site_requests_change_nothing(app: TestApp) {
     let (_, price_id) = on_sale(&app).await;
-    let admin = browser();
+    // The same cookies, with and without the browser's word on where a request comes from.
+    let (admin, forger) = crate::admin_auth::browser_pair();
     sign_in(&app, &admin, "sandbox-creator", "/admin").await;
     let keys = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys").fetch_one(app.pool()).await.unwrap() };
     let before = snapshot(&app).await;
@@ -66,6 +67,7 @@ async fn cross_site_requests_change_nothing(app: TestApp) {
         ("sec-fetch-site", "same-site"),
     ];
     for (name, value) in forged {
+        let admin = &forger;
         let response = admin.post(app.url("/api/admin/api-keys/create")).header(name, value).form(&[("name", "stolen")]).send().await.unwrap();
         assert_eq!(response.status(), 403, "{name}: {value}");
         let body = response.text().await.unwrap();
@@ -78,6 +80,12 @@ async fn cross_site_requests_change_nothing(app: TestApp) {
         let response = admin.post(app.url("/auth/logout")).header(name, value).send().await.unwrap();
         assert_eq!(response.status(), 403, "sign-out from {name}: {value}");
     }
+    // With the session cookie and neither header, nothing vouches for the request.
+    let response = forger.post(app.url("/api/admin/api-keys/create")).form(&[("name", "unvouched")]).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.unwrap().contains("must come from RepoPass's own pages"));
+    let response = forger.post(app.url("/auth/logout")).send().await.unwrap();
+    assert_eq!(response.status(), 403, "sign-out without Sec-Fetch-Site or Origin");
     assert_eq!(snapshot(&app).await, before, "a cross-site request changed something");
     assert_eq!(keys().await, keys_before, "no key was created");
 

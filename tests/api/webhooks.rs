@@ -7,7 +7,7 @@ use server::config::sandbox::{GITHUB_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET};
 
 use crate::{helpers::TestApp, scenarios};
 
-scenarios!(stripe_webhooks_are_verified_and_stored_once, github_webhooks_are_verified_and_answered);
+scenarios!(stripe_webhooks_are_verified_and_stored_once, github_webhooks_are_verified_and_answered, stripe_objects_name_purchases_by_their_random_id_only);
 
 mod queue {
     // No worker in the app: these tests are the workers.
@@ -105,9 +105,40 @@ async fn github_webhooks_are_verified_and_answered(app: TestApp) {
     assert_eq!(count(&app, "webhook_events").await, 0);
     let good = sandbox::deliveries::github_signature(&SecretString::from(GITHUB_WEBHOOK_SECRET), &body);
     assert_eq!(send(Some(good.clone()), "d-1").await.unwrap().status(), 200);
-    assert_eq!(send(Some(good), "d-1").await.unwrap().status(), 200);
+    assert_eq!(send(Some(good.clone()), "d-1").await.unwrap().status(), 200);
     assert_eq!(count(&app, "webhook_events").await, 1);
+    // A captured delivery replayed under a new delivery id: GitHub's
+    // signature covers only the body, so the body decides. Acknowledged, not stored again.
+    assert_eq!(send(Some(good), "d-replayed").await.unwrap().status(), 200);
+    assert_eq!(count(&app, "webhook_events").await, 1, "a replayed body was stored as a new event");
     assert_eq!(wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'd-1'", "processed").await, "processed", "ping is answered");
+}
+
+/// On a Stripe account shared with other products, another product's
+/// dispute whose metadata says `purchase_id: "1"` must not revoke
+/// RepoPass's purchase 1; the random public id is what names a purchase.
+async fn stripe_objects_name_purchases_by_their_random_id_only(app: TestApp) {
+    let (_, price_id) = crate::checkout::on_sale(&app).await;
+    let (purchase_id, _) = crate::lifecycle::buy_and_pay(&app, price_id, "bob").await;
+    wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), "invited").await;
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let dispute = |event: &str, metadata: serde_json::Value| {
+        json!({"id": event, "object": "event", "type": "charge.dispute.created", "api_version": "2025-09-30.clover", "created": 1, "livemode": false, "pending_webhooks": 1,
+               "request": {"id": null, "idempotency_key": null},
+               "data": {"object": {"id": format!("dp_{event}"), "object": "dispute", "charge": "ch_other_product", "payment_intent": null, "reason": "fraudulent", "amount": 900, "currency": "usd", "metadata": metadata}}})
+        .to_string()
+    };
+    let now = server::clock::now();
+    let foreign = dispute("evt_foreign", json!({ "purchase_id": purchase_id.to_string() }));
+    assert_eq!(post_stripe(&app, &foreign, Some(stripe_sig(&foreign, now))).await, 200);
+    assert_eq!(wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_foreign'", "ignored").await, "ignored");
+    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(status, "invited", "another product's event acted on a RepoPass purchase");
+
+    // Named by its public id, the same event is ours.
+    let ours = dispute("evt_ours", json!({ "purchase_id": purchase_id.to_string(), "purchase_public_id": public_id }));
+    assert_eq!(post_stripe(&app, &ours, Some(stripe_sig(&ours, now))).await, 200);
+    assert_eq!(wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), "revoked").await, "revoked");
 }
 
 pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {

@@ -103,7 +103,7 @@ mod ssr {
                     can_resend: row.status == "invited" || (row.status == "paid" && row.status_reason.as_deref().is_some_and(|r| r.starts_with("not invited"))),
                     can_move: granted && move_after.is_none(),
                     move_after: move_after.filter(|_| granted),
-                    can_manage_billing: row.has_billing == 1,
+                    can_manage_billing: row.has_billing == 1 && who.proved_email(&row.email),
                     invitation_url: row.invitation_url.clone().filter(|_| row.status == "invited"),
                     id: row.public_id,
                     title: row.title,

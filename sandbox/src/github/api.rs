@@ -75,6 +75,15 @@ pub async fn get_authenticated_user(State(sb): State<Sandbox>, headers: HeaderMa
     profile_response(&sb, &user).await
 }
 
+/// `GET /user/emails`: the caller's addresses (GitHub needs the `user:email`
+/// scope). Every sandbox person has one verified, primary address: their
+/// public email if set, else `{login}@example.com`.
+pub async fn list_own_emails(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
+    let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
+    let email = user.email.clone().unwrap_or_else(|| format!("{}@example.com", user.login.to_ascii_lowercase()));
+    Ok(Json(serde_json::json!([{ "email": email, "primary": true, "verified": true, "visibility": "private" }])).into_response())
+}
+
 /// A profile with its count of public repositories.
 async fn profile_response(sb: &Sandbox, user: &User) -> Result<Response, Error> {
     let public_repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();

@@ -41,6 +41,7 @@ fn api_router(sb: &Sandbox) -> Router<Sandbox> {
         .route("/users/{owner}/installation", get(app::account_installation))
         .route("/installation/repositories", get(app::installation_repositories))
         .route("/user", get(api::get_authenticated_user))
+        .route("/user/emails", get(api::list_own_emails))
         .route("/user/repos", get(api::list_own_repos))
         .route("/repos/{owner}/{repo}", get(api::get_repo))
         .route("/repos/{owner}/{repo}/collaborators", get(api::list_collaborators))
