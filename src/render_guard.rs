@@ -6,7 +6,11 @@
 //! (found by issue 24's stress runs; see README, "Tests"). A render that
 //! takes longer than `RENDER_LIMIT` is abandoned and rendered once more; a
 //! second stall answers 503 with `Retry-After`, so no request waits without
-//! end.
+//! end. The stall can also come after the headers: Leptos sends the page
+//! and then streams the data for hydration, which waits on the same
+//! notifications; a body that sends nothing for `RENDER_LIMIT` is cut off
+//! (the connection ends with an error the browser shows, instead of a tab
+//! loading for ever).
 
 use std::time::Duration;
 
@@ -35,7 +39,7 @@ pub(crate) async fn bounded_by(limit: Duration, request: Request, next: Next) ->
     for attempt in 1..=2 {
         let request = Request::from_parts(parts.clone(), Body::empty());
         match tokio::time::timeout(limit, next.clone().run(request)).await {
-            Ok(response) => return response,
+            Ok(response) => return response.map(|body| Body::new(tower_http::timeout::TimeoutBody::new(limit, body))),
             Err(_) => {
                 metrics::counter!("repopass_page_render_stalls_total").increment(1);
                 tracing::warn!(path = %parts.uri.path(), attempt, limit_secs = limit.as_secs_f64(), "page rendering stalled; abandoned");
@@ -101,6 +105,24 @@ mod tests {
         assert_eq!((status, retry.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some("1")));
         assert!(body.contains("reload"), "{body}");
         assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_after_the_headers_is_cut_off() {
+        use futures::StreamExt;
+        let router = Router::new()
+            .route(
+                "/p/x",
+                get(|| async {
+                    let chunks = futures::stream::once(async { Ok::<_, std::io::Error>("<html>the page") }).chain(futures::stream::pending());
+                    Body::from_stream(chunks)
+                }),
+            )
+            .route_layer(axum::middleware::from_fn(|r: Request, n: Next| bounded_by(Duration::from_millis(50), r, n)));
+        let response = router.oneshot(Request::get("/p/x").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let read = tokio::time::timeout(Duration::from_secs(5), axum::body::to_bytes(response.into_body(), 1 << 16)).await;
+        assert!(matches!(read, Ok(Err(_))), "the stalled body must end with an error, not hang: {read:?}");
     }
 
     #[tokio::test]

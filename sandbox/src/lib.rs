@@ -41,6 +41,11 @@ struct Inner {
     /// One invitation decision at a time: GitHub's daily limit is a count
     /// followed by an insert, which must not interleave.
     invitations: tokio::sync::Mutex<()>,
+    /// Logins by user id, so that a lookup by id (every invitation listed
+    /// names two users) is one keyed read, not a scan of every account.
+    /// A hint only: checked against the account it finds, refreshed on a miss
+    /// (another process sharing the database may have renamed someone).
+    logins_by_id: std::sync::RwLock<std::collections::HashMap<i64, String>>,
 }
 
 impl Sandbox {
@@ -57,8 +62,17 @@ impl Sandbox {
                 stripe_webhook_secret,
                 github_webhook_secret,
                 invitations: tokio::sync::Mutex::new(()),
+                logins_by_id: Default::default(),
             }),
         }
+    }
+
+    pub(crate) fn login_hint(&self, id: i64) -> Option<String> {
+        self.inner.logins_by_id.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+    }
+
+    pub(crate) fn remember_logins(&self, users: impl IntoIterator<Item = (i64, String)>) {
+        self.inner.logins_by_id.write().unwrap_or_else(|e| e.into_inner()).extend(users);
     }
 
     pub fn store(&self) -> &Store {

@@ -22,7 +22,14 @@ impl Sandbox {
     }
 
     pub async fn gh_user_by_id(&self, id: i64) -> Result<Option<User>, Error> {
-        Ok(self.store().list::<User>(USER, None).await?.into_iter().find(|u| u.id == id))
+        if let Some(login) = self.login_hint(id) {
+            if let Some(user) = self.gh_user(&login).await?.filter(|u| u.id == id) {
+                return Ok(Some(user));
+            }
+        }
+        let users = self.store().list::<User>(USER, None).await?;
+        self.remember_logins(users.iter().map(|u| (u.id, u.login.to_ascii_lowercase())));
+        Ok(users.into_iter().find(|u| u.id == id))
     }
 
     /// Renames an account, as a GitHub user may: same id, new login.
