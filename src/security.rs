@@ -81,7 +81,8 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
 }
 
 fn carries_session(headers: &HeaderMap) -> bool {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).any(|c| c.trim().starts_with(&format!("{}=", crate::sessions::COOKIE)))
+    let ours = |cookie: &str| cookie.trim().strip_prefix(crate::sessions::COOKIE).is_some_and(|rest| rest.starts_with('='));
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).any(ours)
 }
 
 fn says_where_from(headers: &HeaderMap) -> bool {

@@ -204,10 +204,7 @@ impl Config {
 
         let admins = match var("REPOPASS_ADMINS") {
             None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+            Some(list) => comma_list(&list)
                 .map(|login| {
                     if is_github_login(login) {
                         Ok(login.to_ascii_lowercase())
@@ -252,10 +249,7 @@ impl Config {
 
         let trusted_proxies = match var("REPOPASS_TRUSTED_PROXIES") {
             None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+            Some(list) => comma_list(&list)
                 .map(|item| {
                     item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
                         bad("REPOPASS_TRUSTED_PROXIES", format!("'{item}' is not an address or network (comma-separated, e.g. 127.0.0.1,10.0.0.0/8,fd00::/8)"))
@@ -395,6 +389,11 @@ fn looks_like_mailbox(from: &str) -> bool {
     };
     let mut parts = addr.split('@');
     matches!((parts.next(), parts.next(), parts.next()), (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.'))
+}
+
+/// The items of a comma-separated setting, trimmed, empty ones skipped.
+fn comma_list(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
