@@ -27,13 +27,20 @@ async fn main() {
     eprintln!("seeding {purchases} purchases on {backend}…");
     let started = Instant::now();
     let seeded = server::seed::seed(&state.db, purchases).await.expect("seeding");
-    eprintln!("seeded {} purchases and {} access-log entries in {:.1} s", seeded.purchases, seeded.log_entries, started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {} purchases and {} access-log entries in {:.1} s",
+        seeded.purchases,
+        seeded.log_entries,
+        started.elapsed().as_secs_f64()
+    );
 
     // Sign in as the creator through the sandbox's OAuth page.
-    let browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let browser =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let start = browser.get(format!("{base}/auth/github?next=/admin")).send().await.unwrap();
     let authorize = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
+    let mut form: Vec<(String, String)> =
+        authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
     form.push(("login".into(), "sandbox-creator".into()));
     let picked = browser.post(authorize.as_str()).form(&form).send().await.unwrap();
     browser.get(picked.headers()["location"].to_str().unwrap()).send().await.unwrap();
@@ -45,13 +52,20 @@ async fn main() {
         ("POST", "/api/admin/dashboard", "dashboard server function"),
         ("POST", "/api/admin/customers/list", "customers server function"),
     ];
-    println!("\n{backend}, {} purchases, {} access-log entries, {rounds} sequential requests each:\n", seeded.purchases, seeded.log_entries);
+    println!(
+        "\n{backend}, {} purchases, {} access-log entries, {rounds} sequential requests each:\n",
+        seeded.purchases, seeded.log_entries
+    );
     println!("| page | p50 | p95 | max |");
     println!("| --- | --- | --- | --- |");
     for (method, path, label) in pages {
         let mut times = Vec::with_capacity(rounds);
         for i in 0..rounds + 2 {
-            let request = if method == "GET" { browser.get(format!("{base}{path}")) } else { browser.post(format!("{base}{path}")) };
+            let request = if method == "GET" {
+                browser.get(format!("{base}{path}"))
+            } else {
+                browser.post(format!("{base}{path}"))
+            };
             let t = Instant::now();
             let response = request.send().await.unwrap();
             let status = response.status();
@@ -64,6 +78,11 @@ async fn main() {
             }
         }
         times.sort();
-        println!("| {label} (`{method} {path}`) | {} | {} | {} |", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.95)), ms(*times.last().unwrap()));
+        println!(
+            "| {label} (`{method} {path}`) | {} | {} | {} |",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.95)),
+            ms(*times.last().unwrap())
+        );
     }
 }

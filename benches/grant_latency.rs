@@ -66,13 +66,19 @@ async fn main() {
     let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "1".into());
     let seen: Seen = Default::default();
     tracing_subscriber::registry()
-        .with(GrantClock(seen.clone()).with_filter(tracing_subscriber::filter::Targets::new().with_target("repopass::grant", tracing::Level::DEBUG)))
+        .with(GrantClock(seen.clone()).with_filter(
+            tracing_subscriber::filter::Targets::new().with_target("repopass::grant", tracing::Level::DEBUG),
+        ))
         .with(tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::ERROR))
         .init();
 
     let bench = support::start(&[("REPOPASS_WORKERS", workers.clone())]).await;
     let (base, state, backend) = (bench.base.clone(), bench.state.clone(), bench.backend);
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(64).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
     let control = |path: &str, body: Value| {
         let http = http.clone();
         let url = format!("{base}/sandbox/control{path}");
@@ -83,7 +89,8 @@ async fn main() {
     };
 
     eprintln!("setting up {n} purchases on {backend} ({workers} worker(s))…");
-    let price_id = bench.on_sale(&http, json!({"owner": "sandbox-org", "name": "enterprise-sdk", "published": true})).await;
+    let price_id =
+        bench.on_sale(&http, json!({"owner": "sandbox-org", "name": "enterprise-sdk", "published": true})).await;
     // Stripe's deliveries go nowhere: the bench delivers the events itself.
     control("/webhook_target", json!({"base": "http://127.0.0.1:9"})).await;
 
@@ -96,7 +103,11 @@ async fn main() {
                 let r = http
                     .post(format!("{base}/api/checkout"))
                     .header("accept", "text/html")
-                    .form(&[("price_id", price_id.as_str()), ("github_username", &login), ("email", "bench@example.com")])
+                    .form(&[
+                        ("price_id", price_id.as_str()),
+                        ("github_username", &login),
+                        ("email", "bench@example.com"),
+                    ])
                     .send()
                     .await
                     .unwrap();
@@ -119,7 +130,15 @@ async fn main() {
         if let Some(a) = &after {
             url.push_str(&format!("&starting_after={a}"));
         }
-        let page: Value = http.get(url).bearer_auth(server::config::sandbox::STRIPE_SECRET_KEY).send().await.unwrap().json().await.unwrap();
+        let page: Value = http
+            .get(url)
+            .bearer_auth(server::config::sandbox::STRIPE_SECRET_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for e in page["data"].as_array().unwrap() {
             events.push(e.to_string());
         }
@@ -144,9 +163,20 @@ async fn main() {
                 if let Some(r) = rate {
                     tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / r)).into()).await;
                 }
-                let purchase: i64 = serde_json::from_str::<Value>(&body).unwrap()["data"]["object"]["metadata"]["purchase_id"].as_str().unwrap().parse().unwrap();
+                let purchase: i64 = serde_json::from_str::<Value>(&body).unwrap()["data"]["object"]["metadata"]
+                    ["purchase_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 let sig = sandbox::deliveries::stripe_signature(&secret, server::clock::now(), &body);
-                let r = http.post(format!("{base}/api/webhooks/stripe")).header("stripe-signature", sig).body(body).send().await.unwrap();
+                let r = http
+                    .post(format!("{base}/api/webhooks/stripe"))
+                    .header("stripe-signature", sig)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 200);
                 (purchase, Instant::now())
             }
@@ -162,10 +192,17 @@ async fn main() {
     }
     let all_done = started.elapsed();
     let seen = seen.lock().unwrap().clone();
-    let mut latencies: Vec<Duration> = received.iter().filter_map(|(id, t0)| seen.get(id).map(|t1| t1.saturating_duration_since(*t0))).collect();
+    let mut latencies: Vec<Duration> =
+        received.iter().filter_map(|(id, t0)| seen.get(id).map(|t1| t1.saturating_duration_since(*t0))).collect();
     latencies.sort();
-    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status IN ('invited', 'active')").fetch_one(state.db.pool()).await.unwrap();
-    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status = 'paid'").fetch_one(state.db.pool()).await.unwrap();
+    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status IN ('invited', 'active')")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status = 'paid'")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
 
     println!("grant latency — payment webhook received → GitHub invitation call made");
     let arrival = rate.map(|r| format!("{r} a second")).unwrap_or_else(|| "one burst".into());

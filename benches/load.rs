@@ -31,7 +31,12 @@ mod support;
 
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     kb / 1024.0
 }
 
@@ -120,7 +125,11 @@ async fn main() {
     let connections: usize = std::env::var("BENCH_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
     let bench = support::start(&[]).await;
     let (base, state, backend) = (bench.base.clone(), bench.state.clone(), bench.backend);
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(connections).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
 
     let price_id = bench
         .on_sale(&http, json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "enterprise-sdk", "title": "Enterprise SDK", "description": "The **whole** SDK, with docs.", "published": true}))
@@ -173,7 +182,12 @@ async fn main() {
                     while Instant::now() < end {
                         let i = counter.fetch_add(1, Ordering::Relaxed) as i64;
                         let t = Instant::now();
-                        sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)").bind(i).bind("{\"id\":\"evt\"}").execute(&pool).await.unwrap();
+                        sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
+                            .bind(i)
+                            .bind("{\"id\":\"evt\"}")
+                            .execute(&pool)
+                            .await
+                            .unwrap();
                         lat.push(t.elapsed());
                     }
                     lat
@@ -207,7 +221,8 @@ async fn main() {
     // webhook delivered twice, concurrently.
     let buyers = 40; // under GitHub's 50 invitations a day per repository
     let (h, b) = (http.clone(), base.clone());
-    let page_load = tokio::spawn(closed_loop(connections / 2, seconds, move |_| h.get(format!("{b}/p/enterprise-sdk")).send()));
+    let page_load =
+        tokio::spawn(closed_loop(connections / 2, seconds, move |_| h.get(format!("{b}/p/enterprise-sdk")).send()));
     let (h, b, s) = (http.clone(), base.clone(), secret.clone());
     let offset = 10_000_000;
     let hook_load = tokio::spawn(closed_loop(connections / 2, seconds, move |i| {
@@ -227,7 +242,11 @@ async fn main() {
                 let r = http
                     .post(format!("{base}/api/checkout"))
                     .header("accept", "text/html")
-                    .form(&[("price_id", price_id.as_str()), ("github_username", &login), ("email", "load@example.com")])
+                    .form(&[
+                        ("price_id", price_id.as_str()),
+                        ("github_username", &login),
+                        ("email", "load@example.com"),
+                    ])
                     .send()
                     .await
                     .unwrap();
@@ -243,7 +262,8 @@ async fn main() {
         .await;
     // The same payment events again, twice each, at the same time (the
     // sandbox has delivered each once already).
-    let deliveries: Value = http.get(format!("{base}/sandbox/control/deliveries")).send().await.unwrap().json().await.unwrap();
+    let deliveries: Value =
+        http.get(format!("{base}/sandbox/control/deliveries")).send().await.unwrap().json().await.unwrap();
     let paid: Vec<String> = deliveries
         .as_array()
         .into_iter()
@@ -256,7 +276,13 @@ async fn main() {
             let (http, base, secret) = (http.clone(), base.clone(), secret.clone());
             async move {
                 let sig = sandbox::deliveries::stripe_signature(&secret, server::clock::now(), &body);
-                http.post(format!("{base}/api/webhooks/stripe")).header("stripe-signature", sig).body(body).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+                http.post(format!("{base}/api/webhooks/stripe"))
+                    .header("stripe-signature", sig)
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
             }
         })
         .buffer_unordered(16)
@@ -279,17 +305,27 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let processed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status <> 'received'").fetch_one(&pool).await.unwrap();
+    let processed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status <> 'received'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     println!(
         "\nthe worker caught up {:.1} s after the loads ended ({open} webhook jobs still open; {processed} deliveries processed in all)",
         loads_ended.elapsed().as_secs_f64()
     );
-    let stored_all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE event_id LIKE 'evt_load_%'").fetch_one(&pool).await.unwrap();
-    let accepted = (hooks.latencies.len() as u64 - hooks.errors - hooks.server_errors) + (hook_run.latencies.len() as u64 - hook_run.errors - hook_run.server_errors);
-    let github: Value = http.get(format!("{base}/sandbox/control/github/state")).send().await.unwrap().json().await.unwrap();
+    let stored_all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE event_id LIKE 'evt_load_%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let accepted = (hooks.latencies.len() as u64 - hooks.errors - hooks.server_errors)
+        + (hook_run.latencies.len() as u64 - hook_run.errors - hook_run.server_errors);
+    let github: Value =
+        http.get(format!("{base}/sandbox/control/github/state")).send().await.unwrap().json().await.unwrap();
     let mut per_login: HashMap<String, usize> = HashMap::new();
     for r in github["repositories"].as_array().into_iter().flatten() {
-        for i in r["invitations"].as_array().into_iter().flatten().chain(r["collaborators"].as_array().into_iter().flatten()) {
+        for i in
+            r["invitations"].as_array().into_iter().flatten().chain(r["collaborators"].as_array().into_iter().flatten())
+        {
             if let Some(l) = i["login"].as_str().filter(|l| l.starts_with("load-buyer-")) {
                 *per_login.entry(l.to_owned()).or_default() += 1;
             }
@@ -297,11 +333,23 @@ async fn main() {
     }
     let invited_twice = per_login.values().filter(|n| **n > 1).count();
     let sent: Vec<(i64, i64)> = sqlx::query_as("SELECT purchase_id, COUNT(*) FROM access_log WHERE action = 'invitation_sent' GROUP BY purchase_id HAVING COUNT(*) > 1").fetch_all(&pool).await.unwrap();
-    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status IN ('invited', 'active')").fetch_one(&pool).await.unwrap();
+    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status IN ('invited', 'active')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
 
     println!();
-    println!("page p99 / plain-text p99: {:.1}×; throughput ratio {:.2}", pages.latencies[pages.latencies.len() * 99 / 100].as_secs_f64() / plain.latencies[plain.latencies.len() * 99 / 100].as_secs_f64(), pages.latencies.len() as f64 / plain.latencies.len() as f64);
-    println!("webhook accept rate / raw insert rate: {:.2}", (hooks.latencies.len() as f64 / hooks.elapsed.as_secs_f64()) / (raw_lat.len() as f64 / raw_elapsed.as_secs_f64()));
+    println!(
+        "page p99 / plain-text p99: {:.1}×; throughput ratio {:.2}",
+        pages.latencies[pages.latencies.len() * 99 / 100].as_secs_f64()
+            / plain.latencies[plain.latencies.len() * 99 / 100].as_secs_f64(),
+        pages.latencies.len() as f64 / plain.latencies.len() as f64
+    );
+    println!(
+        "webhook accept rate / raw insert rate: {:.2}",
+        (hooks.latencies.len() as f64 / hooks.elapsed.as_secs_f64())
+            / (raw_lat.len() as f64 / raw_elapsed.as_secs_f64())
+    );
     println!("memory (RSS of the whole process): idle {rss_idle:.0} MB; peak under the page load {rss_pages:.0} MB; now {:.0} MB", rss_mb());
     println!(
         "after the mixed run: 5xx {}; webhooks answered 2xx {accepted}, stored {stored_all} (lost {}); payment events sent twice more {} ({} not 2xx); purchases {} paid → {invited} invited; GitHub accounts invited twice: {invited_twice}; purchases with two invitations logged: {}",
@@ -316,10 +364,20 @@ async fn main() {
     match std::fs::read(&wasm) {
         Ok(bytes) => {
             use std::io::Write;
-            let mut gz = std::process::Command::new("gzip").arg("-9").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+            let mut gz = std::process::Command::new("gzip")
+                .arg("-9")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
             gz.stdin.take().unwrap().write_all(&bytes).unwrap();
             let out = gz.wait_with_output().unwrap();
-            println!("wasm bundle ({}): {} KB raw, {} KB gzip -9", wasm.display(), bytes.len() / 1024, out.stdout.len() / 1024);
+            println!(
+                "wasm bundle ({}): {} KB raw, {} KB gzip -9",
+                wasm.display(),
+                bytes.len() / 1024,
+                out.stdout.len() / 1024
+            );
         }
         Err(_) => println!("wasm bundle: not built here (run `cargo leptos build --release` first)"),
     }

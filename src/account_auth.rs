@@ -31,7 +31,13 @@ async fn github(State(state): State<AppState>, session: Session) -> Response {
 
 /// The OAuth callback's end for a customer: adds the GitHub account to
 /// whoever this session already proved to be.
-pub(crate) async fn signed_in_with_github(session: &Session, github_user_id: i64, login: &str, avatar_url: &str, verified_emails: Vec<String>) -> Response {
+pub(crate) async fn signed_in_with_github(
+    session: &Session,
+    github_user_id: i64,
+    login: &str,
+    avatar_url: &str,
+    verified_emails: Vec<String>,
+) -> Response {
     let mut customer = session_user::customer(session).await.unwrap_or_default();
     customer.github_user_id = Some(github_user_id);
     customer.github_login = Some(login.to_owned());
@@ -49,7 +55,11 @@ async fn store(session: &Session, customer: Customer) -> Response {
     };
     if let Err(err) = stored.await {
         tracing::error!(error = %err, "could not store the signed-in customer");
-        return failed(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Your session could not be saved. Please try again.");
+        return failed(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            "Your session could not be saved. Please try again.",
+        );
     }
     tracing::info!(github = customer.github_user_id.is_some(), email = customer.email.is_some(), "customer signed in");
     Redirect::to("/account").into_response()

@@ -30,7 +30,12 @@ struct After {
 
 const POLL: Duration = Duration::from_secs(1);
 
-async fn stream(State(state): State<AppState>, session: Session, headers: HeaderMap, Query(q): Query<After>) -> Response {
+async fn stream(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(q): Query<After>,
+) -> Response {
     if let Err(refused) = crate::admin_session::require_admin(&state, &session).await {
         return refused;
     }

@@ -19,7 +19,8 @@ pub async fn require_admin(state: &AppState, session: &Session) -> Result<i64, R
         Ok(AdminCheck::SignedOut) => Err((StatusCode::UNAUTHORIZED, "Please sign in.").into_response()),
         Err(err) => {
             tracing::error!(error = %err, "admin check failed");
-            Err((StatusCode::SERVICE_UNAVAILABLE, "RepoPass could not check your session; try again in a moment.").into_response())
+            Err((StatusCode::SERVICE_UNAVAILABLE, "RepoPass could not check your session; try again in a moment.")
+                .into_response())
         }
     }
 }

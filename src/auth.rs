@@ -42,7 +42,10 @@ const MAX_NEXT: usize = 512;
 fn safe_next(next: Option<&str>) -> String {
     let fallback = || "/admin".to_owned();
     let Some(next) = next else { return fallback() };
-    if next.len() > MAX_NEXT || !next.starts_with('/') || next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+    if next.len() > MAX_NEXT
+        || !next.starts_with('/')
+        || next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
         return fallback();
     }
     let base = url::Url::parse("http://repopass.invalid/").expect("a valid base URL");
@@ -79,7 +82,11 @@ async fn start(State(state): State<AppState>, session: Session, Query(q): Query<
 /// (`Some("customer")`: a customer's sign-in, which never touches admins).
 pub(crate) async fn start_oauth(state: &AppState, session: &Session, next: String, role: Option<&str>) -> Response {
     let Some(oauth) = &state.oauth else {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not set up", "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app) and restart RepoPass.");
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is not set up",
+            "Set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (from your GitHub OAuth app) and restart RepoPass.",
+        );
     };
     let (url, csrf) = oauth.authorize_url(role == Some("customer"));
     server::session_user::keep_briefly_unless_signed_in(session).await;
@@ -93,7 +100,11 @@ pub(crate) async fn start_oauth(state: &AppState, session: &Session, next: Strin
     };
     if let Err(err) = saved.await {
         tracing::error!(error = %err, "could not save the sign-in state");
-        return problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Your session could not be saved. Please try again.");
+        return problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            "Your session could not be saved. Please try again.",
+        );
     }
     Redirect::to(&url).into_response()
 }
@@ -111,20 +122,36 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     let next: String = session.remove(OAUTH_NEXT_KEY).await.ok().flatten().unwrap_or_else(|| "/admin".into());
     let role: Option<String> = session.remove(OAUTH_ROLE_KEY).await.ok().flatten();
     if q.error.as_deref() == Some("access_denied") {
-        return problem(StatusCode::FORBIDDEN, "Sign-in cancelled", "You declined to share your GitHub identity, so RepoPass cannot sign you in.");
+        return problem(
+            StatusCode::FORBIDDEN,
+            "Sign-in cancelled",
+            "You declined to share your GitHub identity, so RepoPass cannot sign you in.",
+        );
     }
     let (Some(code), Some(given)) = (q.code, q.state) else {
-        return problem(StatusCode::BAD_REQUEST, "Sign-in failed", "GitHub sent you back without a sign-in code. Please start again.");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Sign-in failed",
+            "GitHub sent you back without a sign-in code. Please start again.",
+        );
     };
     // The state ties this callback to the browser that started the sign-in.
     if expected.as_deref() != Some(given.as_str()) {
-        return problem(StatusCode::BAD_REQUEST, "This sign-in link has expired", "It was started in another browser or tab, or too long ago. Please start again.");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link has expired",
+            "It was started in another browser or tab, or too long ago. Please start again.",
+        );
     }
     let token = match oauth.exchange(&code).await {
         Ok(token) => token,
         Err(err) => {
             tracing::warn!(error = %err, "OAuth code exchange failed");
-            return problem(StatusCode::BAD_GATEWAY, "Sign-in failed", "GitHub did not accept the sign-in. Please start again.");
+            return problem(
+                StatusCode::BAD_GATEWAY,
+                "Sign-in failed",
+                "GitHub did not accept the sign-in. Please start again.",
+            );
         }
     };
     let me = match state.github.as_user(token.expose_secret()) {
@@ -135,12 +162,23 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
         Ok(me) => me,
         Err(err) => {
             tracing::warn!(error = %err, "could not read the signed-in GitHub user");
-            return problem(StatusCode::BAD_GATEWAY, "Sign-in failed", "GitHub did not tell us who you are. Please try again.");
+            return problem(
+                StatusCode::BAD_GATEWAY,
+                "Sign-in failed",
+                "GitHub did not tell us who you are. Please try again.",
+            );
         }
     };
     if role.as_deref() == Some("customer") {
         let emails = verified_emails(&state, token.expose_secret()).await;
-        return crate::account_auth::signed_in_with_github(&session, me.id.0 as i64, &me.login, me.avatar_url.as_str(), emails).await;
+        return crate::account_auth::signed_in_with_github(
+            &session,
+            me.id.0 as i64,
+            &me.login,
+            me.avatar_url.as_str(),
+            emails,
+        )
+        .await;
     }
     let admin = match admins::sign_in(&state.db, &state.config, me.id.0 as i64, &me.login).await {
         Ok(admin) => admin,
@@ -149,7 +187,12 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
             return problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Please try again in a moment.");
         }
     };
-    let user = SessionUser { github_user_id: me.id.0 as i64, login: me.login.clone(), avatar_url: me.avatar_url.to_string(), admin_id: admin.map(|a| a.id) };
+    let user = SessionUser {
+        github_user_id: me.id.0 as i64,
+        login: me.login.clone(),
+        avatar_url: me.avatar_url.to_string(),
+        admin_id: admin.map(|a| a.id),
+    };
     // A new session id at sign-in: a session fixed before it is worth nothing after.
     let stored = async {
         session.cycle_id().await?;
@@ -158,7 +201,11 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
     };
     if let Err(err) = stored.await {
         tracing::error!(error = %err, "could not store the signed-in user");
-        return problem(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", "Your session could not be saved. Please try again.");
+        return problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            "Your session could not be saved. Please try again.",
+        );
     }
     tracing::info!(login = %user.login, admin = user.admin_id.is_some(), "signed in");
     Redirect::to(&next).into_response()
@@ -202,7 +249,18 @@ mod tests {
         assert_eq!(safe_next(Some("/admin/customers?q=bob&page=2")), "/admin/customers?q=bob&page=2");
         assert_eq!(safe_next(Some("/account/../admin")), "/admin");
         let long = format!("/admin/{}", "a".repeat(600));
-        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "admin", "/\t/evil.example", "/\n/evil.example", "/ /evil.example", "///evil.example", "/\u{0}x", &long] {
+        for evil in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "admin",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "///evil.example",
+            "/\u{0}x",
+            &long,
+        ] {
             assert_eq!(safe_next(Some(evil)), "/admin", "{evil}");
         }
         assert_eq!(safe_next(None), "/admin");

@@ -10,13 +10,18 @@ use server::{Config, Db};
 use crate::{leptos_settings, startup::Application, telemetry};
 
 #[derive(Debug, Parser)]
-#[command(name = "repopass", version, about = "Sell access to private GitHub repositories.", long_about = "\
+#[command(
+    name = "repopass",
+    version,
+    about = "Sell access to private GitHub repositories.",
+    long_about = "\
 Sell access to private GitHub repositories.
 
 Configuration is read from environment variables and a .env file in the working
 directory (DATABASE_URL, PUBLIC_URL, STRIPE_SECRET_KEY, GITHUB_TOKEN, ...; see
 README.md). With none set, RepoPass uses a SQLite file under ./data and its
-built-in Stripe and GitHub sandbox.")]
+built-in Stripe and GitHub sandbox."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -112,7 +117,11 @@ async fn worker(mut config: Config) -> ExitCode {
     };
     match db.pending_migrations().await {
         Ok(pending) if pending.is_empty() => {}
-        Ok(pending) => return fail(format!("the database has pending migrations {pending:?}: run `repopass migrate` (or `repopass serve`) first")),
+        Ok(pending) => {
+            return fail(format!(
+                "the database has pending migrations {pending:?}: run `repopass migrate` (or `repopass serve`) first"
+            ))
+        }
         Err(e) => return fail(format!("database: {e}")),
     }
     config.point_at_sandbox();
@@ -174,7 +183,13 @@ async fn seed(config: Config, purchases: i64) -> ExitCode {
     let started = std::time::Instant::now();
     match server::seed::seed(&db, purchases).await {
         Ok(s) => {
-            eprintln!("seeded {} purchases and {} access-log entries in {} repositories ({:.1} s)", s.purchases, s.log_entries, s.repositories, started.elapsed().as_secs_f64());
+            eprintln!(
+                "seeded {} purchases and {} access-log entries in {} repositories ({:.1} s)",
+                s.purchases,
+                s.log_entries,
+                s.repositories,
+                started.elapsed().as_secs_f64()
+            );
             ExitCode::SUCCESS
         }
         Err(err) => fail(err),

@@ -41,13 +41,23 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|element| element.split(';').find_map(|pair| pair.trim().strip_prefix("for=").or_else(|| pair.trim().strip_prefix("For="))))
+        .filter_map(|element| {
+            element
+                .split(';')
+                .find_map(|pair| pair.trim().strip_prefix("for=").or_else(|| pair.trim().strip_prefix("For=")))
+        })
         .map(parse_node)
         .collect();
     if !forwarded.is_empty() {
         return forwarded;
     }
-    headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(parse_node).collect()
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(parse_node)
+        .collect()
 }
 
 /// `192.0.2.1`, `192.0.2.1:4711`, `"[2001:db8::1]:4711"`, `[2001:db8::1]`, `2001:db8::1`.

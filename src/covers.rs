@@ -15,7 +15,10 @@ use tower_sessions::Session;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let files = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .service(ServeDir::new(covers::dir(&state.config.data_dir)));
     Router::new()
@@ -31,12 +34,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
 fn back(id: i64, outcome: Result<(), String>) -> Response {
     let query = match outcome {
         Ok(()) => "cover=saved".to_owned(),
-        Err(message) => format!("cover_error={}", url::form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()),
+        Err(message) => {
+            format!("cover_error={}", url::form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>())
+        }
     };
     Redirect::to(&format!("/admin/repositories/{id}?{query}#cover")).into_response()
 }
 
-async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<i64>, mut multipart: Multipart) -> Response {
+async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> Response {
     if let Err(refused) = crate::admin_session::require_admin(&state, &session).await {
         return refused;
     }
@@ -45,12 +55,18 @@ async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("cover") => match field.bytes().await {
                 Ok(b) => bytes = Some(b),
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return back(id, Err("the image is larger than 2 MB; upload a smaller one".into())),
-                Err(e) => return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text()))),
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return back(id, Err("the image is larger than 2 MB; upload a smaller one".into()))
+                }
+                Err(e) => {
+                    return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text())))
+                }
             },
             Ok(Some(_)) => continue,
             Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return back(id, Err("the image is larger than 2 MB; upload a smaller one".into())),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return back(id, Err("the image is larger than 2 MB; upload a smaller one".into()))
+            }
             Err(e) => return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text()))),
         }
     }

@@ -37,7 +37,10 @@ async fn export(State(state): State<AppState>, session: Session, Query(p): Query
     };
     match purchases::export_csv(&state.db, &filter).await {
         Ok(csv) => (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"repopass-customers.csv\"")],
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"repopass-customers.csv\""),
+            ],
             csv,
         )
             .into_response(),

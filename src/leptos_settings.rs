@@ -13,7 +13,9 @@ pub const FILE_NAME: &str = "Cargo-leptos.toml";
 pub enum LeptosSettingsError {
     #[error("{path}: {reason}")]
     Invalid { path: String, reason: String },
-    #[error("{FILE_NAME} not found in the working directory or next to the binary; set REPOPASS_LEPTOS_CONFIG to its path")]
+    #[error(
+        "{FILE_NAME} not found in the working directory or next to the binary; set REPOPASS_LEPTOS_CONFIG to its path"
+    )]
     NotFound,
 }
 

@@ -3,23 +3,23 @@
 //! compiled into the `repopass` binary (`ssr`).
 
 #[cfg(feature = "ssr")]
-pub mod api_v1;
-#[cfg(feature = "ssr")]
 mod account_auth;
 #[cfg(feature = "ssr")]
 mod activity_stream;
 #[cfg(feature = "ssr")]
 mod admin_session;
 #[cfg(feature = "ssr")]
-mod customers_csv;
+pub mod api_v1;
 #[cfg(feature = "ssr")]
 mod auth;
+#[cfg(feature = "ssr")]
+pub mod cli;
 #[cfg(feature = "ssr")]
 mod client_ip;
 #[cfg(feature = "ssr")]
 mod covers;
 #[cfg(feature = "ssr")]
-pub mod cli;
+mod customers_csv;
 #[cfg(feature = "ssr")]
 pub mod leptos_settings;
 #[cfg(feature = "ssr")]

@@ -9,7 +9,9 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use axum_prometheus::{metrics_exporter_prometheus::PrometheusHandle, EndpointLabel, PrometheusMetricLayer, PrometheusMetricLayerBuilder};
+use axum_prometheus::{
+    metrics_exporter_prometheus::PrometheusHandle, EndpointLabel, PrometheusMetricLayer, PrometheusMetricLayerBuilder,
+};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use server::AppState;
@@ -26,7 +28,9 @@ pub fn router() -> Router<AppState> {
 /// no route share one label, so inventing paths cannot grow the registry.
 pub fn metrics_layer() -> PrometheusMetricLayer<'static> {
     handle();
-    PrometheusMetricLayerBuilder::new().with_endpoint_label_type(EndpointLabel::MatchedPathWithFallbackFn(unmatched)).build()
+    PrometheusMetricLayerBuilder::new()
+        .with_endpoint_label_type(EndpointLabel::MatchedPathWithFallbackFn(unmatched))
+        .build()
 }
 
 pub const UNMATCHED: &str = "(unmatched)";
@@ -59,7 +63,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         ),
         Err(err) => {
             tracing::warn!(error = %err, "readiness: cannot read migrations");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "database": "ok", "migrations": "unknown"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "database": "ok", "migrations": "unknown"})),
+            )
         }
     }
 }
@@ -69,7 +76,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match &state.config.metrics_token {
         Some(token) => {
-            let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
             // Compared as digests: the time taken says nothing about the token.
             if server::api_keys::hash_key(given) != server::api_keys::hash_key(token.expose_secret().trim()) {
                 let message = "metrics need Authorization: Bearer <REPOPASS_METRICS_TOKEN>";
@@ -77,7 +88,13 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             }
         }
         None if state.config.sandbox => {}
-        None => return (StatusCode::NOT_FOUND, "metrics are off: set REPOPASS_METRICS_TOKEN and scrape with Authorization: Bearer <token>").into_response(),
+        None => {
+            return (
+                StatusCode::NOT_FOUND,
+                "metrics are off: set REPOPASS_METRICS_TOKEN and scrape with Authorization: Bearer <token>",
+            )
+                .into_response()
+        }
     }
     let pool = state.db.pool();
     metrics::gauge!("repopass_db_pool_connections").set(pool.size() as f64);

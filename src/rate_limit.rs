@@ -36,18 +36,29 @@ pub struct Limits {
 }
 
 /// Page groups with a budget each; any other path counts against "other".
-const PAGE_GROUPS: [&str; 9] = ["/p", "/admin", "/account", "/auth", "/checkout", "/api/v1", "/readyz", "/metrics", "/"];
+const PAGE_GROUPS: [&str; 9] =
+    ["/p", "/admin", "/account", "/auth", "/checkout", "/api/v1", "/readyz", "/metrics", "/"];
 
 impl Limits {
     pub fn new(per_minute: u32, trusted_proxies: Vec<ipnet::IpNet>) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
         let server_fns = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
-        Limits { limiter: Arc::new(RateLimiter::keyed(quota)), server_fns: Arc::new(server_fns), trusted_proxies: Arc::new(trusted_proxies) }
+        Limits {
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+            server_fns: Arc::new(server_fns),
+            trusted_proxies: Arc::new(trusted_proxies),
+        }
     }
 
     /// Which budget a request to `path` counts against, if any.
     fn budget(&self, path: &str) -> Option<&'static str> {
-        if path.starts_with("/pkg/") || path.starts_with("/covers/") || path == "/favicon.ico" || path == "/healthz" || path.starts_with("/sandbox/") || path.starts_with("/api/webhooks/") {
+        if path.starts_with("/pkg/")
+            || path.starts_with("/covers/")
+            || path == "/favicon.ico"
+            || path == "/healthz"
+            || path.starts_with("/sandbox/")
+            || path.starts_with("/api/webhooks/")
+        {
             return None;
         }
         if let Some(name) = self.server_fns.get(path) {
@@ -57,12 +68,21 @@ impl Limits {
             Some(end) => &path[..end + 1],
             None => path,
         };
-        let group = if first == "/api" { path.strip_prefix("/api/v1").map(|_| "/api/v1") } else { PAGE_GROUPS.iter().copied().find(|g| *g == first) };
+        let group = if first == "/api" {
+            path.strip_prefix("/api/v1").map(|_| "/api/v1")
+        } else {
+            PAGE_GROUPS.iter().copied().find(|g| *g == first)
+        };
         Some(group.unwrap_or("other"))
     }
 }
 
-pub async fn limit(State(limits): State<Limits>, ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>, request: Request, next: Next) -> Response {
+pub async fn limit(
+    State(limits): State<Limits>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(budget) = limits.budget(request.uri().path()) else {
         return next.run(request).await;
     };

@@ -114,14 +114,16 @@ mod tests {
             .route(
                 "/p/x",
                 get(|| async {
-                    let chunks = futures::stream::once(async { Ok::<_, std::io::Error>("<html>the page") }).chain(futures::stream::pending());
+                    let chunks = futures::stream::once(async { Ok::<_, std::io::Error>("<html>the page") })
+                        .chain(futures::stream::pending());
                     Body::from_stream(chunks)
                 }),
             )
             .route_layer(axum::middleware::from_fn(|r: Request, n: Next| bounded_by(Duration::from_millis(50), r, n)));
         let response = router.oneshot(Request::get("/p/x").body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let read = tokio::time::timeout(Duration::from_secs(5), axum::body::to_bytes(response.into_body(), 1 << 16)).await;
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), axum::body::to_bytes(response.into_body(), 1 << 16)).await;
         assert!(matches!(read, Ok(Err(_))), "the stalled body must end with an error, not hang: {read:?}");
     }
 

@@ -61,7 +61,10 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
     if !path.starts_with("/api/webhooks/") {
         if let Err(from) = same_origin(&guard.origin, request.headers()) {
             tracing::warn!(path, from = %from, "cross-site request refused");
-            let message = format!("Refused: this request came from another site ({from}). Use RepoPass's own pages at {}.", guard.origin);
+            let message = format!(
+                "Refused: this request came from another site ({from}). Use RepoPass's own pages at {}.",
+                guard.origin
+            );
             return (StatusCode::FORBIDDEN, message).into_response();
         }
         // Every browser that sends cookies sends one of the two; a request
@@ -69,7 +72,10 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
         // or odd client, or a forgery path we do not know of): refuse it.
         // API clients authenticate with a key, not a cookie.
         if carries_session(request.headers()) && !says_where_from(request.headers()) {
-            tracing::warn!(path, "state-changing request with a session cookie but neither Sec-Fetch-Site nor Origin refused");
+            tracing::warn!(
+                path,
+                "state-changing request with a session cookie but neither Sec-Fetch-Site nor Origin refused"
+            );
             let message = format!("Refused: a signed-in request must come from RepoPass's own pages at {} (the browser did not say where it came from).", guard.origin);
             return (StatusCode::FORBIDDEN, message).into_response();
         }
@@ -81,7 +87,8 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
 }
 
 fn carries_session(headers: &HeaderMap) -> bool {
-    let ours = |cookie: &str| cookie.trim().strip_prefix(crate::sessions::COOKIE).is_some_and(|rest| rest.starts_with('='));
+    let ours =
+        |cookie: &str| cookie.trim().strip_prefix(crate::sessions::COOKIE).is_some_and(|rest| rest.starts_with('='));
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).any(ours)
 }
 
@@ -130,10 +137,12 @@ pub fn body_limit(path: &str) -> Option<usize> {
 async fn limit_body(request: Request) -> Result<Request, Response> {
     let Some(limit) = body_limit(request.uri().path()) else { return Ok(request) };
     let too_large = || {
-        let message = format!("Request body too large: at most {} KB is accepted here. Send less and try again.", limit / 1024);
+        let message =
+            format!("Request body too large: at most {} KB is accepted here. Send less and try again.", limit / 1024);
         (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
     };
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
@@ -149,7 +158,8 @@ async fn limit_body(request: Request) -> Result<Request, Response> {
 fn with_headers(guard: &Guard, path: &str, mut response: Response) -> Response {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let is_html = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+        let is_html =
+            headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
         // The sandbox's own pages (development only) use a few inline styles.
         let sandbox = path == "/sandbox" || path.starts_with("/sandbox/");
         let policy = if sandbox && is_html {
@@ -168,7 +178,8 @@ fn with_headers(guard: &Guard, path: &str, mut response: Response) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if guard.https {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+        headers
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     }
     response
 }
@@ -186,7 +197,8 @@ mod tests {
         let ours = "https://shop.example";
         assert!(same_origin(ours, &headers(&[("sec-fetch-site", "same-origin")])).is_ok());
         assert!(same_origin(ours, &headers(&[("sec-fetch-site", "none")])).is_ok());
-        assert!(same_origin(ours, &headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://shop.example")])).is_err());
+        assert!(same_origin(ours, &headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://shop.example")]))
+            .is_err());
         assert!(same_origin(ours, &headers(&[("sec-fetch-site", "same-site")])).is_err());
         assert!(same_origin(ours, &headers(&[("origin", "https://shop.example")])).is_ok());
         assert!(same_origin(ours, &headers(&[("origin", "https://evil.example"), ("host", "shop.example")])).is_err());
@@ -199,9 +211,14 @@ mod tests {
 
     #[test]
     fn hsts_only_over_https() {
-        let plain = with_headers(&Guard::new(&"http://127.0.0.1:3000".parse().unwrap()), "/", Response::new(Body::empty()));
+        let plain =
+            with_headers(&Guard::new(&"http://127.0.0.1:3000".parse().unwrap()), "/", Response::new(Body::empty()));
         assert!(!plain.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
-        let https = with_headers(&Guard::new(&"https://shop.example".parse().unwrap()), "/healthz", Response::new(Body::empty()));
+        let https = with_headers(
+            &Guard::new(&"https://shop.example".parse().unwrap()),
+            "/healthz",
+            Response::new(Body::empty()),
+        );
         assert!(https.headers()[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().starts_with("max-age="));
         assert_eq!(https.headers()[header::CONTENT_SECURITY_POLICY], app::csp::NOTHING_POLICY);
         assert_eq!(https.headers()[header::X_FRAME_OPTIONS], "DENY");

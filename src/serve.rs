@@ -23,8 +23,8 @@ use hyper_util::{
     server::graceful::GracefulShutdown,
 };
 use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutBody;
 use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
 
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// hyper's read buffer, which the whole request head must fit in (its minimum is 8 KB).
@@ -39,7 +39,10 @@ const DRAIN: Duration = Duration::from_secs(30);
 /// requests in flight finish (up to `DRAIN`).
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(MAX_HEAD_BYTES).max_headers(MAX_HEADERS);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
     loop {
@@ -81,7 +84,11 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
 pub async fn uri_limit(request: Request, next: Next) -> Response {
     let length = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if length > MAX_URI_BYTES {
-        return (StatusCode::URI_TOO_LONG, format!("This address is {length} bytes long; RepoPass reads at most {MAX_URI_BYTES}.")).into_response();
+        return (
+            StatusCode::URI_TOO_LONG,
+            format!("This address is {length} bytes long; RepoPass reads at most {MAX_URI_BYTES}."),
+        )
+            .into_response();
     }
     next.run(request).await
 }

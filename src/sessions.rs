@@ -34,7 +34,10 @@ impl SessionStore for Store {
             Store::Postgres(s) => s.save(record).await,
         }
     }
-    async fn load(&self, id: &tower_sessions::session::Id) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
+    async fn load(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
         match self {
             Store::Sqlite(s) => s.load(id).await,
             Store::Postgres(s) => s.load(id).await,
@@ -53,12 +56,17 @@ pub async fn store(config: &Config, db: &Db) -> Result<Store, sqlx::Error> {
     let bad_name = |e: String| sqlx::Error::Configuration(e.into());
     Ok(match db.backend() {
         Backend::Sqlite => {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE).connect(url).await?;
+            let pool =
+                sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE).connect(url).await?;
             Store::Sqlite(SqliteStore::new(pool).with_table_name("sessions").map_err(bad_name)?)
         }
         Backend::Postgres => {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE).connect(url).await?;
-            let store = PostgresStore::new(pool).with_schema_name("public").and_then(|s| s.with_table_name("sessions")).map_err(bad_name)?;
+            let pool =
+                sqlx::postgres::PgPoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE).connect(url).await?;
+            let store = PostgresStore::new(pool)
+                .with_schema_name("public")
+                .and_then(|s| s.with_table_name("sessions"))
+                .map_err(bad_name)?;
             Store::Postgres(store)
         }
     })

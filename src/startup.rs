@@ -84,7 +84,10 @@ impl Application {
     /// Serves until `shutdown` completes. Tests pass a future that never
     /// does, so that their process keeps the default signal handling (a
     /// SIGTERM from a timeout must end a stuck test run).
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let served = crate::serve::serve(self.listener, self.router, shutdown).await;
         if let Err(e) = self.state.page_views.flush(&self.state.db).await {
             tracing::warn!(error = %e, "page views counted since the last flush were not written");
@@ -128,7 +131,8 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
-    let limits = crate::rate_limit::Limits::new(state.config.rate_limit_per_minute, state.config.trusted_proxies.clone());
+    let limits =
+        crate::rate_limit::Limits::new(state.config.rate_limit_per_minute, state.config.trusted_proxies.clone());
     limits.spawn_janitor();
     let guard = crate::security::Guard::new(&state.config.public_url);
     let mut router = Router::new()
@@ -150,13 +154,11 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .layer(axum::middleware::from_fn_with_state(limits, crate::rate_limit::limit))
         .layer(axum::middleware::from_fn_with_state(guard, crate::security::headers))
         .layer(crate::ops::metrics_layer())
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                // The path only: query strings can carry tokens.
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings can carry tokens.
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         // Over-long addresses end with 414 (see `serve`).

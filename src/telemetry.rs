@@ -19,6 +19,8 @@ pub fn init(format: LogFormat, to_stderr: bool) {
     });
     let _ = match format {
         LogFormat::Text => registry.with(fmt::layer().with_target(false).with_writer(writer)).try_init(),
-        LogFormat::Json => registry.with(fmt::layer().json().flatten_event(true).with_current_span(true).with_writer(writer)).try_init(),
+        LogFormat::Json => registry
+            .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_writer(writer))
+            .try_init(),
     };
 }

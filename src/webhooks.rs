@@ -34,7 +34,8 @@ fn refuse(provider: &str, why: Refused) -> Response {
 async fn read(body: Body) -> Result<axum::body::Bytes, Response> {
     axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         tracing::warn!("webhook refused: body over {MAX_BODY} bytes");
-        (StatusCode::BAD_REQUEST, Json(json!({ "error": format!("body larger than {MAX_BODY} bytes") }))).into_response()
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": format!("body larger than {MAX_BODY} bytes") })))
+            .into_response()
     })
 }
 
@@ -59,7 +60,11 @@ async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         Ok(b) => b,
         Err(r) => return r,
     };
-    match webhooks::verify_stripe(state.config.stripe_webhook_secret.as_ref(), &body, header(&headers, "stripe-signature")) {
+    match webhooks::verify_stripe(
+        state.config.stripe_webhook_secret.as_ref(),
+        &body,
+        header(&headers, "stripe-signature"),
+    ) {
         Ok(delivery) => accept(&state, delivery).await,
         Err(why) => refuse("stripe", why),
     }

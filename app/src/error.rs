@@ -74,12 +74,17 @@ fn unreadable_request(detail: &str) -> String {
 impl From<server::Error> for AppError {
     fn from(err: server::Error) -> Self {
         let (status, app_error) = match err {
-            server::Error::Invalid { field, message } => (http::StatusCode::BAD_REQUEST, AppError::Invalid { field: field.to_owned(), message }),
-            server::Error::InvalidFields(list) => {
-                (http::StatusCode::BAD_REQUEST, AppError::Fields(list.into_iter().map(|(f, m)| (f.to_owned(), m)).collect()))
+            server::Error::Invalid { field, message } => {
+                (http::StatusCode::BAD_REQUEST, AppError::Invalid { field: field.to_owned(), message })
             }
+            server::Error::InvalidFields(list) => (
+                http::StatusCode::BAD_REQUEST,
+                AppError::Fields(list.into_iter().map(|(f, m)| (f.to_owned(), m)).collect()),
+            ),
             server::Error::NotFound => (http::StatusCode::NOT_FOUND, AppError::NotFound),
-            server::Error::Unavailable(message) => (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message)),
+            server::Error::Unavailable(message) => {
+                (http::StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable(message))
+            }
             // A limit (ours, or GitHub's behind this call): the rate-limit
             // answer, with when to try again.
             server::Error::Later { message, after_secs } => {
@@ -106,7 +111,11 @@ impl AppError {
     pub fn with_status(self, status: http::StatusCode) -> Self {
         let plain_form_post = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
             parts.uri.path().starts_with("/api/")
-                && parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+                && parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
         });
         if plain_form_post {
             return self;

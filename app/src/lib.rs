@@ -9,8 +9,8 @@ pub mod csp;
 pub mod error;
 pub mod money;
 pub mod pages;
-pub mod time;
 mod shell;
+pub mod time;
 pub mod types;
 
 pub use shell::{shell, App};

@@ -3,9 +3,8 @@
 //! arithmetic and locale tables, too heavy for the wasm bundle for one job.)
 
 /// Currencies that Stripe treats as having no minor unit.
-const ZERO_DECIMAL: [&str; 16] = [
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-];
+const ZERO_DECIMAL: [&str; 16] =
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"];
 
 /// `format_price(900, "usd", "monthly")` → `"$9.00 / month"`; `kind` as
 /// prices store it (one_time, monthly, yearly).
@@ -67,7 +66,10 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, String> {
     }
     let whole: i64 = whole.parse().map_err(|_| "the amount is too large".to_owned())?;
     let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<width$}", width = decimals).parse().unwrap_or(0) };
-    whole.checked_mul(10_i64.pow(decimals as u32)).and_then(|w| w.checked_add(frac)).ok_or_else(|| "the amount is too large".to_owned())
+    whole
+        .checked_mul(10_i64.pow(decimals as u32))
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| "the amount is too large".to_owned())
 }
 
 /// Minor units back to what the creator types: 4990 → "49.90".

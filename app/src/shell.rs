@@ -11,7 +11,16 @@ use crate::{
     components::layout::Layout,
     pages::{
         account::AccountPage,
-        admin::{api_keys::AdminApiKeys, customer::AdminCustomer, customers::AdminCustomers, events::{AdminEvent, AdminEvents}, home::AdminHome, repositories::AdminRepositories, repository_edit::AdminRepositoryEdit, settings::AdminSettings},
+        admin::{
+            api_keys::AdminApiKeys,
+            customer::AdminCustomer,
+            customers::AdminCustomers,
+            events::{AdminEvent, AdminEvents},
+            home::AdminHome,
+            repositories::AdminRepositories,
+            repository_edit::AdminRepositoryEdit,
+            settings::AdminSettings,
+        },
         checkout_success::CheckoutSuccess,
         not_found::NotFound,
         product::Product,

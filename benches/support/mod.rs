@@ -20,7 +20,8 @@ pub struct Bench {
 /// Starts RepoPass with `extra` settings on top of the bench's own.
 pub async fn start(extra: &[(&'static str, String)]) -> Bench {
     let dir = tempfile::tempdir().unwrap();
-    let database = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+    let database = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let backend = if database.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", database),
@@ -32,7 +33,10 @@ pub async fn start(extra: &[(&'static str, String)]) -> Bench {
     ]);
     vars.extend(extra.iter().cloned());
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("configuration");
-    let leptos = repopass::leptos_settings::from_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo-leptos.toml")).unwrap();
+    let leptos = repopass::leptos_settings::from_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo-leptos.toml"),
+    )
+    .unwrap();
     let app = Application::build(config, leptos).await.expect("the app starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
@@ -46,7 +50,16 @@ impl Bench {
     pub async fn on_sale(&self, http: &reqwest::Client, repository: Value) -> String {
         let key = server::api_keys::create(&self.state.db, "bench", None).await.unwrap();
         let key = secrecy::ExposeSecret::expose_secret(&key.secret).to_owned();
-        let repo: Value = http.post(format!("{}/api/v1/repositories", self.base)).bearer_auth(&key).json(&repository).send().await.unwrap().json().await.unwrap();
+        let repo: Value = http
+            .post(format!("{}/api/v1/repositories", self.base))
+            .bearer_auth(&key)
+            .json(&repository)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let price: Value = http
             .post(format!("{}/api/v1/repositories/{}/prices", self.base, repo["id"]))
             .bearer_auth(&key)

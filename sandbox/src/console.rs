@@ -14,7 +14,10 @@ use serde::Deserialize;
 
 use crate::{
     deliveries,
-    github::{faults, model::{rfc3339, INVITATION_TTL}},
+    github::{
+        faults,
+        model::{rfc3339, INVITATION_TTL},
+    },
     pages::{self, money, BUTTON, INPUT},
     Error, Sandbox,
 };
@@ -165,7 +168,10 @@ async fn accept(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Respon
     Ok(back())
 }
 
-async fn remove(State(sb): State<Sandbox>, Path((owner, name, login)): Path<(String, String, String)>) -> Result<Response, Error> {
+async fn remove(
+    State(sb): State<Sandbox>,
+    Path((owner, name, login)): Path<(String, String, String)>,
+) -> Result<Response, Error> {
     let repo = sb.gh_repo(&owner, &name).await?.ok_or(Error::NotFound)?;
     let user = sb.gh_user(&login).await?.ok_or(Error::NotFound)?;
     sb.gh_remove_collaborator(&repo, &user).await?;
@@ -188,13 +194,19 @@ async fn redeliver(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Res
     Ok(back())
 }
 
-
 async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
     let customers = sb.stripe_list("customer", None).await?;
-    let email_of = |id: &str| customers.iter().find(|c| c["id"] == id).and_then(|c| c["email"].as_str()).unwrap_or("guest").to_owned();
+    let email_of = |id: &str| {
+        customers.iter().find(|c| c["id"] == id).and_then(|c| c["email"].as_str()).unwrap_or("guest").to_owned()
+    };
     let subscriptions = sb.stripe_list("subscription", None).await?;
     let charges = sb.stripe_list("charge", None).await?;
-    let waiting: Vec<_> = sb.stripe_list("checkout_session", None).await?.into_iter().filter(|s| s["status"] == "complete" && s["payment_status"] == "unpaid").collect();
+    let waiting: Vec<_> = sb
+        .stripe_list("checkout_session", None)
+        .await?
+        .into_iter()
+        .filter(|s| s["status"] == "complete" && s["payment_status"] == "unpaid")
+        .collect();
     let invoices = sb.stripe_list("invoice", None).await?;
     Ok(html! {
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
@@ -285,7 +297,10 @@ async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
     })
 }
 
-async fn subscription_action(State(sb): State<Sandbox>, Path((id, action)): Path<(String, String)>) -> Result<Response, Error> {
+async fn subscription_action(
+    State(sb): State<Sandbox>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Response, Error> {
     match action.as_str() {
         "renew" => sb.stripe_renew(&id).await?,
         "fail_next_payment" => sb.stripe_fail_next_payment(&id).await?,
@@ -295,7 +310,10 @@ async fn subscription_action(State(sb): State<Sandbox>, Path((id, action)): Path
     Ok(back())
 }
 
-async fn charge_action(State(sb): State<Sandbox>, Path((id, action)): Path<(String, String)>) -> Result<Response, Error> {
+async fn charge_action(
+    State(sb): State<Sandbox>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Response, Error> {
     let charge = sb.stripe_charge_of(&id).await?;
     match action.as_str() {
         "refund" => {
@@ -311,7 +329,10 @@ async fn charge_action(State(sb): State<Sandbox>, Path((id, action)): Path<(Stri
     Ok(back())
 }
 
-async fn checkout_action(State(sb): State<Sandbox>, Path((id, action)): Path<(String, String)>) -> Result<Response, Error> {
+async fn checkout_action(
+    State(sb): State<Sandbox>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Response, Error> {
     sb.stripe_settle_async(&id, action == "settle").await?;
     Ok(back())
 }

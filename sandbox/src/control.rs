@@ -84,7 +84,11 @@ struct Rename {
     login: String,
 }
 
-async fn rename_user(State(sb): State<Sandbox>, Path(login): Path<String>, Json(r): Json<Rename>) -> Result<Json<Value>, Error> {
+async fn rename_user(
+    State(sb): State<Sandbox>,
+    Path(login): Path<String>,
+    Json(r): Json<Rename>,
+) -> Result<Json<Value>, Error> {
     let user = sb.gh_rename_user(&login, &r.login).await?;
     Ok(Json(user_json(&sb, &user)))
 }
@@ -120,7 +124,10 @@ async fn accept_invitation(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Re
     Ok(Json(json!({ "accepted": id, "repo_id": c.repo_id, "user_id": c.user_id, "permission": c.permission })))
 }
 
-async fn remove_by_hand(State(sb): State<Sandbox>, Path((owner, name, login)): Path<(String, String, String)>) -> Result<Json<Value>, Error> {
+async fn remove_by_hand(
+    State(sb): State<Sandbox>,
+    Path((owner, name, login)): Path<(String, String, String)>,
+) -> Result<Json<Value>, Error> {
     let repo = sb.gh_repo(&owner, &name).await?.ok_or(Error::NotFound)?;
     let user = sb.gh_user(&login).await?.ok_or(Error::NotFound)?;
     let removed = sb.gh_remove_collaborator(&repo, &user).await?;
@@ -171,7 +178,11 @@ fn succeed() -> String {
 }
 
 /// What the buyer does on the hosted checkout page, without a browser.
-async fn pay_checkout(State(sb): State<Sandbox>, Path(id): Path<String>, Json(p): Json<Pay>) -> Result<Json<Value>, Error> {
+async fn pay_checkout(
+    State(sb): State<Sandbox>,
+    Path(id): Path<String>,
+    Json(p): Json<Pay>,
+) -> Result<Json<Value>, Error> {
     let outcome = match p.outcome.as_str() {
         "succeed" => crate::stripe::billing::PayOutcome::Succeed,
         "async" => crate::stripe::billing::PayOutcome::Async,
@@ -186,7 +197,11 @@ struct Settle {
     succeed: bool,
 }
 
-async fn settle_checkout(State(sb): State<Sandbox>, Path(id): Path<String>, Json(s): Json<Settle>) -> Result<Json<Value>, Error> {
+async fn settle_checkout(
+    State(sb): State<Sandbox>,
+    Path(id): Path<String>,
+    Json(s): Json<Settle>,
+) -> Result<Json<Value>, Error> {
     Ok(Json(crate::stripe::public(sb.stripe_settle_async(&id, s.succeed).await?)))
 }
 
@@ -204,7 +219,11 @@ struct Cancel {
     at_period_end: bool,
 }
 
-async fn cancel(State(sb): State<Sandbox>, Path(id): Path<String>, Json(c): Json<Cancel>) -> Result<Json<Value>, Error> {
+async fn cancel(
+    State(sb): State<Sandbox>,
+    Path(id): Path<String>,
+    Json(c): Json<Cancel>,
+) -> Result<Json<Value>, Error> {
     Ok(Json(crate::stripe::public(sb.stripe_cancel(&id, c.at_period_end).await?)))
 }
 

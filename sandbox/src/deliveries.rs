@@ -43,7 +43,14 @@ pub async fn enqueue_stripe(sb: &Sandbox, event_id: &str, event_type: &str, payl
     enqueue(sb, "stripe", event_id, event_type, &sb.webhook_url("stripe").await?, &payload.to_string()).await
 }
 
-async fn enqueue(sb: &Sandbox, provider: &str, event_id: &str, event_type: &str, target: &str, payload: &str) -> Result<(), Error> {
+async fn enqueue(
+    sb: &Sandbox,
+    provider: &str,
+    event_id: &str,
+    event_type: &str,
+    target: &str,
+    payload: &str,
+) -> Result<(), Error> {
     let now = clock::now();
     sqlx::query(
         "INSERT INTO sandbox_deliveries (provider, event_id, event_type, target_url, payload, next_attempt_at, created_at)
@@ -94,11 +101,12 @@ pub fn spawn_worker(sb: Sandbox) {
 
 /// Delivers what is due; returns how many were attempted.
 pub async fn deliver_due(sb: &Sandbox, http: &reqwest::Client) -> Result<usize, Error> {
-    let due: Vec<Delivery> =
-        sqlx::query_as("SELECT * FROM sandbox_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 20")
-            .bind(clock::now())
-            .fetch_all(sb.store().db().pool())
-            .await?;
+    let due: Vec<Delivery> = sqlx::query_as(
+        "SELECT * FROM sandbox_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 20",
+    )
+    .bind(clock::now())
+    .fetch_all(sb.store().db().pool())
+    .await?;
     for delivery in &due {
         attempt(sb, http, delivery).await?;
     }
@@ -122,7 +130,9 @@ async fn attempt(sb: &Sandbox, http: &reqwest::Client, d: &Delivery) -> Result<(
     let attempts = d.attempts + 1;
     let (status_code, error) = match result {
         Ok(response) if response.status().is_success() => (Some(response.status().as_u16() as i64), None),
-        Ok(response) => (Some(response.status().as_u16() as i64), Some(format!("RepoPass answered {}", response.status()))),
+        Ok(response) => {
+            (Some(response.status().as_u16() as i64), Some(format!("RepoPass answered {}", response.status())))
+        }
         Err(err) => (None, Some(format!("could not reach RepoPass: {err}"))),
     };
     let max = if d.provider == "stripe" { STRIPE_MAX_ATTEMPTS } else { GITHUB_MAX_ATTEMPTS };

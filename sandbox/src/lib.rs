@@ -1,4 +1,5 @@
-#![recursion_limit = "512"] // the large json! literals of GitHub and Stripe objects
+#![recursion_limit = "512"]
+// the large json! literals of GitHub and Stripe objects
 // Handlers answer API errors as ready responses: `Result<_, Response>` is the idiom.
 #![allow(clippy::result_large_err)]
 //! RepoPass's sandbox: HTTP stand-ins for the parts of Stripe's and GitHub's
@@ -11,8 +12,8 @@ mod console;
 pub mod control;
 pub mod deliveries;
 mod error;
-mod mailbox;
 pub mod github;
+mod mailbox;
 mod pages;
 pub mod store;
 pub mod stripe;
@@ -54,7 +55,12 @@ impl Sandbox {
     }
 
     /// `public_url` is RepoPass's own address (the sandbox lives under it).
-    pub fn new(db: Db, public_url: Url, stripe_webhook_secret: SecretString, github_webhook_secret: SecretString) -> Self {
+    pub fn new(
+        db: Db,
+        public_url: Url,
+        stripe_webhook_secret: SecretString,
+        github_webhook_secret: SecretString,
+    ) -> Self {
         Sandbox {
             inner: Arc::new(Inner {
                 store: Store::new(db),

@@ -3,7 +3,13 @@
 //! this page shows those records, newest first, with their links clickable,
 //! so a sign-in link or an expired-invitation notice can be followed.
 
-use axum::{extract::{Query, State}, response::Response, response::IntoResponse, routing::get, Router};
+use axum::{
+    extract::{Query, State},
+    response::IntoResponse,
+    response::Response,
+    routing::get,
+    Router,
+};
 use maud::{html, Markup};
 use serde::Deserialize;
 

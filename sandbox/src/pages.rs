@@ -25,16 +25,20 @@ pub fn page(title: &str, body: Markup) -> Markup {
 }
 
 pub fn error_page(title: &str, message: &str) -> Markup {
-    page(title, html! {
-        div class="rounded-xl border border-red-200 bg-white p-8 shadow-sm" {
-            h1 class="text-xl font-semibold text-red-700" { (title) }
-            p class="mt-2 text-slate-700" { (message) }
-        }
-    })
+    page(
+        title,
+        html! {
+            div class="rounded-xl border border-red-200 bg-white p-8 shadow-sm" {
+                h1 class="text-xl font-semibold text-red-700" { (title) }
+                p class="mt-2 text-slate-700" { (message) }
+            }
+        },
+    )
 }
 
 pub const BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700";
-pub const INPUT: &str = "w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none";
+pub const INPUT: &str =
+    "w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none";
 
 /// `1999, "usd"` → `19.99 USD`, as the sandbox's pages show amounts.
 pub fn money(amount: i64, currency: &str) -> String {

@@ -32,7 +32,10 @@ impl Store {
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>, Error> {
-        Ok(sqlx::query_scalar("SELECT value FROM sandbox_state WHERE key = $1").bind(key).fetch_optional(self.db.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT value FROM sandbox_state WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.db.pool())
+            .await?)
     }
 
     async fn setting_i64(&self, key: &str) -> Result<Option<i64>, Error> {
@@ -69,47 +72,85 @@ impl Store {
             .bind(id)
             .fetch_optional(self.db.pool())
             .await?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Internal(format!("stored {kind} {id}: {e}")))).transpose()
+        body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Internal(format!("stored {kind} {id}: {e}"))))
+            .transpose()
     }
 
     /// Inserts or replaces one object.
     pub async fn put<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T) -> Result<(), Error> {
-        self.insert(kind, id, parent, value, "DO UPDATE SET parent = excluded.parent, body = excluded.body, updated_at = excluded.updated_at").await?;
+        self.insert(
+            kind,
+            id,
+            parent,
+            value,
+            "DO UPDATE SET parent = excluded.parent, body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .await?;
         Ok(())
     }
 
     /// Inserts only if absent; true when this call created it.
-    pub async fn insert_new<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T) -> Result<bool, Error> {
+    pub async fn insert_new<T: Serialize>(
+        &self,
+        kind: &str,
+        id: &str,
+        parent: Option<&str>,
+        value: &T,
+    ) -> Result<bool, Error> {
         Ok(self.insert(kind, id, parent, value, "DO NOTHING").await? == 1)
     }
 
-    async fn insert<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T, on_conflict: &str) -> Result<u64, Error> {
+    async fn insert<T: Serialize>(
+        &self,
+        kind: &str,
+        id: &str,
+        parent: Option<&str>,
+        value: &T,
+        on_conflict: &str,
+    ) -> Result<u64, Error> {
         let body = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
         let sql = format!(
             "INSERT INTO sandbox_objects (kind, id, parent, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
              ON CONFLICT (kind, id) {on_conflict}"
         );
-        let done = sqlx::query(&sql).bind(kind).bind(id).bind(parent).bind(body).bind(clock::now()).execute(self.db.pool()).await?;
+        let done = sqlx::query(&sql)
+            .bind(kind)
+            .bind(id)
+            .bind(parent)
+            .bind(body)
+            .bind(clock::now())
+            .execute(self.db.pool())
+            .await?;
         Ok(done.rows_affected())
     }
 
     pub async fn delete(&self, kind: &str, id: &str) -> Result<bool, Error> {
-        let done = sqlx::query("DELETE FROM sandbox_objects WHERE kind = $1 AND id = $2").bind(kind).bind(id).execute(self.db.pool()).await?;
+        let done = sqlx::query("DELETE FROM sandbox_objects WHERE kind = $1 AND id = $2")
+            .bind(kind)
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// All objects of a kind (optionally under one parent), oldest first.
     pub async fn list<T: DeserializeOwned>(&self, kind: &str, parent: Option<&str>) -> Result<Vec<T>, Error> {
         let bodies: Vec<String> = match parent {
-            Some(parent) => sqlx::query_scalar("SELECT body FROM sandbox_objects WHERE kind = $1 AND parent = $2 ORDER BY created_at, id")
+            Some(parent) => {
+                sqlx::query_scalar(
+                    "SELECT body FROM sandbox_objects WHERE kind = $1 AND parent = $2 ORDER BY created_at, id",
+                )
                 .bind(kind)
                 .bind(parent)
                 .fetch_all(self.db.pool())
-                .await?,
-            None => sqlx::query_scalar("SELECT body FROM sandbox_objects WHERE kind = $1 ORDER BY created_at, id")
-                .bind(kind)
-                .fetch_all(self.db.pool())
-                .await?,
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT body FROM sandbox_objects WHERE kind = $1 ORDER BY created_at, id")
+                    .bind(kind)
+                    .fetch_all(self.db.pool())
+                    .await?
+            }
         };
         bodies
             .iter()

@@ -89,7 +89,10 @@ pub async fn transition(db: &Db, purchase_id: i64, change: Change<'_>, cause: &C
     let changed = match query.execute(&mut *tx).await {
         Ok(r) => r.rows_affected() == 1,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(Error::invalid("github_user", "this GitHub account already has access to the repository through another purchase"))
+            return Err(Error::invalid(
+                "github_user",
+                "this GitHub account already has access to the repository through another purchase",
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -104,7 +107,15 @@ pub async fn transition(db: &Db, purchase_id: i64, change: Change<'_>, cause: &C
 
 /// Appends one entry to the access log (inside the caller's transaction
 /// when it passes one).
-pub async fn log<'e, E>(executor: E, purchase_id: i64, from: Option<&str>, to: &str, action: &str, detail: Option<&str>, cause: &Cause) -> Result<()>
+pub async fn log<'e, E>(
+    executor: E,
+    purchase_id: i64,
+    from: Option<&str>,
+    to: &str,
+    action: &str,
+    detail: Option<&str>,
+    cause: &Cause,
+) -> Result<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -161,7 +172,11 @@ async fn current_login(state: &AppState, client: &octocrab::Octocrab, holder: &H
         Ok(profile) => {
             if profile.login != holder.github_login {
                 tracing::info!(github_user_id = holder.github_user_id, old = %holder.github_login, new = %profile.login, "buyer renamed on GitHub");
-                sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1").bind(holder.github_user_id).bind(&profile.login).execute(state.db.pool()).await?;
+                sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1")
+                    .bind(holder.github_user_id)
+                    .bind(&profile.login)
+                    .execute(state.db.pool())
+                    .await?;
             }
             Ok(profile.login)
         }
@@ -230,12 +245,20 @@ impl TryFrom<String> for Origin {
 }
 
 /// Cancels a pending invitation; already gone counts as done.
-async fn delete_invitation(client: &octocrab::Octocrab, repo: &repositories::Repository, invitation: i64) -> Result<()> {
+async fn delete_invitation(
+    client: &octocrab::Octocrab,
+    repo: &repositories::Repository,
+    invitation: i64,
+) -> Result<()> {
     let route = format!("/repos/{}/{}/invitations/{invitation}", repo.owner, repo.name);
     let response = client._delete(route, None::<&()>).await.map_err(|e| github_error(e.into()))?;
     let status = response.status().as_u16();
     if !(status < 300 || status == 404) {
-        return Err(github_error(GithubError::Api { status, message: "could not delete the invitation".into(), retry_after: None }));
+        return Err(github_error(GithubError::Api {
+            status,
+            message: "could not delete the invitation".into(),
+            retry_after: None,
+        }));
     }
     Ok(())
 }
@@ -244,7 +267,10 @@ async fn delete_invitation(client: &octocrab::Octocrab, repo: &repositories::Rep
 /// gone counts as done.
 pub async fn remove_from_github(state: &AppState, holder: &Holder) -> Result<()> {
     if holder.preexisting {
-        tracing::info!(github_user_id = holder.github_user_id, "left on GitHub: the account had access before its purchase");
+        tracing::info!(
+            github_user_id = holder.github_user_id,
+            "left on GitHub: the account had access before its purchase"
+        );
         return Ok(());
     }
     let repo = repositories::get(&state.db, holder.repository_id).await?;
@@ -284,12 +310,22 @@ enum Found {
     Nothing,
     Collaborator,
     /// A pending invitation (not `ours`): its id, link and when it was made.
-    Invitation { id: i64, url: String, created_at: i64 },
+    Invitation {
+        id: i64,
+        url: String,
+        created_at: i64,
+    },
 }
 
 /// Asked before every invitation, because inviting an existing collaborator
 /// changes their permission (GitHub answers 204).
-async fn access_found(client: &octocrab::Octocrab, repo: &repositories::Repository, login: &str, user_id: i64, ours: Option<i64>) -> Result<Found> {
+async fn access_found(
+    client: &octocrab::Octocrab,
+    repo: &repositories::Repository,
+    login: &str,
+    user_id: i64,
+    ours: Option<i64>,
+) -> Result<Found> {
     let handler = client.repos(&repo.owner, &repo.name);
     if handler.is_collaborator(login).await.map_err(|e| github_error(e.into()))? {
         return Ok(Found::Collaborator);
@@ -299,7 +335,11 @@ async fn access_found(client: &octocrab::Octocrab, repo: &repositories::Reposito
     Ok(pending
         .into_iter()
         .find(|i| i.invitee.as_ref().is_some_and(|u| u.id.0 as i64 == user_id) && Some(i.id.0 as i64) != ours)
-        .map_or(Found::Nothing, |i| Found::Invitation { id: i.id.0 as i64, url: i.html_url.to_string(), created_at: i.created_at.timestamp() }))
+        .map_or(Found::Nothing, |i| Found::Invitation {
+            id: i.id.0 as i64,
+            url: i.html_url.to_string(),
+            created_at: i.created_at.timestamp(),
+        }))
 }
 
 /// Invites the buyer with the price's permission — unless they already
@@ -317,7 +357,9 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<
     let attempted = p.invite_attempted_at.filter(|_| p.invite_attempted_user == Some(p.github_user_id));
     match access_found(&client, &repo, &login, p.github_user_id, own_invitation).await? {
         Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
-        Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => return Ok(Invite::Sent(id, url)),
+        Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => {
+            return Ok(Invite::Sent(id, url))
+        }
         Found::Collaborator => return Ok(had_access(p, &repo, None)),
         Found::Invitation { url, .. } => return Ok(had_access(p, &repo, Some(url))),
         Found::Nothing => {}
@@ -328,7 +370,12 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<
         .bind(p.github_user_id)
         .execute(state.db.pool())
         .await?;
-    let invitation = client.repos(&repo.owner, &repo.name).add_collaborator(&login).permission(permission(&price.permission)).send().await;
+    let invitation = client
+        .repos(&repo.owner, &repo.name)
+        .add_collaborator(&login)
+        .permission(permission(&price.permission))
+        .send()
+        .await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id, ok = invitation.is_ok(), "GitHub invitation call made");
     let invitation = invitation.map_err(|e| github_error(e.into()))?;
@@ -337,7 +384,11 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> Result<
 }
 
 fn had_access(p: &Purchase, repo: &repositories::Repository, invitation_url: Option<String>) -> Invite {
-    tracing::info!(purchase_id = p.id, github_user_id = p.github_user_id, "the buyer already has access; GitHub left as it is");
+    tracing::info!(
+        purchase_id = p.id,
+        github_user_id = p.github_user_id,
+        "the buyer already has access; GitHub left as it is"
+    );
     Invite::HadAccess { invitation_url, repository: format!("{}/{}", repo.owner, repo.name) }
 }
 
@@ -351,13 +402,19 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
     let p = purchases::get(&state.db, purchase_id).await?;
     match p.status.as_str() {
         "revoked" => return Ok(p),
-        "pending" | "expired" => return Err(Error::invalid("status", "this purchase was never paid; there is no access to revoke")),
+        "pending" | "expired" => {
+            return Err(Error::invalid("status", "this purchase was never paid; there is no access to revoke"))
+        }
         _ => {}
     }
     if let Err(e) = remove_from_github(state, &Holder::from(&p)).await {
         if let Error::Later { message, .. } = &e {
             // Shown to the creator while the removal waits.
-            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1").bind(p.id).bind(message).execute(state.db.pool()).await?;
+            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1")
+                .bind(p.id)
+                .bind(message)
+                .execute(state.db.pool())
+                .await?;
         }
         return Err(e);
     }
@@ -381,7 +438,14 @@ pub async fn revoke(state: &AppState, purchase_id: i64, reason: &str, cause: &Ca
     // `active`): apply the revoke to whatever granted state it is in now.
     let mut from = p.status.clone();
     for _ in 0..5 {
-        if transition(&state.db, p.id, Change { from: &from, to: "revoked", action: "revoke", detail: Some(reason), set: &set }, cause).await? {
+        if transition(
+            &state.db,
+            p.id,
+            Change { from: &from, to: "revoked", action: "revoke", detail: Some(reason), set: &set },
+            cause,
+        )
+        .await?
+        {
             break;
         }
         let now = purchases::get(&state.db, purchase_id).await?;
@@ -404,11 +468,21 @@ struct Granted {
 
 fn granted(invite: Invite, p: &Purchase) -> Granted {
     let now = clock::now();
-    let common = |origin: Origin| vec![("status_reason", Value::Text(None)), ("revoked_at", Value::Int(None)), ("github_access", Value::Text(Some(origin.as_str().to_owned())))];
+    let common = |origin: Origin| {
+        vec![
+            ("status_reason", Value::Text(None)),
+            ("revoked_at", Value::Int(None)),
+            ("github_access", Value::Text(Some(origin.as_str().to_owned()))),
+        ]
+    };
     match invite {
         Invite::Sent(id, url) => {
             let mut set = common(Origin::RepoPass);
-            set.extend([("github_invitation_id", Value::Int(Some(id))), ("invitation_url", Value::Text(Some(url))), ("invited_at", Value::Int(Some(now)))]);
+            set.extend([
+                ("github_invitation_id", Value::Int(Some(id))),
+                ("invitation_url", Value::Text(Some(url))),
+                ("invited_at", Value::Int(Some(now))),
+            ]);
             Granted { to: "invited", set, had_access: None }
         }
         Invite::AlreadyOurs => {
@@ -430,7 +504,10 @@ fn granted(invite: Invite, p: &Purchase) -> Granted {
                     ("active", "was already a collaborator")
                 }
             };
-            let detail = format!("@{} {how} on {repository}: RepoPass changed nothing on GitHub and will never remove this access", p.github_login);
+            let detail = format!(
+                "@{} {how} on {repository}: RepoPass changed nothing on GitHub and will never remove this access",
+                p.github_login
+            );
             Granted { to, set, had_access: Some(detail) }
         }
     }
@@ -450,13 +527,21 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
         Ok(invite) => invite,
         Err(Error::Later { message, after_secs }) => {
             // Shown to the creator and the buyer while it waits.
-            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'").bind(p.id).bind(&message).execute(state.db.pool()).await?;
+            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'")
+                .bind(p.id)
+                .bind(&message)
+                .execute(state.db.pool())
+                .await?;
             return Err(Error::Later { message, after_secs });
         }
         Err(Error::Invalid { field, message }) => {
             // Paid, but GitHub refuses for good (user or repository gone): say so.
             let reason = format!("not invited: {message}");
-            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'").bind(p.id).bind(&reason).execute(state.db.pool()).await?;
+            sqlx::query("UPDATE purchases SET status_reason = $2 WHERE id = $1 AND status = 'paid'")
+                .bind(p.id)
+                .bind(&reason)
+                .execute(state.db.pool())
+                .await?;
             return Err(Error::Invalid { field, message });
         }
         Err(e) => return Err(e),
@@ -467,7 +552,13 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
         (None, "invited") => "invitation_sent",
         (None, _) => "access_active",
     };
-    transition(&state.db, p.id, Change { from: "paid", to: g.to, action, detail: g.had_access.as_deref(), set: &g.set }, cause).await?;
+    transition(
+        &state.db,
+        p.id,
+        Change { from: "paid", to: g.to, action, detail: g.had_access.as_deref(), set: &g.set },
+        cause,
+    )
+    .await?;
     purchases::get(&state.db, purchase_id).await
 }
 
@@ -476,14 +567,26 @@ pub async fn grant(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<
 pub async fn restore(state: &AppState, purchase_id: i64, cause: &Cause) -> Result<Purchase> {
     let p = purchases::get(&state.db, purchase_id).await?;
     if p.status != "revoked" {
-        return Err(Error::invalid("status", format!("only a revoked purchase can be restored; this one is {}", p.status)));
+        return Err(Error::invalid(
+            "status",
+            format!("only a revoked purchase can be restored; this one is {}", p.status),
+        ));
     }
     let repo = repositories::get(&state.db, p.repository_id).await?;
     if matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
-        return Err(Error::invalid("repository", "GitHub no longer lets RepoPass manage this repository; reconnect it first"));
+        return Err(Error::invalid(
+            "repository",
+            "GitHub no longer lets RepoPass manage this repository; reconnect it first",
+        ));
     }
     let g = granted(invite_on_github(state, &p, false).await?, &p);
-    transition(&state.db, p.id, Change { from: "revoked", to: g.to, action: "restore", detail: g.had_access.as_deref(), set: &g.set }, cause).await?;
+    transition(
+        &state.db,
+        p.id,
+        Change { from: "revoked", to: g.to, action: "restore", detail: g.had_access.as_deref(), set: &g.set },
+        cause,
+    )
+    .await?;
     purchases::get(&state.db, purchase_id).await
 }
 
@@ -498,10 +601,18 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
         "paid" => return grant(state, purchase_id, cause).await,
         // Active but gone from GitHub (the drift report's "paid without access").
         "invited" | "active" => {}
-        _ => return Err(Error::invalid("status", "this purchase gives no access at the moment, so there is no invitation to resend")),
+        _ => {
+            return Err(Error::invalid(
+                "status",
+                "this purchase gives no access at the moment, so there is no invitation to resend",
+            ))
+        }
     }
     if p.github_access == Origin::Preexisting {
-        return Err(Error::invalid("status", format!("@{} had access before this purchase; RepoPass leaves it to the creator on GitHub", p.github_login)));
+        return Err(Error::invalid(
+            "status",
+            format!("@{} had access before this purchase; RepoPass leaves it to the creator on GitHub", p.github_login),
+        ));
     }
     let repo = repositories::get(&state.db, p.repository_id).await?;
     if let Some(invitation) = p.github_invitation_id {
@@ -510,7 +621,14 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
     }
     let g = granted(invite_on_github(state, &p, true).await?, &p);
     let action = if g.to == "invited" { "invitation_resent" } else { "access_active" };
-    if !transition(&state.db, p.id, Change { from: &p.status, to: g.to, action, detail: g.had_access.as_deref(), set: &g.set }, cause).await? {
+    if !transition(
+        &state.db,
+        p.id,
+        Change { from: &p.status, to: g.to, action, detail: g.had_access.as_deref(), set: &g.set },
+        cause,
+    )
+    .await?
+    {
         // Accepted meanwhile (the member webhook): nothing to resend after all.
         tracing::info!(purchase_id, "purchase changed during the resend");
     }
@@ -521,7 +639,12 @@ pub async fn reinvite(state: &AppState, purchase_id: i64, cause: &Cause) -> Resu
 /// invited first (so a GitHub refusal changes nothing), the purchase then
 /// points at it, and the old account is removed — by a retried job if
 /// GitHub fails at that last step, so it never keeps access for free.
-pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_accounts::Account, cause: &Cause) -> Result<Purchase> {
+pub async fn move_to(
+    state: &AppState,
+    purchase_id: i64,
+    to: &crate::github_accounts::Account,
+    cause: &Cause,
+) -> Result<Purchase> {
     let old = purchases::get(&state.db, purchase_id).await?;
     if !matches!(old.status.as_str(), "invited" | "active") {
         return Err(Error::invalid("status", "only a purchase that gives access can be moved to another account"));
@@ -529,13 +652,18 @@ pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_acco
     if to.id == old.github_user_id {
         return Err(Error::invalid("github_username", format!("@{} already is the account with access", to.login)));
     }
-    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ('invited', 'active')")
-        .bind(old.repository_id)
-        .bind(to.id)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ('invited', 'active')",
+    )
+    .bind(old.repository_id)
+    .bind(to.id)
+    .fetch_optional(state.db.pool())
+    .await?;
     if taken.is_some() {
-        return Err(Error::invalid("github_username", format!("@{} already has access to this repository through another purchase", to.login)));
+        return Err(Error::invalid(
+            "github_username",
+            format!("@{} already has access to this repository through another purchase", to.login),
+        ));
     }
     let mut target = old.clone();
     target.github_user_id = to.id;
@@ -551,16 +679,27 @@ pub async fn move_to(state: &AppState, purchase_id: i64, to: &crate::github_acco
         set.push(("github_invitation_id", Value::Int(None)));
         set.push(("invitation_url", Value::Text(None)));
     }
-    let mut detail = format!("moved from @{} (GitHub id {}) to @{} (GitHub id {})", old.github_login, old.github_user_id, to.login, to.id);
+    let mut detail = format!(
+        "moved from @{} (GitHub id {}) to @{} (GitHub id {})",
+        old.github_login, old.github_user_id, to.login, to.id
+    );
     if old.github_access == Origin::Preexisting {
         detail += &format!("; @{} keeps the access they had before the purchase", old.github_login);
     }
     if let Some(had) = &g.had_access {
         detail += &format!("; {had}");
     }
-    let moved = transition(&state.db, old.id, Change { from: &old.status, to: status, action: "moved", detail: Some(&detail), set: &set }, cause).await?;
+    let moved = transition(
+        &state.db,
+        old.id,
+        Change { from: &old.status, to: status, action: "moved", detail: Some(&detail), set: &set },
+        cause,
+    )
+    .await?;
     if !moved {
-        return Err(Error::Unavailable("the purchase changed while it was being moved; look at it again and retry".into()));
+        return Err(Error::Unavailable(
+            "the purchase changed while it was being moved; look at it again and retry".into(),
+        ));
     }
     let holder = Holder::from(&old);
     if let Err(e) = remove_from_github(state, &holder).await {

@@ -59,7 +59,9 @@ fn binds(who: &Customer) -> (i64, String) {
 /// purchases), newest first.
 pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
     let (id, email) = binds(who);
-    let sql = format!("{SELECT_ROWS} WHERE {MINE} AND p.status NOT IN ('pending', 'expired') ORDER BY p.created_at DESC, p.id DESC");
+    let sql = format!(
+        "{SELECT_ROWS} WHERE {MINE} AND p.status NOT IN ('pending', 'expired') ORDER BY p.created_at DESC, p.id DESC"
+    );
     let mut rows = sqlx::query_as::<_, Row>(&sql).bind(id).bind(email).fetch_all(db.pool()).await?;
     for moved in &who.moved_away {
         if !rows.iter().any(|r| &r.public_id == moved) {
@@ -70,7 +72,8 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-const SELECT_ROWS: &str = "SELECT p.public_id, p.status, p.status_reason, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
+const SELECT_ROWS: &str =
+    "SELECT p.public_id, p.status, p.status_reason, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
         r.title, r.owner, r.name, r.slug
@@ -80,10 +83,16 @@ const SELECT_ROWS: &str = "SELECT p.public_id, p.status, p.status_reason, p.gith
 /// it does not exist or belongs to someone else.
 pub async fn owned(db: &Db, who: &Customer, public_id: &str) -> Result<Purchase> {
     let (id, email) = binds(who);
-    let sql = format!("SELECT p.id FROM purchases p WHERE p.public_id = $3 AND {MINE} AND p.status NOT IN ('pending', 'expired')");
-    let mut found: Option<i64> = sqlx::query_scalar(&sql).bind(id).bind(email).bind(public_id).fetch_optional(db.pool()).await?;
+    let sql = format!(
+        "SELECT p.id FROM purchases p WHERE p.public_id = $3 AND {MINE} AND p.status NOT IN ('pending', 'expired')"
+    );
+    let mut found: Option<i64> =
+        sqlx::query_scalar(&sql).bind(id).bind(email).bind(public_id).fetch_optional(db.pool()).await?;
     if found.is_none() && who.moved_away.iter().any(|m| m == public_id) {
-        found = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1").bind(public_id).fetch_optional(db.pool()).await?;
+        found = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1")
+            .bind(public_id)
+            .fetch_optional(db.pool())
+            .await?;
     }
     purchases::get(db, found.ok_or(Error::NotFound)?).await
 }
@@ -120,7 +129,10 @@ pub async fn move_access(state: &AppState, who: &Customer, public_id: &str, gith
         if clock::now() < next {
             return Err(Error::invalid(
                 "github_username",
-                format!("access to this purchase was moved less than {MOVE_EVERY_DAYS} days ago; it can move again on {}", day(next)),
+                format!(
+                    "access to this purchase was moved less than {MOVE_EVERY_DAYS} days ago; it can move again on {}",
+                    day(next)
+                ),
             ));
         }
     }
@@ -230,12 +242,21 @@ mod tests {
     #[test]
     fn statuses_are_described_in_words() {
         let now = 1_795_000_000;
-        assert_eq!(describe(&row("invited", None), now), ("Invitation sent — accept it on GitHub".into(), Some("Renews on 12 Jan 2027".into())));
-        assert_eq!(describe(&row("invited", Some("invitation expired: resend it from your account")), now).0, "Invitation expired — resend it");
+        assert_eq!(
+            describe(&row("invited", None), now),
+            ("Invitation sent — accept it on GitHub".into(), Some("Renews on 12 Jan 2027".into()))
+        );
+        assert_eq!(
+            describe(&row("invited", Some("invitation expired: resend it from your account")), now).0,
+            "Invitation expired — resend it"
+        );
         assert_eq!(describe(&row("active", None), now).0, "Active");
         let mut ending = row("active", None);
         ending.cancel_at = Some(1_799_712_000);
-        assert_eq!(describe(&ending, now), ("Ends on 12 Jan 2027".into(), Some("Ends on 12 Jan 2027; it will not renew".into())));
+        assert_eq!(
+            describe(&ending, now),
+            ("Ends on 12 Jan 2027".into(), Some("Ends on 12 Jan 2027; it will not renew".into()))
+        );
         let mut failing = row("active", None);
         failing.grace_until = Some(1_796_256_000);
         assert_eq!(describe(&failing, now).0, "Payment failed — update your card by 3 Dec 2026");
@@ -246,6 +267,9 @@ mod tests {
         let mut once = row("active", None);
         once.kind = "one_time".into();
         assert_eq!(describe(&once, now).1.unwrap(), format!("One-time purchase, paid on {}", day(1_790_000_000)));
-        assert_eq!(describe(&row("paid", Some("queued: GitHub's rate limit is reached")), now).0, "Paid — invitation queued: GitHub's rate limit is reached");
+        assert_eq!(
+            describe(&row("paid", Some("queued: GitHub's rate limit is reached")), now).0,
+            "Paid — invitation queued: GitHub's rate limit is reached"
+        );
     }
 }

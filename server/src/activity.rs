@@ -23,12 +23,17 @@ const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_s
 
 /// The newest `limit` entries, newest first.
 pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Activity>> {
-    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT {}", limit.clamp(1, 200))).fetch_all(db.pool()).await?)
+    Ok(sqlx::query_as(&format!("{SELECT} ORDER BY l.id DESC LIMIT {}", limit.clamp(1, 200)))
+        .fetch_all(db.pool())
+        .await?)
 }
 
 /// Entries after `after_id`, oldest first (at most `limit`).
 pub async fn after(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Activity>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE l.id > $1 ORDER BY l.id LIMIT {}", limit.clamp(1, 200))).bind(after_id).fetch_all(db.pool()).await?)
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE l.id > $1 ORDER BY l.id LIMIT {}", limit.clamp(1, 200)))
+        .bind(after_id)
+        .fetch_all(db.pool())
+        .await?)
 }
 
 /// The id of the newest entry (0 when the log is empty).

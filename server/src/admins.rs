@@ -48,11 +48,13 @@ pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str)
         return Ok(None);
     }
     if listed {
-        let pinned_to: Option<i64> = sqlx::query_scalar("SELECT github_user_id FROM admins WHERE LOWER(github_login) = LOWER($1) AND github_user_id <> $2 LIMIT 1")
-            .bind(login)
-            .bind(github_user_id)
-            .fetch_optional(db.pool())
-            .await?;
+        let pinned_to: Option<i64> = sqlx::query_scalar(
+            "SELECT github_user_id FROM admins WHERE LOWER(github_login) = LOWER($1) AND github_user_id <> $2 LIMIT 1",
+        )
+        .bind(login)
+        .bind(github_user_id)
+        .fetch_optional(db.pool())
+        .await?;
         if let Some(pinned_to) = pinned_to {
             tracing::warn!(%login, github_user_id, pinned_to, "admin sign-in refused: this login is pinned to another GitHub account (renamed or taken over); remove the old admin or list the new login to let them in");
             return Ok(None);
@@ -63,7 +65,12 @@ pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str)
         .fetch_optional(db.pool())
         .await?;
     if let Some((id, role)) = existing {
-        sqlx::query("UPDATE admins SET github_login = $2, last_sign_in_at = $3 WHERE id = $1").bind(id).bind(login).bind(now).execute(db.pool()).await?;
+        sqlx::query("UPDATE admins SET github_login = $2, last_sign_in_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(login)
+            .bind(now)
+            .execute(db.pool())
+            .await?;
         return Ok(Some(Admin { id, login: login.to_owned(), role: Role::from_db(&role) }));
     }
     let any_admin: Option<i64> = sqlx::query_scalar("SELECT id FROM admins LIMIT 1").fetch_optional(db.pool()).await?;
@@ -104,7 +111,10 @@ pub async fn current(db: &Db, config: &Config, id: i64) -> Result<Option<Admin>>
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Admin>> {
-    let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, github_login, role FROM admins WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, github_login, role FROM admins WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|(id, login, role)| Admin { id, login, role: Role::from_db(&role) }))
 }
 
@@ -114,7 +124,8 @@ pub async fn log_unlisted(db: &Db, config: &Config) -> Result<()> {
     if config.admins.is_empty() {
         return Ok(());
     }
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, github_login FROM admins ORDER BY id").fetch_all(db.pool()).await?;
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, github_login FROM admins ORDER BY id").fetch_all(db.pool()).await?;
     for (id, login) in rows.into_iter().filter(|(_, login)| !is_listed(config, login)) {
         tracing::warn!(admin_id = id, %login, "admin no longer in REPOPASS_ADMINS: their sessions end and they cannot sign in");
     }

@@ -55,12 +55,14 @@ pub async fn authenticate(db: &Db, presented: &SecretString) -> Result<Option<i6
     if let Some(id) = id {
         // "Last used" to the minute: no write on every request of a busy key.
         let now = crate::clock::now();
-        sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
-            .bind(id)
-            .bind(now)
-            .bind(now - 60)
-            .execute(db.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(now - 60)
+        .execute(db.pool())
+        .await?;
     }
     Ok(id)
 }
@@ -77,9 +79,11 @@ pub struct ApiKeyInfo {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKeyInfo>> {
-    Ok(sqlx::query_as::<_, ApiKeyInfo>("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC")
-        .fetch_all(db.pool())
-        .await?)
+    Ok(sqlx::query_as::<_, ApiKeyInfo>(
+        "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC",
+    )
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// Revokes a key for good; false when there was no such live key.

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use rand::{distr::Alphanumeric, Rng};
 use stripe_checkout::{
     checkout_session::{
-        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
+        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
+        CreateCheckoutSessionSubscriptionData,
     },
     CheckoutSessionMode,
 };
@@ -107,7 +108,9 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     let sale = keep(&mut refused, price_on_sale(state, request.price_id).await)?;
     let email = keep(&mut refused, check_email(&request.email))?;
     let account = match &sale {
-        Some((_, repo)) => keep(&mut refused, github_accounts::check(state, &repo.owner, &request.github_username).await)?,
+        Some((_, repo)) => {
+            keep(&mut refused, github_accounts::check(state, &repo.owner, &request.github_username).await)?
+        }
         None => None,
     };
     let (Some((price, repo)), Some(email), Some(account)) = (sale, email, account) else {
@@ -142,7 +145,9 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     .await?;
     let detail = format!("{} for @{}", price.interval().api(), account.login);
     let cause = crate::access::Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
-    let logged = crate::access::log(state.db.pool(), purchase_id, None, "pending", "checkout_started", Some(&detail), &cause).await;
+    let logged =
+        crate::access::log(state.db.pool(), purchase_id, None, "pending", "checkout_started", Some(&detail), &cause)
+            .await;
     if let Err(e) = logged {
         tracing::warn!(error = %e, purchase_id, "checkout start not logged");
     }
@@ -161,7 +166,13 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
         Err(e) => {
             // The purchase stays, closed, with the reason: nothing is lost.
             let detail = format!("checkout could not start: {e}");
-            let _ = access::transition(&state.db, purchase_id, Change { from: "pending", to: "expired", action: "checkout_failed", detail: Some(&detail), set: &[] }, &Cause::System).await;
+            let _ = access::transition(
+                &state.db,
+                purchase_id,
+                Change { from: "pending", to: "expired", action: "checkout_failed", detail: Some(&detail), set: &[] },
+                &Cause::System,
+            )
+            .await;
             Err(e)
         }
     }
@@ -177,7 +188,10 @@ async fn create_session(
     email: &str,
 ) -> Result<(String, String)> {
     let client = state.payments.client()?;
-    let stripe_price = price.stripe_price_id.clone().ok_or_else(|| Error::Internal(format!("price {} has no Stripe price", price.id)))?;
+    let stripe_price = price
+        .stripe_price_id
+        .clone()
+        .ok_or_else(|| Error::Internal(format!("price {} has no Stripe price", price.id)))?;
     // The same metadata on the session, and on the subscription or payment
     // it creates: later events (renewals, refunds) find the purchase by it.
     let metadata = HashMap::from([

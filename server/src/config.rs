@@ -102,14 +102,16 @@ impl Config {
         };
 
         let site_addr_raw = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.into());
-        let site_addr: SocketAddr = site_addr_raw.parse().map_err(|_| {
-            bad("LEPTOS_SITE_ADDR", format!("'{site_addr_raw}' is not an address like 127.0.0.1:3000"))
-        })?;
+        let site_addr: SocketAddr = site_addr_raw
+            .parse()
+            .map_err(|_| bad("LEPTOS_SITE_ADDR", format!("'{site_addr_raw}' is not an address like 127.0.0.1:3000")))?;
         let public_url = match var("PUBLIC_URL") {
             Some(raw) => parse_http_url("PUBLIC_URL", &raw)?,
             None => {
-                let host = if site_addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { site_addr.ip().to_string() };
-                let host = if site_addr.is_ipv6() && !site_addr.ip().is_unspecified() { format!("[{host}]") } else { host };
+                let host =
+                    if site_addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { site_addr.ip().to_string() };
+                let host =
+                    if site_addr.is_ipv6() && !site_addr.ip().is_unspecified() { format!("[{host}]") } else { host };
                 Url::parse(&format!("http://{host}:{}/", site_addr.port())).expect("a socket address forms a valid URL")
             }
         };
@@ -124,21 +126,40 @@ impl Config {
         let stripe_webhook_secret = secret("STRIPE_WEBHOOK_SECRET");
         if let Some(s) = &stripe_webhook_secret {
             if !s.expose_secret().starts_with("whsec_") {
-                return Err(bad("STRIPE_WEBHOOK_SECRET", "must start with whsec_ (the signing secret of your Stripe webhook endpoint)"));
+                return Err(bad(
+                    "STRIPE_WEBHOOK_SECRET",
+                    "must start with whsec_ (the signing secret of your Stripe webhook endpoint)",
+                ));
             }
         }
         let stripe_api_base = var("STRIPE_API_BASE").map(|raw| parse_http_url("STRIPE_API_BASE", &raw)).transpose()?;
 
         let github_auth = match (secret("GITHUB_TOKEN"), var("GITHUB_APP_ID"), secret("GITHUB_APP_PRIVATE_KEY")) {
             (Some(_), Some(_), _) => {
-                return Err(bad("GITHUB_TOKEN", "set either GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, not both"))
+                return Err(bad(
+                    "GITHUB_TOKEN",
+                    "set either GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, not both",
+                ))
             }
             (Some(token), None, _) => Some(GithubAuth::Token(token)),
             (None, Some(id), key) => {
-                let app_id = id.parse::<u64>().map_err(|_| bad("GITHUB_APP_ID", format!("'{id}' is not a number (the App ID on your GitHub App's settings page)")))?;
-                let private_key = key.ok_or_else(|| bad("GITHUB_APP_PRIVATE_KEY", "is required with GITHUB_APP_ID (the PEM private key of your GitHub App)"))?;
+                let app_id = id.parse::<u64>().map_err(|_| {
+                    bad(
+                        "GITHUB_APP_ID",
+                        format!("'{id}' is not a number (the App ID on your GitHub App's settings page)"),
+                    )
+                })?;
+                let private_key = key.ok_or_else(|| {
+                    bad(
+                        "GITHUB_APP_PRIVATE_KEY",
+                        "is required with GITHUB_APP_ID (the PEM private key of your GitHub App)",
+                    )
+                })?;
                 if !private_key.expose_secret().contains("PRIVATE KEY") {
-                    return Err(bad("GITHUB_APP_PRIVATE_KEY", "is not a PEM private key (expected -----BEGIN RSA PRIVATE KEY-----)"));
+                    return Err(bad(
+                        "GITHUB_APP_PRIVATE_KEY",
+                        "is not a PEM private key (expected -----BEGIN RSA PRIVATE KEY-----)",
+                    ));
                 }
                 Some(GithubAuth::App { app_id, private_key })
             }
@@ -177,17 +198,27 @@ impl Config {
         let github_client_id = var("GITHUB_CLIENT_ID");
         let github_client_secret = secret("GITHUB_CLIENT_SECRET");
         match (&github_client_id, &github_client_secret) {
-            (Some(_), None) => return Err(bad("GITHUB_CLIENT_SECRET", "is required with GITHUB_CLIENT_ID (both come from your GitHub OAuth or GitHub App settings)")),
+            (Some(_), None) => {
+                return Err(bad(
+                    "GITHUB_CLIENT_SECRET",
+                    "is required with GITHUB_CLIENT_ID (both come from your GitHub OAuth or GitHub App settings)",
+                ))
+            }
             (None, Some(_)) => return Err(bad("GITHUB_CLIENT_ID", "is required with GITHUB_CLIENT_SECRET")),
             _ => {}
         }
 
-        let github_api_url = parse_http_url("GITHUB_API_URL", &var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()))?;
-        let github_web_url = parse_http_url("GITHUB_WEB_URL", &var("GITHUB_WEB_URL").unwrap_or_else(|| "https://github.com".into()))?;
+        let github_api_url = parse_http_url(
+            "GITHUB_API_URL",
+            &var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+        )?;
+        let github_web_url =
+            parse_http_url("GITHUB_WEB_URL", &var("GITHUB_WEB_URL").unwrap_or_else(|| "https://github.com".into()))?;
 
         let smtp_url = secret("SMTP_URL");
         if let Some(url) = &smtp_url {
-            let scheme_ok = Url::parse(url.expose_secret()).map(|u| matches!(u.scheme(), "smtp" | "smtps")).unwrap_or(false);
+            let scheme_ok =
+                Url::parse(url.expose_secret()).map(|u| matches!(u.scheme(), "smtp" | "smtps")).unwrap_or(false);
             if !scheme_ok {
                 return Err(bad("SMTP_URL", "must look like smtps://user:password@host:465 or smtp://host:25"));
             }
@@ -195,7 +226,10 @@ impl Config {
         let email_from = var("EMAIL_FROM");
         if let Some(from) = &email_from {
             if !looks_like_mailbox(from) {
-                return Err(bad("EMAIL_FROM", format!("'{from}' is not an address like RepoPass <billing@example.com>")));
+                return Err(bad(
+                    "EMAIL_FROM",
+                    format!("'{from}' is not an address like RepoPass <billing@example.com>"),
+                ));
             }
         }
         if smtp_url.is_some() && email_from.is_none() {
@@ -209,7 +243,10 @@ impl Config {
                     if is_github_login(login) {
                         Ok(login.to_ascii_lowercase())
                     } else {
-                        Err(bad("REPOPASS_ADMINS", format!("'{login}' is not a GitHub login (comma-separated logins, e.g. alice,bob)")))
+                        Err(bad(
+                            "REPOPASS_ADMINS",
+                            format!("'{login}' is not a GitHub login (comma-separated logins, e.g. alice,bob)"),
+                        ))
                     }
                 })
                 .collect::<Result<_, _>>()?,
@@ -239,7 +276,9 @@ impl Config {
 
         let workers = match var("REPOPASS_WORKERS") {
             None => 1,
-            Some(raw) => raw.parse::<u32>().ok().filter(|n| *n <= 16).ok_or_else(|| bad("REPOPASS_WORKERS", format!("'{raw}' is not a number of workers between 0 and 16")))?,
+            Some(raw) => raw.parse::<u32>().ok().filter(|n| *n <= 16).ok_or_else(|| {
+                bad("REPOPASS_WORKERS", format!("'{raw}' is not a number of workers between 0 and 16"))
+            })?,
         };
 
         let metrics_token = secret("REPOPASS_METRICS_TOKEN");
@@ -261,7 +300,10 @@ impl Config {
         let github_lookups_per_hour = match var("REPOPASS_GITHUB_LOOKUPS_PER_HOUR") {
             None => 1000,
             Some(raw) => raw.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
-                bad("REPOPASS_GITHUB_LOOKUPS_PER_HOUR", format!("'{raw}' is not a number of lookups an hour between 1 and 1000000"))
+                bad(
+                    "REPOPASS_GITHUB_LOOKUPS_PER_HOUR",
+                    format!("'{raw}' is not a number of lookups an hour between 1 and 1000000"),
+                )
             })?,
         };
 
@@ -348,7 +390,10 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
         ));
     }
     if url.starts_with("postgres") && Url::parse(url).map(|u| u.host_str().is_none()).unwrap_or(true) {
-        return Err(bad("DATABASE_URL", "is not a valid PostgreSQL URL (expected postgres://user:password@host:5432/database)"));
+        return Err(bad(
+            "DATABASE_URL",
+            "is not a valid PostgreSQL URL (expected postgres://user:password@host:5432/database)",
+        ));
     }
     Ok(())
 }
@@ -454,22 +499,52 @@ mod tests {
         assert_eq!(load(&[("GITHUB_APP_ID", "abc")]).unwrap_err().var, "GITHUB_APP_ID");
         assert_eq!(load(&[("GITHUB_CLIENT_ID", "Iv1.abc")]).unwrap_err().var, "GITHUB_CLIENT_SECRET");
         assert_eq!(load(&[("SMTP_URL", "smtp://localhost:25")]).unwrap_err().var, "EMAIL_FROM");
-        let app = load(&[("REPOPASS_ADMINS", "alice"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_APP_ID", "42"), ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----")]).unwrap();
+        let app = load(&[
+            ("REPOPASS_ADMINS", "alice"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+            ("GITHUB_APP_ID", "42"),
+            ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----"),
+        ])
+        .unwrap();
         assert!(matches!(app.github_auth, Some(GithubAuth::App { app_id: 42, .. })));
     }
 
     #[test]
     fn the_sandbox_stays_on_this_machine_unless_asked_for() {
         // Anyone who reaches the sandbox can sign in as anyone.
-        for (addr, public) in [("0.0.0.0:3000", "http://127.0.0.1:3000"), ("127.0.0.1:3000", "https://repopass.example.com"), ("[::]:3000", "http://[::1]:3000")] {
+        for (addr, public) in [
+            ("0.0.0.0:3000", "http://127.0.0.1:3000"),
+            ("127.0.0.1:3000", "https://repopass.example.com"),
+            ("[::]:3000", "http://[::1]:3000"),
+        ] {
             let err = load(&[("LEPTOS_SITE_ADDR", addr), ("PUBLIC_URL", public)]).unwrap_err();
             assert_eq!(err.var, "STRIPE_SECRET_KEY", "{addr} {public}");
-            assert!(err.to_string().contains("REPOPASS_SANDBOX=1") && err.to_string().contains("STRIPE_SECRET_KEY"), "{err}");
+            assert!(
+                err.to_string().contains("REPOPASS_SANDBOX=1") && err.to_string().contains("STRIPE_SECRET_KEY"),
+                "{err}"
+            );
         }
-        assert!(load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("PUBLIC_URL", "https://try.example.com"), ("REPOPASS_SANDBOX", "1")]).unwrap().sandbox);
+        assert!(
+            load(&[
+                ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+                ("PUBLIC_URL", "https://try.example.com"),
+                ("REPOPASS_SANDBOX", "1")
+            ])
+            .unwrap()
+            .sandbox
+        );
         assert!(load(&[("LEPTOS_SITE_ADDR", "[::1]:3000"), ("PUBLIC_URL", "http://[::1]:3000")]).unwrap().sandbox);
         // With credentials the address is the operator's business.
-        assert!(!load(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000"), ("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1"), ("REPOPASS_ADMINS", "alice")]).unwrap().sandbox);
+        assert!(
+            !load(&[
+                ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+                ("STRIPE_SECRET_KEY", "sk_test_1"),
+                ("GITHUB_TOKEN", "ghp_1"),
+                ("REPOPASS_ADMINS", "alice")
+            ])
+            .unwrap()
+            .sandbox
+        );
     }
 
     #[test]
@@ -498,7 +573,9 @@ mod tests {
         assert_eq!(cfg.github_client_id.as_deref(), Some(sandbox::GITHUB_CLIENT_ID));
         assert!(matches!(cfg.github_auth, Some(GithubAuth::Token(_))));
 
-        let mut real = load(&[("STRIPE_SECRET_KEY", "sk_live_1"), ("GITHUB_TOKEN", "ghp_real"), ("REPOPASS_ADMINS", "alice")]).unwrap();
+        let mut real =
+            load(&[("STRIPE_SECRET_KEY", "sk_live_1"), ("GITHUB_TOKEN", "ghp_real"), ("REPOPASS_ADMINS", "alice")])
+                .unwrap();
         real.point_at_sandbox();
         assert!(real.stripe_api_base.is_none());
         assert_eq!(real.github_api_url.as_str(), "https://api.github.com/");

@@ -21,14 +21,19 @@ fn kind(bytes: &[u8]) -> Result<&'static str> {
         Some("image/jpeg") => Ok("jpg"),
         Some("image/webp") => Ok("webp"),
         Some(other) => Err(Error::invalid("cover", format!("this file is {other}; upload a PNG, JPEG or WebP image"))),
-        None => Err(Error::invalid("cover", "this file is not an image RepoPass recognises; upload a PNG, JPEG or WebP image")),
+        None => Err(Error::invalid(
+            "cover",
+            "this file is not an image RepoPass recognises; upload a PNG, JPEG or WebP image",
+        )),
     }
 }
 
 /// Is `name` one of ours (`<32 hex>.<ext>`)? Anything else is not served.
 pub fn is_cover_name(name: &str) -> bool {
     let Some((stem, ext)) = name.split_once('.') else { return false };
-    stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) && matches!(ext, "png" | "jpg" | "webp")
+    stem.len() == 32
+        && stem.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && matches!(ext, "png" | "jpg" | "webp")
 }
 
 /// Stores the image and makes it the repository's cover; returns its name.
@@ -37,7 +42,10 @@ pub async fn save(db: &Db, data_dir: &Path, repository_id: i64, bytes: &[u8]) ->
         return Err(Error::invalid("cover", "choose an image file to upload"));
     }
     if bytes.len() > MAX_BYTES {
-        return Err(Error::invalid("cover", format!("the image is {:.1} MB; the limit is 2 MB", bytes.len() as f64 / 1_048_576.0)));
+        return Err(Error::invalid(
+            "cover",
+            format!("the image is {:.1} MB; the limit is 2 MB", bytes.len() as f64 / 1_048_576.0),
+        ));
     }
     let ext = kind(bytes)?;
     repositories::get(db, repository_id).await?;
@@ -91,7 +99,13 @@ mod tests {
     #[test]
     fn serves_only_its_own_names() {
         assert!(is_cover_name("0123456789abcdef0123456789abcdef.png"));
-        for bad in ["../etc/passwd", "0123456789abcdef0123456789abcdef.svg", "0123456789ABCDEF0123456789abcdef.png", "x.png", "0123456789abcdef0123456789abcdef"] {
+        for bad in [
+            "../etc/passwd",
+            "0123456789abcdef0123456789abcdef.svg",
+            "0123456789ABCDEF0123456789abcdef.png",
+            "x.png",
+            "0123456789abcdef0123456789abcdef",
+        ] {
             assert!(!is_cover_name(bad), "{bad}");
         }
     }

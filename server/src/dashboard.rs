@@ -79,7 +79,11 @@ pub async fn summary(db: &Db) -> Result<Summary> {
 
 /// The summary, the funnel over `days` and the latest `activity` entries,
 /// read at once (they are independent).
-pub async fn at_a_glance(db: &Db, days: i64, activity: i64) -> Result<(Summary, Vec<Funnel>, Vec<crate::activity::Activity>)> {
+pub async fn at_a_glance(
+    db: &Db,
+    days: i64,
+    activity: i64,
+) -> Result<(Summary, Vec<Funnel>, Vec<crate::activity::Activity>)> {
     tokio::try_join!(summary(db), funnel(db, days), crate::activity::latest(db, activity))
 }
 
@@ -97,13 +101,19 @@ pub struct Funnel {
 /// The funnel of every repository not archived, over the last `days` days.
 pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
     let since = clock::now() - days * DAY;
-    let repos: Vec<(i64, String)> = sqlx::query_as("SELECT id, title FROM repositories WHERE status <> 'archived' ORDER BY title, id").fetch_all(db.pool()).await?;
+    let repos: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, title FROM repositories WHERE status <> 'archived' ORDER BY title, id")
+            .fetch_all(db.pool())
+            .await?;
     let per_repo = |sql: &'static str, bound: i64| async move {
         let rows: Vec<(i64, i64)> = sqlx::query_as(sql).bind(bound).fetch_all(db.pool()).await?;
         Ok::<BTreeMap<i64, i64>, crate::Error>(rows.into_iter().collect())
     };
     let (views, checkouts, paid) = tokio::try_join!(
-        per_repo("SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id", since.div_euclid(DAY)),
+        per_repo(
+            "SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id",
+            since.div_euclid(DAY)
+        ),
         per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY repository_id", since),
         // `+repository_id`: group without the repository index, so the paid_at one is used.
         per_repo("SELECT +repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY +repository_id", since),

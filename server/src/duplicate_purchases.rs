@@ -39,8 +39,16 @@ pub async fn close(state: &AppState, p: &Purchase, earlier: i64, cause: &Cause) 
     // Booked first, so a crash between the two cannot lose the refund: the
     // job waits while the purchase is still `paid` (the grant's retry closes
     // it), and does nothing if it went another way.
-    jobs::enqueue(state.db.pool(), JOB, &json!({ "purchase_id": p.id }), clock::now() + 2, Some(&format!("{JOB}:{}", p.id))).await?;
-    let reason = format!("@{} already had access through an earlier purchase; this payment is refunded in full", p.github_login);
+    jobs::enqueue(
+        state.db.pool(),
+        JOB,
+        &json!({ "purchase_id": p.id }),
+        clock::now() + 2,
+        Some(&format!("{JOB}:{}", p.id)),
+    )
+    .await?;
+    let reason =
+        format!("@{} already had access through an earlier purchase; this payment is refunded in full", p.github_login);
     let detail = format!("{reason} (purchase {earlier} holds the access; nothing changed on GitHub)");
     let set = [
         ("status_reason", Value::Text(Some(reason))),
@@ -48,7 +56,13 @@ pub async fn close(state: &AppState, p: &Purchase, earlier: i64, cause: &Cause) 
         // Never removes anything when it ends: the access is not this purchase's.
         ("github_access", Value::Text(Some(Origin::Preexisting.as_str().to_owned()))),
     ];
-    access::transition(&state.db, p.id, Change { from: "paid", to: "revoked", action: ACTION, detail: Some(&detail), set: &set }, cause).await?;
+    access::transition(
+        &state.db,
+        p.id,
+        Change { from: "paid", to: "revoked", action: ACTION, detail: Some(&detail), set: &set },
+        cause,
+    )
+    .await?;
     tracing::info!(purchase_id = p.id, earlier, "duplicate purchase closed; refund booked");
     state.wake.notify();
     Ok(())
@@ -56,11 +70,12 @@ pub async fn close(state: &AppState, p: &Purchase, earlier: i64, cause: &Cause) 
 
 /// The job: cancels the subscription (if any) and refunds what was paid.
 pub async fn refund(state: &AppState, purchase_id: i64) -> Result<Outcome> {
-    let closed: Option<i64> = sqlx::query_scalar("SELECT id FROM access_log WHERE purchase_id = $1 AND action = $2 LIMIT 1")
-        .bind(purchase_id)
-        .bind(ACTION)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let closed: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM access_log WHERE purchase_id = $1 AND action = $2 LIMIT 1")
+            .bind(purchase_id)
+            .bind(ACTION)
+            .fetch_optional(state.db.pool())
+            .await?;
     let p = purchases::get(&state.db, purchase_id).await?;
     if closed.is_none() {
         if p.status == "paid" {

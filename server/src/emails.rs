@@ -13,7 +13,14 @@ use crate::{clock, jobs, AppState, Error, Result};
 /// once SMTP has taken it the copy in the outbox is blanked.
 pub const SIGN_IN_LINK: &str = "sign_in_link";
 
-pub async fn enqueue(state: &AppState, to: &str, subject: &str, body: &str, kind: &str, purchase_id: Option<i64>) -> Result<i64> {
+pub async fn enqueue(
+    state: &AppState,
+    to: &str,
+    subject: &str,
+    body: &str,
+    kind: &str,
+    purchase_id: Option<i64>,
+) -> Result<i64> {
     let mut tx = state.db.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO emails (to_address, subject, body_text, kind, purchase_id, status, attempts, created_at)
@@ -27,7 +34,8 @@ pub async fn enqueue(state: &AppState, to: &str, subject: &str, body: &str, kind
     .bind(clock::now())
     .fetch_one(&mut *tx)
     .await?;
-    jobs::enqueue(&mut *tx, "send_email", &json!({ "email_id": id }), clock::now(), Some(&format!("email:{id}"))).await?;
+    jobs::enqueue(&mut *tx, "send_email", &json!({ "email_id": id }), clock::now(), Some(&format!("email:{id}")))
+        .await?;
     tx.commit().await?;
     state.wake.notify();
     Ok(id)
@@ -44,7 +52,11 @@ struct Outgoing {
 
 /// The `send_email` job.
 pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
-    let email: Outgoing = sqlx::query_as("SELECT to_address, subject, body_text, kind, status FROM emails WHERE id = $1").bind(email_id).fetch_one(state.db.pool()).await?;
+    let email: Outgoing =
+        sqlx::query_as("SELECT to_address, subject, body_text, kind, status FROM emails WHERE id = $1")
+            .bind(email_id)
+            .fetch_one(state.db.pool())
+            .await?;
     if email.status != "pending" {
         return Ok(());
     }
@@ -54,7 +66,13 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
             "logged"
         }
         Some(url) => {
-            let from: Mailbox = state.config.email_from.as_deref().unwrap_or("RepoPass <noreply@localhost>").parse().map_err(|e| Error::Internal(format!("EMAIL_FROM: {e}")))?;
+            let from: Mailbox = state
+                .config
+                .email_from
+                .as_deref()
+                .unwrap_or("RepoPass <noreply@localhost>")
+                .parse()
+                .map_err(|e| Error::Internal(format!("EMAIL_FROM: {e}")))?;
             let to: Mailbox = email.to_address.parse().map_err(|e| Error::Internal(format!("recipient: {e}")))?;
             let message = Message::builder()
                 .from(from)
@@ -67,16 +85,28 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
                 .timeout(Some(std::time::Duration::from_secs(30)))
                 .build();
             if let Err(e) = transport.send(message).await {
-                sqlx::query("UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1").bind(email_id).bind(e.to_string()).execute(state.db.pool()).await?;
+                sqlx::query("UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                    .bind(email_id)
+                    .bind(e.to_string())
+                    .execute(state.db.pool())
+                    .await?;
                 return Err(Error::Unavailable(format!("SMTP: {e}")));
             }
             "sent"
         }
     };
-    sqlx::query("UPDATE emails SET status = $2, attempts = attempts + 1, sent_at = $3 WHERE id = $1").bind(email_id).bind(status).bind(clock::now()).execute(state.db.pool()).await?;
+    sqlx::query("UPDATE emails SET status = $2, attempts = attempts + 1, sent_at = $3 WHERE id = $1")
+        .bind(email_id)
+        .bind(status)
+        .bind(clock::now())
+        .execute(state.db.pool())
+        .await?;
     // Without SMTP the outbox is the only copy (the sandbox mailbox shows it).
     if status == "sent" && email.kind == SIGN_IN_LINK {
-        sqlx::query("UPDATE emails SET body_text = '(sign-in link removed after sending)' WHERE id = $1").bind(email_id).execute(state.db.pool()).await?;
+        sqlx::query("UPDATE emails SET body_text = '(sign-in link removed after sending)' WHERE id = $1")
+            .bind(email_id)
+            .execute(state.db.pool())
+            .await?;
     }
     Ok(())
 }

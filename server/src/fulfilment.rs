@@ -4,7 +4,9 @@
 //! paths run this same code, and each step is a conditional status change,
 //! so running it twice does nothing twice.
 
-use stripe_checkout::{checkout_session::RetrieveCheckoutSession, CheckoutSession, CheckoutSessionPaymentStatus, CheckoutSessionStatus};
+use stripe_checkout::{
+    checkout_session::RetrieveCheckoutSession, CheckoutSession, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+};
 
 use crate::{
     access::{self, Cause, Change, Value},
@@ -23,7 +25,10 @@ async fn purchase_for(state: &AppState, session: &CheckoutSession) -> Result<Pur
     // metadata names the purchase by its random public id (never by the
     // sequential id, which another product on the same account could carry).
     let public_id = session.metadata.as_ref().and_then(|m| m.get("purchase_public_id")).ok_or(Error::NotFound)?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1").bind(public_id).fetch_optional(state.db.pool()).await?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1")
+        .bind(public_id)
+        .fetch_optional(state.db.pool())
+        .await?;
     purchases::get(&state.db, id.ok_or(Error::NotFound)?).await
 }
 
@@ -46,8 +51,10 @@ pub async fn retrieve_session(state: &AppState, session_id: &str) -> Result<Chec
 /// expired → close the purchase; still unpaid → nothing yet.
 pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, cause: &Cause) -> Result<Purchase> {
     let purchase = purchase_for(state, session).await?;
-    let paid = matches!(session.payment_status, CheckoutSessionPaymentStatus::Paid | CheckoutSessionPaymentStatus::NoPaymentRequired)
-        && session.status == Some(CheckoutSessionStatus::Complete);
+    let paid = matches!(
+        session.payment_status,
+        CheckoutSessionPaymentStatus::Paid | CheckoutSessionPaymentStatus::NoPaymentRequired
+    ) && session.status == Some(CheckoutSessionStatus::Complete);
     if purchase.status == "pending" {
         if paid {
             let customer = session.customer.as_ref().map(|c| c.id().as_str().to_owned());
@@ -64,16 +71,41 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
                 CheckoutSessionPaymentStatus::NoPaymentRequired => "trial started: nothing charged yet",
                 _ => "payment confirmed",
             };
-            access::transition(&state.db, purchase.id, Change { from: "pending", to: "paid", action: "paid", detail: Some(detail), set: &set }, cause).await?;
+            access::transition(
+                &state.db,
+                purchase.id,
+                Change { from: "pending", to: "paid", action: "paid", detail: Some(detail), set: &set },
+                cause,
+            )
+            .await?;
             // Keyed as its invoice.paid event will be (subscriptions), so it counts once.
-            let reference = session.invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned())).or_else(|| session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()));
-            let currency = session.currency.as_ref().map(|c| c.to_string()).unwrap_or_else(|| purchase.currency.clone());
-            ledger::received(&state.db, purchase.id, &reference.unwrap_or_else(|| session.id.to_string()), ledger::Kind::Payment, session.amount_total.unwrap_or(0), &currency).await?;
+            let reference = session
+                .invoice
+                .as_ref()
+                .and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned()))
+                .or_else(|| session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()));
+            let currency =
+                session.currency.as_ref().map(|c| c.to_string()).unwrap_or_else(|| purchase.currency.clone());
+            ledger::received(
+                &state.db,
+                purchase.id,
+                &reference.unwrap_or_else(|| session.id.to_string()),
+                ledger::Kind::Payment,
+                session.amount_total.unwrap_or(0),
+                &currency,
+            )
+            .await?;
         } else if session.status == Some(CheckoutSessionStatus::Expired) {
             access::transition(
                 &state.db,
                 purchase.id,
-                Change { from: "pending", to: "expired", action: "checkout_expired", detail: Some("the buyer did not complete the checkout"), set: &[] },
+                Change {
+                    from: "pending",
+                    to: "expired",
+                    action: "checkout_expired",
+                    detail: Some("the buyer did not complete the checkout"),
+                    set: &[],
+                },
                 cause,
             )
             .await?;
@@ -102,13 +134,19 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static st
     let (charges, ended) = match &p.stripe_subscription_id {
         Some(sub) => {
             use stripe_billing::{subscription::RetrieveSubscription, SubscriptionStatus};
-            let status = RetrieveSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from)?.status;
+            let status =
+                RetrieveSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from)?.status;
             let ended = matches!(status, SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired);
             // Renewals may already have been charged: every charge of the
             // customer that was disputed or refunded, if it paid this subscription.
             let mut charges = Vec::new();
             if let Some(customer) = &p.stripe_customer_id {
-                let all = stripe_core::charge::ListCharge::new().customer(customer.as_str()).limit(100).send(client).await.map_err(PaymentsError::from)?;
+                let all = stripe_core::charge::ListCharge::new()
+                    .customer(customer.as_str())
+                    .limit(100)
+                    .send(client)
+                    .await
+                    .map_err(PaymentsError::from)?;
                 for charge in all.data.into_iter().filter(|c| c.paid && (c.disputed || c.amount_refunded > 0)) {
                     let Some(pi) = charge.payment_intent.as_ref().map(|pi| pi.id().to_string()) else { continue };
                     if crate::lifecycle::subscription_paid_by(state, &pi).await?.as_deref() == Some(sub.as_str()) {
@@ -125,18 +163,24 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static st
                 Err(Error::Invalid { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            let all = stripe_core::charge::ListCharge::new().payment_intent(intent).send(client).await.map_err(PaymentsError::from)?;
+            let all = stripe_core::charge::ListCharge::new()
+                .payment_intent(intent)
+                .send(client)
+                .await
+                .map_err(PaymentsError::from)?;
             (all.data.into_iter().filter(|c| c.paid).take(1).collect(), false)
         }
     };
     for charge in charges.iter().filter(|c| c.amount_refunded > 0) {
-        ledger::refunded(&state.db, p.id, charge.id.as_str(), charge.amount_refunded, &charge.currency.to_string()).await?;
+        ledger::refunded(&state.db, p.id, charge.id.as_str(), charge.amount_refunded, &charge.currency.to_string())
+            .await?;
     }
     Ok(if ended {
         Some("subscription ended")
     } else if charges.iter().any(|c| c.disputed) {
         Some("disputed")
-    } else if p.stripe_subscription_id.is_none() && charges.iter().any(|c| c.refunded || c.amount_refunded >= c.amount) {
+    } else if p.stripe_subscription_id.is_none() && charges.iter().any(|c| c.refunded || c.amount_refunded >= c.amount)
+    {
         Some("refunded")
     } else {
         None

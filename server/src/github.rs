@@ -32,9 +32,17 @@ impl From<octocrab::Error> for GithubError {
     fn from(err: octocrab::Error) -> Self {
         match err {
             octocrab::Error::GitHub { source, .. } => {
-                let details: Vec<String> =
-                    source.errors.iter().flatten().filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_owned)).collect();
-                let message = if details.is_empty() { source.message.clone() } else { format!("{}: {}", source.message, details.join("; ")) };
+                let details: Vec<String> = source
+                    .errors
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+                    .collect();
+                let message = if details.is_empty() {
+                    source.message.clone()
+                } else {
+                    format!("{}: {}", source.message, details.join("; "))
+                };
                 let now = crate::clock::now().max(0) as u64;
                 let retry_after = source
                     .headers
@@ -65,7 +73,10 @@ enum Mode {
     Token(Octocrab),
     /// The App client, and one installation client per account (octocrab
     /// caches and refreshes each installation's token inside its client).
-    App { app: Octocrab, installations: Mutex<HashMap<String, Octocrab>> },
+    App {
+        app: Octocrab,
+        installations: Mutex<HashMap<String, Octocrab>>,
+    },
     Off,
 }
 
@@ -75,7 +86,17 @@ impl std::fmt::Debug for Github {
     }
 }
 
-fn builder(base: &str) -> Result<octocrab::OctocrabBuilder<octocrab::NoSvc, octocrab::DefaultOctocrabBuilderConfig, octocrab::NoAuth, octocrab::NotLayerReady>, GithubError> {
+fn builder(
+    base: &str,
+) -> Result<
+    octocrab::OctocrabBuilder<
+        octocrab::NoSvc,
+        octocrab::DefaultOctocrabBuilderConfig,
+        octocrab::NoAuth,
+        octocrab::NotLayerReady,
+    >,
+    GithubError,
+> {
     Ok(Octocrab::builder()
         .base_uri(base)
         .map_err(|e| GithubError::Transport(e.to_string()))?
@@ -89,9 +110,13 @@ impl Github {
         let base = config.github_api_url.as_str().trim_end_matches('/').to_owned();
         let mode = match &config.github_auth {
             None => Mode::Off,
-            Some(GithubAuth::Token(token)) => Mode::Token(builder(&base)?.personal_token(token.expose_secret().to_owned()).build()?),
+            Some(GithubAuth::Token(token)) => {
+                Mode::Token(builder(&base)?.personal_token(token.expose_secret().to_owned()).build()?)
+            }
             Some(GithubAuth::App { app_id, private_key }) => {
-                let app = builder(&base)?.app_from_rsa_pem(AppId(*app_id), private_key.expose_secret().as_bytes())?.build()?;
+                let app = builder(&base)?
+                    .app_from_rsa_pem(AppId(*app_id), private_key.expose_secret().as_bytes())?
+                    .build()?;
                 Mode::App { app, installations: Mutex::new(HashMap::new()) }
             }
         };
@@ -139,7 +164,13 @@ impl Github {
         let mut repos = match &self.inner.mode {
             Mode::Off => return Err(GithubError::NotConfigured),
             Mode::Token(client) => {
-                let page = client.current().list_repos_for_authenticated_user().affiliation("owner,organization_member").per_page(100).send().await?;
+                let page = client
+                    .current()
+                    .list_repos_for_authenticated_user()
+                    .affiliation("owner,organization_member")
+                    .per_page(100)
+                    .send()
+                    .await?;
                 client.all_pages(page).await?
             }
             Mode::App { app, .. } => {
@@ -154,7 +185,9 @@ impl Github {
             }
         };
         repos.retain(|r| r.permissions.as_ref().is_none_or(|p| p.admin));
-        repos.sort_by_key(|r| (!r.private.unwrap_or(false), r.full_name.clone().unwrap_or_default().to_ascii_lowercase()));
+        repos.sort_by_key(|r| {
+            (!r.private.unwrap_or(false), r.full_name.clone().unwrap_or_default().to_ascii_lowercase())
+        });
         Ok(repos)
     }
 }

@@ -65,7 +65,10 @@ impl Lookups {
         self.budget.check().map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now()).as_secs().max(1);
             tracing::warn!(wait, "GitHub username lookups over their budget (REPOPASS_GITHUB_LOOKUPS_PER_HOUR)");
-            Error::Later { message: format!("Many people are checking GitHub usernames right now: try again in {wait} seconds."), after_secs: wait }
+            Error::Later {
+                message: format!("Many people are checking GitHub usernames right now: try again in {wait} seconds."),
+                after_secs: wait,
+            }
         })
     }
 }
@@ -87,7 +90,10 @@ pub async fn check(state: &AppState, repo_owner: &str, login: &str) -> Result<Ac
         return Err(Error::invalid("github_username", "enter the GitHub username that should get access"));
     }
     if !is_github_login(login) {
-        return Err(Error::invalid("github_username", format!("'{login}' is not a GitHub username: letters, digits and single hyphens, up to 39 characters")));
+        return Err(Error::invalid(
+            "github_username",
+            format!("'{login}' is not a GitHub username: letters, digits and single hyphens, up to 39 characters"),
+        ));
     }
     let key = login.to_ascii_lowercase();
     let answer = match state.lookups.cached(&key) {
@@ -109,7 +115,9 @@ async fn look_up(state: &AppState, repo_owner: &str, login: &str) -> Result<Answ
         Ok(p) => p,
         Err(e) => {
             return match GithubError::from(e) {
-                GithubError::Api { status: 404, .. } => Ok(Err(format!("There is no GitHub user called '{login}'. Check the spelling."))),
+                GithubError::Api { status: 404, .. } => {
+                    Ok(Err(format!("There is no GitHub user called '{login}'. Check the spelling.")))
+                }
                 other => Err(unavailable(other)),
             }
         }
@@ -121,7 +129,12 @@ async fn look_up(state: &AppState, repo_owner: &str, login: &str) -> Result<Answ
             profile.r#type.to_lowercase()
         )));
     }
-    Ok(Ok(Account { id: profile.id.0 as i64, login: profile.login, name: profile.name, avatar_url: profile.avatar_url.to_string() }))
+    Ok(Ok(Account {
+        id: profile.id.0 as i64,
+        login: profile.login,
+        name: profile.name,
+        avatar_url: profile.avatar_url.to_string(),
+    }))
 }
 
 fn unavailable(err: GithubError) -> Error {

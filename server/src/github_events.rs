@@ -19,7 +19,11 @@ async fn purchase_of(state: &AppState, github_repo_id: i64, github_user_id: i64)
          ORDER BY (status IN ('invited', 'active')) DESC, id DESC LIMIT 1",
         purchases::COLUMNS
     );
-    Ok(sqlx::query_as::<_, Purchase>(&sql).bind(github_repo_id).bind(github_user_id).fetch_optional(state.db.pool()).await?)
+    Ok(sqlx::query_as::<_, Purchase>(&sql)
+        .bind(github_repo_id)
+        .bind(github_user_id)
+        .fetch_optional(state.db.pool())
+        .await?)
 }
 
 async fn set_repository(state: &AppState, github_repo_id: i64, sets: &str, values: &[&str]) -> Result<u64> {
@@ -32,24 +36,48 @@ async fn set_repository(state: &AppState, github_repo_id: i64, sets: &str, value
 }
 
 pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
-    let event: Value = serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
+    let event: Value =
+        serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
     let cause = Cause::GithubEvent(delivery_id.to_owned());
     let repo_id = event["repository"]["id"].as_i64();
     match event_type {
         "ping" => Ok(Outcome::Processed),
         "member.added" => {
-            let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else { return Ok(Outcome::Ignored("incomplete event".into())) };
-            let Some(p) = purchase_of(state, repo_id, user_id).await? else { return Ok(Outcome::Ignored("not a buyer of ours".into())) };
+            let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else {
+                return Ok(Outcome::Ignored("incomplete event".into()));
+            };
+            let Some(p) = purchase_of(state, repo_id, user_id).await? else {
+                return Ok(Outcome::Ignored("not a buyer of ours".into()));
+            };
             if p.status != "invited" {
                 return Ok(Outcome::Ignored(format!("purchase is {}", p.status)));
             }
-            let set = [("activated_at", access::Value::Int(Some(clock::now()))), ("invitation_url", access::Value::Text(None))];
-            access::transition(&state.db, p.id, Change { from: "invited", to: "active", action: "access_active", detail: Some("invitation accepted on GitHub"), set: &set }, &cause).await?;
+            let set = [
+                ("activated_at", access::Value::Int(Some(clock::now()))),
+                ("invitation_url", access::Value::Text(None)),
+            ];
+            access::transition(
+                &state.db,
+                p.id,
+                Change {
+                    from: "invited",
+                    to: "active",
+                    action: "access_active",
+                    detail: Some("invitation accepted on GitHub"),
+                    set: &set,
+                },
+                &cause,
+            )
+            .await?;
             Ok(Outcome::Processed)
         }
         "member.removed" => {
-            let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else { return Ok(Outcome::Ignored("incomplete event".into())) };
-            let Some(p) = purchase_of(state, repo_id, user_id).await? else { return Ok(Outcome::Ignored("not a buyer of ours".into())) };
+            let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else {
+                return Ok(Outcome::Ignored("incomplete event".into()));
+            };
+            let Some(p) = purchase_of(state, repo_id, user_id).await? else {
+                return Ok(Outcome::Ignored("not a buyer of ours".into()));
+            };
             if !matches!(p.status.as_str(), "invited" | "active") {
                 // Our own revoke, echoed back by GitHub.
                 return Ok(Outcome::Ignored(format!("purchase is {}", p.status)));
@@ -57,15 +85,31 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             // Removed by hand while paid for: drift, for the creator to see.
             let by = event["sender"]["login"].as_str().unwrap_or("someone");
             let detail = format!("removed on GitHub by @{by} while the purchase is paid for");
-            access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "drift_removed_by_hand", detail: Some(&detail), set: &[] }, &cause).await?;
+            access::transition(
+                &state.db,
+                p.id,
+                Change {
+                    from: &p.status,
+                    to: &p.status,
+                    action: "drift_removed_by_hand",
+                    detail: Some(&detail),
+                    set: &[],
+                },
+                &cause,
+            )
+            .await?;
             Ok(Outcome::Processed)
         }
         "repository.renamed" | "repository.transferred" => {
-            let (Some(repo_id), Some(owner), Some(name)) = (repo_id, event["repository"]["owner"]["login"].as_str(), event["repository"]["name"].as_str()) else {
+            let (Some(repo_id), Some(owner), Some(name)) =
+                (repo_id, event["repository"]["owner"]["login"].as_str(), event["repository"]["name"].as_str())
+            else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
             let state_name = if event_type.ends_with("renamed") { "renamed" } else { "transferred" };
-            let changed = set_repository(state, repo_id, "owner = $2, name = $3, github_state = $4", &[owner, name, state_name]).await?;
+            let changed =
+                set_repository(state, repo_id, "owner = $2, name = $3, github_state = $4", &[owner, name, state_name])
+                    .await?;
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "repository.archived" | "repository.privatized" | "repository.unarchived" | "repository.publicized" => {
@@ -80,7 +124,10 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "installation_repositories.removed" => {
-            let ids: Vec<i64> = event["repositories_removed"].as_array().map(|a| a.iter().filter_map(|r| r["id"].as_i64()).collect()).unwrap_or_default();
+            let ids: Vec<i64> = event["repositories_removed"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|r| r["id"].as_i64()).collect())
+                .unwrap_or_default();
             let mut changed = 0;
             for id in ids {
                 changed += set_repository(state, id, "github_state = $2", &["access_lost"]).await?;
@@ -99,7 +146,9 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "installation.deleted" | "installation.suspend" => {
-            let Some(account) = event["installation"]["account"]["login"].as_str() else { return Ok(Outcome::Ignored("incomplete event".into())) };
+            let Some(account) = event["installation"]["account"]["login"].as_str() else {
+                return Ok(Outcome::Ignored("incomplete event".into()));
+            };
             let changed = sqlx::query("UPDATE repositories SET github_state = 'access_lost', updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state <> 'deleted'")
                 .bind(account)
                 .bind(clock::now())

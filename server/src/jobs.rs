@@ -35,7 +35,13 @@ impl Job {
 
 /// Adds a job to run at `run_at` (unix seconds). With a `dedupe_key`, adding
 /// the same work twice is a no-op. Returns the job id if one was added.
-pub async fn enqueue<'e, E>(executor: E, kind: &str, payload: &Value, run_at: i64, dedupe_key: Option<&str>) -> Result<Option<i64>>
+pub async fn enqueue<'e, E>(
+    executor: E,
+    kind: &str,
+    payload: &Value,
+    run_at: i64,
+    dedupe_key: Option<&str>,
+) -> Result<Option<i64>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -78,22 +84,26 @@ pub async fn claim(db: &Db) -> Result<Option<Job>> {
 /// worker has claimed the job since.
 pub async fn renew(db: &Db, job: &Job) -> Result<bool> {
     let now = clock::now();
-    let renewed = sqlx::query("UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE id = $1 AND status = 'running' AND attempts = $4")
-        .bind(job.id)
-        .bind(now + LEASE_SECS)
-        .bind(now)
-        .bind(job.attempts)
-        .execute(db.pool())
-        .await?;
+    let renewed = sqlx::query(
+        "UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE id = $1 AND status = 'running' AND attempts = $4",
+    )
+    .bind(job.id)
+    .bind(now + LEASE_SECS)
+    .bind(now)
+    .bind(job.attempts)
+    .execute(db.pool())
+    .await?;
     Ok(renewed.rows_affected() == 1)
 }
 
 pub async fn complete(db: &Db, id: i64) -> Result<()> {
-    sqlx::query("UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(clock::now())
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(clock::now())
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -110,14 +120,16 @@ pub async fn fail(db: &Db, job: &Job, error: &str, retry_in: Option<Duration>) -
     let now = clock::now();
     let dead = job.attempts >= job.max_attempts;
     let run_at = now + retry_in.unwrap_or_else(|| backoff(job.attempts)).as_secs() as i64;
-    sqlx::query("UPDATE jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1")
-        .bind(job.id)
-        .bind(if dead { "dead" } else { "pending" })
-        .bind(run_at)
-        .bind(error.chars().take(2000).collect::<String>())
-        .bind(now)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(if dead { "dead" } else { "pending" })
+    .bind(run_at)
+    .bind(error.chars().take(2000).collect::<String>())
+    .bind(now)
+    .execute(db.pool())
+    .await?;
     Ok(dead)
 }
 

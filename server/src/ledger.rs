@@ -25,7 +25,14 @@ impl Kind {
 /// Records money received for a purchase (nothing for a zero amount, such
 /// as a trial's first invoice). A second call with the same `stripe_ref`
 /// changes nothing.
-pub async fn received(db: &Db, purchase_id: i64, stripe_ref: &str, kind: Kind, amount: i64, currency: &str) -> Result<()> {
+pub async fn received(
+    db: &Db,
+    purchase_id: i64,
+    stripe_ref: &str,
+    kind: Kind,
+    amount: i64,
+    currency: &str,
+) -> Result<()> {
     if amount <= 0 {
         return Ok(());
     }

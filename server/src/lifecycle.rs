@@ -8,8 +8,7 @@ use stripe_billing::SubscriptionStatus;
 
 use crate::{
     access::{self, Cause, Change, Value as Col},
-    ledger,
-    clock, fulfilment, jobs,
+    clock, fulfilment, jobs, ledger,
     payments::PaymentsError,
     purchases::{self, Purchase},
     AppState, Error, Result,
@@ -78,7 +77,8 @@ pub fn not_acted_on(event_type: &str) -> String {
 }
 
 pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
-    let event: Value = serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
+    let event: Value =
+        serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
     let object = &event["data"]["object"];
     let cause = Cause::StripeEvent(event_id.to_owned());
     match event_type {
@@ -98,11 +98,25 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                 return Ok(Outcome::Ignored("not a RepoPass checkout".into()));
             };
             let set = [("status_reason", Col::Text(Some("the payment failed".into())))];
-            access::transition(&state.db, p.id, Change { from: "pending", to: "expired", action: "payment_failed", detail: Some("the delayed payment failed"), set: &set }, &cause)
-                .await?;
+            access::transition(
+                &state.db,
+                p.id,
+                Change {
+                    from: "pending",
+                    to: "expired",
+                    action: "payment_failed",
+                    detail: Some("the delayed payment failed"),
+                    set: &set,
+                },
+                &cause,
+            )
+            .await?;
             Ok(Outcome::Processed)
         }
-        "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" | "customer.subscription.resumed" => {
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted"
+        | "customer.subscription.resumed" => {
             let Some(sub_id) = object["id"].as_str() else { return Ok(Outcome::Ignored("no subscription id".into())) };
             let Some(p) = by_subscription(state, sub_id, object).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
@@ -110,13 +124,27 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
             sync_subscription(state, &p, sub_id, &cause).await
         }
         "invoice.paid" | "invoice.payment_succeeded" => {
-            let Some(sub_id) = invoice_subscription(object) else { return Ok(Outcome::Ignored("not a subscription invoice".into())) };
+            let Some(sub_id) = invoice_subscription(object) else {
+                return Ok(Outcome::Ignored("not a subscription invoice".into()));
+            };
             let Some(p) = by_subscription(state, sub_id, object).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
             };
             if let (Some(invoice), Some(paid)) = (object["id"].as_str(), object["amount_paid"].as_i64()) {
-                let kind = if object["billing_reason"] == "subscription_create" { ledger::Kind::Payment } else { ledger::Kind::Renewal };
-                ledger::received(&state.db, p.id, invoice, kind, paid, object["currency"].as_str().unwrap_or(&p.currency)).await?;
+                let kind = if object["billing_reason"] == "subscription_create" {
+                    ledger::Kind::Payment
+                } else {
+                    ledger::Kind::Renewal
+                };
+                ledger::received(
+                    &state.db,
+                    p.id,
+                    invoice,
+                    kind,
+                    paid,
+                    object["currency"].as_str().unwrap_or(&p.currency),
+                )
+                .await?;
             }
             if p.status == "pending" {
                 // The checkout events do the first grant.
@@ -125,7 +153,9 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
             sync_subscription(state, &p, sub_id, &cause).await
         }
         "invoice.payment_failed" => {
-            let Some(sub_id) = invoice_subscription(object) else { return Ok(Outcome::Ignored("not a subscription invoice".into())) };
+            let Some(sub_id) = invoice_subscription(object) else {
+                return Ok(Outcome::Ignored("not a subscription invoice".into()));
+            };
             let Some(p) = by_subscription(state, sub_id, object).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
             };
@@ -136,16 +166,32 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                 return Ok(Outcome::Ignored("not a RepoPass payment".into()));
             };
             if let (Some(charge), Some(total)) = (object["id"].as_str(), object["amount_refunded"].as_i64()) {
-                ledger::refunded(&state.db, p.id, charge, total, object["currency"].as_str().unwrap_or(&p.currency)).await?;
+                ledger::refunded(&state.db, p.id, charge, total, object["currency"].as_str().unwrap_or(&p.currency))
+                    .await?;
             }
-            let full = object["refunded"].as_bool() == Some(true) || object["amount_refunded"].as_i64() >= object["amount"].as_i64();
+            let full = object["refunded"].as_bool() == Some(true)
+                || object["amount_refunded"].as_i64() >= object["amount"].as_i64();
             if !full {
-                log_only(state, &p, "partial_refund", &format!("partial refund of {} (access kept)", object["amount_refunded"]), &cause).await?;
+                log_only(
+                    state,
+                    &p,
+                    "partial_refund",
+                    &format!("partial refund of {} (access kept)", object["amount_refunded"]),
+                    &cause,
+                )
+                .await?;
                 return Ok(Outcome::Processed);
             }
             if p.stripe_subscription_id.is_some() {
                 // A subscription ends by being cancelled, not by a refund.
-                log_only(state, &p, "refund", "a subscription payment was refunded (access follows the subscription)", &cause).await?;
+                log_only(
+                    state,
+                    &p,
+                    "refund",
+                    "a subscription payment was refunded (access follows the subscription)",
+                    &cause,
+                )
+                .await?;
                 return Ok(Outcome::Processed);
             }
             revoke(state, &p, "refunded", &cause).await
@@ -185,18 +231,30 @@ async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<
 
 /// The subscription whose invoice the payment intent `pi` paid, if any.
 pub(crate) async fn subscription_paid_by(state: &AppState, pi: &str) -> Result<Option<String>> {
-    use stripe_billing::{invoice::RetrieveInvoice, invoice_payment::{ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType}};
+    use stripe_billing::{
+        invoice::RetrieveInvoice,
+        invoice_payment::{ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType},
+    };
     let client = state.payments.client()?;
     let mut payment = ListInvoicePaymentPayment::new(ListInvoicePaymentPaymentType::PaymentIntent);
     payment.payment_intent = Some(pi.to_owned());
     let found = ListInvoicePayment::new().payment(payment).send(client).await.map_err(PaymentsError::from)?;
-    let Some(invoice) = found.data.into_iter().next().and_then(|p| p.invoice.id().as_ref().map(|id| id.to_string())) else { return Ok(None) };
+    let Some(invoice) = found.data.into_iter().next().and_then(|p| p.invoice.id().as_ref().map(|id| id.to_string()))
+    else {
+        return Ok(None);
+    };
     let invoice = RetrieveInvoice::new(invoice).send(client).await.map_err(PaymentsError::from)?;
     Ok(invoice.parent.and_then(|p| p.subscription_details).map(|d| d.subscription.id().to_string()))
 }
 
 async fn log_only(state: &AppState, p: &Purchase, action: &str, detail: &str, cause: &Cause) -> Result<()> {
-    access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action, detail: Some(detail), set: &[] }, cause).await?;
+    access::transition(
+        &state.db,
+        p.id,
+        Change { from: &p.status, to: &p.status, action, detail: Some(detail), set: &[] },
+        cause,
+    )
+    .await?;
     Ok(())
 }
 
@@ -213,7 +271,10 @@ async fn revoke(state: &AppState, p: &Purchase, reason: &str, cause: &Cause) -> 
 
 /// Reasons after which a renewed subscription gives access back.
 fn revoked_for_billing(p: &Purchase) -> bool {
-    p.status == "revoked" && p.status_reason.as_deref().is_some_and(|r| r.starts_with("payment failed") || r.starts_with("subscription ended"))
+    p.status == "revoked"
+        && p.status_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("payment failed") || r.starts_with("subscription ended"))
 }
 
 /// Brings the purchase in line with the subscription as Stripe has it now.
@@ -224,23 +285,47 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
     let ends_at = if sub.cancel_at_period_end { period_end } else { sub.cancel_at };
     match sub.status {
         SubscriptionStatus::Active | SubscriptionStatus::Trialing => {
-            let set = [("current_period_end", Col::Int(period_end)), ("cancel_at", Col::Int(ends_at)), ("grace_until", Col::Int(None))];
+            let set = [
+                ("current_period_end", Col::Int(period_end)),
+                ("cancel_at", Col::Int(ends_at)),
+                ("grace_until", Col::Int(None)),
+            ];
             let detail = match ends_at {
                 Some(at) => format!("subscription set to end at {at}"),
                 None => "subscription active".to_owned(),
             };
             if revoked_for_billing(p) {
                 // Re-subscribed or paid after all: access again.
-                access::transition(&state.db, p.id, Change { from: "revoked", to: "paid", action: "resubscribed", detail: Some(&detail), set: &set }, cause).await?;
+                access::transition(
+                    &state.db,
+                    p.id,
+                    Change { from: "revoked", to: "paid", action: "resubscribed", detail: Some(&detail), set: &set },
+                    cause,
+                )
+                .await?;
                 access::grant(state, p.id, cause).await?;
             } else if p.current_period_end == period_end && p.cancel_at == ends_at && p.grace_until.is_none() {
                 return Ok(Outcome::Ignored("nothing changed".into()));
             } else if p.status != "revoked" && p.status != "expired" {
-                access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "subscription_updated", detail: Some(&detail), set: &set }, cause).await?;
+                access::transition(
+                    &state.db,
+                    p.id,
+                    Change {
+                        from: &p.status,
+                        to: &p.status,
+                        action: "subscription_updated",
+                        detail: Some(&detail),
+                        set: &set,
+                    },
+                    cause,
+                )
+                .await?;
             }
             Ok(Outcome::Processed)
         }
-        SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => revoke(state, p, "subscription ended", cause).await,
+        SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => {
+            revoke(state, p, "subscription ended", cause).await
+        }
         SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid => {
             // invoice.payment_failed starts the grace period; nothing else now.
             Ok(Outcome::Ignored("subscription past due: the grace period decides".into()))
@@ -257,9 +342,27 @@ async fn payment_failed(state: &AppState, p: &Purchase, sub_id: &str, cause: &Ca
     }
     let grace_until = clock::now() + i64::from(state.config.grace_days) * DAY;
     let detail = format!("renewal payment failed; access kept until {grace_until} unless paid");
-    access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "payment_failed", detail: Some(&detail), set: &[("grace_until", Col::Int(Some(grace_until)))] }, cause)
-        .await?;
-    jobs::enqueue(state.db.pool(), "grace_check", &json!({ "purchase_id": p.id, "subscription": sub_id }), grace_until, Some(&format!("grace:{}:{grace_until}", p.id))).await?;
+    access::transition(
+        &state.db,
+        p.id,
+        Change {
+            from: &p.status,
+            to: &p.status,
+            action: "payment_failed",
+            detail: Some(&detail),
+            set: &[("grace_until", Col::Int(Some(grace_until)))],
+        },
+        cause,
+    )
+    .await?;
+    jobs::enqueue(
+        state.db.pool(),
+        "grace_check",
+        &json!({ "purchase_id": p.id, "subscription": sub_id }),
+        grace_until,
+        Some(&format!("grace:{}:{grace_until}", p.id)),
+    )
+    .await?;
     Ok(Outcome::Processed)
 }
 
@@ -274,7 +377,13 @@ pub async fn grace_check(state: &AppState, purchase_id: i64, sub_id: &str) -> Re
     let sub = RetrieveSubscription::new(sub_id).send(client).await.map_err(PaymentsError::from)?;
     if matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing) {
         let set = [("grace_until", Col::Int(None))];
-        access::transition(&state.db, p.id, Change { from: &p.status, to: &p.status, action: "payment_recovered", detail: None, set: &set }, &Cause::Schedule("grace".into())).await?;
+        access::transition(
+            &state.db,
+            p.id,
+            Change { from: &p.status, to: &p.status, action: "payment_recovered", detail: None, set: &set },
+            &Cause::Schedule("grace".into()),
+        )
+        .await?;
         return Ok(Outcome::Processed);
     }
     revoke(state, &p, "payment failed: not paid within the grace period", &Cause::Schedule("grace".into())).await

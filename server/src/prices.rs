@@ -69,7 +69,8 @@ impl Price {
     }
 }
 
-const COLUMNS: &str = "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by";
+const COLUMNS: &str =
+    "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by";
 
 /// A price as the creator asks for it (unvalidated).
 #[derive(Debug, Clone)]
@@ -122,22 +123,34 @@ fn validate(p: &NewPrice) -> Result<Valid> {
     let currency = p.currency.trim().to_ascii_lowercase();
     let Some(&(_, minimum)) = CURRENCIES.iter().find(|(c, _)| *c == currency) else {
         let known: Vec<&str> = CURRENCIES.iter().map(|(c, _)| *c).collect();
-        return Err(Error::invalid("currency", format!("'{}' is not offered; use one of {}", p.currency.trim(), known.join(", "))));
+        return Err(Error::invalid(
+            "currency",
+            format!("'{}' is not offered; use one of {}", p.currency.trim(), known.join(", ")),
+        ));
     };
     if p.amount < minimum {
         return Err(Error::invalid(
             "unit_amount",
-            format!("Stripe's smallest charge in {} is {minimum} (in minor units, e.g. cents); raise the amount", currency.to_uppercase()),
+            format!(
+                "Stripe's smallest charge in {} is {minimum} (in minor units, e.g. cents); raise the amount",
+                currency.to_uppercase()
+            ),
         ));
     }
     if p.amount > MAX_AMOUNT {
-        return Err(Error::invalid("unit_amount", format!("the amount is too large: Stripe accepts at most {MAX_AMOUNT} minor units")));
+        return Err(Error::invalid(
+            "unit_amount",
+            format!("the amount is too large: Stripe accepts at most {MAX_AMOUNT} minor units"),
+        ));
     }
     if !(0..=MAX_TRIAL_DAYS).contains(&p.trial_days) {
         return Err(Error::invalid("trial_days", format!("give 0 to {MAX_TRIAL_DAYS} trial days")));
     }
     if p.trial_days > 0 && !interval.is_subscription() {
-        return Err(Error::invalid("trial_days", "trials apply to monthly and yearly prices only; set 0 for a one-time price"));
+        return Err(Error::invalid(
+            "trial_days",
+            "trials apply to monthly and yearly prices only; set 0 for a one-time price",
+        ));
     }
     let permission = p.permission.trim().to_ascii_lowercase();
     if !PERMISSIONS.contains(&permission.as_str()) {
@@ -147,7 +160,10 @@ fn validate(p: &NewPrice) -> Result<Valid> {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Price> {
-    Ok(sqlx::query_as::<_, Price>(&format!("SELECT {COLUMNS} FROM prices WHERE id = $1")).bind(id).fetch_one(db.pool()).await?)
+    Ok(sqlx::query_as::<_, Price>(&format!("SELECT {COLUMNS} FROM prices WHERE id = $1"))
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?)
 }
 
 /// The repository's prices on sale, cheapest first.
@@ -179,11 +195,12 @@ async fn ensure_product(db: &Db, payments: &Payments, repo: &repositories::Repos
     let id = product.id.as_str().to_owned();
     // Two creators adding a first price at once: the first product stored
     // wins and the other is archived in Stripe, so the repository keeps one.
-    let stored = sqlx::query("UPDATE repositories SET stripe_product_id = $2 WHERE id = $1 AND stripe_product_id IS NULL")
-        .bind(repo.id)
-        .bind(&id)
-        .execute(db.pool())
-        .await?;
+    let stored =
+        sqlx::query("UPDATE repositories SET stripe_product_id = $2 WHERE id = $1 AND stripe_product_id IS NULL")
+            .bind(repo.id)
+            .bind(&id)
+            .execute(db.pool())
+            .await?;
     if stored.rows_affected() == 1 {
         return Ok(id);
     }
@@ -200,7 +217,12 @@ pub async fn sync_product_name(payments: &Payments, repo: &repositories::Reposit
     }
 }
 
-async fn create_stripe_price(payments: &Payments, product: &str, repo: &repositories::Repository, v: &Valid) -> Result<String> {
+async fn create_stripe_price(
+    payments: &Payments,
+    product: &str,
+    repo: &repositories::Repository,
+    v: &Valid,
+) -> Result<String> {
     let client = payments.client()?;
     let currency: stripe_types::Currency = v.currency.parse().unwrap_or(stripe_types::Currency::USD);
     let mut create = CreatePrice::new(currency)
@@ -218,7 +240,11 @@ async fn create_stripe_price(payments: &Payments, product: &str, repo: &reposito
 }
 
 async fn archive_stripe_price(payments: &Payments, stripe_price_id: &str) -> Result<()> {
-    UpdatePrice::new(stripe_price_id).active(false).send(payments.client()?).await.map_err(crate::payments::PaymentsError::from)?;
+    UpdatePrice::new(stripe_price_id)
+        .active(false)
+        .send(payments.client()?)
+        .await
+        .map_err(crate::payments::PaymentsError::from)?;
     Ok(())
 }
 
@@ -301,12 +327,13 @@ pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Re
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let replaced = sqlx::query("UPDATE prices SET active = 0, replaced_by = $2, updated_at = $3 WHERE id = $1 AND active = 1")
-        .bind(id)
-        .bind(new_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let replaced =
+        sqlx::query("UPDATE prices SET active = 0, replaced_by = $2, updated_at = $3 WHERE id = $1 AND active = 1")
+            .bind(id)
+            .bind(new_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
     if replaced.rows_affected() == 0 {
         // Changed or removed meanwhile: undo ours.
         drop(tx);
@@ -333,7 +360,11 @@ pub async fn remove(db: &Db, payments: &Payments, id: i64) -> Result<Price> {
     if let Some(stripe_id) = &price.stripe_price_id {
         archive_stripe_price(payments, stripe_id).await?;
     }
-    sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1").bind(id).bind(clock::now()).execute(db.pool()).await?;
+    sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(clock::now())
+        .execute(db.pool())
+        .await?;
     tracing::info!(price_id = id, "price removed from sale");
     get(db, id).await
 }
@@ -343,7 +374,13 @@ mod tests {
     use super::*;
 
     fn price(interval: &str, amount: i64, currency: &str, trial: i64, permission: &str) -> NewPrice {
-        NewPrice { interval: interval.into(), amount, currency: currency.into(), trial_days: trial, permission: permission.into() }
+        NewPrice {
+            interval: interval.into(),
+            amount,
+            currency: currency.into(),
+            trial_days: trial,
+            permission: permission.into(),
+        }
     }
 
     fn field(p: NewPrice) -> &'static str {

@@ -85,12 +85,18 @@ pub struct Page<T> {
 pub const MAX_PER_PAGE: i64 = 100;
 
 pub async fn get(db: &Db, id: i64) -> Result<Purchase> {
-    Ok(sqlx::query_as::<_, Purchase>(&format!("SELECT {COLUMNS} FROM purchases WHERE id = $1")).bind(id).fetch_one(db.pool()).await?)
+    Ok(sqlx::query_as::<_, Purchase>(&format!("SELECT {COLUMNS} FROM purchases WHERE id = $1"))
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?)
 }
 
 /// The purchase a Stripe Checkout Session was opened for.
 pub async fn by_checkout_session(db: &Db, session_id: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(session_id).fetch_optional(db.pool()).await?)
+    Ok(sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1")
+        .bind(session_id)
+        .fetch_optional(db.pool())
+        .await?)
 }
 
 /// Newest first unless `filter.sort` says otherwise. `page` counts from 1.
@@ -121,11 +127,19 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
     let order = match filter.sort.as_deref().filter(|s| !s.is_empty()) {
         None => SORTS[0].1,
         Some(s) => SORTS.iter().find(|(name, _)| *name == s).map(|(_, sql)| *sql).ok_or_else(|| {
-            Error::invalid("sort", format!("sort by one of {}", SORTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")))
+            Error::invalid(
+                "sort",
+                format!("sort by one of {}", SORTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
+            )
         })?,
     };
     // Absent filters bind a value that matches everything.
-    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
+    let q = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
     let where_sql = "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
                      AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3)";
     let binds = (filter.status.clone().unwrap_or_default(), filter.repository_id.unwrap_or(0), q.unwrap_or_default());
@@ -144,7 +158,15 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
     };
     let limit = window.map(|(limit, offset)| format!("LIMIT {limit} OFFSET {offset}")).unwrap_or_default();
     let sql = format!("SELECT {COLUMNS} FROM purchases {where_sql} ORDER BY {order} {limit}");
-    let items = async { sqlx::query_as::<_, Purchase>(&sql).bind(&binds.0).bind(binds.1).bind(&binds.2).fetch_all(db.pool()).await.map_err(Error::from) };
+    let items = async {
+        sqlx::query_as::<_, Purchase>(&sql)
+            .bind(&binds.0)
+            .bind(binds.1)
+            .bind(&binds.2)
+            .fetch_all(db.pool())
+            .await
+            .map_err(Error::from)
+    };
     let (total, items) = tokio::try_join!(count, items)?;
     Ok((total, items))
 }
@@ -176,7 +198,8 @@ pub async fn customers(db: &Db, q: Option<&str>, page: i64, per_page: i64) -> Re
     if page < 1 || !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(Error::invalid("per_page", format!("pages count from 1, with 1 to {MAX_PER_PAGE} per page")));
     }
-    let pattern = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
+    let pattern =
+        q.map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
     let where_sql = if pattern.is_some() {
         "WHERE status <> 'pending' AND status <> 'expired' AND (LOWER(github_login) LIKE $1 OR LOWER(email) LIKE $1)"
     } else {
@@ -204,12 +227,34 @@ pub async fn customers(db: &Db, q: Option<&str>, page: i64, per_page: i64) -> Re
 pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
     let items = all(db, filter).await?;
     let repos: std::collections::HashMap<i64, String> =
-        sqlx::query_as::<_, (i64, String, String)>("SELECT id, owner, name FROM repositories").fetch_all(db.pool()).await?.into_iter().map(|(id, o, n)| (id, format!("{o}/{n}"))).collect();
-    let time = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+        sqlx::query_as::<_, (i64, String, String)>("SELECT id, owner, name FROM repositories")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .map(|(id, o, n)| (id, format!("{o}/{n}")))
+            .collect();
+    let time = |t: Option<i64>| {
+        t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
     // Text a buyer (or an API key) can choose: neutralised for spreadsheets.
     let text = |s: String| spreadsheet_safe(&s);
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["purchase_id", "created_at", "github_login", "github_user_id", "email", "repository", "status", "status_reason", "amount_minor_units", "currency", "paid_at", "revoked_at"];
+    let header = [
+        "purchase_id",
+        "created_at",
+        "github_login",
+        "github_user_id",
+        "email",
+        "repository",
+        "status",
+        "status_reason",
+        "amount_minor_units",
+        "currency",
+        "paid_at",
+        "revoked_at",
+    ];
     let csv_error = |e: csv::Error| Error::Internal(format!("CSV: {e}"));
     out.write_record(header).map_err(csv_error)?;
     for p in items {
@@ -245,8 +290,12 @@ pub fn spreadsheet_safe(cell: &str) -> String {
 /// A customer (one GitHub account) as the creator's customer page shows
 /// them: every purchase, each with its whole access log.
 pub async fn of_customer(db: &Db, github_user_id: i64) -> Result<Vec<(Purchase, Vec<LogEntry>)>> {
-    let items: Vec<Purchase> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM purchases WHERE github_user_id = $1 ORDER BY created_at DESC, id DESC")).bind(github_user_id).fetch_all(db.pool()).await?;
+    let items: Vec<Purchase> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM purchases WHERE github_user_id = $1 ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(github_user_id)
+    .fetch_all(db.pool())
+    .await?;
     let mut out = Vec::with_capacity(items.len());
     for p in items {
         let history = log(db, p.id).await?;

@@ -31,17 +31,36 @@ fn stripe(e: stripe::StripeError) -> Error {
 }
 
 /// The payment intent of the money a purchase was last paid with.
-pub(crate) async fn payment_to_refund(state: &AppState, purchase_id: i64, subscription: Option<&str>) -> Result<String> {
+pub(crate) async fn payment_to_refund(
+    state: &AppState,
+    purchase_id: i64,
+    subscription: Option<&str>,
+) -> Result<String> {
     let client = state.payments.client()?;
     if let Some(sub) = subscription {
         let sub = RetrieveSubscription::new(sub).send(client).await.map_err(stripe)?;
-        let invoice = sub.latest_invoice.and_then(|i| i.id().clone()).ok_or_else(|| Error::invalid("amount", "this subscription has no invoice yet: nothing was paid"))?;
-        let invoice = RetrieveInvoice::new(invoice).expand(vec!["payments".to_owned()]).send(client).await.map_err(stripe)?;
-        let paid = invoice.payments.map(|p| p.data).unwrap_or_default().into_iter().find_map(|p| p.payment.payment_intent);
-        return paid.map(|pi| pi.id().as_str().to_owned()).ok_or_else(|| Error::invalid("amount", "the latest invoice was not paid (a trial, or a failed payment): there is nothing to refund"));
+        let invoice = sub
+            .latest_invoice
+            .and_then(|i| i.id().clone())
+            .ok_or_else(|| Error::invalid("amount", "this subscription has no invoice yet: nothing was paid"))?;
+        let invoice =
+            RetrieveInvoice::new(invoice).expand(vec!["payments".to_owned()]).send(client).await.map_err(stripe)?;
+        let paid =
+            invoice.payments.map(|p| p.data).unwrap_or_default().into_iter().find_map(|p| p.payment.payment_intent);
+        return paid.map(|pi| pi.id().as_str().to_owned()).ok_or_else(|| {
+            Error::invalid(
+                "amount",
+                "the latest invoice was not paid (a trial, or a failed payment): there is nothing to refund",
+            )
+        });
     }
-    let intent: Option<String> = sqlx::query_scalar("SELECT stripe_payment_intent_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(state.db.pool()).await?;
-    intent.ok_or_else(|| Error::invalid("amount", "Stripe recorded no payment for this purchase: there is nothing to refund"))
+    let intent: Option<String> = sqlx::query_scalar("SELECT stripe_payment_intent_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(state.db.pool())
+        .await?;
+    intent.ok_or_else(|| {
+        Error::invalid("amount", "Stripe recorded no payment for this purchase: there is nothing to refund")
+    })
 }
 
 /// Refunds `amount` (minor units; all that is left when `None`).
@@ -51,7 +70,10 @@ pub async fn refund(state: &AppState, purchase_id: i64, amount: Option<i64>, cau
         return Err(Error::invalid("amount", "this purchase was never paid: there is nothing to refund"));
     }
     if amount.is_some_and(|a| a <= 0) {
-        return Err(Error::invalid("amount", "enter an amount above zero, or leave it empty to refund everything left"));
+        return Err(Error::invalid(
+            "amount",
+            "enter an amount above zero, or leave it empty to refund everything left",
+        ));
     }
     let intent = payment_to_refund(state, p.id, p.stripe_subscription_id.as_deref()).await?;
     let client = state.payments.client()?;
@@ -61,7 +83,9 @@ pub async fn refund(state: &AppState, purchase_id: i64, amount: Option<i64>, cau
     }
     let refund = request.send(client).await.map_err(|e| match PaymentsError::from(e) {
         // Stripe's message names the problem ("greater than unrefunded amount", "already been refunded").
-        PaymentsError::Refused { status: 400, message } => Error::invalid("amount", format!("Stripe refused the refund: {message}")),
+        PaymentsError::Refused { status: 400, message } => {
+            Error::invalid("amount", format!("Stripe refused the refund: {message}"))
+        }
         other => other.into(),
     })?;
     let currency = refund.currency.to_string();
@@ -73,7 +97,13 @@ pub async fn refund(state: &AppState, purchase_id: i64, amount: Option<i64>, cau
         }
         None => refund.amount,
     };
-    let detail = format!("{} {} refunded through Stripe ({} {} in all)", refund.amount, currency.to_uppercase(), total_refunded, currency.to_uppercase());
+    let detail = format!(
+        "{} {} refunded through Stripe ({} {} in all)",
+        refund.amount,
+        currency.to_uppercase(),
+        total_refunded,
+        currency.to_uppercase()
+    );
     access::log(state.db.pool(), p.id, Some(&p.status), &p.status, "refund_requested", Some(&detail), cause).await?;
     tracing::info!(purchase_id, amount = refund.amount, "refund made");
     Ok(Refunded { amount: refund.amount, total_refunded, currency })

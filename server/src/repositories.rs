@@ -103,7 +103,9 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
         slug = format!("repo-{}", repo.github_repo_id);
     }
     let title = details.map(|d| d.title.trim().to_owned()).unwrap_or_else(|| repo.name.clone());
-    let summary = details.map(|d| d.summary.trim().to_owned()).unwrap_or_else(|| repo.description.clone().unwrap_or_default().chars().take(280).collect());
+    let summary = details
+        .map(|d| d.summary.trim().to_owned())
+        .unwrap_or_else(|| repo.description.clone().unwrap_or_default().chars().take(280).collect());
     let description = details.map(|d| d.description_md.clone()).unwrap_or_default();
     // A second listing of the same GitHub repository is refused; a clash
     // on a suggested slug gets a numbered suffix.
@@ -128,11 +130,17 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
         match inserted {
             Ok(id) => return get(db, id).await,
             Err(e) if slug_taken(&e) && details.is_some() => {
-                return Err(Error::invalid("slug", format!("'{candidate}' is taken by another repository; choose another")))
+                return Err(Error::invalid(
+                    "slug",
+                    format!("'{candidate}' is taken by another repository; choose another"),
+                ))
             }
             Err(e) if slug_taken(&e) => continue,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(Error::invalid("repository", format!("{}/{} is already on RepoPass", repo.owner, repo.name)))
+                return Err(Error::invalid(
+                    "repository",
+                    format!("{}/{} is already on RepoPass", repo.owner, repo.name),
+                ))
             }
             Err(e) => return Err(e.into()),
         }
@@ -141,11 +149,18 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Repository> {
-    Ok(sqlx::query_as::<_, Repository>(&format!("SELECT {COLUMNS} FROM repositories WHERE id = $1")).bind(id).fetch_one(db.pool()).await?)
+    Ok(sqlx::query_as::<_, Repository>(&format!("SELECT {COLUMNS} FROM repositories WHERE id = $1"))
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Repository>> {
-    Ok(sqlx::query_as::<_, Repository>(&format!("SELECT {COLUMNS} FROM repositories ORDER BY status = 'archived', title, id")).fetch_all(db.pool()).await?)
+    Ok(sqlx::query_as::<_, Repository>(&format!(
+        "SELECT {COLUMNS} FROM repositories ORDER BY status = 'archived', title, id"
+    ))
+    .fetch_all(db.pool())
+    .await?)
 }
 
 pub async fn update(db: &Db, id: i64, details: &Details) -> Result<Repository> {
@@ -162,7 +177,9 @@ pub async fn update(db: &Db, id: i64, details: &Details) -> Result<Repository> {
     match done {
         Ok(r) if r.rows_affected() == 0 => Err(Error::NotFound),
         Ok(_) => get(db, id).await,
-        Err(e) if slug_taken(&e) => Err(Error::invalid("slug", format!("'{}' is taken by another repository; choose another", details.slug))),
+        Err(e) if slug_taken(&e) => {
+            Err(Error::invalid("slug", format!("'{}' is taken by another repository; choose another", details.slug)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -172,7 +189,12 @@ pub async fn set_status(db: &Db, id: i64, status: &str) -> Result<Repository> {
     if !matches!(status, "published" | "unpublished" | "archived") {
         return Err(Error::invalid("status", "choose published, unpublished or archived"));
     }
-    let done = sqlx::query("UPDATE repositories SET status = $2, updated_at = $3 WHERE id = $1").bind(id).bind(status).bind(clock::now()).execute(db.pool()).await?;
+    let done = sqlx::query("UPDATE repositories SET status = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(clock::now())
+        .execute(db.pool())
+        .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound);
     }

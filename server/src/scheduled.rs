@@ -58,19 +58,26 @@ pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
     let mut recovered = 0;
     let mut starting_after: Option<String> = None;
     for _page in 0..50 {
-        let mut list = ListEvent::new().types(STRIPE_EVENTS.iter().map(|t| t.to_string()).collect::<Vec<_>>()).limit(100);
+        let mut list =
+            ListEvent::new().types(STRIPE_EVENTS.iter().map(|t| t.to_string()).collect::<Vec<_>>()).limit(100);
         list = list.created(stripe_types::RangeQueryTs::gte(since));
         if let Some(after) = &starting_after {
             list = list.starting_after(after.clone());
         }
         let page = list.send(client).await.map_err(PaymentsError::from)?;
         for event in &page.data {
-            let object: Value = serde_json::from_str(&miniserde::json::to_string(&event.data.object)).unwrap_or(Value::Null);
+            let object: Value =
+                serde_json::from_str(&miniserde::json::to_string(&event.data.object)).unwrap_or(Value::Null);
             let payload = json!({
                 "id": event.id.as_str(), "object": "event", "type": event.type_.as_str(), "created": event.created,
                 "livemode": event.livemode, "data": { "object": object }, "recovered": true,
             });
-            let delivery = Delivery { provider: "stripe", event_id: event.id.as_str().to_owned(), event_type: event.type_.as_str().to_owned(), payload: payload.to_string() };
+            let delivery = Delivery {
+                provider: "stripe",
+                event_id: event.id.as_str().to_owned(),
+                event_type: event.type_.as_str().to_owned(),
+                payload: payload.to_string(),
+            };
             if webhooks::store(&state.db, &delivery).await? {
                 tracing::warn!(event = %delivery.event_id, kind = %delivery.event_type, "recovered a Stripe event that never arrived");
                 recovered += 1;
@@ -91,16 +98,28 @@ pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
 /// the purchase says so, and the buyer gets an email with how to resend.
 pub async fn expire_invitations(state: &AppState) -> Result<usize> {
     let cutoff = clock::now() - INVITATION_TTL;
-    let sql = format!("SELECT {} FROM purchases WHERE status = 'invited' AND invited_at < $1 AND invitation_url IS NOT NULL", purchases::COLUMNS);
+    let sql = format!(
+        "SELECT {} FROM purchases WHERE status = 'invited' AND invited_at < $1 AND invitation_url IS NOT NULL",
+        purchases::COLUMNS
+    );
     let stale: Vec<Purchase> = sqlx::query_as(&sql).bind(cutoff).fetch_all(state.db.pool()).await?;
     let mut expired = 0;
     for p in stale {
         let repo = repositories::get(&state.db, p.repository_id).await?;
-        let set = [("invitation_url", Col::Text(None)), ("status_reason", Col::Text(Some("invitation expired: resend it from your account".into())))];
+        let set = [
+            ("invitation_url", Col::Text(None)),
+            ("status_reason", Col::Text(Some("invitation expired: resend it from your account".into()))),
+        ];
         let changed = access::transition(
             &state.db,
             p.id,
-            Change { from: "invited", to: "invited", action: "invitation_expired", detail: Some("GitHub's invitation expired unaccepted after 7 days"), set: &set },
+            Change {
+                from: "invited",
+                to: "invited",
+                action: "invitation_expired",
+                detail: Some("GitHub's invitation expired unaccepted after 7 days"),
+                set: &set,
+            },
             &Cause::Schedule("expire_invitations".into()),
         )
         .await?;
@@ -113,7 +132,15 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
                 owner = repo.owner,
                 name = repo.name,
             );
-            emails::enqueue(state, &p.email, &format!("Your invitation to {} expired: resend it", repo.title), &body, "invitation_expired", Some(p.id)).await?;
+            emails::enqueue(
+                state,
+                &p.email,
+                &format!("Your invitation to {} expired: resend it", repo.title),
+                &body,
+                "invitation_expired",
+                Some(p.id),
+            )
+            .await?;
             expired += 1;
         }
     }
@@ -131,7 +158,9 @@ pub async fn reconcile(state: &AppState) -> Result<usize> {
         match reconcile_repository(state, &repo).await {
             Ok(n) => found += n,
             // One repository GitHub will not show us must not stop the rest.
-            Err(e) => tracing::warn!(repository = %format!("{}/{}", repo.owner, repo.name), error = %e, "reconciliation skipped"),
+            Err(e) => {
+                tracing::warn!(repository = %format!("{}/{}", repo.owner, repo.name), error = %e, "reconciliation skipped")
+            }
         }
     }
     Ok(found)
@@ -143,12 +172,16 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
     // Everyone with access (paginated), and everyone with a pending invitation.
     let first = client.repos(&repo.owner, &repo.name).list_collaborators().per_page(100).send().await.map_err(gh)?;
     let collaborators = client.all_pages(first).await.map_err(gh)?;
-    let with_access: HashMap<i64, String> = collaborators.into_iter().map(|c| (c.author.id.0 as i64, c.author.login)).collect();
+    let with_access: HashMap<i64, String> =
+        collaborators.into_iter().map(|c| (c.author.id.0 as i64, c.author.login)).collect();
     let route = format!("/repos/{}/{}/invitations?per_page=100", repo.owner, repo.name);
     let invitations: Vec<Value> = client.get(route, None::<&()>).await.map_err(gh)?;
     let invited: HashSet<i64> = invitations.iter().filter_map(|i| i["invitee"]["id"].as_i64()).collect();
 
-    let sql = format!("SELECT {} FROM purchases WHERE repository_id = $1 AND status IN ('invited', 'active')", purchases::COLUMNS);
+    let sql = format!(
+        "SELECT {} FROM purchases WHERE repository_id = $1 AND status IN ('invited', 'active')",
+        purchases::COLUMNS
+    );
     let granted: Vec<Purchase> = sqlx::query_as(&sql).bind(repo.id).fetch_all(state.db.pool()).await?;
     let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id).collect();
 
@@ -157,15 +190,33 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
         let has = with_access.contains_key(&p.github_user_id);
         let pending = invited.contains(&p.github_user_id);
         if !(has || (p.status == "invited" && pending)) {
-            let what = if p.status == "active" { "paid, but not a collaborator any more" } else { "paid, invitation gone" };
-            findings.push(("paid_without_access", p.github_user_id, p.github_login.clone(), Some(p.id), what.to_owned()));
+            let what =
+                if p.status == "active" { "paid, but not a collaborator any more" } else { "paid, invitation gone" };
+            findings.push((
+                "paid_without_access",
+                p.github_user_id,
+                p.github_login.clone(),
+                Some(p.id),
+                what.to_owned(),
+            ));
         }
     }
     // The owner and the creator's own admins are not customers.
-    let admins: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT LOWER(github_login) FROM admins").fetch_all(state.db.pool()).await?.into_iter().collect();
+    let admins: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT LOWER(github_login) FROM admins")
+        .fetch_all(state.db.pool())
+        .await?
+        .into_iter()
+        .collect();
     for (id, login) in &with_access {
-        if !paid_for.contains(id) && !login.eq_ignore_ascii_case(&repo.owner) && !admins.contains(&login.to_lowercase()) {
-            findings.push(("access_without_purchase", *id, login.clone(), None, "a collaborator with no purchase".to_owned()));
+        if !paid_for.contains(id) && !login.eq_ignore_ascii_case(&repo.owner) && !admins.contains(&login.to_lowercase())
+        {
+            findings.push((
+                "access_without_purchase",
+                *id,
+                login.clone(),
+                None,
+                "a collaborator with no purchase".to_owned(),
+            ));
         }
     }
 
@@ -221,7 +272,13 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
             format!("@{} invited again", p.github_login)
         }
         ("access_without_purchase", _) => {
-            let holder = access::Holder { repository_id: drift.repository_id, github_user_id: drift.github_user_id, github_login: drift.github_login.clone(), invitation_id: None, preexisting: false };
+            let holder = access::Holder {
+                repository_id: drift.repository_id,
+                github_user_id: drift.github_user_id,
+                github_login: drift.github_login.clone(),
+                invitation_id: None,
+                preexisting: false,
+            };
             access::remove_from_github(state, &holder).await?;
             tracing::info!(login = %drift.github_login, "unpaid collaborator removed");
             format!("@{} removed from the repository", drift.github_login)

@@ -50,12 +50,16 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
         return Err(Error::invalid("purchases", "seed between 1 and 2000000 purchases"));
     }
     let now = clock::now();
-    let start: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM purchases").fetch_one(db.pool()).await?.unwrap_or(0);
+    let start: i64 =
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM purchases").fetch_one(db.pool()).await?.unwrap_or(0);
     // Repositories and prices: reused when seeding again.
     let mut repos = Vec::new();
     for r in 0..REPOSITORIES {
         let slug = format!("seed-kit-{r}");
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE slug = $1").bind(&slug).fetch_optional(db.pool()).await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE slug = $1")
+            .bind(&slug)
+            .fetch_optional(db.pool())
+            .await?;
         let id = match existing {
             Some(id) => id,
             None => {
@@ -73,7 +77,12 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
         };
         let mut prices = Vec::new();
         for (kind, amount) in [("monthly", 900 + r * 100), ("one_time", 4900 + r * 1000)] {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1 AND kind = $2").bind(id).bind(kind).fetch_optional(db.pool()).await?;
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1 AND kind = $2")
+                    .bind(id)
+                    .bind(kind)
+                    .fetch_optional(db.pool())
+                    .await?;
             let price = match existing {
                 Some(p) => p,
                 None => {
@@ -96,7 +105,8 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
     let mut log_rows = Vec::with_capacity((BATCH * LOG_PER_PURCHASE) as usize);
     let mut payment_rows = Vec::with_capacity(BATCH as usize);
     let mut log_entries = 0;
-    let statuses = ["active", "active", "active", "active", "invited", "revoked", "revoked", "pending", "expired", "paid"];
+    let statuses =
+        ["active", "active", "active", "active", "invited", "revoked", "revoked", "pending", "expired", "paid"];
     let mut n = 0;
     while n < purchases {
         let batch = BATCH.min(purchases - n);
@@ -108,10 +118,26 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
             let created = now - rng.below(365 * DAY);
             let paid = !matches!(status, "pending" | "expired");
             let paid_at = if paid { (created + 60).to_string() } else { "NULL".into() };
-            let revoked_at = if status == "revoked" { (created + rng.below(60 * DAY) + 120).min(now).to_string() } else { "NULL".into() };
-            let reason = if status == "revoked" { if rng.below(3) == 0 { "'refunded'" } else { "'subscription ended'" } } else { "NULL" };
+            let revoked_at = if status == "revoked" {
+                (created + rng.below(60 * DAY) + 120).min(now).to_string()
+            } else {
+                "NULL".into()
+            };
+            let reason = if status == "revoked" {
+                if rng.below(3) == 0 {
+                    "'refunded'"
+                } else {
+                    "'subscription ended'"
+                }
+            } else {
+                "NULL"
+            };
             let sub = if kind == "monthly" && paid { format!("'sub_seed{i}'") } else { "NULL".into() };
-            let period_end = if kind == "monthly" && matches!(status, "active" | "invited") { (now + rng.below(30 * DAY)).to_string() } else { "NULL".into() };
+            let period_end = if kind == "monthly" && matches!(status, "active" | "invited") {
+                (now + rng.below(30 * DAY)).to_string()
+            } else {
+                "NULL".into()
+            };
             let user = FIRST_USER_ID + i;
             purchase_rows.push(format!(
                 "({i}, 'seed{i:020}', {repo}, {price}, {user}, 'customer-{i}', 'customer-{i}@example.com', '{status}', {reason}, {amount}, 'usd', {sub}, {period_end}, {paid_at}, {revoked_at}, {created}, {created})"
@@ -133,7 +159,10 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
                 ("'active'", &*format!("'{status}'"), "synced", "system"),
             ];
             for (step, (from, to, action, cause)) in steps.iter().enumerate() {
-                log_rows.push(format!("({i}, {from}, {to}, '{action}', '{cause}', 'seed', {})", created + step as i64 * 3600));
+                log_rows.push(format!(
+                    "({i}, {from}, {to}, '{action}', '{cause}', 'seed', {})",
+                    created + step as i64 * 3600
+                ));
             }
             log_entries += LOG_PER_PURCHASE;
         }
@@ -143,8 +172,18 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
             &purchase_rows,
         )
         .await?;
-        insert_rows(db, "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, created_at)", &log_rows).await?;
-        insert_rows(db, "INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at)", &payment_rows).await?;
+        insert_rows(
+            db,
+            "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, created_at)",
+            &log_rows,
+        )
+        .await?;
+        insert_rows(
+            db,
+            "INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at)",
+            &payment_rows,
+        )
+        .await?;
         purchase_rows.clear();
         log_rows.clear();
         payment_rows.clear();
@@ -152,7 +191,9 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
     }
     if db.backend() == crate::db::Backend::Postgres {
         // Explicit ids bypass the identity sequence: move it past them.
-        sqlx::query("SELECT setval(pg_get_serial_sequence('purchases', 'id'), (SELECT MAX(id) FROM purchases))").execute(db.pool()).await?;
+        sqlx::query("SELECT setval(pg_get_serial_sequence('purchases', 'id'), (SELECT MAX(id) FROM purchases))")
+            .execute(db.pool())
+            .await?;
     }
     // Fresh statistics, so the planner picks the indexes the pages rely on.
     sqlx::query("ANALYZE").execute(db.pool()).await?;

@@ -30,7 +30,11 @@ pub async fn status(state: &AppState) -> Status {
     };
     let stripe_mode = if config.sandbox {
         "sandbox"
-    } else if config.stripe_secret_key.as_ref().is_some_and(|k| secrecy::ExposeSecret::expose_secret(k).contains("_live_")) {
+    } else if config
+        .stripe_secret_key
+        .as_ref()
+        .is_some_and(|k| secrecy::ExposeSecret::expose_secret(k).contains("_live_"))
+    {
         "live"
     } else {
         "test"

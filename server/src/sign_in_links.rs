@@ -20,28 +20,39 @@ pub async fn request(state: &AppState, email: &str) -> Result<()> {
     let email = check_email(email)?.to_lowercase();
     let now = clock::now();
     let email_hash = hash_key(&email);
-    sqlx::query("DELETE FROM sign_in_requests WHERE created_at <= $1").bind(now - TTL_SECS).execute(state.db.pool()).await?;
-    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_requests WHERE email_hash = $1 AND created_at > $2")
-        .bind(&email_hash)
+    sqlx::query("DELETE FROM sign_in_requests WHERE created_at <= $1")
         .bind(now - TTL_SECS)
-        .fetch_one(state.db.pool())
+        .execute(state.db.pool())
         .await?;
+    let recent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_requests WHERE email_hash = $1 AND created_at > $2")
+            .bind(&email_hash)
+            .bind(now - TTL_SECS)
+            .fetch_one(state.db.pool())
+            .await?;
     if recent >= PER_ADDRESS {
         return Err(Error::Later {
             message: format!("sign-in links were asked for this address {PER_ADDRESS} times in the last 15 minutes: if it made a purchase, use the newest link in its inbox, or ask again in a few minutes"),
             after_secs: 300,
         });
     }
-    sqlx::query("INSERT INTO sign_in_requests (email_hash, created_at) VALUES ($1, $2)").bind(&email_hash).bind(now).execute(state.db.pool()).await?;
-    let bought: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE LOWER(email) = $1 AND status NOT IN ('pending', 'expired') LIMIT 1")
-        .bind(&email)
-        .fetch_optional(state.db.pool())
+    sqlx::query("INSERT INTO sign_in_requests (email_hash, created_at) VALUES ($1, $2)")
+        .bind(&email_hash)
+        .bind(now)
+        .execute(state.db.pool())
         .await?;
+    let bought: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM purchases WHERE LOWER(email) = $1 AND status NOT IN ('pending', 'expired') LIMIT 1",
+    )
+    .bind(&email)
+    .fetch_optional(state.db.pool())
+    .await?;
     if bought.is_none() {
         tracing::info!("sign-in link asked for an address without purchases; nothing sent");
         return Ok(());
     }
-    let token = SecretString::from(rand::rng().sample_iter(&Alphanumeric).take(TOKEN_LEN).map(char::from).collect::<String>());
+    let token =
+        SecretString::from(rand::rng().sample_iter(&Alphanumeric).take(TOKEN_LEN).map(char::from).collect::<String>());
     sqlx::query("INSERT INTO sign_in_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(hash_key(token.expose_secret()))
         .bind(&email)

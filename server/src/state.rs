@@ -35,6 +35,15 @@ impl AppState {
         let oauth = GithubOAuth::from_config(&config);
         let payments = Payments::from_config(&config)?;
         let lookups = Arc::new(crate::github_accounts::Lookups::new(config.github_lookups_per_hour));
-        Ok(AppState { config: Arc::new(config), db, github, oauth, payments, page_views: PageViews::default(), wake: Default::default(), lookups })
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            github,
+            oauth,
+            payments,
+            page_views: PageViews::default(),
+            wake: Default::default(),
+            lookups,
+        })
     }
 }

@@ -67,7 +67,13 @@ pub fn verify_stripe(secret: Option<&SecretString>, payload: &[u8], header: Opti
 
 /// Checks `X-Hub-Signature-256`; the delivery id and event name come from
 /// `X-GitHub-Delivery` and `X-GitHub-Event`.
-pub fn verify_github(secret: Option<&SecretString>, payload: &[u8], signature: Option<&str>, delivery: Option<&str>, event: Option<&str>) -> Result<Delivery, Refused> {
+pub fn verify_github(
+    secret: Option<&SecretString>,
+    payload: &[u8],
+    signature: Option<&str>,
+    delivery: Option<&str>,
+    event: Option<&str>,
+) -> Result<Delivery, Refused> {
     let secret = secret.ok_or(Refused::NotConfigured)?;
     let signature = signature.ok_or(Refused::MissingSignature)?;
     if !signatures::verify_github(secret, payload, signature) {
@@ -79,14 +85,20 @@ pub fn verify_github(secret: Option<&SecretString>, payload: &[u8], signature: O
         return Err(Refused::Unreadable("missing X-GitHub-Delivery or X-GitHub-Event".into()));
     };
     let action = value["action"].as_str().map(|a| format!(".{a}")).unwrap_or_default();
-    Ok(Delivery { provider: "github", event_id: delivery.to_owned(), event_type: format!("{event}{action}"), payload: text.to_owned() })
+    Ok(Delivery {
+        provider: "github",
+        event_id: delivery.to_owned(),
+        event_type: format!("{event}{action}"),
+        payload: text.to_owned(),
+    })
 }
 
 /// Stores the delivery and its job in one transaction. False: seen before.
 /// A Stripe event RepoPass does not act on is stored as ignored, without a job.
 pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
-    let ignored = (delivery.provider == "stripe" && !crate::lifecycle::STRIPE_EVENTS.contains(&delivery.event_type.as_str()))
-        .then(|| crate::lifecycle::not_acted_on(&delivery.event_type));
+    let ignored = (delivery.provider == "stripe"
+        && !crate::lifecycle::STRIPE_EVENTS.contains(&delivery.event_type.as_str()))
+    .then(|| crate::lifecycle::not_acted_on(&delivery.event_type));
     let now = clock::now();
     let mut tx = db.pool().begin().await?;
     // GitHub's signature covers the body alone, so a body seen before is a
@@ -132,19 +144,24 @@ pub struct Stored {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Stored> {
-    Ok(sqlx::query_as("SELECT id, provider, event_id, event_type, payload FROM webhook_events WHERE id = $1").bind(id).fetch_one(db.pool()).await?)
+    Ok(sqlx::query_as("SELECT id, provider, event_id, event_type, payload FROM webhook_events WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?)
 }
 
 /// Records how processing went: `processed`, `ignored` (nothing to do),
 /// `failed` (will be retried) or `dead`.
 pub async fn mark(db: &Db, id: i64, status: &str, error: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE webhook_events SET status = $2, error = $3, attempts = attempts + 1, processed_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(error)
-        .bind(clock::now())
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE webhook_events SET status = $2, error = $3, attempts = attempts + 1, processed_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(error)
+    .bind(clock::now())
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -188,7 +205,13 @@ pub async fn list(db: &Db, filter: &EventFilter, page: i64, per_page: i64) -> Re
     let per_page = per_page.clamp(1, 100);
     // Absent filters bind '' and match everything.
     let where_sql = "WHERE ($1 = '' OR provider = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR event_type LIKE $3)";
-    let kind = filter.event_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| format!("{}%", t.replace(['%', '_'], ""))).unwrap_or_default();
+    let kind = filter
+        .event_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("{}%", t.replace(['%', '_'], "")))
+        .unwrap_or_default();
     let binds = (filter.provider.clone().unwrap_or_default(), filter.status.clone().unwrap_or_default(), kind);
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM webhook_events {where_sql}"))
         .bind(&binds.0)
@@ -217,6 +240,9 @@ pub async fn detail(db: &Db, id: i64) -> Result<(Listed, String)> {
         .await?;
     let listed = listed.ok_or(crate::Error::NotFound)?;
     let raw = get(db, id).await?.payload;
-    let pretty = serde_json::from_str::<serde_json::Value>(&raw).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(raw);
+    let pretty = serde_json::from_str::<serde_json::Value>(&raw)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(raw);
     Ok((listed, pretty))
 }

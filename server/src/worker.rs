@@ -89,7 +89,11 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
             // repository) stops at once, visible with its reason; anything
             // else is retried with backoff until its attempts run out.
             let permanent = matches!(e, Error::Invalid { .. } | Error::InvalidFields(_));
-            let dead = if permanent { jobs::bury(&state.db, &job, &e.to_string()).await? } else { jobs::fail(&state.db, &job, &e.to_string(), None).await? };
+            let dead = if permanent {
+                jobs::bury(&state.db, &job, &e.to_string()).await?
+            } else {
+                jobs::fail(&state.db, &job, &e.to_string(), None).await?
+            };
             if let Some(id) = webhook_event_id(&job) {
                 webhooks::mark(&state.db, id, if dead { "dead" } else { "failed" }, Some(&e.to_string())).await?;
             }
@@ -151,24 +155,34 @@ async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
             outcome
         }
         "grace_check" => {
-            let id = payload["purchase_id"].as_i64().ok_or_else(|| Error::Internal("grace_check without purchase_id".into()))?;
+            let id = payload["purchase_id"]
+                .as_i64()
+                .ok_or_else(|| Error::Internal("grace_check without purchase_id".into()))?;
             let sub = payload["subscription"].as_str().unwrap_or_default().to_owned();
             lifecycle::grace_check(state, id, &sub).await
         }
         "send_email" => {
-            let id = payload["email_id"].as_i64().ok_or_else(|| Error::Internal("send_email without email_id".into()))?;
+            let id =
+                payload["email_id"].as_i64().ok_or_else(|| Error::Internal("send_email without email_id".into()))?;
             crate::emails::send(state, id).await.map(|()| Outcome::Processed)
         }
         "remove_access" => {
-            let holder: crate::access::Holder = serde_json::from_value(payload.clone()).map_err(|e| Error::Internal(format!("remove_access payload: {e}")))?;
+            let holder: crate::access::Holder = serde_json::from_value(payload.clone())
+                .map_err(|e| Error::Internal(format!("remove_access payload: {e}")))?;
             crate::access::remove_from_github(state, &holder).await.map(|()| Outcome::Processed)
         }
         crate::duplicate_purchases::JOB => {
-            let id = payload["purchase_id"].as_i64().ok_or_else(|| Error::Internal("refund_duplicate without purchase_id".into()))?;
+            let id = payload["purchase_id"]
+                .as_i64()
+                .ok_or_else(|| Error::Internal("refund_duplicate without purchase_id".into()))?;
             crate::duplicate_purchases::refund(state, id).await
         }
-        "recover_stripe_events" => crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered")),
-        "expire_invitations" => crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired")),
+        "recover_stripe_events" => {
+            crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered"))
+        }
+        "expire_invitations" => {
+            crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired"))
+        }
         "reconcile" => crate::scheduled::reconcile(state).await.map(|n| counted(n, "drift findings")),
         other => Err(Error::Internal(format!("unknown job kind {other}"))),
     }

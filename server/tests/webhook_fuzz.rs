@@ -51,7 +51,10 @@ fn body_like() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(any::<u8>(), 0..512),
         any::<String>().prop_map(String::into_bytes),
         ("[a-z_.]{0,30}", "[a-zA-Z0-9_]{0,20}", any::<i64>()).prop_map(|(kind, id, n)| {
-            format!(r#"{{"id":"{id}","object":"event","type":"{kind}","created":{n},"data":{{"object":{{"id":{n}}}}}}}"#).into_bytes()
+            format!(
+                r#"{{"id":"{id}","object":"event","type":"{kind}","created":{n},"data":{{"object":{{"id":{n}}}}}}}"#
+            )
+            .into_bytes()
         }),
         Just(b"{}".to_vec()),
         Just(b"[]".to_vec()),

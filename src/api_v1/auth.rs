@@ -13,7 +13,11 @@ impl FromRequestParts<AppState> for ApiKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
         let (scheme, key) = header.trim().split_once(' ').ok_or(ApiError::Unauthorized)?;
         if !scheme.eq_ignore_ascii_case("bearer") || key.trim().is_empty() {
             return Err(ApiError::Unauthorized);

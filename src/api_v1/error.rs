@@ -42,14 +42,20 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "send a live API key as `Authorization: Bearer KEY` (create one in the admin panel under API keys)".to_owned(),
+                "send a live API key as `Authorization: Bearer KEY` (create one in the admin panel under API keys)"
+                    .to_owned(),
                 None,
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such object".to_owned(), None),
             ApiError::Invalid { field, message } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, Some(field)),
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message, None),
             ApiError::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", message, None),
-            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; try again in a moment".to_owned(), None),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on our side; try again in a moment".to_owned(),
+                None,
+            ),
         };
         let mut response = (status, Json(ErrorBody { error: ErrorDetail { code, message, field } })).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -69,7 +75,9 @@ impl From<server::Error> for ApiError {
                 ApiError::Invalid { field, message }
             }
             server::Error::NotFound => ApiError::NotFound,
-            server::Error::Unavailable(message) | server::Error::Later { message, .. } => ApiError::Unavailable(message),
+            server::Error::Unavailable(message) | server::Error::Later { message, .. } => {
+                ApiError::Unavailable(message)
+            }
             server::Error::Internal(cause) => {
                 tracing::error!(%cause, "API request failed");
                 ApiError::Internal
@@ -83,7 +91,10 @@ impl From<JsonRejection> for ApiError {
         match rejection {
             // Well-formed JSON of the wrong shape: say which field.
             JsonRejection::JsonDataError(e) => ApiError::Invalid { field: "body".into(), message: e.body_text() },
-            other => ApiError::BadRequest(format!("the body must be JSON with `Content-Type: application/json`: {}", other.body_text())),
+            other => ApiError::BadRequest(format!(
+                "the body must be JSON with `Content-Type: application/json`: {}",
+                other.body_text()
+            )),
         }
     }
 }

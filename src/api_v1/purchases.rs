@@ -108,23 +108,44 @@ fn purchase(p: purchases::Purchase) -> Purchase {
 /// Purchases, newest first, filtered and paginated.
 #[utoipa::path(get, path = "/purchases", tag = "purchases", params(PurchaseQuery),
     responses((status = 200, body = PurchaseList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, _key: ApiKey, ApiQuery(q): ApiQuery<PurchaseQuery>) -> Result<ApiJson<PurchaseList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiQuery(q): ApiQuery<PurchaseQuery>,
+) -> Result<ApiJson<PurchaseList>, ApiError> {
     let filter = purchases::Filter { status: q.status, repository_id: q.repository_id, q: q.q, sort: None };
     let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
-    Ok(ApiJson(PurchaseList { data: page.items.into_iter().map(purchase).collect(), total: page.total, page: page.page, per_page: page.per_page }))
+    Ok(ApiJson(PurchaseList {
+        data: page.items.into_iter().map(purchase).collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
 }
 
 /// One purchase with its whole access log.
 #[utoipa::path(get, path = "/purchases/{id}", tag = "purchases", params(("id" = i64, Path)),
     responses((status = 200, body = PurchaseWithLog), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<PurchaseWithLog>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<PurchaseWithLog>, ApiError> {
     let p = purchases::get(&state.db, id).await?;
     let log = purchases::log(&state.db, id).await?;
     Ok(ApiJson(PurchaseWithLog {
         purchase: purchase(p),
         access_log: log
             .into_iter()
-            .map(|l| LogEntry { from_status: l.from_status, to_status: l.to_status, action: l.action, cause_kind: l.cause_kind, cause_ref: l.cause_ref, detail: l.detail, created_at: l.created_at })
+            .map(|l| LogEntry {
+                from_status: l.from_status,
+                to_status: l.to_status,
+                action: l.action,
+                cause_kind: l.cause_kind,
+                cause_ref: l.cause_ref,
+                detail: l.detail,
+                created_at: l.created_at,
+            })
             .collect(),
     }))
 }
@@ -133,12 +154,18 @@ pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPa
 /// purchase revoked. Revoking twice is harmless.
 #[utoipa::path(post, path = "/purchases/{id}/revoke", tag = "purchases", params(("id" = i64, Path)), request_body(content = RevokeBody, description = "optional"),
     responses((status = 200, body = Purchase), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, key: ApiKey, ApiPath(id): ApiPath<i64>, body: axum::body::Bytes) -> Result<ApiJson<Purchase>, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<ApiJson<Purchase>, ApiError> {
     // The body is optional: no body means no reason given.
     let body: RevokeBody = if body.iter().all(u8::is_ascii_whitespace) {
         RevokeBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("the body must be JSON like {{\"reason\":\"...\"}}: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("the body must be JSON like {{\"reason\":\"...\"}}: {e}")))?
     };
     let reason = body.reason.unwrap_or_default();
     Ok(ApiJson(purchase(access::revoke(&state, id, &reason, &access::Cause::ApiKey(key.0)).await?)))
@@ -147,7 +174,11 @@ pub async fn revoke(State(state): State<AppState>, key: ApiKey, ApiPath(id): Api
 /// Invites the buyer again after a revoke.
 #[utoipa::path(post, path = "/purchases/{id}/restore", tag = "purchases", params(("id" = i64, Path)),
     responses((status = 200, body = Purchase), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn restore(State(state): State<AppState>, key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Purchase>, ApiError> {
+pub async fn restore(
+    State(state): State<AppState>,
+    key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<Purchase>, ApiError> {
     Ok(ApiJson(purchase(access::restore(&state, id, &access::Cause::ApiKey(key.0)).await?)))
 }
 
@@ -181,13 +212,24 @@ pub struct CustomerQuery {
 /// Everyone who has paid, one row per GitHub account, most recent first.
 #[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery),
     responses((status = 200, body = CustomerList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn customers(State(state): State<AppState>, _key: ApiKey, ApiQuery(q): ApiQuery<CustomerQuery>) -> Result<ApiJson<CustomerList>, ApiError> {
+pub async fn customers(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiQuery(q): ApiQuery<CustomerQuery>,
+) -> Result<ApiJson<CustomerList>, ApiError> {
     let page = purchases::customers(&state.db, q.q.as_deref(), q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
     Ok(ApiJson(CustomerList {
         data: page
             .items
             .into_iter()
-            .map(|c| Customer { github_user_id: c.github_user_id, github_login: c.github_login, email: c.email, purchases: c.purchases, active: c.active, first_purchase_at: c.first_purchase_at })
+            .map(|c| Customer {
+                github_user_id: c.github_user_id,
+                github_login: c.github_login,
+                email: c.email,
+                purchases: c.purchases,
+                active: c.active,
+                first_purchase_at: c.first_purchase_at,
+            })
             .collect(),
         total: page.total,
         page: page.page,

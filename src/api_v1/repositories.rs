@@ -96,7 +96,13 @@ fn pull() -> String {
 
 impl NewPrice {
     pub fn into_service(self) -> prices::NewPrice {
-        prices::NewPrice { interval: self.interval, amount: self.unit_amount, currency: self.currency, trial_days: self.trial_days, permission: self.permission }
+        prices::NewPrice {
+            interval: self.interval,
+            amount: self.unit_amount,
+            currency: self.currency,
+            trial_days: self.trial_days,
+            permission: self.permission,
+        }
     }
 }
 
@@ -148,18 +154,36 @@ pub async fn list(State(state): State<AppState>, _key: ApiKey) -> Result<ApiJson
 /// Puts a repository the GitHub connection administers on RepoPass.
 #[utoipa::path(post, path = "/repositories", tag = "repositories", request_body = NewRepository,
     responses((status = 201, body = Repository), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, _key: ApiKey, ApiJson(body): ApiJson<NewRepository>) -> Result<(StatusCode, ApiJson<Repository>), ApiError> {
-    let administered = state.github.administrable_repositories().await.map_err(|e| ApiError::Invalid { field: "github".into(), message: e.to_string() })?;
+pub async fn create(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiJson(body): ApiJson<NewRepository>,
+) -> Result<(StatusCode, ApiJson<Repository>), ApiError> {
+    let administered = state
+        .github
+        .administrable_repositories()
+        .await
+        .map_err(|e| ApiError::Invalid { field: "github".into(), message: e.to_string() })?;
     let Some(gh) = administered.into_iter().find(|r| {
-        r.name.eq_ignore_ascii_case(&body.name) && r.owner.as_ref().is_some_and(|o| o.login.eq_ignore_ascii_case(&body.owner))
+        r.name.eq_ignore_ascii_case(&body.name)
+            && r.owner.as_ref().is_some_and(|o| o.login.eq_ignore_ascii_case(&body.owner))
     }) else {
         return Err(ApiError::Invalid {
             field: "name".into(),
-            message: format!("RepoPass cannot administer {}/{}: check the name and the GitHub connection in Settings", body.owner, body.name),
+            message: format!(
+                "RepoPass cannot administer {}/{}: check the name and the GitHub connection in Settings",
+                body.owner, body.name
+            ),
         });
     };
     let owner = gh.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
-    let new = repositories::NewRepository { github_repo_id: gh.id.0 as i64, owner: owner.0, name: gh.name.clone(), owner_is_org: owner.1, description: gh.description.clone() };
+    let new = repositories::NewRepository {
+        github_repo_id: gh.id.0 as i64,
+        owner: owner.0,
+        name: gh.name.clone(),
+        owner_is_org: owner.1,
+        description: gh.description.clone(),
+    };
     let details = repositories::Details {
         slug: body.slug.map(|s| s.trim().to_owned()).unwrap_or_else(|| repositories::suggest_slug(&gh.name)),
         title: body.title.unwrap_or_else(|| gh.name.clone()),
@@ -175,7 +199,11 @@ pub async fn create(State(state): State<AppState>, _key: ApiKey, ApiJson(body): 
 
 #[utoipa::path(get, path = "/repositories/{id}", tag = "repositories", params(("id" = i64, Path)),
     responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Repository>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<Repository>, ApiError> {
     let r = repositories::get(&state.db, id).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
@@ -183,7 +211,12 @@ pub async fn get(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPa
 /// Changes any of the page's fields and its status.
 #[utoipa::path(patch, path = "/repositories/{id}", tag = "repositories", params(("id" = i64, Path)), request_body = RepositoryPatch,
     responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn patch(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<RepositoryPatch>) -> Result<ApiJson<Repository>, ApiError> {
+pub async fn patch(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RepositoryPatch>,
+) -> Result<ApiJson<Repository>, ApiError> {
     let current = repositories::get(&state.db, id).await?;
     let current_title = current.title.clone();
     if let Some(status) = &body.status {
@@ -211,7 +244,11 @@ pub async fn patch(State(state): State<AppState>, _key: ApiKey, ApiPath(id): Api
 /// Archives the repository: off sale, history kept, buyers keep their access.
 #[utoipa::path(delete, path = "/repositories/{id}", tag = "repositories", params(("id" = i64, Path)),
     responses((status = 200, body = Repository), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn archive(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Repository>, ApiError> {
+pub async fn archive(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<Repository>, ApiError> {
     let r = repositories::set_status(&state.db, id, "archived").await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
@@ -219,7 +256,12 @@ pub async fn archive(State(state): State<AppState>, _key: ApiKey, ApiPath(id): A
 /// Adds a price, created in Stripe as a Price of the repository's Product.
 #[utoipa::path(post, path = "/repositories/{id}/prices", tag = "prices", params(("id" = i64, Path)), request_body = NewPrice,
     responses((status = 201, body = Price), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<NewPrice>) -> Result<(StatusCode, ApiJson<Price>), ApiError> {
+pub async fn add_price(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewPrice>,
+) -> Result<(StatusCode, ApiJson<Price>), ApiError> {
     let p = prices::add(&state.db, &state.payments, id, &body.into_service()).await?;
     Ok((StatusCode::CREATED, ApiJson(price(p))))
 }
@@ -228,13 +270,22 @@ pub async fn add_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id):
 /// (returned) and retires this one; its subscribers keep paying it.
 #[utoipa::path(patch, path = "/prices/{id}", tag = "prices", params(("id" = i64, Path)), request_body = NewPrice,
     responses((status = 200, body = Price), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn change_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>, ApiJson(body): ApiJson<NewPrice>) -> Result<ApiJson<Price>, ApiError> {
+pub async fn change_price(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewPrice>,
+) -> Result<ApiJson<Price>, ApiError> {
     Ok(ApiJson(price(prices::change(&state.db, &state.payments, id, &body.into_service()).await?)))
 }
 
 /// Takes a price off sale (archived in Stripe); existing buyers keep it.
 #[utoipa::path(delete, path = "/prices/{id}", tag = "prices", params(("id" = i64, Path)),
     responses((status = 200, body = Price), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn remove_price(State(state): State<AppState>, _key: ApiKey, ApiPath(id): ApiPath<i64>) -> Result<ApiJson<Price>, ApiError> {
+pub async fn remove_price(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<Price>, ApiError> {
     Ok(ApiJson(price(prices::remove(&state.db, &state.payments, id).await?)))
 }

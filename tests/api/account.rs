@@ -36,13 +36,21 @@ pub async fn buy(app: &TestApp, price_id: i64, login: &str, email: &str) -> i64 
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     let session_id = response.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
     app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1")
+        .bind(&session_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     wait_for(app, &format!("SELECT status FROM purchases WHERE id = {id}"), "invited").await;
     id
 }
 
 pub async fn public_id(app: &TestApp, purchase_id: i64) -> String {
-    sqlx::query_scalar("SELECT public_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT public_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -54,7 +62,8 @@ pub async fn sign_in_customer(app: &TestApp, customer: &reqwest::Client, login: 
     let start = customer.get(app.url("/account/sign-in/github")).send().await.unwrap();
     assert_eq!(start.status(), 303);
     let authorize = url::Url::parse(&location(&start)).unwrap();
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
+    let mut form: Vec<(String, String)> =
+        authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
     form.push(("login".into(), login.into()));
     let picked = customer.post(authorize.as_str()).form(&form).send().await.unwrap();
     let back = customer.get(location(&picked)).send().await.unwrap();
@@ -71,9 +80,21 @@ async fn overview(app: &TestApp, customer: &reqwest::Client) -> Value {
 /// The repository's collaborators and pending invitations on the sandbox's GitHub.
 async fn github_access(app: &TestApp) -> (Vec<String>, Vec<(i64, String)>) {
     let state = app.control_get("/github/state").await;
-    let repo = state["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
-    let collaborators = repo["collaborators"].as_array().unwrap().iter().map(|c| c["login"].as_str().unwrap().to_owned()).collect();
-    let invitations = repo["invitations"].as_array().unwrap().iter().map(|i| (i["id"].as_i64().unwrap(), i["login"].as_str().unwrap().to_owned())).collect();
+    let repo = state["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
+        .unwrap()
+        .clone();
+    let collaborators =
+        repo["collaborators"].as_array().unwrap().iter().map(|c| c["login"].as_str().unwrap().to_owned()).collect();
+    let invitations = repo["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_i64().unwrap(), i["login"].as_str().unwrap().to_owned()))
+        .collect();
     (collaborators, invitations)
 }
 
@@ -92,8 +113,14 @@ async fn github_sign_in_shows_the_purchase_in_words_and_is_not_an_admin_sign_in(
     assert_eq!(p["price_text"], "$9.00 / month");
     assert_eq!(p["headline"], "Invitation sent — accept it on GitHub");
     assert!(p["when"].as_str().unwrap().starts_with("Renews on "), "{p}");
-    assert!(p["invitation_url"].as_str().unwrap().contains("/sandbox/github/sandbox-org/enterprise-sdk/invitations"), "{p}");
-    assert_eq!((p["can_resend"].clone(), p["can_move"].clone(), p["can_manage_billing"].clone()), (json!(true), json!(true), json!(true)));
+    assert!(
+        p["invitation_url"].as_str().unwrap().contains("/sandbox/github/sandbox-org/enterprise-sdk/invitations"),
+        "{p}"
+    );
+    assert_eq!(
+        (p["can_resend"].clone(), p["can_move"].clone(), p["can_manage_billing"].clone()),
+        (json!(true), json!(true), json!(true))
+    );
 
     // The page itself, server-rendered.
     let html = alice.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
@@ -110,7 +137,10 @@ async fn github_sign_in_shows_the_purchase_in_words_and_is_not_an_admin_sign_in(
     app.control(&format!("/github/invitations/{}/accept", invitations[0].0), json!({})).await;
     wait_for(&app, "SELECT status FROM purchases", "active").await;
     let p = &overview(&app, &alice).await["purchases"][0];
-    assert_eq!((p["headline"].clone(), p["invitation_url"].clone(), p["can_resend"].clone()), (json!("Active"), Value::Null, json!(false)));
+    assert_eq!(
+        (p["headline"].clone(), p["invitation_url"].clone(), p["can_resend"].clone()),
+        (json!("Active"), Value::Null, json!(false))
+    );
 }
 
 async fn an_invitation_can_be_resent_three_times_a_day(app: TestApp) {
@@ -133,12 +163,21 @@ async fn an_invitation_can_be_resent_three_times_a_day(app: TestApp) {
     let (status, body) = call(&app, &alice, "account/resend", &[("id", &id)]).await;
     assert_eq!(status, 400);
     assert!(body.to_string().contains("resent 3 times today"), "{body}");
-    let log: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT action, cause_kind, cause_ref FROM access_log WHERE purchase_id = $1 AND action = 'invitation_resent'").bind(purchase).fetch_all(app.pool()).await.unwrap();
+    let log: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT action, cause_kind, cause_ref FROM access_log WHERE purchase_id = $1 AND action = 'invitation_resent'",
+    )
+    .bind(purchase)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
     assert_eq!(log.len(), 3);
     assert_eq!((log[0].1.as_str(), log[0].2.as_str()), ("customer", "@alice (GitHub id 1002)"));
     // The purchase points at the newest invitation.
-    let stored: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1").bind(purchase).fetch_one(app.pool()).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1")
+        .bind(purchase)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(stored, github_access(&app).await.1[0].0);
 }
 
@@ -153,7 +192,12 @@ async fn access_moves_to_another_account_once_a_month(app: TestApp) {
     sign_in_customer(&app, &alice, "alice").await;
 
     // Refusals change nothing.
-    for (name, want) in [("no such user!", "is not a GitHub username"), ("ghost-user-404", "There is no GitHub user called"), ("sandbox-org", "not a person"), ("alice", "already is the account")] {
+    for (name, want) in [
+        ("no such user!", "is not a GitHub username"),
+        ("ghost-user-404", "There is no GitHub user called"),
+        ("sandbox-org", "not a person"),
+        ("alice", "already is the account"),
+    ] {
         let (status, body) = call(&app, &alice, "account/move", &[("id", &id), ("github_username", name)]).await;
         assert_eq!(status, 400, "{name}: {body}");
         assert!(body.to_string().contains(want), "{name}: {body}");
@@ -196,7 +240,11 @@ async fn access_moves_to_another_account_once_a_month(app: TestApp) {
 async fn link_in_mailbox(app: &TestApp, to: &str) -> Option<String> {
     let html = app.get(&format!("/sandbox/mailbox?to={to}")).await.text().await.unwrap();
     let start = html.find("/account/sign-in/email?token=")?;
-    let token: String = html[start..].chars().skip("/account/sign-in/email?token=".len()).take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let token: String = html[start..]
+        .chars()
+        .skip("/account/sign-in/email?token=".len())
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     Some(token)
 }
 
@@ -213,10 +261,14 @@ async fn an_email_link_signs_in_once_within_fifteen_minutes(app: TestApp) {
     assert_eq!(request_link(&app, "not an email").await.0, 400);
     assert_eq!(request_link(&app, "alice.buyer@example.com").await.0, 200);
     wait_for(&app, "SELECT status FROM emails WHERE kind = 'sign_in_link'", "logged").await;
-    let sent: Vec<String> = sqlx::query_scalar("SELECT to_address FROM emails WHERE kind = 'sign_in_link'").fetch_all(app.pool()).await.unwrap();
+    let sent: Vec<String> = sqlx::query_scalar("SELECT to_address FROM emails WHERE kind = 'sign_in_link'")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
     assert_eq!(sent, ["alice.buyer@example.com"]);
     let token = link_in_mailbox(&app, "alice.buyer@example.com").await.expect("the link is in the mailbox");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sign_in_links").fetch_all(app.pool()).await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM sign_in_links").fetch_all(app.pool()).await.unwrap();
     assert!(!stored.contains(&token) && stored.len() == 1, "only a hash is stored");
 
     // Opening the link shows a button; it does not sign in by itself.
@@ -224,7 +276,8 @@ async fn an_email_link_signs_in_once_within_fifteen_minutes(app: TestApp) {
     let page = customer.get(app.url(&format!("/account/sign-in/email?token={token}"))).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(overview(&app, &customer).await, Value::Null);
-    let used = customer.post(app.url("/account/sign-in/email")).form(&[("token", token.as_str())]).send().await.unwrap();
+    let used =
+        customer.post(app.url("/account/sign-in/email")).form(&[("token", token.as_str())]).send().await.unwrap();
     assert_eq!((used.status().as_u16(), location(&used)), (303, "/account".to_owned()));
     let account = overview(&app, &customer).await;
     assert_eq!(account["signed_in_as"], json!(["alice.buyer@example.com"]));
@@ -234,7 +287,8 @@ async fn an_email_link_signs_in_once_within_fifteen_minutes(app: TestApp) {
     assert_eq!(call(&app, &customer, "admin/settings/status", &[]).await.0, 401);
 
     // Once only.
-    let again = browser().post(app.url("/account/sign-in/email")).form(&[("token", token.as_str())]).send().await.unwrap();
+    let again =
+        browser().post(app.url("/account/sign-in/email")).form(&[("token", token.as_str())]).send().await.unwrap();
     assert_eq!(again.status(), 400);
     assert!(again.text().await.unwrap().contains("no longer works"));
 
@@ -246,12 +300,18 @@ async fn an_email_link_signs_in_once_within_fifteen_minutes(app: TestApp) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    sqlx::query("UPDATE sign_in_links SET expires_at = $1 WHERE used_at IS NULL").bind(server::clock::now() - 1).execute(app.pool()).await.unwrap();
-    let late = browser().post(app.url("/account/sign-in/email")).form(&[("token", fresh.as_str())]).send().await.unwrap();
+    sqlx::query("UPDATE sign_in_links SET expires_at = $1 WHERE used_at IS NULL")
+        .bind(server::clock::now() - 1)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let late =
+        browser().post(app.url("/account/sign-in/email")).form(&[("token", fresh.as_str())]).send().await.unwrap();
     assert_eq!(late.status(), 400);
     // Forged and malformed tokens: the same refusal.
     for forged in ["A".repeat(43), "../../etc".to_owned(), String::new()] {
-        let r = browser().post(app.url("/account/sign-in/email")).form(&[("token", forged.as_str())]).send().await.unwrap();
+        let r =
+            browser().post(app.url("/account/sign-in/email")).form(&[("token", forged.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), 400, "{forged}");
     }
 
@@ -263,15 +323,22 @@ async fn an_email_link_signs_in_once_within_fifteen_minutes(app: TestApp) {
 
     // An address that bought nothing gets exactly the same answers, so the
     // limit does not tell who is a customer.
-    let links_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links").fetch_one(app.pool()).await.unwrap();
+    let links_before: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links").fetch_one(app.pool()).await.unwrap();
     for _ in 0..3 {
         assert_eq!(request_link(&app, "Never.Bought@example.com").await.0, 200);
     }
     let (stranger_status, stranger_body) = request_link(&app, "never.bought@example.com").await;
-    assert_eq!((stranger_status, stranger_body), (status, body), "a non-buyer's fourth request must look like a buyer's");
-    let links_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(
+        (stranger_status, stranger_body),
+        (status, body),
+        "a non-buyer's fourth request must look like a buyer's"
+    );
+    let links_after: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_links").fetch_one(app.pool()).await.unwrap();
     assert_eq!(links_after, links_before, "no link for an address without purchases");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT email_hash FROM sign_in_requests").fetch_all(app.pool()).await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT email_hash FROM sign_in_requests").fetch_all(app.pool()).await.unwrap();
     assert!(stored.iter().all(|h| h.len() == 64 && !h.contains('@')), "addresses are kept as hashes: {stored:?}");
 }
 
@@ -289,10 +356,20 @@ async fn the_billing_portal_cancels_and_the_account_says_when_access_ends(app: T
     let portal = alice.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(portal.contains(&format!("{}/account", app.address)), "the portal returns to /account: {portal}");
 
-    let sub: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase).fetch_one(app.pool()).await.unwrap();
-    let cancelled = alice.post(format!("{url}/subscriptions/{sub}")).form(&[("action", "cancel")]).send().await.unwrap();
+    let sub: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(purchase)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let cancelled =
+        alice.post(format!("{url}/subscriptions/{sub}")).form(&[("action", "cancel")]).send().await.unwrap();
     assert!(cancelled.status().is_redirection());
-    wait_for(&app, &format!("SELECT CASE WHEN cancel_at IS NULL THEN 'no' ELSE 'yes' END FROM purchases WHERE id = {purchase}"), "yes").await;
+    wait_for(
+        &app,
+        &format!("SELECT CASE WHEN cancel_at IS NULL THEN 'no' ELSE 'yes' END FROM purchases WHERE id = {purchase}"),
+        "yes",
+    )
+    .await;
     let p = &overview(&app, &alice).await["purchases"][0];
     // Still invited (not yet accepted), and it says when access will end.
     assert_eq!(p["headline"], "Invitation sent — accept it on GitHub");
@@ -300,7 +377,13 @@ async fn the_billing_portal_cancels_and_the_account_says_when_access_ends(app: T
     assert!(when.starts_with("Ends on ") && when.ends_with("; it will not renew"), "{p}");
 
     // A plain form (no JavaScript) is sent straight to the portal.
-    let plain = alice.post(app.url("/api/account/billing")).header("accept", "text/html").form(&[("id", id.as_str())]).send().await.unwrap();
+    let plain = alice
+        .post(app.url("/api/account/billing"))
+        .header("accept", "text/html")
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(plain.status(), 303);
     assert!(location(&plain).contains("/sandbox/stripe/portal/"));
 }
@@ -311,7 +394,8 @@ async fn only_the_payer_opens_the_billing_portal(app: TestApp) {
     let (_, price) = on_sale(&app).await;
     let purchase = buy(&app, price, "alice", "parent@example.com").await;
     let id = public_id(&app, purchase).await;
-    let portals = || async { app.control_get("/stripe/state").await["billing_portal_sessions"].as_array().unwrap().len() };
+    let portals =
+        || async { app.control_get("/stripe/state").await["billing_portal_sessions"].as_array().unwrap().len() };
 
     // alice (the recipient, whose GitHub address is alice@example.com) sees it but cannot open billing.
     let child = browser();
@@ -354,7 +438,12 @@ const ACCOUNT_FNS: &[(&str, &[(&str, &str)])] = &[
 
 async fn snapshot(app: &TestApp) -> String {
     type Row = (i64, String, String, Option<i64>, Option<String>);
-    let purchases: Vec<Row> = sqlx::query_as("SELECT id, status, github_login, github_invitation_id, status_reason FROM purchases ORDER BY id").fetch_all(app.pool()).await.unwrap();
+    let purchases: Vec<Row> = sqlx::query_as(
+        "SELECT id, status, github_login, github_invitation_id, status_reason FROM purchases ORDER BY id",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
     let log: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(app.pool()).await.unwrap();
     let portals = app.control_get("/stripe/state").await.get("billing_portal_sessions").cloned();
     format!("{purchases:?}\nlog={log}\n{:?}\n{portals:?}", github_access(app).await)
@@ -368,7 +457,10 @@ async fn customers_see_and_act_on_only_their_own_purchases(app: TestApp) {
     let alice = browser();
     sign_in_customer(&app, &alice, "alice").await;
 
-    let mut registered: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_owned()).filter(|p| p.starts_with("/api/account/")).collect();
+    let mut registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_owned())
+        .filter(|p| p.starts_with("/api/account/"))
+        .collect();
     registered.sort();
     let mut covered: Vec<String> = ACCOUNT_FNS.iter().map(|(p, _)| (*p).to_owned()).collect();
     covered.sort();

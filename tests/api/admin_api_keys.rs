@@ -43,12 +43,20 @@ async fn api_keys_from_the_admin_panel(app: TestApp) {
     assert_eq!(call(&app, &alice, "list", &[]).await.0, 403);
     assert_eq!(call(&app, &alice, "revoke", &[("id", &id.to_string())]).await.0, 403);
     assert_eq!(call(&app, &browser(), "create", &[("name", "x")]).await.0, 401);
-    assert_eq!(server::api_keys::authenticate(&app.state.db, &SecretString::from(secret.clone())).await.unwrap(), Some(id), "a refused revoke changed nothing");
+    assert_eq!(
+        server::api_keys::authenticate(&app.state.db, &SecretString::from(secret.clone())).await.unwrap(),
+        Some(id),
+        "a refused revoke changed nothing"
+    );
 
     let (status, _) = call(&app, &admin, "revoke", &[("id", &id.to_string())]).await;
     assert_eq!(status, 200);
     assert_eq!(server::api_keys::authenticate(&app.state.db, &SecretString::from(secret)).await.unwrap(), None);
     let (_, listed) = call(&app, &admin, "list", &[]).await;
     assert_eq!(listed[0]["revoked"], json!(true));
-    assert_eq!(call(&app, &admin, "revoke", &[("id", &id.to_string())]).await.0, 404, "a revoked key cannot be revoked twice");
+    assert_eq!(
+        call(&app, &admin, "revoke", &[("id", &id.to_string())]).await.0,
+        404,
+        "a revoked key cannot be revoked twice"
+    );
 }

@@ -8,7 +8,14 @@ use crate::{
     scenarios,
 };
 
-scenarios!(first_sign_in_becomes_the_owner, others_are_not_admins, a_forged_state_is_refused, sign_out_ends_the_session, after_sign_in_next_never_leaves_the_site, sign_in_attempts_leave_short_lived_sessions_that_are_deleted);
+scenarios!(
+    first_sign_in_becomes_the_owner,
+    others_are_not_admins,
+    a_forged_state_is_refused,
+    sign_out_ends_the_session,
+    after_sign_in_next_never_leaves_the_site,
+    sign_in_attempts_leave_short_lived_sessions_that_are_deleted
+);
 
 /// A browser: follows nothing by itself, keeps cookies, and says (as every
 /// current browser does) that its requests come from the site's own pages.
@@ -40,7 +47,11 @@ fn location(r: &reqwest::Response) -> String {
 }
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
-    r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("repopass_session="))
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("repopass_session="))
 }
 
 /// Signs in as `login` through the sandbox's OAuth page; returns the
@@ -50,7 +61,8 @@ pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, login: &str, next
     assert_eq!(start.status(), 303, "{:?}", start.text().await);
     let authorize = url::Url::parse(&location(&start)).unwrap();
     assert!(authorize.path().ends_with("/sandbox/github/login/oauth/authorize"));
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
+    let mut form: Vec<(String, String)> =
+        authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
     form.push(("login".into(), login.into()));
     let picked = browser.post(authorize.as_str()).form(&form).send().await.unwrap();
     assert!(picked.status().is_redirection());
@@ -84,11 +96,15 @@ async fn first_sign_in_becomes_the_owner(app: TestApp) {
     let me = viewer(&app, &browser).await;
     assert_eq!(me["login"], "sandbox-creator");
     assert_eq!(me["is_admin"], true);
-    let (login, role): (String, String) = sqlx::query_as("SELECT github_login, role FROM admins").fetch_one(app.pool()).await.unwrap();
+    let (login, role): (String, String) =
+        sqlx::query_as("SELECT github_login, role FROM admins").fetch_one(app.pool()).await.unwrap();
     assert_eq!((login.as_str(), role.as_str()), ("sandbox-creator", "owner"));
 
     let settings = browser.get(app.url("/admin/settings")).send().await.unwrap().text().await.unwrap();
-    assert!(settings.contains("sandbox-creator/pro-kit") && settings.contains("sandbox-org/enterprise-sdk"), "reachable repositories missing");
+    assert!(
+        settings.contains("sandbox-creator/pro-kit") && settings.contains("sandbox-org/enterprise-sdk"),
+        "reachable repositories missing"
+    );
     assert!(settings.contains("/api/webhooks/stripe"));
 
     let status = browser.post(app.url("/api/admin/settings/status")).send().await.unwrap();
@@ -121,7 +137,12 @@ async fn a_forged_state_is_refused(app: TestApp) {
 /// `next` as an attacker would write it into a link: after signing in, the
 /// browser must still be on RepoPass.
 async fn after_sign_in_next_never_leaves_the_site(app: TestApp) {
-    for (next, lands) in [("/%09/evil.example", "/admin"), ("/%0A/evil.example", "/admin"), ("%2F%2Fevil.example", "/admin"), ("/admin/settings", "/admin/settings")] {
+    for (next, lands) in [
+        ("/%09/evil.example", "/admin"),
+        ("/%0A/evil.example", "/admin"),
+        ("%2F%2Fevil.example", "/admin"),
+        ("/admin/settings", "/admin/settings"),
+    ] {
         let callback = sign_in(&app, &browser(), "sandbox-creator", next).await;
         assert_eq!(callback.status(), 303, "{next}");
         assert_eq!(location(&callback), lands, "{next}");
@@ -132,8 +153,12 @@ async fn after_sign_in_next_never_leaves_the_site(app: TestApp) {
 async fn sessions(app: &TestApp) -> (i64, i64) {
     let latest = match app.state.db.backend() {
         // The SQLite store keeps expiry as text (a time); PostgreSQL as timestamptz.
-        server::db::Backend::Sqlite => "SELECT COALESCE(MAX(CAST(strftime('%s', expiry_date) AS BIGINT)), 0) FROM sessions",
-        server::db::Backend::Postgres => "SELECT COALESCE(CAST(EXTRACT(EPOCH FROM MAX(expiry_date)) AS BIGINT), 0) FROM sessions",
+        server::db::Backend::Sqlite => {
+            "SELECT COALESCE(MAX(CAST(strftime('%s', expiry_date) AS BIGINT)), 0) FROM sessions"
+        }
+        server::db::Backend::Postgres => {
+            "SELECT COALESCE(CAST(EXTRACT(EPOCH FROM MAX(expiry_date)) AS BIGINT), 0) FROM sessions"
+        }
     };
     let latest: i64 = sqlx::query_scalar(latest).fetch_one(app.pool()).await.unwrap();
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.pool()).await.unwrap();
@@ -148,7 +173,11 @@ async fn sign_in_attempts_leave_short_lived_sessions_that_are_deleted(app: TestA
     }
     let (latest, count) = sessions(&app).await;
     assert_eq!(count, 5);
-    assert!(latest <= server::clock::now() + 15 * 60 + 5, "a sign-in attempt's session lasts {} s", latest - server::clock::now());
+    assert!(
+        latest <= server::clock::now() + 15 * 60 + 5,
+        "a sign-in attempt's session lasts {} s",
+        latest - server::clock::now()
+    );
 
     let signed_in = browser();
     sign_in(&app, &signed_in, "sandbox-creator", "/admin").await;
@@ -185,20 +214,28 @@ async fn listed_admins_only(backend: Backend) {
     let bob = browser();
     sign_in(&app, &bob, "bob", "/admin").await;
     assert_eq!(viewer(&app, &bob).await["is_admin"], true);
-    let roles: Vec<(String, String)> = sqlx::query_as("SELECT github_login, role FROM admins ORDER BY id").fetch_all(app.pool()).await.unwrap();
+    let roles: Vec<(String, String)> =
+        sqlx::query_as("SELECT github_login, role FROM admins ORDER BY id").fetch_all(app.pool()).await.unwrap();
     assert_eq!(roles, [("alice".to_owned(), "owner".to_owned()), ("bob".to_owned(), "admin".to_owned())]);
 }
 
 #[tokio::test]
 async fn listed_admins_only_sqlite() {
-    crate::helpers::guarded(concat!(module_path!(), "::listed_admins_only_sqlite"), listed_admins_only(Backend::Sqlite)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::listed_admins_only_sqlite"),
+        listed_admins_only(Backend::Sqlite),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn listed_admins_only_postgres() {
-    crate::helpers::guarded(concat!(module_path!(), "::listed_admins_only_postgres"), listed_admins_only(Backend::Postgres)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::listed_admins_only_postgres"),
+        listed_admins_only(Backend::Postgres),
+    )
+    .await;
 }
-
 
 /// A listed login is pinned to the GitHub account that first signed in with
 /// it: whoever takes the login after a rename is not an admin. Taking a login
@@ -208,7 +245,10 @@ async fn admins_are_pinned_and_rechecked(backend: Backend) {
     let alice = browser();
     sign_in(&app, &alice, "alice", "/admin").await;
     assert_eq!(viewer(&app, &alice).await["is_admin"], true);
-    let (pinned_id,): (i64,) = sqlx::query_as("SELECT github_user_id FROM admins WHERE github_login = 'alice'").fetch_one(app.pool()).await.unwrap();
+    let (pinned_id,): (i64,) = sqlx::query_as("SELECT github_user_id FROM admins WHERE github_login = 'alice'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
 
     // alice gives up her login; someone else registers it.
     app.control("/github/users/alice/rename", serde_json::json!({"login": "alice-moved"})).await;
@@ -218,7 +258,8 @@ async fn admins_are_pinned_and_rechecked(backend: Backend) {
     assert_eq!(sign_in(&app, &impostor, "alice", "/admin").await.status(), 303);
     assert_eq!(viewer(&app, &impostor).await["is_admin"], false, "the new holder of a pinned login became an admin");
     assert_eq!(impostor.post(app.url("/api/admin/settings/status")).send().await.unwrap().status(), 403);
-    let admins: Vec<(i64, String)> = sqlx::query_as("SELECT github_user_id, github_login FROM admins").fetch_all(app.pool()).await.unwrap();
+    let admins: Vec<(i64, String)> =
+        sqlx::query_as("SELECT github_user_id, github_login FROM admins").fetch_all(app.pool()).await.unwrap();
     assert_eq!(admins, [(pinned_id, "alice".to_owned())], "the pin must not move");
 
     // alice's own session goes on while her login is listed...
@@ -237,10 +278,18 @@ async fn admins_are_pinned_and_rechecked(backend: Backend) {
 
 #[tokio::test]
 async fn admins_are_pinned_and_rechecked_sqlite() {
-    crate::helpers::guarded(concat!(module_path!(), "::admins_are_pinned_and_rechecked_sqlite"), admins_are_pinned_and_rechecked(Backend::Sqlite)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::admins_are_pinned_and_rechecked_sqlite"),
+        admins_are_pinned_and_rechecked(Backend::Sqlite),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn admins_are_pinned_and_rechecked_postgres() {
-    crate::helpers::guarded(concat!(module_path!(), "::admins_are_pinned_and_rechecked_postgres"), admins_are_pinned_and_rechecked(Backend::Postgres)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::admins_are_pinned_and_rechecked_postgres"),
+        admins_are_pinned_and_rechecked(Backend::Postgres),
+    )
+    .await;
 }

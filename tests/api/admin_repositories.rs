@@ -28,7 +28,8 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
 
     let (status, _) = call(&app, &admin, "add", &[("github_id", &github_id)]).await;
     assert!(status == 200 || (300..400).contains(&status), "add answered {status}");
-    let (id, slug, state): (i64, String, String) = sqlx::query_as("SELECT id, slug, status FROM repositories").fetch_one(app.pool()).await.unwrap();
+    let (id, slug, state): (i64, String, String) =
+        sqlx::query_as("SELECT id, slug, status FROM repositories").fetch_one(app.pool()).await.unwrap();
     assert_eq!((slug.as_str(), state.as_str()), ("pro-kit", "draft"));
     let id = id.to_string();
 
@@ -39,11 +40,29 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
     assert_eq!(status, 400);
     assert!(foreign.to_string().contains("cannot administer"), "{foreign}");
 
-    let (status, bad) = call(&app, &admin, "save", &[("id", &id), ("slug", "Bad Slug"), ("title", "Pro Kit"), ("summary", ""), ("description", "")]).await;
+    let (status, bad) = call(
+        &app,
+        &admin,
+        "save",
+        &[("id", &id), ("slug", "Bad Slug"), ("title", "Pro Kit"), ("summary", ""), ("description", "")],
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(bad.to_string().contains("lowercase"), "{bad}");
     let description = "# Pro Kit\n\nEverything **you** need.\n\n<script>alert('x')</script>";
-    let (status, saved) = call(&app, &admin, "save", &[("id", &id), ("slug", "pro-kit"), ("title", "The Pro Kit"), ("summary", "Starter kit for pros"), ("description", description)]).await;
+    let (status, saved) = call(
+        &app,
+        &admin,
+        "save",
+        &[
+            ("id", &id),
+            ("slug", "pro-kit"),
+            ("title", "The Pro Kit"),
+            ("summary", "Starter kit for pros"),
+            ("description", description),
+        ],
+    )
+    .await;
     assert_eq!(status, 200, "{saved}");
     let html = saved["description_html"].as_str().unwrap();
     assert!(html.contains("<strong>you</strong>") && !html.contains("<script"), "{html}");
@@ -54,12 +73,25 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
     assert_eq!(status, 200);
     assert_eq!(published["status"], "published");
     let store = app.get("/").await.text().await.unwrap();
-    assert!(store.contains("The Pro Kit") && store.contains("Starter kit for pros"), "published repository missing from /");
+    assert!(
+        store.contains("The Pro Kit") && store.contains("Starter kit for pros"),
+        "published repository missing from /"
+    );
 
     // Others cannot touch it.
     let alice = browser();
     sign_in(&app, &alice, "alice", "/admin").await;
-    assert_eq!(call(&app, &alice, "save", &[("id", &id), ("slug", "x-y"), ("title", "Mine"), ("summary", ""), ("description", "")]).await.0, 403);
+    assert_eq!(
+        call(
+            &app,
+            &alice,
+            "save",
+            &[("id", &id), ("slug", "x-y"), ("title", "Mine"), ("summary", ""), ("description", "")]
+        )
+        .await
+        .0,
+        403
+    );
     assert_eq!(call(&app, &alice, "status", &[("id", &id), ("status", "archived")]).await.0, 403);
     assert_eq!(call(&app, &browser(), "add", &[("github_id", &github_id)]).await.0, 401);
     let title: String = sqlx::query_scalar("SELECT title FROM repositories").fetch_one(app.pool()).await.unwrap();

@@ -41,10 +41,22 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
 /// Everything an unauthorised call could have changed.
 pub async fn snapshot(app: &TestApp) -> String {
     let repositories: Vec<(i64, String, String, String, Option<String>)> =
-        sqlx::query_as("SELECT id, slug, title, status, cover_image FROM repositories ORDER BY id").fetch_all(app.pool()).await.unwrap();
-    let prices: Vec<(i64, i64, i64, String)> = sqlx::query_as("SELECT id, amount, active, permission FROM prices ORDER BY id").fetch_all(app.pool()).await.unwrap();
-    let purchases: Vec<(i64, String, Option<String>)> = sqlx::query_as("SELECT id, status, status_reason FROM purchases ORDER BY id").fetch_all(app.pool()).await.unwrap();
-    let keys: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, revoked_at FROM api_keys ORDER BY id").fetch_all(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT id, slug, title, status, cover_image FROM repositories ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let prices: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as("SELECT id, amount, active, permission FROM prices ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let purchases: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT id, status, status_reason FROM purchases ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let keys: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, revoked_at FROM api_keys ORDER BY id").fetch_all(app.pool()).await.unwrap();
     let log: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(app.pool()).await.unwrap();
     let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admins").fetch_one(app.pool()).await.unwrap();
     format!("{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}")
@@ -66,9 +78,17 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
     let before = snapshot(&app).await;
 
     // Server functions.
-    let mut admin_fns: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()).filter(|p| p.starts_with("/api/admin/")).collect();
+    let mut admin_fns: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .filter(|p| p.starts_with("/api/admin/"))
+        .collect();
     admin_fns.sort();
-    for known in ["/api/admin/api-keys/create", "/api/admin/prices/add", "/api/admin/repositories/save", "/api/admin/settings/status"] {
+    for known in [
+        "/api/admin/api-keys/create",
+        "/api/admin/prices/add",
+        "/api/admin/repositories/save",
+        "/api/admin/settings/status",
+    ] {
         assert!(admin_fns.iter().any(|p| p == known), "{known} missing from the registry: {admin_fns:?}");
     }
     for path in &admin_fns {
@@ -80,12 +100,20 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
         ];
         for (who, request, expected) in cells {
             let response = request.form(ANY_ARGS).send().await.unwrap();
-            assert_eq!(response.status().as_u16(), expected, "{who} calling {path}: {}", response.text().await.unwrap());
+            assert_eq!(
+                response.status().as_u16(),
+                expected,
+                "{who} calling {path}: {}",
+                response.text().await.unwrap()
+            );
         }
     }
     // The cover upload is a plain form post, outside the server functions.
     for (who, client, expected) in [("anonymous", &anonymous, 401), ("customer", &customer, 403)] {
-        let form = reqwest::multipart::Form::new().part("cover", reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).file_name("x.png"));
+        let form = reqwest::multipart::Form::new().part(
+            "cover",
+            reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).file_name("x.png"),
+        );
         let response = client.post(app.url("/admin/repositories/1/cover")).multipart(form).send().await.unwrap();
         assert_eq!(response.status().as_u16(), expected, "{who} uploading a cover");
     }
@@ -101,8 +129,16 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
             ("customer session", customer.request(method.parse().unwrap(), app.url(&path))),
             ("admin session without a key", admin.request(method.parse().unwrap(), app.url(&path))),
             ("revoked API key", anonymous.request(method.parse().unwrap(), app.url(&path)).bearer_auth(&revoked)),
-            ("mistyped API key", anonymous.request(method.parse().unwrap(), app.url(&path)).bearer_auth(format!("{key}x"))),
-            ("key in the wrong scheme", anonymous.request(method.parse().unwrap(), app.url(&path)).header("authorization", format!("Basic {key}"))),
+            (
+                "mistyped API key",
+                anonymous.request(method.parse().unwrap(), app.url(&path)).bearer_auth(format!("{key}x")),
+            ),
+            (
+                "key in the wrong scheme",
+                anonymous
+                    .request(method.parse().unwrap(), app.url(&path))
+                    .header("authorization", format!("Basic {key}")),
+            ),
         ];
         for (who, request) in cells {
             let response = request.json(&body).send().await.unwrap();

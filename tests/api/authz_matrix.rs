@@ -65,7 +65,11 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
     let a_purchase = buy(&app, price_id, "alice", "alice@example.com").await;
     buy(&app, price_id, "bob", "bob@example.com").await;
     let a_id = public_id(&app, a_purchase).await;
-    let a_session: String = sqlx::query_scalar("SELECT stripe_checkout_session_id FROM purchases WHERE id = $1").bind(a_purchase).fetch_one(app.pool()).await.unwrap();
+    let a_session: String = sqlx::query_scalar("SELECT stripe_checkout_session_id FROM purchases WHERE id = $1")
+        .bind(a_purchase)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     let (customer_a, customer_b) = (browser(), browser());
     sign_in_customer(&app, &customer_a, "alice").await;
     sign_in_customer(&app, &customer_b, "bob").await;
@@ -76,20 +80,39 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
         server::api_keys::revoke(&app.state.db, k.id).await.unwrap();
         k.secret.expose_secret().to_owned()
     };
-    let alice_github: i64 = sqlx::query_scalar("SELECT github_user_id FROM purchases WHERE id = $1").bind(a_purchase).fetch_one(app.pool()).await.unwrap();
+    let alice_github: i64 = sqlx::query_scalar("SELECT github_user_id FROM purchases WHERE id = $1")
+        .bind(a_purchase)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
 
     // What the admin's and the key's calls may change: a second repository
     // (ids in their arguments point at it), so the first stays on sale for
     // the pages every caller opens.
-    let (status, spare) = crate::rest_api::api(&app, Some(&key), "POST", "/repositories", Some(serde_json::json!({"owner": "sandbox-creator", "name": "pro-kit", "slug": "pro-kit", "title": "Pro Kit"}))).await;
+    let (status, spare) = crate::rest_api::api(
+        &app,
+        Some(&key),
+        "POST",
+        "/repositories",
+        Some(serde_json::json!({"owner": "sandbox-creator", "name": "pro-kit", "slug": "pro-kit", "title": "Pro Kit"})),
+    )
+    .await;
     assert_eq!(status, 201, "{spare}");
     let spare = spare["id"].as_i64().unwrap().to_string();
-    let admin_args: Vec<(&str, &str)> = ANY_ARGS.iter().map(|(k, v)| (*k, if matches!(*k, "id" | "repository_id") { spare.as_str() } else { *v })).collect();
+    let admin_args: Vec<(&str, &str)> = ANY_ARGS
+        .iter()
+        .map(|(k, v)| (*k, if matches!(*k, "id" | "repository_id") { spare.as_str() } else { *v }))
+        .collect();
 
     let mut rows = Vec::new();
 
     // Pages.
-    for path in ["/".to_owned(), "/p/enterprise-sdk".to_owned(), format!("/checkout/success?session_id={a_session}"), "/account".to_owned()] {
+    for path in [
+        "/".to_owned(),
+        "/p/enterprise-sdk".to_owned(),
+        format!("/checkout/success?session_id={a_session}"),
+        "/account".to_owned(),
+    ] {
         rows.push(row("GET", path, EVERYONE_200));
     }
     rows.push(row("GET", "/checkout/success", [Is(404); 6]));
@@ -111,7 +134,11 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
     // Plain HTTP routes.
     rows.push(row("GET", "/admin/customers.csv", [Is(401), Is(401), Is(401), Is(200), Is(401), Is(401)]));
     rows.push(row("GET", "/admin/activity/stream", [Is(401), Is(401), Is(401), Is(200), Is(401), Is(401)]));
-    let mut cover = row("POST", format!("/admin/repositories/{repo_id}/cover"), [Is(401), Is(401), Is(401), Is(303), Is(401), Is(401)]);
+    let mut cover = row(
+        "POST",
+        format!("/admin/repositories/{repo_id}/cover"),
+        [Is(401), Is(401), Is(401), Is(303), Is(401), Is(401)],
+    );
     cover.multipart = true;
     rows.push(cover);
     rows.push(row("GET", "/covers/none.png", [Is(404); 6]));
@@ -150,8 +177,13 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
             r
         } else {
             let r = match path {
-                "/api/checkout" => with(row("POST", path, [Through; 6]), &[("price_id", &price), ("github_username", "carol"), ("email", "c@example.com")]),
-                "/api/buy/check-username" => with(row("POST", path, EVERYONE_200), &[("price_id", &price), ("github_username", "carol")]),
+                "/api/checkout" => with(
+                    row("POST", path, [Through; 6]),
+                    &[("price_id", &price), ("github_username", "carol"), ("email", "c@example.com")],
+                ),
+                "/api/buy/check-username" => {
+                    with(row("POST", path, EVERYONE_200), &[("price_id", &price), ("github_username", "carol")])
+                }
                 "/api/buy/product" => with(row("POST", path, EVERYONE_200), &[("slug", "enterprise-sdk")]),
                 "/api/buy/progress" => with(row("POST", path, EVERYONE_200), &[("session_id", &a_session)]),
                 "/api/session/viewer" | "/api/storefront/products" => row("POST", path, EVERYONE_200),
@@ -193,7 +225,8 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
                 request.json(&serde_json::json!({"title": "t", "status": "archived", "interval": "month", "unit_amount": 100, "currency": "usd", "owner": "sandbox-creator", "name": "course-materials", "reason": "matrix"}))
             } else if r.method != "GET" {
                 let caller = format!("caller{who}");
-                let form: Vec<(&str, String)> = r.form.iter().map(|(k, v)| (k.as_str(), v.replace("{caller}", &caller))).collect();
+                let form: Vec<(&str, String)> =
+                    r.form.iter().map(|(k, v)| (k.as_str(), v.replace("{caller}", &caller))).collect();
                 request.form(&form)
             } else {
                 request
@@ -201,14 +234,22 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
             // Drop streaming bodies (the SSE stream) unread.
-            let body = if r.path.ends_with("/stream") { String::new() } else { response.text().await.unwrap_or_default() };
+            let body =
+                if r.path.ends_with("/stream") { String::new() } else { response.text().await.unwrap_or_default() };
             cells += 1;
             let ok = match r.want[who] {
                 Is(want) => status == want,
                 Through => status < 500 && status != 401 && status != 403,
             };
             if !ok {
-                wrong.push(format!("{} {} as {}: got {status}, want {:?} — {}", r.method, r.path, CALLERS[who], r.want[who], body.chars().take(160).collect::<String>()));
+                wrong.push(format!(
+                    "{} {} as {}: got {status}, want {:?} — {}",
+                    r.method,
+                    r.path,
+                    CALLERS[who],
+                    r.want[who],
+                    body.chars().take(160).collect::<String>()
+                ));
             }
             // Whatever an admin page says to others, it is not the admin's data.
             if who != 3 && r.path.starts_with("/admin") && body.contains("alice@example.com") {

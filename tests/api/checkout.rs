@@ -45,12 +45,19 @@ pub async fn buy(app: &TestApp, price_id: i64, username: &str, email: &str) -> r
 
 /// The buy form as the hydrated page sends it (JSON errors).
 pub async fn buy_js(app: &TestApp, price_id: &str, username: &str, email: &str) -> (u16, Value) {
-    let response = app.client.post(app.url("/api/checkout")).form(&[("price_id", price_id), ("github_username", username), ("email", email)]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/checkout"))
+        .form(&[("price_id", price_id), ("github_username", username), ("email", email)])
+        .send()
+        .await
+        .unwrap();
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
 async fn progress(app: &TestApp, session_id: &str) -> Value {
-    let response = app.client.post(app.url("/api/buy/progress")).form(&[("session_id", session_id)]).send().await.unwrap();
+    let response =
+        app.client.post(app.url("/api/buy/progress")).form(&[("session_id", session_id)]).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -68,8 +75,13 @@ async fn a_buyer_pays_and_is_invited_once(app: TestApp) {
     let session_id = session_id_of(&checkout_url);
 
     // The purchase waits, tied to the session...
-    let (purchase_id, status, login, user_id): (i64, String, String, i64) =
-        sqlx::query_as("SELECT id, status, github_login, github_user_id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    let (purchase_id, status, login, user_id): (i64, String, String, i64) = sqlx::query_as(
+        "SELECT id, status, github_login, github_user_id FROM purchases WHERE stripe_checkout_session_id = $1",
+    )
+    .bind(&session_id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
     assert_eq!((status.as_str(), login.as_str()), ("pending", "bob"));
     // ...and the session says everything Stripe needs.
     let session = RetrieveCheckoutSession::new(session_id.as_str()).send(&app.stripe()).await.unwrap();
@@ -96,25 +108,41 @@ async fn a_buyer_pays_and_is_invited_once(app: TestApp) {
     assert_eq!(again["status"], "invited");
 
     let github = app.control_get("/github/state").await;
-    let repo = github["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
-    let invitations: Vec<&Value> = repo["invitations"].as_array().unwrap().iter().filter(|i| i["login"] == "bob").collect();
+    let repo = github["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
+        .unwrap()
+        .clone();
+    let invitations: Vec<&Value> =
+        repo["invitations"].as_array().unwrap().iter().filter(|i| i["login"] == "bob").collect();
     assert_eq!(invitations.len(), 1, "one invitation, however often the page asks");
     assert_eq!(invitations[0]["permission"], "read", "the price's permission");
 
     // (The webhooks the sandbox sends meanwhile may add subscription details.)
-    let log: Vec<String> = sqlx::query_scalar("SELECT action FROM access_log WHERE purchase_id = $1 AND action <> 'subscription_updated' ORDER BY id")
-        .bind(purchase_id)
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let log: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM access_log WHERE purchase_id = $1 AND action <> 'subscription_updated' ORDER BY id",
+    )
+    .bind(purchase_id)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
     assert_eq!(log, vec!["checkout_started", "paid", "invitation_sent"], "each step once, in order");
     let (paid_at, subscription): (Option<i64>, Option<String>) =
-        sqlx::query_as("SELECT paid_at, stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT paid_at, stripe_subscription_id FROM purchases WHERE id = $1")
+            .bind(purchase_id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert!(paid_at.is_some() && subscription.unwrap().starts_with("sub_"));
 
     // The success page itself renders the state at once (server-side).
     let page = app.get(&format!("/checkout/success?session_id={session_id}")).await.text().await.unwrap();
-    assert!(page.contains("data-status=\"invited\"") && page.contains("Accept the invitation on GitHub"), "success page without the invitation");
+    assert!(
+        page.contains("data-status=\"invited\"") && page.contains("Accept the invitation on GitHub"),
+        "success page without the invitation"
+    );
 }
 
 async fn purchases_and_sessions(app: &TestApp) -> (i64, usize) {
@@ -128,7 +156,13 @@ async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
     let price = price_id.to_string();
     let before = purchases_and_sessions(&app).await;
     let cases: [(&str, &str, &str, &str, &str); 6] = [
-        (&price, "no-such-user-here", "x@example.com", "github_username", "There is no GitHub user called 'no-such-user-here'"),
+        (
+            &price,
+            "no-such-user-here",
+            "x@example.com",
+            "github_username",
+            "There is no GitHub user called 'no-such-user-here'",
+        ),
         (&price, "sandbox-org", "x@example.com", "github_username", "is a GitHub organization, not a person"),
         (&price, "bad name!", "x@example.com", "github_username", "is not a GitHub username"),
         (&price, "bob", "not-an-email", "email", "does not look like an email address"),
@@ -139,7 +173,10 @@ async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
         let (status, body) = buy_js(&app, price_id, username, email).await;
         assert_eq!(status, 400, "{username} {email}: {body}");
         let text = body.to_string();
-        assert!(text.contains(field) && text.contains(message), "{username} / {email}: {text} should name {field}: {message}");
+        assert!(
+            text.contains(field) && text.contains(message),
+            "{username} / {email}: {text} should name {field}: {message}"
+        );
     }
     // Several wrong fields at once: a message for each.
     let (status, both) = buy_js(&app, &price, "sandbox-org", "nope").await;
@@ -152,7 +189,14 @@ async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
     api(&app, Some(&key), "DELETE", &format!("/prices/{price_id}"), None).await;
     let (status, body) = buy_js(&app, &price, "bob", "bob@example.com").await;
     assert_eq!(status, 400, "{body}");
-    let (_, second) = api(&app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
+    let (_, second) = api(
+        &app,
+        Some(&key),
+        "POST",
+        &format!("/repositories/{repo_id}/prices"),
+        Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"})),
+    )
+    .await;
     api(&app, Some(&key), "DELETE", &format!("/repositories/{repo_id}"), None).await;
     let (status, body) = buy_js(&app, &second["id"].to_string(), "bob", "bob@example.com").await;
     assert_eq!(status, 400, "{body}");
@@ -161,7 +205,15 @@ async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
     assert_eq!(purchases_and_sessions(&app).await, before, "refused input created a purchase or a Stripe session");
 
     // Without JavaScript, a refusal goes back to the page with the reason in the URL.
-    let response = app.client.post(app.url("/api/checkout")).header("accept", "text/html").header("referer", app.url("/p/enterprise-sdk")).form(&[("price_id", "999999"), ("github_username", "bob"), ("email", "b@example.com")]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/checkout"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/p/enterprise-sdk"))
+        .form(&[("price_id", "999999"), ("github_username", "bob"), ("email", "b@example.com")])
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_redirection());
     assert!(response.headers()["location"].to_str().unwrap().contains("/p/enterprise-sdk"));
 }
@@ -172,13 +224,20 @@ async fn bad_input_is_refused_and_creates_nothing(app: TestApp) {
 /// cancelled and refunded in full.
 async fn a_second_purchase_is_refused_only_to_the_proven_account_and_otherwise_refunded(app: TestApp) {
     let (_, price_id) = on_sale(&app).await;
-    let location = buy(&app, price_id, "carol", "carol@example.com").await.headers()["location"].to_str().unwrap().to_owned();
+    let location =
+        buy(&app, price_id, "carol", "carol@example.com").await.headers()["location"].to_str().unwrap().to_owned();
     let session_id = session_id_of(&location);
     app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
     assert_eq!(progress(&app, &session_id).await["status"], "invited");
     let carol_on_github = || async {
         let state = app.control_get("/github/state").await;
-        let repo = state["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
+        let repo = state["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
+            .unwrap()
+            .clone();
         let count = |list: &str| repo[list].as_array().unwrap().iter().filter(|e| e["login"] == "carol").count();
         (count("invitations"), count("collaborators"))
     };
@@ -189,7 +248,16 @@ async fn a_second_purchase_is_refused_only_to_the_proven_account_and_otherwise_r
     let carol = crate::admin_auth::browser();
     crate::account::sign_in_customer(&app, &carol, "carol").await;
     let before = purchases_and_sessions(&app).await;
-    let refused = carol.post(app.url("/api/checkout")).form(&[("price_id", price_id.to_string().as_str()), ("github_username", "Carol"), ("email", "carol@example.com")]).send().await.unwrap();
+    let refused = carol
+        .post(app.url("/api/checkout"))
+        .form(&[
+            ("price_id", price_id.to_string().as_str()),
+            ("github_username", "Carol"),
+            ("email", "carol@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.unwrap();
     assert!(body.to_string().contains("@carol already bought access"), "{body}");
@@ -203,18 +271,30 @@ async fn a_second_purchase_is_refused_only_to_the_proven_account_and_otherwise_r
     app.control(&format!("/stripe/checkout/{second_session}/pay"), json!({})).await;
     let second = progress(&app, &second_session).await;
     assert_eq!(second["status"], "revoked", "{second}");
-    assert!(second.to_string().contains("already had access through an earlier purchase; this payment is refunded in full"), "{second}");
+    assert!(
+        second.to_string().contains("already had access through an earlier purchase; this payment is refunded in full"),
+        "{second}"
+    );
 
     // GitHub untouched: the first purchase's one invitation, nothing more.
     assert_eq!(carol_on_github().await, github_before);
     assert_eq!(progress(&app, &session_id).await["status"], "invited", "the first purchase lost its access");
 
     // Cancelled and refunded in full by the job.
-    let sub_of_second: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&second_session).fetch_one(app.pool()).await.unwrap();
+    let sub_of_second: String =
+        sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE stripe_checkout_session_id = $1")
+            .bind(&second_session)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let stripe = app.control_get("/stripe/state").await;
-        let cancelled = stripe["subscriptions"].as_array().unwrap().iter().any(|s| s["id"] == sub_of_second.as_str() && s["status"] == "canceled");
+        let cancelled = stripe["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == sub_of_second.as_str() && s["status"] == "canceled");
         let refunded = stripe["charges"].as_array().unwrap().iter().filter(|c| c["refunded"] == true).count();
         if cancelled && refunded == 1 {
             break;
@@ -222,7 +302,11 @@ async fn a_second_purchase_is_refused_only_to_the_proven_account_and_otherwise_r
         assert!(std::time::Instant::now() < deadline, "the duplicate was not cancelled and refunded: {stripe}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert_eq!(progress(&app, &session_id).await["status"], "invited", "refunding the duplicate touched the first purchase");
+    assert_eq!(
+        progress(&app, &session_id).await["status"],
+        "invited",
+        "refunding the duplicate touched the first purchase"
+    );
 }
 
 async fn product_pages_are_complete_and_counted(app: TestApp) {
@@ -255,15 +339,29 @@ async fn product_pages_are_complete_and_counted(app: TestApp) {
 
     // Views are counted in memory and written in batches.
     app.state.page_views.flush(&app.state.db).await.unwrap();
-    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE repository_id = $1").bind(repo_id).fetch_one(app.pool()).await.unwrap();
+    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE repository_id = $1")
+        .bind(repo_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(views, 2, "two views of the published page; 404s do not count");
 }
 
 async fn a_trial_gives_access_before_any_payment(app: TestApp) {
     let (repo_id, _) = on_sale(&app).await;
     let key = api_key(&app).await;
-    let (_, trial) = api(&app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "year", "unit_amount": 9900, "currency": "usd", "trial_days": 14}))).await;
-    let location = buy(&app, trial["id"].as_i64().unwrap(), "mona", "mona@example.com").await.headers()["location"].to_str().unwrap().to_owned();
+    let (_, trial) = api(
+        &app,
+        Some(&key),
+        "POST",
+        &format!("/repositories/{repo_id}/prices"),
+        Some(json!({"interval": "year", "unit_amount": 9900, "currency": "usd", "trial_days": 14})),
+    )
+    .await;
+    let location = buy(&app, trial["id"].as_i64().unwrap(), "mona", "mona@example.com").await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let session_id = session_id_of(&location);
     let paid = app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
     assert_eq!(paid["payment_status"], "no_payment_required", "Stripe charges nothing during a trial: {paid}");
@@ -289,7 +387,13 @@ mod lookups {
     scenarios!(with [("REPOPASS_GITHUB_LOOKUPS_PER_HOUR", "3")] username_lookups_are_cached_and_budgeted);
 
     async fn check(app: &TestApp, price_id: i64, login: &str) -> (u16, Value) {
-        let response = app.client.post(app.url("/api/buy/check-username")).form(&[("price_id", price_id.to_string().as_str()), ("github_username", login)]).send().await.unwrap();
+        let response = app
+            .client
+            .post(app.url("/api/buy/check-username"))
+            .form(&[("price_id", price_id.to_string().as_str()), ("github_username", login)])
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

@@ -71,11 +71,12 @@ async fn migrate_and_create_api_key(backend: Backend) {
     assert!(key.starts_with(&prefix));
     assert_eq!(hash, server::api_keys::hash_key(&key));
     assert_ne!(hash, key);
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE key_hash = $1 OR prefix = $1 OR name = $1")
-        .bind(&key)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE key_hash = $1 OR prefix = $1 OR name = $1")
+            .bind(&key)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(stored, 0, "the key itself was stored");
     pool.close().await;
 
@@ -86,12 +87,20 @@ async fn migrate_and_create_api_key(backend: Backend) {
 
 #[tokio::test]
 async fn migrate_and_create_api_key_sqlite() {
-    crate::helpers::guarded(concat!(module_path!(), "::migrate_and_create_api_key_sqlite"), migrate_and_create_api_key(Backend::Sqlite)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::migrate_and_create_api_key_sqlite"),
+        migrate_and_create_api_key(Backend::Sqlite),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn migrate_and_create_api_key_postgres() {
-    crate::helpers::guarded(concat!(module_path!(), "::migrate_and_create_api_key_postgres"), migrate_and_create_api_key(Backend::Postgres)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::migrate_and_create_api_key_postgres"),
+        migrate_and_create_api_key(Backend::Postgres),
+    )
+    .await;
 }
 
 #[test]

@@ -12,7 +12,8 @@ pub const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x4
 
 async fn upload(app: &TestApp, who: &reqwest::Client, repo: &str, bytes: Vec<u8>, file_name: &str) -> (u16, String) {
     let form = Form::new().part("cover", Part::bytes(bytes).file_name(file_name.to_owned()));
-    let response = who.post(app.url(&format!("/admin/repositories/{repo}/cover"))).multipart(form).send().await.unwrap();
+    let response =
+        who.post(app.url(&format!("/admin/repositories/{repo}/cover"))).multipart(form).send().await.unwrap();
     let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
     (response.status().as_u16(), location)
 }
@@ -62,7 +63,11 @@ async fn bad_covers_are_refused_with_a_reason(app: TestApp) {
     huge.resize(6 * 1024 * 1024, 0);
     let cases: [(Vec<u8>, &str, &str); 5] = [
         (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), "x.gif", "image/gif"),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec(), "x.png", "upload a PNG, JPEG or WebP"),
+        (
+            b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec(),
+            "x.png",
+            "upload a PNG, JPEG or WebP",
+        ),
         (Vec::new(), "empty.png", "choose an image file"),
         (big, "big.png", "the limit is 2 MB"),
         (huge, "huge.png", "larger than 2 MB"),
@@ -71,7 +76,8 @@ async fn bad_covers_are_refused_with_a_reason(app: TestApp) {
         let (status, location) = upload(&app, &admin, &repo, bytes, file_name).await;
         assert_eq!(status, 303, "{file_name}");
         let url = url::Url::parse(&format!("http://x{location}")).unwrap();
-        let message = url.query_pairs().find(|(k, _)| k == "cover_error").map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let message =
+            url.query_pairs().find(|(k, _)| k == "cover_error").map(|(_, v)| v.into_owned()).unwrap_or_default();
         assert!(message.contains(expected), "{file_name}: '{message}' should say '{expected}'");
         assert_eq!(cover(&app).await, kept, "{file_name}: a refused upload keeps the old cover");
     }

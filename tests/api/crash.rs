@@ -57,7 +57,10 @@ struct Process {
 
 impl Process {
     fn start(db: &TestDatabase) -> Self {
-        let mut child = serve_command(db, "warn,repopass=info,server::worker=info").env("REPOPASS_RATE_LIMIT", "100000").spawn().expect("start repopass");
+        let mut child = serve_command(db, "warn,repopass=info,server::worker=info")
+            .env("REPOPASS_RATE_LIMIT", "100000")
+            .spawn()
+            .expect("start repopass");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let log = Arc::new(Mutex::new(String::new()));
         let port = loop {
@@ -108,7 +111,11 @@ impl Drop for Process {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(60)).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 async fn ok_json(response: reqwest::Response, what: &str) -> Value {
@@ -129,11 +136,29 @@ async fn paid_purchases(p: &Process, db: &server::Db) -> Vec<(String, String)> {
     let mut prices = Vec::new();
     for r in 0..REPOSITORIES {
         let name = format!("crash-kit-{r}");
-        ok_json(control("/github/repos", json!({"owner": "sandbox-creator", "name": name})).await.unwrap(), "repository").await;
+        ok_json(
+            control("/github/repos", json!({"owner": "sandbox-creator", "name": name})).await.unwrap(),
+            "repository",
+        )
+        .await;
         let repo = json!({"owner": "sandbox-creator", "name": name, "slug": name, "title": format!("Crash kit {r}"), "published": true});
-        let repo = ok_json(client.post(p.url("/api/v1/repositories")).bearer_auth(&key).json(&repo).send().await.unwrap(), "add repository").await;
+        let repo = ok_json(
+            client.post(p.url("/api/v1/repositories")).bearer_auth(&key).json(&repo).send().await.unwrap(),
+            "add repository",
+        )
+        .await;
         let price = json!({"interval": "one_time", "unit_amount": 1000, "currency": "usd"});
-        let price = ok_json(client.post(p.url(&format!("/api/v1/repositories/{}/prices", repo["id"]))).bearer_auth(&key).json(&price).send().await.unwrap(), "price").await;
+        let price = ok_json(
+            client
+                .post(p.url(&format!("/api/v1/repositories/{}/prices", repo["id"])))
+                .bearer_auth(&key)
+                .json(&price)
+                .send()
+                .await
+                .unwrap(),
+            "price",
+        )
+        .await;
         prices.push(price["id"].as_i64().unwrap());
     }
     let sessions: Vec<String> = stream::iter(0..BUYERS)
@@ -141,12 +166,35 @@ async fn paid_purchases(p: &Process, db: &server::Db) -> Vec<(String, String)> {
             let (client, prices) = (client.clone(), prices.clone());
             async move {
                 let login = format!("crash-buyer-{i:03}");
-                ok_json(client.post(p.url("/sandbox/control/github/users")).json(&json!({"login": login})).send().await.unwrap(), "user").await;
-                let form = [("price_id", prices[i % REPOSITORIES].to_string()), ("github_username", login.clone()), ("email", format!("{login}@example.com"))];
-                let checkout = client.post(p.url("/api/checkout")).header("accept", "text/html").form(&form).send().await.unwrap();
+                ok_json(
+                    client
+                        .post(p.url("/sandbox/control/github/users"))
+                        .json(&json!({"login": login}))
+                        .send()
+                        .await
+                        .unwrap(),
+                    "user",
+                )
+                .await;
+                let form = [
+                    ("price_id", prices[i % REPOSITORIES].to_string()),
+                    ("github_username", login.clone()),
+                    ("email", format!("{login}@example.com")),
+                ];
+                let checkout =
+                    client.post(p.url("/api/checkout")).header("accept", "text/html").form(&form).send().await.unwrap();
                 assert_eq!(checkout.status(), 303, "{login}: {:?}", checkout.text().await);
                 let session = checkout.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
-                ok_json(client.post(p.url(&format!("/sandbox/control/stripe/checkout/{session}/pay"))).json(&json!({})).send().await.unwrap(), "pay").await;
+                ok_json(
+                    client
+                        .post(p.url(&format!("/sandbox/control/stripe/checkout/{session}/pay")))
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .unwrap(),
+                    "pay",
+                )
+                .await;
                 session
             }
         })
@@ -165,7 +213,12 @@ async fn paid_purchases(p: &Process, db: &server::Db) -> Vec<(String, String)> {
 
 /// Delivers `events` to the processes in turn, signed now, 32 at a time;
 /// counts each one acknowledged (2xx) in `acked`. Returns the indexes acknowledged.
-async fn deliver(targets: Vec<String>, events: Arc<Vec<(String, String)>>, which: Vec<usize>, acked: Arc<AtomicUsize>) -> Vec<usize> {
+async fn deliver(
+    targets: Vec<String>,
+    events: Arc<Vec<(String, String)>>,
+    which: Vec<usize>,
+    acked: Arc<AtomicUsize>,
+) -> Vec<usize> {
     let client = http();
     let secret = SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
     stream::iter(which)
@@ -175,7 +228,13 @@ async fn deliver(targets: Vec<String>, events: Arc<Vec<(String, String)>>, which
             let payload = events[i].1.clone();
             async move {
                 let signature = sandbox::deliveries::stripe_signature(&secret, server::clock::now(), &payload);
-                let sent = client.post(target).header("content-type", "application/json").header("stripe-signature", signature).body(payload).send().await;
+                let sent = client
+                    .post(target)
+                    .header("content-type", "application/json")
+                    .header("stripe-signature", signature)
+                    .body(payload)
+                    .send()
+                    .await;
                 match sent {
                     Ok(r) if r.status().is_success() => {
                         acked.fetch_add(1, Ordering::SeqCst);
@@ -197,11 +256,19 @@ async fn deliver(targets: Vec<String>, events: Arc<Vec<(String, String)>>, which
 async fn all_invited(db: &server::Db, log: &dyn Fn() -> String) -> Duration {
     let started = Instant::now();
     loop {
-        let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status = 'invited'").fetch_one(db.pool()).await.unwrap();
+        let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE status = 'invited'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         if invited as usize == BUYERS {
             return started.elapsed();
         }
-        assert!(started.elapsed() < Duration::from_secs(200), "{invited} of {BUYERS} invited after {:?}; log:\n{}", started.elapsed(), log());
+        assert!(
+            started.elapsed() < Duration::from_secs(200),
+            "{invited} of {BUYERS} invited after {:?}; log:\n{}",
+            started.elapsed(),
+            log()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -215,15 +282,31 @@ async fn one_invitation_each(p: &Process, db: &server::Db) {
         .unwrap()
         .iter()
         .filter(|r| r["full_name"].as_str().unwrap().starts_with("sandbox-creator/crash-kit-"))
-        .flat_map(|r| r["invitations"].as_array().unwrap().iter().map(|i| i["login"].as_str().unwrap().to_owned()).collect::<Vec<_>>())
+        .flat_map(|r| {
+            r["invitations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["login"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
         .collect();
     invited.sort();
     let total = invited.len();
     invited.dedup();
-    assert_eq!((total, invited.len()), (BUYERS, BUYERS), "invitations on GitHub: {total}, people invited: {}", invited.len());
+    assert_eq!(
+        (total, invited.len()),
+        (BUYERS, BUYERS),
+        "invitations on GitHub: {total}, people invited: {}",
+        invited.len()
+    );
     let (ours, recorded): (i64, i64) =
         sqlx::query_as("SELECT COUNT(*), COUNT(github_invitation_id) FROM purchases WHERE status = 'invited' AND github_access = 'repopass'").fetch_one(db.pool()).await.unwrap();
-    assert_eq!((ours as usize, recorded as usize), (BUYERS, BUYERS), "an invitation sent before the crash was taken for access the buyer already had");
+    assert_eq!(
+        (ours as usize, recorded as usize),
+        (BUYERS, BUYERS),
+        "an invitation sent before the crash was taken for access the buyer already had"
+    );
     let (events, processed): (i64, i64) =
         sqlx::query_as("SELECT COUNT(*), COUNT(CASE WHEN status = 'processed' THEN 1 END) FROM webhook_events WHERE provider = 'stripe' AND event_type = 'checkout.session.completed'")
             .fetch_one(db.pool())
@@ -249,26 +332,39 @@ async fn killed_mid_burst(backend: Backend) {
     first.kill();
     let acknowledged = burst.await.unwrap();
     eprintln!("{backend:?}: killed after {} acknowledged", acknowledged.len());
-    assert!(acknowledged.len() >= BUYERS / 2 && acknowledged.len() < BUYERS, "killed after {} acknowledged", acknowledged.len());
-    let stored: Vec<String> = sqlx::query_scalar("SELECT event_id FROM webhook_events WHERE provider = 'stripe'").fetch_all(db.pool()).await.unwrap();
+    assert!(
+        acknowledged.len() >= BUYERS / 2 && acknowledged.len() < BUYERS,
+        "killed after {} acknowledged",
+        acknowledged.len()
+    );
+    let stored: Vec<String> = sqlx::query_scalar("SELECT event_id FROM webhook_events WHERE provider = 'stripe'")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
     let lost: Vec<&String> = acknowledged.iter().map(|i| &events[*i].0).filter(|id| !stored.contains(id)).collect();
     assert!(lost.is_empty(), "acknowledged before the kill, but not stored: {lost:?}");
 
     // Jobs the killed process had claimed: theirs until the lease runs out.
-    let orphaned: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'running'").fetch_all(db.pool()).await.unwrap();
+    let orphaned: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'running'").fetch_all(db.pool()).await.unwrap();
 
     // Restarted: Stripe redelivers what was not acknowledged, and some that were.
     let restarted = Instant::now();
     let second = Process::start(&test_db);
     let mut again: Vec<usize> = (0..BUYERS).filter(|i| !acknowledged.contains(i)).collect();
     again.extend(acknowledged.iter().take(20));
-    let redelivered = deliver(vec![second.base.clone()], events.clone(), again.clone(), Arc::new(AtomicUsize::new(0))).await;
+    let redelivered =
+        deliver(vec![second.base.clone()], events.clone(), again.clone(), Arc::new(AtomicUsize::new(0))).await;
     assert_eq!(redelivered.len(), again.len());
     let log = || second.log.lock().unwrap().clone();
     let took = all_invited(&db, &log).await;
     let mut taken_over = None;
     for id in &orphaned {
-        let (status, updated_at): (String, i64) = sqlx::query_as("SELECT status, updated_at FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+        let (status, updated_at): (String, i64) = sqlx::query_as("SELECT status, updated_at FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(status, "done", "job {id}, claimed by the killed process");
         taken_over = taken_over.max(Some(updated_at));
     }
@@ -292,15 +388,29 @@ async fn two_processes(backend: Backend) {
     let events = Arc::new(paid_purchases(&a, &db).await);
     eprintln!("two processes: {BUYERS} paid in {:.1} s", started.elapsed().as_secs_f64());
     // Every event to one of the two, every third one to the other as well, at once.
-    let once = deliver(vec![a.base.clone(), b.base.clone()], events.clone(), (0..BUYERS).collect(), Arc::new(AtomicUsize::new(0)));
-    let twice = deliver(vec![b.base.clone(), a.base.clone()], events.clone(), (0..BUYERS).step_by(3).collect(), Arc::new(AtomicUsize::new(0)));
+    let once = deliver(
+        vec![a.base.clone(), b.base.clone()],
+        events.clone(),
+        (0..BUYERS).collect(),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let twice = deliver(
+        vec![b.base.clone(), a.base.clone()],
+        events.clone(),
+        (0..BUYERS).step_by(3).collect(),
+        Arc::new(AtomicUsize::new(0)),
+    );
     let (once, twice) = tokio::join!(once, twice);
     assert_eq!((once.len(), twice.len()), (BUYERS, BUYERS.div_ceil(3)), "every delivery acknowledged");
     let log = || format!("{}\n{}", a.log.lock().unwrap(), b.log.lock().unwrap());
     all_invited(&db, &log).await;
     one_invitation_each(&a, &db).await;
     // No job ran twice: every payment's job was claimed once.
-    let twice: Vec<(i64, i64)> = sqlx::query_as("SELECT id, attempts FROM jobs WHERE kind = 'stripe_event' AND attempts <> 1").fetch_all(db.pool()).await.unwrap();
+    let twice: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, attempts FROM jobs WHERE kind = 'stripe_event' AND attempts <> 1")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
     assert!(twice.is_empty(), "jobs claimed more than once: {twice:?}");
     // Both processes did some of the work.
     for (name, p) in [("first", &a), ("second", &b)] {

@@ -36,7 +36,12 @@ fn compare(name: &str, example: &Value, ours: &Value, omitted: &[&str]) {
 fn differences(name: &str, example: &Value, ours: &Value, omitted: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
     let theirs: BTreeSet<&str> = example.as_object().unwrap().keys().map(String::as_str).collect();
-    let mine: BTreeSet<&str> = ours.as_object().unwrap_or_else(|| panic!("{name} is not an object: {ours}")).keys().map(String::as_str).collect();
+    let mine: BTreeSet<&str> = ours
+        .as_object()
+        .unwrap_or_else(|| panic!("{name} is not an object: {ours}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
     let missing: Vec<&str> = theirs.difference(&mine).copied().filter(|k| !omitted.contains(k)).collect();
     if !missing.is_empty() {
         problems.push(format!("{name}: the sandbox lacks {missing:?}"));
@@ -88,12 +93,28 @@ async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Value {
 async fn stripe_objects_have_the_published_shape(app: TestApp) {
     let examples = fixture("stripe-objects.json");
     let product = post(&app, "/products", &[("name", "Pro Kit")]).await;
-    let price = post(&app, "/prices", &[("product", product["id"].as_str().unwrap()), ("currency", "usd"), ("unit_amount", "900"), ("recurring[interval]", "month")]).await;
+    let price = post(
+        &app,
+        "/prices",
+        &[
+            ("product", product["id"].as_str().unwrap()),
+            ("currency", "usd"),
+            ("unit_amount", "900"),
+            ("recurring[interval]", "month"),
+        ],
+    )
+    .await;
     let customer = post(&app, "/customers", &[("email", "alice@example.com")]).await;
     let session = post(
         &app,
         "/checkout/sessions",
-        &[("mode", "subscription"), ("line_items[0][price]", price["id"].as_str().unwrap()), ("line_items[0][quantity]", "1"), ("success_url", "http://127.0.0.1/ok"), ("customer", customer["id"].as_str().unwrap())],
+        &[
+            ("mode", "subscription"),
+            ("line_items[0][price]", price["id"].as_str().unwrap()),
+            ("line_items[0][quantity]", "1"),
+            ("success_url", "http://127.0.0.1/ok"),
+            ("customer", customer["id"].as_str().unwrap()),
+        ],
     )
     .await;
     let paid = app.control(&format!("/stripe/checkout/{}/pay", session["id"].as_str().unwrap()), json!({})).await;
@@ -111,9 +132,19 @@ async fn stripe_objects_have_the_published_shape(app: TestApp) {
     problems.extend(differences("product", &examples["product"], &product, &[]));
     problems.extend(differences("price", &examples["price"], &price, &[]));
     problems.extend(differences("customer", &examples["customer"], &customer, &[]));
-    problems.extend(differences("checkout.session", &examples["checkout.session"], &raw(&app, &format!("/checkout/sessions/{}", session["id"].as_str().unwrap())).await, &[]));
+    problems.extend(differences(
+        "checkout.session",
+        &examples["checkout.session"],
+        &raw(&app, &format!("/checkout/sessions/{}", session["id"].as_str().unwrap())).await,
+        &[],
+    ));
     problems.extend(differences("subscription", &examples["subscription"], &subscription, &[]));
-    problems.extend(differences("subscription_item", &examples["subscription_item"], &subscription["items"]["data"][0], &[]));
+    problems.extend(differences(
+        "subscription_item",
+        &examples["subscription_item"],
+        &subscription["items"]["data"][0],
+        &[],
+    ));
     problems.extend(differences("plan", &examples["plan"], &subscription["items"]["data"][0]["plan"], &[]));
     problems.extend(differences("invoice", &examples["invoice"], &invoice, &[]));
     problems.extend(differences("charge", &examples["charge"], &charge, &[]));

@@ -21,15 +21,32 @@ scenarios!(every_server_function_and_rest_operation_answers_garbage_with_4xx);
 
 /// Field names the server functions and REST operations take.
 const FIELDS: [&str; 16] = [
-    "id", "price_id", "repository_id", "github_id", "github_user_id", "amount", "unit_amount", "trial_days", "interval", "currency", "email", "github_username",
-    "session_id", "slug", "title", "reason",
+    "id",
+    "price_id",
+    "repository_id",
+    "github_id",
+    "github_user_id",
+    "amount",
+    "unit_amount",
+    "trial_days",
+    "interval",
+    "currency",
+    "email",
+    "github_username",
+    "session_id",
+    "slug",
+    "title",
+    "reason",
 ];
 
 /// Words that must never reach a caller.
-const INTERNAL: [&str; 7] = ["Transport", "error deserializing server function", "panicked", "sqlx", "SQLITE", "stack backtrace", "Internal"];
+const INTERNAL: [&str; 7] =
+    ["Transport", "error deserializing server function", "panicked", "sqlx", "SQLITE", "stack backtrace", "Internal"];
 
 fn bodies() -> Vec<(&'static str, &'static str, Vec<u8>)> {
-    let form = |value: &dyn Fn(&str) -> String| FIELDS.iter().map(|f| format!("{f}={}", value(f))).collect::<Vec<_>>().join("&").into_bytes();
+    let form = |value: &dyn Fn(&str) -> String| {
+        FIELDS.iter().map(|f| format!("{f}={}", value(f))).collect::<Vec<_>>().join("&").into_bytes()
+    };
     let mut invalid_utf8 = b"id=".to_vec();
     invalid_utf8.extend_from_slice(&[0xff, 0xfe, 0xfd]);
     invalid_utf8.extend_from_slice(b"&email=");
@@ -46,8 +63,17 @@ fn bodies() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 
 fn json_bodies() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let json_type = "application/json";
-    let wrong: Value = FIELDS.iter().enumerate().map(|(i, f)| (f.to_string(), if i % 2 == 0 { Value::from("not-a-number") } else { Value::from(vec![1, 2]) })).collect::<serde_json::Map<_, _>>().into();
-    let long: Value = FIELDS.iter().map(|f| (f.to_string(), Value::from("x".repeat(12_000)))).collect::<serde_json::Map<_, _>>().into();
+    let wrong: Value = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.to_string(), if i % 2 == 0 { Value::from("not-a-number") } else { Value::from(vec![1, 2]) }))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let long: Value = FIELDS
+        .iter()
+        .map(|f| (f.to_string(), Value::from("x".repeat(12_000))))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
     vec![
         ("an empty body", json_type, Vec::new()),
         ("not JSON", json_type, b"owner=sandbox-org&name=x".to_vec()),
@@ -79,7 +105,8 @@ async fn every_server_function_and_rest_operation_answers_garbage_with_4xx(app: 
     assert!(server_fns.len() > 20, "the registry: {server_fns:?}");
     for path in &server_fns {
         for (name, content_type, body) in bodies() {
-            let response = admin.post(app.url(path)).header("content-type", content_type).body(body).send().await.unwrap();
+            let response =
+                admin.post(app.url(path)).header("content-type", content_type).body(body).send().await.unwrap();
             let status = response.status().as_u16();
             let text = response.text().await.unwrap();
             if (200..300).contains(&status) {
@@ -88,14 +115,21 @@ async fn every_server_function_and_rest_operation_answers_garbage_with_4xx(app: 
                 // function that takes no fields and ignores it.
                 if !matches!(name, "wrong-typed fields" | "oversized strings") {
                     let empty = admin.post(app.url(path)).header("content-type", content_type).send().await.unwrap();
-                    assert!(empty.status().is_success(), "{path} with {name}: accepted garbage ({status}: {text}) but refuses an empty body");
+                    assert!(
+                        empty.status().is_success(),
+                        "{path} with {name}: accepted garbage ({status}: {text}) but refuses an empty body"
+                    );
                 }
                 continue;
             }
             check(&format!("{path} with {name}"), status, &text);
             if status == 400 {
-                let error: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} with {name}: not the forms' error shape: {text}"));
-                let message = error["Invalid"]["message"].as_str().or(error["Fields"][0][1].as_str()).unwrap_or_else(|| panic!("{path} with {name}: no message: {text}"));
+                let error: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|_| panic!("{path} with {name}: not the forms' error shape: {text}"));
+                let message = error["Invalid"]["message"]
+                    .as_str()
+                    .or(error["Fields"][0][1].as_str())
+                    .unwrap_or_else(|| panic!("{path} with {name}: no message: {text}"));
                 assert!(message.len() > 10, "{path} with {name}: {message}");
             }
         }
@@ -112,7 +146,15 @@ async fn every_server_function_and_rest_operation_answers_garbage_with_4xx(app: 
         for path in paths {
             for (name, content_type, body) in json_bodies() {
                 let url = app.url(&format!("/api/v1{path}"));
-                let response = app.client.request(method.parse().unwrap(), url).bearer_auth(&key).header("content-type", content_type).body(body).send().await.unwrap();
+                let response = app
+                    .client
+                    .request(method.parse().unwrap(), url)
+                    .bearer_auth(&key)
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 let status = response.status().as_u16();
                 let text = response.text().await.unwrap();
                 if method == "GET" && !path.contains("not-an-id") && !path.contains("999999") {
@@ -121,8 +163,12 @@ async fn every_server_function_and_rest_operation_answers_garbage_with_4xx(app: 
                     continue;
                 }
                 check(&format!("{method} {path} with {name}"), status, &text);
-                let error: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path} with {name}: not the API's error shape: {text}"));
-                assert!(error["error"]["message"].as_str().is_some_and(|m| m.len() > 5), "{method} {path} with {name}: {text}");
+                let error: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|_| panic!("{method} {path} with {name}: not the API's error shape: {text}"));
+                assert!(
+                    error["error"]["message"].as_str().is_some_and(|m| m.len() > 5),
+                    "{method} {path} with {name}: {text}"
+                );
             }
         }
     }

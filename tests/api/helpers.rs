@@ -92,12 +92,14 @@ async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &
     ]);
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
-    let leptos = repopass::leptos_settings::from_file(&manifest_dir().join("Cargo-leptos.toml")).expect("Cargo-leptos.toml");
+    let leptos =
+        repopass::leptos_settings::from_file(&manifest_dir().join("Cargo-leptos.toml")).expect("Cargo-leptos.toml");
     let app = Application::build(config, leptos).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(http_timeout()).build().unwrap();
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(http_timeout()).build().unwrap();
     TestApp { address, state, client, _database: None }
 }
 
@@ -149,7 +151,10 @@ impl TestDatabase {
                 let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
                     .await
                     .expect("TEST_DATABASE_URL is set but PostgreSQL is not reachable");
-                sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.expect("create test database");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
                 Some(TestDatabase { url: url.to_string(), dir, postgres: Some((admin_url, name)) })
@@ -166,7 +171,9 @@ impl Drop for TestDatabase {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                 }
             })
         })
@@ -206,13 +213,23 @@ pub struct Stuck {
 
 impl std::fmt::Display for Stuck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} did not finish within {:?}: something it waits for never comes.\n{}", self.name, self.limit, self.report)
+        write!(
+            f,
+            "{} did not finish within {:?}: something it waits for never comes.\n{}",
+            self.name, self.limit, self.report
+        )
     }
 }
 
 /// Runs `scenario` under `limit`. On overrun, reports before anything is
 /// dropped: the spans still open, the database pool and the live tasks.
-pub async fn bounded(name: &str, limit: Duration, spans: &crate::watch::OpenSpans, pool: Option<sqlx::AnyPool>, scenario: impl Future<Output = ()>) -> Result<(), Stuck> {
+pub async fn bounded(
+    name: &str,
+    limit: Duration,
+    spans: &crate::watch::OpenSpans,
+    pool: Option<sqlx::AnyPool>,
+    scenario: impl Future<Output = ()>,
+) -> Result<(), Stuck> {
     tokio::pin!(scenario);
     tokio::select! {
         () = &mut scenario => Ok(()),
@@ -252,7 +269,12 @@ impl Guards {
 async fn task_dump() -> String {
     let handle = tokio::runtime::Handle::current();
     match tokio::time::timeout(Duration::from_secs(10), handle.dump()).await {
-        Ok(dump) => dump.tasks().iter().enumerate().map(|(i, task)| format!("Task {i}:\n{}\n", compact_trace(&task.trace().to_string()))).collect(),
+        Ok(dump) => dump
+            .tasks()
+            .iter()
+            .enumerate()
+            .map(|(i, task)| format!("Task {i}:\n{}\n", compact_trace(&task.trace().to_string())))
+            .collect(),
         Err(_) => "The task dump did not finish within 10 s.\n".into(),
     }
 }
@@ -270,7 +292,10 @@ fn compact_trace(trace: &str) -> String {
         let rest = &line[line.find(|c: char| c.is_alphanumeric() || c == '<' || c == '{').unwrap_or(0)..];
         let (what, path) = rest.split_once(" at ").unwrap_or((rest, ""));
         let leaf = i + 1 == lines.len();
-        if !(leaf || ours.iter().any(|w| path.contains(w) || what.starts_with(w)) || frameworks.iter().any(|w| path.contains(w))) {
+        if !(leaf
+            || ours.iter().any(|w| path.contains(w) || what.starts_with(w))
+            || frameworks.iter().any(|w| path.contains(w)))
+        {
             continue;
         }
         // Generic arguments make frames unreadable; the name and place say enough.
@@ -284,7 +309,10 @@ fn compact_trace(trace: &str) -> String {
                 _ => {}
             }
         }
-        let path = path.rsplit_once("/src/index.crates.io-").map(|(_, p)| p.split_once('/').map_or(p, |(_, p)| p)).unwrap_or(path);
+        let path = path
+            .rsplit_once("/src/index.crates.io-")
+            .map(|(_, p)| p.split_once('/').map_or(p, |(_, p)| p))
+            .unwrap_or(path);
         out += &format!("  {name} {path}\n");
     }
     out
@@ -312,7 +340,9 @@ where
         Err(_) => panic!("{name}: the app did not start within {limit:?}\n{}", guards.spans.report()),
     };
     let pool = app.pool().clone();
-    if let Err(stuck) = bounded(name, limit.saturating_sub(started.elapsed()), &guards.spans, Some(pool), scenario(app)).await {
+    if let Err(stuck) =
+        bounded(name, limit.saturating_sub(started.elapsed()), &guards.spans, Some(pool), scenario(app)).await
+    {
         panic!("{stuck}");
     }
 }
@@ -379,7 +409,11 @@ impl WebhookReceiver {
             async move {
                 let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 log.lock().unwrap().push((headers, body));
-                if n < fail_first { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
+                if n < fail_first {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                }
             }
         };
         let app = Router::new().route("/api/webhooks/{provider}", post(handler)).with_state(received.clone());
@@ -390,7 +424,12 @@ impl WebhookReceiver {
     }
 
     /// Waits (up to `secs`) until `n` requests matching `pred` arrived.
-    pub async fn wait_for(&self, n: usize, secs: u64, pred: impl Fn(&axum::http::HeaderMap, &str) -> bool) -> Vec<(axum::http::HeaderMap, String)> {
+    pub async fn wait_for(
+        &self,
+        n: usize,
+        secs: u64,
+        pred: impl Fn(&axum::http::HeaderMap, &str) -> bool,
+    ) -> Vec<(axum::http::HeaderMap, String)> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         loop {
             let got: Vec<_> = self.received.lock().unwrap().iter().filter(|(h, b)| pred(h, b)).cloned().collect();

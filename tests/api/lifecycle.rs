@@ -15,7 +15,11 @@ scenarios!(
     github_failures_are_retried_and_rate_limits_waited_out,
     a_buyer_who_left_github_is_not_retried_forever,
     repository_and_installation_events_mark_the_repository,
-    the_webhook_grants_and_acceptance_activates, a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not, a_refund_of_a_subscription_payment_made_in_stripe_is_recorded, a_dispute_revokes, a_cancelled_subscription_ends_access_at_its_end
+    the_webhook_grants_and_acceptance_activates,
+    a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not,
+    a_refund_of_a_subscription_payment_made_in_stripe_is_recorded,
+    a_dispute_revokes,
+    a_cancelled_subscription_ends_access_at_its_end
 );
 
 mod grace {
@@ -34,13 +38,21 @@ async fn buy_then(app: &TestApp, price_id: i64, login: &str, fault: Value) -> (i
         .client
         .post(app.url("/api/checkout"))
         .header("accept", "text/html")
-        .form(&[("price_id", price_id.to_string().as_str()), ("github_username", login), ("email", "buyer@example.com")])
+        .form(&[
+            ("price_id", price_id.to_string().as_str()),
+            ("github_username", login),
+            ("email", "buyer@example.com"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     let session_id = response.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    let purchase_id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    let purchase_id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1")
+        .bind(&session_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     if !fault.is_null() {
         app.control("/github/faults", fault).await;
     }
@@ -53,7 +65,13 @@ async fn status(app: &TestApp, purchase_id: i64, want: &str) -> String {
 }
 
 fn repo_state(github: &Value) -> Value {
-    github["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone()
+    github["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
+        .unwrap()
+        .clone()
 }
 
 async fn has_access(app: &TestApp, login: &str) -> (bool, bool) {
@@ -64,7 +82,11 @@ async fn has_access(app: &TestApp, login: &str) -> (bool, bool) {
 }
 
 async fn actions(app: &TestApp, purchase_id: i64) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT action, cause_kind FROM access_log WHERE purchase_id = $1 ORDER BY id").bind(purchase_id).fetch_all(app.pool()).await.unwrap()
+    sqlx::query_as("SELECT action, cause_kind FROM access_log WHERE purchase_id = $1 ORDER BY id")
+        .bind(purchase_id)
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
 }
 
 async fn the_webhook_grants_and_acceptance_activates(app: TestApp) {
@@ -82,19 +104,37 @@ async fn the_webhook_grants_and_acceptance_activates(app: TestApp) {
     assert!(log.contains(&("access_active".into(), "github_event".into())), "{log:?}");
 
     // Every delivery was stored once and processed or knowingly ignored.
-    let unfinished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status NOT IN ('processed', 'ignored')").fetch_one(app.pool()).await.unwrap();
+    let unfinished: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status NOT IN ('processed', 'ignored')")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert_eq!(unfinished, 0);
 
     // Removed by hand on GitHub while paid for: recorded as drift.
     app.control("/github/repos/sandbox-org/enterprise-sdk/collaborators/bob/remove", json!({})).await;
-    let drift = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'drift_removed_by_hand'"), "drift_removed_by_hand").await;
+    let drift = wait_for(
+        &app,
+        &format!(
+            "SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'drift_removed_by_hand'"
+        ),
+        "drift_removed_by_hand",
+    )
+    .await;
     assert_eq!(drift, "drift_removed_by_hand");
 }
 
 async fn one_time(app: &TestApp) -> i64 {
     let (repo_id, _) = on_sale(app).await;
     let key = api_key(app).await;
-    let (_, price) = api(app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
+    let (_, price) = api(
+        app,
+        Some(&key),
+        "POST",
+        &format!("/repositories/{repo_id}/prices"),
+        Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"})),
+    )
+    .await;
     price["id"].as_i64().unwrap()
 }
 
@@ -104,13 +144,22 @@ async fn a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not(app: T
     assert_eq!(status(&app, purchase_id, "invited").await, "invited");
 
     app.control("/stripe/refund", json!({"id": session_id, "amount": 1000})).await;
-    let partial = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"), "partial_refund").await;
+    let partial = wait_for(
+        &app,
+        &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"),
+        "partial_refund",
+    )
+    .await;
     assert_eq!(partial, "partial_refund");
     assert_eq!(status(&app, purchase_id, "invited").await, "invited", "a partial refund keeps access");
 
     app.control("/stripe/refund", json!({"id": session_id})).await;
     assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
-    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(reason, "refunded");
     assert_eq!(has_access(&app, "carol").await, (false, false), "the pending invitation is withdrawn");
 }
@@ -123,22 +172,46 @@ async fn a_refund_of_a_subscription_payment_made_in_stripe_is_recorded(app: Test
     app.control("/github/users", json!({"login": "dave"})).await;
     let (purchase_id, _) = buy_and_pay(&app, price_id, "dave").await;
     assert_eq!(status(&app, purchase_id, "invited").await, "invited");
-    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     let net = || async {
-        sqlx::query_scalar::<_, i64>("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE purchase_id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE purchase_id = $1",
+        )
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
     };
     assert_eq!(net().await, 900);
 
     app.control("/stripe/refund", json!({"id": subscription, "amount": 300})).await;
-    let partial = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"), "partial_refund").await;
+    let partial = wait_for(
+        &app,
+        &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"),
+        "partial_refund",
+    )
+    .await;
     assert_eq!(partial, "partial_refund");
     assert_eq!(net().await, 600, "the dashboard's revenue counts the refund");
 
     app.control("/stripe/refund", json!({"id": subscription})).await;
-    let full = wait_for(&app, &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'refund'"), "refund").await;
+    let full = wait_for(
+        &app,
+        &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'refund'"),
+        "refund",
+    )
+    .await;
     assert_eq!(full, "refund");
     assert_eq!(net().await, 0);
-    assert_eq!(status(&app, purchase_id, "invited").await, "invited", "access follows the subscription, which Stripe did not cancel");
+    assert_eq!(
+        status(&app, purchase_id, "invited").await,
+        "invited",
+        "access follows the subscription, which Stripe did not cancel"
+    );
 }
 
 async fn a_dispute_revokes(app: TestApp) {
@@ -154,7 +227,11 @@ async fn a_dispute_revokes(app: TestApp) {
     app.control("/stripe/dispute", json!({"id": session_id})).await;
     assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
     assert_eq!(has_access(&app, "mona-lisa").await, (false, false), "the renamed collaborator is removed");
-    let login: String = sqlx::query_scalar("SELECT github_login FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let login: String = sqlx::query_scalar("SELECT github_login FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(login, "mona-lisa", "the purchase shows the new name");
 }
 
@@ -162,13 +239,21 @@ async fn a_cancelled_subscription_ends_access_at_its_end(app: TestApp) {
     let (_, price_id) = on_sale(&app).await;
     let (purchase_id, _) = buy_and_pay(&app, price_id, "octocat").await;
     assert_eq!(status(&app, purchase_id, "invited").await, "invited");
-    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
 
     // Cancelled at the period's end: access stays, with its end date.
     app.control(&format!("/stripe/subscriptions/{subscription}/cancel"), json!({"at_period_end": true})).await;
     let mut cancel_at = None;
     for _ in 0..100 {
-        cancel_at = sqlx::query_scalar::<_, Option<i64>>("SELECT cancel_at FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+        cancel_at = sqlx::query_scalar::<_, Option<i64>>("SELECT cancel_at FROM purchases WHERE id = $1")
+            .bind(purchase_id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
         if cancel_at.is_some() {
             break;
         }
@@ -180,7 +265,11 @@ async fn a_cancelled_subscription_ends_access_at_its_end(app: TestApp) {
     // The period ends (the sandbox's clock moves): customer.subscription.deleted revokes.
     app.control("/clock/advance", json!({"days": 32})).await;
     assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
-    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(reason, "subscription ended");
 }
 
@@ -188,13 +277,21 @@ pub async fn an_unpaid_renewal_revokes_after_the_grace_period(app: TestApp) {
     let (_, price_id) = on_sale(&app).await;
     let (purchase_id, _) = buy_and_pay(&app, price_id, "alice").await;
     assert_eq!(status(&app, purchase_id, "invited").await, "invited");
-    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
 
     app.control(&format!("/stripe/subscriptions/{subscription}/fail_next_payment"), json!({})).await;
     app.control(&format!("/stripe/subscriptions/{subscription}/renew"), json!({})).await;
     // With no grace days, the check runs at once and finds it unpaid.
     assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
-    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let reason: String = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert!(reason.starts_with("payment failed"), "{reason}");
     let log = actions(&app, purchase_id).await;
     assert!(log.contains(&("payment_failed".into(), "stripe_event".into())), "{log:?}");
@@ -211,10 +308,22 @@ async fn github_failures_are_retried_and_rate_limits_waited_out(app: TestApp) {
 
     // Rate limited three times: the purchase says it is queued, then goes through.
     let (carol, _) = buy_then(&app, price_id, "carol", json!({"fault": "rate_limit", "count": 3})).await;
-    let queued = wait_long(&app, &format!("SELECT status_reason FROM purchases WHERE id = {carol} AND status_reason LIKE 'queued%'"), "queued: GitHub's rate limit is reached; trying again when it resets").await;
+    let queued = wait_long(
+        &app,
+        &format!("SELECT status_reason FROM purchases WHERE id = {carol} AND status_reason LIKE 'queued%'"),
+        "queued: GitHub's rate limit is reached; trying again when it resets",
+    )
+    .await;
     assert!(queued.starts_with("queued"), "{queued}");
-    assert_eq!(wait_long(&app, &format!("SELECT status FROM purchases WHERE id = {carol}"), "invited").await, "invited");
-    let reason: Option<String> = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1").bind(carol).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(
+        wait_long(&app, &format!("SELECT status FROM purchases WHERE id = {carol}"), "invited").await,
+        "invited"
+    );
+    let reason: Option<String> = sqlx::query_scalar("SELECT status_reason FROM purchases WHERE id = $1")
+        .bind(carol)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(reason, None, "the queued note goes once invited");
 }
 
@@ -231,7 +340,10 @@ async fn wait_long(app: &TestApp, sql: &str, want: &str) -> String {
 
 async fn send_github(app: &TestApp, event: &str, delivery: &str, body: Value) {
     let body = body.to_string();
-    let sig = sandbox::deliveries::github_signature(&secrecy::SecretString::from(server::config::sandbox::GITHUB_WEBHOOK_SECRET), &body);
+    let sig = sandbox::deliveries::github_signature(
+        &secrecy::SecretString::from(server::config::sandbox::GITHUB_WEBHOOK_SECRET),
+        &body,
+    );
     let response = app
         .client
         .post(app.url("/api/webhooks/github"))
@@ -247,7 +359,11 @@ async fn send_github(app: &TestApp, event: &str, delivery: &str, body: Value) {
 
 async fn repository_and_installation_events_mark_the_repository(app: TestApp) {
     let (repo_id, _) = on_sale(&app).await;
-    let github_id: i64 = sqlx::query_scalar("SELECT github_repo_id FROM repositories WHERE id = $1").bind(repo_id).fetch_one(app.pool()).await.unwrap();
+    let github_id: i64 = sqlx::query_scalar("SELECT github_repo_id FROM repositories WHERE id = $1")
+        .bind(repo_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     let state = |app: &TestApp| {
         let sql = format!("SELECT github_state FROM repositories WHERE id = {repo_id}");
         let pool = app.pool().clone();
@@ -259,15 +375,28 @@ async fn repository_and_installation_events_mark_the_repository(app: TestApp) {
     assert_eq!(wait_for(&app, &format!("SELECT name FROM repositories WHERE id = {repo_id}"), "sdk").await, "sdk");
     assert_eq!(state(&app).await, "renamed");
 
-    send_github(&app, "repository", "r-2", json!({"action": "transferred", "repository": repository("acme", "sdk")})).await;
+    send_github(&app, "repository", "r-2", json!({"action": "transferred", "repository": repository("acme", "sdk")}))
+        .await;
     assert_eq!(wait_for(&app, &format!("SELECT owner FROM repositories WHERE id = {repo_id}"), "acme").await, "acme");
 
-    send_github(&app, "installation", "i-1", json!({"action": "deleted", "installation": {"id": 7, "account": {"login": "acme"}}})).await;
-    assert_eq!(wait_for(&app, &format!("SELECT github_state FROM repositories WHERE id = {repo_id}"), "access_lost").await, "access_lost");
+    send_github(
+        &app,
+        "installation",
+        "i-1",
+        json!({"action": "deleted", "installation": {"id": 7, "account": {"login": "acme"}}}),
+    )
+    .await;
+    assert_eq!(
+        wait_for(&app, &format!("SELECT github_state FROM repositories WHERE id = {repo_id}"), "access_lost").await,
+        "access_lost"
+    );
     assert_eq!(app.get("/p/enterprise-sdk").await.status(), 404, "not sold while RepoPass cannot grant access");
 
     send_github(&app, "repository", "r-3", json!({"action": "deleted", "repository": repository("acme", "sdk")})).await;
-    assert_eq!(wait_for(&app, &format!("SELECT github_state FROM repositories WHERE id = {repo_id}"), "deleted").await, "deleted");
+    assert_eq!(
+        wait_for(&app, &format!("SELECT github_state FROM repositories WHERE id = {repo_id}"), "deleted").await,
+        "deleted"
+    );
 }
 
 async fn a_buyer_who_left_github_is_not_retried_forever(app: TestApp) {
@@ -279,21 +408,47 @@ async fn a_buyer_who_left_github_is_not_retried_forever(app: TestApp) {
             .client
             .post(app.url("/api/checkout"))
             .header("accept", "text/html")
-            .form(&[("price_id", price_id.to_string().as_str()), ("github_username", "alice"), ("email", "a@example.com")])
+            .form(&[
+                ("price_id", price_id.to_string().as_str()),
+                ("github_username", "alice"),
+                ("email", "a@example.com"),
+            ])
             .send()
             .await
             .unwrap();
         let session = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
-        let id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session).fetch_one(app.pool()).await.unwrap();
+        let id: i64 = sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1")
+            .bind(&session)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
         (id, session)
     };
-    sqlx::query("UPDATE purchases SET github_user_id = 999999999 WHERE id = $1").bind(gone).execute(app.pool()).await.unwrap();
+    sqlx::query("UPDATE purchases SET github_user_id = 999999999 WHERE id = $1")
+        .bind(gone)
+        .execute(app.pool())
+        .await
+        .unwrap();
     app.control(&format!("/stripe/checkout/{session}/pay"), json!({})).await;
 
-    let reason = wait_long(&app, &format!("SELECT status_reason FROM purchases WHERE id = {gone} AND status_reason LIKE 'not invited%'"), "not invited: GitHub says the repository or the user no longer exists").await;
+    let reason = wait_long(
+        &app,
+        &format!("SELECT status_reason FROM purchases WHERE id = {gone} AND status_reason LIKE 'not invited%'"),
+        "not invited: GitHub says the repository or the user no longer exists",
+    )
+    .await;
     assert_eq!(reason, "not invited: GitHub says the repository or the user no longer exists");
-    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(gone).fetch_one(app.pool()).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1")
+        .bind(gone)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(status, "paid", "paid, and the creator can see why there is no access");
-    let dead = wait_for(&app, "SELECT status FROM jobs WHERE status = 'dead' AND last_error LIKE '%no longer exists%' LIMIT 1", "dead").await;
+    let dead = wait_for(
+        &app,
+        "SELECT status FROM jobs WHERE status = 'dead' AND last_error LIKE '%no longer exists%' LIMIT 1",
+        "dead",
+    )
+    .await;
     assert_eq!(dead, "dead", "stopped at once, visible, retryable by an admin");
 }

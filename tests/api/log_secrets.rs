@@ -20,7 +20,8 @@ async fn no_secret_in_the_logs_sqlite() {
 
 #[tokio::test]
 async fn no_secret_in_the_logs_postgres() {
-    crate::helpers::guarded(concat!(module_path!(), "::no_secret_in_the_logs_postgres"), journey(Backend::Postgres)).await;
+    crate::helpers::guarded(concat!(module_path!(), "::no_secret_in_the_logs_postgres"), journey(Backend::Postgres))
+        .await;
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -30,7 +31,9 @@ fn location(r: &reqwest::Response) -> String {
 /// Session ids the server handed out, as they appear in Set-Cookie.
 fn cookies(r: &reqwest::Response, into: &mut Vec<String>) {
     for c in r.headers().get_all("set-cookie") {
-        if let Some(value) = c.to_str().unwrap().split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()) {
+        if let Some(value) =
+            c.to_str().unwrap().split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned())
+        {
             if value.len() >= 16 {
                 into.push(value);
             }
@@ -83,7 +86,8 @@ async fn journey(backend: Backend) {
     let start = admin.get(url("/auth/github?next=/admin")).send().await.unwrap();
     cookies(&start, &mut secrets);
     let authorize = url::Url::parse(&location(&start)).unwrap();
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
+    let mut form: Vec<(String, String)> =
+        authorize.query_pairs().into_owned().filter(|(k, _)| k != "response_type").collect();
     secrets.extend(form.iter().filter(|(k, _)| k == "state").map(|(_, v)| v.clone()));
     form.push(("login".into(), "sandbox-creator".into()));
     let picked = admin.post(authorize.as_str()).form(&form).send().await.unwrap();
@@ -94,22 +98,42 @@ async fn journey(backend: Backend) {
     cookies(&signed_in, &mut secrets);
 
     // An API key, shown once, used for the REST API.
-    let created: Value = admin.post(url("/api/admin/api-keys/create")).form(&[("name", "logs")]).send().await.unwrap().json().await.unwrap();
+    let created: Value = admin
+        .post(url("/api/admin/api-keys/create"))
+        .form(&[("name", "logs")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let key = created["secret"].as_str().expect("the new key").to_owned();
     secrets.push(key.clone());
     let post = |path: String, body: Value| {
         let request = admin.post(url(&path)).bearer_auth(&key).json(&body);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
     };
-    let repo = post("/api/v1/repositories".into(), json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "sdk", "title": "SDK", "published": true})).await;
-    let price = post(format!("/api/v1/repositories/{}/prices", repo["id"]), json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"})).await;
+    let repo = post(
+        "/api/v1/repositories".into(),
+        json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "sdk", "title": "SDK", "published": true}),
+    )
+    .await;
+    let price = post(
+        format!("/api/v1/repositories/{}/prices", repo["id"]),
+        json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}),
+    )
+    .await;
 
     // A buyer pays; the webhooks grant.
     let buyer = browser();
     let checkout = buyer
         .post(url("/api/checkout"))
         .header("accept", "text/html")
-        .form(&[("price_id", price["id"].to_string().as_str()), ("github_username", "bob"), ("email", "bob@example.com")])
+        .form(&[
+            ("price_id", price["id"].to_string().as_str()),
+            ("github_username", "bob"),
+            ("email", "bob@example.com"),
+        ])
         .send()
         .await
         .unwrap();
@@ -118,7 +142,15 @@ async fn journey(backend: Backend) {
     buyer.post(url(&format!("/sandbox/control/stripe/checkout/{session}/pay"))).json(&json!({})).send().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let progress: Value = buyer.post(url("/api/buy/progress")).form(&[("session_id", session.as_str())]).send().await.unwrap().json().await.unwrap();
+        let progress: Value = buyer
+            .post(url("/api/buy/progress"))
+            .form(&[("session_id", session.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if progress["status"] == "invited" {
             break;
         }
@@ -131,7 +163,11 @@ async fn journey(backend: Backend) {
     let token = loop {
         let html = buyer.get(url("/sandbox/mailbox?to=bob@example.com")).send().await.unwrap().text().await.unwrap();
         if let Some(start) = html.find("/account/sign-in/email?token=") {
-            break html[start..].chars().skip("/account/sign-in/email?token=".len()).take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect::<String>();
+            break html[start..]
+                .chars()
+                .skip("/account/sign-in/email?token=".len())
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>();
         }
         assert!(Instant::now() < deadline, "no sign-in link in the mailbox");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -143,7 +179,8 @@ async fn journey(backend: Backend) {
     cookies(&used, &mut secrets);
 
     // The creator refunds it.
-    let refunded = admin.post(url("/api/admin/purchases/refund")).form(&[("id", "1"), ("amount", "")]).send().await.unwrap();
+    let refunded =
+        admin.post(url("/api/admin/purchases/refund")).form(&[("id", "1"), ("amount", "")]).send().await.unwrap();
     assert_eq!(refunded.status(), 200, "{}", refunded.text().await.unwrap());
     tokio::time::sleep(Duration::from_secs(2)).await;
 

@@ -7,9 +7,9 @@ mod helpers;
 mod watch;
 
 mod account;
-mod admin_ops;
 mod admin_api_keys;
 mod admin_auth;
+mod admin_ops;
 mod admin_prices;
 mod admin_repositories;
 mod authorization;

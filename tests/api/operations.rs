@@ -31,7 +31,10 @@ async fn metrics_need_the_token_and_do_not_grow_with_invented_paths(app: TestApp
     assert_eq!(after.status(), 200);
     let after = after.text().await.unwrap();
     assert!(!after.contains(&marker), "an invented path became a label");
-    assert!(after.contains(&format!("endpoint=\"{}\"", repopass::ops::UNMATCHED)), "no shared label for unmatched paths");
+    assert!(
+        after.contains(&format!("endpoint=\"{}\"", repopass::ops::UNMATCHED)),
+        "no shared label for unmatched paths"
+    );
     // Other tests in this process add their own routes' series meanwhile; ours add at most one label.
     assert!(after.len() < before.len() + 40_000, "metrics grew from {} to {} bytes", before.len(), after.len());
 }
@@ -68,7 +71,11 @@ async fn metrics_count_requests_per_route(app: TestApp) {
     let text = metrics.text().await.unwrap();
     let healthz_count = text
         .lines()
-        .find(|l| l.starts_with("axum_http_requests_total") && l.contains("endpoint=\"/healthz\"") && l.contains("status=\"200\""))
+        .find(|l| {
+            l.starts_with("axum_http_requests_total")
+                && l.contains("endpoint=\"/healthz\"")
+                && l.contains("status=\"200\"")
+        })
         .unwrap_or_else(|| panic!("no request counter for /healthz in:\n{text}"));
     // Tests share one process-wide registry, so at least our three requests.
     let count: f64 = healthz_count.rsplit(' ').next().unwrap().parse().unwrap();

@@ -2,7 +2,12 @@ use server::clock;
 
 use crate::{helpers::TestApp, scenarios};
 
-scenarios!(storefront_explains_an_empty_store, storefront_lists_published_repositories_only, unknown_pages_are_404, storefront_server_function);
+scenarios!(
+    storefront_explains_an_empty_store,
+    storefront_lists_published_repositories_only,
+    unknown_pages_are_404,
+    storefront_server_function
+);
 
 async fn html(app: &TestApp, path: &str) -> (u16, String) {
     let response = app.get(path).await;

@@ -57,7 +57,8 @@ fn story() -> impl Strategy<Value = Story> {
         2 => Just(Op::RefundAll),
         1 => Just(Op::Dispute),
     ];
-    (any::<bool>(), proptest::collection::vec(op, 0..5), any::<u64>(), any::<bool>()).prop_map(|(subscription, ops, seed, accepts)| Story { subscription, ops, seed, accepts })
+    (any::<bool>(), proptest::collection::vec(op, 0..5), any::<u64>(), any::<bool>())
+        .prop_map(|(subscription, ops, seed, accepts)| Story { subscription, ops, seed, accepts })
 }
 
 /// SplitMix64: the order and duplicates from the story's seed.
@@ -77,12 +78,22 @@ const CASES: u32 = 32;
 async fn random_histories_end_in_agreement_with_stripe(app: TestApp) {
     let (repo_id, monthly) = on_sale(&app).await;
     let key = api_key(&app).await;
-    let (_, once) = api(&app, Some(&key), "POST", &format!("/repositories/{repo_id}/prices"), Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"}))).await;
+    let (_, once) = api(
+        &app,
+        Some(&key),
+        "POST",
+        &format!("/repositories/{repo_id}/prices"),
+        Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"})),
+    )
+    .await;
     let once = once["id"].as_i64().unwrap();
     // The sandbox records every event but delivers none: the test does.
     app.control("/webhook_target", json!({"base": "http://127.0.0.1:9"})).await;
 
-    let mut runner = TestRunner::new_with_rng(Config { cases: CASES, ..Config::default() }, TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes()));
+    let mut runner = TestRunner::new_with_rng(
+        Config { cases: CASES, ..Config::default() },
+        TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes()),
+    );
     for case in 0..CASES {
         let story = story().new_tree(&mut runner).unwrap().current();
         let price = if story.subscription { monthly } else { once };
@@ -139,7 +150,10 @@ async fn deliver(app: &TestApp, batch: &[Delivery], mix: &mut Mix) {
             let request = app.client.post(app.url(&format!("/api/webhooks/{provider}"))).body(payload.clone());
             let request = if provider == "stripe" {
                 let secret = secrecy::SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
-                request.header("stripe-signature", sandbox::deliveries::stripe_signature(&secret, server::clock::now(), payload))
+                request.header(
+                    "stripe-signature",
+                    sandbox::deliveries::stripe_signature(&secret, server::clock::now(), payload),
+                )
             } else {
                 let secret = secrecy::SecretString::from(server::config::sandbox::GITHUB_WEBHOOK_SECRET);
                 request
@@ -196,7 +210,11 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
         .client
         .post(app.url("/api/checkout"))
         .header("accept", "text/html")
-        .form(&[("price_id", price.to_string().as_str()), ("github_username", &login), ("email", &format!("{login}@example.com"))])
+        .form(&[
+            ("price_id", price.to_string().as_str()),
+            ("github_username", &login),
+            ("email", &format!("{login}@example.com")),
+        ])
         .send()
         .await
         .unwrap();
@@ -213,11 +231,18 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
         let (path, body) = match (op, &subscription) {
             (Op::Renew, Some(s)) => (format!("/stripe/subscriptions/{s}/renew"), json!({})),
             (Op::FailNextRenewal, Some(s)) => {
-                let _ = app.client.post(app.url(&format!("/sandbox/control/stripe/subscriptions/{s}/fail_next_payment"))).json(&json!({})).send().await;
+                let _ = app
+                    .client
+                    .post(app.url(&format!("/sandbox/control/stripe/subscriptions/{s}/fail_next_payment")))
+                    .json(&json!({}))
+                    .send()
+                    .await;
                 (format!("/stripe/subscriptions/{s}/renew"), json!({}))
             }
             (Op::CancelNow, Some(s)) => (format!("/stripe/subscriptions/{s}/cancel"), json!({})),
-            (Op::CancelAtPeriodEnd, Some(s)) => (format!("/stripe/subscriptions/{s}/cancel"), json!({"at_period_end": true})),
+            (Op::CancelAtPeriodEnd, Some(s)) => {
+                (format!("/stripe/subscriptions/{s}/cancel"), json!({"at_period_end": true}))
+            }
             (Op::RefundPart, _) => ("/stripe/refund".to_owned(), json!({"id": target, "amount": 100})),
             (Op::RefundAll, _) => ("/stripe/refund".to_owned(), json!({"id": target})),
             (Op::Dispute, _) => ("/stripe/dispute".to_owned(), json!({"id": target})),
@@ -229,12 +254,18 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
     }
 
     // Every event of the story, shuffled, some twice, some at once.
-    let events: Vec<Delivery> = deliveries_after(app, start).await.into_iter().filter(|(p, _, _)| p == "stripe").collect();
+    let events: Vec<Delivery> =
+        deliveries_after(app, start).await.into_iter().filter(|(p, _, _)| p == "stripe").collect();
     let order = shuffled_with_duplicates(&events, &mut mix);
     deliver(app, &order, &mut mix).await;
     settle(app).await;
 
-    let purchase: (i64, String) = sqlx::query_as("SELECT id, status FROM purchases WHERE stripe_checkout_session_id = $1").bind(&session_id).fetch_one(app.pool()).await.unwrap();
+    let purchase: (i64, String) =
+        sqlx::query_as("SELECT id, status FROM purchases WHERE stripe_checkout_session_id = $1")
+            .bind(&session_id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     let purchase_id = purchase.0;
 
     // The buyer accepts, if invited; GitHub's event arrives twice, with
@@ -242,7 +273,13 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
     if story.accepts {
         let before = last_delivery(app).await;
         let github = app.control_get("/github/state").await;
-        let invitation = github["repositories"].as_array().unwrap().iter().flat_map(|r| r["invitations"].as_array().unwrap().iter()).find(|i| i["login"] == login.as_str()).and_then(|i| i["id"].as_i64());
+        let invitation = github["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["invitations"].as_array().unwrap().iter())
+            .find(|i| i["login"] == login.as_str())
+            .and_then(|i| i["id"].as_i64());
         if let Some(id) = invitation {
             app.control(&format!("/github/invitations/{id}/accept"), json!({})).await;
         }
@@ -260,9 +297,24 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
 
     // What Stripe says now.
     let stripe = app.control_get("/stripe/state").await;
-    let charges: Vec<&Value> = stripe["charges"].as_array().unwrap().iter().filter(|c| c["status"] == "succeeded" && if subscription.is_some() { c["customer"] == customer.as_str() } else { c["payment_intent"] == intent.as_str() }).collect();
+    let charges: Vec<&Value> = stripe["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["status"] == "succeeded"
+                && if subscription.is_some() {
+                    c["customer"] == customer.as_str()
+                } else {
+                    c["payment_intent"] == intent.as_str()
+                }
+        })
+        .collect();
     let disputed = charges.iter().any(|c| c["disputed"] == true);
-    let sub_status = subscription.as_ref().and_then(|s| stripe["subscriptions"].as_array().unwrap().iter().find(|x| x["id"] == s.as_str())).map(|x| x["status"].as_str().unwrap_or_default().to_owned());
+    let sub_status = subscription
+        .as_ref()
+        .and_then(|s| stripe["subscriptions"].as_array().unwrap().iter().find(|x| x["id"] == s.as_str()))
+        .map(|x| x["status"].as_str().unwrap_or_default().to_owned());
     let should_end = match &sub_status {
         // A subscription ends when Stripe ends it (a refund does not end it).
         Some(status) => disputed || status == "canceled",
@@ -271,8 +323,17 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
     };
 
     // What RepoPass did.
-    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
-    let log: Vec<(String, String)> = sqlx::query_as("SELECT action, COALESCE(detail, '') FROM access_log WHERE purchase_id = $1 ORDER BY id").bind(purchase_id).fetch_all(app.pool()).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let log: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, COALESCE(detail, '') FROM access_log WHERE purchase_id = $1 ORDER BY id")
+            .bind(purchase_id)
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
     let github = app.control_get("/github/state").await;
     let holds = github["repositories"]
         .as_array()
@@ -282,7 +343,10 @@ async fn run(app: &TestApp, case: u32, price: i64, story: &Story) -> Result<(), 
         .filter(|x| x["login"] == login.as_str())
         .count();
 
-    let summary = format!("status {status}, Stripe subscription {sub_status:?}, charges {}, GitHub holds {holds}\nlog: {log:?}", charges.len());
+    let summary = format!(
+        "status {status}, Stripe subscription {sub_status:?}, charges {}, GitHub holds {holds}\nlog: {log:?}",
+        charges.len()
+    );
     if holds > 1 {
         return Err(format!("two invitations or memberships for one buyer — {summary}"));
     }

@@ -7,7 +7,12 @@ use serde_json::{json, Value};
 
 use crate::{helpers::TestApp, scenarios};
 
-scenarios!(repositories_and_prices_over_the_api, purchases_revoke_and_restore_over_the_api, errors_are_json_with_the_right_status, openapi_lists_exactly_the_routes);
+scenarios!(
+    repositories_and_prices_over_the_api,
+    purchases_revoke_and_restore_over_the_api,
+    errors_are_json_with_the_right_status,
+    openapi_lists_exactly_the_routes
+);
 
 pub async fn api_key(app: &TestApp) -> String {
     server::api_keys::create(&app.state.db, "tests", None).await.unwrap().secret.expose_secret().to_owned()
@@ -32,51 +37,84 @@ async fn repositories_and_prices_over_the_api(app: TestApp) {
     let body = json!({"owner": "sandbox-creator", "name": "pro-kit", "slug": "pro", "title": "Pro Kit", "description": "Everything **you** need", "published": true});
     let (status, repo) = api(&app, key, "POST", "/repositories", Some(body.clone())).await;
     assert_eq!(status, 201, "{repo}");
-    assert_eq!((repo["slug"].as_str(), repo["status"].as_str(), repo["full_name"].as_str()), (Some("pro"), Some("published"), Some("sandbox-creator/pro-kit")));
+    assert_eq!(
+        (repo["slug"].as_str(), repo["status"].as_str(), repo["full_name"].as_str()),
+        (Some("pro"), Some("published"), Some("sandbox-creator/pro-kit"))
+    );
     assert!(repo["url"].as_str().unwrap().ends_with("/p/pro"));
     let id = repo["id"].as_i64().unwrap();
 
     let (status, again) = api(&app, key, "POST", "/repositories", Some(body)).await;
     assert_eq!((status, again["error"]["code"].as_str()), (422, Some("invalid")), "{again}");
-    let (status, foreign) = api(&app, key, "POST", "/repositories", Some(json!({"owner": "octocat", "name": "Hello-World"}))).await;
+    let (status, foreign) =
+        api(&app, key, "POST", "/repositories", Some(json!({"owner": "octocat", "name": "Hello-World"}))).await;
     assert_eq!(status, 422);
     assert!(foreign["error"]["message"].as_str().unwrap().contains("cannot administer"), "{foreign}");
 
     let (status, list) = api(&app, key, "GET", "/repositories", None).await;
     assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(1)));
 
-    let (status, patched) = api(&app, key, "PATCH", &format!("/repositories/{id}"), Some(json!({"title": "The Pro Kit", "summary": "For pros"}))).await;
+    let (status, patched) = api(
+        &app,
+        key,
+        "PATCH",
+        &format!("/repositories/{id}"),
+        Some(json!({"title": "The Pro Kit", "summary": "For pros"})),
+    )
+    .await;
     assert_eq!((status, patched["title"].as_str(), patched["slug"].as_str()), (200, Some("The Pro Kit"), Some("pro")));
-    let (status, bad) = api(&app, key, "PATCH", &format!("/repositories/{id}"), Some(json!({"slug": "Not A Slug", "title": "Lost"}))).await;
+    let (status, bad) =
+        api(&app, key, "PATCH", &format!("/repositories/{id}"), Some(json!({"slug": "Not A Slug", "title": "Lost"})))
+            .await;
     assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("slug")));
     let (_, unchanged) = api(&app, key, "GET", &format!("/repositories/{id}"), None).await;
     assert_eq!(unchanged["title"], "The Pro Kit", "a refused change changes nothing");
 
     // The body from the issue, verbatim.
-    let price = json!({"interval": "month", "unit_amount": 4900, "currency": "usd", "permission": "pull", "trial_days": 0});
+    let price =
+        json!({"interval": "month", "unit_amount": 4900, "currency": "usd", "permission": "pull", "trial_days": 0});
     let (status, monthly) = api(&app, key, "POST", &format!("/repositories/{id}/prices"), Some(price)).await;
     assert_eq!(status, 201, "{monthly}");
     assert!(monthly["stripe_price_id"].as_str().unwrap().starts_with("price_"));
-    let (status, once) = api(&app, key, "POST", &format!("/repositories/{id}/prices"), Some(json!({"interval": "one_time", "unit_amount": 19900, "currency": "eur"}))).await;
+    let (status, once) = api(
+        &app,
+        key,
+        "POST",
+        &format!("/repositories/{id}/prices"),
+        Some(json!({"interval": "one_time", "unit_amount": 19900, "currency": "eur"})),
+    )
+    .await;
     assert_eq!((status, once["permission"].as_str()), (201, Some("pull")), "{once}");
     let (_, repo) = api(&app, key, "GET", &format!("/repositories/{id}"), None).await;
     assert_eq!(repo["prices"].as_array().unwrap().len(), 2);
     assert!(app.get("/").await.text().await.unwrap().contains("The Pro Kit"));
 
-    let (status, changed) = api(&app, key, "PATCH", &format!("/prices/{}", monthly["id"]), Some(json!({"interval": "month", "unit_amount": 5900, "currency": "usd"}))).await;
+    let (status, changed) = api(
+        &app,
+        key,
+        "PATCH",
+        &format!("/prices/{}", monthly["id"]),
+        Some(json!({"interval": "month", "unit_amount": 5900, "currency": "usd"})),
+    )
+    .await;
     assert_eq!(status, 200, "{changed}");
     assert_ne!(changed["id"], monthly["id"]);
     let (status, removed) = api(&app, key, "DELETE", &format!("/prices/{}", once["id"]), None).await;
     assert_eq!((status, removed["active"].as_bool()), (200, Some(false)));
     let (_, repo) = api(&app, key, "GET", &format!("/repositories/{id}"), None).await;
-    let amounts: Vec<i64> = repo["prices"].as_array().unwrap().iter().map(|p| p["unit_amount"].as_i64().unwrap()).collect();
+    let amounts: Vec<i64> =
+        repo["prices"].as_array().unwrap().iter().map(|p| p["unit_amount"].as_i64().unwrap()).collect();
     assert_eq!(amounts, vec![5900]);
 
     let (status, archived) = api(&app, key, "DELETE", &format!("/repositories/{id}"), None).await;
     assert_eq!((status, archived["status"].as_str()), (200, Some("archived")));
-    assert!(!app.get("/").await.text().await.unwrap().contains("The Pro Kit"), "archived repositories leave the storefront");
+    assert!(
+        !app.get("/").await.text().await.unwrap().contains("The Pro Kit"),
+        "archived repositories leave the storefront"
+    );
 
-    let used: Option<i64> = sqlx::query_scalar("SELECT last_used_at FROM api_keys").fetch_one(app.pool()).await.unwrap();
+    let used: Option<i64> =
+        sqlx::query_scalar("SELECT last_used_at FROM api_keys").fetch_one(app.pool()).await.unwrap();
     assert!(used.is_some(), "the key's last use is recorded");
 }
 
@@ -84,16 +122,35 @@ async fn repositories_and_prices_over_the_api(app: TestApp) {
 /// (`_id` is ignored: the sandbox's GitHub says who `login` is).
 pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, _id: i64) -> (i64, i64) {
     let github_user_id = app.github().users(login).profile().await.unwrap().id.0 as i64;
-    let repo_id = match sqlx::query_scalar::<_, i64>("SELECT id FROM repositories").fetch_optional(app.pool()).await.unwrap() {
-        Some(id) => id,
-        None => {
-            let (_, repo) = api(app, Some(key), "POST", "/repositories", Some(json!({"owner": "sandbox-org", "name": "enterprise-sdk", "published": true}))).await;
-            let id = repo["id"].as_i64().unwrap();
-            api(app, Some(key), "POST", &format!("/repositories/{id}/prices"), Some(json!({"interval": "month", "unit_amount": 900, "currency": "usd", "permission": "push"}))).await;
-            id
-        }
-    };
-    let price_id: i64 = sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1").bind(repo_id).fetch_one(app.pool()).await.unwrap();
+    let repo_id =
+        match sqlx::query_scalar::<_, i64>("SELECT id FROM repositories").fetch_optional(app.pool()).await.unwrap() {
+            Some(id) => id,
+            None => {
+                let (_, repo) = api(
+                    app,
+                    Some(key),
+                    "POST",
+                    "/repositories",
+                    Some(json!({"owner": "sandbox-org", "name": "enterprise-sdk", "published": true})),
+                )
+                .await;
+                let id = repo["id"].as_i64().unwrap();
+                api(
+                    app,
+                    Some(key),
+                    "POST",
+                    &format!("/repositories/{id}/prices"),
+                    Some(json!({"interval": "month", "unit_amount": 900, "currency": "usd", "permission": "push"})),
+                )
+                .await;
+                id
+            }
+        };
+    let price_id: i64 = sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1")
+        .bind(repo_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     let now = server::clock::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, stripe_subscription_id, paid_at, revoked_at, created_at, updated_at)
@@ -126,7 +183,16 @@ pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, _id: 
 }
 
 async fn collaborators(app: &TestApp) -> Vec<String> {
-    app.github().repos("sandbox-org", "enterprise-sdk").list_collaborators().send().await.unwrap().items.into_iter().map(|c| c.author.login).collect()
+    app.github()
+        .repos("sandbox-org", "enterprise-sdk")
+        .list_collaborators()
+        .send()
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.author.login)
+        .collect()
 }
 
 async fn purchases_revoke_and_restore_over_the_api(app: TestApp) {
@@ -141,9 +207,24 @@ async fn purchases_revoke_and_restore_over_the_api(app: TestApp) {
     assert_eq!((status, restored["status"].as_str()), (200, Some("invited")), "{restored}");
     assert!(restored["invitation_url"].as_str().unwrap().contains("/invitations"), "{restored}");
     let state = app.control_get("/github/state").await;
-    let repo = state["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
-    let invitation = repo["invitations"].as_array().unwrap().iter().find(|i| i["login"] == "alice").expect("alice is invited").clone();
-    assert!(["push", "write"].contains(&invitation["permission"].as_str().unwrap()), "the price's permission: {invitation}");
+    let repo = state["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
+        .unwrap()
+        .clone();
+    let invitation = repo["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["login"] == "alice")
+        .expect("alice is invited")
+        .clone();
+    assert!(
+        ["push", "write"].contains(&invitation["permission"].as_str().unwrap()),
+        "the price's permission: {invitation}"
+    );
     app.control(&format!("/github/invitations/{}/accept", invitation["id"]), json!({})).await;
     assert!(collaborators(&app).await.contains(&"alice".to_owned()));
 
@@ -151,13 +232,23 @@ async fn purchases_revoke_and_restore_over_the_api(app: TestApp) {
     assert_eq!(status, 422, "restoring a purchase with access is refused: {twice}");
 
     // Revoke: alice is removed from the repository on GitHub.
-    let (status, revoked) = api(&app, key, "POST", &format!("/purchases/{id}/revoke"), Some(json!({"reason": "chargeback"}))).await;
-    assert_eq!((status, revoked["status"].as_str(), revoked["status_reason"].as_str()), (200, Some("revoked"), Some("chargeback")), "{revoked}");
+    let (status, revoked) =
+        api(&app, key, "POST", &format!("/purchases/{id}/revoke"), Some(json!({"reason": "chargeback"}))).await;
+    assert_eq!(
+        (status, revoked["status"].as_str(), revoked["status_reason"].as_str()),
+        (200, Some("revoked"), Some("chargeback")),
+        "{revoked}"
+    );
     assert!(!collaborators(&app).await.contains(&"alice".to_owned()), "the collaborator is gone");
 
     let (status, detail) = api(&app, key, "GET", &format!("/purchases/{id}"), None).await;
     assert_eq!(status, 200);
-    let log: Vec<(String, String)> = detail["access_log"].as_array().unwrap().iter().map(|l| (l["action"].as_str().unwrap().to_owned(), l["cause_kind"].as_str().unwrap().to_owned())).collect();
+    let log: Vec<(String, String)> = detail["access_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["action"].as_str().unwrap().to_owned(), l["cause_kind"].as_str().unwrap().to_owned()))
+        .collect();
     // Accepting the invitation also sends GitHub's member webhook, which may
     // record `access_active` in between; the key's own actions are these two.
     let by_key: Vec<(String, String)> = log.iter().filter(|(_, cause)| cause != "github_event").cloned().collect();
@@ -173,11 +264,16 @@ async fn purchases_revoke_and_restore_over_the_api(app: TestApp) {
     assert_eq!((paged["total"].as_i64(), paged["data"].as_array().map(Vec::len)), (Some(3), Some(1)));
 
     let (_, customers) = api(&app, key, "GET", "/customers", None).await;
-    let logins: Vec<&str> = customers["data"].as_array().unwrap().iter().map(|c| c["github_login"].as_str().unwrap()).collect();
+    let logins: Vec<&str> =
+        customers["data"].as_array().unwrap().iter().map(|c| c["github_login"].as_str().unwrap()).collect();
     assert_eq!(customers["total"], 2, "pending checkouts are not customers: {logins:?}");
     let (status, dashboard) = api(&app, key, "GET", "/dashboard", None).await;
     assert_eq!(status, 200);
-    assert_eq!((dashboard["active_customers"].as_i64(), dashboard["mrr"]["usd"].as_i64()), (Some(1), Some(900)), "{dashboard}");
+    assert_eq!(
+        (dashboard["active_customers"].as_i64(), dashboard["mrr"]["usd"].as_i64()),
+        (Some(1), Some(900)),
+        "{dashboard}"
+    );
     assert_eq!(dashboard["revenue_30d"]["usd"], 1800, "alice and bob paid");
 }
 
@@ -197,13 +293,25 @@ async fn errors_are_json_with_the_right_status(app: TestApp) {
     let (status, word) = api(&app, key, "GET", "/repositories/pro-kit", None).await;
     assert_eq!((status, word["error"]["code"].as_str()), (400, Some("bad_request")));
 
-    let raw = app.client.post(app.url("/api/v1/repositories")).bearer_auth(&raw_key).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let raw = app
+        .client
+        .post(app.url("/api/v1/repositories"))
+        .bearer_auth(&raw_key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(raw.status(), 400);
     let body: Value = raw.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
-    let (status, missing_field) = api(&app, key, "POST", "/repositories", Some(json!({"owner": "sandbox-creator"}))).await;
+    let (status, missing_field) =
+        api(&app, key, "POST", "/repositories", Some(json!({"owner": "sandbox-creator"}))).await;
     assert_eq!(status, 422, "{missing_field}");
-    assert!(missing_field["error"]["message"].as_str().unwrap().contains("name"), "the message names the missing field: {missing_field}");
+    assert!(
+        missing_field["error"]["message"].as_str().unwrap().contains("name"),
+        "the message names the missing field: {missing_field}"
+    );
     let (status, bad_filter) = api(&app, key, "GET", "/purchases?status=bogus", None).await;
     assert_eq!((status, bad_filter["error"]["field"].as_str()), (422, Some("status")));
     let (status, _) = api(&app, key, "GET", "/purchases?per_page=1000", None).await;
@@ -215,7 +323,9 @@ pub async fn documented_operations(app: &TestApp) -> Vec<(String, String)> {
     let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys().filter(|m| ["get", "post", "patch", "put", "delete"].contains(&m.as_str())) {
+        for method in
+            item.as_object().unwrap().keys().filter(|m| ["get", "post", "patch", "put", "delete"].contains(&m.as_str()))
+        {
             ops.push((method.to_uppercase(), path.clone()));
         }
     }
@@ -255,8 +365,13 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
         let (status, body) = api(&app, None, method, &path.replace("{id}", "1"), None).await;
         assert_eq!(status, 401, "{method} {path}: {body}");
     }
-    for (method, path) in [("PUT", "/repositories/1"), ("GET", "/prices/1"), ("DELETE", "/purchases/1"), ("GET", "/webhooks")] {
+    for (method, path) in
+        [("PUT", "/repositories/1"), ("GET", "/prices/1"), ("DELETE", "/purchases/1"), ("GET", "/webhooks")]
+    {
         let (status, _) = api(&app, None, method, path, None).await;
-        assert!(status == 404 || status == 405, "{method} {path} answered {status}: not in the document, so it must not exist");
+        assert!(
+            status == 404 || status == 405,
+            "{method} {path} answered {status}: not in the document, so it must not exist"
+        );
     }
 }

@@ -55,7 +55,15 @@ async fn repositories_the_token_administers(app: TestApp) {
     let gh = app.github();
     let page = gh.current().list_repos_for_authenticated_user().per_page(100).send().await.unwrap();
     let names: Vec<String> = page.items.iter().map(|r| r.full_name.clone().unwrap()).collect();
-    assert_eq!(names, ["sandbox-creator/course-materials", "sandbox-creator/pro-kit", "sandbox-creator/public-demo", "sandbox-org/enterprise-sdk"]);
+    assert_eq!(
+        names,
+        [
+            "sandbox-creator/course-materials",
+            "sandbox-creator/pro-kit",
+            "sandbox-creator/public-demo",
+            "sandbox-org/enterprise-sdk"
+        ]
+    );
     let sdk = page.items.iter().find(|r| r.name == "enterprise-sdk").unwrap();
     assert_eq!(sdk.private, Some(true));
     assert_eq!(sdk.owner.as_ref().unwrap().r#type, "Organization");
@@ -65,7 +73,12 @@ async fn repositories_the_token_administers(app: TestApp) {
     assert_eq!(me.login, "sandbox-creator");
 
     // Someone else's token sees nothing of the creator's private repositories.
-    let anonymous = octocrab::Octocrab::builder().base_uri(app.state.config.github_api_url.as_str()).unwrap().personal_token("ghp_wrong".to_owned()).build().unwrap();
+    let anonymous = octocrab::Octocrab::builder()
+        .base_uri(app.state.config.github_api_url.as_str())
+        .unwrap()
+        .personal_token("ghp_wrong".to_owned())
+        .build()
+        .unwrap();
     assert_eq!(status(&anonymous.current().user().await.unwrap_err()), 401);
     let err = anonymous.repos("sandbox-creator", "pro-kit").add_collaborator("alice").send().await.unwrap_err();
     assert_eq!(status(&err), 401);
@@ -76,7 +89,13 @@ async fn collaborator_lifecycle(app: TestApp) {
     let repo = gh.repos("sandbox-creator", "pro-kit");
 
     // Personal repository: the permission asked for is ignored (write), as on GitHub.
-    let invitation = repo.add_collaborator("alice").permission(Permission::Maintain).send().await.unwrap().expect("201 with an invitation");
+    let invitation = repo
+        .add_collaborator("alice")
+        .permission(Permission::Maintain)
+        .send()
+        .await
+        .unwrap()
+        .expect("201 with an invitation");
     assert_eq!(invitation.permissions, InvitationPermission::Write);
     assert_eq!(invitation.invitee.as_ref().unwrap().login, "alice");
     assert_eq!(invitation.repository.full_name.as_deref(), Some("sandbox-creator/pro-kit"));
@@ -88,7 +107,14 @@ async fn collaborator_lifecycle(app: TestApp) {
     assert!(!repo.is_collaborator("alice").await.unwrap());
 
     // Organisation repository: the permission is honoured.
-    let org_inv = gh.repos("sandbox-org", "enterprise-sdk").add_collaborator("alice").permission(Permission::Triage).send().await.unwrap().unwrap();
+    let org_inv = gh
+        .repos("sandbox-org", "enterprise-sdk")
+        .add_collaborator("alice")
+        .permission(Permission::Triage)
+        .send()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(org_inv.permissions, InvitationPermission::Triage);
 
     // Alice accepts: she is a collaborator, the invitation is gone, and
@@ -127,7 +153,12 @@ async fn invitations_expire_and_can_be_withdrawn(app: TestApp) {
     app.control("/clock/advance", json!({ "days": 8 })).await;
     let listed = repo.invitations().list().send().await.unwrap();
     assert_eq!(listed.items[0].expired, Some(true));
-    let accept = app.client.post(app.url(&format!("/sandbox/control/github/invitations/{}/accept", invitation.id.0))).send().await.unwrap();
+    let accept = app
+        .client
+        .post(app.url(&format!("/sandbox/control/github/invitations/{}/accept", invitation.id.0)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(accept.status(), 400);
     assert!(accept.text().await.unwrap().contains("expired"));
 
@@ -185,16 +216,22 @@ async fn armed_faults(app: TestApp) {
 }
 
 async fn oauth_sign_in(app: TestApp) {
-    use oauth2::{basic::BasicClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, Scope, TokenResponse, TokenUrl};
+    use oauth2::{
+        basic::BasicClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, Scope,
+        TokenResponse, TokenUrl,
+    };
 
     let config = &app.state.config;
     let web = config.github_web_url.as_str().trim_end_matches('/');
     let client = BasicClient::new(ClientId::new(config.github_client_id.clone().unwrap()))
-        .set_client_secret(ClientSecret::new(secrecy::ExposeSecret::expose_secret(config.github_client_secret.as_ref().unwrap()).to_owned()))
+        .set_client_secret(ClientSecret::new(
+            secrecy::ExposeSecret::expose_secret(config.github_client_secret.as_ref().unwrap()).to_owned(),
+        ))
         .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).unwrap())
         .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).unwrap())
         .set_redirect_uri(RedirectUrl::new(app.url("/account/auth/callback")).unwrap());
-    let (authorize_url, csrf) = client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("read:user".into())).url();
+    let (authorize_url, csrf) =
+        client.authorize_url(CsrfToken::new_random).add_scope(Scope::new("read:user".into())).url();
 
     let page = app.client.get(authorize_url.as_str()).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -204,7 +241,13 @@ async fn oauth_sign_in(app: TestApp) {
     // Pick "carol" on the page (the form posts the same query back).
     let query: Vec<(String, String)> = authorize_url.query_pairs().into_owned().collect();
     let field = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let form = [("client_id", field("client_id")), ("redirect_uri", field("redirect_uri")), ("state", field("state")), ("scope", field("scope")), ("login", "carol".into())];
+    let form = [
+        ("client_id", field("client_id")),
+        ("redirect_uri", field("redirect_uri")),
+        ("state", field("state")),
+        ("scope", field("scope")),
+        ("login", "carol".into()),
+    ];
     let redirect = app.client.post(authorize_url.as_str()).form(&form).send().await.unwrap();
     assert!(redirect.status().is_redirection());
     let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
@@ -212,9 +255,11 @@ async fn oauth_sign_in(app: TestApp) {
     let back: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
     assert_eq!(back["state"], *csrf.secret());
 
-    let http = oauth2::reqwest::ClientBuilder::new().redirect(oauth2::reqwest::redirect::Policy::none()).build().unwrap();
+    let http =
+        oauth2::reqwest::ClientBuilder::new().redirect(oauth2::reqwest::redirect::Policy::none()).build().unwrap();
     let token = client.exchange_code(AuthorizationCode::new(back["code"].clone())).request_async(&http).await.unwrap();
-    let scopes: Vec<String> = token.scopes().unwrap().iter().flat_map(|s| s.split(',').map(str::to_owned).collect::<Vec<_>>()).collect();
+    let scopes: Vec<String> =
+        token.scopes().unwrap().iter().flat_map(|s| s.split(',').map(str::to_owned).collect::<Vec<_>>()).collect();
     assert_eq!(scopes, ["read:user"]);
 
     let as_carol = octocrab::Octocrab::builder()
@@ -226,14 +271,23 @@ async fn oauth_sign_in(app: TestApp) {
     assert_eq!(as_carol.current().user().await.unwrap().login, "carol");
 
     // A code works once; GitHub then answers 200 with an error body.
-    let reused = client.exchange_code(AuthorizationCode::new(back["code"].clone())).request_async(&http).await.unwrap_err();
+    let reused =
+        client.exchange_code(AuthorizationCode::new(back["code"].clone())).request_async(&http).await.unwrap_err();
     match reused {
-        oauth2::RequestTokenError::Parse(_, body) => assert!(String::from_utf8_lossy(&body).contains("bad_verification_code")),
+        oauth2::RequestTokenError::Parse(_, body) => {
+            assert!(String::from_utf8_lossy(&body).contains("bad_verification_code"))
+        }
         other => panic!("expected GitHub's 200-with-error, got {other:?}"),
     }
 
     // A new login typed on the page becomes a sandbox account.
-    let form = [("client_id", field("client_id")), ("redirect_uri", field("redirect_uri")), ("state", field("state")), ("scope", field("scope")), ("login", "brand-new-buyer".into())];
+    let form = [
+        ("client_id", field("client_id")),
+        ("redirect_uri", field("redirect_uri")),
+        ("state", field("state")),
+        ("scope", field("scope")),
+        ("login", "brand-new-buyer".into()),
+    ];
     assert!(app.client.post(authorize_url.as_str()).form(&form).send().await.unwrap().status().is_redirection());
     assert_eq!(app.github().users("brand-new-buyer").profile().await.unwrap().login, "brand-new-buyer");
 }
@@ -245,14 +299,24 @@ async fn zero_config_shows_the_banner(app: TestApp) {
 
 /// With real credentials nothing of the sandbox exists.
 async fn real_credentials_mount_no_sandbox(backend: Backend) {
-    let real = [("STRIPE_SECRET_KEY", "sk_test_real_looking"), ("GITHUB_TOKEN", "ghp_real_looking"), ("REPOPASS_ADMINS", "sandbox-creator")];
+    let real = [
+        ("STRIPE_SECRET_KEY", "sk_test_real_looking"),
+        ("GITHUB_TOKEN", "ghp_real_looking"),
+        ("REPOPASS_ADMINS", "sandbox-creator"),
+    ];
     let Some(app) = spawn_app_with(backend, &real).await else { return };
     assert!(!app.state.config.sandbox);
-    for path in ["/sandbox", "/sandbox/github/api/users/octocat", "/sandbox/control/github/state", "/sandbox/github/login/oauth/authorize"] {
+    for path in [
+        "/sandbox",
+        "/sandbox/github/api/users/octocat",
+        "/sandbox/control/github/state",
+        "/sandbox/github/login/oauth/authorize",
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path} is reachable with real credentials");
     }
-    let response = app.client.post(app.url("/sandbox/control/clock/advance")).json(&json!({"days": 1})).send().await.unwrap();
+    let response =
+        app.client.post(app.url("/sandbox/control/clock/advance")).json(&json!({"days": 1})).send().await.unwrap();
     assert!(response.status() == 404 || response.status() == 405, "{}", response.status());
     let home = app.get("/").await.text().await.unwrap();
     assert!(!home.contains("Sandbox — no real money"), "banner shown with real credentials");
@@ -264,12 +328,20 @@ async fn real_credentials_mount_no_sandbox(backend: Backend) {
 
 #[tokio::test]
 async fn real_credentials_mount_no_sandbox_sqlite() {
-    crate::helpers::guarded(concat!(module_path!(), "::real_credentials_mount_no_sandbox_sqlite"), real_credentials_mount_no_sandbox(Backend::Sqlite)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::real_credentials_mount_no_sandbox_sqlite"),
+        real_credentials_mount_no_sandbox(Backend::Sqlite),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn real_credentials_mount_no_sandbox_postgres() {
-    crate::helpers::guarded(concat!(module_path!(), "::real_credentials_mount_no_sandbox_postgres"), real_credentials_mount_no_sandbox(Backend::Postgres)).await;
+    crate::helpers::guarded(
+        concat!(module_path!(), "::real_credentials_mount_no_sandbox_postgres"),
+        real_credentials_mount_no_sandbox(Backend::Postgres),
+    )
+    .await;
 }
 
 async fn member_webhooks_are_signed(app: TestApp) {
@@ -311,10 +383,20 @@ async fn github_app_installations(app: TestApp) {
     let repos = client.apps().installation_repositories().send().await.unwrap();
     assert_eq!(repos.total_count, 1);
     assert_eq!(repos.repositories[0].full_name.as_deref(), Some("sandbox-org/enterprise-sdk"));
-    let invitation = client.repos("sandbox-org", "enterprise-sdk").add_collaborator("bob").permission(Permission::Maintain).send().await.unwrap().unwrap();
+    let invitation = client
+        .repos("sandbox-org", "enterprise-sdk")
+        .add_collaborator("bob")
+        .permission(Permission::Maintain)
+        .send()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(invitation.permissions, InvitationPermission::Maintain);
     // The installation cannot touch another account's repositories.
-    assert_eq!(status(&client.repos("sandbox-creator", "pro-kit").add_collaborator("bob").send().await.unwrap_err()), 404);
+    assert_eq!(
+        status(&client.repos("sandbox-creator", "pro-kit").add_collaborator("bob").send().await.unwrap_err()),
+        404
+    );
 
     // Installation tokens last an hour; octocrab fetches a new one on the 401.
     app.control("/clock/advance", json!({ "seconds": 7200 })).await;
@@ -329,7 +411,10 @@ async fn github_app_installations(app: TestApp) {
         .unwrap()
         .build()
         .unwrap();
-    assert_eq!(status(&impostor.apps().get_repository_installation("sandbox-org", "enterprise-sdk").await.unwrap_err()), 401);
+    assert_eq!(
+        status(&impostor.apps().get_repository_installation("sandbox-org", "enterprise-sdk").await.unwrap_err()),
+        401
+    );
 }
 
 async fn repository_and_collaborator_listings(app: TestApp) {
@@ -340,11 +425,23 @@ async fn repository_and_collaborator_listings(app: TestApp) {
     // Someone else's private repository does not exist, as far as you can tell.
     let as_alice = {
         let token = octocrab_token_for(&app, "alice").await;
-        octocrab::Octocrab::builder().base_uri(app.state.config.github_api_url.as_str()).unwrap().personal_token(token).build().unwrap()
+        octocrab::Octocrab::builder()
+            .base_uri(app.state.config.github_api_url.as_str())
+            .unwrap()
+            .personal_token(token)
+            .build()
+            .unwrap()
     };
     assert_eq!(status(&as_alice.repos("sandbox-org", "enterprise-sdk").get().await.unwrap_err()), 404);
 
-    let invitation = gh.repos("sandbox-org", "enterprise-sdk").add_collaborator("carol").permission(Permission::Maintain).send().await.unwrap().unwrap();
+    let invitation = gh
+        .repos("sandbox-org", "enterprise-sdk")
+        .add_collaborator("carol")
+        .permission(Permission::Maintain)
+        .send()
+        .await
+        .unwrap()
+        .unwrap();
     app.control(&format!("/github/invitations/{}/accept", invitation.id.0), json!({})).await;
     let collaborators = gh.repos("sandbox-org", "enterprise-sdk").list_collaborators().send().await.unwrap();
     let carol = collaborators.items.iter().find(|c| c.author.login == "carol").expect("carol is listed");
@@ -353,7 +450,10 @@ async fn repository_and_collaborator_listings(app: TestApp) {
     let as_app = octocrab::Octocrab::builder()
         .base_uri(app.state.config.github_api_url.as_str())
         .unwrap()
-        .app_from_rsa_pem(octocrab::models::AppId(sandbox::github::app::APP_ID), sandbox::github::app::PRIVATE_KEY_PEM.as_bytes())
+        .app_from_rsa_pem(
+            octocrab::models::AppId(sandbox::github::app::APP_ID),
+            sandbox::github::app::PRIVATE_KEY_PEM.as_bytes(),
+        )
         .unwrap()
         .build()
         .unwrap();
@@ -379,7 +479,11 @@ async fn octocrab_token_for(app: &TestApp, login: &str) -> String {
         .client
         .post(app.url("/sandbox/github/login/oauth/access_token"))
         .header("accept", "application/json")
-        .form(&[("client_id", server::config::sandbox::GITHUB_CLIENT_ID), ("client_secret", server::config::sandbox::GITHUB_CLIENT_SECRET), ("code", code.as_str())])
+        .form(&[
+            ("client_id", server::config::sandbox::GITHUB_CLIENT_ID),
+            ("client_secret", server::config::sandbox::GITHUB_CLIENT_SECRET),
+            ("code", code.as_str()),
+        ])
         .send()
         .await
         .unwrap()

@@ -12,13 +12,13 @@ use stripe_billing::{
     SubscriptionStatus,
 };
 use stripe_checkout::{
-    checkout_session::{CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, RetrieveCheckoutSession},
+    checkout_session::{
+        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
+        ExpireCheckoutSession, RetrieveCheckoutSession,
+    },
     CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
 };
-use stripe_core::{
-    event::ListEvent,
-    refund::CreateRefund,
-};
+use stripe_core::{event::ListEvent, refund::CreateRefund};
 use stripe_product::{
     price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, UpdatePrice},
     product::{CreateProduct, UpdateProduct},
@@ -51,10 +51,15 @@ fn stripe_status(err: &StripeError) -> (u16, Option<String>) {
     }
 }
 
-async fn product_with_price(app: &TestApp, amount: i64, interval: Option<CreatePriceRecurringInterval>) -> (String, String) {
+async fn product_with_price(
+    app: &TestApp,
+    amount: i64,
+    interval: Option<CreatePriceRecurringInterval>,
+) -> (String, String) {
     let client = app.stripe();
     let product = CreateProduct::new("acme/pro-kit").description("Access to acme/pro-kit").send(&client).await.unwrap();
-    let mut create = CreatePrice::new(Currency::USD).product(product.id.as_str()).unit_amount(amount).nickname("Pro Kit");
+    let mut create =
+        CreatePrice::new(Currency::USD).product(product.id.as_str()).unit_amount(amount).nickname("Pro Kit");
     if let Some(interval) = interval {
         create = create.recurring(CreatePriceRecurring::new(interval));
     }
@@ -62,13 +67,22 @@ async fn product_with_price(app: &TestApp, amount: i64, interval: Option<CreateP
     (product.id.to_string(), price.id.to_string())
 }
 
-async fn checkout(app: &TestApp, price: &str, mode: CheckoutSessionMode, trial: Option<u32>) -> stripe_checkout::CheckoutSession {
-    let line = CreateCheckoutSessionLineItems { price: Some(price.to_owned()), quantity: Some(1), ..Default::default() };
+async fn checkout(
+    app: &TestApp,
+    price: &str,
+    mode: CheckoutSessionMode,
+    trial: Option<u32>,
+) -> stripe_checkout::CheckoutSession {
+    let line =
+        CreateCheckoutSessionLineItems { price: Some(price.to_owned()), quantity: Some(1), ..Default::default() };
     let mut create = CreateCheckoutSession::new()
         .mode(mode)
         .line_items(vec![line])
         .client_reference_id("purchase-42")
-        .metadata(HashMap::from([("purchase_id".to_string(), "42".to_string()), ("github_user_id".to_string(), "1002".to_string())]))
+        .metadata(HashMap::from([
+            ("purchase_id".to_string(), "42".to_string()),
+            ("github_user_id".to_string(), "1002".to_string()),
+        ]))
         .customer_email("alice@example.com")
         .allow_promotion_codes(true)
         .success_url(app.url("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
@@ -90,9 +104,11 @@ async fn pay(app: &TestApp, session: &stripe_checkout::CheckoutSession, outcome:
 }
 
 fn verify(app: &TestApp, headers: &axum::http::HeaderMap, body: &str) -> stripe_webhook::Event {
-    let secret = secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
+    let secret =
+        secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
     let signature = headers["stripe-signature"].to_str().unwrap();
-    Webhook::construct_event(body, signature, &secret).unwrap_or_else(|e| panic!("webhook did not verify ({e:?}): {body}"))
+    Webhook::construct_event(body, signature, &secret)
+        .unwrap_or_else(|e| panic!("webhook did not verify ({e:?}): {body}"))
 }
 
 fn of_type<'a>(t: &'a str) -> impl Fn(&axum::http::HeaderMap, &str) -> bool + 'a {
@@ -116,7 +132,13 @@ async fn products_and_prices(app: TestApp) {
 
     // An inactive price cannot be sold.
     let line = CreateCheckoutSessionLineItems { price: Some(monthly.clone()), quantity: Some(1), ..Default::default() };
-    let err = CreateCheckoutSession::new().mode(CheckoutSessionMode::Subscription).line_items(vec![line]).success_url(app.url("/")).send(&client).await.unwrap_err();
+    let err = CreateCheckoutSession::new()
+        .mode(CheckoutSessionMode::Subscription)
+        .line_items(vec![line])
+        .success_url(app.url("/"))
+        .send(&client)
+        .await
+        .unwrap_err();
     assert!(stripe_status(&err).1.unwrap().contains("inactive"));
 }
 
@@ -132,14 +154,27 @@ async fn one_time_purchase_is_paid_refunded_and_signed(app: TestApp) {
     // A recurring price in payment mode is refused, as on Stripe.
     let (_, monthly) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;
     let line = CreateCheckoutSessionLineItems { price: Some(monthly), quantity: Some(1), ..Default::default() };
-    let err = CreateCheckoutSession::new().mode(CheckoutSessionMode::Payment).line_items(vec![line]).success_url(app.url("/")).send(&app.stripe()).await.unwrap_err();
+    let err = CreateCheckoutSession::new()
+        .mode(CheckoutSessionMode::Payment)
+        .line_items(vec![line])
+        .success_url(app.url("/"))
+        .send(&app.stripe())
+        .await
+        .unwrap_err();
     assert_eq!(stripe_status(&err).0, 400);
 
     let done = pay(&app, &session, "succeed").await;
     assert!(done.status().is_redirection());
-    assert_eq!(done.headers()["location"].to_str().unwrap(), app.url(&format!("/checkout/success?session_id={}", session.id)));
+    assert_eq!(
+        done.headers()["location"].to_str().unwrap(),
+        app.url(&format!("/checkout/success?session_id={}", session.id))
+    );
 
-    let paid = RetrieveCheckoutSession::new(session.id.as_str()).expand(vec!["line_items".to_string()]).send(&app.stripe()).await.unwrap();
+    let paid = RetrieveCheckoutSession::new(session.id.as_str())
+        .expand(vec!["line_items".to_string()])
+        .send(&app.stripe())
+        .await
+        .unwrap();
     assert_eq!(paid.status, Some(CheckoutSessionStatus::Complete));
     assert_eq!(paid.payment_status, CheckoutSessionPaymentStatus::Paid);
     assert_eq!(paid.client_reference_id.as_deref(), Some("purchase-42"));
@@ -160,7 +195,8 @@ async fn one_time_purchase_is_paid_refunded_and_signed(app: TestApp) {
         other => panic!("unexpected object {other:?}"),
     }
     // A tampered body does not verify.
-    let secret = secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
+    let secret =
+        secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
     let tampered = got[0].1.replace("purchase-42", "purchase-43");
     assert!(Webhook::construct_event(&tampered, got[0].0["stripe-signature"].to_str().unwrap(), &secret).is_err());
 
@@ -224,13 +260,17 @@ async fn subscription_trial_renewal_failure_and_cancel(app: TestApp) {
     let failed = receiver.wait_for(1, 10, of_type("invoice.payment_failed")).await;
     assert!(matches!(verify(&app, &failed[0].0, &failed[0].1).data.object, EventObject::InvoicePaymentFailed(_)));
     app.control(&format!("/stripe/subscriptions/{sub_id}/renew"), json!({})).await;
-    assert_eq!(RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap().status, SubscriptionStatus::Active);
+    assert_eq!(
+        RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap().status,
+        SubscriptionStatus::Active
+    );
 
     // Cancel at period end, change of mind, then cancel now.
     let set = UpdateSubscription::new(sub_id.as_str()).cancel_at_period_end(true).send(&app.stripe()).await.unwrap();
     assert!(set.cancel_at_period_end);
     assert_eq!(set.cancel_at, Some(set.items.data[0].current_period_end));
-    let resumed = UpdateSubscription::new(sub_id.as_str()).cancel_at_period_end(false).send(&app.stripe()).await.unwrap();
+    let resumed =
+        UpdateSubscription::new(sub_id.as_str()).cancel_at_period_end(false).send(&app.stripe()).await.unwrap();
     assert!(!resumed.cancel_at_period_end);
     let canceled = CancelSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
     assert_eq!(canceled.status, SubscriptionStatus::Canceled);
@@ -260,7 +300,9 @@ async fn declined_and_delayed_payments(app: TestApp) {
     app.control(&format!("/stripe/checkout/{}/settle", session.id), json!({ "succeed": true })).await;
     let settled = receiver.wait_for(1, 10, of_type("checkout.session.async_payment_succeeded")).await;
     match verify(&app, &settled[0].0, &settled[0].1).data.object {
-        EventObject::CheckoutSessionAsyncPaymentSucceeded(s) => assert_eq!(s.payment_status, CheckoutSessionPaymentStatus::Paid),
+        EventObject::CheckoutSessionAsyncPaymentSucceeded(s) => {
+            assert_eq!(s.payment_status, CheckoutSessionPaymentStatus::Paid)
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -271,7 +313,10 @@ async fn sessions_expire(app: TestApp) {
     let expired = ExpireCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap();
     assert_eq!(expired.status, Some(CheckoutSessionStatus::Expired));
     assert!(expired.url.is_none());
-    assert_eq!(stripe_status(&ExpireCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap_err()).0, 400);
+    assert_eq!(
+        stripe_status(&ExpireCheckoutSession::new(session.id.as_str()).send(&app.stripe()).await.unwrap_err()).0,
+        400
+    );
     let page = app.client.get(session.url.unwrap()).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("This checkout has expired"));
 
@@ -290,7 +335,12 @@ async fn billing_portal_cancels_at_period_end(app: TestApp) {
     let customer = paid["customer"].as_str().unwrap().to_owned();
     let sub_id = paid["subscription"].as_str().unwrap().to_owned();
 
-    let portal = CreateBillingPortalSession::new().customer(customer.as_str()).return_url(app.url("/account")).send(&app.stripe()).await.unwrap();
+    let portal = CreateBillingPortalSession::new()
+        .customer(customer.as_str())
+        .return_url(app.url("/account"))
+        .send(&app.stripe())
+        .await
+        .unwrap();
     let page = app.client.get(&portal.url).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Cancel subscription") && page.contains("Return to RepoPass"), "{page}");
 
@@ -304,11 +354,32 @@ async fn billing_portal_cancels_at_period_end(app: TestApp) {
 
     // At the end of the year it ends.
     app.control("/clock/advance", json!({ "days": 366 })).await;
-    assert_eq!(RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap().status, SubscriptionStatus::Canceled);
+    assert_eq!(
+        RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap().status,
+        SubscriptionStatus::Canceled
+    );
 
     // A portal session cannot touch another customer's subscription.
-    let other = CreateBillingPortalSession::new().customer(stripe_core::customer::CreateCustomer::new().email("x@example.com").send(&app.stripe()).await.unwrap().id.as_str()).send(&app.stripe()).await.unwrap();
-    let response = app.client.post(format!("{}/subscriptions/{sub_id}", other.url)).form(&[("action", "resume")]).send().await.unwrap();
+    let other = CreateBillingPortalSession::new()
+        .customer(
+            stripe_core::customer::CreateCustomer::new()
+                .email("x@example.com")
+                .send(&app.stripe())
+                .await
+                .unwrap()
+                .id
+                .as_str(),
+        )
+        .send(&app.stripe())
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(format!("{}/subscriptions/{sub_id}", other.url))
+        .form(&[("action", "resume")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }
 
@@ -322,12 +393,23 @@ async fn events_can_be_listed_and_paged(app: TestApp) {
     let first = ListEvent::new().type_("checkout.session.completed").limit(2).send(&client).await.unwrap();
     assert_eq!(first.data.len(), 2);
     assert!(first.has_more);
-    let next = ListEvent::new().type_("checkout.session.completed").limit(2).starting_after(first.data[1].id.as_str()).send(&client).await.unwrap();
+    let next = ListEvent::new()
+        .type_("checkout.session.completed")
+        .limit(2)
+        .starting_after(first.data[1].id.as_str())
+        .send(&client)
+        .await
+        .unwrap();
     assert_eq!(next.data.len(), 1);
     assert!(!next.has_more);
     // Newest first.
     assert!(first.data[0].created >= first.data[1].created && first.data[1].id.as_str() > next.data[0].id.as_str());
-    let all = ListEvent::new().types(vec!["charge.succeeded".to_string(), "product.created".to_string()]).limit(100).send(&client).await.unwrap();
+    let all = ListEvent::new()
+        .types(vec!["charge.succeeded".to_string(), "product.created".to_string()])
+        .limit(100)
+        .send(&client)
+        .await
+        .unwrap();
     assert_eq!(all.data.len(), 4);
 }
 

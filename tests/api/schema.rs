@@ -10,7 +10,13 @@ use crate::{
 
 scenarios!(one_granted_purchase_per_account_and_repository, access_log_is_append_only, money_must_be_valid);
 
-async fn insert_purchase(app: &TestApp, repository_id: i64, price_id: i64, public_id: &str, status: &str) -> Result<i64, sqlx::Error> {
+async fn insert_purchase(
+    app: &TestApp,
+    repository_id: i64,
+    price_id: i64,
+    public_id: &str,
+    status: &str,
+) -> Result<i64, sqlx::Error> {
     let now = clock::now();
     sqlx::query_scalar(
         "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)

@@ -12,7 +12,11 @@ use crate::{
     scenarios,
 };
 
-scenarios!(pages_carry_a_nonce_policy_and_the_security_headers, cross_site_requests_change_nothing, bodies_over_the_limit_are_refused);
+scenarios!(
+    pages_carry_a_nonce_policy_and_the_security_headers,
+    cross_site_requests_change_nothing,
+    bodies_over_the_limit_are_refused
+);
 
 fn header(response: &reqwest::Response, name: &str) -> String {
     response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
@@ -29,7 +33,11 @@ async fn pages_carry_a_nonce_policy_and_the_security_headers(app: TestApp) {
         assert_eq!(header(&response, "referrer-policy"), "same-origin", "{path}");
         assert_eq!(header(&response, "strict-transport-security"), "", "no HSTS over plain http ({path})");
         let html = response.text().await.unwrap();
-        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
         assert!(!policy.contains("'unsafe-inline'") && !policy.contains("'unsafe-eval'"), "{path}: {policy}");
         assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"), "{path}: {policy}");
         // Every inline script the page has is allowed by this nonce; nothing else would run.
@@ -55,7 +63,8 @@ async fn cross_site_requests_change_nothing(app: TestApp) {
     // The same cookies, with and without the browser's word on where a request comes from.
     let (admin, forger) = crate::admin_auth::browser_pair();
     sign_in(&app, &admin, "sandbox-creator", "/admin").await;
-    let keys = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys").fetch_one(app.pool()).await.unwrap() };
+    let keys =
+        || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys").fetch_one(app.pool()).await.unwrap() };
     let before = snapshot(&app).await;
     let keys_before = keys().await;
 
@@ -68,20 +77,44 @@ async fn cross_site_requests_change_nothing(app: TestApp) {
     ];
     for (name, value) in forged {
         let admin = &forger;
-        let response = admin.post(app.url("/api/admin/api-keys/create")).header(name, value).form(&[("name", "stolen")]).send().await.unwrap();
+        let response = admin
+            .post(app.url("/api/admin/api-keys/create"))
+            .header(name, value)
+            .form(&[("name", "stolen")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 403, "{name}: {value}");
         let body = response.text().await.unwrap();
         assert!(body.contains("another site"), "the refusal says why: {body}");
-        let response = admin.post(app.url("/api/checkout")).header(name, value).form(&[("price_id", price_id.to_string().as_str()), ("github_username", "mallory"), ("email", "m@example.com")]).send().await.unwrap();
+        let response = admin
+            .post(app.url("/api/checkout"))
+            .header(name, value)
+            .form(&[
+                ("price_id", price_id.to_string().as_str()),
+                ("github_username", "mallory"),
+                ("email", "m@example.com"),
+            ])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 403, "checkout from {name}: {value}");
-        let form = reqwest::multipart::Form::new().part("cover", reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n".to_vec()).file_name("x.png"));
-        let response = admin.post(app.url("/admin/repositories/1/cover")).header(name, value).multipart(form).send().await.unwrap();
+        let form = reqwest::multipart::Form::new()
+            .part("cover", reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n".to_vec()).file_name("x.png"));
+        let response = admin
+            .post(app.url("/admin/repositories/1/cover"))
+            .header(name, value)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 403, "cover upload from {name}: {value}");
         let response = admin.post(app.url("/auth/logout")).header(name, value).send().await.unwrap();
         assert_eq!(response.status(), 403, "sign-out from {name}: {value}");
     }
     // With the session cookie and neither header, nothing vouches for the request.
-    let response = forger.post(app.url("/api/admin/api-keys/create")).form(&[("name", "unvouched")]).send().await.unwrap();
+    let response =
+        forger.post(app.url("/api/admin/api-keys/create")).form(&[("name", "unvouched")]).send().await.unwrap();
     assert_eq!(response.status(), 403);
     assert!(response.text().await.unwrap().contains("must come from RepoPass's own pages"));
     let response = forger.post(app.url("/auth/logout")).send().await.unwrap();
@@ -90,9 +123,22 @@ async fn cross_site_requests_change_nothing(app: TestApp) {
     assert_eq!(keys().await, keys_before, "no key was created");
 
     // From our own pages (or from no page: curl) the same requests work.
-    let own = admin.post(app.url("/api/admin/api-keys/create")).header("origin", &app.address).form(&[("name", "mine")]).send().await.unwrap();
+    let own = admin
+        .post(app.url("/api/admin/api-keys/create"))
+        .header("origin", &app.address)
+        .form(&[("name", "mine")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(own.status(), 200, "{}", own.text().await.unwrap());
-    let own = admin.post(app.url("/api/admin/api-keys/create")).header("sec-fetch-site", "same-origin").header("origin", "https://ignored.example").form(&[("name", "mine too")]).send().await.unwrap();
+    let own = admin
+        .post(app.url("/api/admin/api-keys/create"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "https://ignored.example")
+        .form(&[("name", "mine too")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(own.status(), 200, "Sec-Fetch-Site is what the browser computed");
     assert_eq!(keys().await, keys_before + 2);
     let (status, body) = buy_js(&app, &price_id.to_string(), "bob", "b@example.com").await;
@@ -100,26 +146,58 @@ async fn cross_site_requests_change_nothing(app: TestApp) {
 
     // Webhooks come from servers, with a signature: an Origin does not matter,
     // the signature does.
-    let response = app.client.post(app.url("/api/webhooks/stripe")).header("origin", "https://evil.example").body("{}").send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/webhooks/stripe"))
+        .header("origin", "https://evil.example")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400, "refused for its signature, not its origin");
 }
 
 async fn bodies_over_the_limit_are_refused(app: TestApp) {
     let (_, price_id) = on_sale(&app).await;
-    let purchases = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM purchases").fetch_one(app.pool()).await.unwrap() };
+    let purchases = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM purchases").fetch_one(app.pool()).await.unwrap()
+    };
     let big = "x".repeat(repopass_limit() + 1);
-    let form = [("price_id", price_id.to_string()), ("github_username", "bob".into()), ("email", "b@example.com".into()), ("pad", big.clone())];
+    let form = [
+        ("price_id", price_id.to_string()),
+        ("github_username", "bob".into()),
+        ("email", "b@example.com".into()),
+        ("pad", big.clone()),
+    ];
 
     let declared = app.client.post(app.url("/api/checkout")).form(&form).send().await.unwrap();
     assert_eq!(declared.status(), 413);
     assert!(declared.text().await.unwrap().contains("too large: at most 256 KB"));
 
     // No length declared (chunked): read up to the limit, then refused the same way.
-    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str()))).finish();
-    let chunks = futures::stream::iter(encoded.into_bytes().chunks(16 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
-    let chunked = app.client.post(app.url("/api/checkout")).header("content-type", "application/x-www-form-urlencoded").body(reqwest::Body::wrap_stream(chunks)).send().await.unwrap();
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let chunks = futures::stream::iter(
+        encoded.into_bytes().chunks(16 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>(),
+    );
+    let chunked = app
+        .client
+        .post(app.url("/api/checkout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(chunked.status(), 413);
-    let response = app.client.post(app.url("/api/v1/repositories")).bearer_auth("whatever").json(&json!({ "pad": big })).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/repositories"))
+        .bearer_auth("whatever")
+        .json(&json!({ "pad": big }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 413, "the REST API too");
     assert_eq!(purchases().await, 0, "nothing was created");
 
@@ -158,7 +236,11 @@ mod limits {
                 let request = anonymous.request(method.parse().unwrap(), app.url(path));
                 // A new address each time: one address has its own smaller cap (3 links).
                 let email = format!("b{i}@example.com");
-                let request = if method == "POST" { request.form(&[("price_id", "1"), ("github_username", "bob"), ("email", email.as_str())]) } else { request };
+                let request = if method == "POST" {
+                    request.form(&[("price_id", "1"), ("github_username", "bob"), ("email", email.as_str())])
+                } else {
+                    request
+                };
                 let response = request.send().await.unwrap();
                 assert!(response.status().as_u16() < 500, "{method} {path} answered {}", response.status());
                 if response.status() == 429 {
@@ -168,12 +250,20 @@ mod limits {
             }
             let (after, response) = limited.unwrap_or_else(|| panic!("{method} {path} is not limited"));
             if path == "/p/enterprise-sdk" {
-                assert_eq!(app.get("/p/another").await.status(), 429, "product pages share one budget, whatever the slug");
+                assert_eq!(
+                    app.get("/p/another").await.status(),
+                    429,
+                    "product pages share one budget, whatever the slug"
+                );
             }
             // 100 at once, and the budget refills one every 0.6 s meanwhile
             // (on a loaded machine the 100 requests take seconds).
             let refilled = (started.elapsed().as_secs_f64() / 0.6).ceil() as usize;
-            assert!((100..=101 + refilled).contains(&after), "{path}: limited after {after} requests in {:?}; 100 a minute are allowed", started.elapsed());
+            assert!(
+                (100..=101 + refilled).contains(&after),
+                "{path}: limited after {after} requests in {:?}; 100 a minute are allowed",
+                started.elapsed()
+            );
             let wait: u64 = header(&response, "retry-after").parse().expect("Retry-After in seconds");
             assert!((1..=60).contains(&wait), "Retry-After {wait}");
             let body = response.text().await.unwrap();
@@ -199,7 +289,14 @@ mod behind_a_proxy {
     use super::*;
 
     async fn readyz_from(app: &TestApp, forwarded_for: &str) -> u16 {
-        app.client.get(app.url("/readyz")).header("x-forwarded-for", forwarded_for).send().await.unwrap().status().as_u16()
+        app.client
+            .get(app.url("/readyz"))
+            .header("x-forwarded-for", forwarded_for)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     /// Requests until the first 429 (at most 20).
@@ -225,10 +322,20 @@ mod behind_a_proxy {
             assert_eq!(readyz_from(&app, "for-sure-not-an-address, 203.0.113.1").await, 429);
             // One IPv6 /64 is one client.
             assert_eq!(allowed(&app, "2001:db8:1:2::1").await, 5);
-            assert_eq!(readyz_from(&app, "2001:db8:1:2:ffff::9").await, 429, "another address in the same /64 shares its budget");
+            assert_eq!(
+                readyz_from(&app, "2001:db8:1:2:ffff::9").await,
+                429,
+                "another address in the same /64 shares its budget"
+            );
             assert_eq!(readyz_from(&app, "2001:db8:1:3::1").await, 200);
             // RFC 7239's header is read as well.
-            let response = app.client.get(app.url("/readyz")).header("forwarded", r#"for="[2001:db8:1:2::5]:4711";proto=https"#).send().await.unwrap();
+            let response = app
+                .client
+                .get(app.url("/readyz"))
+                .header("forwarded", r#"for="[2001:db8:1:2::5]:4711";proto=https"#)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 429);
         }
     }
@@ -268,7 +375,9 @@ mod connection_limits {
     async fn until_closed(stream: &mut TcpStream) -> (String, Duration) {
         let started = Instant::now();
         let mut seen = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut seen)).await.expect("the connection was never closed");
+        let _ = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut seen))
+            .await
+            .expect("the connection was never closed");
         (String::from_utf8_lossy(&seen).into_owned(), started.elapsed())
     }
 
@@ -279,7 +388,10 @@ mod connection_limits {
             let mut stream = connect(&app).await;
             stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.unwrap();
             let (_, after) = until_closed(&mut stream).await;
-            assert!(after >= Duration::from_secs(9) && after < Duration::from_secs(30), "dropped after {after:?}; 10 s are allowed for the head");
+            assert!(
+                after >= Duration::from_secs(9) && after < Duration::from_secs(30),
+                "dropped after {after:?}; 10 s are allowed for the head"
+            );
         })
         .await;
     }
@@ -306,7 +418,8 @@ mod connection_limits {
             let long = app.get(&format!("/p/{}", "a".repeat(9000))).await;
             assert_eq!(long.status(), 414);
             assert!(long.text().await.unwrap().contains("at most 8192"));
-            let huge_header = app.client.get(app.url("/healthz")).header("x-big", "b".repeat(40 * 1024)).send().await.unwrap();
+            let huge_header =
+                app.client.get(app.url("/healthz")).header("x-big", "b".repeat(40 * 1024)).send().await.unwrap();
             assert_eq!(huge_header.status(), 431);
             let mut many = app.client.get(app.url("/healthz"));
             for i in 0..100 {

@@ -5,7 +5,9 @@ use crate::helpers::manifest_dir;
 /// that were never built.
 #[test]
 fn leptos_settings_agree() {
-    let build = leptos_config::get_config_from_str(&std::fs::read_to_string(manifest_dir().join("Cargo.toml")).unwrap()).unwrap();
+    let build =
+        leptos_config::get_config_from_str(&std::fs::read_to_string(manifest_dir().join("Cargo.toml")).unwrap())
+            .unwrap();
     let run = repopass::leptos_settings::from_file(&manifest_dir().join("Cargo-leptos.toml")).unwrap();
     assert_eq!(build.output_name, run.output_name);
     assert_eq!(build.site_root, run.site_root);

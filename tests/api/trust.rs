@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use crate::{
     account::{public_id, sign_in_customer},
-    admin_ops::one_time_price,
     admin_auth::{browser, call},
+    admin_ops::one_time_price,
     checkout::on_sale,
     helpers::TestApp,
     lifecycle::buy_and_pay,
@@ -18,15 +18,29 @@ use crate::{
     webhooks::wait_for,
 };
 
-scenarios!(a_creators_maintainer_who_buys_keeps_exactly_their_access, an_invitation_the_creator_sent_is_never_deleted, csv_exports_cannot_carry_formulas);
+scenarios!(
+    a_creators_maintainer_who_buys_keeps_exactly_their_access,
+    an_invitation_the_creator_sent_is_never_deleted,
+    csv_exports_cannot_carry_formulas
+);
 
 /// Everyone on sandbox-org/enterprise-sdk: collaborators and pending invitations, with their permission.
 async fn on_github(app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String)>) {
     let state = app.control_get("/github/state").await;
-    let repo = state["repositories"].as_array().unwrap().iter().find(|r| r["full_name"] == "sandbox-org/enterprise-sdk").unwrap().clone();
+    let repo = state["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
+        .unwrap()
+        .clone();
     let pairs = |list: &Value| {
-        let mut v: Vec<(String, String)> =
-            list.as_array().unwrap().iter().map(|c| (c["login"].as_str().unwrap().to_owned(), c["permission"].as_str().unwrap().to_owned())).collect();
+        let mut v: Vec<(String, String)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["login"].as_str().unwrap().to_owned(), c["permission"].as_str().unwrap().to_owned()))
+            .collect();
         v.sort();
         v
     };
@@ -35,7 +49,14 @@ async fn on_github(app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String
 
 /// The creator invites `login` by hand on GitHub (not through RepoPass).
 async fn invite_by_hand(app: &TestApp, login: &str, permission: Permission) -> i64 {
-    let invitation = app.github().repos("sandbox-org", "enterprise-sdk").add_collaborator(login).permission(permission).send().await.unwrap();
+    let invitation = app
+        .github()
+        .repos("sandbox-org", "enterprise-sdk")
+        .add_collaborator(login)
+        .permission(permission)
+        .send()
+        .await
+        .unwrap();
     invitation.expect("a new invitation").id.0 as i64
 }
 
@@ -64,7 +85,9 @@ async fn a_creators_maintainer_who_buys_keeps_exactly_their_access(app: TestApp)
 
     // The creator revokes: the purchase ends, her access does not.
     let key = api_key(&app).await;
-    let (code, body) = api(&app, Some(&key), "POST", &format!("/purchases/{purchase}/revoke"), Some(json!({"reason": "testing"}))).await;
+    let (code, body) =
+        api(&app, Some(&key), "POST", &format!("/purchases/{purchase}/revoke"), Some(json!({"reason": "testing"})))
+            .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"], "revoked");
     assert_eq!(on_github(&app).await, carol_maintains, "revoking removed the creator's maintainer");
@@ -75,14 +98,20 @@ async fn a_creators_maintainer_who_buys_keeps_exactly_their_access(app: TestApp)
     // She moves the purchase to another account: bob is invited, carol stays.
     let customer = browser();
     sign_in_customer(&app, &customer, "carol").await;
-    let (code, body) = call(&app, &customer, "account/move", &[("id", &public_id(&app, purchase).await), ("github_username", "bob")]).await;
+    let (code, body) =
+        call(&app, &customer, "account/move", &[("id", &public_id(&app, purchase).await), ("github_username", "bob")])
+            .await;
     assert_eq!(code, 200, "{body}");
     let (collaborators, invitations) = on_github(&app).await;
     assert_eq!(collaborators, carol_maintains.0, "moving access away removed carol");
     assert_eq!(invitations, [("bob".to_owned(), "read".to_owned())]);
 
     // The subscription ends: bob (RepoPass's invitation) goes, carol stays.
-    let sub: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1").bind(purchase).fetch_one(app.pool()).await.unwrap();
+    let sub: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(purchase)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     app.control(&format!("/stripe/subscriptions/{sub}/cancel"), json!({"at_period_end": false})).await;
     assert_eq!(status(&app, purchase, "revoked").await, "revoked");
     assert_eq!(on_github(&app).await, carol_maintains);
@@ -98,13 +127,18 @@ async fn an_invitation_the_creator_sent_is_never_deleted(app: TestApp) {
     let (purchase, _) = buy_and_pay(&app, price, "alice").await;
     assert_eq!(status(&app, purchase, "invited").await, "invited");
     assert_eq!(on_github(&app).await, alice_invited, "the creator's invitation was replaced");
-    let invitation_id: Option<i64> = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1").bind(purchase).fetch_one(app.pool()).await.unwrap();
+    let invitation_id: Option<i64> = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1")
+        .bind(purchase)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(invitation_id, None, "the creator's invitation is not RepoPass's to delete");
 
     // A full refund revokes the purchase and leaves the invitation.
     let admin = browser();
     crate::admin_auth::sign_in(&app, &admin, "sandbox-creator", "/admin").await;
-    let (code, body) = call(&app, &admin, "admin/purchases/refund", &[("id", &purchase.to_string()), ("amount", "")]).await;
+    let (code, body) =
+        call(&app, &admin, "admin/purchases/refund", &[("id", &purchase.to_string()), ("amount", "")]).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(status(&app, purchase, "revoked").await, "revoked");
     assert_eq!(on_github(&app).await, alice_invited, "refunding deleted the creator's invitation");

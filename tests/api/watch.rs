@@ -47,7 +47,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for OpenSpans {
         let mut fields = String::new();
         attrs.record(&mut Fields(&mut fields));
         let parent = ctx.span(id).and_then(|s| s.parent()).map(|p| p.id().into_u64());
-        let open = Open { name: attrs.metadata().name(), target: attrs.metadata().target(), fields, since: Instant::now(), parent };
+        let open = Open {
+            name: attrs.metadata().name(),
+            target: attrs.metadata().target(),
+            fields,
+            since: Instant::now(),
+            parent,
+        };
         self.0.lock().unwrap().insert(id.into_u64(), open);
     }
 
@@ -68,8 +74,12 @@ impl OpenSpans {
     /// with `--nocapture`). The session layer's spans wrap every request and
     /// say nothing of their own: left out.
     pub fn subscriber(&self) -> impl Subscriber + Send + Sync {
-        let spans = self.clone().with_filter(tracing_subscriber::filter::filter_fn(|meta| meta.is_span() && !meta.target().starts_with("tower_sessions")));
-        let warnings = tracing_subscriber::fmt::layer().with_test_writer().with_filter(tracing_subscriber::filter::filter_fn(|meta| meta.is_event() && *meta.level() <= tracing::Level::WARN));
+        let spans = self.clone().with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            meta.is_span() && !meta.target().starts_with("tower_sessions")
+        }));
+        let warnings = tracing_subscriber::fmt::layer().with_test_writer().with_filter(
+            tracing_subscriber::filter::filter_fn(|meta| meta.is_event() && *meta.level() <= tracing::Level::WARN),
+        );
         tracing_subscriber::registry().with(spans).with(warnings)
     }
 
@@ -90,11 +100,13 @@ impl OpenSpans {
             list.sort_by_key(|(_, open)| open.since);
         }
         let mut out = String::new();
-        let mut stack: Vec<(u64, usize)> = children.get(&None).into_iter().flatten().rev().map(|(id, _)| (*id, 1)).collect();
+        let mut stack: Vec<(u64, usize)> =
+            children.get(&None).into_iter().flatten().rev().map(|(id, _)| (*id, 1)).collect();
         while let Some((id, depth)) = stack.pop() {
             let open = &spans[&id];
             let age = now.duration_since(open.since).as_secs_f64();
-            let _ = writeln!(out, "{}{} ({}){} — open {age:.1} s", "  ".repeat(depth), open.name, open.target, open.fields);
+            let _ =
+                writeln!(out, "{}{} ({}){} — open {age:.1} s", "  ".repeat(depth), open.name, open.target, open.fields);
             stack.extend(children.get(&Some(id)).into_iter().flatten().rev().map(|(child, _)| (*child, depth + 1)));
         }
         out
@@ -142,17 +154,25 @@ async fn a_stuck_scenario_fails_with_its_name_and_what_it_waits_for() {
     app.control("/github/faults", serde_json::json!({ "fault": "timeout", "count": 1 })).await;
 
     let started = Instant::now();
-    let check = app.client.post(app.url("/api/buy/check-username")).form(&[("price_id", price_id.to_string().as_str()), ("github_username", "alice")]).send();
-    let stuck = helpers::bounded("watch::hung_on_github", Duration::from_secs(2), &spans, Some(app.pool().clone()), async {
-        let _ = check.await;
-    })
-    .await
-    .expect_err("the username check waits on a GitHub call that hangs for a minute");
+    let check = app
+        .client
+        .post(app.url("/api/buy/check-username"))
+        .form(&[("price_id", price_id.to_string().as_str()), ("github_username", "alice")])
+        .send();
+    let stuck =
+        helpers::bounded("watch::hung_on_github", Duration::from_secs(2), &spans, Some(app.pool().clone()), async {
+            let _ = check.await;
+        })
+        .await
+        .expect_err("the username check waits on a GitHub call that hangs for a minute");
     assert!(started.elapsed() < Duration::from_secs(10), "reported after {:?}", started.elapsed());
     let message = stuck.to_string();
     eprintln!("{message}");
     assert!(message.starts_with("watch::hung_on_github did not finish"), "{message}");
     assert!(message.contains("path=/api/buy/check-username"), "the request being served is named:\n{message}");
-    assert!(message.contains("path=/sandbox/github/api/users/alice"), "the GitHub call it waits on is named:\n{message}");
+    assert!(
+        message.contains("path=/sandbox/github/api/users/alice"),
+        "the GitHub call it waits on is named:\n{message}"
+    );
     assert!(message.contains("Database pool:"), "{message}");
 }

@@ -7,7 +7,11 @@ use server::config::sandbox::{GITHUB_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET};
 
 use crate::{helpers::TestApp, scenarios};
 
-scenarios!(stripe_webhooks_are_verified_and_stored_once, github_webhooks_are_verified_and_answered, stripe_objects_name_purchases_by_their_random_id_only);
+scenarios!(
+    stripe_webhooks_are_verified_and_stored_once,
+    github_webhooks_are_verified_and_answered,
+    stripe_objects_name_purchases_by_their_random_id_only
+);
 
 mod queue {
     // No worker in the app: these tests are the workers.
@@ -16,7 +20,11 @@ mod queue {
 }
 
 async fn post_stripe(app: &TestApp, body: &str, signature: Option<String>) -> u16 {
-    let mut request = app.client.post(app.url("/api/webhooks/stripe")).header("content-type", "application/json").body(body.to_owned());
+    let mut request = app
+        .client
+        .post(app.url("/api/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
     if let Some(sig) = signature {
         request = request.header("stripe-signature", sig);
     }
@@ -46,7 +54,11 @@ async fn stripe_webhooks_are_verified_and_stored_once(app: TestApp) {
     }
     let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(server::webhooks::MAX_BODY));
     assert_eq!(post_stripe(&app, &huge, Some(stripe_sig(&huge, now))).await, 413, "oversized");
-    assert_eq!((count(&app, "webhook_events").await, count(&app, "jobs WHERE kind LIKE '%_event'").await), (0, 0), "refusals store nothing");
+    assert_eq!(
+        (count(&app, "webhook_events").await, count(&app, "jobs WHERE kind LIKE '%_event'").await),
+        (0, 0),
+        "refusals store nothing"
+    );
 
     assert_eq!(post_stripe(&app, &event, Some(stripe_sig(&event, now))).await, 200);
     assert_eq!(post_stripe(&app, &event, Some(stripe_sig(&event, now))).await, 200, "a duplicate is acknowledged");
@@ -58,14 +70,21 @@ async fn stripe_webhooks_are_verified_and_stored_once(app: TestApp) {
     // The worker reads it and records that there is nothing to do for it.
     let status = wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_test_1'", "ignored").await;
     assert_eq!(status, "ignored");
-    let why: String = sqlx::query_scalar("SELECT error FROM webhook_events WHERE event_id = 'evt_test_1'").fetch_one(app.pool()).await.unwrap();
+    let why: String = sqlx::query_scalar("SELECT error FROM webhook_events WHERE event_id = 'evt_test_1'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(why, "not a subscription invoice");
 
     // A type RepoPass never acts on (an endpoint subscribed to every event)
     // is stored as ignored at once, and queues no work.
     let other = event.replace("evt_test_1", "evt_test_2").replace("invoice.payment_failed", "customer.created");
     assert_eq!(post_stripe(&app, &other, Some(stripe_sig(&other, now))).await, 200);
-    let (status, why): (String, String) = sqlx::query_as("SELECT status, error FROM webhook_events WHERE event_id = 'evt_test_2'").fetch_one(app.pool()).await.unwrap();
+    let (status, why): (String, String) =
+        sqlx::query_as("SELECT status, error FROM webhook_events WHERE event_id = 'evt_test_2'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert_eq!((status.as_str(), why.as_str()), ("ignored", "customer.created is not an event RepoPass acts on"));
     assert_eq!(count(&app, "jobs WHERE kind LIKE '%_event'").await, 1, "no job for it");
 }
@@ -111,7 +130,11 @@ async fn github_webhooks_are_verified_and_answered(app: TestApp) {
     // signature covers only the body, so the body decides. Acknowledged, not stored again.
     assert_eq!(send(Some(good), "d-replayed").await.unwrap().status(), 200);
     assert_eq!(count(&app, "webhook_events").await, 1, "a replayed body was stored as a new event");
-    assert_eq!(wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'd-1'", "processed").await, "processed", "ping is answered");
+    assert_eq!(
+        wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'd-1'", "processed").await,
+        "processed",
+        "ping is answered"
+    );
 }
 
 /// On a Stripe account shared with other products, another product's
@@ -121,7 +144,11 @@ async fn stripe_objects_name_purchases_by_their_random_id_only(app: TestApp) {
     let (_, price_id) = crate::checkout::on_sale(&app).await;
     let (purchase_id, _) = crate::lifecycle::buy_and_pay(&app, price_id, "bob").await;
     wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), "invited").await;
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     let dispute = |event: &str, metadata: serde_json::Value| {
         json!({"id": event, "object": "event", "type": "charge.dispute.created", "api_version": "2025-09-30.clover", "created": 1, "livemode": false, "pending_webhooks": 1,
                "request": {"id": null, "idempotency_key": null},
@@ -131,14 +158,24 @@ async fn stripe_objects_name_purchases_by_their_random_id_only(app: TestApp) {
     let now = server::clock::now();
     let foreign = dispute("evt_foreign", json!({ "purchase_id": purchase_id.to_string() }));
     assert_eq!(post_stripe(&app, &foreign, Some(stripe_sig(&foreign, now))).await, 200);
-    assert_eq!(wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_foreign'", "ignored").await, "ignored");
-    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(purchase_id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(
+        wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_foreign'", "ignored").await,
+        "ignored"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(status, "invited", "another product's event acted on a RepoPass purchase");
 
     // Named by its public id, the same event is ours.
     let ours = dispute("evt_ours", json!({ "purchase_id": purchase_id.to_string(), "purchase_public_id": public_id }));
     assert_eq!(post_stripe(&app, &ours, Some(stripe_sig(&ours, now))).await, 200);
-    assert_eq!(wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), "revoked").await, "revoked");
+    assert_eq!(
+        wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), "revoked").await,
+        "revoked"
+    );
 }
 
 pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
@@ -166,7 +203,10 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     for h in handles {
         claimed.extend(h.await.unwrap());
     }
-    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'test_noop' AND status = 'done'").fetch_one(db.pool()).await.unwrap();
+    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'test_noop' AND status = 'done'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     let mut unique = claimed.clone();
     unique.sort();
     unique.dedup();
@@ -175,13 +215,23 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
 
     // A job whose worker died is taken over when its lease runs out.
     let id = server::jobs::enqueue(db.pool(), "test_crash", &json!({}), later, None).await.unwrap().unwrap();
-    sqlx::query("UPDATE jobs SET status = 'running', locked_until = $2, run_at = 0 WHERE id = $1").bind(id).bind(server::clock::now() - 1).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET status = 'running', locked_until = $2, run_at = 0 WHERE id = $1")
+        .bind(id)
+        .bind(server::clock::now() - 1)
+        .execute(db.pool())
+        .await
+        .unwrap();
     let first = server::jobs::claim(db).await.unwrap().expect("the expired lease is claimable");
     assert_eq!(first.id, id);
     // Its worker renews the lease while it runs; once the lease ran out and
     // another worker took the job, the old claim can renew it no more.
     assert!(server::jobs::renew(db, &first).await.unwrap(), "the running claim renews its lease");
-    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1").bind(id).bind(server::clock::now() - 1).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(server::clock::now() - 1)
+        .execute(db.pool())
+        .await
+        .unwrap();
     let again = server::jobs::claim(db).await.unwrap().expect("taken over");
     assert!(!server::jobs::renew(db, &first).await.unwrap(), "a claim that was taken over renewed the lease");
     assert!(server::jobs::renew(db, &again).await.unwrap());
@@ -190,10 +240,15 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     sqlx::query("UPDATE jobs SET max_attempts = attempts WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
     let job = server::jobs::Job { max_attempts: again.attempts, ..again };
     assert!(server::jobs::fail(db, &job, "GitHub answered 500", None).await.unwrap());
-    let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+    let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!((status.as_str(), error.as_deref()), ("dead", Some("GitHub answered 500")));
     assert_eq!(server::jobs::dead(db).await.unwrap().len(), 1);
     assert!(server::jobs::retry_dead(db, id).await.unwrap());
-    let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
     assert_eq!(status, "pending");
 }

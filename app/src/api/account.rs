@@ -94,13 +94,16 @@ mod ssr {
             .map(|row| {
                 let (headline, when) = account::describe(&row, now);
                 let granted = matches!(row.status.as_str(), "invited" | "active");
-                let move_after = row.moved_at.map(|t| t + account::MOVE_EVERY_DAYS * 86_400).filter(|t| *t > now).map(account::day);
+                let move_after =
+                    row.moved_at.map(|t| t + account::MOVE_EVERY_DAYS * 86_400).filter(|t| *t > now).map(account::day);
                 AccountPurchase {
                     full_name: format!("{}/{}", row.owner, row.name),
                     repository_url: format!("{web}/{}/{}", row.owner, row.name),
                     product_url: format!("/p/{}", row.slug),
                     price_text: format_price(row.amount, &row.currency, &row.kind),
-                    can_resend: row.status == "invited" || (row.status == "paid" && row.status_reason.as_deref().is_some_and(|r| r.starts_with("not invited"))),
+                    can_resend: row.status == "invited"
+                        || (row.status == "paid"
+                            && row.status_reason.as_deref().is_some_and(|r| r.starts_with("not invited"))),
                     can_move: granted && move_after.is_none(),
                     move_after: move_after.filter(|_| granted),
                     can_manage_billing: row.has_billing == 1 && who.proved_email(&row.email),

@@ -11,7 +11,14 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
     let keys = server::api_keys::list(&state.db).await?;
     Ok(keys
         .into_iter()
-        .map(|k| ApiKeyRow { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked: k.revoked_at.is_some() })
+        .map(|k| ApiKeyRow {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked: k.revoked_at.is_some(),
+        })
         .collect())
 }
 

@@ -35,7 +35,11 @@ pub async fn check_github_username(price_id: i64, github_username: String) -> Re
 pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<String, AppError> {
     let state = super::state()?;
     let proven_github_user_id = ssr::proven_github_account().await;
-    let started = server::checkout::start(&state, &server::checkout::Request { price_id, github_username, email, proven_github_user_id }).await?;
+    let started = server::checkout::start(
+        &state,
+        &server::checkout::Request { price_id, github_username, email, proven_github_user_id },
+    )
+    .await?;
     ssr::see_other_if_plain_form(&started.checkout_url)?;
     Ok(started.checkout_url)
 }
@@ -84,14 +88,12 @@ pub(crate) mod ssr {
         let prices = p
             .prices
             .into_iter()
-            .map(|price| {
-                BuyPrice {
-                    id: price.id,
-                    interval: price.interval().api().to_owned(),
-                    amount_text: format_price(price.amount, &price.currency, &price.kind),
-                    trial_days: price.trial_days,
-                    access: access_words(&price.permission, r.owner_is_org != 0),
-                }
+            .map(|price| BuyPrice {
+                id: price.id,
+                interval: price.interval().api().to_owned(),
+                amount_text: format_price(price.amount, &price.currency, &price.kind),
+                trial_days: price.trial_days,
+                access: access_words(&price.permission, r.owner_is_org != 0),
             })
             .collect();
         ProductPage {
@@ -110,7 +112,9 @@ pub(crate) mod ssr {
     /// A plain form post (no JavaScript) is answered with a 303 to `url`.
     pub fn see_other_if_plain_form(url: &str) -> Result<(), AppError> {
         let plain_form = leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .and_then(|parts| {
+                parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html"))
+            })
             .unwrap_or(false);
         if !plain_form {
             return Ok(());
@@ -142,7 +146,9 @@ pub(crate) mod ssr {
             };
             match fulfilled {
                 Ok(p) => purchase = p,
-                Err(server::Error::Invalid { message, .. } | server::Error::Unavailable(message)) => problem = Some(message),
+                Err(server::Error::Invalid { message, .. } | server::Error::Unavailable(message)) => {
+                    problem = Some(message)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, purchase_id, "fulfilment on return failed; the webhook will retry");
                     purchase = server::purchases::get(&state.db, purchase_id).await?;
@@ -157,7 +163,12 @@ pub(crate) mod ssr {
             title: repo.title,
             slug: repo.slug,
             full_name: format!("{}/{}", repo.owner, repo.name),
-            repository_url: format!("{}/{}/{}", state.config.github_web_url.as_str().trim_end_matches('/'), repo.owner, repo.name),
+            repository_url: format!(
+                "{}/{}/{}",
+                state.config.github_web_url.as_str().trim_end_matches('/'),
+                repo.owner,
+                repo.name
+            ),
             github_login: purchase.github_login,
             status: purchase.status,
             invitation_url: purchase.invitation_url,

@@ -64,7 +64,13 @@ pub struct TimelineEntry {
 pub const PER_PAGE: i64 = 50;
 
 #[server(endpoint = "admin/customers/list")]
-pub async fn list_customers(q: Option<String>, status: Option<String>, repository: Option<i64>, sort: Option<String>, page: Option<i64>) -> Result<CustomersPage, AppError> {
+pub async fn list_customers(
+    q: Option<String>,
+    status: Option<String>,
+    repository: Option<i64>,
+    sort: Option<String>,
+    page: Option<i64>,
+) -> Result<CustomersPage, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     ssr::list(&state, q, status, repository, sort, page.unwrap_or(1)).await
 }
@@ -103,10 +109,16 @@ pub async fn refund_purchase(id: i64, amount: String) -> Result<String, AppError
     let p = server::purchases::get(&state.db, id).await?;
     let amount = match amount.trim() {
         "" => None,
-        typed => Some(crate::money::parse_amount(typed, &p.currency).map_err(|m| AppError::Invalid { field: "amount".into(), message: m }.with_status(http::StatusCode::BAD_REQUEST))?),
+        typed => Some(crate::money::parse_amount(typed, &p.currency).map_err(|m| {
+            AppError::Invalid { field: "amount".into(), message: m }.with_status(http::StatusCode::BAD_REQUEST)
+        })?),
     };
     let done = server::refunds::refund(&state, id, amount, &ssr::cause(&user)).await?;
-    Ok(format!("Refunded {} ({} refunded in all).", crate::money::format_amount(done.amount, &done.currency), crate::money::format_amount(done.total_refunded, &done.currency)))
+    Ok(format!(
+        "Refunded {} ({} refunded in all).",
+        crate::money::format_amount(done.amount, &done.currency),
+        crate::money::format_amount(done.total_refunded, &done.currency)
+    ))
 }
 
 #[cfg(feature = "ssr")]
@@ -123,8 +135,20 @@ pub(crate) mod ssr {
         Cause::Admin(user.admin_id.unwrap_or_default())
     }
 
-    pub async fn list(state: &server::AppState, q: Option<String>, status: Option<String>, repository: Option<i64>, sort: Option<String>, page: i64) -> Result<CustomersPage, AppError> {
-        let filter = purchases::Filter { q, status: status.filter(|s| !s.is_empty()), repository_id: repository.filter(|r| *r > 0), sort };
+    pub async fn list(
+        state: &server::AppState,
+        q: Option<String>,
+        status: Option<String>,
+        repository: Option<i64>,
+        sort: Option<String>,
+        page: i64,
+    ) -> Result<CustomersPage, AppError> {
+        let filter = purchases::Filter {
+            q,
+            status: status.filter(|s| !s.is_empty()),
+            repository_id: repository.filter(|r| *r > 0),
+            sort,
+        };
         let found = purchases::list(&state.db, &filter, page.max(1), PER_PAGE).await?;
         let repos = server::repositories::list(&state.db).await?;
         let name = |id: i64| repos.iter().find(|r| r.id == id).map(|r| r.title.clone()).unwrap_or_default();

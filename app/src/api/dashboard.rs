@@ -76,7 +76,13 @@ pub(crate) mod ssr {
     }
 
     pub fn activity_item(a: &activity::Activity) -> ActivityItem {
-        ActivityItem { id: a.id, at: format_utc(a.created_at), words: activity::words(a), action: a.action.clone(), github_user_id: a.github_user_id }
+        ActivityItem {
+            id: a.id,
+            at: format_utc(a.created_at),
+            words: activity::words(a),
+            action: a.action.clone(),
+            github_user_id: a.github_user_id,
+        }
     }
 
     pub async fn dashboard(state: &server::AppState) -> Result<Dashboard, AppError> {
@@ -85,7 +91,11 @@ pub(crate) mod ssr {
         let funnel = funnel
             .into_iter()
             .map(|f| FunnelRow {
-                conversion: if f.views > 0 { format!("{:.1}%", f.paid as f64 * 100.0 / f.views as f64) } else { "—".to_owned() },
+                conversion: if f.views > 0 {
+                    format!("{:.1}%", f.paid as f64 * 100.0 / f.views as f64)
+                } else {
+                    "—".to_owned()
+                },
                 title: f.title,
                 views: f.views,
                 checkouts: f.checkouts,
@@ -98,7 +108,11 @@ pub(crate) mod ssr {
                 let days: Vec<ChartDay> = dashboard::revenue_by_day(&state.db, &currency, 30)
                     .await?
                     .into_iter()
-                    .map(|(day, amount)| ChartDay { label: server::account::day(day), amount, amount_text: format_amount(amount, &currency) })
+                    .map(|(day, amount)| ChartDay {
+                        label: server::account::day(day),
+                        amount,
+                        amount_text: format_amount(amount, &currency),
+                    })
                     .collect();
                 let max = days.iter().map(|d| d.amount).max().unwrap_or(0).max(1);
                 let total_text = format_amount(days.iter().map(|d| d.amount).sum(), &currency);

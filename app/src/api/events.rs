@@ -46,12 +46,26 @@ pub struct DriftRow {
 pub const PER_PAGE: i64 = 50;
 
 #[server(endpoint = "admin/events/list")]
-pub async fn list_events(provider: Option<String>, status: Option<String>, event_type: Option<String>, page: Option<i64>) -> Result<EventsPage, AppError> {
+pub async fn list_events(
+    provider: Option<String>,
+    status: Option<String>,
+    event_type: Option<String>,
+    page: Option<i64>,
+) -> Result<EventsPage, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let filter = server::webhooks::EventFilter { provider: provider.filter(|p| !p.is_empty()), status: status.filter(|s| !s.is_empty()), event_type };
+    let filter = server::webhooks::EventFilter {
+        provider: provider.filter(|p| !p.is_empty()),
+        status: status.filter(|s| !s.is_empty()),
+        event_type,
+    };
     let page = page.unwrap_or(1).max(1);
     let (rows, total) = server::webhooks::list(&state.db, &filter, page, PER_PAGE).await?;
-    Ok(EventsPage { rows: rows.into_iter().map(ssr::row).collect(), total, page, pages: (total + PER_PAGE - 1) / PER_PAGE })
+    Ok(EventsPage {
+        rows: rows.into_iter().map(ssr::row).collect(),
+        total,
+        page,
+        pages: (total + PER_PAGE - 1) / PER_PAGE,
+    })
 }
 
 #[server(endpoint = "admin/events/get")]
@@ -70,9 +84,21 @@ pub async fn list_drift() -> Result<Vec<DriftRow>, AppError> {
         .into_iter()
         .map(|d| DriftRow {
             id: d.id,
-            repository: repos.iter().find(|r| r.id == d.repository_id).map(|r| format!("{}/{}", r.owner, r.name)).unwrap_or_default(),
-            fix_label: if d.kind == "paid_without_access" { format!("Invite @{} again", d.github_login) } else { format!("Remove @{}", d.github_login) },
-            kind: if d.kind == "paid_without_access" { "Paid, but no access on GitHub".to_owned() } else { "Access on GitHub, but no purchase".to_owned() },
+            repository: repos
+                .iter()
+                .find(|r| r.id == d.repository_id)
+                .map(|r| format!("{}/{}", r.owner, r.name))
+                .unwrap_or_default(),
+            fix_label: if d.kind == "paid_without_access" {
+                format!("Invite @{} again", d.github_login)
+            } else {
+                format!("Remove @{}", d.github_login)
+            },
+            kind: if d.kind == "paid_without_access" {
+                "Paid, but no access on GitHub".to_owned()
+            } else {
+                "Access on GitHub, but no purchase".to_owned()
+            },
             github_login: d.github_login,
             detail: d.detail,
             detected: crate::time::format_utc(d.detected_at),

@@ -18,7 +18,11 @@ pub struct DeadJob {
 #[server(endpoint = "admin/jobs/dead")]
 pub async fn dead_jobs() -> Result<Vec<DeadJob>, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::jobs::dead(&state.db).await?.into_iter().map(|j| DeadJob { id: j.id, kind: j.kind, attempts: j.attempts, last_error: j.last_error }).collect())
+    Ok(server::jobs::dead(&state.db)
+        .await?
+        .into_iter()
+        .map(|j| DeadJob { id: j.id, kind: j.kind, attempts: j.attempts, last_error: j.last_error })
+        .collect())
 }
 
 /// Gives a dead job a fresh set of attempts, now.

@@ -46,18 +46,33 @@ pub(crate) mod ssr {
     use crate::{error::AppError, types::PriceRow};
 
     pub fn row(p: server::prices::Price) -> PriceRow {
-        PriceRow { interval: p.interval().api().to_owned(), id: p.id, amount: p.amount, currency: p.currency, trial_days: p.trial_days, permission: p.permission }
+        PriceRow {
+            interval: p.interval().api().to_owned(),
+            id: p.id,
+            amount: p.amount,
+            currency: p.currency,
+            trial_days: p.trial_days,
+            permission: p.permission,
+        }
     }
 
     fn invalid(field: &str, message: String) -> AppError {
         AppError::Invalid { field: field.to_owned(), message }.with_status(http::StatusCode::BAD_REQUEST)
     }
 
-    pub fn new_price(interval: String, amount: &str, currency: String, trial_days: &str, permission: String) -> Result<server::prices::NewPrice, AppError> {
+    pub fn new_price(
+        interval: String,
+        amount: &str,
+        currency: String,
+        trial_days: &str,
+        permission: String,
+    ) -> Result<server::prices::NewPrice, AppError> {
         let amount = crate::money::parse_amount(amount, &currency).map_err(|m| invalid("amount", m))?;
         let trial_days = match trial_days.trim() {
             "" => 0,
-            t => t.parse().map_err(|_| invalid("trial_days", "give the trial as a whole number of days (0 for none)".into()))?,
+            t => t
+                .parse()
+                .map_err(|_| invalid("trial_days", "give the trial as a whole number of days (0 for none)".into()))?,
         };
         Ok(server::prices::NewPrice { interval, amount, currency, trial_days, permission })
     }

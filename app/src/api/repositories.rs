@@ -11,7 +11,11 @@ use crate::{
 pub async fn reachable_repositories() -> Result<Vec<ReachableRepo>, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let added: Vec<i64> = server::repositories::list(&state.db).await?.iter().map(|r| r.github_repo_id).collect();
-    let repos = state.github.administrable_repositories().await.map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
+    let repos = state
+        .github
+        .administrable_repositories()
+        .await
+        .map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
     Ok(repos
         .into_iter()
         .map(|r| ReachableRepo {
@@ -28,15 +32,28 @@ pub async fn reachable_repositories() -> Result<Vec<ReachableRepo>, AppError> {
 pub async fn add_repository(github_id: i64) -> Result<(), AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     // Only what GitHub says we administer: an id from the browser proves nothing.
-    let repos = state.github.administrable_repositories().await.map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
+    let repos = state
+        .github
+        .administrable_repositories()
+        .await
+        .map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
     let Some(repo) = repos.into_iter().find(|r| r.id.0 as i64 == github_id) else {
-        return Err(AppError::Invalid { field: "repository".into(), message: "RepoPass cannot administer that repository: check the GitHub connection in Settings".into() }
-            .with_status(http::StatusCode::BAD_REQUEST));
+        return Err(AppError::Invalid {
+            field: "repository".into(),
+            message: "RepoPass cannot administer that repository: check the GitHub connection in Settings".into(),
+        }
+        .with_status(http::StatusCode::BAD_REQUEST));
     };
     let owner = repo.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
     let added = server::repositories::add(
         &state.db,
-        &server::repositories::NewRepository { github_repo_id: github_id, owner: owner.0, name: repo.name.clone(), owner_is_org: owner.1, description: repo.description.clone() },
+        &server::repositories::NewRepository {
+            github_repo_id: github_id,
+            owner: owner.0,
+            name: repo.name.clone(),
+            owner_is_org: owner.1,
+            description: repo.description.clone(),
+        },
     )
     .await?;
     leptos_axum::redirect(&format!("/admin/repositories/{}", added.id));
@@ -56,9 +73,16 @@ pub async fn get_repository(id: i64) -> Result<RepoEdit, AppError> {
 }
 
 #[server(endpoint = "admin/repositories/save")]
-pub async fn save_repository(id: i64, slug: String, title: String, summary: String, description: String) -> Result<RepoEdit, AppError> {
+pub async fn save_repository(
+    id: i64,
+    slug: String,
+    title: String,
+    summary: String,
+    description: String,
+) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let details = server::repositories::Details { slug: slug.trim().to_owned(), title, summary, description_md: description };
+    let details =
+        server::repositories::Details { slug: slug.trim().to_owned(), title, summary, description_md: description };
     let before = server::repositories::get(&state.db, id).await?;
     let saved = server::repositories::update(&state.db, id, &details).await?;
     if saved.title != before.title {
@@ -91,13 +115,23 @@ pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
 mod ssr {
     use crate::types::{RepoEdit, RepoRow};
 
-
     pub fn row(r: server::repositories::Repository) -> RepoRow {
-        RepoRow { id: r.id, full_name: format!("{}/{}", r.owner, r.name), title: r.title, slug: r.slug, status: r.status, github_state: r.github_state }
+        RepoRow {
+            id: r.id,
+            full_name: format!("{}/{}", r.owner, r.name),
+            title: r.title,
+            slug: r.slug,
+            status: r.status,
+            github_state: r.github_state,
+        }
     }
 
-    pub async fn edit(state: &server::AppState, r: server::repositories::Repository) -> Result<RepoEdit, crate::error::AppError> {
-        let prices = server::prices::active_for(&state.db, r.id).await?.into_iter().map(crate::api::prices::ssr::row).collect();
+    pub async fn edit(
+        state: &server::AppState,
+        r: server::repositories::Repository,
+    ) -> Result<RepoEdit, crate::error::AppError> {
+        let prices =
+            server::prices::active_for(&state.db, r.id).await?.into_iter().map(crate::api::prices::ssr::row).collect();
         Ok(RepoEdit {
             cover_url: r.cover_image.as_ref().map(|c| format!("/covers/{c}")),
             prices,

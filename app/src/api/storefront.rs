@@ -12,11 +12,16 @@ pub async fn list_products() -> Result<Vec<ProductCard>, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::{money::format_amount, types::{PriceKind, ProductCard}};
+    use crate::{
+        money::format_amount,
+        types::{PriceKind, ProductCard},
+    };
 
     pub fn card(l: server::storefront::Listing) -> ProductCard {
         let from_price = match (l.from_amount, l.currency, l.from_kind.as_deref().and_then(PriceKind::parse)) {
-            (Some(amount), Some(currency), Some(kind)) => Some(format!("from {}{}", format_amount(amount, &currency), kind.per())),
+            (Some(amount), Some(currency), Some(kind)) => {
+                Some(format!("from {}{}", format_amount(amount, &currency), kind.per()))
+            }
             _ => None,
         };
         ProductCard {

@@ -15,7 +15,12 @@ pub fn error_of<T>(value: Option<Result<T, AppError>>) -> Option<String> {
 }
 
 /// Once the action succeeds: show `say(result)` and read the data again.
-pub fn on_success<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, version: RwSignal<u32>, notice: RwSignal<Option<String>>, say: impl Fn(&T) -> String + 'static) {
+pub fn on_success<T: 'static>(
+    value: impl Fn() -> Option<Result<T, AppError>> + 'static,
+    version: RwSignal<u32>,
+    notice: RwSignal<Option<String>>,
+    say: impl Fn(&T) -> String + 'static,
+) {
     Effect::new(move |_| {
         if let Some(Ok(v)) = value() {
             notice.set(Some(say(&v)));

@@ -17,7 +17,8 @@ use crate::{
 };
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
-const PRIMARY: &str = "rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
+const PRIMARY: &str =
+    "rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
 #[component]
@@ -123,9 +124,19 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
     let moving = ServerAction::<MoveAccess>::new();
     let billing = ServerAction::<ManageBilling>::new();
     let name = p.full_name.clone();
-    on_success(move || resend.value().get(), version, notice, move |_| format!("A new invitation to {name} is on its way: accept it on GitHub."));
+    on_success(
+        move || resend.value().get(),
+        version,
+        notice,
+        move |_| format!("A new invitation to {name} is on its way: accept it on GitHub."),
+    );
     let name = p.full_name.clone();
-    on_success(move || moving.value().get(), version, notice, move |_| format!("Access to {name} moved. The new account has been invited."));
+    on_success(
+        move || moving.value().get(),
+        version,
+        notice,
+        move |_| format!("Access to {name} moved. The new account has been invited."),
+    );
     // Stripe's portal is another site: a full page load.
     Effect::new(move |_| {
         if let Some(Ok(url)) = billing.value().get() {

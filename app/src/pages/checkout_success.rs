@@ -23,7 +23,10 @@ pub fn CheckoutSuccess() -> impl IntoView {
 
     // Poll until settled (only in the browser: the server renders once).
     Effect::new(move |_| {
-        let done = progress.get().map(|r| r.map(|p| settled(&p.status) || p.problem.is_some()).unwrap_or(true)).unwrap_or(false);
+        let done = progress
+            .get()
+            .map(|r| r.map(|p| settled(&p.status) || p.problem.is_some()).unwrap_or(true))
+            .unwrap_or(false);
         if !done {
             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
         }

@@ -36,7 +36,11 @@ pub fn Product() -> impl IntoView {
 fn Page(p: ProductPage) -> impl IntoView {
     let query = use_query_map();
     let cancelled = move || query.with(|q| q.get("checkout").as_deref() == Some("cancelled"));
-    let description = if p.summary.is_empty() { format!("Access to the private GitHub repository {}", p.full_name) } else { p.summary.clone() };
+    let description = if p.summary.is_empty() {
+        format!("Access to the private GitHub repository {}", p.full_name)
+    } else {
+        p.summary.clone()
+    };
     view! {
         <Title text=p.title.clone() />
         <Meta name="description" content=description.clone() />
@@ -104,7 +108,11 @@ fn BuyForm(p: ProductPage) -> impl IntoView {
         }
     });
     let other_error = move || match result() {
-        Some(Err(AppError::Invalid { field, .. })) if ["github_username", "email", "price_id"].contains(&field.as_str()) => None,
+        Some(Err(AppError::Invalid { field, .. }))
+            if ["github_username", "email", "price_id"].contains(&field.as_str()) =>
+        {
+            None
+        }
         Some(Err(AppError::Fields(_))) => None,
         Some(Err(e)) => Some(e.to_string()),
         _ => None,

@@ -81,12 +81,14 @@ pub async fn get_authenticated_user(State(sb): State<Sandbox>, headers: HeaderMa
 pub async fn list_own_emails(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
     let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
     let email = user.email.clone().unwrap_or_else(|| format!("{}@example.com", user.login.to_ascii_lowercase()));
-    Ok(Json(serde_json::json!([{ "email": email, "primary": true, "verified": true, "visibility": "private" }])).into_response())
+    Ok(Json(serde_json::json!([{ "email": email, "primary": true, "verified": true, "visibility": "private" }]))
+        .into_response())
 }
 
 /// A profile with its count of public repositories.
 async fn profile_response(sb: &Sandbox, user: &User) -> Result<Response, Error> {
-    let public_repos = sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
+    let public_repos =
+        sb.gh_repos().await?.iter().filter(|r| r.owner.eq_ignore_ascii_case(&user.login) && !r.private).count();
     Ok(Json(profile_json(sb, user, public_repos)).into_response())
 }
 
@@ -97,7 +99,11 @@ pub struct Paging {
 }
 
 /// `GET /user/repos`: what the caller owns or administers, by full name.
-pub async fn list_own_repos(State(sb): State<Sandbox>, headers: HeaderMap, Query(paging): Query<Paging>) -> Result<Response, Error> {
+pub async fn list_own_repos(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Query(paging): Query<Paging>,
+) -> Result<Response, Error> {
     let Some(user) = caller(&sb, &headers).await? else { return Ok(bad_credentials()) };
     let mut visible = Vec::new();
     for repo in sb.gh_repos().await? {
@@ -115,7 +121,13 @@ pub async fn list_own_repos(State(sb): State<Sandbox>, headers: HeaderMap, Query
 
 /// Resolves `{owner}/{repo}` for a caller who must administer it. GitHub
 /// answers 404 (not 403) for private repositories you cannot see.
-async fn admin_repo(sb: &Sandbox, headers: &HeaderMap, owner: &str, name: &str, docs: &str) -> Result<(Repo, User), Reject> {
+async fn admin_repo(
+    sb: &Sandbox,
+    headers: &HeaderMap,
+    owner: &str,
+    name: &str,
+    docs: &str,
+) -> Result<(Repo, User), Reject> {
     let Some(user) = caller(sb, headers).await? else { return Err(Reject::Answer(bad_credentials())) };
     let Some(repo) = sb.gh_repo(owner, name).await? else { return Err(Reject::Answer(not_found(docs))) };
     if !sb.gh_is_admin(&user.login, &repo).await? {
@@ -128,7 +140,11 @@ async fn admin_repo(sb: &Sandbox, headers: &HeaderMap, owner: &str, name: &str, 
     Ok((repo, user))
 }
 
-pub async fn get_repo(State(sb): State<Sandbox>, headers: HeaderMap, Path((owner, name)): Path<(String, String)>) -> Result<Response, Reject> {
+pub async fn get_repo(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+) -> Result<Response, Reject> {
     let (repo, _) = admin_repo(&sb, &headers, &owner, &name, "repos/repos#get-a-repository").await?;
     let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     Ok(Json(repo_json(&sb, &repo, &owner, true)).into_response())
@@ -166,7 +182,8 @@ pub async fn add_collaborator(
         InviteOutcome::Invited(inv) => {
             let now = sb.store().now().await?;
             let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
-            (StatusCode::CREATED, Json(invitation_json(&sb, &inv, &repo, &owner, &invitee, &inviter, now))).into_response()
+            (StatusCode::CREATED, Json(invitation_json(&sb, &inv, &repo, &owner, &invitee, &inviter, now)))
+                .into_response()
         }
     })
 }
@@ -179,7 +196,10 @@ pub async fn check_collaborator(
     const DOCS: &str = "collaborators/collaborators#check-if-a-user-is-a-repository-collaborator";
     let (repo, _) = admin_repo(&sb, &headers, &owner, &name, DOCS).await?;
     let is = match sb.gh_user(&login).await? {
-        Some(user) => user.login.eq_ignore_ascii_case(&repo.owner) || sb.gh_collaborators(&repo).await?.iter().any(|c| c.user_id == user.id),
+        Some(user) => {
+            user.login.eq_ignore_ascii_case(&repo.owner)
+                || sb.gh_collaborators(&repo).await?.iter().any(|c| c.user_id == user.id)
+        }
         None => false,
     };
     Ok(if is { StatusCode::NO_CONTENT.into_response() } else { not_found(DOCS) })
@@ -203,7 +223,8 @@ pub async fn list_collaborators(
     headers: HeaderMap,
     Path((owner, name)): Path<(String, String)>,
 ) -> Result<Response, Reject> {
-    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, "collaborators/collaborators#list-repository-collaborators").await?;
+    let (repo, _) =
+        admin_repo(&sb, &headers, &owner, &name, "collaborators/collaborators#list-repository-collaborators").await?;
     let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     let mut out = Vec::new();
     if !owner_user.organization {
@@ -236,12 +257,17 @@ pub async fn list_invitations(
     headers: HeaderMap,
     Path((owner, name)): Path<(String, String)>,
 ) -> Result<Response, Reject> {
-    let (repo, _) = admin_repo(&sb, &headers, &owner, &name, "collaborators/invitations#list-repository-invitations").await?;
+    let (repo, _) =
+        admin_repo(&sb, &headers, &owner, &name, "collaborators/invitations#list-repository-invitations").await?;
     let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     let now = sb.store().now().await?;
     let mut out = Vec::new();
     for inv in sb.gh_pending_invitations(&repo).await? {
-        let (Some(invitee), Some(inviter)) = (sb.gh_user_by_id(inv.invitee_id).await?, sb.gh_user_by_id(inv.inviter_id).await?) else { continue };
+        let (Some(invitee), Some(inviter)) =
+            (sb.gh_user_by_id(inv.invitee_id).await?, sb.gh_user_by_id(inv.inviter_id).await?)
+        else {
+            continue;
+        };
         out.push(invitation_json(&sb, &inv, &repo, &owner_user, &invitee, &inviter, now));
     }
     Ok(Json(out).into_response())

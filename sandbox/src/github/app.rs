@@ -44,13 +44,16 @@ struct Claims {
 
 /// Checks the App JWT in `Authorization: Bearer …`.
 fn verify_jwt(headers: &HeaderMap) -> Result<(), Response> {
-    let unauthorized = |why: &str| gh_error(StatusCode::UNAUTHORIZED, why, "apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app");
+    let unauthorized = |why: &str| {
+        gh_error(StatusCode::UNAUTHORIZED, why, "apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app")
+    };
     let token = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| unauthorized("A JSON web token could not be decoded"))?;
-    let key = DecodingKey::from_rsa_pem(PUBLIC_KEY_PEM.as_bytes()).map_err(|_| unauthorized("sandbox key unreadable"))?;
+    let key =
+        DecodingKey::from_rsa_pem(PUBLIC_KEY_PEM.as_bytes()).map_err(|_| unauthorized("sandbox key unreadable"))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = 60;
     // GitHub App JWTs carry `iss` as a number, which the spec check does not
@@ -118,11 +121,19 @@ pub async fn list_installations(State(sb): State<Sandbox>, headers: HeaderMap) -
 }
 
 /// `GET /repos/{o}/{r}/installation` (and the org/user variants).
-pub async fn repo_installation(State(sb): State<Sandbox>, headers: HeaderMap, Path((owner, _repo)): Path<(String, String)>) -> Result<Response, Error> {
+pub async fn repo_installation(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path((owner, _repo)): Path<(String, String)>,
+) -> Result<Response, Error> {
     installation_for(sb, headers, owner).await
 }
 
-pub async fn account_installation(State(sb): State<Sandbox>, headers: HeaderMap, Path(owner): Path<String>) -> Result<Response, Error> {
+pub async fn account_installation(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(owner): Path<String>,
+) -> Result<Response, Error> {
     installation_for(sb, headers, owner).await
 }
 
@@ -132,21 +143,35 @@ async fn installation_for(sb: Sandbox, headers: HeaderMap, owner: String) -> Res
     }
     match INSTALLATIONS.iter().find(|(_, login)| login.eq_ignore_ascii_case(&owner)) {
         Some((id, login)) => Ok(Json(installation_json(&sb, *id, login).await?).into_response()),
-        None => Ok(gh_error(StatusCode::NOT_FOUND, "Not Found", "apps/apps#get-a-repository-installation-for-the-authenticated-app")),
+        None => Ok(gh_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "apps/apps#get-a-repository-installation-for-the-authenticated-app",
+        )),
     }
 }
 
 /// `POST /app/installations/{id}/access_tokens`: a token valid for an hour.
-pub async fn create_access_token(State(sb): State<Sandbox>, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, Error> {
+pub async fn create_access_token(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, Error> {
     if let Err(denied) = verify_jwt(&headers) {
         return Ok(denied);
     }
     let Some((_, login)) = INSTALLATIONS.iter().find(|(i, _)| *i == id) else {
-        return Ok(gh_error(StatusCode::NOT_FOUND, "Not Found", "apps/apps#create-an-installation-access-token-for-an-app"));
+        return Ok(gh_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "apps/apps#create-an-installation-access-token-for-an-app",
+        ));
     };
     let token = format!("ghs_{}", rand::rng().sample_iter(&Alphanumeric).take(36).map(char::from).collect::<String>());
     let expires_at = sb.store().now().await? + TOKEN_TTL;
-    sb.store().put(TOKEN, &token, None, &json!({ "login": login, "installation": id, "expires_at": expires_at })).await?;
+    sb.store()
+        .put(TOKEN, &token, None, &json!({ "login": login, "installation": id, "expires_at": expires_at }))
+        .await?;
     let body = json!({
         "token": token, "expires_at": rfc3339(expires_at),
         "permissions": { "administration": "write", "members": "read", "metadata": "read" },
@@ -167,5 +192,6 @@ pub async fn installation_repositories(State(sb): State<Sandbox>, headers: Heade
             repositories.push(repo_json(&sb, &repo, &owner, true));
         }
     }
-    Ok(Json(json!({ "total_count": repositories.len(), "repository_selection": "all", "repositories": repositories })).into_response())
+    Ok(Json(json!({ "total_count": repositories.len(), "repository_selection": "all", "repositories": repositories }))
+        .into_response())
 }

@@ -51,7 +51,9 @@ async fn take(sb: &Sandbox) -> Result<Option<Fault>, Error> {
 pub async fn inject(State(sb): State<Sandbox>, request: Request, next: Next) -> Response {
     match take(&sb).await {
         Ok(None) => next.run(request).await,
-        Ok(Some(Fault::ServerError)) => gh_error(StatusCode::INTERNAL_SERVER_ERROR, "Server Error", "overview/resources-in-the-rest-api"),
+        Ok(Some(Fault::ServerError)) => {
+            gh_error(StatusCode::INTERNAL_SERVER_ERROR, "Server Error", "overview/resources-in-the-rest-api")
+        }
         Ok(Some(Fault::RateLimit)) => {
             let reset = server::clock::now() + 1;
             let mut response = gh_error(

@@ -6,8 +6,8 @@ pub mod app;
 pub mod faults;
 pub mod model;
 mod oauth;
-mod web;
 pub mod seed;
+mod web;
 pub mod world;
 
 use axum::{

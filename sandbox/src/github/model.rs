@@ -256,7 +256,15 @@ pub fn repo_json(sb: &Sandbox, repo: &Repo, owner: &User, admin: bool) -> Value 
     })
 }
 
-pub fn invitation_json(sb: &Sandbox, inv: &Invitation, repo: &Repo, owner: &User, invitee: &User, inviter: &User, now: i64) -> Value {
+pub fn invitation_json(
+    sb: &Sandbox,
+    inv: &Invitation,
+    repo: &Repo,
+    owner: &User,
+    invitee: &User,
+    inviter: &User,
+    now: i64,
+) -> Value {
     json!({
         "id": inv.id,
         "node_id": format!("RI_sandbox{}", inv.id),

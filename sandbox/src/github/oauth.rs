@@ -29,11 +29,16 @@ pub struct AuthorizeQuery {
 /// Checks the parameters as GitHub would; the error page says what is wrong.
 fn check_client(sb: &Sandbox, client_id: Option<&str>, redirect_uri: Option<&str>) -> Result<String, Response> {
     if client_id != Some(crate::GITHUB_CLIENT_ID) {
-        return Err(pages::error_page("Unknown application", "The client_id is not the sandbox's OAuth app. Leave GITHUB_CLIENT_ID unset in sandbox mode.").into_response());
+        return Err(pages::error_page(
+            "Unknown application",
+            "The client_id is not the sandbox's OAuth app. Leave GITHUB_CLIENT_ID unset in sandbox mode.",
+        )
+        .into_response());
     }
     match redirect_uri {
         Some(uri) if uri.starts_with(&sb.url("/")) => Ok(uri.to_owned()),
-        _ => Err(pages::error_page("Redirect URI mismatch", "The redirect_uri must point back to this RepoPass.").into_response()),
+        _ => Err(pages::error_page("Redirect URI mismatch", "The redirect_uri must point back to this RepoPass.")
+            .into_response()),
     }
 }
 
@@ -42,7 +47,8 @@ pub async fn authorize_page(State(sb): State<Sandbox>, Query(q): Query<Authorize
         Ok(uri) => uri,
         Err(page) => return Ok(page),
     };
-    let people: Vec<User> = sb.store().list::<User>(USER, None).await?.into_iter().filter(|u| !u.organization).collect();
+    let people: Vec<User> =
+        sb.store().list::<User>(USER, None).await?.into_iter().filter(|u| !u.organization).collect();
     let hidden = html! {
         input type="hidden" name="client_id" value=(crate::GITHUB_CLIENT_ID);
         input type="hidden" name="redirect_uri" value=(redirect_uri);
@@ -98,11 +104,16 @@ pub async fn authorize_submit(State(sb): State<Sandbox>, Form(f): Form<Authorize
     };
     let login = f.login.trim();
     let user = match sb.gh_user(login).await? {
-        Some(user) if user.organization => return Ok(pages::error_page("That is an organisation", "Organisations cannot sign in; pick a person.").into_response()),
+        Some(user) if user.organization => {
+            return Ok(pages::error_page("That is an organisation", "Organisations cannot sign in; pick a person.")
+                .into_response())
+        }
         Some(user) => user,
         None => match sb.gh_create_user(login, None).await {
             Ok(user) => user,
-            Err(Error::BadRequest(message)) => return Ok(pages::error_page("Not a GitHub login", &message).into_response()),
+            Err(Error::BadRequest(message)) => {
+                return Ok(pages::error_page("Not a GitHub login", &message).into_response())
+            }
             Err(other) => return Err(other),
         },
     };
@@ -128,14 +139,25 @@ pub struct TokenForm {
 
 /// `POST /login/oauth/access_token`. Like GitHub, errors come back with
 /// status 200 and an `error` field; JSON only when asked for.
-pub async fn access_token(State(sb): State<Sandbox>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Result<Response, Error> {
-    let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
+pub async fn access_token(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, Error> {
+    let wants_json =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
     let (client_id, client_secret) = match basic_auth(&headers) {
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (f.client_id, f.client_secret),
     };
-    if client_id.as_deref() != Some(crate::GITHUB_CLIENT_ID) || client_secret.as_deref() != Some(crate::GITHUB_CLIENT_SECRET) {
-        return Ok(token_error(wants_json, "incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect."));
+    if client_id.as_deref() != Some(crate::GITHUB_CLIENT_ID)
+        || client_secret.as_deref() != Some(crate::GITHUB_CLIENT_SECRET)
+    {
+        return Ok(token_error(
+            wants_json,
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        ));
     }
     let code = f.code.unwrap_or_default();
     let Some(grant) = sb.store().get::<Value>(OAUTH_CODE, &code).await? else {
@@ -149,7 +171,11 @@ pub async fn access_token(State(sb): State<Sandbox>, headers: HeaderMap, Form(f)
     }
     if let Some(uri) = f.redirect_uri {
         if grant["redirect_uri"].as_str() != Some(uri.as_str()) {
-            return Ok(token_error(wants_json, "redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application."));
+            return Ok(token_error(
+                wants_json,
+                "redirect_uri_mismatch",
+                "The redirect_uri MUST match the registered callback URL for this application.",
+            ));
         }
     }
     let token = format!("gho_{}", rand::rng().sample_iter(&Alphanumeric).take(36).map(char::from).collect::<String>());
@@ -193,9 +219,11 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
 pub async fn avatar(Path(file): Path<String>) -> Response {
     let login = file.strip_suffix(".svg").unwrap_or(&file);
     let hue = login.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % 360;
-    let initials: String = login.chars().filter(|c| c.is_ascii_alphanumeric()).take(2).collect::<String>().to_uppercase();
+    let initials: String =
+        login.chars().filter(|c| c.is_ascii_alphanumeric()).take(2).collect::<String>().to_uppercase();
     let svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="32" fill="hsl({hue},55%,45%)"/><text x="32" y="41" font-family="sans-serif" font-size="24" font-weight="600" fill="#fff" text-anchor="middle">{initials}</text></svg>"##
     );
-    (StatusCode::OK, [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], svg).into_response()
+    (StatusCode::OK, [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], svg)
+        .into_response()
 }

@@ -14,9 +14,16 @@ use serde::Deserialize;
 
 use crate::{pages, Error, Sandbox};
 
-pub async fn invitations_page(State(sb): State<Sandbox>, Path((owner, name)): Path<(String, String)>) -> Result<Response, Error> {
+pub async fn invitations_page(
+    State(sb): State<Sandbox>,
+    Path((owner, name)): Path<(String, String)>,
+) -> Result<Response, Error> {
     let Some(repo) = sb.gh_repo(&owner, &name).await? else {
-        return Ok((axum::http::StatusCode::NOT_FOUND, pages::error_page("Not found", "There is no such repository in the sandbox's GitHub.")).into_response());
+        return Ok((
+            axum::http::StatusCode::NOT_FOUND,
+            pages::error_page("Not found", "There is no such repository in the sandbox's GitHub."),
+        )
+            .into_response());
     };
     let mut pending = Vec::new();
     for invitation in sb.gh_pending_invitations(&repo).await? {
@@ -52,7 +59,11 @@ pub struct Accept {
     invitation_id: i64,
 }
 
-pub async fn accept(State(sb): State<Sandbox>, Path((owner, name)): Path<(String, String)>, Form(form): Form<Accept>) -> Result<Response, Error> {
+pub async fn accept(
+    State(sb): State<Sandbox>,
+    Path((owner, name)): Path<(String, String)>,
+    Form(form): Form<Accept>,
+) -> Result<Response, Error> {
     let repo = sb.gh_repo(&owner, &name).await?.ok_or(Error::NotFound)?;
     let invitation = sb.gh_invitation(form.invitation_id).await?.ok_or(Error::NotFound)?;
     if invitation.repo_id != repo.id {
@@ -62,9 +73,16 @@ pub async fn accept(State(sb): State<Sandbox>, Path((owner, name)): Path<(String
     Ok(Redirect::to(&sb.url(&format!("/sandbox/github/{owner}/{name}"))).into_response())
 }
 
-pub async fn repository_page(State(sb): State<Sandbox>, Path((owner, name)): Path<(String, String)>) -> Result<Response, Error> {
+pub async fn repository_page(
+    State(sb): State<Sandbox>,
+    Path((owner, name)): Path<(String, String)>,
+) -> Result<Response, Error> {
     let Some(repo) = sb.gh_repo(&owner, &name).await? else {
-        return Ok((axum::http::StatusCode::NOT_FOUND, pages::error_page("Not found", "There is no such repository in the sandbox's GitHub.")).into_response());
+        return Ok((
+            axum::http::StatusCode::NOT_FOUND,
+            pages::error_page("Not found", "There is no such repository in the sandbox's GitHub."),
+        )
+            .into_response());
     };
     let mut collaborators = Vec::new();
     for c in sb.gh_collaborators(&repo).await? {

@@ -75,7 +75,10 @@ impl Sandbox {
         if self.gh_user(owner).await?.is_none() {
             return Err(Error::BadRequest(format!("there is no GitHub account called {owner}")));
         }
-        if name.is_empty() || name.len() > 100 || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        if name.is_empty()
+            || name.len() > 100
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
             return Err(Error::BadRequest(format!("'{name}' is not a valid repository name")));
         }
         if let Some(existing) = self.gh_repo(owner, name).await? {
@@ -124,7 +127,13 @@ impl Sandbox {
     }
 
     /// `PUT /repos/{o}/{r}/collaborators/{u}` as GitHub does it.
-    pub async fn gh_invite(&self, repo: &Repo, invitee: &User, inviter: &User, requested: Option<&str>) -> Result<InviteOutcome, Error> {
+    pub async fn gh_invite(
+        &self,
+        repo: &Repo,
+        invitee: &User,
+        inviter: &User,
+        requested: Option<&str>,
+    ) -> Result<InviteOutcome, Error> {
         let _one_at_a_time = self.invitation_lock().await;
         if invitee.organization {
             return Ok(InviteOutcome::Refused(format!("{} is an organization, not a user", invitee.login)));
@@ -140,7 +149,11 @@ impl Sandbox {
             (true, None) => "write",
             (true, Some(p)) => match reported_permission(p) {
                 Some(p) => p,
-                None => return Ok(InviteOutcome::Refused(format!("permission '{p}' is not one of pull, triage, push, maintain, admin"))),
+                None => {
+                    return Ok(InviteOutcome::Refused(format!(
+                        "permission '{p}' is not one of pull, triage, push, maintain, admin"
+                    )))
+                }
             },
         };
         let key = Collaborator::key(repo.id, invitee.id);
@@ -151,7 +164,9 @@ impl Sandbox {
         }
         let now = self.store().now().await?;
         let invitations = self.gh_invitations(repo).await?;
-        if let Some(pending) = invitations.iter().find(|i| i.state == InvitationState::Pending && i.invitee_id == invitee.id && now < i.created_at + INVITATION_TTL) {
+        if let Some(pending) = invitations.iter().find(|i| {
+            i.state == InvitationState::Pending && i.invitee_id == invitee.id && now < i.created_at + INVITATION_TTL
+        }) {
             return Ok(InviteOutcome::Invited(pending.clone()));
         }
         let last_day = invitations.iter().filter(|i| i.created_at > now - 86_400).count();
@@ -204,8 +219,15 @@ impl Sandbox {
             return Err(Error::BadRequest(format!("invitation {id} has expired; ask for a new one")));
         }
         let repo = self.gh_repos().await?.into_iter().find(|r| r.id == inv.repo_id).ok_or(Error::NotFound)?;
-        let collaborator = Collaborator { repo_id: repo.id, user_id: inv.invitee_id, permission: inv.permission.clone(), added_at: now };
-        self.store().put(COLLABORATOR, &Collaborator::key(repo.id, inv.invitee_id), Some(&repo.id.to_string()), &collaborator).await?;
+        let collaborator = Collaborator {
+            repo_id: repo.id,
+            user_id: inv.invitee_id,
+            permission: inv.permission.clone(),
+            added_at: now,
+        };
+        self.store()
+            .put(COLLABORATOR, &Collaborator::key(repo.id, inv.invitee_id), Some(&repo.id.to_string()), &collaborator)
+            .await?;
         self.set_invitation_state(inv.clone(), InvitationState::Accepted).await?;
         self.gh_member_event(&repo, inv.invitee_id, "added", Some(&inv.permission)).await?;
         Ok(collaborator)
@@ -221,7 +243,13 @@ impl Sandbox {
     }
 
     /// Queues a signed `member` webhook, shaped like GitHub's.
-    async fn gh_member_event(&self, repo: &Repo, user_id: i64, action: &str, permission: Option<&str>) -> Result<(), Error> {
+    async fn gh_member_event(
+        &self,
+        repo: &Repo,
+        user_id: i64,
+        action: &str,
+        permission: Option<&str>,
+    ) -> Result<(), Error> {
         let member = self.gh_user_by_id(user_id).await?.ok_or(Error::NotFound)?;
         let owner = self.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
         let sender = owner.clone();

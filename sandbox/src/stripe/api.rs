@@ -28,7 +28,9 @@ async fn retrieve(sb: &Sandbox, object: &str, id: &str, label: &str) -> ApiResul
 
 fn metadata(f: &Value) -> Value {
     match form::get(f, "metadata") {
-        Some(Value::Object(map)) => Value::Object(map.iter().filter(|(_, v)| v.is_string()).map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Some(Value::Object(map)) => {
+            Value::Object(map.iter().filter(|(_, v)| v.is_string()).map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
         _ => json!({}),
     }
 }
@@ -36,7 +38,10 @@ fn metadata(f: &Value) -> Value {
 fn int(f: &Value, path: &str) -> Result<Option<i64>, Response> {
     match form::string(f, path) {
         None => Ok(None),
-        Some(raw) => raw.parse::<i64>().map(Some).map_err(|_| invalid(&format!("Invalid integer: {raw}"), &path.replace('.', "]["))),
+        Some(raw) => raw
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid(&format!("Invalid integer: {raw}"), &path.replace('.', "]["))),
     }
 }
 
@@ -62,7 +67,10 @@ pub async fn unknown_endpoint(uri: Uri) -> Response {
     stripe_error(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
-        &format!("Unrecognized request URL ({}). The RepoPass sandbox serves only the Stripe endpoints RepoPass uses.", uri.path()),
+        &format!(
+            "Unrecognized request URL ({}). The RepoPass sandbox serves only the Stripe endpoints RepoPass uses.",
+            uri.path()
+        ),
         None,
         None,
     )
@@ -71,7 +79,13 @@ pub async fn unknown_endpoint(uri: Uri) -> Response {
 pub async fn create_product(State(sb): State<Sandbox>, body: String) -> ApiResult {
     let f = form::parse(&body);
     let Some(name) = form::string(&f, "name") else { return Ok(missing("name")) };
-    let mut product = objects::product(&new_id("prod"), &name, form::string(&f, "description").as_deref(), metadata(&f), sb.store().now().await?);
+    let mut product = objects::product(
+        &new_id("prod"),
+        &name,
+        form::string(&f, "description").as_deref(),
+        metadata(&f),
+        sb.store().now().await?,
+    );
     if let Some(active) = tri!(boolean(&f, "active")) {
         product["active"] = json!(active);
     }
@@ -125,7 +139,10 @@ pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult 
     let f = form::parse(&body);
     let Some(currency) = form::string(&f, "currency") else { return Ok(missing("currency")) };
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_lowercase()) {
-        return Ok(invalid(&format!("Invalid currency: {currency}. Stripe currencies are three-letter ISO codes in lowercase."), "currency"));
+        return Ok(invalid(
+            &format!("Invalid currency: {currency}. Stripe currencies are three-letter ISO codes in lowercase."),
+            "currency",
+        ));
     }
     let Some(product_id) = form::string(&f, "product") else { return Ok(missing("product")) };
     if sb.stripe_get("product", &product_id).await?.is_none() {
@@ -138,7 +155,10 @@ pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult 
     let interval = form::string(&f, "recurring.interval");
     if let Some(i) = interval.as_deref() {
         if !matches!(i, "day" | "week" | "month" | "year") {
-            return Ok(invalid(&format!("Invalid recurring[interval]: must be one of day, month, week, or year (got {i})"), "recurring[interval]"));
+            return Ok(invalid(
+                &format!("Invalid recurring[interval]: must be one of day, month, week, or year (got {i})"),
+                "recurring[interval]",
+            ));
         }
     }
     let price = objects::price(
@@ -186,7 +206,13 @@ pub async fn update_price(State(sb): State<Sandbox>, Path(id): Path<String>, bod
 
 pub async fn create_customer(State(sb): State<Sandbox>, body: String) -> ApiResult {
     let f = form::parse(&body);
-    let customer = objects::customer(&new_id("cus"), form::string(&f, "email").as_deref(), form::string(&f, "name").as_deref(), metadata(&f), sb.store().now().await?);
+    let customer = objects::customer(
+        &new_id("cus"),
+        form::string(&f, "email").as_deref(),
+        form::string(&f, "name").as_deref(),
+        metadata(&f),
+        sb.store().now().await?,
+    );
     sb.stripe_put("customer", &customer, None).await?;
     sb.stripe_event("customer.created", &customer, None).await?;
     ok(customer)
@@ -200,7 +226,10 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
     let f = form::parse(&body);
     let Some(mode) = form::string(&f, "mode") else { return Ok(missing("mode")) };
     if !matches!(mode.as_str(), "payment" | "subscription") {
-        return Ok(invalid(&format!("Invalid mode: {mode}. The RepoPass sandbox supports payment and subscription."), "mode"));
+        return Ok(invalid(
+            &format!("Invalid mode: {mode}. The RepoPass sandbox supports payment and subscription."),
+            "mode",
+        ));
     }
     let Some(success_url) = form::string(&f, "success_url") else { return Ok(missing("success_url")) };
     if !success_url.starts_with("http://") && !success_url.starts_with("https://") {
@@ -216,10 +245,17 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
     let mut total = 0;
     let mut currency: Option<String> = None;
     for (i, item) in items.iter().enumerate() {
-        let Some(price_id) = form::string(item, "price") else { return Ok(missing(&format!("line_items[{i}][price]"))) };
-        let Some(price) = sb.stripe_get("price", &price_id).await? else { return Ok(no_such("price", &price_id, &format!("line_items[{i}][price]"))) };
+        let Some(price_id) = form::string(item, "price") else {
+            return Ok(missing(&format!("line_items[{i}][price]")));
+        };
+        let Some(price) = sb.stripe_get("price", &price_id).await? else {
+            return Ok(no_such("price", &price_id, &format!("line_items[{i}][price]")));
+        };
         if price["active"] != json!(true) {
-            return Ok(invalid(&format!("The price specified ({price_id}) is inactive. This field only accepts active prices."), &format!("line_items[{i}][price]")));
+            return Ok(invalid(
+                &format!("The price specified ({price_id}) is inactive. This field only accepts active prices."),
+                &format!("line_items[{i}][price]"),
+            ));
         }
         let quantity = tri!(int(item, "quantity")).unwrap_or(1);
         if quantity < 1 {
@@ -238,7 +274,10 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         line_items.push(objects::line_item(&format!("li_{}", &new_id("x")[2..]), &price, quantity));
     }
     if mode == "subscription" && !line_items.iter().any(|li| li["price"]["type"] == "recurring") {
-        return Ok(invalid("You must provide at least one recurring price in `subscription` mode when using prices.", "line_items"));
+        return Ok(invalid(
+            "You must provide at least one recurring price in `subscription` mode when using prices.",
+            "line_items",
+        ));
     }
     let customer = form::string(&f, "customer");
     if let Some(id) = &customer {
@@ -301,8 +340,14 @@ fn with_line_items(session: &Value) -> Value {
     out
 }
 
-pub async fn retrieve_checkout_session(State(sb): State<Sandbox>, Path(id): Path<String>, RawQuery(query): RawQuery) -> ApiResult {
-    let Some(session) = sb.stripe_get("checkout_session", &id).await? else { return Ok(no_such("checkout.session", &id, "session")) };
+pub async fn retrieve_checkout_session(
+    State(sb): State<Sandbox>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
+        return Ok(no_such("checkout.session", &id, "session"));
+    };
     if expands(&query, "line_items") {
         return Ok(Json(with_line_items(&session)).into_response());
     }
@@ -310,12 +355,16 @@ pub async fn retrieve_checkout_session(State(sb): State<Sandbox>, Path(id): Path
 }
 
 pub async fn list_line_items(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    let Some(session) = sb.stripe_get("checkout_session", &id).await? else { return Ok(no_such("checkout.session", &id, "session")) };
+    let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
+        return Ok(no_such("checkout.session", &id, "session"));
+    };
     Ok(Json(with_line_items(&session)["line_items"].clone()).into_response())
 }
 
 pub async fn expire_checkout_session(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
-    let Some(mut session) = sb.stripe_get("checkout_session", &id).await? else { return Ok(no_such("checkout.session", &id, "session")) };
+    let Some(mut session) = sb.stripe_get("checkout_session", &id).await? else {
+        return Ok(no_such("checkout.session", &id, "session"));
+    };
     if session["status"] != "open" {
         return Ok(invalid("Only Checkout Sessions with a status in [\"open\"] can be expired.", "session"));
     }
@@ -331,7 +380,10 @@ pub async fn update_subscription(State(sb): State<Sandbox>, Path(id): Path<Strin
     let Some(sub) = sb.stripe_get("subscription", &id).await? else { return Ok(no_such("subscription", &id, "id")) };
     let f = form::parse(&body);
     if sub["status"] == "canceled" {
-        return Ok(invalid("A canceled subscription can only update its cancellation_details and metadata.", "subscription"));
+        return Ok(invalid(
+            "A canceled subscription can only update its cancellation_details and metadata.",
+            "subscription",
+        ));
     }
     let result = match tri!(boolean(&f, "cancel_at_period_end")) {
         Some(true) if sub["cancel_at_period_end"] != json!(true) => sb.stripe_cancel(&id, true).await?,
@@ -345,14 +397,24 @@ pub async fn update_subscription(State(sb): State<Sandbox>, Path(id): Path<Strin
 pub async fn cancel_subscription(State(sb): State<Sandbox>, Path(id): Path<String>) -> ApiResult {
     let Some(sub) = sb.stripe_get("subscription", &id).await? else { return Ok(no_such("subscription", &id, "id")) };
     if sub["status"] == "canceled" {
-        return Ok(stripe_error(StatusCode::NOT_FOUND, "invalid_request_error", &format!("No such subscription: '{id}'"), Some("id"), Some("resource_missing")));
+        return Ok(stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such subscription: '{id}'"),
+            Some("id"),
+            Some("resource_missing"),
+        ));
     }
     ok(sb.stripe_cancel(&id, false).await?)
 }
 
 /// `GET /v1/invoices/{id}`; with `expand[]=payments`, the invoice's payments
 /// (an includable field in Stripe's API: absent unless asked for).
-pub async fn retrieve_invoice(State(sb): State<Sandbox>, Path(id): Path<String>, RawQuery(query): RawQuery) -> ApiResult {
+pub async fn retrieve_invoice(
+    State(sb): State<Sandbox>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
     let Some(mut invoice) = sb.stripe_get("invoice", &id).await? else { return Ok(no_such("invoice", &id, "id")) };
     let q = form::parse(query.as_deref().unwrap_or_default());
     let expand: Vec<String> = match form::get(&q, "expand") {
@@ -420,7 +482,10 @@ pub async fn list_charges(State(sb): State<Sandbox>, RawQuery(query): RawQuery) 
         .stripe_list("charge", None)
         .await?
         .into_iter()
-        .filter(|c| intent.as_ref().is_none_or(|pi| c["payment_intent"] == pi.as_str()) && customer.as_ref().is_none_or(|cus| c["customer"] == cus.as_str()))
+        .filter(|c| {
+            intent.as_ref().is_none_or(|pi| c["payment_intent"] == pi.as_str())
+                && customer.as_ref().is_none_or(|cus| c["customer"] == cus.as_str())
+        })
         .collect();
     data.reverse();
     let has_more = data.len() > limit as usize;
@@ -444,18 +509,32 @@ pub async fn create_refund(State(sb): State<Sandbox>, body: String) -> ApiResult
             Err(Error::NotFound) => return Ok(no_such("payment_intent", &pi, "payment_intent")),
             Err(e) => return Err(e),
         },
-        (None, None) => return Ok(invalid("One of the following params should be provided for this request: payment_intent or charge.", "charge")),
+        (None, None) => {
+            return Ok(invalid(
+                "One of the following params should be provided for this request: payment_intent or charge.",
+                "charge",
+            ))
+        }
     };
     let amount = tri!(int(&f, "amount"));
     let reason = form::string(&f, "reason");
     if let Some(r) = reason.as_deref() {
         if !matches!(r, "duplicate" | "fraudulent" | "requested_by_customer") {
-            return Ok(invalid(&format!("Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer (got {r})"), "reason"));
+            return Ok(invalid(
+                &format!("Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer (got {r})"),
+                "reason",
+            ));
         }
     }
     match sb.stripe_refund(charge, amount, reason.as_deref()).await? {
         Ok(refund) => ok(refund),
-        Err(message) => Ok(stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", &message, Some("amount"), Some("charge_already_refunded"))),
+        Err(message) => Ok(stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &message,
+            Some("amount"),
+            Some("charge_already_refunded"),
+        )),
     }
 }
 

@@ -30,7 +30,8 @@ pub fn add_interval(ts: i64, interval: &str) -> i64 {
         _ => 1,
     };
     let total = t.year() * 12 + (t.month() as i32 - 1) + months;
-    let (year, month) = (total.div_euclid(12), time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January));
+    let (year, month) =
+        (total.div_euclid(12), time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January));
     let day = t.day().min(month.length(year));
     match Date::from_calendar_date(year, month, day) {
         Ok(date) => t.replace_date(date).unix_timestamp(),
@@ -51,7 +52,8 @@ impl Sandbox {
     /// subscription mode).
     async fn customer_for(&self, email: Option<&str>) -> Result<Value, Error> {
         if let Some(email) = email {
-            let existing = self.stripe_list("customer", None).await?.into_iter().find(|c| c["email"].as_str() == Some(email));
+            let existing =
+                self.stripe_list("customer", None).await?.into_iter().find(|c| c["email"].as_str() == Some(email));
             if let Some(found) = existing {
                 return Ok(found);
             }
@@ -67,7 +69,15 @@ impl Sandbox {
         let now = self.now().await?;
         let pi = new_id("pi");
         let ch = new_id("ch");
-        let charge = objects::charge(&ch, amount, currency, customer.unwrap_or_default(), &pi, now, &self.url(&format!("/sandbox/stripe/receipts/{ch}")));
+        let charge = objects::charge(
+            &ch,
+            amount,
+            currency,
+            customer.unwrap_or_default(),
+            &pi,
+            now,
+            &self.url(&format!("/sandbox/stripe/receipts/{ch}")),
+        );
         let mut charge = charge;
         if customer.is_none() {
             charge["customer"] = Value::Null;
@@ -104,10 +114,29 @@ impl Sandbox {
             let period_end = trial_end.unwrap_or_else(|| add_interval(now, &interval));
             let sub_id = new_id("sub");
             let metadata = session["_subscription_data"]["metadata"].clone();
-            let mut sub = objects::subscription(&sub_id, &customer_id, &price, now, period_end, trial_end, if metadata.is_object() { metadata } else { json!({}) });
+            let mut sub = objects::subscription(
+                &sub_id,
+                &customer_id,
+                &price,
+                now,
+                period_end,
+                trial_end,
+                if metadata.is_object() { metadata } else { json!({}) },
+            );
             let first_amount = if trial_end.is_some() { 0 } else { amount };
             let inv_id = new_id("in");
-            let mut invoice = objects::invoice(&inv_id, &customer_id, &sub_id, &price, first_amount, (now, period_end), true, if first_amount > 0 { 1 } else { 0 }, now, &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")));
+            let mut invoice = objects::invoice(
+                &inv_id,
+                &customer_id,
+                &sub_id,
+                &price,
+                first_amount,
+                (now, period_end),
+                true,
+                if first_amount > 0 { 1 } else { 0 },
+                now,
+                &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
+            );
             invoice["billing_reason"] = json!("subscription_create");
             if first_amount > 0 {
                 let charge = self.take_payment(first_amount, &currency, Some(&customer_id)).await?;
@@ -157,7 +186,15 @@ impl Sandbox {
             let amount = session["amount_total"].as_i64().unwrap_or(0);
             let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
             let ch = new_id("ch");
-            let mut charge = objects::charge(&ch, amount, &currency, "", &pi_id, now, &self.url(&format!("/sandbox/stripe/receipts/{ch}")));
+            let mut charge = objects::charge(
+                &ch,
+                amount,
+                &currency,
+                "",
+                &pi_id,
+                now,
+                &self.url(&format!("/sandbox/stripe/receipts/{ch}")),
+            );
             charge["customer"] = session["customer"].clone();
             self.stripe_put("charge", &charge, None).await?;
             pi["status"] = json!("succeeded");
@@ -207,7 +244,8 @@ impl Sandbox {
             return Err(Error::BadRequest(format!("subscription {sub_id} has ended")));
         }
         let now = self.now().await?;
-        let previous = json!({ "status": sub["status"], "items": sub["items"], "latest_invoice": sub["latest_invoice"] });
+        let previous =
+            json!({ "status": sub["status"], "items": sub["items"], "latest_invoice": sub["latest_invoice"] });
         let (_, end) = Self::period(&sub);
         if sub["cancel_at_period_end"] == json!(true) {
             sub["status"] = json!("canceled");
@@ -237,7 +275,18 @@ impl Sandbox {
                 item["current_period_start"] = json!(end);
                 item["current_period_end"] = json!(new_end);
                 let inv_id = new_id("in");
-                objects::invoice(&inv_id, &customer_id, sub_id, &price, amount, (end, new_end), false, 0, now, &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")))
+                objects::invoice(
+                    &inv_id,
+                    &customer_id,
+                    sub_id,
+                    &price,
+                    amount,
+                    (end, new_end),
+                    false,
+                    0,
+                    now,
+                    &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
+                )
             }
         };
         let inv_id = invoice["id"].as_str().unwrap_or_default().to_owned();
@@ -251,7 +300,8 @@ impl Sandbox {
             self.stripe_put("subscription", &sub, Some(&customer_id)).await?;
             self.stripe_event("invoice.payment_failed", &invoice, None).await?;
         } else {
-            let charge = self.take_payment(amount, price["currency"].as_str().unwrap_or("usd"), Some(&customer_id)).await?;
+            let charge =
+                self.take_payment(amount, price["currency"].as_str().unwrap_or("usd"), Some(&customer_id)).await?;
             invoice["_charge"] = charge["id"].clone();
             invoice["status"] = json!("paid");
             invoice["paid"] = json!(true);
@@ -302,7 +352,8 @@ impl Sandbox {
         if sub["status"] == "canceled" || sub["cancel_at_period_end"] != json!(true) {
             return Err(Error::BadRequest(format!("subscription {sub_id} is not set to cancel")));
         }
-        let previous = json!({ "cancel_at_period_end": true, "cancel_at": sub["cancel_at"], "canceled_at": sub["canceled_at"] });
+        let previous =
+            json!({ "cancel_at_period_end": true, "cancel_at": sub["cancel_at"], "canceled_at": sub["canceled_at"] });
         sub["cancel_at_period_end"] = json!(false);
         sub["cancel_at"] = Value::Null;
         sub["canceled_at"] = Value::Null;
@@ -317,8 +368,13 @@ impl Sandbox {
     pub async fn stripe_charge_of(&self, id: &str) -> Result<Value, Error> {
         let charge_id = match id.split('_').next() {
             Some("ch") => id.to_owned(),
-            Some("pi") => self.stripe_must("payment_intent", id).await?["latest_charge"].as_str().map(str::to_owned).ok_or(Error::NotFound)?,
-            Some("in") => self.stripe_must("invoice", id).await?["_charge"].as_str().map(str::to_owned).ok_or(Error::NotFound)?,
+            Some("pi") => self.stripe_must("payment_intent", id).await?["latest_charge"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(Error::NotFound)?,
+            Some("in") => {
+                self.stripe_must("invoice", id).await?["_charge"].as_str().map(str::to_owned).ok_or(Error::NotFound)?
+            }
             Some("sub") => {
                 let sub = self.stripe_must("subscription", id).await?;
                 let inv = sub["latest_invoice"].as_str().ok_or(Error::NotFound)?.to_owned();
@@ -336,7 +392,12 @@ impl Sandbox {
 
     /// Refunds `amount` (default: what is left) of a charge. `Err(message)`
     /// is Stripe's refusal, for the caller to answer with.
-    pub async fn stripe_refund(&self, mut charge: Value, amount: Option<i64>, reason: Option<&str>) -> Result<Result<Value, String>, Error> {
+    pub async fn stripe_refund(
+        &self,
+        mut charge: Value,
+        amount: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<Result<Value, String>, Error> {
         let total = charge["amount"].as_i64().unwrap_or(0);
         let refunded = charge["amount_refunded"].as_i64().unwrap_or(0);
         let left = total - refunded;
@@ -357,7 +418,8 @@ impl Sandbox {
         self.stripe_put("refund", &refund, charge["id"].as_str()).await?;
         self.stripe_put("charge", &charge, charge["customer"].as_str()).await?;
         self.stripe_event("refund.created", &refund, None).await?;
-        self.stripe_event("charge.refunded", &charge, Some(json!({ "amount_refunded": refunded, "refunded": false }))).await?;
+        self.stripe_event("charge.refunded", &charge, Some(json!({ "amount_refunded": refunded, "refunded": false })))
+            .await?;
         Ok(Ok(refund))
     }
 
@@ -383,7 +445,8 @@ impl Sandbox {
             // Bounded: a long jump renews at most two years of periods.
             for _ in 0..24 {
                 let current = self.stripe_must("subscription", &id).await?;
-                let due = Self::period(&current).1 <= now && !matches!(current["status"].as_str(), Some("canceled" | "past_due"));
+                let due = Self::period(&current).1 <= now
+                    && !matches!(current["status"].as_str(), Some("canceled" | "past_due"));
                 if !due {
                     break;
                 }

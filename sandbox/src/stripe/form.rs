@@ -45,7 +45,8 @@ fn arrays(value: Value) -> Value {
         Value::Object(map) => {
             let numeric = !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok());
             if numeric {
-                let mut items: Vec<(usize, Value)> = map.into_iter().map(|(k, v)| (k.parse().unwrap_or(0), arrays(v))).collect();
+                let mut items: Vec<(usize, Value)> =
+                    map.into_iter().map(|(k, v)| (k.parse().unwrap_or(0), arrays(v))).collect();
                 items.sort_by_key(|(i, _)| *i);
                 Value::Array(items.into_iter().map(|(_, v)| v).collect())
             } else {

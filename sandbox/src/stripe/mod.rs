@@ -60,7 +60,13 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
 }
 
 /// Stripe's error body: `{"error": {"type", "message", "param", "code"}}`.
-pub fn stripe_error(status: StatusCode, kind: &str, message: &str, param: Option<&str>, code: Option<&str>) -> Response {
+pub fn stripe_error(
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
     let mut error = json!({ "type": kind, "message": message });
     if let Some(param) = param {
         error["param"] = json!(param);
@@ -77,11 +83,23 @@ pub fn invalid(message: &str, param: &str) -> Response {
 }
 
 pub fn missing(param: &str) -> Response {
-    stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("Missing required param: {param}."), Some(param), Some("parameter_missing"))
+    stripe_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        &format!("Missing required param: {param}."),
+        Some(param),
+        Some("parameter_missing"),
+    )
 }
 
 pub fn no_such(object: &str, id: &str, param: &str) -> Response {
-    stripe_error(StatusCode::NOT_FOUND, "invalid_request_error", &format!("No such {object}: '{id}'"), Some(param), Some("resource_missing"))
+    stripe_error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        &format!("No such {object}: '{id}'"),
+        Some(param),
+        Some("resource_missing"),
+    )
 }
 
 /// Only the sandbox's secret key opens its API, as only yours opens Stripe's.
@@ -143,7 +161,12 @@ impl Sandbox {
 
     /// Records an event about `object` (its state now) and queues its
     /// delivery to RepoPass.
-    pub async fn stripe_event(&self, event_type: &str, object: &Value, previous: Option<Value>) -> Result<String, Error> {
+    pub async fn stripe_event(
+        &self,
+        event_type: &str,
+        object: &Value,
+        previous: Option<Value>,
+    ) -> Result<String, Error> {
         let seq = self.store().next_id("stripe_event", 1).await?;
         let id = format!("evt_{seq:08}{}", &new_id("x")[2..18]);
         let mut data = json!({ "object": public(object.clone()) });

@@ -20,7 +20,16 @@ pub fn product(id: &str, name: &str, description: Option<&str>, metadata: Value,
 
 #[allow(clippy::too_many_arguments)]
 /// `interval`: None for one-time prices, Some("month"|"year"|…) for recurring.
-pub fn price(id: &str, product: &str, currency: &str, unit_amount: i64, interval: Option<&str>, metadata: Value, nickname: Option<&str>, now: i64) -> Value {
+pub fn price(
+    id: &str,
+    product: &str,
+    currency: &str,
+    unit_amount: i64,
+    interval: Option<&str>,
+    metadata: Value,
+    nickname: Option<&str>,
+    now: i64,
+) -> Value {
     json!({
         "id": id, "object": "price", "active": true, "billing_scheme": "per_unit", "created": now,
         "currency": currency, "custom_unit_amount": null, "livemode": false, "lookup_key": null,
@@ -63,7 +72,15 @@ pub fn line_item(id: &str, price: &Value, quantity: i64) -> Value {
     })
 }
 
-pub fn subscription(id: &str, customer: &str, price: &Value, start: i64, period_end: i64, trial_end: Option<i64>, metadata: Value) -> Value {
+pub fn subscription(
+    id: &str,
+    customer: &str,
+    price: &Value,
+    start: i64,
+    period_end: i64,
+    trial_end: Option<i64>,
+    metadata: Value,
+) -> Value {
     json!({
         "id": id, "object": "subscription", "application": null, "application_fee_percent": null, "automatic_tax": { "enabled": false, "liability": null },
         "billing_cycle_anchor_config": null, "customer_account": null, "default_tax_rates": [], "managed_payments": null,
@@ -91,7 +108,18 @@ pub fn subscription(id: &str, customer: &str, price: &Value, start: i64, period_
 
 /// A finalised invoice for one subscription period.
 #[allow(clippy::too_many_arguments)]
-pub fn invoice(id: &str, customer: &str, subscription: &str, price: &Value, amount: i64, period: (i64, i64), paid: bool, attempt_count: i64, now: i64, hosted_url: &str) -> Value {
+pub fn invoice(
+    id: &str,
+    customer: &str,
+    subscription: &str,
+    price: &Value,
+    amount: i64,
+    period: (i64, i64),
+    paid: bool,
+    attempt_count: i64,
+    now: i64,
+    hosted_url: &str,
+) -> Value {
     json!({
         "id": id, "object": "invoice", "account_country": "US", "account_name": "RepoPass sandbox", "account_tax_ids": null,
         "application": null, "automatically_finalizes_at": null, "custom_fields": null, "customer_account": null,
@@ -127,7 +155,15 @@ pub fn invoice(id: &str, customer: &str, subscription: &str, price: &Value, amou
     })
 }
 
-pub fn charge(id: &str, amount: i64, currency: &str, customer: &str, payment_intent: &str, now: i64, receipt_url: &str) -> Value {
+pub fn charge(
+    id: &str,
+    amount: i64,
+    currency: &str,
+    customer: &str,
+    payment_intent: &str,
+    now: i64,
+    receipt_url: &str,
+) -> Value {
     json!({
         "id": id, "object": "charge", "amount": amount, "amount_captured": amount, "amount_refunded": 0,
         "application": null, "application_fee": null, "calculated_statement_descriptor": "REPOPASS SANDBOX",

@@ -17,7 +17,6 @@ use crate::{
     Error, Sandbox,
 };
 
-
 pub async fn checkout_page(State(sb): State<Sandbox>, Path(id): Path<String>) -> Result<Response, Error> {
     let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
         return Ok(pages::error_page("Checkout not found", "This checkout link is not valid.").into_response());
@@ -26,7 +25,9 @@ pub async fn checkout_page(State(sb): State<Sandbox>, Path(id): Path<String>) ->
         return Ok(Redirect::to(&success_url(&session)).into_response());
     }
     if session["status"] != "open" {
-        return Ok(pages::error_page("This checkout has expired", "Go back to the store and start again.").into_response());
+        return Ok(
+            pages::error_page("This checkout has expired", "Go back to the store and start again.").into_response()
+        );
     }
     Ok(render_checkout(&session, None).into_response())
 }
@@ -72,7 +73,10 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
 }
 
 fn success_url(session: &Value) -> String {
-    session["success_url"].as_str().unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", session["id"].as_str().unwrap_or_default())
+    session["success_url"]
+        .as_str()
+        .unwrap_or("/")
+        .replace("{CHECKOUT_SESSION_ID}", session["id"].as_str().unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -80,7 +84,11 @@ pub struct PayForm {
     outcome: String,
 }
 
-pub async fn checkout_submit(State(sb): State<Sandbox>, Path(id): Path<String>, Form(f): Form<PayForm>) -> Result<Response, Error> {
+pub async fn checkout_submit(
+    State(sb): State<Sandbox>,
+    Path(id): Path<String>,
+    Form(f): Form<PayForm>,
+) -> Result<Response, Error> {
     let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
         return Ok(pages::error_page("Checkout not found", "This checkout link is not valid.").into_response());
     };
@@ -166,7 +174,11 @@ pub struct PortalAction {
     action: String,
 }
 
-pub async fn portal_action(State(sb): State<Sandbox>, Path((id, sub_id)): Path<(String, String)>, Form(f): Form<PortalAction>) -> Result<Response, Error> {
+pub async fn portal_action(
+    State(sb): State<Sandbox>,
+    Path((id, sub_id)): Path<(String, String)>,
+    Form(f): Form<PortalAction>,
+) -> Result<Response, Error> {
     let Some(portal) = sb.stripe_get("billing_portal_session", &id).await? else { return Err(Error::NotFound) };
     let sub = sb.stripe_get("subscription", &sub_id).await?.ok_or(Error::NotFound)?;
     // A portal session acts only on its own customer's subscriptions.

@@ -10,7 +10,9 @@ use leptos_router::hooks::use_params_map;
 
 use super::gate::AdminGate;
 use crate::{
-    api::customers::{get_customer, AdminPurchase, RefundPurchase, ResendPurchaseInvitation, RestorePurchase, RevokePurchase},
+    api::customers::{
+        get_customer, AdminPurchase, RefundPurchase, ResendPurchaseInvitation, RestorePurchase, RevokePurchase,
+    },
     components::{
         action_result::{error_of, on_success},
         container::Container,
@@ -18,8 +20,10 @@ use crate::{
 };
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
-const DANGER: &str = "rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60";
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
+const DANGER: &str =
+    "rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60";
+const INPUT: &str =
+    "mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
 
 #[component]
 pub fn AdminCustomer() -> impl IntoView {
@@ -60,11 +64,30 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
     let resend = ServerAction::<ResendPurchaseInvitation>::new();
     let refund = ServerAction::<RefundPurchase>::new();
     let repo = p.repository.clone();
-    on_success(move || revoke.value().get(), version, notice, { let r = repo.clone(); move |_| format!("Access to {r} revoked.") });
-    on_success(move || restore.value().get(), version, notice, { let r = repo.clone(); move |_| format!("Access to {r} restored: a new invitation is out.") });
-    on_success(move || resend.value().get(), version, notice, { let r = repo.clone(); move |_| format!("A new invitation to {r} is out.") });
+    on_success(move || revoke.value().get(), version, notice, {
+        let r = repo.clone();
+        move |_| format!("Access to {r} revoked.")
+    });
+    on_success(move || restore.value().get(), version, notice, {
+        let r = repo.clone();
+        move |_| format!("Access to {r} restored: a new invitation is out.")
+    });
+    on_success(move || resend.value().get(), version, notice, {
+        let r = repo.clone();
+        move |_| format!("A new invitation to {r} is out.")
+    });
     on_success(move || refund.value().get(), version, notice, |m: &String| m.clone());
-    let errors = move || [error_of(revoke.value().get()), error_of(restore.value().get()), error_of(resend.value().get()), error_of(refund.value().get())].into_iter().flatten().collect::<Vec<_>>();
+    let errors = move || {
+        [
+            error_of(revoke.value().get()),
+            error_of(restore.value().get()),
+            error_of(resend.value().get()),
+            error_of(refund.value().get()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+    };
     let id = p.id.to_string();
     let (id1, id2, id3, id4) = (id.clone(), id.clone(), id.clone(), id);
     view! {

@@ -19,7 +19,14 @@ use crate::{
 
 const INPUT: &str = "rounded-md border border-slate-300 px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900";
 const STATUSES: [&str; 6] = ["pending", "paid", "invited", "active", "revoked", "expired"];
-const SORTS: [(&str, &str); 6] = [("newest", "Newest"), ("oldest", "Oldest"), ("login", "GitHub login"), ("amount", "Amount"), ("status", "Status"), ("paid", "Paid date")];
+const SORTS: [(&str, &str); 6] = [
+    ("newest", "Newest"),
+    ("oldest", "Oldest"),
+    ("login", "GitHub login"),
+    ("amount", "Amount"),
+    ("status", "Status"),
+    ("paid", "Paid date"),
+];
 
 #[component]
 pub fn AdminCustomers() -> impl IntoView {
@@ -28,7 +35,15 @@ pub fn AdminCustomers() -> impl IntoView {
     // who is looking first, so a visitor's page makes no refused call.
     let query = use_query_map();
     let get = move |k: &str| query.with(|q| q.get(k).filter(|v| !v.is_empty()));
-    let params = move || (get("q"), get("status"), get("repository").and_then(|r| r.parse::<i64>().ok()), get("sort"), get("page").and_then(|p| p.parse::<i64>().ok()));
+    let params = move || {
+        (
+            get("q"),
+            get("status"),
+            get("repository").and_then(|r| r.parse::<i64>().ok()),
+            get("sort"),
+            get("page").and_then(|p| p.parse::<i64>().ok()),
+        )
+    };
     let page = Resource::new(params, |(q, status, repository, sort, page)| async move {
         match current_viewer().await {
             Ok(Some(v)) if v.is_admin => list_customers(q, status, repository, sort, page).await,
@@ -51,7 +66,10 @@ fn CustomersTable(page: Resource<Result<CustomersPage, AppError>>) -> impl IntoV
     let get = move |k: &str| query.with(|q| q.get(k).filter(|v| !v.is_empty()));
     // The same filter, as a query string (for the CSV link and the pages).
     let query_string = move |page: Option<i64>| {
-        let mut parts: Vec<String> = ["q", "status", "repository", "sort"].iter().filter_map(|k| get(k).map(|v| format!("{k}={}", urlencode(&v)))).collect();
+        let mut parts: Vec<String> = ["q", "status", "repository", "sort"]
+            .iter()
+            .filter_map(|k| get(k).map(|v| format!("{k}={}", urlencode(&v))))
+            .collect();
         if let Some(p) = page {
             parts.push(format!("page={p}"));
         }

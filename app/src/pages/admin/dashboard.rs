@@ -58,7 +58,8 @@ fn live_updates(version: RwSignal<u32>) {
         let source = StoredValue::new_local(None::<leptos::web_sys::EventSource>);
         Effect::new(move |_| {
             let Ok(es) = leptos::web_sys::EventSource::new("/admin/activity/stream") else { return };
-            let on_event = Closure::<dyn FnMut(leptos::web_sys::MessageEvent)>::new(move |_| version.update(|v| *v += 1));
+            let on_event =
+                Closure::<dyn FnMut(leptos::web_sys::MessageEvent)>::new(move |_| version.update(|v| *v += 1));
             let _ = es.add_event_listener_with_callback("activity", on_event.as_ref().unchecked_ref());
             on_event.forget();
             source.set_value(Some(es));

@@ -167,7 +167,10 @@ fn DriftReport() -> impl IntoView {
 #[component]
 pub fn AdminEvent() -> impl IntoView {
     let params = use_params_map();
-    let event = Resource::new(move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)), get_event);
+    let event = Resource::new(
+        move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)),
+        get_event,
+    );
     view! {
         <Title text="Event" />
         <AdminGate>

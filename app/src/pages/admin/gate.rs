@@ -61,7 +61,9 @@ fn NotAdmin(login: String) -> impl IntoView {
 /// crawlers and monitoring), not only in its words.
 fn set_status(_code: u16) {
     #[cfg(feature = "ssr")]
-    if let (Some(response), Ok(code)) = (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(_code)) {
+    if let (Some(response), Ok(code)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(_code))
+    {
         response.set_status(code);
     }
 }
