@@ -29,9 +29,13 @@ async fn export(State(state): State<AppState>, session: Session, Query(p): Query
     if let Err(refused) = crate::admin_session::require_admin(&state, &session).await {
         return refused;
     }
+    let status = match purchases::parse_status(p.status.as_deref()) {
+        Ok(status) => status,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
     let filter = purchases::Filter {
         q: p.q,
-        status: p.status.filter(|s| !s.is_empty()),
+        status,
         repository_id: p.repository.and_then(|r| r.parse().ok()).filter(|r| *r > 0),
         sort: p.sort.filter(|s| !s.is_empty()),
     };

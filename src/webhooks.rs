@@ -39,17 +39,18 @@ async fn read(body: Body) -> Result<axum::body::Bytes, Response> {
     })
 }
 
-async fn accept(state: &AppState, delivery: Delivery) -> Response {
-    match webhooks::store(&state.db, &delivery).await {
+/// `ignored`: the event handlers do not act on this type (why).
+async fn accept(state: &AppState, delivery: Delivery, ignored: Option<String>) -> Response {
+    match webhooks::store(&state.db, &delivery, ignored).await {
         Ok(true) => {
             state.wake.notify();
-            tracing::info!(provider = delivery.provider, event = %delivery.event_id, kind = %delivery.event_type, "webhook stored");
+            tracing::info!(provider = %delivery.provider, event = %delivery.event_id, kind = %delivery.event_type, "webhook stored");
             (StatusCode::OK, Json(json!({ "received": true }))).into_response()
         }
         Ok(false) => (StatusCode::OK, Json(json!({ "received": true, "duplicate": true }))).into_response(),
         Err(e) => {
             // Not stored: a 5xx makes the sender retry later.
-            tracing::error!(error = %e, provider = delivery.provider, "webhook not stored");
+            tracing::error!(error = %e, provider = %delivery.provider, "webhook not stored");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "not stored; retry" }))).into_response()
         }
     }
@@ -65,7 +66,10 @@ async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         &body,
         header(&headers, "stripe-signature"),
     ) {
-        Ok(delivery) => accept(&state, delivery).await,
+        Ok(delivery) => {
+            let ignored = server::lifecycle::ignored_on_arrival(&delivery.event_type);
+            accept(&state, delivery, ignored).await
+        }
         Err(why) => refuse("stripe", why),
     }
 }
@@ -83,7 +87,8 @@ async fn github(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         header(&headers, "x-github-event"),
     );
     match verified {
-        Ok(delivery) => accept(&state, delivery).await,
+        // Every GitHub event gets a job: the App sends only what it subscribed to.
+        Ok(delivery) => accept(&state, delivery, None).await,
         Err(why) => refuse("github", why),
     }
 }

@@ -116,6 +116,8 @@ pub struct RepoEdit {
     pub summary: String,
     pub description: String,
     pub description_html: String,
+    /// The statuses the creator may move it to from here (the server's rule).
+    pub moves: Vec<String>,
     pub status: String,
     pub github_state: String,
     /// Where the cover image is served, if there is one.
@@ -178,6 +180,14 @@ pub struct GithubUser {
 /// Where a purchase stands after checkout, for the success page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutProgress {
+    /// What the page says at the top.
+    pub heading: String,
+    /// The steps done so far, as the server decided them.
+    pub paid: bool,
+    pub invited: bool,
+    pub active: bool,
+    /// Nothing changes from here without the buyer doing something: stop polling.
+    pub settled: bool,
     pub title: String,
     pub slug: String,
     pub full_name: String,
@@ -217,6 +227,8 @@ pub struct AccountPurchase {
     pub invitation_url: Option<String>,
     pub repository_url: String,
     pub can_resend: bool,
+    /// The invitation was accepted: the repository opens on GitHub.
+    pub can_open: bool,
     pub can_move: bool,
     /// When a move is not possible yet, the day it will be.
     pub move_after: Option<String>,

@@ -8,7 +8,10 @@ use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 
 use crate::{
     access::{self, Cause},
-    clock, github_accounts,
+    clock,
+    domain::{Action, CauseKind, IntBool, PurchaseId, PurchaseStatus as Status, Reason},
+    github_accounts,
+    prices::Interval,
     purchases::{self, Purchase},
     session_user::Customer,
     AppState, Db, Error, Result,
@@ -23,12 +26,13 @@ pub const MOVE_EVERY_DAYS: i64 = 30;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
     pub public_id: String,
-    pub status: String,
+    pub status: Status,
     pub status_reason: Option<String>,
+    pub status_reason_code: Option<Reason>,
     pub github_login: String,
     pub amount: i64,
     pub currency: String,
-    pub kind: String,
+    pub kind: Interval,
     pub invitation_url: Option<String>,
     pub current_period_end: Option<i64>,
     pub cancel_at: Option<i64>,
@@ -36,7 +40,8 @@ pub struct Row {
     pub paid_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub moved_at: Option<i64>,
-    pub has_billing: i64,
+    #[sqlx(try_from = "IntBool")]
+    pub has_billing: bool,
     /// The address it was paid with: billing opens only for its proven owner.
     pub email: String,
     pub title: String,
@@ -60,7 +65,8 @@ fn binds(who: &Customer) -> (i64, String) {
 pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
     let (id, email) = binds(who);
     let sql = format!(
-        "{SELECT_ROWS} WHERE {MINE} AND p.status NOT IN ('pending', 'expired') ORDER BY p.created_at DESC, p.id DESC"
+        "{SELECT_ROWS} WHERE {MINE} AND p.status IN ({}) ORDER BY p.created_at DESC, p.id DESC",
+        crate::purchases::paid_statuses_sql()
     );
     let mut rows = sqlx::query_as::<_, Row>(&sql).bind(id).bind(email).fetch_all(db.pool()).await?;
     for moved in &who.moved_away {
@@ -73,7 +79,7 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
 }
 
 const SELECT_ROWS: &str =
-    "SELECT p.public_id, p.status, p.status_reason, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
+    "SELECT p.public_id, p.status, p.status_reason, p.status_reason_code, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
         r.title, r.owner, r.name, r.slug
@@ -84,9 +90,10 @@ const SELECT_ROWS: &str =
 pub async fn owned(db: &Db, who: &Customer, public_id: &str) -> Result<Purchase> {
     let (id, email) = binds(who);
     let sql = format!(
-        "SELECT p.id FROM purchases p WHERE p.public_id = $3 AND {MINE} AND p.status NOT IN ('pending', 'expired')"
+        "SELECT p.id FROM purchases p WHERE p.public_id = $3 AND {MINE} AND p.status IN ({})",
+        crate::purchases::paid_statuses_sql()
     );
-    let mut found: Option<i64> =
+    let mut found: Option<PurchaseId> =
         sqlx::query_scalar(&sql).bind(id).bind(email).bind(public_id).fetch_optional(db.pool()).await?;
     if found.is_none() && who.moved_away.iter().any(|m| m == public_id) {
         found = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1")
@@ -104,14 +111,19 @@ fn cause(who: &Customer) -> Cause {
 /// "Resend invitation": at most `RESENDS_PER_DAY` a day per purchase.
 pub async fn resend_invitation(state: &AppState, who: &Customer, public_id: &str) -> Result<Purchase> {
     let p = owned(&state.db, who, public_id).await?;
-    if p.status == "active" {
+    if p.status == Status::Active {
         return Err(Error::invalid("status", "you already have access: the repository is in your GitHub account"));
     }
+    let [resent, sent, active] = Action::RESENDS;
     let recent: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM access_log WHERE purchase_id = $1 AND cause_kind = 'customer' AND action IN ('invitation_resent', 'invitation_sent', 'access_active') AND created_at > $2",
+        "SELECT COUNT(*) FROM access_log WHERE purchase_id = $1 AND cause_kind = $3 AND action IN ($4, $5, $6) AND created_at > $2",
     )
     .bind(p.id)
     .bind(clock::now() - 86_400)
+    .bind(CauseKind::Customer)
+    .bind(resent)
+    .bind(sent)
+    .bind(active)
     .fetch_one(state.db.pool())
     .await?;
     if recent >= RESENDS_PER_DAY {
@@ -173,28 +185,31 @@ pub fn day(unix: i64) -> String {
 }
 
 /// Where a purchase stands, in the customer's words: a headline and, when
-/// there is one, the date that matters next.
+/// there is one, the date that matters next. The words are chosen by status
+/// and reason code; the reason's message is only quoted.
 pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
     let reason = row.status_reason.clone().unwrap_or_default();
-    let subscription = row.kind != "one_time";
-    let headline = match row.status.as_str() {
-        "paid" if reason.starts_with("queued") => format!("Paid — invitation {reason}"),
-        "paid" if reason.starts_with("not invited") => format!("Paid — {reason}"),
-        "paid" => "Paid — sending your invitation".to_owned(),
-        "invited" if reason.starts_with("invitation expired") => "Invitation expired — resend it".to_owned(),
-        "invited" => "Invitation sent — accept it on GitHub".to_owned(),
-        "active" => match (row.grace_until, row.cancel_at) {
+    let code = row.status_reason_code;
+    let headline = match row.status {
+        Status::Paid => match code {
+            Some(c) if c.is_queued() => format!("Paid — invitation {reason}"),
+            Some(c) if c.not_invited() => format!("Paid — {reason}"),
+            _ => "Paid — sending your invitation".to_owned(),
+        },
+        Status::Invited if code == Some(Reason::InvitationExpired) => "Invitation expired — resend it".to_owned(),
+        Status::Invited => "Invitation sent — accept it on GitHub".to_owned(),
+        Status::Active => match (row.grace_until, row.cancel_at) {
             (Some(grace), _) if grace > now => format!("Payment failed — update your card by {}", day(grace)),
             (_, Some(end)) => format!("Ends on {}", day(end)),
             _ => "Active".to_owned(),
         },
-        "revoked" if reason.is_empty() => "Revoked".to_owned(),
-        "revoked" => format!("Revoked: {reason}"),
-        other => other.to_owned(),
+        Status::Revoked if reason.is_empty() => "Revoked".to_owned(),
+        Status::Revoked => format!("Revoked: {reason}"),
+        Status::Pending | Status::Expired => row.status.to_string(),
     };
-    let when = match row.status.as_str() {
-        "revoked" => row.revoked_at.map(|t| format!("Access ended on {}", day(t))),
-        _ if subscription => match (row.cancel_at, row.current_period_end) {
+    let when = match row.status {
+        Status::Revoked => row.revoked_at.map(|t| format!("Access ended on {}", day(t))),
+        _ if row.kind.is_subscription() => match (row.cancel_at, row.current_period_end) {
             (Some(end), _) => Some(format!("Ends on {}; it will not renew", day(end))),
             (None, Some(end)) => Some(format!("Renews on {}", day(end))),
             _ => None,
@@ -204,19 +219,49 @@ pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
     (headline, when)
 }
 
+/// What the customer may do with a purchase: the page shows exactly these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerCan {
+    /// Resend the invitation (waiting, expired, or refused for an account
+    /// since fixed).
+    pub resend: bool,
+    /// Move access to another account (now; see `move_after` for later).
+    pub move_access: bool,
+    /// Open Stripe's billing portal (only whoever proved the paying address).
+    pub manage_billing: bool,
+    /// Open the repository on GitHub: the invitation was accepted.
+    pub open_repository: bool,
+}
+
+/// The date a purchase moved less than `MOVE_EVERY_DAYS` ago may move again.
+pub fn move_after(row: &Row, now: i64) -> Option<i64> {
+    row.moved_at.map(|t| t + MOVE_EVERY_DAYS * 86_400).filter(|t| *t > now)
+}
+
+pub fn customer_can(row: &Row, who: &Customer, now: i64) -> CustomerCan {
+    CustomerCan {
+        resend: row.status == Status::Invited
+            || (row.status == Status::Paid && row.status_reason_code.is_some_and(Reason::not_invited)),
+        move_access: row.status.gives_access() && move_after(row, now).is_none(),
+        manage_billing: row.has_billing && who.proved_email(&row.email),
+        open_repository: row.status == Status::Active,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(status: &str, reason: Option<&str>) -> Row {
+    fn row(status: &str, reason: Option<(Reason, &str)>) -> Row {
         Row {
             public_id: "p".into(),
-            status: status.into(),
-            status_reason: reason.map(Into::into),
+            status: status.parse().unwrap(),
+            status_reason: reason.map(|(_, m)| m.into()),
+            status_reason_code: reason.map(|(c, _)| c),
             github_login: "alice".into(),
             amount: 900,
             currency: "usd".into(),
-            kind: "monthly".into(),
+            kind: Interval::Month,
             invitation_url: None,
             current_period_end: Some(1_799_712_000),
             cancel_at: None,
@@ -224,7 +269,7 @@ mod tests {
             paid_at: Some(1_790_000_000),
             revoked_at: None,
             moved_at: None,
-            has_billing: 1,
+            has_billing: true,
             email: "alice@example.com".into(),
             title: "SDK".into(),
             owner: "o".into(),
@@ -247,7 +292,11 @@ mod tests {
             ("Invitation sent — accept it on GitHub".into(), Some("Renews on 12 Jan 2027".into()))
         );
         assert_eq!(
-            describe(&row("invited", Some("invitation expired: resend it from your account")), now).0,
+            describe(
+                &row("invited", Some((Reason::InvitationExpired, "invitation expired: resend it from your account"))),
+                now
+            )
+            .0,
             "Invitation expired — resend it"
         );
         assert_eq!(describe(&row("active", None), now).0, "Active");
@@ -260,15 +309,15 @@ mod tests {
         let mut failing = row("active", None);
         failing.grace_until = Some(1_796_256_000);
         assert_eq!(describe(&failing, now).0, "Payment failed — update your card by 3 Dec 2026");
-        let mut refunded = row("revoked", Some("refunded"));
+        let mut refunded = row("revoked", Some((Reason::Refunded, "refunded")));
         refunded.revoked_at = Some(1_795_000_000);
         assert_eq!(describe(&refunded, now).0, "Revoked: refunded");
         assert!(describe(&refunded, now).1.unwrap().starts_with("Access ended on"));
         let mut once = row("active", None);
-        once.kind = "one_time".into();
+        once.kind = Interval::OneTime;
         assert_eq!(describe(&once, now).1.unwrap(), format!("One-time purchase, paid on {}", day(1_790_000_000)));
         assert_eq!(
-            describe(&row("paid", Some("queued: GitHub's rate limit is reached")), now).0,
+            describe(&row("paid", Some((Reason::QueuedRateLimit, "queued: GitHub's rate limit is reached"))), now).0,
             "Paid — invitation queued: GitHub's rate limit is reached"
         );
     }

@@ -2,17 +2,20 @@
 //! first, or everything after an id — what the SSE stream polls, so it
 //! sees changes made by any process, the worker's included).
 
-use crate::{Db, Result};
+use crate::{
+    domain::{Action, CauseKind, PurchaseStatus},
+    Db, Result,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Activity {
     pub id: i64,
     pub created_at: i64,
     pub purchase_id: i64,
-    pub action: String,
-    pub to_status: String,
+    pub action: Action,
+    pub to_status: PurchaseStatus,
     pub detail: Option<String>,
-    pub cause_kind: String,
+    pub cause_kind: CauseKind,
     pub github_login: String,
     pub github_user_id: i64,
     pub repository: String,
@@ -44,29 +47,29 @@ pub async fn last_id(db: &Db) -> Result<i64> {
 /// An entry in words, for the feed.
 pub fn words(a: &Activity) -> String {
     let who = format!("@{}", a.github_login);
-    let what = match a.action.as_str() {
-        "checkout_started" => format!("{who} started a checkout for {}", a.repository),
-        "paid" => format!("{who} paid for {}", a.repository),
-        "invitation_sent" => format!("{who} was invited to {}", a.repository),
-        "invitation_resent" => format!("{who} got a new invitation to {}", a.repository),
-        "access_active" => format!("{who} has access to {}", a.repository),
-        "had_access" => format!("{who} bought {} and already had access: nothing changed on GitHub", a.repository),
-        "payment_failed" => format!("A payment by {who} for {} failed", a.repository),
-        "payment_recovered" => format!("{who} paid the overdue invoice for {}", a.repository),
-        "revoke" => format!("{who} lost access to {}", a.repository),
-        "restore" => format!("{who} got access to {} back", a.repository),
-        "refund" | "partial_refund" => format!("{who} was refunded for {}", a.repository),
-        "refund_requested" => format!("A refund for {who} ({}) was requested", a.repository),
-        "moved" => format!("Access to {} moved to {who}", a.repository),
-        "checkout_expired" => format!("{who}'s checkout for {} expired", a.repository),
-        "subscription_updated" => format!("{who}'s subscription to {} changed", a.repository),
-        "resubscribed" => format!("{who} subscribed to {} again", a.repository),
-        "invitation_expired" => format!("{who}'s invitation to {} expired", a.repository),
-        "drift_removed_by_hand" => format!("{who} was removed from {} on GitHub by hand", a.repository),
-        other => format!("{} for {who} ({})", other.replace('_', " "), a.repository),
+    let what = match a.action {
+        Action::CheckoutStarted => format!("{who} started a checkout for {}", a.repository),
+        Action::Paid => format!("{who} paid for {}", a.repository),
+        Action::InvitationSent => format!("{who} was invited to {}", a.repository),
+        Action::InvitationResent => format!("{who} got a new invitation to {}", a.repository),
+        Action::AccessActive => format!("{who} has access to {}", a.repository),
+        Action::HadAccess => format!("{who} bought {} and already had access: nothing changed on GitHub", a.repository),
+        Action::PaymentFailed => format!("A payment by {who} for {} failed", a.repository),
+        Action::PaymentRecovered => format!("{who} paid the overdue invoice for {}", a.repository),
+        Action::Revoke => format!("{who} lost access to {}", a.repository),
+        Action::Restore => format!("{who} got access to {} back", a.repository),
+        Action::Refund | Action::PartialRefund => format!("{who} was refunded for {}", a.repository),
+        Action::RefundRequested => format!("A refund for {who} ({}) was requested", a.repository),
+        Action::Moved => format!("Access to {} moved to {who}", a.repository),
+        Action::CheckoutExpired => format!("{who}'s checkout for {} expired", a.repository),
+        Action::SubscriptionUpdated => format!("{who}'s subscription to {} changed", a.repository),
+        Action::Resubscribed => format!("{who} subscribed to {} again", a.repository),
+        Action::InvitationExpired => format!("{who}'s invitation to {} expired", a.repository),
+        Action::DriftRemovedByHand => format!("{who} was removed from {} on GitHub by hand", a.repository),
+        other => format!("{} for {who} ({})", other.as_str().replace('_', " "), a.repository),
     };
     match &a.detail {
-        Some(d) if a.action == "revoke" => format!("{what}: {d}"),
+        Some(d) if a.action == Action::Revoke => format!("{what}: {d}"),
         _ => what,
     }
 }

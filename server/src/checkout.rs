@@ -13,10 +13,13 @@ use stripe_checkout::{
 };
 
 use crate::{
-    access::{self, Cause, Change},
-    clock, github_accounts,
+    access::{Cause, Change},
+    clock,
+    domain::{Action, PurchaseId, PurchaseStatus as Status, RepositoryStatus},
+    github_accounts,
     payments::PaymentsError,
     prices::{self, Price},
+    purchase_state::{self, transition},
     repositories::{self, Repository},
     AppState, Error, Result,
 };
@@ -35,7 +38,7 @@ pub struct Request {
 /// A checkout under way: where to send the buyer.
 #[derive(Debug, Clone)]
 pub struct Started {
-    pub purchase_id: i64,
+    pub purchase_id: PurchaseId,
     pub checkout_url: String,
 }
 
@@ -47,11 +50,11 @@ pub async fn price_on_sale(state: &AppState, price_id: i64) -> Result<(Price, Re
         Err(Error::NotFound) => return Err(gone()),
         Err(e) => return Err(e),
     };
-    if price.active == 0 {
+    if !price.active {
         return Err(gone());
     }
     let repo = repositories::get(&state.db, price.repository_id).await?;
-    if repo.status != "published" || matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
+    if repo.status != RepositoryStatus::Published || repo.github_state.is_unreachable() {
         return Err(Error::invalid("price_id", "this repository is not on sale right now"));
     }
     Ok((price, repo))
@@ -62,25 +65,26 @@ pub fn check_email(email: &str) -> Result<String> {
     if email.is_empty() {
         return Err(Error::invalid("email", "enter your email: the receipt and access links go there"));
     }
-    if email.len() > 254 || !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
-        return Err(Error::invalid("email", format!("'{email}' does not look like an email address; check it")));
+    match crate::domain::Email::parse(email) {
+        Some(email) => Ok(email.into_string()),
+        None => Err(Error::invalid("email", format!("'{email}' does not look like an email address; check it"))),
     }
-    Ok(email.to_owned())
 }
 
 /// Refuses a second purchase for an account that already has access (asked
 /// only for the account's proven owner: see `duplicate_purchases`).
 async fn not_already_granted(state: &AppState, repo: &Repository, github_user_id: i64, login: &str) -> Result<()> {
-    let existing: Option<String> = sqlx::query_scalar(
-        "SELECT status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ('paid', 'invited', 'active') LIMIT 1",
-    )
+    let existing: Option<Status> = sqlx::query_scalar(&format!(
+        "SELECT status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ({}) LIMIT 1",
+        crate::purchases::statuses_sql(Status::is_granted)
+    ))
     .bind(repo.id)
     .bind(github_user_id)
     .fetch_optional(state.db.pool())
     .await?;
-    match existing.as_deref() {
+    match existing {
         None => Ok(()),
-        Some("invited") => Err(Error::invalid(
+        Some(Status::Invited) => Err(Error::invalid(
             "github_username",
             format!("@{login} already bought access and has an invitation waiting: accept it on GitHub (github.com/{}/{}/invitations) instead of paying again", repo.owner, repo.name),
         )),
@@ -128,9 +132,9 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
 
     let now = clock::now();
     let public_id: String = rand::rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();
-    let purchase_id: i64 = sqlx::query_scalar(
+    let purchase_id: PurchaseId = sqlx::query_scalar(
         "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $9) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, $9, $9) RETURNING id",
     )
     .bind(&public_id)
     .bind(repo.id)
@@ -141,15 +145,23 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     .bind(price.amount)
     .bind(&price.currency)
     .bind(now)
+    .bind(Status::Pending)
     .fetch_one(state.db.pool())
     .await?;
     let detail = format!("{} for @{}", price.interval().api(), account.login);
-    let cause = crate::access::Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
-    let logged =
-        crate::access::log(state.db.pool(), purchase_id, None, "pending", "checkout_started", Some(&detail), &cause)
-            .await;
+    let cause = Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
+    let logged = purchase_state::log(
+        state.db.pool(),
+        purchase_id,
+        None,
+        Status::Pending,
+        Action::CheckoutStarted,
+        Some(&detail),
+        &cause,
+    )
+    .await;
     if let Err(e) = logged {
-        tracing::warn!(error = %e, purchase_id, "checkout start not logged");
+        tracing::warn!(error = %e, purchase_id = purchase_id.get(), "checkout start not logged");
     }
 
     match create_session(state, &repo, &price, purchase_id, &public_id, &account, &email).await {
@@ -160,19 +172,14 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
                 .bind(clock::now())
                 .execute(state.db.pool())
                 .await?;
-            tracing::info!(purchase_id, repository_id = repo.id, "checkout started");
+            tracing::info!(purchase_id = purchase_id.get(), repository_id = repo.id, "checkout started");
             Ok(Started { purchase_id, checkout_url: url })
         }
         Err(e) => {
             // The purchase stays, closed, with the reason: nothing is lost.
             let detail = format!("checkout could not start: {e}");
-            let _ = access::transition(
-                &state.db,
-                purchase_id,
-                Change { from: "pending", to: "expired", action: "checkout_failed", detail: Some(&detail), set: &[] },
-                &Cause::System,
-            )
-            .await;
+            let change = Change::new(Status::Pending, Status::Expired, Action::CheckoutFailed).detail(&detail);
+            let _ = transition(&state.db, purchase_id, change, &Cause::System).await;
             Err(e)
         }
     }
@@ -182,7 +189,7 @@ async fn create_session(
     state: &AppState,
     repo: &Repository,
     price: &Price,
-    purchase_id: i64,
+    purchase_id: PurchaseId,
     public_id: &str,
     account: &github_accounts::Account,
     email: &str,

@@ -3,7 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::{clock, Db, Result};
+use crate::{
+    clock,
+    domain::{PurchaseStatus, RepositoryStatus},
+    prices::Interval,
+    purchases::statuses_sql,
+    Db, Result,
+};
+
+fn access_statuses() -> String {
+    statuses_sql(PurchaseStatus::gives_access)
+}
 
 const DAY: i64 = 86_400;
 
@@ -45,18 +55,21 @@ pub async fn summary(db: &Db) -> Result<Summary> {
     // Net of refunds, renewals included: summed from the payments ledger.
     let paid = "SELECT currency, CAST(SUM(amount) AS BIGINT) FROM payments WHERE created_at >= $1 GROUP BY currency ORDER BY currency";
     let mrr = async {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT p.currency, CAST(SUM(CASE WHEN pr.kind = 'yearly' THEN p.amount / 12 ELSE p.amount END) AS BIGINT)
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT p.currency, CAST(SUM(CASE WHEN pr.kind = $1 THEN p.amount / 12 ELSE p.amount END) AS BIGINT)
              FROM purchases p JOIN prices pr ON pr.id = p.price_id
-             WHERE p.status IN ('invited', 'active') AND pr.kind IN ('monthly', 'yearly')
+             WHERE p.status IN ({}) AND pr.kind IN ($2, $1)
              GROUP BY p.currency ORDER BY p.currency",
-        )
+            access_statuses()
+        ))
+        .bind(Interval::Year)
+        .bind(Interval::Month)
         .fetch_all(db.pool())
         .await?;
         Ok::<_, crate::Error>(rows.into_iter().collect())
     };
-    let count = |sql: &'static str, bound: Option<i64>| async move {
-        let query = sqlx::query_scalar::<_, i64>(sql);
+    let count = |sql: String, bound: Option<i64>| async move {
+        let query = sqlx::query_scalar::<_, i64>(&sql);
         let query = match bound {
             Some(bound) => query.bind(bound),
             None => query,
@@ -69,10 +82,10 @@ pub async fn summary(db: &Db) -> Result<Summary> {
         money(db, paid, now - 30 * DAY),
         mrr,
         // DISTINCT in a subquery: PostgreSQL hashes it, where COUNT(DISTINCT …) sorts.
-        count("SELECT COUNT(*) FROM (SELECT DISTINCT github_user_id FROM purchases WHERE status IN ('invited', 'active')) granted", None),
-        count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1", since),
-        count("SELECT COUNT(*) FROM purchases WHERE status = 'revoked' AND stripe_subscription_id IS NOT NULL AND revoked_at >= $1", since),
-        count("SELECT COUNT(*) FROM payments WHERE kind = 'refund' AND created_at >= $1", since),
+        count(format!("SELECT COUNT(*) FROM (SELECT DISTINCT github_user_id FROM purchases WHERE status IN ({})) granted", access_statuses()), None),
+        count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1".to_owned(), since),
+        count(format!("SELECT COUNT(*) FROM purchases WHERE status = '{}' AND stripe_subscription_id IS NOT NULL AND revoked_at >= $1", PurchaseStatus::Revoked), since),
+        count(format!("SELECT COUNT(*) FROM payments WHERE kind = '{}' AND created_at >= $1", crate::ledger::Kind::Refund.as_str()), since),
     )?;
     Ok(Summary { revenue_this_month, revenue_30d, mrr, active_customers, new_purchases_30d, churned_30d, refunds_30d })
 }
@@ -102,7 +115,8 @@ pub struct Funnel {
 pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
     let since = clock::now() - days * DAY;
     let repos: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, title FROM repositories WHERE status <> 'archived' ORDER BY title, id")
+        sqlx::query_as("SELECT id, title FROM repositories WHERE status <> $1 ORDER BY title, id")
+            .bind(RepositoryStatus::Archived)
             .fetch_all(db.pool())
             .await?;
     let per_repo = |sql: &'static str, bound: i64| async move {

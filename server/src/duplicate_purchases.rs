@@ -5,28 +5,28 @@
 //! the earlier purchase's), is closed, and is refunded in full — a
 //! subscription cancelled at once — by a job.
 
-use serde_json::json;
 use stripe_billing::subscription::CancelSubscription;
 
 use crate::{
-    access::{self, Cause, Change, Origin, Value},
-    clock, jobs,
+    access::{Cause, Change, Value},
+    clock,
+    domain::{AccessOrigin as Origin, Action, PurchaseId, PurchaseStatus as Status, Reason},
+    jobs::{self, Job},
     lifecycle::Outcome,
     payments::PaymentsError,
+    purchase_state::transition,
     purchases::{self, Purchase},
     refunds, AppState, Error, Result,
 };
 
-pub const JOB: &str = "refund_duplicate";
-const ACTION: &str = "duplicate";
-
 /// The earlier purchase through which this account already holds (or is
 /// being given) access to the same repository. The earliest wins, so two
 /// purchases paid at once do not both count as the duplicate.
-pub async fn earlier_holder(state: &AppState, p: &Purchase) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND id < $3 AND status IN ('paid', 'invited', 'active') ORDER BY id LIMIT 1",
-    )
+pub async fn earlier_holder(state: &AppState, p: &Purchase) -> Result<Option<PurchaseId>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND id < $3 AND status IN ({}) ORDER BY id LIMIT 1",
+        crate::purchases::statuses_sql(Status::is_granted)
+    ))
     .bind(p.repository_id)
     .bind(p.github_user_id)
     .bind(p.id)
@@ -35,50 +35,38 @@ pub async fn earlier_holder(state: &AppState, p: &Purchase) -> Result<Option<i64
 }
 
 /// Closes `p` as a duplicate of `earlier` and books its refund.
-pub async fn close(state: &AppState, p: &Purchase, earlier: i64, cause: &Cause) -> Result<()> {
+pub async fn close(state: &AppState, p: &Purchase, earlier: PurchaseId, cause: &Cause) -> Result<()> {
     // Booked first, so a crash between the two cannot lose the refund: the
     // job waits while the purchase is still `paid` (the grant's retry closes
     // it), and does nothing if it went another way.
-    jobs::enqueue(
-        state.db.pool(),
-        JOB,
-        &json!({ "purchase_id": p.id }),
-        clock::now() + 2,
-        Some(&format!("{JOB}:{}", p.id)),
-    )
-    .await?;
+    let job = Job::RefundDuplicate { purchase_id: p.id };
+    jobs::enqueue(state.db.pool(), &job, clock::now() + 2, Some(&format!("{}:{}", job.kind(), p.id))).await?;
     let reason =
         format!("@{} already had access through an earlier purchase; this payment is refunded in full", p.github_login);
     let detail = format!("{reason} (purchase {earlier} holds the access; nothing changed on GitHub)");
-    let set = [
-        ("status_reason", Value::Text(Some(reason))),
-        ("revoked_at", Value::Int(Some(clock::now()))),
+    let change = Change::new(Status::Paid, Status::Revoked, Action::Duplicate)
+        .detail(&detail)
+        .reason(Reason::DuplicatePurchase, reason)
+        .set("revoked_at", Value::Int(Some(clock::now())))
         // Never removes anything when it ends: the access is not this purchase's.
-        ("github_access", Value::Text(Some(Origin::Preexisting.as_str().to_owned()))),
-    ];
-    access::transition(
-        &state.db,
-        p.id,
-        Change { from: "paid", to: "revoked", action: ACTION, detail: Some(&detail), set: &set },
-        cause,
-    )
-    .await?;
-    tracing::info!(purchase_id = p.id, earlier, "duplicate purchase closed; refund booked");
+        .set("github_access", Value::Text(Some(Origin::Preexisting.as_str().to_owned())));
+    transition(&state.db, p.id, change, cause).await?;
+    tracing::info!(purchase_id = p.id.get(), earlier = earlier.get(), "duplicate purchase closed; refund booked");
     state.wake.notify();
     Ok(())
 }
 
 /// The job: cancels the subscription (if any) and refunds what was paid.
-pub async fn refund(state: &AppState, purchase_id: i64) -> Result<Outcome> {
+pub async fn refund(state: &AppState, purchase_id: PurchaseId) -> Result<Outcome> {
     let closed: Option<i64> =
         sqlx::query_scalar("SELECT id FROM access_log WHERE purchase_id = $1 AND action = $2 LIMIT 1")
             .bind(purchase_id)
-            .bind(ACTION)
+            .bind(Action::Duplicate)
             .fetch_optional(state.db.pool())
             .await?;
     let p = purchases::get(&state.db, purchase_id).await?;
     if closed.is_none() {
-        if p.status == "paid" {
+        if p.status == Status::Paid {
             return Err(Error::Later { message: "the duplicate purchase is not closed yet".into(), after_secs: 5 });
         }
         return Ok(Outcome::Ignored("not closed as a duplicate".into()));

@@ -5,26 +5,26 @@
 
 use lettre::{message::Mailbox, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
-use serde_json::json;
 
-use crate::{clock, jobs, AppState, Error, Result};
-
-/// The kind of a customer's sign-in link: its body holds a live token, so
-/// once SMTP has taken it the copy in the outbox is blanked.
-pub const SIGN_IN_LINK: &str = "sign_in_link";
+use crate::{
+    clock,
+    domain::{EmailKind, EmailStatus, PurchaseId},
+    jobs::{self, Job},
+    AppState, Error, Result,
+};
 
 pub async fn enqueue(
     state: &AppState,
     to: &str,
     subject: &str,
     body: &str,
-    kind: &str,
-    purchase_id: Option<i64>,
+    kind: EmailKind,
+    purchase_id: Option<PurchaseId>,
 ) -> Result<i64> {
     let mut tx = state.db.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO emails (to_address, subject, body_text, kind, purchase_id, status, attempts, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $7, 0, $6) RETURNING id",
     )
     .bind(to)
     .bind(subject)
@@ -32,10 +32,10 @@ pub async fn enqueue(
     .bind(kind)
     .bind(purchase_id)
     .bind(clock::now())
+    .bind(EmailStatus::Pending)
     .fetch_one(&mut *tx)
     .await?;
-    jobs::enqueue(&mut *tx, "send_email", &json!({ "email_id": id }), clock::now(), Some(&format!("email:{id}")))
-        .await?;
+    jobs::enqueue(&mut *tx, &Job::SendEmail { email_id: id }, clock::now(), Some(&format!("email:{id}"))).await?;
     tx.commit().await?;
     state.wake.notify();
     Ok(id)
@@ -46,8 +46,8 @@ struct Outgoing {
     to_address: String,
     subject: String,
     body_text: String,
-    kind: String,
-    status: String,
+    kind: EmailKind,
+    status: EmailStatus,
 }
 
 /// The `send_email` job.
@@ -57,13 +57,13 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
             .bind(email_id)
             .fetch_one(state.db.pool())
             .await?;
-    if email.status != "pending" {
+    if email.status != EmailStatus::Pending {
         return Ok(());
     }
     let status = match &state.config.smtp_url {
         None => {
             tracing::info!(email_id, to = %email.to_address, subject = %email.subject, "email recorded, not sent: no SMTP_URL");
-            "logged"
+            EmailStatus::Logged
         }
         Some(url) => {
             let from: Mailbox = state
@@ -92,7 +92,7 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
                     .await?;
                 return Err(Error::Unavailable(format!("SMTP: {e}")));
             }
-            "sent"
+            EmailStatus::Sent
         }
     };
     sqlx::query("UPDATE emails SET status = $2, attempts = attempts + 1, sent_at = $3 WHERE id = $1")
@@ -102,7 +102,7 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
         .execute(state.db.pool())
         .await?;
     // Without SMTP the outbox is the only copy (the sandbox mailbox shows it).
-    if status == "sent" && email.kind == SIGN_IN_LINK {
+    if status == EmailStatus::Sent && email.kind == EmailKind::SignInLink {
         sqlx::query("UPDATE emails SET body_text = '(sign-in link removed after sending)' WHERE id = $1")
             .bind(email_id)
             .execute(state.db.pool())

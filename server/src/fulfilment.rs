@@ -10,26 +10,25 @@ use stripe_checkout::{
 
 use crate::{
     access::{self, Cause, Change, Value},
-    clock, ledger,
+    clock,
+    domain::{Action, PurchaseStatus as Status, Reason},
+    ledger,
     payments::PaymentsError,
-    purchases::{self, Purchase},
+    purchase_state::transition,
+    purchases::{self, Lookup, Purchase},
     AppState, Error, Result,
 };
 
 /// The purchase a Checkout Session belongs to.
 async fn purchase_for(state: &AppState, session: &CheckoutSession) -> Result<Purchase> {
-    if let Some(id) = purchases::by_checkout_session(&state.db, session.id.as_str()).await? {
-        return purchases::get(&state.db, id).await;
+    if let Some(p) = purchases::find(&state.db, Lookup::CheckoutSession(session.id.as_str())).await? {
+        return Ok(p);
     }
     // The process may have died before it recorded the session's id: the
     // metadata names the purchase by its random public id (never by the
     // sequential id, which another product on the same account could carry).
     let public_id = session.metadata.as_ref().and_then(|m| m.get("purchase_public_id")).ok_or(Error::NotFound)?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM purchases WHERE public_id = $1")
-        .bind(public_id)
-        .fetch_optional(state.db.pool())
-        .await?;
-    purchases::get(&state.db, id.ok_or(Error::NotFound)?).await
+    purchases::find(&state.db, Lookup::PublicId(public_id)).await?.ok_or(Error::NotFound)
 }
 
 /// Asks Stripe for the session (the buyer's return may beat the webhook).
@@ -50,12 +49,12 @@ pub async fn retrieve_session(state: &AppState, session_id: &str) -> Result<Chec
 /// Applies what the session says: paid → record the payment and invite;
 /// expired → close the purchase; still unpaid → nothing yet.
 pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, cause: &Cause) -> Result<Purchase> {
-    let purchase = purchase_for(state, session).await?;
+    let mut purchase = purchase_for(state, session).await?;
     let paid = matches!(
         session.payment_status,
         CheckoutSessionPaymentStatus::Paid | CheckoutSessionPaymentStatus::NoPaymentRequired
     ) && session.status == Some(CheckoutSessionStatus::Complete);
-    if purchase.status == "pending" {
+    if purchase.status == Status::Pending {
         if paid {
             let customer = session.customer.as_ref().map(|c| c.id().as_str().to_owned());
             let subscription = session.subscription.as_ref().map(|s| s.id().as_str().to_owned());
@@ -71,13 +70,10 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
                 CheckoutSessionPaymentStatus::NoPaymentRequired => "trial started: nothing charged yet",
                 _ => "payment confirmed",
             };
-            access::transition(
-                &state.db,
-                purchase.id,
-                Change { from: "pending", to: "paid", action: "paid", detail: Some(detail), set: &set },
-                cause,
-            )
-            .await?;
+            let change = Change::new(Status::Pending, Status::Paid, Action::Paid).detail(detail).set_all(set);
+            transition(&state.db, purchase.id, change, cause).await?;
+            // As it is now (this, or a concurrent return from Stripe, paid it).
+            purchase = purchases::get(&state.db, purchase.id).await?;
             // Keyed as its invoice.paid event will be (subscriptions), so it counts once.
             let reference = session
                 .invoice
@@ -96,29 +92,18 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
             )
             .await?;
         } else if session.status == Some(CheckoutSessionStatus::Expired) {
-            access::transition(
-                &state.db,
-                purchase.id,
-                Change {
-                    from: "pending",
-                    to: "expired",
-                    action: "checkout_expired",
-                    detail: Some("the buyer did not complete the checkout"),
-                    set: &[],
-                },
-                cause,
-            )
-            .await?;
+            let change = Change::new(Status::Pending, Status::Expired, Action::CheckoutExpired)
+                .detail("the buyer did not complete the checkout");
+            transition(&state.db, purchase.id, change, cause).await?;
             return purchases::get(&state.db, purchase.id).await;
         }
     }
-    let purchase = purchases::get(&state.db, purchase.id).await?;
-    if purchase.status == "paid" {
+    if purchase.status == Status::Paid {
         // Boxed: a large future (several Stripe calls), kept off the caller's stack.
-        if let Some(reason) = Box::pin(taken_back(state, &purchase)).await? {
-            return access::revoke(state, purchase.id, reason, cause).await;
+        if let Some((reason, message)) = Box::pin(taken_back(state, &purchase)).await? {
+            return access::revoke(state, purchase.id, reason, message, cause).await;
         }
-        return access::grant(state, purchase.id, cause).await;
+        return access::grant_read(state, purchase, cause).await;
     }
     Ok(purchase)
 }
@@ -129,7 +114,7 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
 /// from Stripe: a subscription already ended, a dispute on any of its
 /// charges, or a full refund (one-time) means no access; refunds are put
 /// in the ledger either way.
-async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static str>> {
+async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<(Reason, &'static str)>> {
     let client = state.payments.client()?;
     let (charges, ended) = match &p.stripe_subscription_id {
         Some(sub) => {
@@ -176,13 +161,75 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<&'static st
             .await?;
     }
     Ok(if ended {
-        Some("subscription ended")
+        Some((Reason::SubscriptionEnded, "subscription ended"))
     } else if charges.iter().any(|c| c.disputed) {
-        Some("disputed")
+        Some((Reason::Disputed, "disputed"))
     } else if p.stripe_subscription_id.is_none() && charges.iter().any(|c| c.refunded || c.amount_refunded >= c.amount)
     {
-        Some("refunded")
+        Some((Reason::Refunded, "refunded"))
     } else {
         None
     })
+}
+
+/// Where a checkout stands for the buyer back from Stripe (the success page).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub purchase: Purchase,
+    pub repository: crate::repositories::Repository,
+    /// Why it stopped, when it did.
+    pub problem: Option<String>,
+}
+
+impl Progress {
+    pub fn paid(&self) -> bool {
+        self.purchase.status.is_granted()
+    }
+    pub fn invited(&self) -> bool {
+        self.purchase.status.gives_access()
+    }
+    pub fn active(&self) -> bool {
+        self.purchase.status == Status::Active
+    }
+    /// Nothing changes from here without the buyer doing something.
+    pub fn settled(&self) -> bool {
+        self.problem.is_some()
+            || matches!(self.purchase.status, Status::Invited | Status::Active | Status::Revoked | Status::Expired)
+    }
+    pub fn heading(&self) -> &'static str {
+        match self.purchase.status {
+            Status::Expired => "This checkout was not completed",
+            Status::Revoked => "This purchase no longer gives access",
+            Status::Pending => "Confirming your payment…",
+            Status::Paid | Status::Invited | Status::Active => "Thank you!",
+        }
+    }
+}
+
+/// The purchase opened with `session_id`, brought up to date: while it
+/// waits for its payment or invitation, Stripe is asked (as it recommends,
+/// in case the webhook is late) and what it says is applied.
+pub async fn progress(state: &AppState, session_id: &str) -> Result<Progress> {
+    let cause = Cause::CheckoutReturn(session_id.to_owned());
+    let mut purchase = purchases::find(&state.db, Lookup::CheckoutSession(session_id)).await?.ok_or(Error::NotFound)?;
+    let mut problem = None;
+    if matches!(purchase.status, Status::Pending | Status::Paid) {
+        let fulfilled = match retrieve_session(state, session_id).await {
+            Ok(session) => complete_checkout(state, &session, &cause).await,
+            Err(e) => Err(e),
+        };
+        match fulfilled {
+            Ok(p) => purchase = p,
+            Err(Error::Invalid { message, .. } | Error::Unavailable(message)) => problem = Some(message),
+            Err(e) => {
+                tracing::warn!(error = %e, purchase_id = purchase.id.get(), "fulfilment on return failed; the webhook will retry");
+                purchase = purchases::get(&state.db, purchase.id).await?;
+            }
+        }
+    }
+    let repository = crate::repositories::get(&state.db, purchase.repository_id).await?;
+    if matches!(purchase.status, Status::Revoked | Status::Expired) {
+        problem = purchase.status_reason.clone().or(problem);
+    }
+    Ok(Progress { purchase, repository, problem })
 }

@@ -7,7 +7,9 @@ use serde_json::Value;
 use crate::{
     access::{self, Cause, Change},
     clock,
+    domain::{Action, GithubState, PurchaseStatus as Status},
     lifecycle::Outcome,
+    purchase_state::transition,
     purchases::{self, Purchase},
     AppState, Error, Result,
 };
@@ -16,8 +18,9 @@ async fn purchase_of(state: &AppState, github_repo_id: i64, github_user_id: i64)
     let sql = format!(
         "SELECT {} FROM purchases WHERE github_user_id = $2
            AND repository_id = (SELECT id FROM repositories WHERE github_repo_id = $1)
-         ORDER BY (status IN ('invited', 'active')) DESC, id DESC LIMIT 1",
-        purchases::COLUMNS
+         ORDER BY (status IN ({})) DESC, id DESC LIMIT 1",
+        purchases::COLUMNS,
+        purchases::statuses_sql(Status::gives_access),
     );
     Ok(sqlx::query_as::<_, Purchase>(&sql)
         .bind(github_repo_id)
@@ -26,13 +29,31 @@ async fn purchase_of(state: &AppState, github_repo_id: i64, github_user_id: i64)
         .await?)
 }
 
-async fn set_repository(state: &AppState, github_repo_id: i64, sets: &str, values: &[&str]) -> Result<u64> {
-    let sql = format!("UPDATE repositories SET {sets}, updated_at = ${} WHERE github_repo_id = $1", values.len() + 2);
-    let mut q = sqlx::query(&sql).bind(github_repo_id);
-    for v in values {
-        q = q.bind(*v);
-    }
-    Ok(q.bind(clock::now()).execute(state.db.pool()).await?.rows_affected())
+/// Records what GitHub says of a repository on sale (and, when renamed or
+/// moved, where it is now). The number of repositories changed (0: not ours).
+async fn set_repository(
+    state: &AppState,
+    github_repo_id: i64,
+    github_state: GithubState,
+    moved_to: Option<(&str, &str)>,
+) -> Result<u64> {
+    let done = match moved_to {
+        Some((owner, name)) => sqlx::query(
+            "UPDATE repositories SET owner = $3, name = $4, github_state = $2, updated_at = $5 WHERE github_repo_id = $1",
+        )
+        .bind(github_repo_id)
+        .bind(github_state)
+        .bind(owner)
+        .bind(name)
+        .bind(clock::now()),
+        None => {
+            sqlx::query("UPDATE repositories SET github_state = $2, updated_at = $3 WHERE github_repo_id = $1")
+                .bind(github_repo_id)
+                .bind(github_state)
+                .bind(clock::now())
+        }
+    };
+    Ok(done.execute(state.db.pool()).await?.rows_affected())
 }
 
 pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
@@ -49,26 +70,14 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let Some(p) = purchase_of(state, repo_id, user_id).await? else {
                 return Ok(Outcome::Ignored("not a buyer of ours".into()));
             };
-            if p.status != "invited" {
+            if p.status != Status::Invited {
                 return Ok(Outcome::Ignored(format!("purchase is {}", p.status)));
             }
-            let set = [
-                ("activated_at", access::Value::Int(Some(clock::now()))),
-                ("invitation_url", access::Value::Text(None)),
-            ];
-            access::transition(
-                &state.db,
-                p.id,
-                Change {
-                    from: "invited",
-                    to: "active",
-                    action: "access_active",
-                    detail: Some("invitation accepted on GitHub"),
-                    set: &set,
-                },
-                &cause,
-            )
-            .await?;
+            let change = Change::new(Status::Invited, Status::Active, Action::AccessActive)
+                .detail("invitation accepted on GitHub")
+                .set("activated_at", access::Value::Int(Some(clock::now())))
+                .set("invitation_url", access::Value::Text(None));
+            transition(&state.db, p.id, change, &cause).await?;
             Ok(Outcome::Processed)
         }
         "member.removed" => {
@@ -78,26 +87,15 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let Some(p) = purchase_of(state, repo_id, user_id).await? else {
                 return Ok(Outcome::Ignored("not a buyer of ours".into()));
             };
-            if !matches!(p.status.as_str(), "invited" | "active") {
+            if !p.status.gives_access() {
                 // Our own revoke, echoed back by GitHub.
                 return Ok(Outcome::Ignored(format!("purchase is {}", p.status)));
             }
             // Removed by hand while paid for: drift, for the creator to see.
             let by = event["sender"]["login"].as_str().unwrap_or("someone");
             let detail = format!("removed on GitHub by @{by} while the purchase is paid for");
-            access::transition(
-                &state.db,
-                p.id,
-                Change {
-                    from: &p.status,
-                    to: &p.status,
-                    action: "drift_removed_by_hand",
-                    detail: Some(&detail),
-                    set: &[],
-                },
-                &cause,
-            )
-            .await?;
+            transition(&state.db, p.id, Change::record(p.status, Action::DriftRemovedByHand).detail(&detail), &cause)
+                .await?;
             Ok(Outcome::Processed)
         }
         "repository.renamed" | "repository.transferred" => {
@@ -106,21 +104,20 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let state_name = if event_type.ends_with("renamed") { "renamed" } else { "transferred" };
-            let changed =
-                set_repository(state, repo_id, "owner = $2, name = $3, github_state = $4", &[owner, name, state_name])
-                    .await?;
+            let github_state =
+                if event_type == "repository.renamed" { GithubState::Renamed } else { GithubState::Transferred };
+            let changed = set_repository(state, repo_id, github_state, Some((owner, name))).await?;
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "repository.archived" | "repository.privatized" | "repository.unarchived" | "repository.publicized" => {
             let Some(repo_id) = repo_id else { return Ok(Outcome::Ignored("incomplete event".into())) };
             // Archived: read-only, no invitations. Public: nothing left to sell.
             let github_state = match event_type {
-                "repository.archived" => "archived",
-                "repository.publicized" => "public",
-                _ => "ok",
+                "repository.archived" => GithubState::Archived,
+                "repository.publicized" => GithubState::Public,
+                _ => GithubState::Ok,
             };
-            let changed = set_repository(state, repo_id, "github_state = $2", &[github_state]).await?;
+            let changed = set_repository(state, repo_id, github_state, None).await?;
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "installation_repositories.removed" => {
@@ -130,7 +127,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
                 .unwrap_or_default();
             let mut changed = 0;
             for id in ids {
-                changed += set_repository(state, id, "github_state = $2", &["access_lost"]).await?;
+                changed += set_repository(state, id, GithubState::AccessLost, None).await?;
             }
             if changed > 0 {
                 tracing::warn!(repositories = changed, "the GitHub App lost access to repositories on sale");
@@ -139,7 +136,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
         }
         "repository.deleted" => {
             let Some(repo_id) = repo_id else { return Ok(Outcome::Ignored("incomplete event".into())) };
-            let changed = set_repository(state, repo_id, "github_state = $2", &["deleted"]).await?;
+            let changed = set_repository(state, repo_id, GithubState::Deleted, None).await?;
             if changed > 0 {
                 tracing::warn!(github_repo_id = repo_id, "a repository on sale was deleted on GitHub");
             }
@@ -149,9 +146,11 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let Some(account) = event["installation"]["account"]["login"].as_str() else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let changed = sqlx::query("UPDATE repositories SET github_state = 'access_lost', updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state <> 'deleted'")
+            let changed = sqlx::query("UPDATE repositories SET github_state = $3, updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state <> $4")
                 .bind(account)
                 .bind(clock::now())
+                .bind(GithubState::AccessLost)
+                .bind(GithubState::Deleted)
                 .execute(state.db.pool())
                 .await?
                 .rows_affected();
@@ -160,9 +159,11 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
         }
         "installation.unsuspend" | "installation.created" => {
             if let Some(account) = event["installation"]["account"]["login"].as_str() {
-                sqlx::query("UPDATE repositories SET github_state = 'ok', updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state = 'access_lost'")
+                sqlx::query("UPDATE repositories SET github_state = $3, updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state = $4")
                     .bind(account)
                     .bind(clock::now())
+                    .bind(GithubState::Ok)
+                    .bind(GithubState::AccessLost)
                     .execute(state.db.pool())
                     .await?;
             }

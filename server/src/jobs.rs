@@ -8,9 +8,16 @@
 use std::time::Duration;
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{clock, db::Backend, Db, Result};
+use crate::{
+    access::Holder,
+    clock,
+    db::Backend,
+    domain::{JobStatus, PurchaseId},
+    Db, Result,
+};
 
 /// How long a claimed job is ours before another worker may take it over.
 /// The worker renews it while the job runs (`renew`), so a short lease only
@@ -18,8 +25,91 @@ use crate::{clock, db::Backend, Db, Result};
 pub const LEASE_SECS: i64 = 30;
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
 
+/// Every kind of work the queue runs, with what it needs. Stored as the
+/// `kind` column and the rest of the fields as the JSON `payload` (the
+/// shape jobs had before this type, so queued jobs survive an upgrade).
+/// The worker matches on it exhaustively: a new kind that is not handled
+/// does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// A stored Stripe delivery to process.
+    StripeEvent {
+        webhook_event_id: i64,
+    },
+    /// A stored GitHub delivery to process.
+    GithubEvent {
+        webhook_event_id: i64,
+    },
+    /// The end of a failed renewal's grace period.
+    GraceCheck {
+        purchase_id: PurchaseId,
+        subscription: String,
+    },
+    SendEmail {
+        email_id: i64,
+    },
+    /// An account that must lose access RepoPass gave it (moved away).
+    RemoveAccess(Holder),
+    /// A second purchase for an account that had access: cancel and refund.
+    RefundDuplicate {
+        purchase_id: PurchaseId,
+    },
+    RecoverStripeEvents,
+    ExpireInvitations,
+    Reconcile,
+}
+
+impl Job {
+    /// The `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::StripeEvent { .. } => "stripe_event",
+            Job::GithubEvent { .. } => "github_event",
+            Job::GraceCheck { .. } => "grace_check",
+            Job::SendEmail { .. } => "send_email",
+            Job::RemoveAccess(_) => "remove_access",
+            Job::RefundDuplicate { .. } => "refund_duplicate",
+            Job::RecoverStripeEvents => "recover_stripe_events",
+            Job::ExpireInvitations => "expire_invitations",
+            Job::Reconcile => "reconcile",
+        }
+    }
+
+    /// The `payload` column: every field but the kind.
+    fn payload(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("kind");
+        }
+        value.to_string()
+    }
+
+    /// A stored job read back; a kind or payload this version does not know
+    /// is an error naming both.
+    pub fn read(kind: &str, payload: &str) -> std::result::Result<Job, String> {
+        let mut value: Value = serde_json::from_str(payload).map_err(|e| format!("{kind} job payload: {e}"))?;
+        match value.as_object_mut() {
+            Some(fields) => {
+                fields.insert("kind".into(), Value::String(kind.to_owned()));
+            }
+            None => return Err(format!("{kind} job payload is not an object")),
+        }
+        serde_json::from_value(value).map_err(|e| format!("{kind} job: {e}"))
+    }
+
+    /// The webhook delivery this job processes, if it processes one.
+    pub fn webhook_event_id(&self) -> Option<i64> {
+        match self {
+            Job::StripeEvent { webhook_event_id } | Job::GithubEvent { webhook_event_id } => Some(*webhook_event_id),
+            _ => None,
+        }
+    }
+}
+
+/// A job as claimed from the queue.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Job {
+pub struct Claimed {
     pub id: i64,
     pub kind: String,
     pub payload: String,
@@ -27,83 +117,84 @@ pub struct Job {
     pub max_attempts: i64,
 }
 
-impl Job {
-    pub fn payload(&self) -> Value {
-        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+impl Claimed {
+    pub fn job(&self) -> std::result::Result<Job, String> {
+        Job::read(&self.kind, &self.payload)
     }
 }
 
 /// Adds a job to run at `run_at` (unix seconds). With a `dedupe_key`, adding
 /// the same work twice is a no-op. Returns the job id if one was added.
-pub async fn enqueue<'e, E>(
-    executor: E,
-    kind: &str,
-    payload: &Value,
-    run_at: i64,
-    dedupe_key: Option<&str>,
-) -> Result<Option<i64>>
+pub async fn enqueue<'e, E>(executor: E, job: &Job, run_at: i64, dedupe_key: Option<&str>) -> Result<Option<i64>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let now = clock::now();
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at, updated_at)
-         VALUES ($1, $2, 'pending', 0, $3, $4, $5, $6, $6)
+         VALUES ($1, $2, $7, 0, $3, $4, $5, $6, $6)
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
     )
-    .bind(kind)
-    .bind(payload.to_string())
+    .bind(job.kind())
+    .bind(job.payload())
     .bind(DEFAULT_MAX_ATTEMPTS)
     .bind(run_at)
     .bind(dedupe_key)
     .bind(now)
+    .bind(JobStatus::Pending)
     .fetch_optional(executor)
     .await?;
     Ok(id)
 }
 
 /// Takes the next due job (or one whose lease ran out), if any.
-pub async fn claim(db: &Db) -> Result<Option<Job>> {
+pub async fn claim(db: &Db) -> Result<Option<Claimed>> {
     let now = clock::now();
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
+        "UPDATE jobs SET status = $4, attempts = attempts + 1, locked_until = $1, updated_at = $2
          WHERE id = (SELECT id FROM jobs
-                     WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
+                     WHERE (status = $3 AND run_at <= $2) OR (status = $4 AND locked_until < $2)
                      ORDER BY run_at, id LIMIT 1 {lock})
          RETURNING id, kind, payload, attempts, max_attempts"
     );
-    Ok(sqlx::query_as::<_, Job>(&sql).bind(now + LEASE_SECS).bind(now).fetch_optional(db.pool()).await?)
+    Ok(sqlx::query_as::<_, Claimed>(&sql)
+        .bind(now + LEASE_SECS)
+        .bind(now)
+        .bind(JobStatus::Pending)
+        .bind(JobStatus::Running)
+        .fetch_optional(db.pool())
+        .await?)
 }
 
 /// Extends the lease of a job still running under this claim (the claim's
 /// `attempts` is its fencing token). False: the lease ran out and another
 /// worker has claimed the job since.
-pub async fn renew(db: &Db, job: &Job) -> Result<bool> {
+pub async fn renew(db: &Db, job: &Claimed) -> Result<bool> {
     let now = clock::now();
     let renewed = sqlx::query(
-        "UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE id = $1 AND status = 'running' AND attempts = $4",
+        "UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE id = $1 AND status = $5 AND attempts = $4",
     )
     .bind(job.id)
     .bind(now + LEASE_SECS)
     .bind(now)
     .bind(job.attempts)
+    .bind(JobStatus::Running)
     .execute(db.pool())
     .await?;
     Ok(renewed.rows_affected() == 1)
 }
 
 pub async fn complete(db: &Db, id: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(clock::now())
-    .execute(db.pool())
-    .await?;
+    sqlx::query("UPDATE jobs SET status = $3, locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(clock::now())
+        .bind(JobStatus::Done)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -116,7 +207,7 @@ pub fn backoff(attempt: i64) -> Duration {
 
 /// A failed attempt: retried later (`retry_in`, or the backoff), or `dead`
 /// with its last error once it has used its attempts.
-pub async fn fail(db: &Db, job: &Job, error: &str, retry_in: Option<Duration>) -> Result<bool> {
+pub async fn fail(db: &Db, job: &Claimed, error: &str, retry_in: Option<Duration>) -> Result<bool> {
     let now = clock::now();
     let dead = job.attempts >= job.max_attempts;
     let run_at = now + retry_in.unwrap_or_else(|| backoff(job.attempts)).as_secs() as i64;
@@ -124,7 +215,7 @@ pub async fn fail(db: &Db, job: &Job, error: &str, retry_in: Option<Duration>) -
         "UPDATE jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1",
     )
     .bind(job.id)
-    .bind(if dead { "dead" } else { "pending" })
+    .bind(if dead { JobStatus::Dead } else { JobStatus::Pending })
     .bind(run_at)
     .bind(error.chars().take(2000).collect::<String>())
     .bind(now)
@@ -134,11 +225,12 @@ pub async fn fail(db: &Db, job: &Job, error: &str, retry_in: Option<Duration>) -
 }
 
 /// Ends a job that cannot succeed by retrying: `dead` at once, with why.
-pub async fn bury(db: &Db, job: &Job, error: &str) -> Result<bool> {
-    sqlx::query("UPDATE jobs SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1")
+pub async fn bury(db: &Db, job: &Claimed, error: &str) -> Result<bool> {
+    sqlx::query("UPDATE jobs SET status = $4, locked_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1")
         .bind(job.id)
         .bind(error.chars().take(2000).collect::<String>())
         .bind(clock::now())
+        .bind(JobStatus::Dead)
         .execute(db.pool())
         .await?;
     Ok(true)
@@ -146,13 +238,14 @@ pub async fn bury(db: &Db, job: &Job, error: &str) -> Result<bool> {
 
 /// Waits `retry_in` without counting an attempt (e.g. GitHub's daily
 /// invitation limit: waiting is the plan, not a failure).
-pub async fn postpone(db: &Db, job: &Job, reason: &str, retry_in: Duration) -> Result<()> {
+pub async fn postpone(db: &Db, job: &Claimed, reason: &str, retry_in: Duration) -> Result<()> {
     let now = clock::now();
-    sqlx::query("UPDATE jobs SET status = 'pending', attempts = attempts - 1, run_at = $2, locked_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1")
+    sqlx::query("UPDATE jobs SET status = $5, attempts = attempts - 1, run_at = $2, locked_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1")
         .bind(job.id)
         .bind(now + retry_in.as_secs() as i64)
         .bind(reason)
         .bind(now)
+        .bind(JobStatus::Pending)
         .execute(db.pool())
         .await?;
     Ok(())
@@ -161,11 +254,15 @@ pub async fn postpone(db: &Db, job: &Job, reason: &str, retry_in: Duration) -> R
 /// An admin's retry of a dead job: a fresh set of attempts, now.
 pub async fn retry_dead(db: &Db, id: i64) -> Result<bool> {
     let now = clock::now();
-    let done = sqlx::query("UPDATE jobs SET status = 'pending', attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND status = 'dead'")
-        .bind(id)
-        .bind(now)
-        .execute(db.pool())
-        .await?;
+    let done = sqlx::query(
+        "UPDATE jobs SET status = $3, attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND status = $4",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(JobStatus::Pending)
+    .bind(JobStatus::Dead)
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -174,20 +271,58 @@ pub struct JobInfo {
     pub id: i64,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i64,
     pub run_at: i64,
     pub last_error: Option<String>,
 }
 
 pub async fn dead(db: &Db) -> Result<Vec<JobInfo>> {
-    Ok(sqlx::query_as("SELECT id, kind, payload, status, attempts, run_at, last_error FROM jobs WHERE status = 'dead' ORDER BY id DESC LIMIT 200")
+    Ok(sqlx::query_as("SELECT id, kind, payload, status, attempts, run_at, last_error FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT 200")
+        .bind(JobStatus::Dead)
         .fetch_all(db.pool())
         .await?)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_keep_the_stored_shape_and_read_back() {
+        let grace = Job::GraceCheck { purchase_id: PurchaseId(7), subscription: "sub_1".into() };
+        assert_eq!(grace.kind(), "grace_check");
+        assert_eq!(grace.payload(), r#"{"purchase_id":7,"subscription":"sub_1"}"#);
+        // Queued before jobs were typed: the same kind and payload read back.
+        assert_eq!(Job::read("grace_check", r#"{"purchase_id":7,"subscription":"sub_1"}"#).unwrap(), grace);
+        assert_eq!(Job::read("reconcile", "{}").unwrap(), Job::Reconcile);
+        assert_eq!(Job::Reconcile.payload(), "{}");
+        let holder = Holder {
+            repository_id: 1,
+            github_user_id: 2,
+            github_login: "mona".into(),
+            invitation_id: None,
+            preexisting: false,
+        };
+        let remove = Job::RemoveAccess(holder);
+        assert_eq!(Job::read(remove.kind(), &remove.payload()).unwrap(), remove);
+        // Queued before `preexisting` existed.
+        assert!(Job::read(
+            "remove_access",
+            r#"{"repository_id":1,"github_user_id":2,"github_login":"mona","invitation_id":null}"#
+        )
+        .is_ok());
+        for job in [
+            Job::StripeEvent { webhook_event_id: 3 },
+            Job::SendEmail { email_id: 4 },
+            Job::RefundDuplicate { purchase_id: PurchaseId(5) },
+        ] {
+            assert_eq!(Job::read(job.kind(), &job.payload()).unwrap(), job);
+        }
+        assert!(Job::read("mine_bitcoin", "{}").unwrap_err().contains("mine_bitcoin"));
+        assert!(Job::read("send_email", "{}").unwrap_err().contains("email_id"));
+    }
+
     #[test]
     fn backoff_grows_and_is_capped() {
         for attempt in 0..20 {

@@ -13,7 +13,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Kind::Payment => "payment",
             Kind::Renewal => "renewal",
@@ -27,7 +27,7 @@ impl Kind {
 /// changes nothing.
 pub async fn received(
     db: &Db,
-    purchase_id: i64,
+    purchase_id: crate::domain::PurchaseId,
     stripe_ref: &str,
     kind: Kind,
     amount: i64,
@@ -53,7 +53,13 @@ pub async fn received(
 
 /// Records how much of a charge has been refunded in all (Stripe reports
 /// the running total): one row per charge, updated as refunds add up.
-pub async fn refunded(db: &Db, purchase_id: i64, charge_id: &str, total_refunded: i64, currency: &str) -> Result<()> {
+pub async fn refunded(
+    db: &Db,
+    purchase_id: crate::domain::PurchaseId,
+    charge_id: &str,
+    total_refunded: i64,
+    currency: &str,
+) -> Result<()> {
     if total_refunded <= 0 {
         return Ok(());
     }

@@ -2,15 +2,20 @@
 //! out of order, so where order matters the current object is read back from
 //! Stripe and acted on as it is now, not as the event described it.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use stripe_billing::subscription::RetrieveSubscription;
 use stripe_billing::SubscriptionStatus;
 
 use crate::{
     access::{self, Cause, Change, Value as Col},
-    clock, fulfilment, jobs, ledger,
+    clock,
+    domain::{Action, PurchaseId, PurchaseStatus as Status, Reason},
+    fulfilment,
+    jobs::{self, Job},
+    ledger,
     payments::PaymentsError,
-    purchases::{self, Purchase},
+    purchase_state::transition,
+    purchases::{self, Lookup, Purchase},
     AppState, Error, Result,
 };
 
@@ -24,23 +29,18 @@ pub enum Outcome {
 
 const DAY: i64 = 86_400;
 
-async fn by_column(state: &AppState, column: &str, value: &str) -> Result<Option<Purchase>> {
-    let sql = format!("SELECT {} FROM purchases WHERE {column} = $1 ORDER BY id DESC LIMIT 1", purchases::COLUMNS);
-    Ok(sqlx::query_as::<_, Purchase>(&sql).bind(value).fetch_optional(state.db.pool()).await?)
-}
-
 /// The purchase an object's metadata names — by its random public id only:
 /// on a Stripe account shared with other products, another product's
 /// `purchase_id: "7"` must not act on RepoPass's purchase 7.
 async fn by_metadata(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
     match object["metadata"]["purchase_public_id"].as_str() {
-        Some(public_id) => by_column(state, "public_id", public_id).await,
+        Some(public_id) => purchases::find(&state.db, Lookup::PublicId(public_id)).await,
         None => Ok(None),
     }
 }
 
 async fn by_subscription(state: &AppState, subscription_id: &str, object: &Value) -> Result<Option<Purchase>> {
-    match by_column(state, "stripe_subscription_id", subscription_id).await? {
+    match purchases::find(&state.db, Lookup::Subscription(subscription_id)).await? {
         Some(p) => Ok(Some(p)),
         None => by_metadata(state, object).await,
     }
@@ -72,8 +72,10 @@ pub const STRIPE_EVENTS: [&str; 13] = [
     "charge.dispute.created",
 ];
 
-pub fn not_acted_on(event_type: &str) -> String {
-    format!("{event_type} is not an event RepoPass acts on")
+/// Why a Stripe delivery of this type is stored without a job; `None`
+/// when `handle` acts on it.
+pub fn ignored_on_arrival(event_type: &str) -> Option<String> {
+    (!STRIPE_EVENTS.contains(&event_type)).then(|| format!("{event_type} is not an event RepoPass acts on"))
 }
 
 pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
@@ -94,23 +96,13 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
         }
         "checkout.session.async_payment_failed" => {
             let Some(session_id) = object["id"].as_str() else { return Ok(Outcome::Ignored("no session id".into())) };
-            let Some(p) = by_column(state, "stripe_checkout_session_id", session_id).await? else {
+            let Some(p) = purchases::find(&state.db, Lookup::CheckoutSession(session_id)).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass checkout".into()));
             };
-            let set = [("status_reason", Col::Text(Some("the payment failed".into())))];
-            access::transition(
-                &state.db,
-                p.id,
-                Change {
-                    from: "pending",
-                    to: "expired",
-                    action: "payment_failed",
-                    detail: Some("the delayed payment failed"),
-                    set: &set,
-                },
-                &cause,
-            )
-            .await?;
+            let change = Change::new(Status::Pending, Status::Expired, Action::PaymentFailed)
+                .detail("the delayed payment failed")
+                .reason(Reason::CheckoutPaymentFailed, "the payment failed");
+            transition(&state.db, p.id, change, &cause).await?;
             Ok(Outcome::Processed)
         }
         "customer.subscription.created"
@@ -146,7 +138,7 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                 )
                 .await?;
             }
-            if p.status == "pending" {
+            if p.status == Status::Pending {
                 // The checkout events do the first grant.
                 return Ok(Outcome::Ignored("first invoice of a checkout still pending".into()));
             }
@@ -175,7 +167,7 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                 log_only(
                     state,
                     &p,
-                    "partial_refund",
+                    Action::PartialRefund,
                     &format!("partial refund of {} (access kept)", object["amount_refunded"]),
                     &cause,
                 )
@@ -187,23 +179,23 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                 log_only(
                     state,
                     &p,
-                    "refund",
+                    Action::Refund,
                     "a subscription payment was refunded (access follows the subscription)",
                     &cause,
                 )
                 .await?;
                 return Ok(Outcome::Processed);
             }
-            revoke(state, &p, "refunded", &cause).await
+            revoke(state, &p, Reason::Refunded, "refunded", &cause).await
         }
         "charge.dispute.created" => {
             let Some(p) = purchase_for_charge(state, object).await? else {
                 return Ok(Outcome::Ignored("not a RepoPass payment".into()));
             };
             let reason = format!("disputed: {}", object["reason"].as_str().unwrap_or("chargeback"));
-            revoke(state, &p, &reason, &cause).await
+            revoke(state, &p, Reason::Disputed, &reason, &cause).await
         }
-        other => Ok(Outcome::Ignored(not_acted_on(other))),
+        other => Ok(Outcome::Ignored(format!("{other} is not an event RepoPass acts on"))),
     }
 }
 
@@ -215,7 +207,7 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
 async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
     let intent = object["payment_intent"].as_str();
     if let Some(pi) = intent {
-        if let Some(p) = by_column(state, "stripe_payment_intent_id", pi).await? {
+        if let Some(p) = purchases::find(&state.db, Lookup::PaymentIntent(pi)).await? {
             return Ok(Some(p));
         }
     }
@@ -224,7 +216,7 @@ async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<
     }
     let Some(pi) = intent else { return Ok(None) };
     match subscription_paid_by(state, pi).await? {
-        Some(sub) => by_column(state, "stripe_subscription_id", &sub).await,
+        Some(sub) => purchases::find(&state.db, Lookup::Subscription(&sub)).await,
         None => Ok(None),
     }
 }
@@ -247,34 +239,25 @@ pub(crate) async fn subscription_paid_by(state: &AppState, pi: &str) -> Result<O
     Ok(invoice.parent.and_then(|p| p.subscription_details).map(|d| d.subscription.id().to_string()))
 }
 
-async fn log_only(state: &AppState, p: &Purchase, action: &str, detail: &str, cause: &Cause) -> Result<()> {
-    access::transition(
-        &state.db,
-        p.id,
-        Change { from: &p.status, to: &p.status, action, detail: Some(detail), set: &[] },
-        cause,
-    )
-    .await?;
+async fn log_only(state: &AppState, p: &Purchase, action: Action, detail: &str, cause: &Cause) -> Result<()> {
+    transition(&state.db, p.id, Change::record(p.status, action).detail(detail), cause).await?;
     Ok(())
 }
 
-async fn revoke(state: &AppState, p: &Purchase, reason: &str, cause: &Cause) -> Result<Outcome> {
-    match p.status.as_str() {
-        "revoked" => Ok(Outcome::Ignored("already revoked".into())),
-        "pending" | "expired" => Ok(Outcome::Ignored("never paid".into())),
-        _ => {
-            access::revoke(state, p.id, reason, cause).await?;
+async fn revoke(state: &AppState, p: &Purchase, reason: Reason, message: &str, cause: &Cause) -> Result<Outcome> {
+    match p.status {
+        Status::Revoked => Ok(Outcome::Ignored("already revoked".into())),
+        Status::Pending | Status::Expired => Ok(Outcome::Ignored("never paid".into())),
+        Status::Paid | Status::Invited | Status::Active => {
+            access::revoke(state, p.id, reason, message, cause).await?;
             Ok(Outcome::Processed)
         }
     }
 }
 
-/// Reasons after which a renewed subscription gives access back.
+/// Revoked because billing ended it: a renewed subscription gives access back.
 fn revoked_for_billing(p: &Purchase) -> bool {
-    p.status == "revoked"
-        && p.status_reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with("payment failed") || r.starts_with("subscription ended"))
+    p.status == Status::Revoked && p.status_reason_code.is_some_and(Reason::ended_by_billing)
 }
 
 /// Brings the purchase in line with the subscription as Stripe has it now.
@@ -296,35 +279,20 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
             };
             if revoked_for_billing(p) {
                 // Re-subscribed or paid after all: access again.
-                access::transition(
-                    &state.db,
-                    p.id,
-                    Change { from: "revoked", to: "paid", action: "resubscribed", detail: Some(&detail), set: &set },
-                    cause,
-                )
-                .await?;
+                let change =
+                    Change::new(Status::Revoked, Status::Paid, Action::Resubscribed).detail(&detail).set_all(set);
+                transition(&state.db, p.id, change, cause).await?;
                 access::grant(state, p.id, cause).await?;
             } else if p.current_period_end == period_end && p.cancel_at == ends_at && p.grace_until.is_none() {
                 return Ok(Outcome::Ignored("nothing changed".into()));
-            } else if p.status != "revoked" && p.status != "expired" {
-                access::transition(
-                    &state.db,
-                    p.id,
-                    Change {
-                        from: &p.status,
-                        to: &p.status,
-                        action: "subscription_updated",
-                        detail: Some(&detail),
-                        set: &set,
-                    },
-                    cause,
-                )
-                .await?;
+            } else if p.status != Status::Revoked && p.status != Status::Expired {
+                let change = Change::record(p.status, Action::SubscriptionUpdated).detail(&detail).set_all(set);
+                transition(&state.db, p.id, change, cause).await?;
             }
             Ok(Outcome::Processed)
         }
         SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => {
-            revoke(state, p, "subscription ended", cause).await
+            revoke(state, p, Reason::SubscriptionEnded, "subscription ended", cause).await
         }
         SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid => {
             // invoice.payment_failed starts the grace period; nothing else now.
@@ -337,28 +305,17 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
 /// A renewal failed: access stays for `REPOPASS_GRACE_DAYS`, then goes
 /// unless the subscription is paid by then.
 async fn payment_failed(state: &AppState, p: &Purchase, sub_id: &str, cause: &Cause) -> Result<Outcome> {
-    if !matches!(p.status.as_str(), "invited" | "active" | "paid") || p.grace_until.is_some() {
+    if !p.status.is_granted() || p.grace_until.is_some() {
         return Ok(Outcome::Ignored("no access to hold, or already in its grace period".into()));
     }
     let grace_until = clock::now() + i64::from(state.config.grace_days) * DAY;
     let detail = format!("renewal payment failed; access kept until {grace_until} unless paid");
-    access::transition(
-        &state.db,
-        p.id,
-        Change {
-            from: &p.status,
-            to: &p.status,
-            action: "payment_failed",
-            detail: Some(&detail),
-            set: &[("grace_until", Col::Int(Some(grace_until)))],
-        },
-        cause,
-    )
-    .await?;
+    let change =
+        Change::record(p.status, Action::PaymentFailed).detail(&detail).set("grace_until", Col::Int(Some(grace_until)));
+    transition(&state.db, p.id, change, cause).await?;
     jobs::enqueue(
         state.db.pool(),
-        "grace_check",
-        &json!({ "purchase_id": p.id, "subscription": sub_id }),
+        &Job::GraceCheck { purchase_id: p.id, subscription: sub_id.to_owned() },
         grace_until,
         Some(&format!("grace:{}:{grace_until}", p.id)),
     )
@@ -367,7 +324,7 @@ async fn payment_failed(state: &AppState, p: &Purchase, sub_id: &str, cause: &Ca
 }
 
 /// At the end of a grace period: revoke unless the subscription recovered.
-pub async fn grace_check(state: &AppState, purchase_id: i64, sub_id: &str) -> Result<Outcome> {
+pub async fn grace_check(state: &AppState, purchase_id: PurchaseId, sub_id: &str) -> Result<Outcome> {
     let p = purchases::get(&state.db, purchase_id).await?;
     let Some(until) = p.grace_until else { return Ok(Outcome::Ignored("paid in time".into())) };
     if until > clock::now() {
@@ -375,16 +332,11 @@ pub async fn grace_check(state: &AppState, purchase_id: i64, sub_id: &str) -> Re
     }
     let client = state.payments.client()?;
     let sub = RetrieveSubscription::new(sub_id).send(client).await.map_err(PaymentsError::from)?;
+    let cause = Cause::Schedule("grace".into());
     if matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing) {
-        let set = [("grace_until", Col::Int(None))];
-        access::transition(
-            &state.db,
-            p.id,
-            Change { from: &p.status, to: &p.status, action: "payment_recovered", detail: None, set: &set },
-            &Cause::Schedule("grace".into()),
-        )
-        .await?;
+        let change = Change::record(p.status, Action::PaymentRecovered).set("grace_until", Col::Int(None));
+        transition(&state.db, p.id, change, &cause).await?;
         return Ok(Outcome::Processed);
     }
-    revoke(state, &p, "payment failed: not paid within the grace period", &Cause::Schedule("grace".into())).await
+    revoke(state, &p, Reason::PaymentFailed, "payment failed: not paid within the grace period", &cause).await
 }

@@ -10,7 +10,12 @@ use stripe_product::{
     product::{CreateProduct, UpdateProduct},
 };
 
-use crate::{clock, payments::Payments, repositories, Db, Error, Result};
+use crate::{
+    clock,
+    domain::{IntBool, RepositoryStatus},
+    payments::Payments,
+    repositories, Db, Error, Result,
+};
 
 /// How often a price is paid. The REST API spells these `one_time`, `month`
 /// and `year` (Stripe's words); the database `one_time`, `monthly`, `yearly`.
@@ -49,23 +54,57 @@ impl Interval {
     }
 }
 
+// Stored as the database's word (`prices.kind`), read back strictly.
+impl sqlx::Type<sqlx::Any> for Interval {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <str as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <str as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for Interval {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&'q str as sqlx::Encode<'q, sqlx::Any>>::encode(self.db(), buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Interval {
+    fn decode(
+        value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
+    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        let word = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+        match word.as_str() {
+            "one_time" => Ok(Interval::OneTime),
+            "monthly" => Ok(Interval::Month),
+            "yearly" => Ok(Interval::Year),
+            other => Err(format!("'{other}' is not a price kind").into()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Price {
     pub id: i64,
     pub repository_id: i64,
-    pub kind: String,
+    pub kind: Interval,
     pub amount: i64,
     pub currency: String,
     pub trial_days: i64,
     pub permission: String,
     pub stripe_price_id: Option<String>,
-    pub active: i64,
+    #[sqlx(try_from = "IntBool")]
+    pub active: bool,
     pub replaced_by: Option<i64>,
 }
 
 impl Price {
     pub fn interval(&self) -> Interval {
-        Interval::parse(&self.kind).unwrap_or(Interval::OneTime)
+        self.kind
     }
 }
 
@@ -169,9 +208,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Price> {
 /// The repository's prices on sale, cheapest first.
 pub async fn active_for(db: &Db, repository_id: i64) -> Result<Vec<Price>> {
     Ok(sqlx::query_as::<_, Price>(&format!(
-        "SELECT {COLUMNS} FROM prices WHERE repository_id = $1 AND active = 1 ORDER BY kind = 'one_time' DESC, amount, id"
+        "SELECT {COLUMNS} FROM prices WHERE repository_id = $1 AND active = 1 ORDER BY kind = $2 DESC, amount, id"
     ))
     .bind(repository_id)
+    .bind(Interval::OneTime)
     .fetch_all(db.pool())
     .await?)
 }
@@ -255,7 +295,7 @@ async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
     )
     .bind(repository_id)
-    .bind(v.interval.db())
+    .bind(v.interval)
     .bind(v.amount)
     .bind(&v.currency)
     .bind(v.trial_days)
@@ -270,7 +310,7 @@ async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -
 pub async fn add(db: &Db, payments: &Payments, repository_id: i64, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
     let repo = repositories::get(db, repository_id).await?;
-    if repo.status == "archived" {
+    if repo.status == RepositoryStatus::Archived {
         return Err(Error::invalid("repository", "this repository is archived; unarchive it before adding prices"));
     }
     let product = ensure_product(db, payments, &repo).await?;
@@ -294,10 +334,10 @@ pub async fn add(db: &Db, payments: &Payments, repository_id: i64, new: &NewPric
 pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
     let old = get(db, id).await?;
-    if old.active == 0 {
+    if !old.active {
         return Err(Error::invalid("price", "this price is no longer on sale; add a new one instead"));
     }
-    let same_in_stripe = old.amount == v.amount && old.currency == v.currency && old.kind == v.interval.db();
+    let same_in_stripe = old.amount == v.amount && old.currency == v.currency && old.kind == v.interval;
     if same_in_stripe {
         sqlx::query("UPDATE prices SET trial_days = $2, permission = $3, updated_at = $4 WHERE id = $1")
             .bind(id)
@@ -318,7 +358,7 @@ pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Re
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
     )
     .bind(old.repository_id)
-    .bind(v.interval.db())
+    .bind(v.interval)
     .bind(v.amount)
     .bind(&v.currency)
     .bind(v.trial_days)
@@ -354,7 +394,7 @@ pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Re
 /// Takes a price off sale (archived in Stripe; existing buyers keep it).
 pub async fn remove(db: &Db, payments: &Payments, id: i64) -> Result<Price> {
     let price = get(db, id).await?;
-    if price.active == 0 {
+    if !price.active {
         return Ok(price);
     }
     if let Some(stripe_id) = &price.stripe_price_id {

@@ -1,11 +1,14 @@
 //! Purchases as the creator looks them up: filtered, paginated, with their
 //! access log. State changes live in `access`.
 
-use crate::{Db, Error, Result};
+use crate::{
+    domain::{AccessOrigin, Action, CauseKind, PurchaseId, PurchaseStatus, Reason},
+    Db, Error, Result,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Purchase {
-    pub id: i64,
+    pub id: PurchaseId,
     pub public_id: String,
     pub repository_id: i64,
     pub price_id: i64,
@@ -13,8 +16,10 @@ pub struct Purchase {
     pub github_user_id: i64,
     pub github_login: String,
     pub email: String,
-    pub status: String,
+    pub status: PurchaseStatus,
+    /// Why it is where it is, for people; `status_reason_code` for decisions.
     pub status_reason: Option<String>,
+    pub status_reason_code: Option<Reason>,
     pub amount: i64,
     pub currency: String,
     pub stripe_customer_id: Option<String>,
@@ -29,8 +34,7 @@ pub struct Purchase {
     pub revoked_at: Option<i64>,
     pub moved_at: Option<i64>,
     /// Whether RepoPass made the access on GitHub or found it there.
-    #[sqlx(try_from = "String")]
-    pub github_access: crate::access::Origin,
+    pub github_access: AccessOrigin,
     /// When RepoPass last asked GitHub to invite, and for which account.
     pub invite_attempted_at: Option<i64>,
     pub invite_attempted_user: Option<i64>,
@@ -38,25 +42,23 @@ pub struct Purchase {
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_customer_id, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {
     pub id: i64,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub action: String,
-    pub cause_kind: String,
+    pub from_status: Option<PurchaseStatus>,
+    pub to_status: PurchaseStatus,
+    pub action: Action,
+    pub cause_kind: CauseKind,
     pub cause_ref: Option<String>,
     pub detail: Option<String>,
     pub created_at: i64,
 }
 
-pub const STATUSES: [&str; 6] = ["pending", "paid", "invited", "active", "revoked", "expired"];
-
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub status: Option<String>,
+    pub status: Option<PurchaseStatus>,
     pub repository_id: Option<i64>,
     /// Matches the GitHub login or the email (prefix, case-insensitive).
     pub q: Option<String>,
@@ -74,6 +76,17 @@ pub const SORTS: [(&str, &str); 6] = [
     ("paid", "paid_at DESC, id DESC"),
 ];
 
+/// A status filter as typed (empty: all), refused with the choices if unknown.
+pub fn parse_status(raw: Option<&str>) -> Result<Option<PurchaseStatus>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| {
+            let all: Vec<&str> = PurchaseStatus::ALL.iter().map(|s| s.as_str()).collect();
+            Error::invalid("status", format!("choose one of {}", all.join(", ")))
+        }),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -84,19 +97,56 @@ pub struct Page<T> {
 
 pub const MAX_PER_PAGE: i64 = 100;
 
-pub async fn get(db: &Db, id: i64) -> Result<Purchase> {
+pub async fn get(db: &Db, id: PurchaseId) -> Result<Purchase> {
     Ok(sqlx::query_as::<_, Purchase>(&format!("SELECT {COLUMNS} FROM purchases WHERE id = $1"))
         .bind(id)
         .fetch_one(db.pool())
         .await?)
 }
 
-/// The purchase a Stripe Checkout Session was opened for.
-pub async fn by_checkout_session(db: &Db, session_id: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM purchases WHERE stripe_checkout_session_id = $1")
-        .bind(session_id)
-        .fetch_optional(db.pool())
-        .await?)
+/// What the creator may do with a purchase: the customer page offers
+/// exactly these, and the actions refuse anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreatorCan {
+    pub revoke: bool,
+    pub restore: bool,
+    pub resend: bool,
+    pub refund: bool,
+}
+
+impl CreatorCan {
+    pub fn of(p: &Purchase) -> CreatorCan {
+        use PurchaseStatus::*;
+        CreatorCan {
+            revoke: p.status.is_granted(),
+            restore: p.status == Revoked,
+            resend: matches!(p.status, Paid | Invited),
+            refund: p.status.was_paid(),
+        }
+    }
+}
+
+/// How a purchase is found from what Stripe sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    /// The Checkout Session it was opened with.
+    CheckoutSession(&'a str),
+    /// Its random public id (in Stripe metadata as `purchase_public_id`).
+    PublicId(&'a str),
+    Subscription(&'a str),
+    PaymentIntent(&'a str),
+}
+
+/// The purchase `lookup` names (the newest, if several share a Stripe id).
+pub async fn find(db: &Db, lookup: Lookup<'_>) -> Result<Option<Purchase>> {
+    let (column, value) = match lookup {
+        Lookup::CheckoutSession(v) => ("stripe_checkout_session_id", v),
+        Lookup::PublicId(v) => ("public_id", v),
+        Lookup::Subscription(v) => ("stripe_subscription_id", v),
+        Lookup::PaymentIntent(v) => ("stripe_payment_intent_id", v),
+    };
+    let sql = format!("SELECT {COLUMNS} FROM purchases WHERE {column} = $1 ORDER BY id DESC LIMIT 1");
+    Ok(sqlx::query_as::<_, Purchase>(&sql).bind(value).fetch_optional(db.pool()).await?)
 }
 
 /// Newest first unless `filter.sort` says otherwise. `page` counts from 1.
@@ -119,11 +169,6 @@ pub async fn all(db: &Db, filter: &Filter) -> Result<Vec<Purchase>> {
 /// The filtered, sorted purchases (a `(limit, offset)` page of them) and
 /// how many match in all (counted only for a page).
 async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<(i64, Vec<Purchase>)> {
-    if let Some(s) = &filter.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(Error::invalid("status", format!("choose one of {}", STATUSES.join(", "))));
-        }
-    }
     let order = match filter.sort.as_deref().filter(|s| !s.is_empty()) {
         None => SORTS[0].1,
         Some(s) => SORTS.iter().find(|(name, _)| *name == s).map(|(_, sql)| *sql).ok_or_else(|| {
@@ -142,12 +187,13 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
         .map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
     let where_sql = "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
                      AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3)";
-    let binds = (filter.status.clone().unwrap_or_default(), filter.repository_id.unwrap_or(0), q.unwrap_or_default());
+    let status = filter.status.map(PurchaseStatus::as_str).unwrap_or_default();
+    let binds = (status, filter.repository_id.unwrap_or(0), q.unwrap_or_default());
     let count = async {
         match window {
             // The count and the page are independent: read at once.
             Some(_) => sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM purchases {where_sql}"))
-                .bind(&binds.0)
+                .bind(binds.0)
                 .bind(binds.1)
                 .bind(&binds.2)
                 .fetch_one(db.pool())
@@ -160,7 +206,7 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
     let sql = format!("SELECT {COLUMNS} FROM purchases {where_sql} ORDER BY {order} {limit}");
     let items = async {
         sqlx::query_as::<_, Purchase>(&sql)
-            .bind(&binds.0)
+            .bind(binds.0)
             .bind(binds.1)
             .bind(&binds.2)
             .fetch_all(db.pool())
@@ -172,7 +218,7 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
 }
 
 /// The purchase's history, oldest first.
-pub async fn log(db: &Db, purchase_id: i64) -> Result<Vec<LogEntry>> {
+pub async fn log(db: &Db, purchase_id: PurchaseId) -> Result<Vec<LogEntry>> {
     Ok(sqlx::query_as::<_, LogEntry>(
         "SELECT id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at FROM access_log WHERE purchase_id = $1 ORDER BY id",
     )
@@ -200,18 +246,21 @@ pub async fn customers(db: &Db, q: Option<&str>, page: i64, per_page: i64) -> Re
     }
     let pattern =
         q.map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
+    // Unfinished checkouts (never paid) are not customers.
+    let paid = paid_statuses_sql();
     let where_sql = if pattern.is_some() {
-        "WHERE status <> 'pending' AND status <> 'expired' AND (LOWER(github_login) LIKE $1 OR LOWER(email) LIKE $1)"
+        format!("WHERE status IN ({paid}) AND (LOWER(github_login) LIKE $1 OR LOWER(email) LIKE $1)")
     } else {
-        "WHERE status <> 'pending' AND status <> 'expired'"
+        format!("WHERE status IN ({paid})")
     };
     let total_sql = format!("SELECT COUNT(DISTINCT github_user_id) FROM purchases {where_sql}");
     let list_sql = format!(
         "SELECT github_user_id, MAX(github_login) AS github_login, MAX(email) AS email, COUNT(*) AS purchases,
-                SUM(CASE WHEN status IN ('invited', 'active') THEN 1 ELSE 0 END) AS active, MIN(created_at) AS first_purchase_at
+                SUM(CASE WHEN status IN ({access}) THEN 1 ELSE 0 END) AS active, MIN(created_at) AS first_purchase_at
          FROM purchases {where_sql}
          GROUP BY github_user_id ORDER BY MAX(created_at) DESC, github_user_id LIMIT {per_page} OFFSET {}",
-        (page - 1) * per_page
+        (page - 1) * per_page,
+        access = statuses_sql(PurchaseStatus::gives_access),
     );
     let mut total = sqlx::query_scalar::<_, i64>(&total_sql);
     let mut items = sqlx::query_as::<_, CustomerSummary>(&list_sql);
@@ -265,7 +314,7 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
             p.github_user_id.to_string(),
             text(p.email),
             text(repos.get(&p.repository_id).cloned().unwrap_or_default()),
-            p.status,
+            p.status.to_string(),
             text(p.status_reason.unwrap_or_default()),
             p.amount.to_string(),
             p.currency,
@@ -275,6 +324,17 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
         .map_err(csv_error)?;
     }
     out.into_inner().map_err(|e| Error::Internal(format!("CSV: {e}")))
+}
+
+/// The statuses that match `which`, as an SQL list of literals (written
+/// from the enum, so no status word is spelled in a query).
+pub(crate) fn statuses_sql(which: fn(PurchaseStatus) -> bool) -> String {
+    PurchaseStatus::ALL.iter().filter(|s| which(**s)).map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// Purchases that were paid at some point, as an SQL list.
+pub(crate) fn paid_statuses_sql() -> String {
+    statuses_sql(PurchaseStatus::was_paid)
 }
 
 /// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`,

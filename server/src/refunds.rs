@@ -12,7 +12,8 @@ use stripe_core::{
 };
 
 use crate::{
-    access::{self, Cause},
+    access::Cause,
+    domain::{Action, PurchaseId},
     ledger,
     payments::PaymentsError,
     purchases, AppState, Error, Result,
@@ -33,7 +34,7 @@ fn stripe(e: stripe::StripeError) -> Error {
 /// The payment intent of the money a purchase was last paid with.
 pub(crate) async fn payment_to_refund(
     state: &AppState,
-    purchase_id: i64,
+    purchase_id: PurchaseId,
     subscription: Option<&str>,
 ) -> Result<String> {
     let client = state.payments.client()?;
@@ -64,9 +65,9 @@ pub(crate) async fn payment_to_refund(
 }
 
 /// Refunds `amount` (minor units; all that is left when `None`).
-pub async fn refund(state: &AppState, purchase_id: i64, amount: Option<i64>, cause: &Cause) -> Result<Refunded> {
+pub async fn refund(state: &AppState, purchase_id: PurchaseId, amount: Option<i64>, cause: &Cause) -> Result<Refunded> {
     let p = purchases::get(&state.db, purchase_id).await?;
-    if matches!(p.status.as_str(), "pending" | "expired") {
+    if !p.status.was_paid() {
         return Err(Error::invalid("amount", "this purchase was never paid: there is nothing to refund"));
     }
     if amount.is_some_and(|a| a <= 0) {
@@ -104,7 +105,16 @@ pub async fn refund(state: &AppState, purchase_id: i64, amount: Option<i64>, cau
         total_refunded,
         currency.to_uppercase()
     );
-    access::log(state.db.pool(), p.id, Some(&p.status), &p.status, "refund_requested", Some(&detail), cause).await?;
-    tracing::info!(purchase_id, amount = refund.amount, "refund made");
+    crate::purchase_state::log(
+        state.db.pool(),
+        p.id,
+        Some(p.status),
+        p.status,
+        Action::RefundRequested,
+        Some(&detail),
+        cause,
+    )
+    .await?;
+    tracing::info!(purchase_id = purchase_id.get(), amount = refund.amount, "refund made");
     Ok(Refunded { amount: refund.amount, total_refunded, currency })
 }

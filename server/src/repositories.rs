@@ -1,7 +1,11 @@
 //! Repositories on sale: added from the ones the GitHub connection
 //! administers, described by the creator, published when ready.
 
-use crate::{clock, Db, Error, Result};
+use crate::{
+    clock,
+    domain::{GithubState, IntBool, RepositoryStatus},
+    Db, Error, Result,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Repository {
@@ -9,14 +13,15 @@ pub struct Repository {
     pub github_repo_id: i64,
     pub owner: String,
     pub name: String,
-    pub owner_is_org: i64,
+    #[sqlx(try_from = "IntBool")]
+    pub owner_is_org: bool,
     pub slug: String,
     pub title: String,
     pub summary: String,
     pub description_md: String,
     pub cover_image: Option<String>,
-    pub status: String,
-    pub github_state: String,
+    pub status: RepositoryStatus,
+    pub github_state: GithubState,
     pub stripe_product_id: Option<String>,
 }
 
@@ -114,7 +119,7 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
         let candidate = if attempt == 0 { slug.clone() } else { format!("{slug}-{}", attempt + 1) };
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, slug, title, summary, description_md, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $9, $9) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) RETURNING id",
         )
         .bind(repo.github_repo_id)
         .bind(&repo.owner)
@@ -125,6 +130,7 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
         .bind(&summary)
         .bind(&description)
         .bind(now)
+        .bind(RepositoryStatus::Draft)
         .fetch_one(db.pool())
         .await;
         match inserted {
@@ -156,11 +162,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Repository> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Repository>> {
-    Ok(sqlx::query_as::<_, Repository>(&format!(
-        "SELECT {COLUMNS} FROM repositories ORDER BY status = 'archived', title, id"
-    ))
-    .fetch_all(db.pool())
-    .await?)
+    Ok(sqlx::query_as::<_, Repository>(&format!("SELECT {COLUMNS} FROM repositories ORDER BY status = $1, title, id"))
+        .bind(RepositoryStatus::Archived)
+        .fetch_all(db.pool())
+        .await?)
 }
 
 pub async fn update(db: &Db, id: i64, details: &Details) -> Result<Repository> {
@@ -184,21 +189,39 @@ pub async fn update(db: &Db, id: i64, details: &Details) -> Result<Repository> {
     }
 }
 
-/// draft/unpublished → published, published → unpublished, any → archived.
-pub async fn set_status(db: &Db, id: i64, status: &str) -> Result<Repository> {
-    if !matches!(status, "published" | "unpublished" | "archived") {
-        return Err(Error::invalid("status", "choose published, unpublished or archived"));
+/// Moves the page to `to`, if the creator may from where it is (see
+/// `RepositoryStatus::can_move_to`); asking for the status it already has
+/// changes nothing.
+pub async fn set_status(db: &Db, id: i64, to: RepositoryStatus) -> Result<Repository> {
+    let current = get(db, id).await?;
+    if current.status == to {
+        return Ok(current);
     }
-    let done = sqlx::query("UPDATE repositories SET status = $2, updated_at = $3 WHERE id = $1")
+    if !current.status.can_move_to(to) {
+        return Err(Error::invalid("status", format!("a {} repository cannot become {to}", current.status)));
+    }
+    let done = sqlx::query("UPDATE repositories SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
         .bind(id)
-        .bind(status)
+        .bind(to)
         .bind(clock::now())
+        .bind(current.status)
         .execute(db.pool())
         .await?;
     if done.rows_affected() == 0 {
-        return Err(Error::NotFound);
+        return Err(Error::invalid("status", "the repository was changed meanwhile; reload and try again"));
     }
     get(db, id).await
+}
+
+/// A status as the creator asks for it, refused with the choices if unknown
+/// (a draft is never asked for: every page starts as one).
+pub fn parse_status(raw: &str) -> Result<RepositoryStatus> {
+    match raw.trim().parse::<RepositoryStatus>() {
+        Ok(RepositoryStatus::Draft) | Err(_) => {
+            Err(Error::invalid("status", "choose published, unpublished or archived"))
+        }
+        Ok(status) => Ok(status),
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,13 @@ use stripe_core::event::ListEvent;
 
 use crate::{
     access::{self, Cause, Change, Value as Col},
-    clock, emails, jobs,
+    clock,
+    domain::{Action, DriftKind, Provider, PurchaseStatus as Status, Reason, RepositoryStatus},
+    emails,
+    github::collaborators::Repo,
+    jobs::{self, Job},
     payments::PaymentsError,
+    purchase_state::transition,
     purchases::{self, Purchase},
     repositories::{self, Repository},
     webhooks::{self, Delivery},
@@ -42,10 +47,10 @@ pub const STRIPE_EVENTS: [&str; 12] = [
 /// Enqueues the periodic jobs whose slot has come (cheap; called every minute).
 pub async fn schedule(state: &AppState) -> Result<()> {
     let now = clock::now();
-    let due: [(&str, i64); 3] = [("recover_stripe_events", 900), ("expire_invitations", 3600), ("reconcile", 3600)];
-    for (kind, every) in due {
-        let key = format!("{kind}:{}", now / every);
-        jobs::enqueue(state.db.pool(), kind, &json!({}), now, Some(&key)).await?;
+    let due = [(Job::RecoverStripeEvents, 900), (Job::ExpireInvitations, 3600), (Job::Reconcile, 3600)];
+    for (job, every) in due {
+        let key = format!("{}:{}", job.kind(), now / every);
+        jobs::enqueue(state.db.pool(), &job, now, Some(&key)).await?;
     }
     Ok(())
 }
@@ -73,12 +78,13 @@ pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
                 "livemode": event.livemode, "data": { "object": object }, "recovered": true,
             });
             let delivery = Delivery {
-                provider: "stripe",
+                provider: Provider::Stripe,
                 event_id: event.id.as_str().to_owned(),
                 event_type: event.type_.as_str().to_owned(),
                 payload: payload.to_string(),
             };
-            if webhooks::store(&state.db, &delivery).await? {
+            let ignored = crate::lifecycle::ignored_on_arrival(&delivery.event_type);
+            if webhooks::store(&state.db, &delivery, ignored).await? {
                 tracing::warn!(event = %delivery.event_id, kind = %delivery.event_type, "recovered a Stripe event that never arrived");
                 recovered += 1;
             }
@@ -99,30 +105,19 @@ pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
 pub async fn expire_invitations(state: &AppState) -> Result<usize> {
     let cutoff = clock::now() - INVITATION_TTL;
     let sql = format!(
-        "SELECT {} FROM purchases WHERE status = 'invited' AND invited_at < $1 AND invitation_url IS NOT NULL",
+        "SELECT {} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL",
         purchases::COLUMNS
     );
-    let stale: Vec<Purchase> = sqlx::query_as(&sql).bind(cutoff).fetch_all(state.db.pool()).await?;
+    let stale: Vec<Purchase> =
+        sqlx::query_as(&sql).bind(cutoff).bind(Status::Invited).fetch_all(state.db.pool()).await?;
     let mut expired = 0;
     for p in stale {
         let repo = repositories::get(&state.db, p.repository_id).await?;
-        let set = [
-            ("invitation_url", Col::Text(None)),
-            ("status_reason", Col::Text(Some("invitation expired: resend it from your account".into()))),
-        ];
-        let changed = access::transition(
-            &state.db,
-            p.id,
-            Change {
-                from: "invited",
-                to: "invited",
-                action: "invitation_expired",
-                detail: Some("GitHub's invitation expired unaccepted after 7 days"),
-                set: &set,
-            },
-            &Cause::Schedule("expire_invitations".into()),
-        )
-        .await?;
+        let change = Change::record(Status::Invited, Action::InvitationExpired)
+            .detail("GitHub's invitation expired unaccepted after 7 days")
+            .reason(Reason::InvitationExpired, "invitation expired: resend it from your account")
+            .set("invitation_url", Col::Text(None));
+        let changed = transition(&state.db, p.id, change, &Cause::Schedule("expire_invitations".into())).await?;
         if changed {
             let base = state.config.public_url.as_str().trim_end_matches('/');
             let body = format!(
@@ -137,7 +132,7 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
                 &p.email,
                 &format!("Your invitation to {} expired: resend it", repo.title),
                 &body,
-                "invitation_expired",
+                crate::domain::EmailKind::InvitationExpired,
                 Some(p.id),
             )
             .await?;
@@ -152,7 +147,7 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
 pub async fn reconcile(state: &AppState) -> Result<usize> {
     let mut found = 0;
     for repo in repositories::list(&state.db).await? {
-        if repo.status == "archived" || matches!(repo.github_state.as_str(), "deleted" | "access_lost") {
+        if repo.status == RepositoryStatus::Archived || repo.github_state.is_unreachable() {
             continue;
         }
         match reconcile_repository(state, &repo).await {
@@ -167,36 +162,37 @@ pub async fn reconcile(state: &AppState) -> Result<usize> {
 }
 
 async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usize> {
-    let client = state.github.for_owner(&repo.owner).await.map_err(|e| Error::Unavailable(e.to_string()))?;
-    let gh = |e: octocrab::Error| Error::Unavailable(crate::github::GithubError::from(e).to_string());
     // Everyone with access (paginated), and everyone with a pending invitation.
-    let first = client.repos(&repo.owner, &repo.name).list_collaborators().per_page(100).send().await.map_err(gh)?;
-    let collaborators = client.all_pages(first).await.map_err(gh)?;
-    let with_access: HashMap<i64, String> =
-        collaborators.into_iter().map(|c| (c.author.id.0 as i64, c.author.login)).collect();
-    let route = format!("/repos/{}/{}/invitations?per_page=100", repo.owner, repo.name);
-    let invitations: Vec<Value> = client.get(route, None::<&()>).await.map_err(gh)?;
-    let invited: HashSet<i64> = invitations.iter().filter_map(|i| i["invitee"]["id"].as_i64()).collect();
+    let (with_access, invited): (HashMap<i64, String>, HashSet<i64>) = state
+        .github
+        .collaborators_and_invitees(Repo { owner: &repo.owner, name: &repo.name })
+        .await
+        .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
 
-    let sql = format!(
-        "SELECT {} FROM purchases WHERE repository_id = $1 AND status IN ('invited', 'active')",
-        purchases::COLUMNS
-    );
-    let granted: Vec<Purchase> = sqlx::query_as(&sql).bind(repo.id).fetch_all(state.db.pool()).await?;
+    let sql = format!("SELECT {} FROM purchases WHERE repository_id = $1 AND status IN ($2, $3)", purchases::COLUMNS);
+    let granted: Vec<Purchase> = sqlx::query_as(&sql)
+        .bind(repo.id)
+        .bind(Status::Invited)
+        .bind(Status::Active)
+        .fetch_all(state.db.pool())
+        .await?;
     let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id).collect();
 
-    let mut findings: Vec<(&str, i64, String, Option<i64>, String)> = Vec::new();
+    let mut findings: Vec<(DriftKind, i64, String, Option<i64>, String)> = Vec::new();
     for p in &granted {
         let has = with_access.contains_key(&p.github_user_id);
         let pending = invited.contains(&p.github_user_id);
-        if !(has || (p.status == "invited" && pending)) {
-            let what =
-                if p.status == "active" { "paid, but not a collaborator any more" } else { "paid, invitation gone" };
+        if !(has || (p.status == Status::Invited && pending)) {
+            let what = if p.status == Status::Active {
+                "paid, but not a collaborator any more"
+            } else {
+                "paid, invitation gone"
+            };
             findings.push((
-                "paid_without_access",
+                DriftKind::PaidWithoutAccess,
                 p.github_user_id,
                 p.github_login.clone(),
-                Some(p.id),
+                Some(p.id.get()),
                 what.to_owned(),
             ));
         }
@@ -211,7 +207,7 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
         if !paid_for.contains(id) && !login.eq_ignore_ascii_case(&repo.owner) && !admins.contains(&login.to_lowercase())
         {
             findings.push((
-                "access_without_purchase",
+                DriftKind::AccessWithoutPurchase,
                 *id,
                 login.clone(),
                 None,
@@ -244,7 +240,7 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
 pub struct Drift {
     pub id: i64,
     pub repository_id: i64,
-    pub kind: String,
+    pub kind: DriftKind,
     pub github_user_id: i64,
     pub github_login: String,
     pub purchase_id: Option<i64>,
@@ -266,12 +262,12 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
         .fetch_optional(state.db.pool())
         .await?;
     let drift = found.ok_or(Error::NotFound)?;
-    let done = match (drift.kind.as_str(), drift.purchase_id) {
-        ("paid_without_access", Some(purchase_id)) => {
-            let p = access::reinvite(state, purchase_id, cause).await?;
+    let done = match (drift.kind, drift.purchase_id) {
+        (DriftKind::PaidWithoutAccess, Some(purchase_id)) => {
+            let p = access::reinvite(state, crate::domain::PurchaseId(purchase_id), cause).await?;
             format!("@{} invited again", p.github_login)
         }
-        ("access_without_purchase", _) => {
+        (DriftKind::AccessWithoutPurchase, _) => {
             let holder = access::Holder {
                 repository_id: drift.repository_id,
                 github_user_id: drift.github_user_id,
@@ -283,7 +279,7 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
             tracing::info!(login = %drift.github_login, "unpaid collaborator removed");
             format!("@{} removed from the repository", drift.github_login)
         }
-        _ => return Err(Error::invalid("id", "this finding has no automatic fix")),
+        (DriftKind::PaidWithoutAccess, None) => return Err(Error::invalid("id", "this finding has no automatic fix")),
     };
     sqlx::query("DELETE FROM drift WHERE id = $1").bind(id).execute(state.db.pool()).await?;
     Ok(done)

@@ -5,7 +5,11 @@
 //! here (digits and fixed words only), so they are written as literals in
 //! large multi-row INSERTs: a million rows take seconds, not minutes.
 
-use crate::{clock, Db, Error, Result};
+use crate::{
+    clock,
+    domain::{Action, CauseKind, PurchaseStatus, Reason, RepositoryStatus},
+    Db, Error, Result,
+};
 
 const REPOSITORIES: i64 = 5;
 const LOG_PER_PURCHASE: i64 = 10;
@@ -65,12 +69,13 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
             None => {
                 sqlx::query_scalar(
                     "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, slug, title, summary, status, created_at, updated_at)
-                     VALUES ($1, 'seed-org', $2, 1, $2, $3, 'Seeded for trying things at scale', 'published', $4, $4) RETURNING id",
+                     VALUES ($1, 'seed-org', $2, 1, $2, $3, 'Seeded for trying things at scale', $5, $4, $4) RETURNING id",
                 )
                 .bind(FIRST_USER_ID + r)
                 .bind(&slug)
                 .bind(format!("Seed Kit {r}"))
                 .bind(now - 400 * DAY)
+                .bind(RepositoryStatus::Published)
                 .fetch_one(db.pool())
                 .await?
             }
@@ -105,8 +110,8 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
     let mut log_rows = Vec::with_capacity((BATCH * LOG_PER_PURCHASE) as usize);
     let mut payment_rows = Vec::with_capacity(BATCH as usize);
     let mut log_entries = 0;
-    let statuses =
-        ["active", "active", "active", "active", "invited", "revoked", "revoked", "pending", "expired", "paid"];
+    use PurchaseStatus::{Active, Expired, Invited, Paid, Pending, Revoked};
+    let statuses = [Active, Active, Active, Active, Invited, Revoked, Revoked, Pending, Expired, Paid];
     let mut n = 0;
     while n < purchases {
         let batch = BATCH.min(purchases - n);
@@ -116,24 +121,24 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
             let (price, kind, amount) = prices[(rng.below(2)) as usize];
             let status = statuses[rng.below(statuses.len() as i64) as usize];
             let created = now - rng.below(365 * DAY);
-            let paid = !matches!(status, "pending" | "expired");
+            let paid = status.was_paid();
             let paid_at = if paid { (created + 60).to_string() } else { "NULL".into() };
-            let revoked_at = if status == "revoked" {
+            let revoked_at = if status == Revoked {
                 (created + rng.below(60 * DAY) + 120).min(now).to_string()
             } else {
                 "NULL".into()
             };
-            let reason = if status == "revoked" {
+            let reason = if status == Revoked {
                 if rng.below(3) == 0 {
-                    "'refunded'"
+                    format!("'refunded', '{}'", Reason::Refunded)
                 } else {
-                    "'subscription ended'"
+                    format!("'subscription ended', '{}'", Reason::SubscriptionEnded)
                 }
             } else {
-                "NULL"
+                "NULL, NULL".to_owned()
             };
             let sub = if kind == "monthly" && paid { format!("'sub_seed{i}'") } else { "NULL".into() };
-            let period_end = if kind == "monthly" && matches!(status, "active" | "invited") {
+            let period_end = if kind == "monthly" && status.gives_access() {
                 (now + rng.below(30 * DAY)).to_string()
             } else {
                 "NULL".into()
@@ -146,21 +151,23 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
                 payment_rows.push(format!("({i}, 'seed_pay_{i}', 'payment', {amount}, 'usd', {})", created + 60));
             }
             // A plausible history, ten entries long.
+            use {Action as A, CauseKind as C};
             let steps = [
-                ("NULL", "'pending'", "checkout_started", "customer"),
-                ("'pending'", "'paid'", "paid", "stripe_event"),
-                ("'paid'", "'invited'", "invitation_sent", "stripe_event"),
-                ("'invited'", "'active'", "access_active", "github_event"),
-                ("'active'", "'active'", "subscription_updated", "stripe_event"),
-                ("'active'", "'active'", "subscription_updated", "stripe_event"),
-                ("'active'", "'active'", "payment_failed", "stripe_event"),
-                ("'active'", "'active'", "payment_recovered", "schedule"),
-                ("'active'", "'active'", "subscription_updated", "stripe_event"),
-                ("'active'", &*format!("'{status}'"), "synced", "system"),
+                (None, Pending, A::CheckoutStarted, C::Customer),
+                (Some(Pending), Paid, A::Paid, C::StripeEvent),
+                (Some(Paid), Invited, A::InvitationSent, C::StripeEvent),
+                (Some(Invited), Active, A::AccessActive, C::GithubEvent),
+                (Some(Active), Active, A::SubscriptionUpdated, C::StripeEvent),
+                (Some(Active), Active, A::SubscriptionUpdated, C::StripeEvent),
+                (Some(Active), Active, A::PaymentFailed, C::StripeEvent),
+                (Some(Active), Active, A::PaymentRecovered, C::Schedule),
+                (Some(Active), Active, A::SubscriptionUpdated, C::StripeEvent),
+                (Some(Active), status, A::Synced, C::System),
             ];
             for (step, (from, to, action, cause)) in steps.iter().enumerate() {
+                let from = from.map(|f| format!("'{f}'")).unwrap_or_else(|| "NULL".to_owned());
                 log_rows.push(format!(
-                    "({i}, {from}, {to}, '{action}', '{cause}', 'seed', {})",
+                    "({i}, {from}, '{to}', '{action}', '{cause}', 'seed', {})",
                     created + step as i64 * 3600
                 ));
             }
@@ -168,7 +175,7 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
         }
         insert_rows(
             db,
-            "INSERT INTO purchases (id, public_id, repository_id, price_id, github_user_id, github_login, email, status, status_reason, amount, currency, stripe_subscription_id, current_period_end, paid_at, revoked_at, created_at, updated_at)",
+            "INSERT INTO purchases (id, public_id, repository_id, price_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_subscription_id, current_period_end, paid_at, revoked_at, created_at, updated_at)",
             &purchase_rows,
         )
         .await?;

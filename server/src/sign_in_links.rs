@@ -41,9 +41,10 @@ pub async fn request(state: &AppState, email: &str) -> Result<()> {
         .bind(now)
         .execute(state.db.pool())
         .await?;
-    let bought: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM purchases WHERE LOWER(email) = $1 AND status NOT IN ('pending', 'expired') LIMIT 1",
-    )
+    let bought: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM purchases WHERE LOWER(email) = $1 AND status IN ({}) LIMIT 1",
+        crate::purchases::paid_statuses_sql()
+    ))
     .bind(&email)
     .fetch_optional(state.db.pool())
     .await?;
@@ -67,7 +68,8 @@ pub async fn request(state: &AppState, email: &str) -> Result<()> {
          If you did not ask for it, ignore this email: nobody can sign in without the link.\n\n— RepoPass",
         token.expose_secret()
     );
-    emails::enqueue(state, &email, "Your RepoPass sign-in link", &body, emails::SIGN_IN_LINK, None).await?;
+    emails::enqueue(state, &email, "Your RepoPass sign-in link", &body, crate::domain::EmailKind::SignInLink, None)
+        .await?;
     Ok(())
 }
 

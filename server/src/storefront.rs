@@ -1,6 +1,9 @@
 //! What buyers see on `/`: published repositories and their cheapest price.
 
-use crate::{Db, Result};
+use crate::{
+    domain::{GithubState, RepositoryStatus},
+    Db, Result,
+};
 
 /// A published repository as the storefront lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -26,9 +29,12 @@ pub async fn published(db: &Db) -> Result<Vec<Listing>> {
                 (SELECT p.kind FROM prices p WHERE p.repository_id = r.id AND p.active = 1
                   ORDER BY p.amount, p.id LIMIT 1) AS from_kind
          FROM repositories r
-         WHERE r.status = 'published' AND r.github_state NOT IN ('deleted', 'access_lost')
+         WHERE r.status = $1 AND r.github_state NOT IN ($2, $3)
          ORDER BY r.title, r.id",
     )
+    .bind(RepositoryStatus::Published)
+    .bind(GithubState::Deleted)
+    .bind(GithubState::AccessLost)
     .fetch_all(db.pool())
     .await?;
     Ok(rows)
@@ -43,10 +49,15 @@ pub struct ProductPage {
 
 /// The page for `slug`, if it is published and GitHub still lets us sell it.
 pub async fn product(db: &Db, slug: &str) -> Result<Option<ProductPage>> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE slug = $1 AND status = 'published' AND github_state NOT IN ('deleted', 'access_lost')")
-        .bind(slug)
-        .fetch_optional(db.pool())
-        .await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM repositories WHERE slug = $1 AND status = $2 AND github_state NOT IN ($3, $4)",
+    )
+    .bind(slug)
+    .bind(RepositoryStatus::Published)
+    .bind(GithubState::Deleted)
+    .bind(GithubState::AccessLost)
+    .fetch_optional(db.pool())
+    .await?;
     let Some(id) = id else { return Ok(None) };
     let repository = crate::repositories::get(db, id).await?;
     let prices = crate::prices::active_for(db, id).await?;

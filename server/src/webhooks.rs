@@ -3,9 +3,14 @@
 //! acknowledged and not processed again.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::{clock, jobs, signatures, Db, Result};
+use crate::{
+    clock,
+    domain::{EventStatus, Provider},
+    jobs::{self, Job},
+    signatures, Db, Result,
+};
 
 /// The most either provider sends (Stripe and GitHub stay far below).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -37,7 +42,7 @@ impl std::fmt::Display for Refused {
 /// A verified delivery, ready to store.
 #[derive(Debug)]
 pub struct Delivery {
-    pub provider: &'static str,
+    pub provider: Provider,
     pub event_id: String,
     pub event_type: String,
     pub payload: String,
@@ -62,7 +67,12 @@ pub fn verify_stripe(secret: Option<&SecretString>, payload: &[u8], header: Opti
     let (Some(id), Some(kind)) = (value["id"].as_str(), value["type"].as_str()) else {
         return Err(Refused::Unreadable("no id or type".into()));
     };
-    Ok(Delivery { provider: "stripe", event_id: id.to_owned(), event_type: kind.to_owned(), payload: text.to_owned() })
+    Ok(Delivery {
+        provider: Provider::Stripe,
+        event_id: id.to_owned(),
+        event_type: kind.to_owned(),
+        payload: text.to_owned(),
+    })
 }
 
 /// Checks `X-Hub-Signature-256`; the delivery id and event name come from
@@ -86,7 +96,7 @@ pub fn verify_github(
     };
     let action = value["action"].as_str().map(|a| format!(".{a}")).unwrap_or_default();
     Ok(Delivery {
-        provider: "github",
+        provider: Provider::Github,
         event_id: delivery.to_owned(),
         event_type: format!("{event}{action}"),
         payload: text.to_owned(),
@@ -94,17 +104,15 @@ pub fn verify_github(
 }
 
 /// Stores the delivery and its job in one transaction. False: seen before.
-/// A Stripe event RepoPass does not act on is stored as ignored, without a job.
-pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
-    let ignored = (delivery.provider == "stripe"
-        && !crate::lifecycle::STRIPE_EVENTS.contains(&delivery.event_type.as_str()))
-    .then(|| crate::lifecycle::not_acted_on(&delivery.event_type));
+/// `ignored`: the event handlers do not act on this type (why); it is stored
+/// as ignored, without a job, so it delays nothing that matters.
+pub async fn store(db: &Db, delivery: &Delivery, ignored: Option<String>) -> Result<bool> {
     let now = clock::now();
     let mut tx = db.pool().begin().await?;
     // GitHub's signature covers the body alone, so a body seen before is a
     // replay whatever its delivery id says. (Stripe signs a timestamp too,
     // and its retries keep the event id.)
-    let body_hash = (delivery.provider == "github").then(|| crate::api_keys::hash_key(&delivery.payload));
+    let body_hash = (delivery.provider == Provider::Github).then(|| crate::api_keys::hash_key(&delivery.payload));
     // No conflict target: either unique index (event id, or body) makes it a duplicate.
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, error, attempts, received_at, processed_at, payload_sha256)
@@ -115,7 +123,7 @@ pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
     .bind(&delivery.event_id)
     .bind(&delivery.event_type)
     .bind(&delivery.payload)
-    .bind(if ignored.is_some() { "ignored" } else { "received" })
+    .bind(if ignored.is_some() { EventStatus::Ignored } else { EventStatus::Received })
     .bind(ignored.as_deref())
     .bind(now)
     .bind(ignored.as_ref().map(|_| now))
@@ -126,8 +134,11 @@ pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
         return Ok(false);
     };
     if ignored.is_none() {
-        let kind = format!("{}_event", delivery.provider);
-        jobs::enqueue(&mut *tx, &kind, &json!({ "webhook_event_id": id }), now, Some(&format!("webhook:{id}"))).await?;
+        let job = match delivery.provider {
+            Provider::Stripe => Job::StripeEvent { webhook_event_id: id },
+            Provider::Github => Job::GithubEvent { webhook_event_id: id },
+        };
+        jobs::enqueue(&mut *tx, &job, now, Some(&format!("webhook:{id}"))).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -137,7 +148,7 @@ pub async fn store(db: &Db, delivery: &Delivery) -> Result<bool> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Stored {
     pub id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub event_id: String,
     pub event_type: String,
     pub payload: String,
@@ -152,7 +163,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Stored> {
 
 /// Records how processing went: `processed`, `ignored` (nothing to do),
 /// `failed` (will be retried) or `dead`.
-pub async fn mark(db: &Db, id: i64, status: &str, error: Option<&str>) -> Result<()> {
+pub async fn mark(db: &Db, id: i64, status: EventStatus, error: Option<&str>) -> Result<()> {
     sqlx::query(
         "UPDATE webhook_events SET status = $2, error = $3, attempts = attempts + 1, processed_at = $4 WHERE id = $1",
     )
@@ -169,10 +180,10 @@ pub async fn mark(db: &Db, id: i64, status: &str, error: Option<&str>) -> Result
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Listed {
     pub id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub event_id: String,
     pub event_type: String,
-    pub status: String,
+    pub status: EventStatus,
     pub error: Option<String>,
     pub attempts: i64,
     pub received_at: i64,
@@ -181,26 +192,14 @@ pub struct Listed {
 
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    pub provider: Option<String>,
-    pub status: Option<String>,
+    pub provider: Option<Provider>,
+    pub status: Option<EventStatus>,
     /// Prefix of the event type (`invoice.` or `invoice.paid`).
     pub event_type: Option<String>,
 }
 
-pub const EVENT_STATUSES: [&str; 5] = ["received", "processed", "ignored", "failed", "dead"];
-
 /// Deliveries, newest first, `per_page` from page `page` (from 1); with the total.
 pub async fn list(db: &Db, filter: &EventFilter, page: i64, per_page: i64) -> Result<(Vec<Listed>, i64)> {
-    if let Some(p) = &filter.provider {
-        if !["stripe", "github"].contains(&p.as_str()) {
-            return Err(crate::Error::invalid("provider", "choose stripe or github"));
-        }
-    }
-    if let Some(s) = &filter.status {
-        if !EVENT_STATUSES.contains(&s.as_str()) {
-            return Err(crate::Error::invalid("status", format!("choose one of {}", EVENT_STATUSES.join(", "))));
-        }
-    }
     let page = page.max(1);
     let per_page = per_page.clamp(1, 100);
     // Absent filters bind '' and match everything.
@@ -212,10 +211,14 @@ pub async fn list(db: &Db, filter: &EventFilter, page: i64, per_page: i64) -> Re
         .filter(|t| !t.is_empty())
         .map(|t| format!("{}%", t.replace(['%', '_'], "")))
         .unwrap_or_default();
-    let binds = (filter.provider.clone().unwrap_or_default(), filter.status.clone().unwrap_or_default(), kind);
+    let binds = (
+        filter.provider.map(Provider::as_str).unwrap_or_default(),
+        filter.status.map(EventStatus::as_str).unwrap_or_default(),
+        kind,
+    );
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM webhook_events {where_sql}"))
-        .bind(&binds.0)
-        .bind(&binds.1)
+        .bind(binds.0)
+        .bind(binds.1)
         .bind(&binds.2)
         .fetch_one(db.pool())
         .await?;
@@ -224,8 +227,8 @@ pub async fn list(db: &Db, filter: &EventFilter, page: i64, per_page: i64) -> Re
          ORDER BY id DESC LIMIT {per_page} OFFSET {}",
         (page - 1) * per_page
     ))
-    .bind(&binds.0)
-    .bind(&binds.1)
+    .bind(binds.0)
+    .bind(binds.1)
     .bind(&binds.2)
     .fetch_all(db.pool())
     .await?;
@@ -245,4 +248,22 @@ pub async fn detail(db: &Db, id: i64) -> Result<(Listed, String)> {
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or(raw);
     Ok((listed, pretty))
+}
+
+/// A filter's provider and status as typed (empty: all), refused with the
+/// choices if unknown.
+pub fn parse_filter(provider: Option<&str>, status: Option<&str>) -> Result<(Option<Provider>, Option<EventStatus>)> {
+    let given = |raw: Option<&str>| raw.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let provider = match given(provider) {
+        None => None,
+        Some(p) => Some(p.parse().map_err(|_| crate::Error::invalid("provider", "choose stripe or github"))?),
+    };
+    let status = match given(status) {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|_| {
+            let all: Vec<&str> = EventStatus::ALL.iter().map(|s| s.as_str()).collect();
+            crate::Error::invalid("status", format!("choose one of {}", all.join(", ")))
+        })?),
+    };
+    Ok((provider, status))
 }

@@ -7,7 +7,9 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
 use crate::{
-    github_events, jobs,
+    domain::{EventStatus, Provider},
+    github_events,
+    jobs::{self, Job},
     lifecycle::{self, Outcome},
     webhooks, AppState, Error, Result,
 };
@@ -94,8 +96,9 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
             } else {
                 jobs::fail(&state.db, &job, &e.to_string(), None).await?
             };
-            if let Some(id) = webhook_event_id(&job) {
-                webhooks::mark(&state.db, id, if dead { "dead" } else { "failed" }, Some(&e.to_string())).await?;
+            if let Some(id) = job.job().ok().and_then(|j| j.webhook_event_id()) {
+                let status = if dead { EventStatus::Dead } else { EventStatus::Failed };
+                webhooks::mark(&state.db, id, status, Some(&e.to_string())).await?;
             }
             if dead {
                 tracing::error!(job = job.id, kind = %job.kind, error = %e, "job dead after its last attempt");
@@ -109,7 +112,7 @@ pub async fn run_once(state: &AppState) -> Result<bool> {
 
 /// Renews the job's lease every `HEARTBEAT` while it runs; returns only if
 /// the lease was lost (another worker claimed the job meanwhile).
-async fn keep_lease(state: &AppState, job: &jobs::Job) {
+async fn keep_lease(state: &AppState, job: &jobs::Claimed) {
     let mut tick = tokio::time::interval(HEARTBEAT);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await; // the first tick is now: the claim just set the lease
@@ -132,58 +135,45 @@ fn counted(n: usize, what: &str) -> Outcome {
     }
 }
 
-fn webhook_event_id(job: &jobs::Job) -> Option<i64> {
-    job.payload()["webhook_event_id"].as_i64()
-}
-
-async fn dispatch(state: &AppState, job: &jobs::Job) -> Result<Outcome> {
-    let payload = job.payload();
-    match job.kind.as_str() {
-        "stripe_event" | "github_event" => {
-            let id = webhook_event_id(job).ok_or_else(|| Error::Internal("job without webhook_event_id".into()))?;
-            let stored = webhooks::get(&state.db, id).await?;
-            let outcome = if stored.provider == "stripe" {
-                lifecycle::handle(state, &stored.event_id, &stored.event_type, &stored.payload).await
-            } else {
-                github_events::handle(state, &stored.event_id, &stored.event_type, &stored.payload).await
+async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> {
+    // A kind or payload this version cannot read will not read better later.
+    let job = claimed.job().map_err(|why| Error::invalid("job", why))?;
+    match job {
+        Job::StripeEvent { webhook_event_id } | Job::GithubEvent { webhook_event_id } => {
+            let stored = webhooks::get(&state.db, webhook_event_id).await?;
+            let outcome = match stored.provider {
+                Provider::Stripe => {
+                    lifecycle::handle(state, &stored.event_id, &stored.event_type, &stored.payload).await
+                }
+                Provider::Github => {
+                    github_events::handle(state, &stored.event_id, &stored.event_type, &stored.payload).await
+                }
             };
             match &outcome {
-                Ok(Outcome::Processed) => webhooks::mark(&state.db, id, "processed", None).await?,
-                Ok(Outcome::Ignored(why)) => webhooks::mark(&state.db, id, "ignored", Some(why)).await?,
+                Ok(Outcome::Processed) => {
+                    webhooks::mark(&state.db, webhook_event_id, EventStatus::Processed, None).await?
+                }
+                Ok(Outcome::Ignored(why)) => {
+                    webhooks::mark(&state.db, webhook_event_id, EventStatus::Ignored, Some(why)).await?
+                }
                 Err(_) => {}
             }
             outcome
         }
-        "grace_check" => {
-            let id = payload["purchase_id"]
-                .as_i64()
-                .ok_or_else(|| Error::Internal("grace_check without purchase_id".into()))?;
-            let sub = payload["subscription"].as_str().unwrap_or_default().to_owned();
-            lifecycle::grace_check(state, id, &sub).await
+        Job::GraceCheck { purchase_id, subscription } => {
+            lifecycle::grace_check(state, purchase_id, &subscription).await
         }
-        "send_email" => {
-            let id =
-                payload["email_id"].as_i64().ok_or_else(|| Error::Internal("send_email without email_id".into()))?;
-            crate::emails::send(state, id).await.map(|()| Outcome::Processed)
-        }
-        "remove_access" => {
-            let holder: crate::access::Holder = serde_json::from_value(payload.clone())
-                .map_err(|e| Error::Internal(format!("remove_access payload: {e}")))?;
+        Job::SendEmail { email_id } => crate::emails::send(state, email_id).await.map(|()| Outcome::Processed),
+        Job::RemoveAccess(holder) => {
             crate::access::remove_from_github(state, &holder).await.map(|()| Outcome::Processed)
         }
-        crate::duplicate_purchases::JOB => {
-            let id = payload["purchase_id"]
-                .as_i64()
-                .ok_or_else(|| Error::Internal("refund_duplicate without purchase_id".into()))?;
-            crate::duplicate_purchases::refund(state, id).await
-        }
-        "recover_stripe_events" => {
+        Job::RefundDuplicate { purchase_id } => crate::duplicate_purchases::refund(state, purchase_id).await,
+        Job::RecoverStripeEvents => {
             crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered"))
         }
-        "expire_invitations" => {
+        Job::ExpireInvitations => {
             crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired"))
         }
-        "reconcile" => crate::scheduled::reconcile(state).await.map(|n| counted(n, "drift findings")),
-        other => Err(Error::Internal(format!("unknown job kind {other}"))),
+        Job::Reconcile => crate::scheduled::reconcile(state).await.map(|n| counted(n, "drift findings")),
     }
 }

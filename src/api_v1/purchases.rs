@@ -23,6 +23,12 @@ pub struct Purchase {
     /// `pending`, `paid`, `invited`, `active`, `revoked` or `expired`.
     pub status: String,
     pub status_reason: Option<String>,
+    /// Why it is where it is, for programs: `payment_failed`,
+    /// `subscription_ended`, `refunded`, `disputed`, `revoked_by_creator`,
+    /// `duplicate_purchase`, `invitation_expired`, `queued_invite_limit`,
+    /// `queued_rate_limit`, `github_user_gone`, `repository_gone`,
+    /// `github_not_connected` or `checkout_payment_failed`.
+    pub status_reason_code: Option<String>,
     pub amount: i64,
     pub currency: String,
     pub stripe_subscription_id: Option<String>,
@@ -85,14 +91,15 @@ pub struct RevokeBody {
 
 fn purchase(p: purchases::Purchase) -> Purchase {
     Purchase {
-        id: p.id,
+        id: p.id.get(),
         repository_id: p.repository_id,
         price_id: p.price_id,
         github_user_id: p.github_user_id,
         github_login: p.github_login,
         email: p.email,
-        status: p.status,
+        status: p.status.to_string(),
         status_reason: p.status_reason,
+        status_reason_code: p.status_reason_code.map(|c| c.to_string()),
         amount: p.amount,
         currency: p.currency,
         stripe_subscription_id: p.stripe_subscription_id,
@@ -113,7 +120,8 @@ pub async fn list(
     _key: ApiKey,
     ApiQuery(q): ApiQuery<PurchaseQuery>,
 ) -> Result<ApiJson<PurchaseList>, ApiError> {
-    let filter = purchases::Filter { status: q.status, repository_id: q.repository_id, q: q.q, sort: None };
+    let status = purchases::parse_status(q.status.as_deref())?;
+    let filter = purchases::Filter { status, repository_id: q.repository_id, q: q.q, sort: None };
     let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
     Ok(ApiJson(PurchaseList {
         data: page.items.into_iter().map(purchase).collect(),
@@ -131,6 +139,7 @@ pub async fn get(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<PurchaseWithLog>, ApiError> {
+    let id = server::domain::PurchaseId(id);
     let p = purchases::get(&state.db, id).await?;
     let log = purchases::log(&state.db, id).await?;
     Ok(ApiJson(PurchaseWithLog {
@@ -138,10 +147,10 @@ pub async fn get(
         access_log: log
             .into_iter()
             .map(|l| LogEntry {
-                from_status: l.from_status,
-                to_status: l.to_status,
-                action: l.action,
-                cause_kind: l.cause_kind,
+                from_status: l.from_status.map(|s| s.to_string()),
+                to_status: l.to_status.to_string(),
+                action: l.action.to_string(),
+                cause_kind: l.cause_kind.to_string(),
                 cause_ref: l.cause_ref,
                 detail: l.detail,
                 created_at: l.created_at,
@@ -168,7 +177,8 @@ pub async fn revoke(
             .map_err(|e| ApiError::BadRequest(format!("the body must be JSON like {{\"reason\":\"...\"}}: {e}")))?
     };
     let reason = body.reason.unwrap_or_default();
-    Ok(ApiJson(purchase(access::revoke(&state, id, &reason, &access::Cause::ApiKey(key.0)).await?)))
+    let (id, cause) = (server::domain::PurchaseId(id), access::Cause::ApiKey(key.0));
+    Ok(ApiJson(purchase(access::revoke(&state, id, server::domain::Reason::RevokedByCreator, &reason, &cause).await?)))
 }
 
 /// Invites the buyer again after a revoke.
@@ -179,6 +189,7 @@ pub async fn restore(
     key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Purchase>, ApiError> {
+    let id = server::domain::PurchaseId(id);
     Ok(ApiJson(purchase(access::restore(&state, id, &access::Cause::ApiKey(key.0)).await?)))
 }
 

@@ -2,7 +2,7 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
-use server::{prices, repositories, AppState};
+use server::{domain::RepositoryStatus, prices, repositories, AppState};
 use utoipa::ToSchema;
 
 use super::{
@@ -116,7 +116,7 @@ pub fn price(p: prices::Price) -> Price {
         trial_days: p.trial_days,
         permission: p.permission,
         stripe_price_id: p.stripe_price_id,
-        active: p.active != 0,
+        active: p.active,
         replaced_by: p.replaced_by,
     }
 }
@@ -134,8 +134,8 @@ async fn repository(state: &AppState, r: repositories::Repository) -> Result<Rep
         title: r.title,
         summary: r.summary,
         description: r.description_md,
-        status: r.status,
-        github_state: r.github_state,
+        status: r.status.to_string(),
+        github_state: r.github_state.to_string(),
         prices,
     })
 }
@@ -192,7 +192,7 @@ pub async fn create(
     };
     let mut added = repositories::add_with(&state.db, &new, Some(&details)).await?;
     if body.published {
-        added = repositories::set_status(&state.db, added.id, "published").await?;
+        added = repositories::set_status(&state.db, added.id, RepositoryStatus::Published).await?;
     }
     Ok((StatusCode::CREATED, ApiJson(repository(&state, added).await?)))
 }
@@ -219,12 +219,8 @@ pub async fn patch(
 ) -> Result<ApiJson<Repository>, ApiError> {
     let current = repositories::get(&state.db, id).await?;
     let current_title = current.title.clone();
-    if let Some(status) = &body.status {
-        // Checked before anything is saved: a bad status changes nothing.
-        if !matches!(status.as_str(), "published" | "unpublished" | "archived") {
-            return Err(server::Error::invalid("status", "choose published, unpublished or archived").into());
-        }
-    }
+    // Checked before anything is saved: a bad status changes nothing.
+    let status = body.status.as_deref().map(repositories::parse_status).transpose()?;
     let details = repositories::Details {
         slug: body.slug.map(|s| s.trim().to_owned()).unwrap_or(current.slug),
         title: body.title.unwrap_or(current.title),
@@ -235,8 +231,8 @@ pub async fn patch(
     if r.title != current_title {
         prices::sync_product_name(&state.payments, &r).await;
     }
-    if let Some(status) = body.status {
-        r = repositories::set_status(&state.db, id, &status).await?;
+    if let Some(status) = status {
+        r = repositories::set_status(&state.db, id, status).await?;
     }
     Ok(ApiJson(repository(&state, r).await?))
 }
@@ -249,7 +245,7 @@ pub async fn archive(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Repository>, ApiError> {
-    let r = repositories::set_status(&state.db, id, "archived").await?;
+    let r = repositories::set_status(&state.db, id, RepositoryStatus::Archived).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 

@@ -22,6 +22,7 @@ mod fixture_shapes;
 mod garbage;
 mod lifecycle;
 mod log_secrets;
+mod migrations;
 mod operations;
 mod pages;
 mod properties;

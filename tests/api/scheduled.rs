@@ -112,8 +112,12 @@ async fn reconciliation_reports_drift(app: TestApp) {
     app.control(&format!("/github/invitations/{}/accept", carol.id.0), json!({})).await;
 
     assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 2);
-    let mut drift: Vec<(String, String)> =
-        server::scheduled::drift(&app.state).await.unwrap().into_iter().map(|d| (d.kind, d.github_login)).collect();
+    let mut drift: Vec<(String, String)> = server::scheduled::drift(&app.state)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.kind.to_string(), d.github_login))
+        .collect();
     drift.sort();
     assert_eq!(
         drift,

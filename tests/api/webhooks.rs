@@ -182,10 +182,14 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     let db = &app.state.db;
     // Far in the future, so this process's own worker leaves them alone.
     let later = server::clock::now() + 3600;
+    // Claimed and completed by the test itself, never run: any kind will do.
     for i in 0..40 {
-        server::jobs::enqueue(db.pool(), "test_noop", &json!({ "i": i }), later, None).await.unwrap();
+        let key = format!("test_noop:{i}");
+        server::jobs::enqueue(db.pool(), &server::jobs::Job::SendEmail { email_id: -1 }, later, Some(&key))
+            .await
+            .unwrap();
     }
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'test_noop'").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE dedupe_key LIKE 'test_noop:%'").execute(db.pool()).await.unwrap();
     // Four claimers race: every job once.
     let mut handles = Vec::new();
     for _ in 0..4 {
@@ -203,10 +207,11 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     for h in handles {
         claimed.extend(h.await.unwrap());
     }
-    let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'test_noop' AND status = 'done'")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let done: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE dedupe_key LIKE 'test_noop:%' AND status = 'done'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     let mut unique = claimed.clone();
     unique.sort();
     unique.dedup();
@@ -214,7 +219,10 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     assert_eq!(done, 40);
 
     // A job whose worker died is taken over when its lease runs out.
-    let id = server::jobs::enqueue(db.pool(), "test_crash", &json!({}), later, None).await.unwrap().unwrap();
+    let id = server::jobs::enqueue(db.pool(), &server::jobs::Job::SendEmail { email_id: -1 }, later, None)
+        .await
+        .unwrap()
+        .unwrap();
     sqlx::query("UPDATE jobs SET status = 'running', locked_until = $2, run_at = 0 WHERE id = $1")
         .bind(id)
         .bind(server::clock::now() - 1)
@@ -238,7 +246,7 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
 
     // Failing with no attempts left: dead, with the error; an admin's retry revives it.
     sqlx::query("UPDATE jobs SET max_attempts = attempts WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
-    let job = server::jobs::Job { max_attempts: again.attempts, ..again };
+    let job = server::jobs::Claimed { max_attempts: again.attempts, ..again };
     assert!(server::jobs::fail(db, &job, "GitHub answered 500", None).await.unwrap());
     let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1")
         .bind(id)

@@ -54,7 +54,7 @@ pub async fn manage_billing(id: String) -> Result<String, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use server::{account, session_user::Customer};
+    use server::{account, domain::PurchaseStatus, session_user::Customer};
     use tower_sessions::Session;
 
     use crate::{
@@ -93,25 +93,23 @@ mod ssr {
             .into_iter()
             .map(|row| {
                 let (headline, when) = account::describe(&row, now);
-                let granted = matches!(row.status.as_str(), "invited" | "active");
-                let move_after =
-                    row.moved_at.map(|t| t + account::MOVE_EVERY_DAYS * 86_400).filter(|t| *t > now).map(account::day);
+                let can = account::customer_can(&row, who, now);
+                let move_after = account::move_after(&row, now).filter(|_| row.status.gives_access()).map(account::day);
                 AccountPurchase {
                     full_name: format!("{}/{}", row.owner, row.name),
                     repository_url: format!("{web}/{}/{}", row.owner, row.name),
                     product_url: format!("/p/{}", row.slug),
-                    price_text: format_price(row.amount, &row.currency, &row.kind),
-                    can_resend: row.status == "invited"
-                        || (row.status == "paid"
-                            && row.status_reason.as_deref().is_some_and(|r| r.starts_with("not invited"))),
-                    can_move: granted && move_after.is_none(),
-                    move_after: move_after.filter(|_| granted),
-                    can_manage_billing: row.has_billing == 1 && who.proved_email(&row.email),
-                    invitation_url: row.invitation_url.clone().filter(|_| row.status == "invited"),
+                    price_text: format_price(row.amount, &row.currency, row.kind.db()),
+                    can_resend: can.resend,
+                    can_open: can.open_repository,
+                    can_move: can.move_access,
+                    move_after,
+                    can_manage_billing: can.manage_billing,
+                    invitation_url: row.invitation_url.clone().filter(|_| row.status == PurchaseStatus::Invited),
                     id: row.public_id,
                     title: row.title,
                     github_login: row.github_login,
-                    status: row.status,
+                    status: row.status.to_string(),
                     headline,
                     when,
                 }

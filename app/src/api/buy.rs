@@ -91,9 +91,9 @@ pub(crate) mod ssr {
             .map(|price| BuyPrice {
                 id: price.id,
                 interval: price.interval().api().to_owned(),
-                amount_text: format_price(price.amount, &price.currency, &price.kind),
+                amount_text: format_price(price.amount, &price.currency, price.kind.db()),
                 trial_days: price.trial_days,
-                access: access_words(&price.permission, r.owner_is_org != 0),
+                access: access_words(&price.permission, r.owner_is_org),
             })
             .collect();
         ProductPage {
@@ -131,48 +131,25 @@ pub(crate) mod ssr {
     }
 
     pub async fn progress(state: &server::AppState, session_id: &str) -> Result<CheckoutProgress, AppError> {
-        let cause = server::access::Cause::CheckoutReturn(session_id.to_owned());
-        let purchase_id = server::purchases::by_checkout_session(&state.db, session_id).await?;
-        let Some(purchase_id) = purchase_id else {
-            return Err(AppError::NotFound.with_status(http::StatusCode::NOT_FOUND));
+        let p = match server::fulfilment::progress(state, session_id).await {
+            Err(server::Error::NotFound) => return Err(AppError::NotFound.with_status(http::StatusCode::NOT_FOUND)),
+            other => other?,
         };
-        let mut purchase = server::purchases::get(&state.db, purchase_id).await?;
-        let mut problem = None;
-        if matches!(purchase.status.as_str(), "pending" | "paid") {
-            // The webhook may not have arrived: ask Stripe, as it recommends.
-            let fulfilled = match server::fulfilment::retrieve_session(state, session_id).await {
-                Ok(session) => server::fulfilment::complete_checkout(state, &session, &cause).await,
-                Err(e) => Err(e),
-            };
-            match fulfilled {
-                Ok(p) => purchase = p,
-                Err(server::Error::Invalid { message, .. } | server::Error::Unavailable(message)) => {
-                    problem = Some(message)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, purchase_id, "fulfilment on return failed; the webhook will retry");
-                    purchase = server::purchases::get(&state.db, purchase_id).await?;
-                }
-            }
-        }
-        let repo = server::repositories::get(&state.db, purchase.repository_id).await?;
-        if purchase.status == "revoked" || purchase.status == "expired" {
-            problem = purchase.status_reason.clone().or(problem);
-        }
+        let web = state.config.github_web_url.as_str().trim_end_matches('/');
         Ok(CheckoutProgress {
-            title: repo.title,
-            slug: repo.slug,
-            full_name: format!("{}/{}", repo.owner, repo.name),
-            repository_url: format!(
-                "{}/{}/{}",
-                state.config.github_web_url.as_str().trim_end_matches('/'),
-                repo.owner,
-                repo.name
-            ),
-            github_login: purchase.github_login,
-            status: purchase.status,
-            invitation_url: purchase.invitation_url,
-            problem,
+            heading: p.heading().to_owned(),
+            paid: p.paid(),
+            invited: p.invited(),
+            active: p.active(),
+            settled: p.settled(),
+            title: p.repository.title,
+            slug: p.repository.slug,
+            full_name: format!("{}/{}", p.repository.owner, p.repository.name),
+            repository_url: format!("{web}/{}/{}", p.repository.owner, p.repository.name),
+            github_login: p.purchase.github_login,
+            status: p.purchase.status.to_string(),
+            invitation_url: p.purchase.invitation_url,
+            problem: p.problem,
         })
     }
 }

@@ -84,21 +84,22 @@ pub async fn get_customer(github_user_id: i64) -> Result<CustomerDetail, AppErro
 #[server(endpoint = "admin/purchases/revoke")]
 pub async fn revoke_purchase(id: i64, reason: String) -> Result<(), AppError> {
     let (state, user) = super::session::ssr::require_admin().await?;
-    server::access::revoke(&state, id, &reason, &ssr::cause(&user)).await?;
+    let id = server::domain::PurchaseId(id);
+    server::access::revoke(&state, id, server::domain::Reason::RevokedByCreator, &reason, &ssr::cause(&user)).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/purchases/restore")]
 pub async fn restore_purchase(id: i64) -> Result<(), AppError> {
     let (state, user) = super::session::ssr::require_admin().await?;
-    server::access::restore(&state, id, &ssr::cause(&user)).await?;
+    server::access::restore(&state, server::domain::PurchaseId(id), &ssr::cause(&user)).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/purchases/resend")]
 pub async fn resend_purchase_invitation(id: i64) -> Result<(), AppError> {
     let (state, user) = super::session::ssr::require_admin().await?;
-    server::access::reinvite(&state, id, &ssr::cause(&user)).await?;
+    server::access::reinvite(&state, server::domain::PurchaseId(id), &ssr::cause(&user)).await?;
     Ok(())
 }
 
@@ -106,6 +107,7 @@ pub async fn resend_purchase_invitation(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "admin/purchases/refund")]
 pub async fn refund_purchase(id: i64, amount: String) -> Result<String, AppError> {
     let (state, user) = super::session::ssr::require_admin().await?;
+    let id = server::domain::PurchaseId(id);
     let p = server::purchases::get(&state.db, id).await?;
     let amount = match amount.trim() {
         "" => None,
@@ -123,7 +125,7 @@ pub async fn refund_purchase(id: i64, amount: String) -> Result<String, AppError
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use server::{access::Cause, purchases};
+    use server::{access::Cause, domain::CauseKind, purchases};
 
     use super::*;
     use crate::{
@@ -145,7 +147,7 @@ pub(crate) mod ssr {
     ) -> Result<CustomersPage, AppError> {
         let filter = purchases::Filter {
             q,
-            status: status.filter(|s| !s.is_empty()),
+            status: purchases::parse_status(status.as_deref())?,
             repository_id: repository.filter(|r| *r > 0),
             sort,
         };
@@ -156,14 +158,14 @@ pub(crate) mod ssr {
             .items
             .into_iter()
             .map(|p| CustomerRow {
-                purchase_id: p.id,
+                purchase_id: p.id.get(),
                 repository: name(p.repository_id),
                 amount_text: format_amount(p.amount, &p.currency),
                 created: format_utc(p.created_at),
                 github_login: p.github_login,
                 github_user_id: p.github_user_id,
                 email: p.email,
-                status: p.status,
+                status: p.status.to_string(),
             })
             .collect();
         Ok(CustomersPage {
@@ -175,16 +177,16 @@ pub(crate) mod ssr {
         })
     }
 
-    fn cause_words(kind: &str, reference: Option<&str>) -> String {
+    fn cause_words(kind: CauseKind, reference: Option<&str>) -> String {
         match (kind, reference) {
-            ("stripe_event", Some(r)) => format!("Stripe event {r}"),
-            ("github_event", Some(r)) => format!("GitHub delivery {r}"),
-            ("admin", _) => "the creator".to_owned(),
-            ("api_key", Some(r)) => format!("API key #{r}"),
-            ("customer", Some(r)) => format!("the customer, {r}"),
-            ("schedule", Some(r)) => format!("scheduled check ({r})"),
+            (CauseKind::StripeEvent, Some(r)) => format!("Stripe event {r}"),
+            (CauseKind::GithubEvent, Some(r)) => format!("GitHub delivery {r}"),
+            (CauseKind::Admin, _) => "the creator".to_owned(),
+            (CauseKind::ApiKey, Some(r)) => format!("API key #{r}"),
+            (CauseKind::Customer, Some(r)) => format!("the customer, {r}"),
+            (CauseKind::Schedule, Some(r)) => format!("scheduled check ({r})"),
             (other, Some(r)) => format!("{other} ({r})"),
-            (other, None) => other.to_owned(),
+            (other, None) => other.to_string(),
         }
     }
 
@@ -201,30 +203,30 @@ pub(crate) mod ssr {
         for (p, log) in found {
             let repo = server::repositories::get(&state.db, p.repository_id).await?;
             let price = server::prices::get(&state.db, p.price_id).await?;
-            let paid = !matches!(p.status.as_str(), "pending" | "expired");
+            let can = purchases::CreatorCan::of(&p);
             out.push(AdminPurchase {
-                id: p.id,
+                id: p.id.get(),
                 repository: format!("{} ({}/{})", repo.title, repo.owner, repo.name),
-                price_text: format_price(p.amount, &p.currency, &price.kind),
-                can_revoke: matches!(p.status.as_str(), "paid" | "invited" | "active"),
-                can_restore: p.status == "revoked",
-                can_resend: matches!(p.status.as_str(), "paid" | "invited"),
-                can_refund: paid,
+                price_text: format_price(p.amount, &p.currency, price.kind.db()),
+                can_revoke: can.revoke,
+                can_restore: can.restore,
+                can_resend: can.resend,
+                can_refund: can.refund,
                 currency: p.currency.clone(),
-                status: p.status,
+                status: p.status.to_string(),
                 status_reason: p.status_reason,
                 timeline: log
                     .into_iter()
                     .rev()
                     .map(|l| TimelineEntry {
                         at: format_utc(l.created_at),
-                        change: match l.from_status.as_deref() {
+                        change: match l.from_status {
                             Some(from) if from != l.to_status => format!("{from} → {}", l.to_status),
-                            Some(_) => l.to_status.clone(),
+                            Some(_) => l.to_status.to_string(),
                             None => format!("→ {}", l.to_status),
                         },
-                        cause: cause_words(&l.cause_kind, l.cause_ref.as_deref()),
-                        action: l.action.replace('_', " "),
+                        cause: cause_words(l.cause_kind, l.cause_ref.as_deref()),
+                        action: l.action.as_str().replace('_', " "),
                         detail: l.detail,
                     })
                     .collect(),

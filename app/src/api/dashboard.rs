@@ -80,7 +80,7 @@ pub(crate) mod ssr {
             id: a.id,
             at: format_utc(a.created_at),
             words: activity::words(a),
-            action: a.action.clone(),
+            action: a.action.to_string(),
             github_user_id: a.github_user_id,
         }
     }

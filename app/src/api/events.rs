@@ -53,11 +53,8 @@ pub async fn list_events(
     page: Option<i64>,
 ) -> Result<EventsPage, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let filter = server::webhooks::EventFilter {
-        provider: provider.filter(|p| !p.is_empty()),
-        status: status.filter(|s| !s.is_empty()),
-        event_type,
-    };
+    let (provider, status) = server::webhooks::parse_filter(provider.as_deref(), status.as_deref())?;
+    let filter = server::webhooks::EventFilter { provider, status, event_type };
     let page = page.unwrap_or(1).max(1);
     let (rows, total) = server::webhooks::list(&state.db, &filter, page, PER_PAGE).await?;
     Ok(EventsPage {
@@ -77,6 +74,7 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
 
 #[server(endpoint = "admin/drift/list")]
 pub async fn list_drift() -> Result<Vec<DriftRow>, AppError> {
+    use server::domain::DriftKind;
     let (state, _) = super::session::ssr::require_admin().await?;
     let repos = server::repositories::list(&state.db).await?;
     Ok(server::scheduled::drift(&state)
@@ -89,15 +87,13 @@ pub async fn list_drift() -> Result<Vec<DriftRow>, AppError> {
                 .find(|r| r.id == d.repository_id)
                 .map(|r| format!("{}/{}", r.owner, r.name))
                 .unwrap_or_default(),
-            fix_label: if d.kind == "paid_without_access" {
-                format!("Invite @{} again", d.github_login)
-            } else {
-                format!("Remove @{}", d.github_login)
+            fix_label: match d.kind {
+                DriftKind::PaidWithoutAccess => format!("Invite @{} again", d.github_login),
+                DriftKind::AccessWithoutPurchase => format!("Remove @{}", d.github_login),
             },
-            kind: if d.kind == "paid_without_access" {
-                "Paid, but no access on GitHub".to_owned()
-            } else {
-                "Access on GitHub, but no purchase".to_owned()
+            kind: match d.kind {
+                DriftKind::PaidWithoutAccess => "Paid, but no access on GitHub".to_owned(),
+                DriftKind::AccessWithoutPurchase => "Access on GitHub, but no purchase".to_owned(),
             },
             github_login: d.github_login,
             detail: d.detail,
@@ -119,10 +115,10 @@ mod ssr {
     pub fn row(e: server::webhooks::Listed) -> EventRow {
         EventRow {
             id: e.id,
-            provider: e.provider,
+            provider: e.provider.to_string(),
             event_id: e.event_id,
             event_type: e.event_type,
-            status: e.status,
+            status: e.status.to_string(),
             error: e.error,
             attempts: e.attempts,
             received: crate::time::format_utc(e.received_at),

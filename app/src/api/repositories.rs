@@ -94,7 +94,8 @@ pub async fn save_repository(
 #[server(endpoint = "admin/repositories/status")]
 pub async fn set_repository_status(id: i64, status: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    ssr::edit(&state, server::repositories::set_status(&state.db, id, &status).await?).await
+    let to = server::repositories::parse_status(&status)?;
+    ssr::edit(&state, server::repositories::set_status(&state.db, id, to).await?).await
 }
 
 /// Takes the cover image off the page.
@@ -121,8 +122,8 @@ mod ssr {
             full_name: format!("{}/{}", r.owner, r.name),
             title: r.title,
             slug: r.slug,
-            status: r.status,
-            github_state: r.github_state,
+            status: r.status.to_string(),
+            github_state: r.github_state.to_string(),
         }
     }
 
@@ -138,14 +139,15 @@ mod ssr {
             currencies: server::prices::CURRENCIES.iter().map(|(c, _)| (*c).to_owned()).collect(),
             id: r.id,
             full_name: format!("{}/{}", r.owner, r.name),
-            owner_is_org: r.owner_is_org != 0,
+            owner_is_org: r.owner_is_org,
             slug: r.slug,
             title: r.title,
             summary: r.summary,
             description_html: server::markdown::to_safe_html(&r.description_md),
             description: r.description_md,
-            status: r.status,
-            github_state: r.github_state,
+            moves: r.status.moves().into_iter().map(|s| s.to_string()).collect(),
+            status: r.status.to_string(),
+            github_state: r.github_state.to_string(),
         })
     }
 }

@@ -147,7 +147,6 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
     let move_error = move || error_of(moving.value().get());
     let billing_error = move || error_of(billing.value().get());
     let (resend_id, billing_id, move_id) = (p.id.clone(), p.id.clone(), p.id.clone());
-    let active = p.status == "active";
     view! {
         <article class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900" data-testid="purchase" data-status=p.status.clone()>
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -165,7 +164,7 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                     <a href=url rel="external" data-testid="accept-link" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Accept the invitation on GitHub"</a>
                 </p>
             })}
-            {active.then(|| view! {
+            {p.can_open.then(|| view! {
                 <p class="mt-2 text-sm"><a href=p.repository_url.clone() rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open on GitHub"</a></p>
             })}
             <div class="mt-4 flex flex-wrap gap-3">

@@ -9,11 +9,6 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{api::buy::get_checkout_progress, components::container::Container, types::CheckoutProgress};
 
-/// States after which nothing changes without the buyer doing something.
-fn settled(status: &str) -> bool {
-    matches!(status, "invited" | "active" | "revoked" | "expired")
-}
-
 #[component]
 pub fn CheckoutSuccess() -> impl IntoView {
     let query = use_query_map();
@@ -23,10 +18,7 @@ pub fn CheckoutSuccess() -> impl IntoView {
 
     // Poll until settled (only in the browser: the server renders once).
     Effect::new(move |_| {
-        let done = progress
-            .get()
-            .map(|r| r.map(|p| settled(&p.status) || p.problem.is_some()).unwrap_or(true))
-            .unwrap_or(false);
+        let done = progress.get().map(|r| r.map(|p| p.settled).unwrap_or(true)).unwrap_or(false);
         if !done {
             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
         }
@@ -64,17 +56,9 @@ fn Step(done: bool, testid: &'static str, children: Children) -> impl IntoView {
 
 #[component]
 fn Progress(p: CheckoutProgress) -> impl IntoView {
-    let paid = matches!(p.status.as_str(), "paid" | "invited" | "active");
-    let invited = matches!(p.status.as_str(), "invited" | "active");
-    let active = p.status == "active";
-    let waiting = !settled(&p.status) && p.problem.is_none();
+    let (paid, invited, active, waiting) = (p.paid, p.invited, p.active, !p.settled);
     let (login, full_name, repository_url) = (p.github_login.clone(), p.full_name.clone(), p.repository_url.clone());
-    let heading = match p.status.as_str() {
-        "expired" => "This checkout was not completed",
-        "revoked" => "This purchase no longer gives access",
-        "pending" => "Confirming your payment…",
-        _ => "Thank you!",
-    };
+    let heading = p.heading.clone();
     view! {
         // Without JavaScript, the page refreshes itself while it waits.
         // (inner_html: hydration does not look inside it.)

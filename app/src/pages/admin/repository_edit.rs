@@ -99,7 +99,7 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
             <div><button class="rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">"Save"</button></div>
         </ActionForm>
         <div class="mt-8 flex flex-wrap gap-2 border-t border-slate-200 pt-6 dark:border-slate-800">
-            {next_states(&r.status).into_iter().map(|(s, label)| view! {
+            {r.moves.iter().map(|s| (s.clone(), move_label(&r.status, s))).map(|(s, label)| view! {
                 <ActionForm action=status>
                     <input type="hidden" name="id" value=id />
                     <input type="hidden" name="status" value=s />
@@ -110,12 +110,12 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
     }
 }
 
-/// What a listing can become from here: a draft is published or archived;
-/// a published one unpublished or archived; an archived one restored.
-fn next_states(status: &str) -> Vec<(&'static str, &'static str)> {
-    match status {
-        "published" => vec![("unpublished", "Unpublish"), ("archived", "Archive")],
-        "archived" => vec![("unpublished", "Restore (unpublished)")],
-        _ => vec![("published", "Publish"), ("archived", "Archive")],
+/// The button for a move the server allows (`RepoEdit::moves`).
+fn move_label(from: &str, to: &str) -> &'static str {
+    match (from, to) {
+        (_, "published") => "Publish",
+        ("archived", _) => "Restore (unpublished)",
+        (_, "unpublished") => "Unpublish",
+        _ => "Archive",
     }
 }

@@ -2,6 +2,8 @@
 //! or a GitHub App whose installation is found per repository owner), and
 //! per-user clients for sign-in.
 
+pub mod collaborators;
+
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use octocrab::{models::AppId, Octocrab};

@@ -1,0 +1,290 @@
+//! States and the words the access log is written in.
+
+use super::text_enum;
+
+text_enum! {
+    /// Where a purchase stands. Only `Invited` and `Active` give access.
+    pub enum PurchaseStatus {
+        /// A checkout was opened; nothing is paid yet.
+        Pending = "pending",
+        /// Paid; the invitation is not out yet (queued, or refused by GitHub).
+        Paid = "paid",
+        Invited = "invited",
+        Active = "active",
+        Revoked = "revoked",
+        /// The checkout ended without a payment.
+        Expired = "expired",
+    }
+}
+
+/// A status change the transition table does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a purchase cannot go from {from} to {to}")]
+pub struct IllegalMove {
+    pub from: PurchaseStatus,
+    pub to: PurchaseStatus,
+}
+
+impl PurchaseStatus {
+    /// The moves a purchase may make. Staying where it is (a change that only
+    /// records something, or sets columns) is always allowed.
+    pub fn can_move_to(self, to: PurchaseStatus) -> bool {
+        use PurchaseStatus::*;
+        self == to
+            || matches!(
+                (self, to),
+                (Pending, Paid | Expired)
+                    // Granted; or closed at once (a duplicate, or taken back before the grant).
+                    | (Paid, Invited | Active | Revoked)
+                    | (Invited, Active | Revoked)
+                    // Active but gone from GitHub: invited again.
+                    | (Active, Invited | Revoked)
+                    // Restored (by the creator, or by a renewed subscription).
+                    | (Revoked, Paid | Invited | Active)
+            )
+    }
+
+    pub fn check_move(self, to: PurchaseStatus) -> Result<(), IllegalMove> {
+        if self.can_move_to(to) {
+            Ok(())
+        } else {
+            Err(IllegalMove { from: self, to })
+        }
+    }
+
+    /// The buyer can read the repository through this purchase.
+    pub fn gives_access(self) -> bool {
+        matches!(self, PurchaseStatus::Invited | PurchaseStatus::Active)
+    }
+
+    /// Paid for, and not (yet) taken back: access is given or on its way.
+    pub fn is_granted(self) -> bool {
+        matches!(self, PurchaseStatus::Paid | PurchaseStatus::Invited | PurchaseStatus::Active)
+    }
+
+    /// Money changed hands at some point (unfinished checkouts did not).
+    pub fn was_paid(self) -> bool {
+        !matches!(self, PurchaseStatus::Pending | PurchaseStatus::Expired)
+    }
+}
+
+text_enum! {
+    /// Where a purchase's access on GitHub came from. RepoPass only ever
+    /// changes or removes what it made itself: a creator's own collaborator
+    /// (or someone they invited) who buys keeps exactly the access they had.
+    #[derive(Default)]
+    pub enum AccessOrigin {
+        /// RepoPass sent the invitation (or nothing has been granted yet).
+        #[default]
+        RepoPass = "repopass",
+        /// The account was a collaborator, or had an invitation RepoPass did
+        /// not send, when the purchase was granted.
+        Preexisting = "preexisting",
+    }
+}
+
+text_enum! {
+    /// A repository's page: where it is in the creator's hands.
+    pub enum RepositoryStatus {
+        Draft = "draft",
+        Published = "published",
+        Unpublished = "unpublished",
+        Archived = "archived",
+    }
+}
+
+impl RepositoryStatus {
+    /// The moves the creator may make: publish a draft or unpublished page,
+    /// unpublish a published one, archive any, and bring an archived one
+    /// back unpublished.
+    pub fn can_move_to(self, to: RepositoryStatus) -> bool {
+        use RepositoryStatus::*;
+        matches!(
+            (self, to),
+            (Draft | Unpublished, Published)
+                | (Published | Archived, Unpublished)
+                | (Draft | Published | Unpublished, Archived)
+        )
+    }
+
+    /// Where the creator may take it from here, in the order the editor offers.
+    pub fn moves(self) -> Vec<RepositoryStatus> {
+        [RepositoryStatus::Published, RepositoryStatus::Unpublished, RepositoryStatus::Archived]
+            .into_iter()
+            .filter(|to| self.can_move_to(*to))
+            .collect()
+    }
+}
+
+text_enum! {
+    /// What GitHub last told RepoPass about a repository.
+    pub enum GithubState {
+        Ok = "ok",
+        Renamed = "renamed",
+        Transferred = "transferred",
+        Deleted = "deleted",
+        Archived = "archived",
+        Public = "public",
+        /// The connection (App installation, token) cannot reach it any more.
+        AccessLost = "access_lost",
+    }
+}
+
+impl GithubState {
+    /// RepoPass can no longer manage collaborators there.
+    pub fn is_unreachable(self) -> bool {
+        matches!(self, GithubState::Deleted | GithubState::AccessLost)
+    }
+}
+
+text_enum! {
+    /// A webhook delivery's processing.
+    pub enum EventStatus {
+        Received = "received",
+        Processed = "processed",
+        /// Nothing to do (not ours, already done, a type RepoPass does not act on).
+        Ignored = "ignored",
+        /// Failed; its job will try again.
+        Failed = "failed",
+        /// Failed for the last time.
+        Dead = "dead",
+    }
+}
+
+text_enum! {
+    pub enum JobStatus {
+        Pending = "pending",
+        Running = "running",
+        Done = "done",
+        Dead = "dead",
+    }
+}
+
+text_enum! {
+    pub enum EmailStatus {
+        Pending = "pending",
+        Sent = "sent",
+        /// No mail server configured: written to the log instead.
+        Logged = "logged",
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// What an email in the outbox is about.
+    pub enum EmailKind {
+        /// A customer's sign-in link: its body holds a live token, so once
+        /// SMTP has taken it the copy in the outbox is blanked.
+        SignInLink = "sign_in_link",
+        InvitationExpired = "invitation_expired",
+    }
+}
+
+text_enum! {
+    /// Who sent a webhook.
+    pub enum Provider {
+        Stripe = "stripe",
+        Github = "github",
+    }
+}
+
+text_enum! {
+    /// What reconciliation found differs between purchases and GitHub.
+    pub enum DriftKind {
+        PaidWithoutAccess = "paid_without_access",
+        AccessWithoutPurchase = "access_without_purchase",
+    }
+}
+
+text_enum! {
+    /// The kind of cause an access-log entry records.
+    pub enum CauseKind {
+        StripeEvent = "stripe_event",
+        GithubEvent = "github_event",
+        Admin = "admin",
+        ApiKey = "api_key",
+        Customer = "customer",
+        Schedule = "schedule",
+        System = "system",
+    }
+}
+
+text_enum! {
+    /// What an access-log entry records was done.
+    pub enum Action {
+        CheckoutStarted = "checkout_started",
+        CheckoutFailed = "checkout_failed",
+        CheckoutExpired = "checkout_expired",
+        Paid = "paid",
+        InvitationSent = "invitation_sent",
+        InvitationResent = "invitation_resent",
+        InvitationExpired = "invitation_expired",
+        AccessActive = "access_active",
+        /// The account had access before the purchase; GitHub was left alone.
+        HadAccess = "had_access",
+        Revoke = "revoke",
+        Restore = "restore",
+        Moved = "moved",
+        /// Closed as a second purchase for an account that had access.
+        Duplicate = "duplicate",
+        PaymentFailed = "payment_failed",
+        PaymentRecovered = "payment_recovered",
+        Resubscribed = "resubscribed",
+        SubscriptionUpdated = "subscription_updated",
+        PartialRefund = "partial_refund",
+        Refund = "refund",
+        RefundRequested = "refund_requested",
+        DriftRemovedByHand = "drift_removed_by_hand",
+        /// Demo data's last step (`repopass seed`).
+        Synced = "synced",
+    }
+}
+
+impl Action {
+    /// What a customer's "resend invitation" (or the grant it falls back
+    /// to) records: counted against the daily resend limit.
+    pub const RESENDS: [Action; 3] = [Action::InvitationResent, Action::InvitationSent, Action::AccessActive];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PurchaseStatus::{self, *};
+
+    #[test]
+    fn the_purchase_moves_are_exactly_these() {
+        let allowed = [
+            (Pending, Paid),
+            (Pending, Expired),
+            (Paid, Invited),
+            (Paid, Active),
+            (Paid, Revoked),
+            (Invited, Active),
+            (Invited, Revoked),
+            (Active, Invited),
+            (Active, Revoked),
+            (Revoked, Paid),
+            (Revoked, Invited),
+            (Revoked, Active),
+        ];
+        for from in PurchaseStatus::ALL {
+            for to in PurchaseStatus::ALL {
+                let expected = from == to || allowed.contains(&(*from, *to));
+                assert_eq!(from.can_move_to(*to), expected, "{from} → {to}");
+            }
+        }
+        // What matters most: an unpaid checkout never gives access, and an
+        // expired one never comes back.
+        assert!(!Pending.can_move_to(Invited) && !Pending.can_move_to(Active));
+        assert!(PurchaseStatus::ALL.iter().all(|to| *to == Expired || !Expired.can_move_to(*to)));
+        assert_eq!(Pending.check_move(Active).unwrap_err().to_string(), "a purchase cannot go from pending to active");
+    }
+
+    #[test]
+    fn repository_moves() {
+        use super::RepositoryStatus::*;
+        assert_eq!(Draft.moves(), [Published, Archived]);
+        assert_eq!(Published.moves(), [Unpublished, Archived]);
+        assert_eq!(Unpublished.moves(), [Published, Archived]);
+        assert_eq!(Archived.moves(), [Unpublished]);
+    }
+}

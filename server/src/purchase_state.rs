@@ -1,0 +1,197 @@
+//! A purchase's state: every change is a conditional update (it applies
+//! only if the purchase is still where the caller saw it), allowed by
+//! `PurchaseStatus::can_move_to`, and written with its access-log entry in
+//! one transaction, with its cause. Nothing here calls Stripe or GitHub.
+
+use crate::{
+    clock,
+    domain::{Action, CauseKind, PurchaseId, PurchaseStatus, Reason},
+    Db, Error, Result,
+};
+
+/// Who or what caused a change (the access log's `cause_kind`/`cause_ref`).
+#[derive(Debug, Clone)]
+pub enum Cause {
+    Admin(i64),
+    ApiKey(i64),
+    /// The customer themselves, from `/account` (who they signed in as).
+    Customer(String),
+    StripeEvent(String),
+    GithubEvent(String),
+    Schedule(String),
+    /// The buyer came back from Stripe Checkout and we asked Stripe.
+    CheckoutReturn(String),
+    System,
+}
+
+impl Cause {
+    pub fn kind(&self) -> CauseKind {
+        match self {
+            Cause::Admin(_) => CauseKind::Admin,
+            Cause::ApiKey(_) => CauseKind::ApiKey,
+            Cause::Customer(_) => CauseKind::Customer,
+            Cause::StripeEvent(_) => CauseKind::StripeEvent,
+            Cause::GithubEvent(_) => CauseKind::GithubEvent,
+            Cause::Schedule(_) => CauseKind::Schedule,
+            Cause::CheckoutReturn(_) | Cause::System => CauseKind::System,
+        }
+    }
+    fn reference(&self) -> Option<String> {
+        match self {
+            Cause::Admin(id) | Cause::ApiKey(id) => Some(id.to_string()),
+            Cause::Customer(who) => Some(who.clone()),
+            Cause::StripeEvent(s) | Cause::GithubEvent(s) | Cause::Schedule(s) => Some(s.clone()),
+            Cause::CheckoutReturn(session) => Some(format!("checkout return {session}")),
+            Cause::System => None,
+        }
+    }
+}
+
+/// A column value set alongside a status change (typed: PostgreSQL will not
+/// cast text to bigint).
+#[derive(Debug, Clone)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Reason(Option<Reason>),
+}
+
+/// One status change: from → to, what was done, why the purchase is there
+/// now, and the columns that go with it.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    from: PurchaseStatus,
+    to: PurchaseStatus,
+    action: Action,
+    detail: Option<&'a str>,
+    set: Vec<(&'static str, Value)>,
+}
+
+impl<'a> Change<'a> {
+    pub fn new(from: PurchaseStatus, to: PurchaseStatus, action: Action) -> Self {
+        Change { from, to, action, detail: None, set: Vec::new() }
+    }
+
+    /// Records something without moving: the purchase stays in `status`.
+    pub fn record(status: PurchaseStatus, action: Action) -> Self {
+        Change::new(status, status, action)
+    }
+
+    /// What the access log says, for people.
+    pub fn detail(mut self, detail: &'a str) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn set(mut self, column: &'static str, value: Value) -> Self {
+        self.set.push((column, value));
+        self
+    }
+
+    pub fn set_all(mut self, columns: impl IntoIterator<Item = (&'static str, Value)>) -> Self {
+        self.set.extend(columns);
+        self
+    }
+
+    /// Why the purchase is where it now is: the code decisions read, and
+    /// the message people see.
+    pub fn reason(self, code: Reason, message: impl Into<String>) -> Self {
+        self.set("status_reason", Value::Text(Some(message.into())))
+            .set("status_reason_code", Value::Reason(Some(code)))
+    }
+
+    /// The purchase is where it should be: no reason to give.
+    pub fn clear_reason(self) -> Self {
+        self.set("status_reason", Value::Text(None)).set("status_reason_code", Value::Reason(None))
+    }
+}
+
+/// Applies `change` if the purchase is still in `change.from`; false if
+/// something else changed it first. A move the table does not allow is an
+/// error, and nothing is written.
+pub async fn transition(db: &Db, purchase_id: PurchaseId, change: Change<'_>, cause: &Cause) -> Result<bool> {
+    let Change { from, to, action, detail, set } = change;
+    from.check_move(to).map_err(|e| Error::Internal(e.to_string()))?;
+    let now = clock::now();
+    let mut sql = String::from("UPDATE purchases SET status = $3, updated_at = $4");
+    for (i, (col, _)) in set.iter().enumerate() {
+        sql.push_str(&format!(", {col} = ${}", i + 5));
+    }
+    sql.push_str(" WHERE id = $1 AND status = $2");
+    let mut tx = db.pool().begin().await?;
+    let mut query = sqlx::query(&sql).bind(purchase_id).bind(from).bind(to).bind(now);
+    for (_, value) in set {
+        query = match value {
+            Value::Int(v) => query.bind(v),
+            Value::Text(v) => query.bind(v),
+            Value::Reason(v) => query.bind(v),
+        };
+    }
+    let changed = match query.execute(&mut *tx).await {
+        Ok(r) => r.rows_affected() == 1,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::invalid(
+                "github_user",
+                "this GitHub account already has access to the repository through another purchase",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !changed {
+        return Ok(false);
+    }
+    log(&mut *tx, purchase_id, Some(from), to, action, detail, cause).await?;
+    tx.commit().await?;
+    tracing::info!(purchase_id = purchase_id.get(), %from, %to, %action, cause = %cause.kind(), "access changed");
+    Ok(true)
+}
+
+/// Appends one entry to the access log (inside the caller's transaction
+/// when it passes one).
+pub async fn log<'e, E>(
+    executor: E,
+    purchase_id: PurchaseId,
+    from: Option<PurchaseStatus>,
+    to: PurchaseStatus,
+    action: Action,
+    detail: Option<&str>,
+    cause: &Cause,
+) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(purchase_id)
+    .bind(from)
+    .bind(to)
+    .bind(action)
+    .bind(cause.kind())
+    .bind(cause.reference())
+    .bind(detail)
+    .bind(clock::now())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Says why a purchase waits where it is (a queued invitation or removal,
+/// a refusal), without moving it — only while it is still `status`.
+pub async fn note_reason(
+    db: &Db,
+    purchase_id: PurchaseId,
+    status: PurchaseStatus,
+    code: Reason,
+    message: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE purchases SET status_reason = $3, status_reason_code = $4 WHERE id = $1 AND status = $2")
+        .bind(purchase_id)
+        .bind(status)
+        .bind(message)
+        .bind(code)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
