@@ -132,7 +132,7 @@ async fn main() {
         }
         let page: Value = http
             .get(url)
-            .bearer_auth(server::config::sandbox::STRIPE_SECRET_KEY)
+            .bearer_auth(sandbox::credentials::STRIPE_SECRET_KEY)
             .send()
             .await
             .unwrap()
@@ -154,7 +154,7 @@ async fn main() {
         Some(r) => eprintln!("sending {n} payment webhooks, {r} a second…"),
         None => eprintln!("sending {n} payment webhooks in one burst…"),
     }
-    let secret = SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
+    let secret = SecretString::from(sandbox::credentials::STRIPE_WEBHOOK_SECRET);
     let started = Instant::now();
     let received: Vec<(i64, Instant)> = stream::iter(events.into_iter().enumerate())
         .map(|(i, body)| {

@@ -208,7 +208,7 @@ async fn main() {
         ms(percentile(&raw_lat, 0.5)),
         ms(percentile(&raw_lat, 0.99))
     );
-    let secret = SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
+    let secret = SecretString::from(sandbox::credentials::STRIPE_WEBHOOK_SECRET);
     let (h, b, s) = (http.clone(), base.clone(), secret.clone());
     let hooks = closed_loop(connections, seconds, move |i| {
         let (sig, body) = signed_event(i, &s);

@@ -1,6 +1,5 @@
-//! Customer sign-in for `/account`: with GitHub (the same OAuth app as the
-//! creator's sign-in, but a role of its own — see `session_user::Customer`)
-//! or with a one-time link emailed to a purchase address. The link opens a
+//! Customer sign-in for `/account` with a one-time link emailed to a
+//! purchase address (the GitHub sign-in is `sign_in`'s). The link opens a
 //! page with a button: mail scanners that fetch links do not use it up.
 
 use axum::{
@@ -12,48 +11,19 @@ use axum::{
 };
 use serde::Deserialize;
 use server::{
-    session_user::{self, Customer, CUSTOMER_KEY},
+    session_user::{self, Customer},
     sign_in_links, AppState,
 };
 use tower_sessions::Session;
 
-use crate::auth::{problem_back, start_oauth};
+use crate::problem_page::problem;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/account/sign-in/github", get(github))
-        .route("/account/sign-in/email", get(confirm_page).post(use_link))
-}
-
-async fn github(State(state): State<AppState>, session: Session) -> Response {
-    start_oauth(&state, &session, "/account".into(), Some("customer")).await
-}
-
-/// The OAuth callback's end for a customer: adds the GitHub account to
-/// whoever this session already proved to be.
-pub(crate) async fn signed_in_with_github(
-    session: &Session,
-    github_user_id: i64,
-    login: &str,
-    avatar_url: &str,
-    verified_emails: Vec<String>,
-) -> Response {
-    let mut customer = session_user::customer(session).await.unwrap_or_default();
-    customer.github_user_id = Some(github_user_id);
-    customer.github_login = Some(login.to_owned());
-    customer.avatar_url = Some(avatar_url.to_owned());
-    customer.verified_emails = verified_emails;
-    store(session, customer).await
+    Router::new().route("/account/sign-in/email", get(confirm_page).post(use_link))
 }
 
 async fn store(session: &Session, customer: Customer) -> Response {
-    // A new session id at sign-in: a session fixed before it is worth nothing after.
-    let stored = async {
-        session.cycle_id().await?;
-        server::session_user::keep_signed_in(session);
-        session.insert(CUSTOMER_KEY, &customer).await
-    };
-    if let Err(err) = stored.await {
+    if let Err(err) = session_user::sign_in_customer(session, &customer).await {
         tracing::error!(error = %err, "could not store the signed-in customer");
         return failed(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,7 +36,7 @@ async fn store(session: &Session, customer: Customer) -> Response {
 }
 
 fn failed(status: StatusCode, title: &str, message: &str) -> Response {
-    problem_back(status, title, message, "/account")
+    problem(status, title, message, "/account")
 }
 
 #[derive(Deserialize)]

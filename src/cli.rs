@@ -105,7 +105,7 @@ async fn serve(config: Config) -> ExitCode {
 }
 
 async fn connect(config: &Config) -> Result<Db, ExitCode> {
-    Db::connect(&config.database_url)
+    Db::connect(&config.database.url)
         .await
         .map_err(|err| fail(format!("database {}: {err}", config.database_url_for_logs())))
 }
@@ -124,7 +124,7 @@ async fn worker(mut config: Config) -> ExitCode {
         }
         Err(e) => return fail(format!("database: {e}")),
     }
-    config.point_at_sandbox();
+    sandbox::configure(&mut config);
     let state = match server::AppState::new(config, db) {
         Ok(state) => state,
         Err(e) => return fail(e.to_string()),

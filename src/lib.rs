@@ -11,8 +11,6 @@ mod admin_session;
 #[cfg(feature = "ssr")]
 pub mod api_v1;
 #[cfg(feature = "ssr")]
-mod auth;
-#[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
 mod client_ip;
@@ -25,6 +23,8 @@ pub mod leptos_settings;
 #[cfg(feature = "ssr")]
 pub mod ops;
 #[cfg(feature = "ssr")]
+mod problem_page;
+#[cfg(feature = "ssr")]
 mod rate_limit;
 #[cfg(feature = "ssr")]
 mod render_guard;
@@ -34,6 +34,8 @@ mod security;
 mod serve;
 #[cfg(feature = "ssr")]
 pub mod sessions;
+#[cfg(feature = "ssr")]
+mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod startup;
 #[cfg(feature = "ssr")]

@@ -52,7 +52,7 @@ impl SessionStore for Store {
 }
 
 pub async fn store(config: &Config, db: &Db) -> Result<Store, sqlx::Error> {
-    let url = config.database_url.expose_secret();
+    let url = config.database.url.expose_secret();
     let bad_name = |e: String| sqlx::Error::Configuration(e.into());
     Ok(match db.backend() {
         Backend::Sqlite => {

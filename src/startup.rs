@@ -41,7 +41,7 @@ impl Application {
     /// Connects and migrates the database, then binds the listener.
     pub async fn build(mut config: Config, leptos: LeptosOptions) -> Result<Self, StartupError> {
         let db_err = |url: String| move |source| StartupError::Database { url, source };
-        let db = Db::connect(&config.database_url).await.map_err(db_err(config.database_url_for_logs()))?;
+        let db = Db::connect(&config.database.url).await.map_err(db_err(config.database_url_for_logs()))?;
         db.migrate().await.map_err(db_err(config.database_url_for_logs()))?;
         if let Err(err) = server::admins::log_unlisted(&db, &config).await {
             tracing::warn!(error = %err, "could not compare the admins with REPOPASS_ADMINS");
@@ -53,7 +53,7 @@ impl Application {
             let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
             let _ = config.public_url.set_port(Some(port));
         }
-        config.point_at_sandbox();
+        sandbox::configure(&mut config);
         let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
         let sessions = crate::sessions::store(&config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
         sessions.spawn_janitor(std::time::Duration::from_secs(3600));
@@ -104,8 +104,8 @@ async fn start_sandbox(config: &Config, db: &Db) -> Result<sandbox::Sandbox, Sta
     let sb = sandbox::Sandbox::new(
         db.clone(),
         config.public_url.clone(),
-        secret(&config.stripe_webhook_secret),
-        secret(&config.github_webhook_secret),
+        secret(&config.stripe.webhook_secret),
+        secret(&config.github.webhook_secret),
     );
     sb.start().await.map_err(|e| StartupError::Sandbox(e.to_string()))?;
     Ok(sb)
@@ -131,13 +131,15 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 
-    let limits =
-        crate::rate_limit::Limits::new(state.config.rate_limit_per_minute, state.config.trusted_proxies.clone());
+    let limits = crate::rate_limit::Limits::new(
+        state.config.limits.rate_limit_per_minute,
+        state.config.limits.trusted_proxies.clone(),
+    );
     limits.spawn_janitor();
     let guard = crate::security::Guard::new(&state.config.public_url);
     let mut router = Router::new()
         .merge(crate::ops::router().with_state(state.clone()))
-        .merge(crate::auth::router().with_state(state.clone()))
+        .merge(crate::sign_in::router().with_state(state.clone()))
         .merge(crate::account_auth::router().with_state(state.clone()))
         .merge(crate::activity_stream::router().with_state(state.clone()))
         .merge(crate::customers_csv::router().with_state(state.clone()))

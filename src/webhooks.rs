@@ -62,7 +62,7 @@ async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         Err(r) => return r,
     };
     match webhooks::verify_stripe(
-        state.config.stripe_webhook_secret.as_ref(),
+        state.config.stripe.webhook_secret.as_ref(),
         &body,
         header(&headers, "stripe-signature"),
     ) {
@@ -80,7 +80,7 @@ async fn github(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         Err(r) => return r,
     };
     let verified = webhooks::verify_github(
-        state.config.github_webhook_secret.as_ref(),
+        state.config.github.webhook_secret.as_ref(),
         &body,
         header(&headers, "x-hub-signature-256"),
         header(&headers, "x-github-delivery"),

@@ -10,6 +10,7 @@
 
 mod console;
 pub mod control;
+pub mod credentials;
 pub mod deliveries;
 mod error;
 pub mod github;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use secrecy::SecretString;
-use server::{config::sandbox as creds, Db};
+use server::Db;
 use url::Url;
 
 pub use error::{Error, Reject};
@@ -138,4 +139,4 @@ impl Sandbox {
 }
 
 /// The stand-in credentials the sandbox accepts.
-pub use creds::{GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_TOKEN, STRIPE_SECRET_KEY};
+pub use credentials::{configure, GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_TOKEN, STRIPE_SECRET_KEY};

@@ -2,13 +2,12 @@
 //! resend, move — and what each asks GitHub. The state changes themselves
 //! are `purchase_state`'s; the GitHub calls are `github`'s.
 
-pub use crate::purchase_state::{Cause, Change, Value};
 use crate::{
     clock,
-    domain::{AccessOrigin as Origin, Action, GithubUserId, PurchaseId, PurchaseStatus as Status, Reason},
+    domain::{AccessOrigin as Origin, Action, GithubUserId, Holder, PurchaseId, PurchaseStatus as Status, Reason},
     github::collaborators::{Found, Refusal, Repo},
     prices,
-    purchase_state::{note_reason, transition},
+    purchase_state::{note_reason, transition, Cause, Change, Value},
     purchases::{self, Purchase},
     repositories, AppState, Error, Result,
 };
@@ -66,33 +65,6 @@ impl From<Failure> for Error {
         match f {
             Failure::Refused(r) => r.into(),
             Failure::Other(e) => e,
-        }
-    }
-}
-
-/// Whose access on which repository: what GitHub calls need of a purchase
-/// (also kept in a job's payload when a moved-away account still has to go).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Holder {
-    pub repository_id: i64,
-    pub github_user_id: i64,
-    pub github_login: String,
-    pub invitation_id: Option<i64>,
-    /// The account had access before RepoPass was involved: GitHub is left
-    /// as it is whatever happens to the purchase. (Absent from jobs queued
-    /// before this field existed: those accounts were RepoPass's.)
-    #[serde(default)]
-    pub preexisting: bool,
-}
-
-impl From<&Purchase> for Holder {
-    fn from(p: &Purchase) -> Self {
-        Holder {
-            repository_id: p.repository_id,
-            github_user_id: p.github_user_id,
-            github_login: p.github_login.clone(),
-            invitation_id: p.github_invitation_id,
-            preexisting: p.github_access == Origin::Preexisting,
         }
     }
 }

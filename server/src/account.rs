@@ -4,14 +4,13 @@
 //! the signed-in customer: another customer's purchase is "not found".
 
 use chrono::{TimeZone, Utc};
-use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 
 use crate::{
-    access::{self, Cause},
-    clock,
+    access, clock,
     domain::{Action, CauseKind, IntBool, PurchaseId, PurchaseStatus as Status, Reason},
     github_accounts,
     prices::Interval,
+    purchase_state::Cause,
     purchases::{self, Purchase},
     session_user::Customer,
     AppState, Db, Error, Result,
@@ -169,14 +168,7 @@ pub async fn billing_portal(state: &AppState, who: &Customer, public_id: &str) -
         return Err(Error::invalid("billing", "Stripe keeps no billing account for this purchase: it was a one-time payment, and its receipt is in your email"));
     };
     let return_url = state.config.public_url.join("account").map_err(|e| Error::Internal(e.to_string()))?;
-    let client = state.payments.client()?;
-    let session = CreateBillingPortalSession::new()
-        .customer(customer)
-        .return_url(return_url.to_string())
-        .send(client)
-        .await
-        .map_err(|e| Error::from(crate::payments::PaymentsError::from(e)))?;
-    Ok(session.url)
+    Ok(state.stripe.billing_portal(&customer, return_url.as_str()).await?)
 }
 
 /// `1799712000` → `"12 Jan 2027"`.

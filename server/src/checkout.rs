@@ -4,23 +4,15 @@
 use std::collections::HashMap;
 
 use rand::{distr::Alphanumeric, Rng};
-use stripe_checkout::{
-    checkout_session::{
-        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-        CreateCheckoutSessionSubscriptionData,
-    },
-    CheckoutSessionMode,
-};
 
 use crate::{
-    access::{Cause, Change},
     clock,
     domain::{Action, PurchaseId, PurchaseStatus as Status, RepositoryStatus},
     github_accounts,
-    payments::PaymentsError,
     prices::{self, Price},
-    purchase_state::{self, transition},
+    purchase_state::{self, transition, Cause, Change},
     repositories::{self, Repository},
+    stripe::NewSession,
     AppState, Error, Result,
 };
 
@@ -194,7 +186,6 @@ async fn create_session(
     account: &github_accounts::Account,
     email: &str,
 ) -> Result<(String, String)> {
-    let client = state.payments.client()?;
     let stripe_price = price
         .stripe_price_id
         .clone()
@@ -209,28 +200,14 @@ async fn create_session(
         ("github_login".to_owned(), account.login.clone()),
     ]);
     let base = state.config.public_url.as_str().trim_end_matches('/');
-    let line = CreateCheckoutSessionLineItems { price: Some(stripe_price), quantity: Some(1), ..Default::default() };
-    let mut create = CreateCheckoutSession::new()
-        .line_items(vec![line])
-        .client_reference_id(purchase_id.to_string())
-        .metadata(metadata.clone())
-        .customer_email(email)
-        .allow_promotion_codes(true)
-        .success_url(format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"))
-        .cancel_url(format!("{base}/p/{}?checkout=cancelled", repo.slug));
-    if price.interval().is_subscription() {
-        let mut data = CreateCheckoutSessionSubscriptionData::new();
-        data.metadata = Some(metadata);
-        if price.trial_days > 0 {
-            data.trial_period_days = Some(price.trial_days as u32);
-        }
-        create = create.mode(CheckoutSessionMode::Subscription).subscription_data(data);
-    } else {
-        let mut data = CreateCheckoutSessionPaymentIntentData::new();
-        data.metadata = Some(metadata);
-        create = create.mode(CheckoutSessionMode::Payment).payment_intent_data(data);
-    }
-    let session = create.send(client).await.map_err(PaymentsError::from)?;
-    let url = session.url.clone().ok_or_else(|| Error::Internal("Stripe returned a session without a URL".into()))?;
-    Ok((session.id.as_str().to_owned(), url))
+    let session = NewSession {
+        stripe_price_id: &stripe_price,
+        metadata,
+        client_reference_id: purchase_id.to_string(),
+        customer_email: email,
+        success_url: format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),
+        cancel_url: format!("{base}/p/{}?checkout=cancelled", repo.slug),
+        subscription: price.interval().is_subscription().then_some(price.trial_days.clamp(0, 730) as u32),
+    };
+    Ok(state.stripe.create_session(session).await?)
 }

@@ -5,16 +5,11 @@
 //! the earlier purchase's), is closed, and is refunded in full — a
 //! subscription cancelled at once — by a job.
 
-use stripe_billing::subscription::CancelSubscription;
-
 use crate::{
-    access::{Cause, Change, Value},
     clock,
     domain::{AccessOrigin as Origin, Action, PurchaseId, PurchaseStatus as Status, Reason},
-    jobs::{self, Job},
-    lifecycle::Outcome,
-    payments::PaymentsError,
-    purchase_state::transition,
+    jobs::{self, Job, Outcome},
+    purchase_state::{transition, Cause, Change, Value},
     purchases::{self, Purchase},
     refunds, AppState, Error, Result,
 };
@@ -72,18 +67,12 @@ pub async fn refund(state: &AppState, purchase_id: PurchaseId) -> Result<Outcome
         return Ok(Outcome::Ignored("not closed as a duplicate".into()));
     }
     if let Some(sub) = &p.stripe_subscription_id {
-        let client = state.payments.client()?;
-        match CancelSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from) {
-            Ok(_) => {}
-            // Already cancelled (a retry of this job): go on to the refund.
-            Err(PaymentsError::Refused { status: 404, .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+        // Already cancelled (a retry of this job) counts as done.
+        state.stripe.cancel_subscription(sub).await?;
     }
-    match refunds::refund(state, purchase_id, None, &Cause::System).await {
-        Ok(_) => Ok(Outcome::Processed),
+    Ok(match refunds::refund_everything_left(state, purchase_id, &Cause::System).await? {
+        Ok(_) => Outcome::Processed,
         // Nothing was charged (a trial), or it was refunded already: done.
-        Err(Error::Invalid { message, .. }) => Ok(Outcome::Ignored(message)),
-        Err(e) => Err(e),
-    }
+        Err(nothing) => Outcome::Ignored(nothing.message().to_owned()),
+    })
 }

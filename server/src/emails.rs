@@ -60,7 +60,7 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
     if email.status != EmailStatus::Pending {
         return Ok(());
     }
-    let status = match &state.config.smtp_url {
+    let status = match &state.config.email.smtp_url {
         None => {
             tracing::info!(email_id, to = %email.to_address, subject = %email.subject, "email recorded, not sent: no SMTP_URL");
             EmailStatus::Logged
@@ -68,7 +68,8 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
         Some(url) => {
             let from: Mailbox = state
                 .config
-                .email_from
+                .email
+                .from
                 .as_deref()
                 .unwrap_or("RepoPass <noreply@localhost>")
                 .parse()

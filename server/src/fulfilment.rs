@@ -4,70 +4,51 @@
 //! paths run this same code, and each step is a conditional status change,
 //! so running it twice does nothing twice.
 
-use stripe_checkout::{
-    checkout_session::RetrieveCheckoutSession, CheckoutSession, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
-};
-
 use crate::{
-    access::{self, Cause, Change, Value},
-    clock,
+    access, clock,
     domain::{Action, PurchaseStatus as Status, Reason},
     ledger,
-    payments::PaymentsError,
-    purchase_state::transition,
+    purchase_state::{transition, Cause, Change, Value},
     purchases::{self, Lookup, Purchase},
+    stripe::{Charge, Session, SessionPayment, SessionState, SubscriptionState},
     AppState, Error, Result,
 };
 
 /// The purchase a Checkout Session belongs to.
-async fn purchase_for(state: &AppState, session: &CheckoutSession) -> Result<Purchase> {
-    if let Some(p) = purchases::find(&state.db, Lookup::CheckoutSession(session.id.as_str())).await? {
+async fn purchase_for(state: &AppState, session: &Session) -> Result<Purchase> {
+    if let Some(p) = purchases::find(&state.db, Lookup::CheckoutSession(&session.id)).await? {
         return Ok(p);
     }
     // The process may have died before it recorded the session's id: the
     // metadata names the purchase by its random public id (never by the
     // sequential id, which another product on the same account could carry).
-    let public_id = session.metadata.as_ref().and_then(|m| m.get("purchase_public_id")).ok_or(Error::NotFound)?;
+    let public_id = session.purchase_public_id.as_deref().ok_or(Error::NotFound)?;
     purchases::find(&state.db, Lookup::PublicId(public_id)).await?.ok_or(Error::NotFound)
 }
 
 /// Asks Stripe for the session (the buyer's return may beat the webhook).
-pub async fn retrieve_session(state: &AppState, session_id: &str) -> Result<CheckoutSession> {
+pub async fn retrieve_session(state: &AppState, session_id: &str) -> Result<Session> {
     if !session_id.starts_with("cs_") || session_id.len() > 200 {
         return Err(Error::NotFound);
     }
-    let client = state.payments.client()?;
-    match RetrieveCheckoutSession::new(session_id).send(client).await {
-        Ok(session) => Ok(session),
-        Err(e) => match PaymentsError::from(e) {
-            PaymentsError::Refused { status: 404, .. } => Err(Error::NotFound),
-            other => Err(other.into()),
-        },
-    }
+    state.stripe.session(session_id).await?.ok_or(Error::NotFound)
 }
 
 /// Applies what the session says: paid → record the payment and invite;
 /// expired → close the purchase; still unpaid → nothing yet.
-pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, cause: &Cause) -> Result<Purchase> {
+pub async fn complete_checkout(state: &AppState, session: &Session, cause: &Cause) -> Result<Purchase> {
     let mut purchase = purchase_for(state, session).await?;
-    let paid = matches!(
-        session.payment_status,
-        CheckoutSessionPaymentStatus::Paid | CheckoutSessionPaymentStatus::NoPaymentRequired
-    ) && session.status == Some(CheckoutSessionStatus::Complete);
     if purchase.status == Status::Pending {
-        if paid {
-            let customer = session.customer.as_ref().map(|c| c.id().as_str().to_owned());
-            let subscription = session.subscription.as_ref().map(|s| s.id().as_str().to_owned());
-            let payment_intent = session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned());
+        if session.is_paid() {
             let set = [
-                ("stripe_customer_id", Value::Text(customer)),
-                ("stripe_subscription_id", Value::Text(subscription)),
-                ("stripe_payment_intent_id", Value::Text(payment_intent)),
+                ("stripe_customer_id", Value::Text(session.customer.clone())),
+                ("stripe_subscription_id", Value::Text(session.subscription.clone())),
+                ("stripe_payment_intent_id", Value::Text(session.payment_intent.clone())),
                 ("amount", Value::Int(Some(session.amount_total.unwrap_or(purchase.amount)))),
                 ("paid_at", Value::Int(Some(clock::now()))),
             ];
-            let detail = match session.payment_status {
-                CheckoutSessionPaymentStatus::NoPaymentRequired => "trial started: nothing charged yet",
+            let detail = match session.payment {
+                SessionPayment::NoPaymentRequired => "trial started: nothing charged yet",
                 _ => "payment confirmed",
             };
             let change = Change::new(Status::Pending, Status::Paid, Action::Paid).detail(detail).set_all(set);
@@ -75,23 +56,18 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
             // As it is now (this, or a concurrent return from Stripe, paid it).
             purchase = purchases::get(&state.db, purchase.id).await?;
             // Keyed as its invoice.paid event will be (subscriptions), so it counts once.
-            let reference = session
-                .invoice
-                .as_ref()
-                .and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned()))
-                .or_else(|| session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()));
-            let currency =
-                session.currency.as_ref().map(|c| c.to_string()).unwrap_or_else(|| purchase.currency.clone());
+            let reference = session.invoice.clone().or_else(|| session.payment_intent.clone());
+            let currency = session.currency.clone().unwrap_or_else(|| purchase.currency.clone());
             ledger::received(
                 &state.db,
                 purchase.id,
-                &reference.unwrap_or_else(|| session.id.to_string()),
+                &reference.unwrap_or_else(|| session.id.clone()),
                 ledger::Kind::Payment,
                 session.amount_total.unwrap_or(0),
                 &currency,
             )
             .await?;
-        } else if session.status == Some(CheckoutSessionStatus::Expired) {
+        } else if session.state == SessionState::Expired {
             let change = Change::new(Status::Pending, Status::Expired, Action::CheckoutExpired)
                 .detail("the buyer did not complete the checkout");
             transition(&state.db, purchase.id, change, cause).await?;
@@ -115,26 +91,17 @@ pub async fn complete_checkout(state: &AppState, session: &CheckoutSession, caus
 /// charges, or a full refund (one-time) means no access; refunds are put
 /// in the ledger either way.
 async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<(Reason, &'static str)>> {
-    let client = state.payments.client()?;
-    let (charges, ended) = match &p.stripe_subscription_id {
+    let (charges, ended): (Vec<Charge>, bool) = match &p.stripe_subscription_id {
         Some(sub) => {
-            use stripe_billing::{subscription::RetrieveSubscription, SubscriptionStatus};
-            let status =
-                RetrieveSubscription::new(sub.as_str()).send(client).await.map_err(PaymentsError::from)?.status;
-            let ended = matches!(status, SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired);
+            let ended = state.stripe.subscription(sub).await?.state == SubscriptionState::Ended;
             // Renewals may already have been charged: every charge of the
             // customer that was disputed or refunded, if it paid this subscription.
             let mut charges = Vec::new();
             if let Some(customer) = &p.stripe_customer_id {
-                let all = stripe_core::charge::ListCharge::new()
-                    .customer(customer.as_str())
-                    .limit(100)
-                    .send(client)
-                    .await
-                    .map_err(PaymentsError::from)?;
-                for charge in all.data.into_iter().filter(|c| c.paid && (c.disputed || c.amount_refunded > 0)) {
-                    let Some(pi) = charge.payment_intent.as_ref().map(|pi| pi.id().to_string()) else { continue };
-                    if crate::lifecycle::subscription_paid_by(state, &pi).await?.as_deref() == Some(sub.as_str()) {
+                let all = state.stripe.charges_of_customer(customer).await?;
+                for charge in all.into_iter().filter(|c| c.paid && (c.disputed || c.amount_refunded > 0)) {
+                    let Some(pi) = &charge.payment_intent else { continue };
+                    if state.stripe.subscription_paid_by(pi).await?.as_deref() == Some(sub.as_str()) {
                         charges.push(charge);
                     }
                 }
@@ -142,30 +109,20 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<(Reason, &'
             (charges, ended)
         }
         None => {
-            let intent = match crate::refunds::payment_to_refund(state, p.id, None).await {
-                Ok(pi) => pi,
-                // Nothing was charged, so nothing can have been taken back.
-                Err(Error::Invalid { .. }) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let all = stripe_core::charge::ListCharge::new()
-                .payment_intent(intent)
-                .send(client)
-                .await
-                .map_err(PaymentsError::from)?;
-            (all.data.into_iter().filter(|c| c.paid).take(1).collect(), false)
+            // Nothing was charged, so nothing can have been taken back.
+            let Some(intent) = &p.stripe_payment_intent_id else { return Ok(None) };
+            let all = state.stripe.charges_of_payment(intent).await?;
+            (all.into_iter().filter(|c| c.paid).take(1).collect(), false)
         }
     };
     for charge in charges.iter().filter(|c| c.amount_refunded > 0) {
-        ledger::refunded(&state.db, p.id, charge.id.as_str(), charge.amount_refunded, &charge.currency.to_string())
-            .await?;
+        ledger::refunded(&state.db, p.id, &charge.id, charge.amount_refunded, &charge.currency).await?;
     }
     Ok(if ended {
         Some((Reason::SubscriptionEnded, "subscription ended"))
     } else if charges.iter().any(|c| c.disputed) {
         Some((Reason::Disputed, "disputed"))
-    } else if p.stripe_subscription_id.is_none() && charges.iter().any(|c| c.refunded || c.amount_refunded >= c.amount)
-    {
+    } else if p.stripe_subscription_id.is_none() && charges.iter().any(Charge::fully_refunded) {
         Some((Reason::Refunded, "refunded"))
     } else {
         None

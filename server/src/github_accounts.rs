@@ -16,7 +16,7 @@ use std::{
 
 use governor::{clock::Clock, DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use crate::{config::is_github_login, github::GithubError, AppState, Error, Result};
+use crate::{domain::GithubLogin, github::GithubError, AppState, Error, Result};
 
 /// How long an answer from GitHub is reused.
 pub const CACHE_FOR: Duration = Duration::from_secs(60);
@@ -89,7 +89,7 @@ pub async fn check(state: &AppState, repo_owner: &str, login: &str) -> Result<Ac
     if login.is_empty() {
         return Err(Error::invalid("github_username", "enter the GitHub username that should get access"));
     }
-    if !is_github_login(login) {
+    if GithubLogin::parse(login).is_none() {
         return Err(Error::invalid(
             "github_username",
             format!("'{login}' is not a GitHub username: letters, digits and single hyphens, up to 39 characters"),
@@ -110,31 +110,17 @@ pub async fn check(state: &AppState, repo_owner: &str, login: &str) -> Result<Ac
 
 /// Asks GitHub. `Err` only when GitHub did not answer (nothing to keep).
 async fn look_up(state: &AppState, repo_owner: &str, login: &str) -> Result<Answer> {
-    let client = state.github.for_owner(repo_owner).await.map_err(unavailable)?;
-    let profile = match client.users(login).profile().await {
-        Ok(p) => p,
-        Err(e) => {
-            return match GithubError::from(e) {
-                GithubError::Api { status: 404, .. } => {
-                    Ok(Err(format!("There is no GitHub user called '{login}'. Check the spelling.")))
-                }
-                other => Err(unavailable(other)),
-            }
-        }
+    let Some(user) = state.github.user_by_login(repo_owner, login).await.map_err(unavailable)? else {
+        return Ok(Err(format!("There is no GitHub user called '{login}'. Check the spelling.")));
     };
-    if profile.r#type != "User" {
+    if !user.is_person() {
         return Ok(Err(format!(
             "'{}' is a GitHub {}, not a person: enter the personal username that should be invited",
-            profile.login,
-            profile.r#type.to_lowercase()
+            user.login,
+            user.kind.to_lowercase()
         )));
     }
-    Ok(Ok(Account {
-        id: profile.id.0 as i64,
-        login: profile.login,
-        name: profile.name,
-        avatar_url: profile.avatar_url.to_string(),
-    }))
+    Ok(Ok(Account { id: user.id, login: user.login, name: user.name, avatar_url: user.avatar_url }))
 }
 
 fn unavailable(err: GithubError) -> Error {

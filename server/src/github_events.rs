@@ -5,11 +5,10 @@
 use serde_json::Value;
 
 use crate::{
-    access::{self, Cause, Change},
     clock,
     domain::{Action, GithubState, PurchaseStatus as Status},
-    lifecycle::Outcome,
-    purchase_state::transition,
+    jobs::Outcome,
+    purchase_state::{transition, Cause, Change, Value as Col},
     purchases::{self, Purchase},
     AppState, Error, Result,
 };
@@ -75,8 +74,8 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             }
             let change = Change::new(Status::Invited, Status::Active, Action::AccessActive)
                 .detail("invitation accepted on GitHub")
-                .set("activated_at", access::Value::Int(Some(clock::now())))
-                .set("invitation_url", access::Value::Text(None));
+                .set("activated_at", Col::Int(Some(clock::now())))
+                .set("invitation_url", Col::Text(None));
             transition(&state.db, p.id, change, &cause).await?;
             Ok(Outcome::Processed)
         }

@@ -12,10 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    access::Holder,
     clock,
     db::Backend,
-    domain::{JobStatus, PurchaseId},
+    domain::{Holder, JobStatus, PurchaseId},
     Db, Result,
 };
 
@@ -24,6 +23,14 @@ use crate::{
 /// means that a killed process's jobs are taken over soon.
 pub const LEASE_SECS: i64 = 30;
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 10;
+
+/// What became of a job (or the event it processed).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    /// Nothing to do (not ours, or already done): the reason.
+    Ignored(String),
+}
 
 /// Every kind of work the queue runs, with what it needs. Stored as the
 /// `kind` column and the rest of the fields as the JSON `payload` (the

@@ -2,30 +2,21 @@
 //! out of order, so where order matters the current object is read back from
 //! Stripe and acted on as it is now, not as the event described it.
 
-use serde_json::Value;
-use stripe_billing::subscription::RetrieveSubscription;
-use stripe_billing::SubscriptionStatus;
+use serde_json::{json, Value};
 
 use crate::{
-    access::{self, Cause, Change, Value as Col},
-    clock,
+    access, clock,
+    domain::Provider,
     domain::{Action, PurchaseId, PurchaseStatus as Status, Reason},
     fulfilment,
-    jobs::{self, Job},
+    jobs::{self, Job, Outcome},
     ledger,
-    payments::PaymentsError,
-    purchase_state::transition,
+    purchase_state::{transition, Cause, Change, Value as Col},
     purchases::{self, Lookup, Purchase},
+    stripe::SubscriptionState,
+    webhooks::{self, Delivery},
     AppState, Error, Result,
 };
-
-/// What became of an event.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Processed,
-    /// Nothing to do (not ours, or already done): the reason.
-    Ignored(String),
-}
 
 const DAY: i64 = 86_400;
 
@@ -215,28 +206,10 @@ async fn purchase_for_charge(state: &AppState, object: &Value) -> Result<Option<
         return Ok(Some(p));
     }
     let Some(pi) = intent else { return Ok(None) };
-    match subscription_paid_by(state, pi).await? {
+    match state.stripe.subscription_paid_by(pi).await? {
         Some(sub) => purchases::find(&state.db, Lookup::Subscription(&sub)).await,
         None => Ok(None),
     }
-}
-
-/// The subscription whose invoice the payment intent `pi` paid, if any.
-pub(crate) async fn subscription_paid_by(state: &AppState, pi: &str) -> Result<Option<String>> {
-    use stripe_billing::{
-        invoice::RetrieveInvoice,
-        invoice_payment::{ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType},
-    };
-    let client = state.payments.client()?;
-    let mut payment = ListInvoicePaymentPayment::new(ListInvoicePaymentPaymentType::PaymentIntent);
-    payment.payment_intent = Some(pi.to_owned());
-    let found = ListInvoicePayment::new().payment(payment).send(client).await.map_err(PaymentsError::from)?;
-    let Some(invoice) = found.data.into_iter().next().and_then(|p| p.invoice.id().as_ref().map(|id| id.to_string()))
-    else {
-        return Ok(None);
-    };
-    let invoice = RetrieveInvoice::new(invoice).send(client).await.map_err(PaymentsError::from)?;
-    Ok(invoice.parent.and_then(|p| p.subscription_details).map(|d| d.subscription.id().to_string()))
 }
 
 async fn log_only(state: &AppState, p: &Purchase, action: Action, detail: &str, cause: &Cause) -> Result<()> {
@@ -262,18 +235,15 @@ fn revoked_for_billing(p: &Purchase) -> bool {
 
 /// Brings the purchase in line with the subscription as Stripe has it now.
 async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: &Cause) -> Result<Outcome> {
-    let client = state.payments.client()?;
-    let sub = RetrieveSubscription::new(sub_id).send(client).await.map_err(PaymentsError::from)?;
-    let period_end = sub.items.data.iter().map(|i| i.current_period_end).max();
-    let ends_at = if sub.cancel_at_period_end { period_end } else { sub.cancel_at };
-    match sub.status {
-        SubscriptionStatus::Active | SubscriptionStatus::Trialing => {
+    let sub = state.stripe.subscription(sub_id).await?;
+    match sub.state {
+        SubscriptionState::Live => {
             let set = [
-                ("current_period_end", Col::Int(period_end)),
-                ("cancel_at", Col::Int(ends_at)),
+                ("current_period_end", Col::Int(sub.period_end)),
+                ("cancel_at", Col::Int(sub.ends_at)),
                 ("grace_until", Col::Int(None)),
             ];
-            let detail = match ends_at {
+            let detail = match sub.ends_at {
                 Some(at) => format!("subscription set to end at {at}"),
                 None => "subscription active".to_owned(),
             };
@@ -283,7 +253,7 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
                     Change::new(Status::Revoked, Status::Paid, Action::Resubscribed).detail(&detail).set_all(set);
                 transition(&state.db, p.id, change, cause).await?;
                 access::grant(state, p.id, cause).await?;
-            } else if p.current_period_end == period_end && p.cancel_at == ends_at && p.grace_until.is_none() {
+            } else if p.current_period_end == sub.period_end && p.cancel_at == sub.ends_at && p.grace_until.is_none() {
                 return Ok(Outcome::Ignored("nothing changed".into()));
             } else if p.status != Status::Revoked && p.status != Status::Expired {
                 let change = Change::record(p.status, Action::SubscriptionUpdated).detail(&detail).set_all(set);
@@ -291,14 +261,10 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
             }
             Ok(Outcome::Processed)
         }
-        SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => {
-            revoke(state, p, Reason::SubscriptionEnded, "subscription ended", cause).await
-        }
-        SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid => {
-            // invoice.payment_failed starts the grace period; nothing else now.
-            Ok(Outcome::Ignored("subscription past due: the grace period decides".into()))
-        }
-        _ => Ok(Outcome::Ignored(format!("subscription status {:?}", sub.status))),
+        SubscriptionState::Ended => revoke(state, p, Reason::SubscriptionEnded, "subscription ended", cause).await,
+        // invoice.payment_failed starts the grace period; nothing else now.
+        SubscriptionState::PastDue => Ok(Outcome::Ignored("subscription past due: the grace period decides".into())),
+        SubscriptionState::Other(status) => Ok(Outcome::Ignored(format!("subscription status {status}"))),
     }
 }
 
@@ -308,7 +274,7 @@ async fn payment_failed(state: &AppState, p: &Purchase, sub_id: &str, cause: &Ca
     if !p.status.is_granted() || p.grace_until.is_some() {
         return Ok(Outcome::Ignored("no access to hold, or already in its grace period".into()));
     }
-    let grace_until = clock::now() + i64::from(state.config.grace_days) * DAY;
+    let grace_until = clock::now() + i64::from(state.config.stripe.grace_days) * DAY;
     let detail = format!("renewal payment failed; access kept until {grace_until} unless paid");
     let change =
         Change::record(p.status, Action::PaymentFailed).detail(&detail).set("grace_until", Col::Int(Some(grace_until)));
@@ -330,13 +296,63 @@ pub async fn grace_check(state: &AppState, purchase_id: PurchaseId, sub_id: &str
     if until > clock::now() {
         return Ok(Outcome::Ignored("grace period not over".into()));
     }
-    let client = state.payments.client()?;
-    let sub = RetrieveSubscription::new(sub_id).send(client).await.map_err(PaymentsError::from)?;
     let cause = Cause::Schedule("grace".into());
-    if matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing) {
+    if state.stripe.subscription(sub_id).await?.state == SubscriptionState::Live {
         let change = Change::record(p.status, Action::PaymentRecovered).set("grace_until", Col::Int(None));
         transition(&state.db, p.id, change, &cause).await?;
         return Ok(Outcome::Processed);
     }
     revoke(state, &p, Reason::PaymentFailed, "payment failed: not paid within the grace period", &cause).await
+}
+
+/// The Stripe events recovery asks for (`invoice.payment_succeeded` is left
+/// out: it always comes with `invoice.paid`, which does the same).
+const RECOVERED: [&str; 12] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "charge.refunded",
+    "charge.dispute.created",
+    "customer.subscription.resumed",
+];
+
+/// Stores Stripe events of the last three days that never reached us
+/// (RepoPass down, an endpoint misconfigured); the usual path processes them.
+pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
+    let since = clock::now() - 3 * 86_400;
+    let mut recovered = 0;
+    let mut starting_after: Option<String> = None;
+    for _page in 0..50 {
+        let page = state.stripe.events(&RECOVERED, since, starting_after.as_deref()).await?;
+        for event in &page.events {
+            let payload = json!({
+                "id": event.id, "object": "event", "type": event.event_type, "created": event.created,
+                "livemode": event.livemode, "data": { "object": event.object }, "recovered": true,
+            });
+            let delivery = Delivery {
+                provider: Provider::Stripe,
+                event_id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                payload: payload.to_string(),
+            };
+            if webhooks::store(&state.db, &delivery, ignored_on_arrival(&delivery.event_type)).await? {
+                tracing::warn!(event = %delivery.event_id, kind = %delivery.event_type, "recovered a Stripe event that never arrived");
+                recovered += 1;
+            }
+        }
+        match (page.has_more, page.events.last()) {
+            (true, Some(last)) => starting_after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    if recovered > 0 {
+        state.wake.notify();
+    }
+    Ok(recovered)
 }

@@ -38,8 +38,8 @@ impl std::fmt::Debug for GithubOAuth {
 impl GithubOAuth {
     /// `None` when no OAuth app is configured.
     pub fn from_config(config: &Config) -> Option<Self> {
-        let (id, secret) = (config.github_client_id.as_ref()?, config.github_client_secret.as_ref()?);
-        let web = config.github_web_url.as_str().trim_end_matches('/');
+        let (id, secret) = (config.github.client_id.as_ref()?, config.github.client_secret.as_ref()?);
+        let web = config.github.web_url.as_str().trim_end_matches('/');
         let redirect = config.public_url.join("auth/github/callback").ok()?;
         let client = BasicClient::new(ClientId::new(id.clone()))
             .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))

@@ -5,87 +5,15 @@
 
 use std::collections::HashMap;
 
-use stripe_product::{
-    price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, UpdatePrice},
-    product::{CreateProduct, UpdateProduct},
-};
-
 use crate::{
     clock,
     domain::{IntBool, RepositoryStatus},
-    payments::Payments,
-    repositories, Db, Error, Result,
+    repositories,
+    stripe::{self, Stripe},
+    Db, Error, Result,
 };
 
-/// How often a price is paid. The REST API spells these `one_time`, `month`
-/// and `year` (Stripe's words); the database `one_time`, `monthly`, `yearly`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interval {
-    OneTime,
-    Month,
-    Year,
-}
-
-impl Interval {
-    pub fn parse(raw: &str) -> Result<Self> {
-        match raw {
-            "one_time" | "lifetime" => Ok(Interval::OneTime),
-            "month" | "monthly" => Ok(Interval::Month),
-            "year" | "yearly" => Ok(Interval::Year),
-            _ => Err(Error::invalid("interval", "choose one_time, month or year")),
-        }
-    }
-    pub fn db(self) -> &'static str {
-        match self {
-            Interval::OneTime => "one_time",
-            Interval::Month => "monthly",
-            Interval::Year => "yearly",
-        }
-    }
-    pub fn api(self) -> &'static str {
-        match self {
-            Interval::OneTime => "one_time",
-            Interval::Month => "month",
-            Interval::Year => "year",
-        }
-    }
-    pub fn is_subscription(self) -> bool {
-        self != Interval::OneTime
-    }
-}
-
-// Stored as the database's word (`prices.kind`), read back strictly.
-impl sqlx::Type<sqlx::Any> for Interval {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <str as sqlx::Type<sqlx::Any>>::type_info()
-    }
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <str as sqlx::Type<sqlx::Any>>::compatible(ty)
-    }
-}
-
-impl<'q> sqlx::Encode<'q, sqlx::Any> for Interval {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
-    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        <&'q str as sqlx::Encode<'q, sqlx::Any>>::encode(self.db(), buf)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Any> for Interval {
-    fn decode(
-        value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
-    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
-        let word = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
-        match word.as_str() {
-            "one_time" => Ok(Interval::OneTime),
-            "monthly" => Ok(Interval::Month),
-            "yearly" => Ok(Interval::Year),
-            other => Err(format!("'{other}' is not a price kind").into()),
-        }
-    }
-}
+pub use crate::domain::Interval;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Price {
@@ -217,22 +145,16 @@ pub async fn active_for(db: &Db, repository_id: i64) -> Result<Vec<Price>> {
 }
 
 /// The repository's Stripe Product, created on first use.
-async fn ensure_product(db: &Db, payments: &Payments, repo: &repositories::Repository) -> Result<String> {
+async fn ensure_product(db: &Db, stripe: &Stripe, repo: &repositories::Repository) -> Result<String> {
     if let Some(id) = &repo.stripe_product_id {
         return Ok(id.clone());
     }
-    let client = payments.client()?;
     let metadata = HashMap::from([
         ("repopass_repository_id".to_owned(), repo.id.to_string()),
         ("github_repository".to_owned(), format!("{}/{}", repo.owner, repo.name)),
     ]);
-    let product = CreateProduct::new(repo.title.clone())
-        .description(format!("Access to the GitHub repository {}/{}", repo.owner, repo.name))
-        .metadata(metadata)
-        .send(client)
-        .await
-        .map_err(crate::payments::PaymentsError::from)?;
-    let id = product.id.as_str().to_owned();
+    let description = format!("Access to the GitHub repository {}/{}", repo.owner, repo.name);
+    let id = stripe.create_product(&repo.title, &description, metadata).await?;
     // Two creators adding a first price at once: the first product stored
     // wins and the other is archived in Stripe, so the repository keeps one.
     let stored =
@@ -244,48 +166,40 @@ async fn ensure_product(db: &Db, payments: &Payments, repo: &repositories::Repos
     if stored.rows_affected() == 1 {
         return Ok(id);
     }
-    let _ = UpdateProduct::new(id.as_str()).active(false).send(client).await;
+    let _ = stripe.archive_product(&id).await;
     repositories::get(db, repo.id).await?.stripe_product_id.ok_or_else(|| Error::Internal("product id vanished".into()))
 }
 
 /// Keeps the Stripe Product's name (what buyers see at checkout) in step
 /// with the page title. Best effort: the page is saved either way.
-pub async fn sync_product_name(payments: &Payments, repo: &repositories::Repository) {
-    let (Some(product), Ok(client)) = (&repo.stripe_product_id, payments.client()) else { return };
-    if let Err(e) = UpdateProduct::new(product.as_str()).name(repo.title.clone()).send(client).await {
-        tracing::warn!(error = %crate::payments::PaymentsError::from(e), repository_id = repo.id, "Stripe product not renamed");
+pub async fn sync_product_name(stripe: &Stripe, repo: &repositories::Repository) {
+    let Some(product) = &repo.stripe_product_id else { return };
+    match stripe.rename_product(product, &repo.title).await {
+        Ok(()) | Err(stripe::StripeError::NotConfigured) => {}
+        Err(e) => tracing::warn!(error = %e, repository_id = repo.id, "Stripe product not renamed"),
     }
 }
 
 async fn create_stripe_price(
-    payments: &Payments,
+    stripe: &Stripe,
     product: &str,
     repo: &repositories::Repository,
     v: &Valid,
 ) -> Result<String> {
-    let client = payments.client()?;
-    let currency: stripe_types::Currency = v.currency.parse().unwrap_or(stripe_types::Currency::USD);
-    let mut create = CreatePrice::new(currency)
-        .product(product.to_owned())
-        .unit_amount(v.amount)
-        .nickname(format!("{} ({})", repo.title, v.interval.api()))
-        .metadata(HashMap::from([("repopass_repository_id".to_owned(), repo.id.to_string())]));
-    create = match v.interval {
-        Interval::OneTime => create,
-        Interval::Month => create.recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),
-        Interval::Year => create.recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Year)),
-    };
-    let price = create.send(client).await.map_err(crate::payments::PaymentsError::from)?;
-    Ok(price.id.as_str().to_owned())
+    Ok(stripe
+        .create_price(stripe::NewPrice {
+            product,
+            interval: v.interval,
+            amount: v.amount,
+            currency: &v.currency,
+            nickname: format!("{} ({})", repo.title, v.interval.api()),
+            metadata: HashMap::from([("repopass_repository_id".to_owned(), repo.id.to_string())]),
+        })
+        .await?)
 }
 
-async fn archive_stripe_price(payments: &Payments, stripe_price_id: &str) -> Result<()> {
-    UpdatePrice::new(stripe_price_id)
-        .active(false)
-        .send(payments.client()?)
-        .await
-        .map_err(crate::payments::PaymentsError::from)?;
-    Ok(())
+async fn archive_stripe_price(stripe: &Stripe, stripe_price_id: &str) -> Result<()> {
+    Ok(stripe.archive_price(stripe_price_id).await?)
 }
 
 async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -> Result<i64> {
@@ -307,14 +221,14 @@ async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -
 }
 
 /// Adds a price: validated here, created in Stripe, then stored.
-pub async fn add(db: &Db, payments: &Payments, repository_id: i64, new: &NewPrice) -> Result<Price> {
+pub async fn add(db: &Db, stripe: &Stripe, repository_id: i64, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
     let repo = repositories::get(db, repository_id).await?;
     if repo.status == RepositoryStatus::Archived {
         return Err(Error::invalid("repository", "this repository is archived; unarchive it before adding prices"));
     }
-    let product = ensure_product(db, payments, &repo).await?;
-    let stripe_id = create_stripe_price(payments, &product, &repo, &v).await?;
+    let product = ensure_product(db, stripe, &repo).await?;
+    let stripe_id = create_stripe_price(stripe, &product, &repo, &v).await?;
     match insert(db, repository_id, &v, &stripe_id).await {
         Ok(id) => {
             tracing::info!(price_id = id, repository_id, stripe_price = %stripe_id, "price added");
@@ -322,7 +236,7 @@ pub async fn add(db: &Db, payments: &Payments, repository_id: i64, new: &NewPric
         }
         Err(e) => {
             // Nothing on sale that RepoPass does not know about.
-            let _ = archive_stripe_price(payments, &stripe_id).await;
+            let _ = archive_stripe_price(stripe, &stripe_id).await;
             Err(e)
         }
     }
@@ -331,7 +245,7 @@ pub async fn add(db: &Db, payments: &Payments, repository_id: i64, new: &NewPric
 /// Changes a price. A new amount, currency or interval makes a new Stripe
 /// Price (the old one is archived and kept by its subscribers); trial days
 /// and permission are RepoPass's own and change in place.
-pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Result<Price> {
+pub async fn change(db: &Db, stripe: &Stripe, id: i64, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
     let old = get(db, id).await?;
     if !old.active {
@@ -349,8 +263,8 @@ pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Re
         return get(db, id).await;
     }
     let repo = repositories::get(db, old.repository_id).await?;
-    let product = ensure_product(db, payments, &repo).await?;
-    let stripe_id = create_stripe_price(payments, &product, &repo, &v).await?;
+    let product = ensure_product(db, stripe, &repo).await?;
+    let stripe_id = create_stripe_price(stripe, &product, &repo, &v).await?;
     let mut tx = db.pool().begin().await?;
     let now = clock::now();
     let new_id = sqlx::query_scalar::<_, i64>(
@@ -377,13 +291,13 @@ pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Re
     if replaced.rows_affected() == 0 {
         // Changed or removed meanwhile: undo ours.
         drop(tx);
-        let _ = archive_stripe_price(payments, &stripe_id).await;
+        let _ = archive_stripe_price(stripe, &stripe_id).await;
         return Err(Error::invalid("price", "this price was changed meanwhile; reload and try again"));
     }
     tx.commit().await?;
     if let Some(old_stripe) = &old.stripe_price_id {
         // Archiving only stops new checkouts; subscriptions on it go on.
-        if let Err(e) = archive_stripe_price(payments, old_stripe).await {
+        if let Err(e) = archive_stripe_price(stripe, old_stripe).await {
             tracing::warn!(error = %e, stripe_price = %old_stripe, "old price not archived in Stripe");
         }
     }
@@ -392,13 +306,13 @@ pub async fn change(db: &Db, payments: &Payments, id: i64, new: &NewPrice) -> Re
 }
 
 /// Takes a price off sale (archived in Stripe; existing buyers keep it).
-pub async fn remove(db: &Db, payments: &Payments, id: i64) -> Result<Price> {
+pub async fn remove(db: &Db, stripe: &Stripe, id: i64) -> Result<Price> {
     let price = get(db, id).await?;
     if !price.active {
         return Ok(price);
     }
     if let Some(stripe_id) = &price.stripe_price_id {
-        archive_stripe_price(payments, stripe_id).await?;
+        archive_stripe_price(stripe, stripe_id).await?;
     }
     sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1")
         .bind(id)

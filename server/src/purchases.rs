@@ -2,7 +2,7 @@
 //! access log. State changes live in `access`.
 
 use crate::{
-    domain::{AccessOrigin, Action, CauseKind, PurchaseId, PurchaseStatus, Reason},
+    domain::{AccessOrigin, Action, CauseKind, Holder, PurchaseId, PurchaseStatus, Reason},
     Db, Error, Result,
 };
 
@@ -24,6 +24,8 @@ pub struct Purchase {
     pub currency: String,
     pub stripe_customer_id: Option<String>,
     pub stripe_subscription_id: Option<String>,
+    /// The payment of a one-time purchase.
+    pub stripe_payment_intent_id: Option<String>,
     pub github_invitation_id: Option<i64>,
     pub invitation_url: Option<String>,
     pub current_period_end: Option<i64>,
@@ -42,7 +44,7 @@ pub struct Purchase {
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {
@@ -102,6 +104,18 @@ pub async fn get(db: &Db, id: PurchaseId) -> Result<Purchase> {
         .bind(id)
         .fetch_one(db.pool())
         .await?)
+}
+
+impl From<&Purchase> for Holder {
+    fn from(p: &Purchase) -> Self {
+        Holder {
+            repository_id: p.repository_id,
+            github_user_id: p.github_user_id,
+            github_login: p.github_login.clone(),
+            invitation_id: p.github_invitation_id,
+            preexisting: p.github_access == AccessOrigin::Preexisting,
+        }
+    }
 }
 
 /// What the creator may do with a purchase: the customer page offers

@@ -5,18 +5,13 @@
 //! one-time purchase revokes); the ledger and the access log record it at
 //! once.
 
-use stripe_billing::{invoice::RetrieveInvoice, subscription::RetrieveSubscription};
-use stripe_core::{
-    charge::RetrieveCharge,
-    refund::{CreateRefund, CreateRefundReason},
-};
-
 use crate::{
-    access::Cause,
-    domain::{Action, PurchaseId},
+    domain::Action,
     ledger,
-    payments::PaymentsError,
-    purchases, AppState, Error, Result,
+    purchase_state::Cause,
+    purchases::{self, Purchase},
+    stripe::StripeError,
+    AppState, Error, Result,
 };
 
 /// What was refunded: this refund's amount, and the charge's total so far.
@@ -27,73 +22,95 @@ pub struct Refunded {
     pub currency: String,
 }
 
-fn stripe(e: stripe::StripeError) -> Error {
-    PaymentsError::from(e).into()
+/// Why a purchase has nothing to refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NothingToRefund {
+    NeverPaid,
+    /// A subscription without an invoice yet.
+    NoInvoice,
+    /// Its latest invoice was not paid (a trial, or a failed payment).
+    InvoiceUnpaid,
+    /// Stripe recorded no payment (nothing was charged).
+    NoPayment,
+    /// Every cent of the payment came back already.
+    AllRefunded,
 }
 
-/// The payment intent of the money a purchase was last paid with.
-pub(crate) async fn payment_to_refund(
-    state: &AppState,
-    purchase_id: PurchaseId,
-    subscription: Option<&str>,
-) -> Result<String> {
-    let client = state.payments.client()?;
-    if let Some(sub) = subscription {
-        let sub = RetrieveSubscription::new(sub).send(client).await.map_err(stripe)?;
-        let invoice = sub
-            .latest_invoice
-            .and_then(|i| i.id().clone())
-            .ok_or_else(|| Error::invalid("amount", "this subscription has no invoice yet: nothing was paid"))?;
-        let invoice =
-            RetrieveInvoice::new(invoice).expand(vec!["payments".to_owned()]).send(client).await.map_err(stripe)?;
-        let paid =
-            invoice.payments.map(|p| p.data).unwrap_or_default().into_iter().find_map(|p| p.payment.payment_intent);
-        return paid.map(|pi| pi.id().as_str().to_owned()).ok_or_else(|| {
-            Error::invalid(
-                "amount",
-                "the latest invoice was not paid (a trial, or a failed payment): there is nothing to refund",
-            )
-        });
+impl NothingToRefund {
+    pub fn message(self) -> &'static str {
+        match self {
+            NothingToRefund::NeverPaid => "this purchase was never paid: there is nothing to refund",
+            NothingToRefund::NoInvoice => "this subscription has no invoice yet: nothing was paid",
+            NothingToRefund::InvoiceUnpaid => {
+                "the latest invoice was not paid (a trial, or a failed payment): there is nothing to refund"
+            }
+            NothingToRefund::NoPayment => "Stripe recorded no payment for this purchase: there is nothing to refund",
+            NothingToRefund::AllRefunded => "this payment was refunded in full already",
+        }
     }
-    let intent: Option<String> = sqlx::query_scalar("SELECT stripe_payment_intent_id FROM purchases WHERE id = $1")
-        .bind(purchase_id)
-        .fetch_one(state.db.pool())
-        .await?;
-    intent.ok_or_else(|| {
-        Error::invalid("amount", "Stripe recorded no payment for this purchase: there is nothing to refund")
-    })
+}
+
+/// The payment intent of the money a purchase was last paid with: a
+/// subscription's latest paid invoice, or a one-time purchase's payment.
+async fn payment_to_refund(state: &AppState, p: &Purchase) -> Result<std::result::Result<String, NothingToRefund>> {
+    if !p.status.was_paid() {
+        return Ok(Err(NothingToRefund::NeverPaid));
+    }
+    if let Some(sub) = &p.stripe_subscription_id {
+        let Some(invoice) = state.stripe.subscription(sub).await?.latest_invoice else {
+            return Ok(Err(NothingToRefund::NoInvoice));
+        };
+        return Ok(state.stripe.invoice_paid_with(&invoice).await?.ok_or(NothingToRefund::InvoiceUnpaid));
+    }
+    Ok(p.stripe_payment_intent_id.clone().ok_or(NothingToRefund::NoPayment))
+}
+
+/// Refunds all that is left of the purchase's last payment (a duplicate
+/// purchase's job; a retry after it was refunded changes nothing).
+pub async fn refund_everything_left(
+    state: &AppState,
+    purchase_id: crate::domain::PurchaseId,
+    cause: &Cause,
+) -> Result<std::result::Result<Refunded, NothingToRefund>> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    let intent = match payment_to_refund(state, &p).await? {
+        Ok(intent) => intent,
+        Err(nothing) => return Ok(Err(nothing)),
+    };
+    let charges = state.stripe.charges_of_payment(&intent).await?;
+    if charges.iter().filter(|c| c.paid).all(|c| c.fully_refunded()) {
+        return Ok(Err(NothingToRefund::AllRefunded));
+    }
+    refund(state, purchase_id, None, cause).await.map(Ok)
 }
 
 /// Refunds `amount` (minor units; all that is left when `None`).
-pub async fn refund(state: &AppState, purchase_id: PurchaseId, amount: Option<i64>, cause: &Cause) -> Result<Refunded> {
+pub async fn refund(
+    state: &AppState,
+    purchase_id: crate::domain::PurchaseId,
+    amount: Option<i64>,
+    cause: &Cause,
+) -> Result<Refunded> {
     let p = purchases::get(&state.db, purchase_id).await?;
-    if !p.status.was_paid() {
-        return Err(Error::invalid("amount", "this purchase was never paid: there is nothing to refund"));
-    }
     if amount.is_some_and(|a| a <= 0) {
         return Err(Error::invalid(
             "amount",
             "enter an amount above zero, or leave it empty to refund everything left",
         ));
     }
-    let intent = payment_to_refund(state, p.id, p.stripe_subscription_id.as_deref()).await?;
-    let client = state.payments.client()?;
-    let mut request = CreateRefund::new().payment_intent(intent).reason(CreateRefundReason::RequestedByCustomer);
-    if let Some(a) = amount {
-        request = request.amount(a);
-    }
-    let refund = request.send(client).await.map_err(|e| match PaymentsError::from(e) {
+    let intent = payment_to_refund(state, &p).await?.map_err(|nothing| Error::invalid("amount", nothing.message()))?;
+    let refund = state.stripe.refund(&intent, amount).await.map_err(|e| match e {
         // Stripe's message names the problem ("greater than unrefunded amount", "already been refunded").
-        PaymentsError::Refused { status: 400, message } => {
+        StripeError::Refused { status: 400, message } => {
             Error::invalid("amount", format!("Stripe refused the refund: {message}"))
         }
         other => other.into(),
     })?;
-    let currency = refund.currency.to_string();
-    let total_refunded = match refund.charge.as_ref() {
+    let currency = refund.currency.clone();
+    let total_refunded = match &refund.charge {
         Some(charge) => {
-            let charge = RetrieveCharge::new(charge.id().clone()).send(client).await.map_err(stripe)?;
-            ledger::refunded(&state.db, p.id, charge.id.as_str(), charge.amount_refunded, &currency).await?;
+            let charge = state.stripe.charge(charge).await?;
+            ledger::refunded(&state.db, p.id, &charge.id, charge.amount_refunded, &currency).await?;
             charge.amount_refunded
         }
         None => refund.amount,

@@ -198,7 +198,11 @@ pub async fn set_status(db: &Db, id: i64, to: RepositoryStatus) -> Result<Reposi
         return Ok(current);
     }
     if !current.status.can_move_to(to) {
-        return Err(Error::invalid("status", format!("a {} repository cannot become {to}", current.status)));
+        let moves: Vec<&str> = current.status.moves().into_iter().map(RepositoryStatus::as_str).collect();
+        return Err(Error::invalid(
+            "status",
+            format!("this repository is {}; from there it can become {}", current.status, moves.join(" or ")),
+        ));
     }
     let done = sqlx::query("UPDATE repositories SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
         .bind(id)

@@ -1,48 +1,27 @@
 //! Work that runs on a schedule, as jobs: each is enqueued with a key per
 //! time slot, so several processes scheduling the same slot run it once.
 //!
-//! - recovering Stripe events missed while RepoPass was down (every 15 min)
+//! - recovering Stripe events missed while RepoPass was down (every 15 min;
+//!   `lifecycle::recover_stripe_events`)
 //! - noticing invitations GitHub let expire (hourly)
 //! - reconciling purchases with the repositories' collaborators (hourly)
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{json, Value};
-use stripe_core::event::ListEvent;
-
 use crate::{
-    access::{self, Cause, Change, Value as Col},
-    clock,
-    domain::{Action, DriftKind, Provider, PurchaseStatus as Status, Reason, RepositoryStatus},
+    access, clock,
+    domain::{Action, DriftKind, PurchaseStatus as Status, Reason, RepositoryStatus},
     emails,
     github::collaborators::Repo,
     jobs::{self, Job},
-    payments::PaymentsError,
-    purchase_state::transition,
+    purchase_state::{transition, Cause, Change, Value as Col},
     purchases::{self, Purchase},
     repositories::{self, Repository},
-    webhooks::{self, Delivery},
     AppState, Error, Result,
 };
 
 /// GitHub lets an invitation stand for seven days.
 pub const INVITATION_TTL: i64 = 7 * 86_400;
-
-/// The Stripe events RepoPass acts on (what recovery asks for).
-pub const STRIPE_EVENTS: [&str; 12] = [
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "checkout.session.expired",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "charge.refunded",
-    "charge.dispute.created",
-    "customer.subscription.resumed",
-];
 
 /// Enqueues the periodic jobs whose slot has come (cheap; called every minute).
 pub async fn schedule(state: &AppState) -> Result<()> {
@@ -53,51 +32,6 @@ pub async fn schedule(state: &AppState) -> Result<()> {
         jobs::enqueue(state.db.pool(), &job, now, Some(&key)).await?;
     }
     Ok(())
-}
-
-/// Stores Stripe events of the last three days that never reached us
-/// (RepoPass down, an endpoint misconfigured); the usual path processes them.
-pub async fn recover_stripe_events(state: &AppState) -> Result<usize> {
-    let client = state.payments.client()?;
-    let since = clock::now() - 3 * 86_400;
-    let mut recovered = 0;
-    let mut starting_after: Option<String> = None;
-    for _page in 0..50 {
-        let mut list =
-            ListEvent::new().types(STRIPE_EVENTS.iter().map(|t| t.to_string()).collect::<Vec<_>>()).limit(100);
-        list = list.created(stripe_types::RangeQueryTs::gte(since));
-        if let Some(after) = &starting_after {
-            list = list.starting_after(after.clone());
-        }
-        let page = list.send(client).await.map_err(PaymentsError::from)?;
-        for event in &page.data {
-            let object: Value =
-                serde_json::from_str(&miniserde::json::to_string(&event.data.object)).unwrap_or(Value::Null);
-            let payload = json!({
-                "id": event.id.as_str(), "object": "event", "type": event.type_.as_str(), "created": event.created,
-                "livemode": event.livemode, "data": { "object": object }, "recovered": true,
-            });
-            let delivery = Delivery {
-                provider: Provider::Stripe,
-                event_id: event.id.as_str().to_owned(),
-                event_type: event.type_.as_str().to_owned(),
-                payload: payload.to_string(),
-            };
-            let ignored = crate::lifecycle::ignored_on_arrival(&delivery.event_type);
-            if webhooks::store(&state.db, &delivery, ignored).await? {
-                tracing::warn!(event = %delivery.event_id, kind = %delivery.event_type, "recovered a Stripe event that never arrived");
-                recovered += 1;
-            }
-        }
-        match (page.has_more, page.data.last()) {
-            (true, Some(last)) => starting_after = Some(last.id.as_str().to_owned()),
-            _ => break,
-        }
-    }
-    if recovered > 0 {
-        state.wake.notify();
-    }
-    Ok(recovered)
 }
 
 /// Invitations older than GitHub's seven days that were never accepted:
@@ -268,7 +202,7 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
             format!("@{} invited again", p.github_login)
         }
         (DriftKind::AccessWithoutPurchase, _) => {
-            let holder = access::Holder {
+            let holder = crate::domain::Holder {
                 repository_id: drift.repository_id,
                 github_user_id: drift.github_user_id,
                 github_login: drift.github_login.clone(),

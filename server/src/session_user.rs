@@ -24,8 +24,33 @@ pub fn keep_signed_in(session: &Session) {
 }
 
 pub const USER_KEY: &str = "user";
-pub const OAUTH_STATE_KEY: &str = "oauth_state";
-pub const OAUTH_NEXT_KEY: &str = "oauth_next";
+/// A GitHub sign-in under way (`OAuthUnderWay`), until its callback.
+pub const OAUTH_KEY: &str = "oauth";
+
+/// Whom a GitHub sign-in is for: the creator's panel (then back to `next`)
+/// or a customer's `/account`, which never touches admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInFor {
+    Admin { next: String },
+    Customer,
+}
+
+impl SignInFor {
+    /// Where a failed sign-in sends people back to.
+    pub fn back(&self) -> &'static str {
+        match self {
+            SignInFor::Admin { .. } => "/admin",
+            SignInFor::Customer => "/account",
+        }
+    }
+}
+
+/// What the callback checks: the state sent to GitHub, and whom it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthUnderWay {
+    pub state: String,
+    pub sign_in_for: SignInFor,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionUser {
@@ -51,8 +76,21 @@ pub async fn current(session: &Session) -> Option<SessionUser> {
 /// The customer signed in at `/account` — a role of its own: signing in
 /// here never makes anyone an admin, and an admin's sign-in is not this.
 pub const CUSTOMER_KEY: &str = "customer";
-/// Which sign-in the OAuth round trip is for ("customer" or absent: admin).
-pub const OAUTH_ROLE_KEY: &str = "oauth_role";
+
+/// Signs `user` in (the creator's side): a new session id, so a session
+/// fixed before is worth nothing after, kept for a week.
+pub async fn sign_in_user(session: &Session, user: &SessionUser) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    keep_signed_in(session);
+    session.insert(USER_KEY, user).await
+}
+
+/// Signs a customer in at `/account`, as `sign_in_user` does.
+pub async fn sign_in_customer(session: &Session, customer: &Customer) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    keep_signed_in(session);
+    session.insert(CUSTOMER_KEY, customer).await
+}
 
 /// Who a customer proved to be: a GitHub account (OAuth) and/or an email
 /// address (a one-time link). They see the purchases matching either.
@@ -109,6 +147,28 @@ pub enum AdminCheck {
     /// Signed in, not (or no longer) an admin.
     NotAdmin(SessionUser),
     Admin(SessionUser, crate::admins::Admin),
+}
+
+/// Why a request may not use `/admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAdmin {
+    SignedOut,
+    /// Signed in, but not (or no longer) an admin.
+    Refused,
+}
+
+/// The one admin gate: the signed-in admin, or why not. Every boundary
+/// (server functions, the plain HTTP routes) asks this and says it its way.
+pub async fn require_admin(
+    session: &Session,
+    db: &crate::Db,
+    config: &crate::Config,
+) -> crate::Result<Result<(SessionUser, crate::admins::Admin), NotAdmin>> {
+    Ok(match admin(session, db, config).await? {
+        AdminCheck::Admin(user, admin) => Ok((user, admin)),
+        AdminCheck::NotAdmin(_) => Err(NotAdmin::Refused),
+        AdminCheck::SignedOut => Err(NotAdmin::SignedOut),
+    })
 }
 
 /// The session's admin, re-checked against the database and the

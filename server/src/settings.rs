@@ -25,13 +25,14 @@ pub struct Status {
 pub async fn status(state: &AppState) -> Status {
     let config = &state.config;
     let (repositories, github_problem) = match state.github.administrable_repositories().await {
-        Ok(repos) => (repos.into_iter().filter_map(|r| r.full_name).collect(), None),
+        Ok(repos) => (repos.into_iter().map(|r| r.full_name).collect(), None),
         Err(err) => (Vec::new(), Some(format!("{err}. Check GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) and its repository administration permission."))),
     };
     let stripe_mode = if config.sandbox {
         "sandbox"
     } else if config
-        .stripe_secret_key
+        .stripe
+        .secret_key
         .as_ref()
         .is_some_and(|k| secrecy::ExposeSecret::expose_secret(k).contains("_live_"))
     {
@@ -47,10 +48,10 @@ pub async fn status(state: &AppState) -> Status {
         repositories,
         stripe_mode: stripe_mode.to_owned(),
         stripe_webhook_url: url("api/webhooks/stripe"),
-        stripe_webhook_secret_set: config.stripe_webhook_secret.is_some(),
+        stripe_webhook_secret_set: config.stripe.webhook_secret.is_some(),
         github_webhook_url: url("api/webhooks/github"),
-        github_webhook_secret_set: config.github_webhook_secret.is_some(),
+        github_webhook_secret_set: config.github.webhook_secret.is_some(),
         sign_in_configured: state.oauth.is_some(),
-        email: if config.smtp_url.is_some() { "smtp" } else { "outbox" }.to_owned(),
+        email: if config.email.smtp_url.is_some() { "smtp" } else { "outbox" }.to_owned(),
     }
 }

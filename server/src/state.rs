@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{github::Github, oauth::GithubOAuth, page_views::PageViews, payments::Payments, Config, Db};
+use crate::{github::Github, oauth::GithubOAuth, page_views::PageViews, stripe::Stripe, Config, Db};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -12,7 +12,7 @@ pub struct AppState {
     pub github: Github,
     /// None when no GitHub OAuth app is configured (sign-in unavailable).
     pub oauth: Option<GithubOAuth>,
-    pub payments: Payments,
+    pub stripe: Stripe,
     pub page_views: PageViews,
     /// Nudges this process's worker when a job was enqueued.
     pub wake: crate::worker::Wake,
@@ -26,21 +26,21 @@ pub enum StateError {
     #[error("GitHub: {0}")]
     Github(#[from] crate::github::GithubError),
     #[error("Stripe: {0}")]
-    Payments(#[from] crate::payments::PaymentsError),
+    Stripe(#[from] crate::stripe::StripeError),
 }
 
 impl AppState {
     pub fn new(config: Config, db: Db) -> Result<Self, StateError> {
         let github = Github::from_config(&config)?;
         let oauth = GithubOAuth::from_config(&config);
-        let payments = Payments::from_config(&config)?;
-        let lookups = Arc::new(crate::github_accounts::Lookups::new(config.github_lookups_per_hour));
+        let stripe = Stripe::from_config(&config)?;
+        let lookups = Arc::new(crate::github_accounts::Lookups::new(config.limits.github_lookups_per_hour));
         Ok(AppState {
             config: Arc::new(config),
             db,
             github,
             oauth,
-            payments,
+            stripe,
             page_views: PageViews::default(),
             wake: Default::default(),
             lookups,

@@ -9,9 +9,8 @@ use tokio::sync::Notify;
 use crate::{
     domain::{EventStatus, Provider},
     github_events,
-    jobs::{self, Job},
-    lifecycle::{self, Outcome},
-    webhooks, AppState, Error, Result,
+    jobs::{self, Job, Outcome},
+    lifecycle, webhooks, AppState, Error, Result,
 };
 
 /// Wakes the worker when this process enqueued something, so a webhook is
@@ -169,7 +168,7 @@ async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> 
         }
         Job::RefundDuplicate { purchase_id } => crate::duplicate_purchases::refund(state, purchase_id).await,
         Job::RecoverStripeEvents => {
-            crate::scheduled::recover_stripe_events(state).await.map(|n| counted(n, "events recovered"))
+            lifecycle::recover_stripe_events(state).await.map(|n| counted(n, "events recovered"))
         }
         Job::ExpireInvitations => {
             crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired"))

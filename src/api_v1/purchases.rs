@@ -177,7 +177,7 @@ pub async fn revoke(
             .map_err(|e| ApiError::BadRequest(format!("the body must be JSON like {{\"reason\":\"...\"}}: {e}")))?
     };
     let reason = body.reason.unwrap_or_default();
-    let (id, cause) = (server::domain::PurchaseId(id), access::Cause::ApiKey(key.0));
+    let (id, cause) = (server::domain::PurchaseId(id), server::purchase_state::Cause::ApiKey(key.0));
     Ok(ApiJson(purchase(access::revoke(&state, id, server::domain::Reason::RevokedByCreator, &reason, &cause).await?)))
 }
 
@@ -190,7 +190,7 @@ pub async fn restore(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Purchase>, ApiError> {
     let id = server::domain::PurchaseId(id);
-    Ok(ApiJson(purchase(access::restore(&state, id, &access::Cause::ApiKey(key.0)).await?)))
+    Ok(ApiJson(purchase(access::restore(&state, id, &server::purchase_state::Cause::ApiKey(key.0)).await?)))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -2,7 +2,7 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
-use server::{domain::RepositoryStatus, prices, repositories, AppState};
+use server::{domain::RepositoryStatus, listings, prices, repositories, AppState};
 use utoipa::ToSchema;
 
 use super::{
@@ -159,41 +159,10 @@ pub async fn create(
     _key: ApiKey,
     ApiJson(body): ApiJson<NewRepository>,
 ) -> Result<(StatusCode, ApiJson<Repository>), ApiError> {
-    let administered = state
-        .github
-        .administrable_repositories()
-        .await
-        .map_err(|e| ApiError::Invalid { field: "github".into(), message: e.to_string() })?;
-    let Some(gh) = administered.into_iter().find(|r| {
-        r.name.eq_ignore_ascii_case(&body.name)
-            && r.owner.as_ref().is_some_and(|o| o.login.eq_ignore_ascii_case(&body.owner))
-    }) else {
-        return Err(ApiError::Invalid {
-            field: "name".into(),
-            message: format!(
-                "RepoPass cannot administer {}/{}: check the name and the GitHub connection in Settings",
-                body.owner, body.name
-            ),
-        });
-    };
-    let owner = gh.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
-    let new = repositories::NewRepository {
-        github_repo_id: gh.id.0 as i64,
-        owner: owner.0,
-        name: gh.name.clone(),
-        owner_is_org: owner.1,
-        description: gh.description.clone(),
-    };
-    let details = repositories::Details {
-        slug: body.slug.map(|s| s.trim().to_owned()).unwrap_or_else(|| repositories::suggest_slug(&gh.name)),
-        title: body.title.unwrap_or_else(|| gh.name.clone()),
-        summary: body.summary.or(gh.description.clone()).unwrap_or_default(),
-        description_md: body.description.unwrap_or_default(),
-    };
-    let mut added = repositories::add_with(&state.db, &new, Some(&details)).await?;
-    if body.published {
-        added = repositories::set_status(&state.db, added.id, RepositoryStatus::Published).await?;
-    }
+    let pick = listings::Pick::Name { owner: &body.owner, name: &body.name };
+    let page =
+        listings::Page { slug: body.slug, title: body.title, summary: body.summary, description: body.description };
+    let added = listings::add(&state, pick, Some(page), body.published).await?;
     Ok((StatusCode::CREATED, ApiJson(repository(&state, added).await?)))
 }
 
@@ -217,23 +186,14 @@ pub async fn patch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RepositoryPatch>,
 ) -> Result<ApiJson<Repository>, ApiError> {
-    let current = repositories::get(&state.db, id).await?;
-    let current_title = current.title.clone();
-    // Checked before anything is saved: a bad status changes nothing.
-    let status = body.status.as_deref().map(repositories::parse_status).transpose()?;
-    let details = repositories::Details {
-        slug: body.slug.map(|s| s.trim().to_owned()).unwrap_or(current.slug),
-        title: body.title.unwrap_or(current.title),
-        summary: body.summary.unwrap_or(current.summary),
-        description_md: body.description.unwrap_or(current.description_md),
+    let patch = listings::Patch {
+        slug: body.slug,
+        title: body.title,
+        summary: body.summary,
+        description: body.description,
+        status: body.status,
     };
-    let mut r = repositories::update(&state.db, id, &details).await?;
-    if r.title != current_title {
-        prices::sync_product_name(&state.payments, &r).await;
-    }
-    if let Some(status) = status {
-        r = repositories::set_status(&state.db, id, status).await?;
-    }
+    let r = listings::save(&state, id, patch).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -258,7 +218,7 @@ pub async fn add_price(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewPrice>,
 ) -> Result<(StatusCode, ApiJson<Price>), ApiError> {
-    let p = prices::add(&state.db, &state.payments, id, &body.into_service()).await?;
+    let p = prices::add(&state.db, &state.stripe, id, &body.into_service()).await?;
     Ok((StatusCode::CREATED, ApiJson(price(p))))
 }
 
@@ -272,7 +232,7 @@ pub async fn change_price(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewPrice>,
 ) -> Result<ApiJson<Price>, ApiError> {
-    Ok(ApiJson(price(prices::change(&state.db, &state.payments, id, &body.into_service()).await?)))
+    Ok(ApiJson(price(prices::change(&state.db, &state.stripe, id, &body.into_service()).await?)))
 }
 
 /// Takes a price off sale (archived in Stripe); existing buyers keep it.
@@ -283,5 +243,5 @@ pub async fn remove_price(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Price>, ApiError> {
-    Ok(ApiJson(price(prices::remove(&state.db, &state.payments, id).await?)))
+    Ok(ApiJson(price(prices::remove(&state.db, &state.stripe, id).await?)))
 }

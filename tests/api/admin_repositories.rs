@@ -77,6 +77,28 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
         store.contains("The Pro Kit") && store.contains("Starter kit for pros"),
         "published repository missing from /"
     );
+    assert_eq!(published["moves"], serde_json::json!(["unpublished", "archived"]), "what the editor offers");
+
+    // Archived, it comes back unpublished first (the editor's "Restore"); a
+    // status it cannot reach from there is refused, saying what it can.
+    let (status, archived) = call(&app, &admin, "status", &[("id", &id), ("status", "archived")]).await;
+    assert_eq!((status, archived["moves"].clone()), (200, serde_json::json!(["unpublished"])));
+    let (status, refused) = call(&app, &admin, "status", &[("id", &id), ("status", "published")]).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused.to_string().contains("this repository is archived; from there it can become unpublished"),
+        "{refused}"
+    );
+    let (status, again) = call(&app, &admin, "status", &[("id", &id), ("status", "archived")]).await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (200, Some("archived")),
+        "asking for the status it has changes nothing"
+    );
+    for to in ["unpublished", "published"] {
+        let (status, moved) = call(&app, &admin, "status", &[("id", &id), ("status", to)]).await;
+        assert_eq!((status, moved["status"].as_str()), (200, Some(to)), "{moved}");
+    }
 
     // Others cannot touch it.
     let alice = browser();

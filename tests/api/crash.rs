@@ -220,7 +220,7 @@ async fn deliver(
     acked: Arc<AtomicUsize>,
 ) -> Vec<usize> {
     let client = http();
-    let secret = SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
+    let secret = SecretString::from(sandbox::credentials::STRIPE_WEBHOOK_SECRET);
     stream::iter(which)
         .map(|i| {
             let (client, secret, acked) = (client.clone(), secret.clone(), acked.clone());

@@ -67,7 +67,7 @@ async fn raw(app: &TestApp, path: &str) -> Value {
     let response = app
         .client
         .get(app.url(&format!("/sandbox/stripe/v1{path}")))
-        .bearer_auth(server::config::sandbox::STRIPE_SECRET_KEY)
+        .bearer_auth(sandbox::credentials::STRIPE_SECRET_KEY)
         .send()
         .await
         .unwrap();
@@ -79,7 +79,7 @@ async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Value {
     let response = app
         .client
         .post(app.url(&format!("/sandbox/stripe/v1{path}")))
-        .bearer_auth(server::config::sandbox::STRIPE_SECRET_KEY)
+        .bearer_auth(sandbox::credentials::STRIPE_SECRET_KEY)
         .form(form)
         .send()
         .await

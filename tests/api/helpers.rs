@@ -47,12 +47,12 @@ impl TestApp {
     /// An octocrab client configured as RepoPass configures its own.
     pub fn github(&self) -> octocrab::Octocrab {
         let config = &self.state.config;
-        let token = match &config.github_auth {
+        let token = match &config.github.auth {
             Some(server::config::GithubAuth::Token(t)) => secrecy::ExposeSecret::expose_secret(t).to_owned(),
             _ => panic!("sandbox mode uses a token"),
         };
         octocrab::Octocrab::builder()
-            .base_uri(config.github_api_url.as_str())
+            .base_uri(config.github.api_url.as_str())
             .unwrap()
             .personal_token(token)
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
@@ -450,7 +450,7 @@ impl TestApp {
     /// An async-stripe client configured as RepoPass configures its own.
     pub fn stripe(&self) -> stripe::Client {
         let config = &self.state.config;
-        let key = secrecy::ExposeSecret::expose_secret(config.stripe_secret_key.as_ref().unwrap()).to_owned();
-        stripe::ClientBuilder::new(key).url(config.stripe_api_base.as_ref().unwrap().as_str()).build().unwrap()
+        let key = secrecy::ExposeSecret::expose_secret(config.stripe.secret_key.as_ref().unwrap()).to_owned();
+        stripe::ClientBuilder::new(key).url(config.stripe.api_base.as_ref().unwrap().as_str()).build().unwrap()
     }
 }

@@ -341,7 +341,7 @@ async fn wait_long(app: &TestApp, sql: &str, want: &str) -> String {
 async fn send_github(app: &TestApp, event: &str, delivery: &str, body: Value) {
     let body = body.to_string();
     let sig = sandbox::deliveries::github_signature(
-        &secrecy::SecretString::from(server::config::sandbox::GITHUB_WEBHOOK_SECRET),
+        &secrecy::SecretString::from(sandbox::credentials::GITHUB_WEBHOOK_SECRET),
         &body,
     );
     let response = app

@@ -70,11 +70,11 @@ async fn journey(backend: Backend) {
     });
 
     let mut secrets: Vec<String> = [
-        server::config::sandbox::STRIPE_SECRET_KEY,
-        server::config::sandbox::STRIPE_WEBHOOK_SECRET,
-        server::config::sandbox::GITHUB_TOKEN,
-        server::config::sandbox::GITHUB_CLIENT_SECRET,
-        server::config::sandbox::GITHUB_WEBHOOK_SECRET,
+        sandbox::credentials::STRIPE_SECRET_KEY,
+        sandbox::credentials::STRIPE_WEBHOOK_SECRET,
+        sandbox::credentials::GITHUB_TOKEN,
+        sandbox::credentials::GITHUB_CLIENT_SECRET,
+        sandbox::credentials::GITHUB_WEBHOOK_SECRET,
     ]
     .map(str::to_owned)
     .to_vec();

@@ -149,13 +149,13 @@ async fn deliver(app: &TestApp, batch: &[Delivery], mix: &mut Mix) {
         let sends = group.iter().map(|(provider, kind, payload)| {
             let request = app.client.post(app.url(&format!("/api/webhooks/{provider}"))).body(payload.clone());
             let request = if provider == "stripe" {
-                let secret = secrecy::SecretString::from(server::config::sandbox::STRIPE_WEBHOOK_SECRET);
+                let secret = secrecy::SecretString::from(sandbox::credentials::STRIPE_WEBHOOK_SECRET);
                 request.header(
                     "stripe-signature",
                     sandbox::deliveries::stripe_signature(&secret, server::clock::now(), payload),
                 )
             } else {
-                let secret = secrecy::SecretString::from(server::config::sandbox::GITHUB_WEBHOOK_SECRET);
+                let secret = secrecy::SecretString::from(sandbox::credentials::GITHUB_WEBHOOK_SECRET);
                 request
                     .header("x-hub-signature-256", sandbox::deliveries::github_signature(&secret, payload))
                     .header("x-github-event", kind.as_str())

@@ -74,7 +74,7 @@ async fn repositories_the_token_administers(app: TestApp) {
 
     // Someone else's token sees nothing of the creator's private repositories.
     let anonymous = octocrab::Octocrab::builder()
-        .base_uri(app.state.config.github_api_url.as_str())
+        .base_uri(app.state.config.github.api_url.as_str())
         .unwrap()
         .personal_token("ghp_wrong".to_owned())
         .build()
@@ -206,7 +206,7 @@ async fn armed_faults(app: TestApp) {
 
     app.control("/github/faults", json!({ "fault": "timeout", "count": 1 })).await;
     let impatient = octocrab::Octocrab::builder()
-        .base_uri(app.state.config.github_api_url.as_str())
+        .base_uri(app.state.config.github.api_url.as_str())
         .unwrap()
         .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
         .set_read_timeout(Some(std::time::Duration::from_millis(300)))
@@ -222,10 +222,10 @@ async fn oauth_sign_in(app: TestApp) {
     };
 
     let config = &app.state.config;
-    let web = config.github_web_url.as_str().trim_end_matches('/');
-    let client = BasicClient::new(ClientId::new(config.github_client_id.clone().unwrap()))
+    let web = config.github.web_url.as_str().trim_end_matches('/');
+    let client = BasicClient::new(ClientId::new(config.github.client_id.clone().unwrap()))
         .set_client_secret(ClientSecret::new(
-            secrecy::ExposeSecret::expose_secret(config.github_client_secret.as_ref().unwrap()).to_owned(),
+            secrecy::ExposeSecret::expose_secret(config.github.client_secret.as_ref().unwrap()).to_owned(),
         ))
         .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).unwrap())
         .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).unwrap())
@@ -263,7 +263,7 @@ async fn oauth_sign_in(app: TestApp) {
     assert_eq!(scopes, ["read:user"]);
 
     let as_carol = octocrab::Octocrab::builder()
-        .base_uri(config.github_api_url.as_str())
+        .base_uri(config.github.api_url.as_str())
         .unwrap()
         .user_access_token(token.access_token().secret().to_owned())
         .build()
@@ -354,7 +354,7 @@ async fn member_webhooks_are_signed(app: TestApp) {
     let got = receiver.wait_for(1, 10, |h, _| h.get("x-github-event").is_some_and(|v| v == "member")).await;
     assert_eq!(got.len(), 1, "no member webhook arrived");
     let (headers, body) = &got[0];
-    let secret = app.state.config.github_webhook_secret.clone().unwrap();
+    let secret = app.state.config.github.webhook_secret.clone().unwrap();
     let signature = headers["x-hub-signature-256"].to_str().unwrap();
     assert!(server::signatures::verify_github(&secret, body.as_bytes(), signature), "signature does not verify");
     assert!(!server::signatures::verify_github(&secret, body.replace("mona", "eve").as_bytes(), signature));
@@ -368,7 +368,7 @@ async fn member_webhooks_are_signed(app: TestApp) {
 
 async fn github_app_installations(app: TestApp) {
     use octocrab::models::AppId;
-    let base = app.state.config.github_api_url.as_str();
+    let base = app.state.config.github.api_url.as_str();
     let as_app = octocrab::Octocrab::builder()
         .base_uri(base)
         .unwrap()
@@ -426,7 +426,7 @@ async fn repository_and_collaborator_listings(app: TestApp) {
     let as_alice = {
         let token = octocrab_token_for(&app, "alice").await;
         octocrab::Octocrab::builder()
-            .base_uri(app.state.config.github_api_url.as_str())
+            .base_uri(app.state.config.github.api_url.as_str())
             .unwrap()
             .personal_token(token)
             .build()
@@ -448,7 +448,7 @@ async fn repository_and_collaborator_listings(app: TestApp) {
     assert!(carol.permissions.maintain && !carol.permissions.admin);
 
     let as_app = octocrab::Octocrab::builder()
-        .base_uri(app.state.config.github_api_url.as_str())
+        .base_uri(app.state.config.github.api_url.as_str())
         .unwrap()
         .app_from_rsa_pem(
             octocrab::models::AppId(sandbox::github::app::APP_ID),
@@ -466,7 +466,7 @@ async fn repository_and_collaborator_listings(app: TestApp) {
 async fn octocrab_token_for(app: &TestApp, login: &str) -> String {
     let redirect = app.url("/cb");
     let form = [
-        ("client_id", server::config::sandbox::GITHUB_CLIENT_ID),
+        ("client_id", sandbox::credentials::GITHUB_CLIENT_ID),
         ("redirect_uri", redirect.as_str()),
         ("state", "s"),
         ("scope", "read:user"),
@@ -480,8 +480,8 @@ async fn octocrab_token_for(app: &TestApp, login: &str) -> String {
         .post(app.url("/sandbox/github/login/oauth/access_token"))
         .header("accept", "application/json")
         .form(&[
-            ("client_id", server::config::sandbox::GITHUB_CLIENT_ID),
-            ("client_secret", server::config::sandbox::GITHUB_CLIENT_SECRET),
+            ("client_id", sandbox::credentials::GITHUB_CLIENT_ID),
+            ("client_secret", sandbox::credentials::GITHUB_CLIENT_SECRET),
             ("code", code.as_str()),
         ])
         .send()

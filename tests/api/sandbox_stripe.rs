@@ -105,7 +105,7 @@ async fn pay(app: &TestApp, session: &stripe_checkout::CheckoutSession, outcome:
 
 fn verify(app: &TestApp, headers: &axum::http::HeaderMap, body: &str) -> stripe_webhook::Event {
     let secret =
-        secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
+        secrecy::ExposeSecret::expose_secret(app.state.config.stripe.webhook_secret.as_ref().unwrap()).to_owned();
     let signature = headers["stripe-signature"].to_str().unwrap();
     Webhook::construct_event(body, signature, &secret)
         .unwrap_or_else(|e| panic!("webhook did not verify ({e:?}): {body}"))
@@ -196,7 +196,7 @@ async fn one_time_purchase_is_paid_refunded_and_signed(app: TestApp) {
     }
     // A tampered body does not verify.
     let secret =
-        secrecy::ExposeSecret::expose_secret(app.state.config.stripe_webhook_secret.as_ref().unwrap()).to_owned();
+        secrecy::ExposeSecret::expose_secret(app.state.config.stripe.webhook_secret.as_ref().unwrap()).to_owned();
     let tampered = got[0].1.replace("purchase-42", "purchase-43");
     assert!(Webhook::construct_event(&tampered, got[0].0["stripe-signature"].to_str().unwrap(), &secret).is_err());
 
@@ -414,7 +414,7 @@ async fn events_can_be_listed_and_paged(app: TestApp) {
 }
 
 async fn the_api_key_is_checked(app: TestApp) {
-    let base = app.state.config.stripe_api_base.as_ref().unwrap().to_string();
+    let base = app.state.config.stripe.api_base.as_ref().unwrap().to_string();
     let wrong = stripe::ClientBuilder::new("sk_test_not_the_sandbox").url(base.as_str()).build().unwrap();
     let err = CreateProduct::new("x").send(&wrong).await.unwrap_err();
     let (status, message) = stripe_status(&err);

@@ -35,13 +35,13 @@ async fn missed_stripe_events_are_recovered(app: TestApp) {
         .unwrap();
     assert_eq!(status, "pending", "no webhook arrived");
 
-    let recovered = server::scheduled::recover_stripe_events(&app.state).await.unwrap();
+    let recovered = server::lifecycle::recover_stripe_events(&app.state).await.unwrap();
     assert!(recovered >= 1, "the checkout's events are recovered from Stripe's list");
     assert_eq!(
         wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), "invited").await,
         "invited"
     );
-    assert_eq!(server::scheduled::recover_stripe_events(&app.state).await.unwrap(), 0, "nothing is recovered twice");
+    assert_eq!(server::lifecycle::recover_stripe_events(&app.state).await.unwrap(), 0, "nothing is recovered twice");
 }
 
 async fn expired_invitations_are_noticed_and_the_buyer_emailed(app: TestApp) {

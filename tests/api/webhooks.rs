@@ -1,9 +1,9 @@
 //! The webhook endpoints and the job queue: what is refused changes nothing,
 //! what is accepted is stored once with its job, jobs are claimed once.
 
+use sandbox::credentials::{GITHUB_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET};
 use secrecy::SecretString;
 use serde_json::json;
-use server::config::sandbox::{GITHUB_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET};
 
 use crate::{helpers::TestApp, scenarios};
 

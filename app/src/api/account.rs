@@ -87,7 +87,7 @@ mod ssr {
 
     pub async fn overview(state: &server::AppState, who: &Customer) -> Result<Account, AppError> {
         let now = server::clock::now();
-        let web = state.config.github_web_url.as_str().trim_end_matches('/').to_owned();
+        let web = state.config.github.web_url.as_str().trim_end_matches('/').to_owned();
         let rows = account::purchases(&state.db, who).await?;
         let purchases = rows
             .into_iter()

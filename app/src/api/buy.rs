@@ -135,7 +135,7 @@ pub(crate) mod ssr {
             Err(server::Error::NotFound) => return Err(AppError::NotFound.with_status(http::StatusCode::NOT_FOUND)),
             other => other?,
         };
-        let web = state.config.github_web_url.as_str().trim_end_matches('/');
+        let web = state.config.github.web_url.as_str().trim_end_matches('/');
         Ok(CheckoutProgress {
             heading: p.heading().to_owned(),
             paid: p.paid(),

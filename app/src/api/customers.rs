@@ -125,7 +125,7 @@ pub async fn refund_purchase(id: i64, amount: String) -> Result<String, AppError
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use server::{access::Cause, domain::CauseKind, purchases};
+    use server::{domain::CauseKind, purchase_state::Cause, purchases};
 
     use super::*;
     use crate::{

@@ -10,19 +10,14 @@ use crate::{
 #[server(endpoint = "admin/repositories/reachable")]
 pub async fn reachable_repositories() -> Result<Vec<ReachableRepo>, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let added: Vec<i64> = server::repositories::list(&state.db).await?.iter().map(|r| r.github_repo_id).collect();
-    let repos = state
-        .github
-        .administrable_repositories()
-        .await
-        .map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
-    Ok(repos
+    Ok(server::listings::administrable(&state)
+        .await?
         .into_iter()
-        .map(|r| ReachableRepo {
-            github_id: r.id.0 as i64,
-            full_name: r.full_name.clone().unwrap_or_else(|| r.name.clone()),
-            private: r.private.unwrap_or(false),
-            already_added: added.contains(&(r.id.0 as i64)),
+        .map(|(r, already_added)| ReachableRepo {
+            github_id: r.github_id,
+            full_name: r.full_name,
+            private: r.private,
+            already_added,
         })
         .collect())
 }
@@ -31,31 +26,8 @@ pub async fn reachable_repositories() -> Result<Vec<ReachableRepo>, AppError> {
 #[server(endpoint = "admin/repositories/add")]
 pub async fn add_repository(github_id: i64) -> Result<(), AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    // Only what GitHub says we administer: an id from the browser proves nothing.
-    let repos = state
-        .github
-        .administrable_repositories()
-        .await
-        .map_err(|e| AppError::Invalid { field: "github".into(), message: e.to_string() })?;
-    let Some(repo) = repos.into_iter().find(|r| r.id.0 as i64 == github_id) else {
-        return Err(AppError::Invalid {
-            field: "repository".into(),
-            message: "RepoPass cannot administer that repository: check the GitHub connection in Settings".into(),
-        }
-        .with_status(http::StatusCode::BAD_REQUEST));
-    };
-    let owner = repo.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
-    let added = server::repositories::add(
-        &state.db,
-        &server::repositories::NewRepository {
-            github_repo_id: github_id,
-            owner: owner.0,
-            name: repo.name.clone(),
-            owner_is_org: owner.1,
-            description: repo.description.clone(),
-        },
-    )
-    .await?;
+    let pick = server::listings::Pick::GithubId(github_id);
+    let added = server::listings::add(&state, pick, None, false).await?;
     leptos_axum::redirect(&format!("/admin/repositories/{}", added.id));
     Ok(())
 }
@@ -81,21 +53,20 @@ pub async fn save_repository(
     description: String,
 ) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let details =
-        server::repositories::Details { slug: slug.trim().to_owned(), title, summary, description_md: description };
-    let before = server::repositories::get(&state.db, id).await?;
-    let saved = server::repositories::update(&state.db, id, &details).await?;
-    if saved.title != before.title {
-        server::prices::sync_product_name(&state.payments, &saved).await;
-    }
-    ssr::edit(&state, saved).await
+    let patch = server::listings::Patch {
+        slug: Some(slug),
+        title: Some(title),
+        summary: Some(summary),
+        description: Some(description),
+        status: None,
+    };
+    ssr::edit(&state, server::listings::save(&state, id, patch).await?).await
 }
 
 #[server(endpoint = "admin/repositories/status")]
 pub async fn set_repository_status(id: i64, status: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let to = server::repositories::parse_status(&status)?;
-    ssr::edit(&state, server::repositories::set_status(&state.db, id, to).await?).await
+    ssr::edit(&state, server::listings::set_status(&state, id, &status).await?).await
 }
 
 /// Takes the cover image off the page.

@@ -18,7 +18,7 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use server::session_user::{self, AdminCheck, SessionUser};
+    use server::session_user::{self, AdminCheck, NotAdmin, SessionUser};
     use tower_sessions::Session;
 
     use crate::error::AppError;
@@ -37,21 +37,14 @@ pub(crate) mod ssr {
         Ok(session_user::admin(&session().await?, &state.db, &state.config).await?)
     }
 
-    /// The signed-in admin, or the error a non-admin gets (401 or 403).
+    /// The signed-in admin, or the error a non-admin gets (401 or 403):
+    /// `server::session_user::require_admin`, said as a server-function error.
     pub async fn require_admin() -> Result<(server::AppState, SessionUser), AppError> {
-        match admin_check().await? {
-            AdminCheck::Admin(user, _) => Ok((super::super::state()?, user)),
-            AdminCheck::NotAdmin(_) => Err(refuse(AppError::Forbidden)),
-            AdminCheck::SignedOut => Err(refuse(AppError::Unauthorized)),
+        let state = super::super::state()?;
+        match session_user::require_admin(&session().await?, &state.db, &state.config).await? {
+            Ok((user, _)) => Ok((state, user)),
+            Err(NotAdmin::Refused) => Err(AppError::Forbidden.with_status(http::StatusCode::FORBIDDEN)),
+            Err(NotAdmin::SignedOut) => Err(AppError::Unauthorized.with_status(http::StatusCode::UNAUTHORIZED)),
         }
-    }
-
-    /// Sets the HTTP status that goes with a refusal.
-    fn refuse(err: AppError) -> AppError {
-        let status = match err {
-            AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
-            _ => http::StatusCode::FORBIDDEN,
-        };
-        err.with_status(status)
     }
 }

@@ -34,7 +34,7 @@ impl Sandbox {
 
     /// Renames an account, as a GitHub user may: same id, new login.
     pub async fn gh_rename_user(&self, login: &str, new_login: &str) -> Result<User, Error> {
-        if !server::config::is_github_login(new_login) {
+        if !is_github_login(new_login) {
             return Err(Error::BadRequest(format!("'{new_login}' is not a valid GitHub login")));
         }
         if self.gh_user(new_login).await?.is_some() {
@@ -49,7 +49,7 @@ impl Sandbox {
 
     /// Creates a personal account (the OAuth page and tests add people).
     pub async fn gh_create_user(&self, login: &str, name: Option<&str>) -> Result<User, Error> {
-        if !server::config::is_github_login(login) {
+        if !is_github_login(login) {
             return Err(Error::BadRequest(format!("'{login}' is not a valid GitHub login")));
         }
         if let Some(existing) = self.gh_user(login).await? {
@@ -263,5 +263,28 @@ impl Sandbox {
             payload["changes"] = json!({ "permission": { "to": permission } });
         }
         deliveries::enqueue_github(self, "member", &payload).await
+    }
+}
+
+/// GitHub's rule for logins: 1–39 characters, letters, digits and single
+/// hyphens, not at either end (the sandbox plays GitHub, so it has its own).
+fn is_github_login(login: &str) -> bool {
+    (1..=39).contains(&login.len())
+        && login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+        && !login.contains("--")
+}
+
+#[cfg(test)]
+mod login_tests {
+    #[test]
+    fn github_logins() {
+        for ok in ["a", "octocat", "my-org-1", &"a".repeat(39)] {
+            assert!(super::is_github_login(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "a b", "a_b", &"a".repeat(40)] {
+            assert!(!super::is_github_login(bad), "{bad}");
+        }
     }
 }

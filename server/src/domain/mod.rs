@@ -5,11 +5,15 @@
 //! through sqlx directly, and compared only as a type: a decision never
 //! reads a word.
 
+mod holder;
 mod ids;
+mod interval;
 mod reason;
 mod status;
 
+pub use holder::Holder;
 pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, PurchaseId, RepositoryId};
+pub use interval::Interval;
 pub use reason::Reason;
 pub use status::{
     AccessOrigin, Action, CauseKind, DriftKind, EmailKind, EmailStatus, EventStatus, GithubState, IllegalMove,

@@ -3,6 +3,7 @@
 //! per-user clients for sign-in.
 
 pub mod collaborators;
+pub mod users;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -88,7 +89,7 @@ impl std::fmt::Debug for Github {
     }
 }
 
-fn builder(
+pub(crate) fn builder(
     base: &str,
 ) -> Result<
     octocrab::OctocrabBuilder<
@@ -109,8 +110,8 @@ fn builder(
 
 impl Github {
     pub fn from_config(config: &Config) -> Result<Self, GithubError> {
-        let base = config.github_api_url.as_str().trim_end_matches('/').to_owned();
-        let mode = match &config.github_auth {
+        let base = config.github.api_url.as_str().trim_end_matches('/').to_owned();
+        let mode = match &config.github.auth {
             None => Mode::Off,
             Some(GithubAuth::Token(token)) => {
                 Mode::Token(builder(&base)?.personal_token(token.expose_secret().to_owned()).build()?)
@@ -156,14 +157,9 @@ impl Github {
         }
     }
 
-    /// A client acting as a signed-in user (their OAuth token).
-    pub fn as_user(&self, access_token: &str) -> Result<Octocrab, GithubError> {
-        Ok(builder(&self.inner.base)?.user_access_token(access_token.to_owned()).build()?)
-    }
-
     /// Repositories the connection can administer, private ones first.
-    pub async fn administrable_repositories(&self) -> Result<Vec<octocrab::models::Repository>, GithubError> {
-        let mut repos = match &self.inner.mode {
+    pub async fn administrable_repositories(&self) -> Result<Vec<Administered>, GithubError> {
+        let repos = match &self.inner.mode {
             Mode::Off => return Err(GithubError::NotConfigured),
             Mode::Token(client) => {
                 let page = client
@@ -186,10 +182,37 @@ impl Github {
                 all
             }
         };
-        repos.retain(|r| r.permissions.as_ref().is_none_or(|p| p.admin));
-        repos.sort_by_key(|r| {
-            (!r.private.unwrap_or(false), r.full_name.clone().unwrap_or_default().to_ascii_lowercase())
-        });
+        let mut repos: Vec<Administered> = repos
+            .into_iter()
+            .filter(|r| r.permissions.as_ref().is_none_or(|p| p.admin))
+            .map(|r| {
+                let (owner, owner_is_org) =
+                    r.owner.as_ref().map(|o| (o.login.clone(), o.r#type == "Organization")).unwrap_or_default();
+                Administered {
+                    github_id: r.id.0 as i64,
+                    full_name: r.full_name.clone().unwrap_or_else(|| format!("{owner}/{}", r.name)),
+                    owner,
+                    owner_is_org,
+                    name: r.name,
+                    private: r.private.unwrap_or(false),
+                    description: r.description,
+                }
+            })
+            .collect();
+        repos.sort_by_key(|r| (!r.private, r.full_name.to_ascii_lowercase()));
         Ok(repos)
     }
+}
+
+/// A repository the connection administers (it may sell access to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Administered {
+    pub github_id: i64,
+    pub owner: String,
+    pub owner_is_org: bool,
+    pub name: String,
+    /// `owner/name`.
+    pub full_name: String,
+    pub private: bool,
+    pub description: Option<String>,
 }
