@@ -73,7 +73,7 @@ async fn upload(
     let Some(bytes) = bytes else {
         return back(id, Err("choose an image file to upload".into()));
     };
-    match covers::save(&state.db, &state.config.data_dir, id, &bytes).await {
+    match covers::save(&state.db, &state.config.data_dir, server::domain::RepositoryId(id), &bytes).await {
         Ok(_) => back(id, Ok(())),
         Err(e @ (server::Error::Invalid { .. } | server::Error::InvalidFields(_))) => back(id, Err(e.to_string())),
         Err(server::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),

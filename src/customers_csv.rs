@@ -36,7 +36,7 @@ async fn export(State(state): State<AppState>, session: Session, Query(p): Query
     let filter = purchases::Filter {
         q: p.q,
         status,
-        repository_id: p.repository.and_then(|r| r.parse().ok()).filter(|r| *r > 0),
+        repository_id: p.repository.and_then(|r| r.parse().ok()).filter(|r| *r > 0).map(server::domain::RepositoryId),
         sort: p.sort.filter(|s| !s.is_empty()),
     };
     match purchases::export_csv(&state.db, &filter).await {

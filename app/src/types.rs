@@ -102,7 +102,9 @@ pub struct RepoRow {
     pub title: String,
     pub slug: String,
     pub status: String,
-    pub github_state: String,
+    /// What GitHub last said of the repository, when it is not simply fine
+    /// (`renamed`, `archived`, `deleted`, `access_lost`, ...).
+    pub github_trouble: Option<String>,
 }
 
 /// A repository's page, as the creator edits it.
@@ -119,7 +121,9 @@ pub struct RepoEdit {
     /// The statuses the creator may move it to from here (the server's rule).
     pub moves: Vec<String>,
     pub status: String,
-    pub github_state: String,
+    /// What GitHub last said of the repository, when it is not simply fine
+    /// (`renamed`, `archived`, `deleted`, `access_lost`, ...).
+    pub github_trouble: Option<String>,
     /// Where the cover image is served, if there is one.
     pub cover_url: Option<String>,
     /// Prices on sale, one-time first.

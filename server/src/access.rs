@@ -4,7 +4,7 @@
 
 use crate::{
     clock,
-    domain::{AccessOrigin as Origin, Action, GithubUserId, Holder, PurchaseId, PurchaseStatus as Status, Reason},
+    domain::{AccessOrigin as Origin, Action, Holder, PurchaseId, PurchaseStatus as Status, Reason},
     github::collaborators::{Found, Refusal, Repo},
     prices,
     purchase_state::{note_reason, transition, Cause, Change, Value},
@@ -28,9 +28,9 @@ impl From<Refusal> for Error {
 /// The buyer's login now (GitHub usernames change, the numeric id does
 /// not); a rename is recorded on their purchases.
 async fn current_login(state: &AppState, owner: &str, holder: &Holder) -> std::result::Result<String, Failure> {
-    let login = state.github.login_of(owner, GithubUserId(holder.github_user_id)).await?;
+    let login = state.github.login_of(owner, holder.github_user_id).await?;
     if login != holder.github_login {
-        tracing::info!(github_user_id = holder.github_user_id, old = %holder.github_login, new = %login, "buyer renamed on GitHub");
+        tracing::info!(github_user_id = %holder.github_user_id, old = %holder.github_login, new = %login, "buyer renamed on GitHub");
         sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1")
             .bind(holder.github_user_id)
             .bind(&login)
@@ -82,7 +82,7 @@ pub async fn remove_from_github(state: &AppState, holder: &Holder) -> Result<()>
 async fn remove(state: &AppState, holder: &Holder) -> std::result::Result<(), Failure> {
     if holder.preexisting {
         tracing::info!(
-            github_user_id = holder.github_user_id,
+            github_user_id = %holder.github_user_id,
             "left on GitHub: the account had access before its purchase"
         );
         return Ok(());
@@ -123,8 +123,8 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::re
     // An earlier attempt of this purchase for this account (the process may
     // have died after GitHub accepted and before the purchase recorded it):
     // what GitHub shows since then is RepoPass's own, not access they had.
-    let attempted = p.invite_attempted_at.filter(|_| p.invite_attempted_user == Some(p.github_user_id));
-    match state.github.access_of(repo(&r), &login, GithubUserId(p.github_user_id), own_invitation).await? {
+    let attempted = p.invite_attempted_at.filter(|_| p.invite_attempted_user == Some(p.github_user_id.get()));
+    match state.github.access_of(repo(&r), &login, p.github_user_id, own_invitation).await? {
         Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
         Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => {
             return Ok(Invite::Sent(id, url))
@@ -151,7 +151,7 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::re
 fn had_access(p: &Purchase, r: &repositories::Repository, invitation_url: Option<String>) -> Invite {
     tracing::info!(
         purchase_id = p.id.get(),
-        github_user_id = p.github_user_id,
+        github_user_id = %p.github_user_id,
         "the buyer already has access; GitHub left as it is"
     );
     Invite::HadAccess { invitation_url, repository: format!("{}/{}", r.owner, r.name) }
@@ -434,7 +434,7 @@ pub async fn move_to(
         .detail(&detail)
         .clear_reason()
         .set_all(g.set.clone())
-        .set("github_user_id", Value::Int(Some(to.id)))
+        .set("github_user_id", Value::Int(Some(to.id.get())))
         .set("github_login", Value::Text(Some(to.login.clone())))
         .set("moved_at", Value::Int(Some(clock::now())));
     if g.to == Status::Active {

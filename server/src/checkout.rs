@@ -7,7 +7,7 @@ use rand::{distr::Alphanumeric, Rng};
 
 use crate::{
     clock,
-    domain::{Action, PurchaseId, PurchaseStatus as Status, RepositoryStatus},
+    domain::{Action, GithubUserId, PriceId, PurchaseId, PurchaseStatus as Status, RepositoryStatus},
     github_accounts,
     prices::{self, Price},
     purchase_state::{self, transition, Cause, Change},
@@ -19,12 +19,12 @@ use crate::{
 /// What the buy form sends.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub price_id: i64,
+    pub price_id: PriceId,
     pub github_username: String,
     pub email: String,
     /// The GitHub account the requester proved at `/account`, if any: only
     /// they are told that it already has access.
-    pub proven_github_user_id: Option<i64>,
+    pub proven_github_user_id: Option<GithubUserId>,
 }
 
 /// A checkout under way: where to send the buyer.
@@ -35,7 +35,7 @@ pub struct Started {
 }
 
 /// The price, if it can be bought now.
-pub async fn price_on_sale(state: &AppState, price_id: i64) -> Result<(Price, Repository)> {
+pub async fn price_on_sale(state: &AppState, price_id: PriceId) -> Result<(Price, Repository)> {
     let gone = || Error::invalid("price_id", "this price is no longer on sale; reload the page and choose another");
     let price = match prices::get(&state.db, price_id).await {
         Ok(p) => p,
@@ -65,7 +65,12 @@ pub fn check_email(email: &str) -> Result<String> {
 
 /// Refuses a second purchase for an account that already has access (asked
 /// only for the account's proven owner: see `duplicate_purchases`).
-async fn not_already_granted(state: &AppState, repo: &Repository, github_user_id: i64, login: &str) -> Result<()> {
+async fn not_already_granted(
+    state: &AppState,
+    repo: &Repository,
+    github_user_id: GithubUserId,
+    login: &str,
+) -> Result<()> {
     let existing: Option<Status> = sqlx::query_scalar(&format!(
         "SELECT status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ({}) LIMIT 1",
         crate::purchases::statuses_sql(Status::is_granted)
@@ -164,7 +169,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
                 .bind(clock::now())
                 .execute(state.db.pool())
                 .await?;
-            tracing::info!(purchase_id = purchase_id.get(), repository_id = repo.id, "checkout started");
+            tracing::info!(purchase_id = purchase_id.get(), repository_id = %repo.id, "checkout started");
             Ok(Started { purchase_id, checkout_url: url })
         }
         Err(e) => {

@@ -37,7 +37,12 @@ pub fn is_cover_name(name: &str) -> bool {
 }
 
 /// Stores the image and makes it the repository's cover; returns its name.
-pub async fn save(db: &Db, data_dir: &Path, repository_id: i64, bytes: &[u8]) -> Result<String> {
+pub async fn save(
+    db: &Db,
+    data_dir: &Path,
+    repository_id: crate::domain::RepositoryId,
+    bytes: &[u8],
+) -> Result<String> {
     if bytes.is_empty() {
         return Err(Error::invalid("cover", "choose an image file to upload"));
     }
@@ -71,7 +76,7 @@ pub async fn save(db: &Db, data_dir: &Path, repository_id: i64, bytes: &[u8]) ->
 }
 
 /// Removes the cover from the page (the file stays: another page may share it).
-pub async fn clear(db: &Db, repository_id: i64) -> Result<()> {
+pub async fn clear(db: &Db, repository_id: crate::domain::RepositoryId) -> Result<()> {
     let done = sqlx::query("UPDATE repositories SET cover_image = NULL, updated_at = $2 WHERE id = $1")
         .bind(repository_id)
         .bind(clock::now())

@@ -76,7 +76,7 @@ impl Lookups {
 /// A GitHub user account that can be invited.
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub id: i64,
+    pub id: crate::domain::GithubUserId,
     pub login: String,
     pub name: Option<String>,
     pub avatar_url: String,
@@ -120,7 +120,12 @@ async fn look_up(state: &AppState, repo_owner: &str, login: &str) -> Result<Answ
             user.kind.to_lowercase()
         )));
     }
-    Ok(Ok(Account { id: user.id, login: user.login, name: user.name, avatar_url: user.avatar_url }))
+    Ok(Ok(Account {
+        id: crate::domain::GithubUserId(user.id),
+        login: user.login,
+        name: user.name,
+        avatar_url: user.avatar_url,
+    }))
 }
 
 fn unavailable(err: GithubError) -> Error {

@@ -305,8 +305,8 @@ mod tests {
         assert_eq!(Job::read("reconcile", "{}").unwrap(), Job::Reconcile);
         assert_eq!(Job::Reconcile.payload(), "{}");
         let holder = Holder {
-            repository_id: 1,
-            github_user_id: 2,
+            repository_id: crate::domain::RepositoryId(1),
+            github_user_id: crate::domain::GithubUserId(2),
             github_login: "mona".into(),
             invitation_id: None,
             preexisting: false,

@@ -5,7 +5,7 @@
 //! archived.
 
 use crate::{
-    domain::RepositoryStatus,
+    domain::{RepositoryId, RepositoryStatus},
     github::Administered,
     prices,
     repositories::{self, Details, NewRepository, Repository},
@@ -94,7 +94,7 @@ pub async fn add(state: &AppState, pick: Pick<'_>, page: Option<Page>, publish: 
 
 /// Saves a page. A new title renames the Stripe product (what buyers see at
 /// checkout); a status, checked before anything is saved, moves it.
-pub async fn save(state: &AppState, id: i64, patch: Patch) -> Result<Repository> {
+pub async fn save(state: &AppState, id: RepositoryId, patch: Patch) -> Result<Repository> {
     let status = patch.status.as_deref().map(repositories::parse_status).transpose()?;
     let current = repositories::get(&state.db, id).await?;
     let details = Details {
@@ -114,6 +114,6 @@ pub async fn save(state: &AppState, id: i64, patch: Patch) -> Result<Repository>
 }
 
 /// Moves the page to `status` (as typed), if the creator may from where it is.
-pub async fn set_status(state: &AppState, id: i64, status: &str) -> Result<Repository> {
+pub async fn set_status(state: &AppState, id: RepositoryId, status: &str) -> Result<Repository> {
     repositories::set_status(&state.db, id, repositories::parse_status(status)?).await
 }

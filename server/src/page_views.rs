@@ -15,9 +15,9 @@ pub struct PageViews {
 }
 
 impl PageViews {
-    pub async fn record(&self, repository_id: i64) {
+    pub async fn record(&self, repository_id: crate::domain::RepositoryId) {
         let day = clock::now().div_euclid(86_400);
-        *self.pending.lock().await.entry((repository_id, day)).or_default() += 1;
+        *self.pending.lock().await.entry((repository_id.get(), day)).or_default() += 1;
     }
 
     /// Writes what was counted since the last flush.

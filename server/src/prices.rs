@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::{
     clock,
-    domain::{IntBool, RepositoryStatus},
+    domain::{IntBool, PriceId, RepositoryId, RepositoryStatus},
     repositories,
     stripe::{self, Stripe},
     Db, Error, Result,
@@ -17,8 +17,8 @@ pub use crate::domain::Interval;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Price {
-    pub id: i64,
-    pub repository_id: i64,
+    pub id: PriceId,
+    pub repository_id: RepositoryId,
     pub kind: Interval,
     pub amount: i64,
     pub currency: String,
@@ -126,7 +126,7 @@ fn validate(p: &NewPrice) -> Result<Valid> {
     Ok(Valid { interval, amount: p.amount, currency, trial_days: p.trial_days, permission })
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Price> {
+pub async fn get(db: &Db, id: PriceId) -> Result<Price> {
     Ok(sqlx::query_as::<_, Price>(&format!("SELECT {COLUMNS} FROM prices WHERE id = $1"))
         .bind(id)
         .fetch_one(db.pool())
@@ -134,7 +134,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Price> {
 }
 
 /// The repository's prices on sale, cheapest first.
-pub async fn active_for(db: &Db, repository_id: i64) -> Result<Vec<Price>> {
+pub async fn active_for(db: &Db, repository_id: RepositoryId) -> Result<Vec<Price>> {
     Ok(sqlx::query_as::<_, Price>(&format!(
         "SELECT {COLUMNS} FROM prices WHERE repository_id = $1 AND active = 1 ORDER BY kind = $2 DESC, amount, id"
     ))
@@ -176,7 +176,7 @@ pub async fn sync_product_name(stripe: &Stripe, repo: &repositories::Repository)
     let Some(product) = &repo.stripe_product_id else { return };
     match stripe.rename_product(product, &repo.title).await {
         Ok(()) | Err(stripe::StripeError::NotConfigured) => {}
-        Err(e) => tracing::warn!(error = %e, repository_id = repo.id, "Stripe product not renamed"),
+        Err(e) => tracing::warn!(error = %e, repository_id = %repo.id, "Stripe product not renamed"),
     }
 }
 
@@ -202,9 +202,9 @@ async fn archive_stripe_price(stripe: &Stripe, stripe_price_id: &str) -> Result<
     Ok(stripe.archive_price(stripe_price_id).await?)
 }
 
-async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -> Result<i64> {
+async fn insert(db: &Db, repository_id: RepositoryId, v: &Valid, stripe_price_id: &str) -> Result<PriceId> {
     let now = clock::now();
-    Ok(sqlx::query_scalar::<_, i64>(
+    Ok(sqlx::query_scalar::<_, PriceId>(
         "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
     )
@@ -221,7 +221,7 @@ async fn insert(db: &Db, repository_id: i64, v: &Valid, stripe_price_id: &str) -
 }
 
 /// Adds a price: validated here, created in Stripe, then stored.
-pub async fn add(db: &Db, stripe: &Stripe, repository_id: i64, new: &NewPrice) -> Result<Price> {
+pub async fn add(db: &Db, stripe: &Stripe, repository_id: RepositoryId, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
     let repo = repositories::get(db, repository_id).await?;
     if repo.status == RepositoryStatus::Archived {
@@ -231,7 +231,7 @@ pub async fn add(db: &Db, stripe: &Stripe, repository_id: i64, new: &NewPrice) -
     let stripe_id = create_stripe_price(stripe, &product, &repo, &v).await?;
     match insert(db, repository_id, &v, &stripe_id).await {
         Ok(id) => {
-            tracing::info!(price_id = id, repository_id, stripe_price = %stripe_id, "price added");
+            tracing::info!(price_id = %id, repository_id = %repository_id, stripe_price = %stripe_id, "price added");
             get(db, id).await
         }
         Err(e) => {
@@ -245,7 +245,7 @@ pub async fn add(db: &Db, stripe: &Stripe, repository_id: i64, new: &NewPrice) -
 /// Changes a price. A new amount, currency or interval makes a new Stripe
 /// Price (the old one is archived and kept by its subscribers); trial days
 /// and permission are RepoPass's own and change in place.
-pub async fn change(db: &Db, stripe: &Stripe, id: i64, new: &NewPrice) -> Result<Price> {
+pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
     let old = get(db, id).await?;
     if !old.active {
@@ -267,7 +267,7 @@ pub async fn change(db: &Db, stripe: &Stripe, id: i64, new: &NewPrice) -> Result
     let stripe_id = create_stripe_price(stripe, &product, &repo, &v).await?;
     let mut tx = db.pool().begin().await?;
     let now = clock::now();
-    let new_id = sqlx::query_scalar::<_, i64>(
+    let new_id = sqlx::query_scalar::<_, PriceId>(
         "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
     )
@@ -301,12 +301,12 @@ pub async fn change(db: &Db, stripe: &Stripe, id: i64, new: &NewPrice) -> Result
             tracing::warn!(error = %e, stripe_price = %old_stripe, "old price not archived in Stripe");
         }
     }
-    tracing::info!(old_price_id = id, new_price_id = new_id, "price amount changed");
+    tracing::info!(old_price_id = %id, new_price_id = %new_id, "price amount changed");
     get(db, new_id).await
 }
 
 /// Takes a price off sale (archived in Stripe; existing buyers keep it).
-pub async fn remove(db: &Db, stripe: &Stripe, id: i64) -> Result<Price> {
+pub async fn remove(db: &Db, stripe: &Stripe, id: PriceId) -> Result<Price> {
     let price = get(db, id).await?;
     if !price.active {
         return Ok(price);
@@ -319,7 +319,7 @@ pub async fn remove(db: &Db, stripe: &Stripe, id: i64) -> Result<Price> {
         .bind(clock::now())
         .execute(db.pool())
         .await?;
-    tracing::info!(price_id = id, "price removed from sale");
+    tracing::info!(price_id = %id, "price removed from sale");
     get(db, id).await
 }
 

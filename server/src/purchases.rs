@@ -2,7 +2,10 @@
 //! access log. State changes live in `access`.
 
 use crate::{
-    domain::{AccessOrigin, Action, CauseKind, Holder, PurchaseId, PurchaseStatus, Reason},
+    domain::{
+        AccessOrigin, Action, CauseKind, GithubUserId, Holder, PriceId, PurchaseId, PurchaseStatus, Reason,
+        RepositoryId,
+    },
     Db, Error, Result,
 };
 
@@ -10,10 +13,10 @@ use crate::{
 pub struct Purchase {
     pub id: PurchaseId,
     pub public_id: String,
-    pub repository_id: i64,
-    pub price_id: i64,
+    pub repository_id: RepositoryId,
+    pub price_id: PriceId,
     pub customer_id: Option<i64>,
-    pub github_user_id: i64,
+    pub github_user_id: GithubUserId,
     pub github_login: String,
     pub email: String,
     pub status: PurchaseStatus,
@@ -61,7 +64,7 @@ pub struct LogEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub status: Option<PurchaseStatus>,
-    pub repository_id: Option<i64>,
+    pub repository_id: Option<RepositoryId>,
     /// Matches the GitHub login or the email (prefix, case-insensitive).
     pub q: Option<String>,
     /// One of `SORTS` (default: newest first).
@@ -202,7 +205,7 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
     let where_sql = "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
                      AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3)";
     let status = filter.status.map(PurchaseStatus::as_str).unwrap_or_default();
-    let binds = (status, filter.repository_id.unwrap_or(0), q.unwrap_or_default());
+    let binds = (status, filter.repository_id.map(RepositoryId::get).unwrap_or(0), q.unwrap_or_default());
     let count = async {
         match window {
             // The count and the page are independent: read at once.
@@ -327,7 +330,7 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
             text(p.github_login),
             p.github_user_id.to_string(),
             text(p.email),
-            text(repos.get(&p.repository_id).cloned().unwrap_or_default()),
+            text(repos.get(&p.repository_id.get()).cloned().unwrap_or_default()),
             p.status.to_string(),
             text(p.status_reason.unwrap_or_default()),
             p.amount.to_string(),
@@ -363,7 +366,7 @@ pub fn spreadsheet_safe(cell: &str) -> String {
 
 /// A customer (one GitHub account) as the creator's customer page shows
 /// them: every purchase, each with its whole access log.
-pub async fn of_customer(db: &Db, github_user_id: i64) -> Result<Vec<(Purchase, Vec<LogEntry>)>> {
+pub async fn of_customer(db: &Db, github_user_id: GithubUserId) -> Result<Vec<(Purchase, Vec<LogEntry>)>> {
     let items: Vec<Purchase> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM purchases WHERE github_user_id = $1 ORDER BY created_at DESC, id DESC"
     ))

@@ -6,7 +6,7 @@
 //! once.
 
 use crate::{
-    domain::Action,
+    domain::{Action, Money},
     ledger,
     purchase_state::Cause,
     purchases::{self, Purchase},
@@ -17,9 +17,10 @@ use crate::{
 /// What was refunded: this refund's amount, and the charge's total so far.
 #[derive(Debug, Clone)]
 pub struct Refunded {
-    pub amount: i64,
-    pub total_refunded: i64,
-    pub currency: String,
+    /// This refund.
+    pub amount: Money,
+    /// Everything refunded of the payment so far, this refund included.
+    pub in_all: Money,
 }
 
 /// Why a purchase has nothing to refund.
@@ -133,5 +134,5 @@ pub async fn refund(
     )
     .await?;
     tracing::info!(purchase_id = purchase_id.get(), amount = refund.amount, "refund made");
-    Ok(Refunded { amount: refund.amount, total_refunded, currency })
+    Ok(Refunded { amount: Money::new(refund.amount, &currency), in_all: Money::new(total_refunded, &currency) })
 }

@@ -3,13 +3,13 @@
 
 use crate::{
     clock,
-    domain::{GithubState, IntBool, RepositoryStatus},
+    domain::{GithubState, IntBool, RepositoryId, RepositoryStatus},
     Db, Error, Result,
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Repository {
-    pub id: i64,
+    pub id: RepositoryId,
     pub github_repo_id: i64,
     pub owner: String,
     pub name: String,
@@ -117,7 +117,7 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
     let attempts = if details.is_some() { 1 } else { 20 };
     for attempt in 0..attempts {
         let candidate = if attempt == 0 { slug.clone() } else { format!("{slug}-{}", attempt + 1) };
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let inserted = sqlx::query_scalar::<_, RepositoryId>(
             "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, slug, title, summary, description_md, status, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) RETURNING id",
         )
@@ -154,7 +154,7 @@ pub async fn add_with(db: &Db, repo: &NewRepository, details: Option<&Details>) 
     Err(Error::invalid("slug", "could not find a free slug; choose one by hand"))
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Repository> {
+pub async fn get(db: &Db, id: RepositoryId) -> Result<Repository> {
     Ok(sqlx::query_as::<_, Repository>(&format!("SELECT {COLUMNS} FROM repositories WHERE id = $1"))
         .bind(id)
         .fetch_one(db.pool())
@@ -168,7 +168,7 @@ pub async fn list(db: &Db) -> Result<Vec<Repository>> {
         .await?)
 }
 
-pub async fn update(db: &Db, id: i64, details: &Details) -> Result<Repository> {
+pub async fn update(db: &Db, id: RepositoryId, details: &Details) -> Result<Repository> {
     check_details(details)?;
     let done = sqlx::query("UPDATE repositories SET slug = $2, title = $3, summary = $4, description_md = $5, updated_at = $6 WHERE id = $1")
         .bind(id)
@@ -192,7 +192,7 @@ pub async fn update(db: &Db, id: i64, details: &Details) -> Result<Repository> {
 /// Moves the page to `to`, if the creator may from where it is (see
 /// `RepositoryStatus::can_move_to`); asking for the status it already has
 /// changes nothing.
-pub async fn set_status(db: &Db, id: i64, to: RepositoryStatus) -> Result<Repository> {
+pub async fn set_status(db: &Db, id: RepositoryId, to: RepositoryStatus) -> Result<Repository> {
     let current = get(db, id).await?;
     if current.status == to {
         return Ok(current);

@@ -110,12 +110,12 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
         .bind(Status::Active)
         .fetch_all(state.db.pool())
         .await?;
-    let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id).collect();
+    let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id.get()).collect();
 
     let mut findings: Vec<(DriftKind, i64, String, Option<i64>, String)> = Vec::new();
     for p in &granted {
-        let has = with_access.contains_key(&p.github_user_id);
-        let pending = invited.contains(&p.github_user_id);
+        let has = with_access.contains_key(&p.github_user_id.get());
+        let pending = invited.contains(&p.github_user_id.get());
         if !(has || (p.status == Status::Invited && pending)) {
             let what = if p.status == Status::Active {
                 "paid, but not a collaborator any more"
@@ -124,7 +124,7 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
             };
             findings.push((
                 DriftKind::PaidWithoutAccess,
-                p.github_user_id,
+                p.github_user_id.get(),
                 p.github_login.clone(),
                 Some(p.id.get()),
                 what.to_owned(),
@@ -203,8 +203,8 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
         }
         (DriftKind::AccessWithoutPurchase, _) => {
             let holder = crate::domain::Holder {
-                repository_id: drift.repository_id,
-                github_user_id: drift.github_user_id,
+                repository_id: crate::domain::RepositoryId(drift.repository_id),
+                github_user_id: crate::domain::GithubUserId(drift.github_user_id),
                 github_login: drift.github_login.clone(),
                 invitation_id: None,
                 preexisting: false,

@@ -49,7 +49,7 @@ pub struct ProductPage {
 
 /// The page for `slug`, if it is published and GitHub still lets us sell it.
 pub async fn product(db: &Db, slug: &str) -> Result<Option<ProductPage>> {
-    let id: Option<i64> = sqlx::query_scalar(
+    let id: Option<crate::domain::RepositoryId> = sqlx::query_scalar(
         "SELECT id FROM repositories WHERE slug = $1 AND status = $2 AND github_state NOT IN ($3, $4)",
     )
     .bind(slug)

@@ -92,9 +92,9 @@ pub struct RevokeBody {
 fn purchase(p: purchases::Purchase) -> Purchase {
     Purchase {
         id: p.id.get(),
-        repository_id: p.repository_id,
-        price_id: p.price_id,
-        github_user_id: p.github_user_id,
+        repository_id: p.repository_id.get(),
+        price_id: p.price_id.get(),
+        github_user_id: p.github_user_id.get(),
         github_login: p.github_login,
         email: p.email,
         status: p.status.to_string(),
@@ -121,7 +121,12 @@ pub async fn list(
     ApiQuery(q): ApiQuery<PurchaseQuery>,
 ) -> Result<ApiJson<PurchaseList>, ApiError> {
     let status = purchases::parse_status(q.status.as_deref())?;
-    let filter = purchases::Filter { status, repository_id: q.repository_id, q: q.q, sort: None };
+    let filter = purchases::Filter {
+        status,
+        repository_id: q.repository_id.map(server::domain::RepositoryId),
+        q: q.q,
+        sort: None,
+    };
     let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
     Ok(ApiJson(PurchaseList {
         data: page.items.into_iter().map(purchase).collect(),

@@ -2,7 +2,10 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
-use server::{domain::RepositoryStatus, listings, prices, repositories, AppState};
+use server::{
+    domain::{PriceId, RepositoryId, RepositoryStatus},
+    listings, prices, repositories, AppState,
+};
 use utoipa::ToSchema;
 
 use super::{
@@ -108,8 +111,8 @@ impl NewPrice {
 
 pub fn price(p: prices::Price) -> Price {
     Price {
-        id: p.id,
-        repository_id: p.repository_id,
+        id: p.id.get(),
+        repository_id: p.repository_id.get(),
         interval: p.interval().api().to_owned(),
         unit_amount: p.amount,
         currency: p.currency,
@@ -125,7 +128,7 @@ async fn repository(state: &AppState, r: repositories::Repository) -> Result<Rep
     let prices = prices::active_for(&state.db, r.id).await?.into_iter().map(price).collect();
     let base = state.config.public_url.as_str().trim_end_matches('/');
     Ok(Repository {
-        id: r.id,
+        id: r.id.get(),
         github_repository_id: r.github_repo_id,
         full_name: format!("{}/{}", r.owner, r.name),
         url: format!("{base}/p/{}", r.slug),
@@ -173,7 +176,7 @@ pub async fn get(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Repository>, ApiError> {
-    let r = repositories::get(&state.db, id).await?;
+    let r = repositories::get(&state.db, RepositoryId(id)).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -193,7 +196,7 @@ pub async fn patch(
         description: body.description,
         status: body.status,
     };
-    let r = listings::save(&state, id, patch).await?;
+    let r = listings::save(&state, RepositoryId(id), patch).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -205,7 +208,7 @@ pub async fn archive(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Repository>, ApiError> {
-    let r = repositories::set_status(&state.db, id, RepositoryStatus::Archived).await?;
+    let r = repositories::set_status(&state.db, RepositoryId(id), RepositoryStatus::Archived).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -218,7 +221,7 @@ pub async fn add_price(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewPrice>,
 ) -> Result<(StatusCode, ApiJson<Price>), ApiError> {
-    let p = prices::add(&state.db, &state.stripe, id, &body.into_service()).await?;
+    let p = prices::add(&state.db, &state.stripe, RepositoryId(id), &body.into_service()).await?;
     Ok((StatusCode::CREATED, ApiJson(price(p))))
 }
 
@@ -232,7 +235,7 @@ pub async fn change_price(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewPrice>,
 ) -> Result<ApiJson<Price>, ApiError> {
-    Ok(ApiJson(price(prices::change(&state.db, &state.stripe, id, &body.into_service()).await?)))
+    Ok(ApiJson(price(prices::change(&state.db, &state.stripe, PriceId(id), &body.into_service()).await?)))
 }
 
 /// Takes a price off sale (archived in Stripe); existing buyers keep it.
@@ -243,5 +246,5 @@ pub async fn remove_price(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Price>, ApiError> {
-    Ok(ApiJson(price(prices::remove(&state.db, &state.stripe, id).await?)))
+    Ok(ApiJson(price(prices::remove(&state.db, &state.stripe, PriceId(id)).await?)))
 }

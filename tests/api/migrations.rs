@@ -19,56 +19,56 @@ async fn migrated(backend: Backend) -> Option<(TestDatabase, server::Db)> {
     Some((database, db))
 }
 
+/// The `(t, c)` text pairs a query returns.
+async fn pairs(db: &server::Db, sql: &str) -> BTreeSet<(String, String)> {
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await.unwrap();
+    rows.iter().map(|r| (r.get::<String, _>("t"), r.get::<String, _>("c"))).collect()
+}
+
 async fn sqlite_schema(db: &server::Db) -> Schema {
-    let columns = sqlx::query(
+    let columns = pairs(
+        db,
         "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
     )
-    .fetch_all(db.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get::<String, _>("t"), r.get::<String, _>("c")))
-    .collect();
+    .await;
     // Indexes a migration created (SQLite's own for UNIQUE and PRIMARY KEY have no SQL).
-    let indexes =
-        sqlx::query("SELECT tbl_name AS t, name AS i, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-            .fetch_all(db.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let sql: String = r.get("sql");
-                (r.get::<String, _>("t"), r.get::<String, _>("i"), sql.to_uppercase().starts_with("CREATE UNIQUE"))
-            })
-            .collect();
+    let indexes = pairs(
+        db,
+        "SELECT name AS t, tbl_name || ' ' || sql AS c FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    )
+    .await
+    .into_iter()
+    .map(|(index, table_sql)| {
+        let (table, sql) = table_sql.split_once(' ').unwrap_or_default();
+        (table.to_owned(), index, sql.to_uppercase().starts_with("CREATE UNIQUE"))
+    })
+    .collect();
     (columns, indexes)
 }
 
 async fn postgres_schema(db: &server::Db) -> Schema {
-    let columns = sqlx::query(
+    let columns = pairs(
+        db,
         "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns
          WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
     )
-    .fetch_all(db.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get::<String, _>("t"), r.get::<String, _>("c")))
-    .collect();
+    .await;
     // Indexes a migration created (not those behind PRIMARY KEY or UNIQUE constraints).
-    let indexes = sqlx::query(
-        "SELECT t.relname::text AS t, i.relname::text AS i, ix.indisunique AS u
+    let indexes = pairs(
+        db,
+        "SELECT i.relname::text AS t, t.relname::text || ' ' || CASE WHEN ix.indisunique THEN 'unique' ELSE '' END AS c
          FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
          JOIN pg_namespace n ON n.oid = t.relnamespace
          WHERE n.nspname = 'public' AND t.relname <> '_sqlx_migrations'
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid)",
     )
-    .fetch_all(db.pool())
     .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get::<String, _>("t"), r.get::<String, _>("i"), r.get::<bool, _>("u")))
+    .into_iter()
+    .map(|(index, table_unique)| {
+        let (table, unique) = table_unique.split_once(' ').unwrap_or_default();
+        (table.to_owned(), index, unique == "unique")
+    })
     .collect();
     (columns, indexes)
 }

@@ -23,7 +23,7 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
 #[server(endpoint = "buy/check-username")]
 pub async fn check_github_username(price_id: i64, github_username: String) -> Result<GithubUser, AppError> {
     let state = super::state()?;
-    let (_, repo) = server::checkout::price_on_sale(&state, price_id).await?;
+    let (_, repo) = server::checkout::price_on_sale(&state, server::domain::PriceId(price_id)).await?;
     let account = server::github_accounts::check(&state, &repo.owner, &github_username).await?;
     Ok(GithubUser { login: account.login, name: account.name, avatar_url: account.avatar_url })
 }
@@ -37,7 +37,12 @@ pub async fn checkout(price_id: i64, github_username: String, email: String) -> 
     let proven_github_user_id = ssr::proven_github_account().await;
     let started = server::checkout::start(
         &state,
-        &server::checkout::Request { price_id, github_username, email, proven_github_user_id },
+        &server::checkout::Request {
+            price_id: server::domain::PriceId(price_id),
+            github_username,
+            email,
+            proven_github_user_id,
+        },
     )
     .await?;
     ssr::see_other_if_plain_form(&started.checkout_url)?;
@@ -63,9 +68,9 @@ pub(crate) mod ssr {
     };
 
     /// The GitHub account the visitor signed in with at `/account`, if any.
-    pub async fn proven_github_account() -> Option<i64> {
+    pub async fn proven_github_account() -> Option<server::domain::GithubUserId> {
         let session: tower_sessions::Session = leptos_axum::extract().await.ok()?;
-        server::session_user::customer(&session).await?.github_user_id
+        server::session_user::customer(&session).await?.github_user_id.map(server::domain::GithubUserId)
     }
 
     pub fn access_words(permission: &str, owner_is_org: bool) -> String {
@@ -89,7 +94,7 @@ pub(crate) mod ssr {
             .prices
             .into_iter()
             .map(|price| BuyPrice {
-                id: price.id,
+                id: price.id.get(),
                 interval: price.interval().api().to_owned(),
                 amount_text: format_price(price.amount, &price.currency, price.kind.db()),
                 trial_days: price.trial_days,

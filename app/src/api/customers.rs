@@ -118,8 +118,8 @@ pub async fn refund_purchase(id: i64, amount: String) -> Result<String, AppError
     let done = server::refunds::refund(&state, id, amount, &ssr::cause(&user)).await?;
     Ok(format!(
         "Refunded {} ({} refunded in all).",
-        crate::money::format_amount(done.amount, &done.currency),
-        crate::money::format_amount(done.total_refunded, &done.currency)
+        crate::money::format_amount(done.amount.amount, &done.amount.currency),
+        crate::money::format_amount(done.in_all.amount, &done.in_all.currency)
     ))
 }
 
@@ -148,12 +148,12 @@ pub(crate) mod ssr {
         let filter = purchases::Filter {
             q,
             status: purchases::parse_status(status.as_deref())?,
-            repository_id: repository.filter(|r| *r > 0),
+            repository_id: repository.filter(|r| *r > 0).map(server::domain::RepositoryId),
             sort,
         };
         let found = purchases::list(&state.db, &filter, page.max(1), PER_PAGE).await?;
         let repos = server::repositories::list(&state.db).await?;
-        let name = |id: i64| repos.iter().find(|r| r.id == id).map(|r| r.title.clone()).unwrap_or_default();
+        let name = |id| repos.iter().find(|r| r.id == id).map(|r| r.title.clone()).unwrap_or_default();
         let rows = found
             .items
             .into_iter()
@@ -163,7 +163,7 @@ pub(crate) mod ssr {
                 amount_text: format_amount(p.amount, &p.currency),
                 created: format_utc(p.created_at),
                 github_login: p.github_login,
-                github_user_id: p.github_user_id,
+                github_user_id: p.github_user_id.get(),
                 email: p.email,
                 status: p.status.to_string(),
             })
@@ -173,7 +173,7 @@ pub(crate) mod ssr {
             total: found.total,
             page: found.page,
             pages: (found.total + PER_PAGE - 1) / PER_PAGE,
-            repositories: repos.into_iter().map(|r| (r.id, r.title)).collect(),
+            repositories: repos.into_iter().map(|r| (r.id.get(), r.title)).collect(),
         })
     }
 
@@ -191,7 +191,7 @@ pub(crate) mod ssr {
     }
 
     pub async fn detail(state: &server::AppState, github_user_id: i64) -> Result<CustomerDetail, AppError> {
-        let found = purchases::of_customer(&state.db, github_user_id).await?;
+        let found = purchases::of_customer(&state.db, server::domain::GithubUserId(github_user_id)).await?;
         let Some((first, _)) = found.first() else {
             return Err(AppError::NotFound.with_status(http::StatusCode::NOT_FOUND));
         };

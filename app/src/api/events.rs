@@ -84,7 +84,7 @@ pub async fn list_drift() -> Result<Vec<DriftRow>, AppError> {
             id: d.id,
             repository: repos
                 .iter()
-                .find(|r| r.id == d.repository_id)
+                .find(|r| r.id.get() == d.repository_id)
                 .map(|r| format!("{}/{}", r.owner, r.name))
                 .unwrap_or_default(),
             fix_label: match d.kind {

@@ -16,7 +16,9 @@ pub async fn add_price(
 ) -> Result<PriceRow, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let new = ssr::new_price(interval, &amount, currency, &trial_days, permission)?;
-    Ok(ssr::row(server::prices::add(&state.db, &state.stripe, repository_id, &new).await?))
+    Ok(ssr::row(
+        server::prices::add(&state.db, &state.stripe, server::domain::RepositoryId(repository_id), &new).await?,
+    ))
 }
 
 /// A new amount makes a new Stripe price; subscribers keep the old one.
@@ -31,13 +33,13 @@ pub async fn change_price(
 ) -> Result<PriceRow, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let new = ssr::new_price(interval, &amount, currency, &trial_days, permission)?;
-    Ok(ssr::row(server::prices::change(&state.db, &state.stripe, id, &new).await?))
+    Ok(ssr::row(server::prices::change(&state.db, &state.stripe, server::domain::PriceId(id), &new).await?))
 }
 
 #[server(endpoint = "admin/prices/remove")]
 pub async fn remove_price(id: i64) -> Result<(), AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    server::prices::remove(&state.db, &state.stripe, id).await?;
+    server::prices::remove(&state.db, &state.stripe, server::domain::PriceId(id)).await?;
     Ok(())
 }
 
@@ -48,7 +50,7 @@ pub(crate) mod ssr {
     pub fn row(p: server::prices::Price) -> PriceRow {
         PriceRow {
             interval: p.interval().api().to_owned(),
-            id: p.id,
+            id: p.id.get(),
             amount: p.amount,
             currency: p.currency,
             trial_days: p.trial_days,

@@ -1,6 +1,8 @@
 //! The creator's repositories: thin calls into `server::repositories`.
 
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use server::domain::RepositoryId;
 
 use crate::{
     error::AppError,
@@ -41,7 +43,7 @@ pub async fn list_repositories() -> Result<Vec<RepoRow>, AppError> {
 #[server(endpoint = "admin/repositories/get")]
 pub async fn get_repository(id: i64) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    ssr::edit(&state, server::repositories::get(&state.db, id).await?).await
+    ssr::edit(&state, server::repositories::get(&state.db, RepositoryId(id)).await?).await
 }
 
 #[server(endpoint = "admin/repositories/save")]
@@ -60,20 +62,20 @@ pub async fn save_repository(
         description: Some(description),
         status: None,
     };
-    ssr::edit(&state, server::listings::save(&state, id, patch).await?).await
+    ssr::edit(&state, server::listings::save(&state, RepositoryId(id), patch).await?).await
 }
 
 #[server(endpoint = "admin/repositories/status")]
 pub async fn set_repository_status(id: i64, status: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    ssr::edit(&state, server::listings::set_status(&state, id, &status).await?).await
+    ssr::edit(&state, server::listings::set_status(&state, RepositoryId(id), &status).await?).await
 }
 
 /// Takes the cover image off the page.
 #[server(endpoint = "admin/repositories/remove-cover")]
 pub async fn remove_cover(id: i64) -> Result<(), AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::covers::clear(&state.db, id).await?)
+    Ok(server::covers::clear(&state.db, RepositoryId(id)).await?)
 }
 
 /// The description as buyers will see it (sanitised HTML).
@@ -89,12 +91,12 @@ mod ssr {
 
     pub fn row(r: server::repositories::Repository) -> RepoRow {
         RepoRow {
-            id: r.id,
+            id: r.id.get(),
             full_name: format!("{}/{}", r.owner, r.name),
             title: r.title,
             slug: r.slug,
             status: r.status.to_string(),
-            github_state: r.github_state.to_string(),
+            github_trouble: (r.github_state != server::domain::GithubState::Ok).then(|| r.github_state.to_string()),
         }
     }
 
@@ -108,7 +110,7 @@ mod ssr {
             cover_url: r.cover_image.as_ref().map(|c| format!("/covers/{c}")),
             prices,
             currencies: server::prices::CURRENCIES.iter().map(|(c, _)| (*c).to_owned()).collect(),
-            id: r.id,
+            id: r.id.get(),
             full_name: format!("{}/{}", r.owner, r.name),
             owner_is_org: r.owner_is_org,
             slug: r.slug,
@@ -118,7 +120,7 @@ mod ssr {
             description: r.description_md,
             moves: r.status.moves().into_iter().map(|s| s.to_string()).collect(),
             status: r.status.to_string(),
-            github_state: r.github_state.to_string(),
+            github_trouble: (r.github_state != server::domain::GithubState::Ok).then(|| r.github_state.to_string()),
         })
     }
 }

@@ -4,8 +4,8 @@
 /// (also kept in a job's payload when a moved-away account still has to go).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Holder {
-    pub repository_id: i64,
-    pub github_user_id: i64,
+    pub repository_id: super::RepositoryId,
+    pub github_user_id: super::GithubUserId,
     pub github_login: String,
     pub invitation_id: Option<i64>,
     /// The account had access before RepoPass was involved: GitHub is left

@@ -166,8 +166,8 @@ pub struct Money {
 }
 
 impl Money {
-    pub fn new(amount: i64, currency: impl Into<String>) -> Money {
-        Money { amount, currency: currency.into().to_ascii_lowercase() }
+    pub fn new(amount: i64, currency: &str) -> Money {
+        Money { amount, currency: currency.to_ascii_lowercase() }
     }
 }
 

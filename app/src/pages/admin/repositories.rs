@@ -36,7 +36,7 @@ fn Repositories() -> impl IntoView {
                                     <li class="flex items-center justify-between py-3">
                                         <a href=format!("/admin/repositories/{}", r.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-400">{r.title}</a>
                                         <span class="text-sm text-slate-500">{r.full_name} " · " <span data-testid="repo-status">{r.status}</span>
-                                            {(r.github_state != "ok").then(|| view! { <span class="ml-2 text-amber-600">{format!("GitHub: {}", r.github_state)}</span> })}
+                                            {r.github_trouble.clone().map(|state| view! { <span class="ml-2 text-amber-600">{format!("GitHub: {state}")}</span> })}
                                         </span>
                                     </li>
                                 }).collect_view()}

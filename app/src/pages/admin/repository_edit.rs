@@ -76,7 +76,7 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
             <h1 class="text-3xl font-bold tracking-tight">{r.title.clone()}</h1>
             <span class="text-sm text-slate-500">{r.full_name.clone()} " · " <span data-testid="edit-status">{r.status.clone()}</span></span>
         </div>
-        {(r.github_state != "ok").then(|| view! { <p class="mt-2 text-amber-700">{format!("GitHub reports this repository as {}.", r.github_state)}</p> })}
+        {r.github_trouble.clone().map(|state| view! { <p class="mt-2 text-amber-700">{format!("GitHub reports this repository as {state}.")}</p> })}
         <ActionForm action=save attr:class="mt-6 grid gap-4">
             <input type="hidden" name="id" value=id />
             <label class="text-sm font-medium">"Title" <input name="title" value=r.title.clone() required class=INPUT /></label>
