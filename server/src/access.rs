@@ -31,12 +31,7 @@ async fn current_login(state: &AppState, owner: &str, holder: &Holder) -> std::r
     let login = state.github.login_of(owner, holder.github_user_id).await?;
     if login != holder.github_login {
         tracing::info!(github_user_id = %holder.github_user_id, old = %holder.github_login, new = %login, "buyer renamed on GitHub");
-        sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1")
-            .bind(holder.github_user_id)
-            .bind(&login)
-            .execute(state.db.pool())
-            .await
-            .map_err(Error::from)?;
+        purchases::record_login(&state.db, holder.github_user_id, &login).await?;
     }
     Ok(login)
 }
@@ -133,13 +128,7 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::re
         Found::Invitation { url, .. } => return Ok(had_access(p, &r, Some(url))),
         Found::Nothing => {}
     }
-    sqlx::query("UPDATE purchases SET invite_attempted_at = $2, invite_attempted_user = $3 WHERE id = $1")
-        .bind(p.id)
-        .bind(clock::now())
-        .bind(p.github_user_id)
-        .execute(state.db.pool())
-        .await
-        .map_err(Error::from)?;
+    purchases::record_invite_attempt(&state.db, p.id, p.github_user_id).await?;
     let sent = state.github.invite(repo(&r), &login, &price.permission).await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id.get(), ok = sent.is_ok(), "GitHub invitation call made");
@@ -399,16 +388,8 @@ pub async fn move_to(
     if to.id == old.github_user_id {
         return Err(Error::invalid("github_username", format!("@{} already is the account with access", to.login)));
     }
-    let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ($3, $4)",
-    )
-    .bind(old.repository_id)
-    .bind(to.id)
-    .bind(Status::Invited)
-    .bind(Status::Active)
-    .fetch_optional(state.db.pool())
-    .await?;
-    if taken.is_some() {
+    let taken = purchases::holding(&state.db, old.repository_id, to.id).await?;
+    if taken.iter().any(|(_, status)| status.gives_access()) {
         return Err(Error::invalid(
             "github_username",
             format!("@{} already has access to this repository through another purchase", to.login),

@@ -71,15 +71,8 @@ async fn not_already_granted(
     github_user_id: GithubUserId,
     login: &str,
 ) -> Result<()> {
-    let existing: Option<Status> = sqlx::query_scalar(&format!(
-        "SELECT status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ({}) LIMIT 1",
-        crate::purchases::statuses_sql(Status::is_granted)
-    ))
-    .bind(repo.id)
-    .bind(github_user_id)
-    .fetch_optional(state.db.pool())
-    .await?;
-    match existing {
+    let existing = crate::purchases::holding(&state.db, repo.id, github_user_id).await?;
+    match existing.first().map(|(_, status)| *status) {
         None => Ok(()),
         Some(Status::Invited) => Err(Error::invalid(
             "github_username",

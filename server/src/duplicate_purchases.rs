@@ -18,15 +18,8 @@ use crate::{
 /// being given) access to the same repository. The earliest wins, so two
 /// purchases paid at once do not both count as the duplicate.
 pub async fn earlier_holder(state: &AppState, p: &Purchase) -> Result<Option<PurchaseId>> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT id FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND id < $3 AND status IN ({}) ORDER BY id LIMIT 1",
-        crate::purchases::statuses_sql(Status::is_granted)
-    ))
-    .bind(p.repository_id)
-    .bind(p.github_user_id)
-    .bind(p.id)
-    .fetch_optional(state.db.pool())
-    .await?)
+    let holding = purchases::holding(&state.db, p.repository_id, p.github_user_id).await?;
+    Ok(holding.into_iter().map(|(id, _)| id).find(|id| *id < p.id))
 }
 
 /// Closes `p` as a duplicate of `earlier` and books its refund.

@@ -1,6 +1,17 @@
 //! Everything RepoPass does on the server that is not a view: configuration,
 //! the database, and the domain services that server functions and HTTP
 //! handlers call. Nothing in here knows about Leptos.
+//!
+//! The layers, from the bottom up (a module uses only those below it; the
+//! README's "Inside `server`" lists each module):
+//! - `domain`: states, reasons, actions, ids — types, no I/O;
+//! - `config`, `db`, `clock`, `error`;
+//! - outside services: `stripe`, `github`, `oauth` (their own types out, no database writes);
+//! - stores: `purchases`, `repositories`, `prices`, `webhooks`, `jobs`, `ledger`, `emails`, ...;
+//! - `purchase_state`: every status change, checked against its table, with its access-log entry;
+//! - use cases: `checkout`, `fulfilment`, `access`, `refunds`, `account`, `listings`, `scheduled`, ...;
+//! - event handlers: `lifecycle` (Stripe), `github_events`;
+//! - `worker`, and `state` (what the boundaries hold).
 
 pub mod access;
 pub mod account;

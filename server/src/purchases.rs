@@ -143,6 +143,45 @@ impl CreatorCan {
     }
 }
 
+/// The purchases through which `user` holds, or is being given, access to
+/// a repository (paid, invited or active), oldest first.
+pub async fn holding(
+    db: &Db,
+    repository_id: RepositoryId,
+    user: GithubUserId,
+) -> Result<Vec<(PurchaseId, PurchaseStatus)>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ({}) ORDER BY id",
+        statuses_sql(PurchaseStatus::is_granted)
+    ))
+    .bind(repository_id)
+    .bind(user)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Records a GitHub rename on every purchase of the account.
+pub async fn record_login(db: &Db, user: GithubUserId, login: &str) -> Result<()> {
+    sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1")
+        .bind(user)
+        .bind(login)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records that an invitation for `user` is being asked of GitHub now, so a
+/// retry after a crash knows what it finds there is its own.
+pub async fn record_invite_attempt(db: &Db, id: PurchaseId, user: GithubUserId) -> Result<()> {
+    sqlx::query("UPDATE purchases SET invite_attempted_at = $2, invite_attempted_user = $3 WHERE id = $1")
+        .bind(id)
+        .bind(crate::clock::now())
+        .bind(user)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// How a purchase is found from what Stripe sends.
 #[derive(Debug, Clone, Copy)]
 pub enum Lookup<'a> {

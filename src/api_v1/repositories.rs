@@ -75,7 +75,8 @@ pub struct RepositoryPatch {
     pub title: Option<String>,
     pub summary: Option<String>,
     pub description: Option<String>,
-    /// `published`, `unpublished` or `archived`.
+    /// `published` (from draft or unpublished), `unpublished` (from
+    /// published or archived) or `archived` (from any).
     pub status: Option<String>,
 }
 

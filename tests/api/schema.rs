@@ -8,7 +8,12 @@ use crate::{
     scenarios,
 };
 
-scenarios!(one_granted_purchase_per_account_and_repository, access_log_is_append_only, money_must_be_valid);
+scenarios!(
+    one_granted_purchase_per_account_and_repository,
+    access_log_is_append_only,
+    money_must_be_valid,
+    a_move_the_table_forbids_is_refused_and_writes_nothing
+);
 
 async fn insert_purchase(
     app: &TestApp,
@@ -89,4 +94,43 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys() {
         assert_eq!(fk, 1);
     })
     .await;
+}
+
+/// `purchase_state::transition` is the only way a status changes: a move
+/// its table does not allow (an unpaid checkout straight to access) is an
+/// error, and neither the purchase nor its history changes.
+async fn a_move_the_table_forbids_is_refused_and_writes_nothing(app: TestApp) {
+    use server::{
+        domain::{Action, PurchaseId, PurchaseStatus, Reason},
+        purchase_state::{transition, Cause, Change},
+    };
+    let repo = insert_repository(&app, 13, "kit", "Kit", "published").await;
+    let price = insert_price(&app, repo, "one_time", 4900, "usd").await;
+    let id = PurchaseId(insert_purchase(&app, repo, price, "p1", "pending").await.unwrap());
+    let illegal = Change::new(PurchaseStatus::Pending, PurchaseStatus::Active, Action::AccessActive);
+    let refused = transition(&app.state.db, id, illegal, &Cause::System).await;
+    assert!(refused.unwrap_err().to_string().contains("cannot go from pending to active"));
+    let expired = Change::new(PurchaseStatus::Expired, PurchaseStatus::Paid, Action::Paid);
+    assert!(transition(&app.state.db, id, expired, &Cause::System).await.is_err(), "an expired checkout was paid");
+    let (status, logged): (String, i64) = sqlx::query_as(
+        "SELECT status, (SELECT COUNT(*) FROM access_log WHERE purchase_id = purchases.id) FROM purchases WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), logged), ("pending", 0));
+
+    // An allowed move applies once, with its reason code beside the words.
+    let closed = Change::new(PurchaseStatus::Pending, PurchaseStatus::Expired, Action::PaymentFailed)
+        .reason(Reason::CheckoutPaymentFailed, "the payment failed");
+    assert!(transition(&app.state.db, id, closed.clone(), &Cause::System).await.unwrap());
+    assert!(!transition(&app.state.db, id, closed, &Cause::System).await.unwrap(), "applied twice");
+    let (status, code): (String, Option<String>) =
+        sqlx::query_as("SELECT status, status_reason_code FROM purchases WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_deref()), ("expired", Some("checkout_payment_failed")));
 }
