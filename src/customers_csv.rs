@@ -38,6 +38,8 @@ async fn export(State(state): State<AppState>, session: Session, Query(p): Query
         status,
         repository_id: p.repository.and_then(|r| r.parse().ok()).filter(|r| *r > 0).map(server::domain::RepositoryId),
         sort: p.sort.filter(|s| !s.is_empty()),
+        // As the customers page lists them: paid purchases, unless a status asks otherwise.
+        unfinished: false,
     };
     match purchases::export_csv(&state.db, &filter).await {
         Ok(csv) => (

@@ -3,7 +3,7 @@ import { test, expect, hydrated, putOnSale, takeOffSale, FROM_OUR_PAGES } from "
 // The customer's side: after buying, sign in at /account with GitHub, resend
 // the invitation, move access to another account, cancel in the billing
 // portal and see when access ends; then sign in again by email link.
-test("a customer manages their purchase at /account", async ({ page, request }) => {
+test("a customer manages their purchase at /account", async ({ page, request, expectRefusals }) => {
   const id = await putOnSale(page);
   // Fresh sandbox accounts, so the test can run again on the same instance.
   const buyer = `buyer-${Date.now()}`;
@@ -39,14 +39,40 @@ test("a customer manages their purchase at /account", async ({ page, request }) 
   // Resend: a new invitation replaces the old one.
   await card.getByRole("button", { name: "Resend invitation" }).click();
   await expect(page.getByTestId("notice")).toContainText("A new invitation to sandbox-org/enterprise-sdk is on its way");
+  // Three a day: the fourth is refused, and the earlier "on its way" goes with it.
+  for (let i = 0; i < 2; i++) {
+    const answered = page.waitForResponse((r) => r.url().includes("/api/account/resend"));
+    await card.getByRole("button", { name: "Resend invitation" }).click();
+    expect((await answered).status()).toBe(200);
+  }
+  expectRefusals(1);
+  await card.getByRole("button", { name: "Resend invitation" }).click();
+  await expect(card.getByRole("alert")).toContainText("resent 3 times today");
+  await expect(page.getByTestId("notice")).toHaveCount(0);
 
   // Move access to the second account.
   await card.getByText("Move access to another GitHub account").click();
   await card.getByLabel("New GitHub username").fill(second);
+  // Asked first, saying what it does: the button does nothing until confirmed.
+  const confirm = card.getByTestId("move-confirm");
+  await expect(card.getByTestId("move")).toContainText(`@${buyer} loses access now, and access can move again only in 30 days`);
+  await card.getByRole("button", { name: "Move access" }).click();
+  expect(await confirm.evaluate((e) => (e as HTMLInputElement).validity.valueMissing)).toBe(true);
+  await expect(card.getByTestId("purchase-login")).toHaveText(`@${buyer}`);
+  await confirm.check();
   await card.getByRole("button", { name: "Move access" }).click();
   await expect(page.getByTestId("notice")).toContainText("Access to sandbox-org/enterprise-sdk moved");
   await expect(card.getByTestId("purchase-login")).toHaveText(`@${second}`);
   await expect(card.getByText("it can move again on")).toBeVisible();
+
+  // The creator's feed keeps the past as it happened: the payment was @buyer's.
+  await page.goto("/auth/github?next=/admin");
+  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  const feed = page.getByTestId("activity");
+  await expect(feed).toContainText(`@${buyer} paid for Enterprise SDK`);
+  await expect(feed).toContainText(`Access to Enterprise SDK moved to @${second}`);
+  await expect(feed).not.toContainText(`@${second} paid for Enterprise SDK`);
 
   // The sandbox's GitHub shows the change: the second account is invited, the first is not.
   await page.goto("/sandbox/github/sandbox-org/enterprise-sdk/invitations");
@@ -68,6 +94,8 @@ test("a customer manages their purchase at /account", async ({ page, request }) 
     await expect(page.getByTestId("purchase-when")).toContainText("Ends on", { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
   await expect(page.getByTestId("purchase-when")).toContainText("it will not renew");
+  // The end date is said once, not in the headline and again below it.
+  await expect(page.getByTestId("purchase").getByText(/Ends on/)).toHaveCount(1);
 
   // Signed out, the purchase email is another way in: a one-time link,
   // which the sandbox's mailbox shows (no SMTP in zero-config mode).

@@ -12,6 +12,9 @@ test("the dashboard follows a purchase and a refund live; revoke from the custom
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page).toHaveURL(/\/admin$/);
+  // Who is signed in, and the way out, on every admin page.
+  await expect(page.getByTestId("admin-who")).toContainText("Signed in as @sandbox-creator");
+  await expect(page.getByTestId("admin-who").getByRole("button", { name: "Sign out" })).toBeVisible();
   await hydrated(page);
   const activeBefore = Number(await page.getByTestId("stat-active").textContent());
   const refundsBefore = Number(await page.getByTestId("stat-refunds").textContent());
@@ -42,14 +45,29 @@ test("the dashboard follows a purchase and a refund live; revoke from the custom
   await expect(shop.getByRole("heading", { name: `@${buyer}` })).toBeVisible();
   await hydrated(shop);
   const purchase = shop.getByTestId("admin-purchase");
+  // The history says who did what in words, not in ids.
+  const timeline = shop.getByTestId("timeline");
+  await expect(timeline).toContainText(`monthly subscription for @${buyer}`);
+  await expect(timeline).toContainText("by Stripe");
+  await expect(timeline).not.toContainText("evt_");
+  await expect(timeline).not.toContainText("cs_test");
+  await expect(timeline).not.toContainText("GitHub delivery");
   await purchase.getByText("Refund…").click();
+  // More than was paid is refused in money, not in cents.
+  await purchase.getByLabel(/^Amount in USD/).fill("100");
+  await purchase.getByRole("button", { name: "Confirm refund" }).click();
+  await expect(purchase.getByRole("alert")).toContainText("$100.00 is more than is left to refund of this payment ($9.00)");
+  await purchase.getByLabel(/^Amount in USD/).fill("");
   await purchase.getByRole("button", { name: "Confirm refund" }).click();
   await expect(shop.getByTestId("notice")).toContainText("Refunded $9.00");
+  await expect(shop.getByTestId("refunded")).toHaveText("$9.00 refunded");
+  await expect(timeline).toContainText("$9.00 refunded through Stripe ($9.00 in all)");
   await expect(page.getByTestId("stat-refunds")).toHaveText(String(refundsBefore + 1));
   await expect(feed).toContainText(`A refund for @${buyer} (Enterprise SDK) was requested`);
 
-  // Revoke, with a reason: the history says so, and GitHub has no invitation left.
+  // Revoke, with a reason (one is required): the history says so, and GitHub has no invitation left.
   await shop.getByTestId("admin-purchase").getByText("Revoke access…").click();
+  await expect(shop.getByTestId("admin-purchase").getByLabel("Reason (shown in the history)")).toHaveAttribute("required", "");
   await shop.getByTestId("admin-purchase").getByLabel("Reason (shown in the history)").fill("end-to-end test");
   await shop.getByTestId("admin-purchase").getByRole("button", { name: "Confirm revoke" }).click();
   await expect(shop.getByTestId("notice")).toContainText("revoked");
@@ -65,6 +83,10 @@ test("the dashboard follows a purchase and a refund live; revoke from the custom
   await shop.goto("/admin/events?provider=stripe&type=checkout.session.completed");
   await shop.getByRole("link", { name: "checkout.session.completed" }).first().click();
   await expect(shop.getByTestId("payload")).toContainText('"checkout.session.completed"');
+  // What RepoPass ignores on purpose is a note, not an error.
+  await shop.goto("/admin/events?status=ignored");
+  await expect(shop.getByTestId("event-note").first()).toBeVisible();
+  await expect(shop.getByTestId("event-error")).toHaveCount(0);
 
   await page.request.post("/auth/logout", { headers: FROM_OUR_PAGES });
   await takeOffSale(page, id);

@@ -65,23 +65,32 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByTestId("preview").locator("script")).toHaveCount(0);
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("heading", { name: "Course Materials" })).toBeVisible();
+  await expect(page.getByTestId("saved")).toHaveText("Saved.");
+  // Without a price, publishing would show "Coming soon": the editor says so first.
+  await expect(page.getByTestId("no-price-warning")).toBeVisible();
 
   // Prices: a monthly and a one-time one, each created in the sandbox's Stripe.
   await expect(page.getByTestId("personal-warning")).toContainText("GitHub gives every collaborator write (push) access");
   const add = page.getByTestId("add-price");
+  // Trials are for subscriptions: the field shows only for them.
+  await expect(add.getByTestId("trial-days")).toBeHidden();
   await add.getByLabel("Billing").selectOption("month");
+  await expect(add.getByTestId("trial-days")).toBeVisible();
   await add.getByLabel("Amount").fill("9");
   await add.getByLabel("Trial days").fill("14");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByTestId("price")).toHaveCount(1);
   await expect(page.getByTestId("price-list")).toContainText("$9.00 / month");
   await expect(page.getByTestId("price-list")).toContainText("14-day trial");
+  // A personal repository: the list says what the buyer really gets.
+  await expect(page.getByTestId("price-access").first()).toHaveText("read and write access (personal repository)");
   await add.getByLabel("Billing").selectOption("one_time");
+  await expect(add.getByTestId("trial-days")).toBeHidden();
   await add.getByLabel("Amount").fill("49");
-  await add.getByLabel("Trial days").fill("0");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByTestId("price")).toHaveCount(2);
   await expect(page.getByTestId("price-list")).toContainText("$49.00");
+  await expect(page.getByTestId("no-price-warning")).toHaveCount(0);
   // A bad amount is refused with a reason, and nothing is added.
   expectRefusals(1);
   await add.getByLabel("Amount").fill("0.10");
@@ -98,6 +107,8 @@ test("the creator adds a repository, writes its page with a live preview, and pu
 
   await page.getByRole("button", { name: "Publish", exact: true }).click();
   await expect(page.getByTestId("edit-status")).toHaveText("published");
+  await expect(page.getByTestId("status-notice")).toHaveText("Published: buyers can see the page and buy.");
+  await expect(page.getByTestId("public-link")).toHaveAttribute("href", "/p/course-materials");
 
   const editor = page.url();
   await page.goto("/");

@@ -192,7 +192,8 @@ pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
         Status::Invited => "Invitation sent — accept it on GitHub".to_owned(),
         Status::Active => match (row.grace_until, row.cancel_at) {
             (Some(grace), _) if grace > now => format!("Payment failed — update your card by {}", day(grace)),
-            (_, Some(end)) => format!("Ends on {}", day(end)),
+            // The date is said once, below ("Ends on …; it will not renew").
+            (_, Some(_)) => "Cancelled — access continues until the end of the paid period".to_owned(),
             _ => "Active".to_owned(),
         },
         Status::Revoked if reason.is_empty() => "Revoked".to_owned(),
@@ -296,7 +297,10 @@ mod tests {
         ending.cancel_at = Some(1_799_712_000);
         assert_eq!(
             describe(&ending, now),
-            ("Ends on 12 Jan 2027".into(), Some("Ends on 12 Jan 2027; it will not renew".into()))
+            (
+                "Cancelled — access continues until the end of the paid period".into(),
+                Some("Ends on 12 Jan 2027; it will not renew".into())
+            )
         );
         let mut failing = row("active", None);
         failing.grace_until = Some(1_796_256_000);

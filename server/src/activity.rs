@@ -21,7 +21,7 @@ pub struct Activity {
     pub repository: String,
 }
 
-const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_status, l.detail, l.cause_kind, p.github_login, p.github_user_id, r.title AS repository
+const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_status, l.detail, l.cause_kind, COALESCE(l.github_login, p.github_login) AS github_login, p.github_user_id, r.title AS repository
     FROM access_log l JOIN purchases p ON p.id = l.purchase_id JOIN repositories r ON r.id = p.repository_id";
 
 /// The newest `limit` entries, newest first.

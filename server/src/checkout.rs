@@ -138,7 +138,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     .bind(Status::Pending)
     .fetch_one(state.db.pool())
     .await?;
-    let detail = format!("{} for @{}", price.interval().api(), account.login);
+    let detail = format!("{} for @{}", price.interval().words(), account.login);
     let cause = Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
     let logged = purchase_state::log(
         state.db.pool(),

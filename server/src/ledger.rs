@@ -51,6 +51,18 @@ pub async fn received(
     Ok(())
 }
 
+/// Everything refunded of a purchase so far, per currency (minor units).
+pub async fn refunded_total(db: &Db, purchase_id: crate::domain::PurchaseId) -> Result<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT currency, CAST(-SUM(amount) AS BIGINT) FROM payments WHERE purchase_id = $1 AND kind = $2 GROUP BY currency ORDER BY currency",
+    )
+    .bind(purchase_id)
+    .bind(Kind::Refund.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows)
+}
+
 /// Records how much of a charge has been refunded in all (Stripe reports
 /// the running total): one row per charge, updated as refunds add up.
 pub async fn refunded(
@@ -64,7 +76,7 @@ pub async fn refunded(
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at) VALUES ($1, $2, 'refund', $3, $4, $5)
+        "INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at) VALUES ($1, $2, $6, $3, $4, $5)
          ON CONFLICT (stripe_ref) DO UPDATE SET amount = excluded.amount",
     )
     .bind(purchase_id)
@@ -72,6 +84,7 @@ pub async fn refunded(
     .bind(-total_refunded)
     .bind(currency.to_lowercase())
     .bind(clock::now())
+    .bind(Kind::Refund.as_str())
     .execute(db.pool())
     .await?;
     Ok(())

@@ -161,8 +161,9 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        // The login as it is now, kept with the entry: a later move does not rewrite who it happened to.
+        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at, github_login)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT github_login FROM purchases WHERE id = $1))",
     )
     .bind(purchase_id)
     .bind(from)

@@ -69,6 +69,10 @@ pub struct Filter {
     pub q: Option<String>,
     /// One of `SORTS` (default: newest first).
     pub sort: Option<String>,
+    /// Also list checkouts that were never paid (cancelled, declined,
+    /// abandoned). Without it only purchases that were paid are listed,
+    /// unless `status` asks for an unpaid one.
+    pub unfinished: bool,
 }
 
 /// Orders the customers table can sort by: (name, SQL).
@@ -241,8 +245,15 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|q| format!("{}%", q.to_lowercase().replace(['%', '_'], "")));
-    let where_sql = "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
-                     AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3)";
+    let paid_only = if filter.unfinished || filter.status.is_some() {
+        String::new()
+    } else {
+        format!("AND status IN ({})", paid_statuses_sql())
+    };
+    let where_sql = format!(
+        "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
+                     AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3) {paid_only}"
+    );
     let status = filter.status.map(PurchaseStatus::as_str).unwrap_or_default();
     let binds = (status, filter.repository_id.map(RepositoryId::get).unwrap_or(0), q.unwrap_or_default());
     let count = async {

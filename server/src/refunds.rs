@@ -100,6 +100,22 @@ pub async fn refund(
         ));
     }
     let intent = payment_to_refund(state, &p).await?.map_err(|nothing| Error::invalid("amount", nothing.message()))?;
+    if let Some(asked) = amount {
+        // Said in money, before Stripe refuses it in minor units.
+        let charges = state.stripe.charges_of_payment(&intent).await?;
+        let left: i64 = charges.iter().filter(|c| c.paid).map(|c| c.amount - c.amount_refunded).sum();
+        let currency = charges.first().map_or(p.currency.as_str(), |c| c.currency.as_str());
+        if asked > left {
+            return Err(Error::invalid(
+                "amount",
+                format!(
+                    "{} is more than is left to refund of this payment ({}); enter at most that, or leave the amount empty to refund it all",
+                    Money::new(asked, currency),
+                    Money::new(left, currency)
+                ),
+            ));
+        }
+    }
     let refund = state.stripe.refund(&intent, amount).await.map_err(|e| match e {
         // Stripe's message names the problem ("greater than unrefunded amount", "already been refunded").
         StripeError::Refused { status: 400, message } => {
@@ -117,11 +133,9 @@ pub async fn refund(
         None => refund.amount,
     };
     let detail = format!(
-        "{} {} refunded through Stripe ({} {} in all)",
-        refund.amount,
-        currency.to_uppercase(),
-        total_refunded,
-        currency.to_uppercase()
+        "{} refunded through Stripe ({} in all)",
+        Money::new(refund.amount, &currency),
+        Money::new(total_refunded, &currency)
     );
     crate::purchase_state::log(
         state.db.pool(),

@@ -126,6 +126,8 @@ pub async fn list(
         repository_id: q.repository_id.map(server::domain::RepositoryId),
         q: q.q,
         sort: None,
+        // The API lists purchases, unfinished checkouts included (as it always has).
+        unfinished: true,
     };
     let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
     Ok(ApiJson(PurchaseList {

@@ -42,6 +42,8 @@ pub struct AdminPurchase {
     pub id: i64,
     pub repository: String,
     pub price_text: String,
+    /// "$9.00 refunded" when money came back.
+    pub refunded_text: Option<String>,
     pub status: String,
     pub status_reason: Option<String>,
     pub currency: String,
@@ -58,6 +60,8 @@ pub struct TimelineEntry {
     pub action: String,
     pub change: String,
     pub cause: String,
+    /// The event, delivery or session behind it (for the tooltip).
+    pub reference: Option<String>,
     pub detail: Option<String>,
 }
 
@@ -84,6 +88,14 @@ pub async fn get_customer(github_user_id: i64) -> Result<CustomerDetail, AppErro
 #[server(endpoint = "admin/purchases/revoke")]
 pub async fn revoke_purchase(id: i64, reason: String) -> Result<(), AppError> {
     let (state, user) = super::session::ssr::require_admin().await?;
+    // The panel asks why: the customer and the history will show it.
+    if reason.trim().is_empty() {
+        return Err(AppError::Invalid {
+            field: "reason".into(),
+            message: "say why access is revoked: the reason goes into the purchase's history".into(),
+        }
+        .with_status(http::StatusCode::BAD_REQUEST));
+    }
     let id = server::domain::PurchaseId(id);
     server::access::revoke(&state, id, server::domain::Reason::RevokedByCreator, &reason, &ssr::cause(&user)).await?;
     Ok(())
@@ -150,6 +162,8 @@ pub(crate) mod ssr {
             status: purchases::parse_status(status.as_deref())?,
             repository_id: repository.filter(|r| *r > 0).map(server::domain::RepositoryId),
             sort,
+            // Unfinished checkouts are not customers: listed only when their status is asked for.
+            unfinished: false,
         };
         let found = purchases::list(&state.db, &filter, page.max(1), PER_PAGE).await?;
         let repos = server::repositories::list(&state.db).await?;
@@ -177,16 +191,22 @@ pub(crate) mod ssr {
         })
     }
 
+    /// Who or what made a change, in words; the reference (an event or
+    /// session id) is kept for the row's tooltip, not its text.
     fn cause_words(kind: CauseKind, reference: Option<&str>) -> String {
         match (kind, reference) {
-            (CauseKind::StripeEvent, Some(r)) => format!("Stripe event {r}"),
-            (CauseKind::GithubEvent, Some(r)) => format!("GitHub delivery {r}"),
+            (CauseKind::StripeEvent, _) => "Stripe".to_owned(),
+            (CauseKind::GithubEvent, _) => "GitHub".to_owned(),
             (CauseKind::Admin, _) => "the creator".to_owned(),
             (CauseKind::ApiKey, Some(r)) => format!("API key #{r}"),
+            (CauseKind::ApiKey, None) => "an API key".to_owned(),
             (CauseKind::Customer, Some(r)) => format!("the customer, {r}"),
-            (CauseKind::Schedule, Some(r)) => format!("scheduled check ({r})"),
-            (other, Some(r)) => format!("{other} ({r})"),
-            (other, None) => other.to_string(),
+            (CauseKind::Customer, None) => "the customer".to_owned(),
+            (CauseKind::Schedule, _) => "RepoPass's scheduled check".to_owned(),
+            (CauseKind::System, Some(r)) if r.starts_with("checkout return") => {
+                "the buyer's return from Stripe Checkout".to_owned()
+            }
+            (CauseKind::System, _) => "RepoPass".to_owned(),
         }
     }
 
@@ -204,10 +224,16 @@ pub(crate) mod ssr {
             let repo = server::repositories::get(&state.db, p.repository_id).await?;
             let price = server::prices::get(&state.db, p.price_id).await?;
             let can = purchases::CreatorCan::of(&p);
+            let refunded = server::ledger::refunded_total(&state.db, p.id).await?;
+            let refunded_text = (!refunded.is_empty()).then(|| {
+                let amounts: Vec<String> = refunded.iter().map(|(c, a)| format_amount(*a, c)).collect();
+                format!("{} refunded", amounts.join(" + "))
+            });
             out.push(AdminPurchase {
                 id: p.id.get(),
                 repository: format!("{} ({}/{})", repo.title, repo.owner, repo.name),
                 price_text: format_price(p.amount, &p.currency, price.kind.db()),
+                refunded_text,
                 can_revoke: can.revoke,
                 can_restore: can.restore,
                 can_resend: can.resend,
@@ -226,6 +252,7 @@ pub(crate) mod ssr {
                             None => format!("→ {}", l.to_status),
                         },
                         cause: cause_words(l.cause_kind, l.cause_ref.as_deref()),
+                        reference: l.cause_ref,
                         action: l.action.as_str().replace('_', " "),
                         detail: l.detail,
                     })

@@ -13,6 +13,9 @@ pub struct EventRow {
     pub event_id: String,
     pub event_type: String,
     pub status: String,
+    /// Why nothing was done (an ignored delivery): information, not a fault.
+    pub note: Option<String>,
+    /// What went wrong (a failed or dead delivery).
     pub error: Option<String>,
     pub attempts: i64,
     pub received: String,
@@ -113,13 +116,18 @@ mod ssr {
     use super::EventRow;
 
     pub fn row(e: server::webhooks::Listed) -> EventRow {
+        let (note, error) = match e.status {
+            server::domain::EventStatus::Ignored => (e.error, None),
+            _ => (None, e.error),
+        };
         EventRow {
+            note,
             id: e.id,
             provider: e.provider.to_string(),
             event_id: e.event_id,
             event_type: e.event_type,
             status: e.status.to_string(),
-            error: e.error,
+            error,
             attempts: e.attempts,
             received: crate::time::format_utc(e.received_at),
         }

@@ -15,16 +15,20 @@ pub fn error_of<T>(value: Option<Result<T, AppError>>) -> Option<String> {
 }
 
 /// Once the action succeeds: show `say(result)` and read the data again.
+/// When it fails, an earlier success's notice goes: the page never shows
+/// "done" and "refused" at once.
 pub fn on_success<T: 'static>(
     value: impl Fn() -> Option<Result<T, AppError>> + 'static,
     version: RwSignal<u32>,
     notice: RwSignal<Option<String>>,
     say: impl Fn(&T) -> String + 'static,
 ) {
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = value() {
+    Effect::new(move |_| match value() {
+        Some(Ok(v)) => {
             notice.set(Some(say(&v)));
             version.update(|n| *n += 1);
         }
+        Some(Err(_)) => notice.set(None),
+        None => {}
     });
 }

@@ -196,6 +196,11 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                             <input name="github_username" required spellcheck="false" autocomplete="off" placeholder="octocat" class=INPUT />
                         </label>
                         <p class="mt-2 text-xs text-slate-500">"The current account loses access and the new one is invited. You can move access once every 30 days."</p>
+                        // Asked first (works without JavaScript): the move cannot be undone for 30 days.
+                        <label class="mt-2 flex items-start gap-2 text-sm">
+                            <input type="checkbox" required class="mt-1" data-testid="move-confirm" />
+                            <span>{format!("I understand: @{current} loses access now, and access can move again only in 30 days.", current = p.github_login)}</span>
+                        </label>
                         <button class=format!("mt-3 {BUTTON}") disabled=move || moving.pending().get()>
                             {move || if moving.pending().get() { "Moving…" } else { "Move access" }}
                         </button>

@@ -171,9 +171,24 @@ impl Money {
     }
 }
 
+/// `$19.99`, `¥500`, `19.99 CHF`: as the pages say it (the `money` crate).
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&money::format_amount(self.amount, &self.currency))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_like_the_pages_write_it() {
+        assert_eq!(Money::new(5000, "USD").to_string(), "$50.00");
+        assert_eq!(Money::new(123_456, "eur").to_string(), "€1,234.56");
+        assert_eq!(Money::new(500, "jpy").to_string(), "¥500");
+        assert_eq!(Money::new(1990, "chf").to_string(), "19.90 CHF");
+    }
 
     #[test]
     fn logins_and_emails_are_checked_once() {

@@ -34,6 +34,15 @@ impl Interval {
             Interval::Year => "year",
         }
     }
+    /// What a buyer gets, in words: "one-time purchase", "monthly subscription".
+    pub fn words(self) -> &'static str {
+        match self {
+            Interval::OneTime => "one-time purchase",
+            Interval::Month => "monthly subscription",
+            Interval::Year => "yearly subscription",
+        }
+    }
+
     pub fn is_subscription(self) -> bool {
         self != Interval::OneTime
     }

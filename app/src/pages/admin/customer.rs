@@ -94,7 +94,10 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
         <article class="rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900" data-testid="admin-purchase" data-status=p.status.clone()>
             <div class="flex flex-wrap items-baseline justify-between gap-3">
                 <h2 class="text-lg font-semibold">{p.repository.clone()}</h2>
-                <span class="text-sm">{p.price_text.clone()}</span>
+                <span class="text-sm">
+                    {p.price_text.clone()}
+                    {p.refunded_text.clone().map(|r| view! { " · " <span data-testid="refunded" class="text-amber-700 dark:text-amber-400">{r}</span> })}
+                </span>
             </div>
             <p class="mt-1 text-sm">
                 "Status: " <strong data-testid="admin-status">{p.status.clone()}</strong>
@@ -107,7 +110,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                         <ActionForm action=revoke attr:class="mt-2 w-64">
                             <input type="hidden" name="id" value=id1 />
                             <label class="block text-sm">"Reason (shown in the history)"
-                                <input name="reason" maxlength="200" placeholder="e.g. abuse of the licence" class=INPUT />
+                                <input name="reason" required maxlength="200" placeholder="e.g. abuse of the licence" class=INPUT />
                             </label>
                             <button class=format!("mt-2 {DANGER}") disabled=move || revoke.pending().get()>{move || if revoke.pending().get() { "Revoking…" } else { "Confirm revoke" }}</button>
                         </ActionForm>
@@ -151,7 +154,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
             <ol class="mt-2 grid gap-2 border-l border-slate-200 pl-4 text-sm dark:border-slate-700" data-testid="timeline">
                 {p.timeline.into_iter().map(|t| { let key = t.action.clone(); view! {
                     <li data-action=key>
-                        <span class="font-medium">{t.action}</span> " · " {t.change} " · by " {t.cause}
+                        <span class="font-medium">{t.action}</span> " · " {t.change} " · by " <span title=t.reference.unwrap_or_default()>{t.cause}</span>
                         {t.detail.map(|d| view! { <div class="text-slate-600 dark:text-slate-400">{d}</div> })}
                         <div class="text-xs text-slate-500">{t.at}</div>
                     </li>

@@ -66,7 +66,7 @@ fn Deliveries() -> impl IntoView {
                         Ok(page) => view! {
                             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">{format!("{} deliveries · page {} of {}", page.total, page.page, page.pages.max(1))}</p>
                             <table class="mt-2 w-full text-left text-sm" data-testid="events">
-                                <thead class="text-slate-500"><tr><th class="py-1 font-medium">"Received"</th><th class="font-medium">"From"</th><th class="font-medium">"Type"</th><th class="font-medium">"Status"</th><th class="font-medium">"Error"</th></tr></thead>
+                                <thead class="text-slate-500"><tr><th class="py-1 font-medium">"Received"</th><th class="font-medium">"From"</th><th class="font-medium">"Type"</th><th class="font-medium">"Status"</th><th class="font-medium">"Note or error"</th></tr></thead>
                                 <tbody>
                                     {page.rows.into_iter().map(|e| { let key = e.event_type.clone(); view! {
                                         <tr class="border-t border-slate-100 dark:border-slate-800" data-type=key>
@@ -74,7 +74,10 @@ fn Deliveries() -> impl IntoView {
                                             <td>{e.provider}</td>
                                             <td><a href=format!("/admin/events/{}", e.id) class="font-mono text-indigo-600 hover:underline dark:text-indigo-400">{e.event_type}</a></td>
                                             <td data-testid="event-status">{e.status}</td>
-                                            <td class="text-red-700 dark:text-red-400">{e.error.unwrap_or_default()}</td>
+                                            <td>
+                                                {e.note.map(|n| view! { <span data-testid="event-note" class="text-slate-600 dark:text-slate-400">{n}</span> })}
+                                                {e.error.map(|m| view! { <span data-testid="event-error" class="text-red-700 dark:text-red-400">{m}</span> })}
+                                            </td>
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>
@@ -185,6 +188,7 @@ pub fn AdminEvent() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
                                     {format!("{} · {} · received {} · {} · {} attempt(s)", d.event.provider, d.event.event_id, d.event.received, d.event.status, d.event.attempts)}
                                 </p>
+                                {d.event.note.clone().map(|n| view! { <p data-testid="event-note" class="mt-2 text-sm text-slate-600 dark:text-slate-400">{n}</p> })}
                                 {d.event.error.clone().map(|e| view! { <p role="alert" class="mt-2 text-sm text-red-700">{e}</p> })}
                                 <pre class="mt-4 overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100" data-testid="payload">{d.payload}</pre>
                             }.into_any(),

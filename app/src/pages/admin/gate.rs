@@ -13,7 +13,15 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
         <Suspense fallback=|| view! { <Container><p>"Loading…"</p></Container> }>
             {move || Suspend::new(async move {
                 match who.await {
-                    Ok(Some(Viewer { is_admin: true, .. })) => children.with_value(|c| c()).into_any(),
+                    Ok(Some(Viewer { is_admin: true, login, .. })) => view! {
+                        <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-end gap-x-3 px-4 pt-3 text-sm text-slate-600 dark:text-slate-400 sm:px-6" data-testid="admin-who">
+                            <span>"Signed in as " <strong>"@"{login}</strong></span>
+                            <form method="post" action="/auth/logout">
+                                <button class="underline hover:text-slate-900 dark:hover:text-white">"Sign out"</button>
+                            </form>
+                        </div>
+                        {children.with_value(|c| c())}
+                    }.into_any(),
                     Ok(Some(viewer)) => view! { <NotAdmin login=viewer.login /> }.into_any(),
                     Ok(None) => view! { <SignIn /> }.into_any(),
                     Err(err) => view! { <Container><p role="alert" class="text-red-600">{err.to_string()}</p></Container> }.into_any(),

@@ -49,6 +49,16 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
     };
     let currencies = r.currencies.clone();
     let personal = !r.owner_is_org;
+    // Hidden for one-time prices (see the label); emptied when one-time is
+    // chosen, so a trial typed for a subscription is not sent with it.
+    let trial_input = NodeRef::<leptos::html::Input>::new();
+    let reset_trial = move |ev: leptos::ev::Event| {
+        if event_target_value(&ev) == "one_time" {
+            if let Some(input) = trial_input.get() {
+                input.set_value("0");
+            }
+        }
+    };
     view! {
         <section id="prices" class="mt-10 border-t border-slate-200 pt-6 dark:border-slate-800">
             <h2 class="text-xl font-semibold">"Prices"</h2>
@@ -63,16 +73,16 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
             } else {
                 view! {
                     <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="price-list">
-                        {r.prices.iter().cloned().map(|p| view! { <PriceItem p actions /> }).collect_view()}
+                        {r.prices.iter().cloned().map(|p| view! { <PriceItem p actions personal /> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
             {move || error().map(|e| view! { <p role="alert" class="mt-3 text-red-600">{e}</p> })}
-            <ActionForm action=actions.add attr:class="mt-6 grid gap-3 md:grid-cols-6 md:items-end" attr:data-testid="add-price">
+            <ActionForm action=actions.add attr:class="group mt-6 grid gap-3 md:grid-cols-6 md:items-end" attr:data-testid="add-price">
                 <input type="hidden" name="repository_id" value=r.id />
                 <label class="text-sm font-medium md:col-span-2">"Billing"
-                    <select name="interval" class=INPUT>
-                        <option value="one_time">"One-time (lifetime access)"</option>
+                    <select name="interval" class=INPUT on:change=reset_trial>
+                        <option value="one_time" class="one-time">"One-time (lifetime access)"</option>
                         <option value="month">"Monthly"</option>
                         <option value="year">"Yearly"</option>
                     </select>
@@ -83,7 +93,8 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
                         {currencies.into_iter().map(|c| { let label = c.to_uppercase(); view! { <option value=c>{label}</option> } }).collect_view()}
                     </select>
                 </label>
-                <label class="text-sm font-medium">"Trial days" <input name="trial_days" type="number" min="0" max="730" value="0" class=INPUT /></label>
+                // Trials are for subscriptions: hidden while one-time is chosen (CSS, so without JavaScript too).
+                <label class="text-sm font-medium group-has-[.one-time:checked]:hidden" data-testid="trial-days">"Trial days" <input name="trial_days" type="number" min="0" max="730" value="0" class=INPUT node_ref=trial_input /></label>
                 <label class="text-sm font-medium">"Access"
                     <select name="permission" class=INPUT>
                         <option value="pull">"Read (pull)"</option>
@@ -99,8 +110,15 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
 }
 
 #[component]
-fn PriceItem(p: PriceRow, actions: PriceActions) -> impl IntoView {
+fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoView {
     let trial = (p.trial_days > 0).then(|| format!(" · {}-day trial", p.trial_days));
+    // What the buyer really gets: GitHub gives every collaborator of a
+    // personal repository write access, whatever the price says.
+    let access = if personal {
+        "read and write access (personal repository)".to_owned()
+    } else {
+        format!("{} access", p.permission)
+    };
     let per = match p.interval.as_str() {
         "month" => " / month",
         "year" => " / year",
@@ -110,7 +128,7 @@ fn PriceItem(p: PriceRow, actions: PriceActions) -> impl IntoView {
         <li class="flex flex-wrap items-center justify-between gap-3 py-3" data-testid="price">
             <div>
                 <span class="font-medium">{format_amount(p.amount, &p.currency)}{per}</span>
-                <span class="text-sm text-slate-500">" · " {interval_label(&p.interval)} {trial} " · " {p.permission.clone()} " access"</span>
+                <span class="text-sm text-slate-500">" · " {interval_label(&p.interval)} {trial} " · " <span data-testid="price-access">{access}</span></span>
             </div>
             <div class="flex flex-wrap items-center gap-2">
                 <ActionForm action=actions.change attr:class="flex items-center gap-2">

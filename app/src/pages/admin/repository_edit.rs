@@ -70,7 +70,13 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
         }
     });
     let error = move || save.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    let saved = move || matches!(save.value().get(), Some(Ok(_)));
+    let moved = move || status.value().get().and_then(|r| r.ok()).map(|r| r.status);
+    let status_error = move || status.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     let id = r.id;
+    let public = format!("/p/{}", r.slug);
+    let published = r.status == "published";
+    let no_price = r.prices.is_empty();
     view! {
         <div class="flex flex-wrap items-baseline justify-between gap-2">
             <h1 class="text-3xl font-bold tracking-tight">{r.title.clone()}</h1>
@@ -96,9 +102,31 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
                 </div>
             </div>
             {move || error().map(|e| view! { <p role="alert" class="text-red-600">{e}</p> })}
-            <div><button class="rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">"Save"</button></div>
+            <div class="flex items-center gap-3">
+                <button class="rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">"Save"</button>
+                {move || saved().then(|| view! { <span role="status" data-testid="saved" class="text-sm text-green-700 dark:text-green-400">"Saved."</span> })}
+            </div>
         </ActionForm>
-        <div class="mt-8 flex flex-wrap gap-2 border-t border-slate-200 pt-6 dark:border-slate-800">
+        {(no_price && !published).then(|| view! {
+            <p data-testid="no-price-warning" class="mt-8 rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200">
+                "No price yet: published now, the page would say \"Coming soon\" and nobody could buy. Add a price below first."
+            </p>
+        })}
+        {move || moved().map(|now| view! {
+            <p role="status" data-testid="status-notice" class="mt-8 text-sm text-green-700 dark:text-green-400">
+                {match now.as_str() {
+                    "published" => "Published: buyers can see the page and buy.",
+                    "unpublished" => "Unpublished: the page is hidden; buyers keep their access.",
+                    "archived" => "Archived: off sale; buyers keep their access.",
+                    _ => "Saved.",
+                }}
+            </p>
+        })}
+        {move || status_error().map(|e| view! { <p role="alert" class="mt-8 text-red-600">{e}</p> })}
+        {published.then(|| view! {
+            <p class="mt-4 text-sm"><a href=public.clone() data-testid="public-link" class="font-medium text-indigo-600 underline dark:text-indigo-400">"View the page buyers see"</a></p>
+        })}
+        <div class="mt-4 flex flex-wrap gap-2 border-t border-slate-200 pt-6 dark:border-slate-800">
             {r.moves.iter().map(|s| (s.clone(), move_label(&r.status, s))).map(|(s, label)| view! {
                 <ActionForm action=status>
                     <input type="hidden" name="id" value=id />
