@@ -3,7 +3,8 @@
 //! name is its content hash, so it never changes).
 
 use axum::{
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    body::Body,
+    extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::post,
@@ -24,12 +25,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/admin/repositories/{id}/cover",
-            // Room for the multipart framing around a 2 MB image; more is
-            // refused while reading, with a message.
-            post(upload).layer(DefaultBodyLimit::max(covers::MAX_BYTES + 64 * 1024)),
+            // The whole upload is read (up to READ_AT_MOST) before answering:
+            // a browser whose upload is cut short shows "connection reset",
+            // never the page that says the image is too large.
+            post(upload).layer(DefaultBodyLimit::max(READ_AT_MOST)),
         )
         .nest_service("/covers", files)
 }
+
+/// Room for the multipart framing around a 2 MB image.
+const ACCEPTED: usize = covers::MAX_BYTES + 64 * 1024;
+/// Read, to answer in words, up to this much; beyond it the connection is cut.
+const READ_AT_MOST: usize = 25 * 1024 * 1024;
+
+const TOO_LARGE: &str = "the image is larger than 2 MB; upload a smaller one";
 
 fn back(id: i64, outcome: Result<(), String>) -> Response {
     let query = match outcome {
@@ -41,32 +50,37 @@ fn back(id: i64, outcome: Result<(), String>) -> Response {
     Redirect::to(&format!("/admin/repositories/{id}?{query}#cover")).into_response()
 }
 
-async fn upload(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<i64>,
-    mut multipart: Multipart,
-) -> Response {
+async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<i64>, request: Request) -> Response {
     if let Err(refused) = crate::admin_session::require_admin(&state, &session).await {
         return refused;
     }
+    let (parts, body) = request.into_parts();
+    let whole = match axum::body::to_bytes(body, READ_AT_MOST).await {
+        Ok(whole) => whole,
+        Err(_) => return back(id, Err(TOO_LARGE.into())),
+    };
+    if whole.len() > ACCEPTED {
+        return back(id, Err(TOO_LARGE.into()));
+    }
+    let mut multipart = match Multipart::from_request(Request::from_parts(parts, Body::from(whole)), &()).await {
+        Ok(m) => m,
+        Err(e) => {
+            return back(id, Err(format!("the upload is not a form with an image ({}); try again", e.body_text())))
+        }
+    };
     let mut bytes = None;
     loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("cover") => match field.bytes().await {
                 Ok(b) => bytes = Some(b),
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return back(id, Err("the image is larger than 2 MB; upload a smaller one".into()))
-                }
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return back(id, Err(TOO_LARGE.into())),
                 Err(e) => {
                     return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text())))
                 }
             },
             Ok(Some(_)) => continue,
             Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return back(id, Err("the image is larger than 2 MB; upload a smaller one".into()))
-            }
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return back(id, Err(TOO_LARGE.into())),
             Err(e) => return back(id, Err(format!("the upload did not arrive whole ({}); try again", e.body_text()))),
         }
     }

@@ -192,6 +192,8 @@ pub struct CheckoutProgress {
     pub active: bool,
     /// Nothing changes from here without the buyer doing something: stop polling.
     pub settled: bool,
+    /// "Payment confirmed", or "Trial started — …".
+    pub paid_words: String,
     pub title: String,
     pub slug: String,
     pub full_name: String,

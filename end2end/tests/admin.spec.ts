@@ -98,6 +98,11 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByRole("alert")).toContainText("smallest charge");
   await expect(page.getByTestId("price")).toHaveCount(2);
 
+  // A cover over 2 MB is refused with words, not a reset connection.
+  const huge = Buffer.concat([PNG, Buffer.alloc(2_500_000)]);
+  await page.locator('input[name="cover"]').setInputFiles({ name: "huge.png", mimeType: "image/png", buffer: huge });
+  await page.getByRole("button", { name: "Upload cover" }).click();
+  await expect(page.getByRole("alert")).toContainText("the image is larger than 2 MB");
   // A cover image, through the plain upload form.
   await page.locator('input[name="cover"]').setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: PNG });
   await page.getByRole("button", { name: "Upload cover" }).click();

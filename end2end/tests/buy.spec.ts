@@ -8,6 +8,10 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, ex
   await expect(page).toHaveURL(/\/p\/enterprise-sdk$/);
   await expect(page.getByRole("heading", { name: "Enterprise SDK", level: 1 })).toBeVisible();
   await expect(page.getByTestId("description").locator("strong")).toHaveText("whole");
+  // Markdown is styled: a heading reads as one.
+  const heading = page.getByTestId("description").locator("h2");
+  await expect(heading).toHaveText("What you get");
+  expect(await heading.evaluate((e) => parseFloat(getComputedStyle(e).fontSize))).toBeGreaterThan(20);
   await expect(page.getByTestId("price-option")).toContainText("$9.00 / month");
   await expect(page.getByTestId("what-you-get")).toContainText("read access to the private GitHub repository sandbox-org/enterprise-sdk");
   await hydrated(page);
@@ -37,10 +41,14 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, ex
   const accept = page.getByTestId("accept-link");
   await expect(accept).toHaveAttribute("href", /\/sandbox\/github\/sandbox-org\/enterprise-sdk\/invitations$/);
 
-  // Accepting on the sandbox's GitHub makes bob a collaborator.
-  await accept.click();
-  await page.locator('[data-invitee="bob"]').getByRole("button", { name: "Accept invitation as @bob" }).click();
-  await expect(page.getByTestId("collaborators").locator('[data-login="bob"]')).toBeVisible();
+  // Accepting on the sandbox's GitHub, in a new tab, makes bob a collaborator;
+  // this page keeps following and turns to "Access active" by itself.
+  await hydrated(page);
+  const [github] = await Promise.all([page.waitForEvent("popup"), accept.click()]);
+  await github.locator('[data-invitee="bob"]').getByRole("button", { name: "Accept invitation as @bob" }).click();
+  await expect(github.getByTestId("collaborators").locator('[data-login="bob"]')).toBeVisible();
+  await expect(page.getByTestId("step-active")).toHaveAttribute("data-done", "true", { timeout: 15_000 });
+  await github.close();
 
   // Buying again for the same account: anyone else would be sent to pay
   // (saying "already has access" would reveal who bought); bob, signed in
@@ -89,4 +97,23 @@ test.describe("without JavaScript", () => {
     await takeOffSale(page, id);
     void browser;
   });
+});
+
+// On a slow connection the form is usable before the wasm arrives: a
+// username typed then is checked as soon as the page becomes interactive.
+test("a username typed before the page is interactive is checked once it is", async ({ page }) => {
+  const id = await putOnSale(page);
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/*.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/p/enterprise-sdk", { waitUntil: "domcontentloaded" });
+  await page.getByLabel("GitHub username").fill("alice");
+  release();
+  await hydrated(page);
+  await expect(page.getByTestId("github-user")).toContainText("@alice");
+  await page.unroute("**/pkg/*.wasm");
+  await takeOffSale(page, id);
 });

@@ -32,6 +32,9 @@ pub struct Row {
     pub amount: i64,
     pub currency: String,
     pub kind: Interval,
+    /// The price's amount and trial (what the buyer pays once a trial ends).
+    pub price_amount: i64,
+    pub trial_days: i64,
     pub invitation_url: Option<String>,
     pub current_period_end: Option<i64>,
     pub cancel_at: Option<i64>,
@@ -78,7 +81,8 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
 }
 
 const SELECT_ROWS: &str =
-    "SELECT p.public_id, p.status, p.status_reason, p.status_reason_code, p.github_login, p.amount, p.currency, pr.kind, p.invitation_url,
+    "SELECT p.public_id, p.status, p.status_reason, p.status_reason_code, p.github_login, p.amount, p.currency, pr.kind,
+        pr.amount AS price_amount, pr.trial_days, p.invitation_url,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
         r.title, r.owner, r.name, r.slug
@@ -212,6 +216,12 @@ pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
     (headline, when)
 }
 
+/// What the purchase costs, in words: "$19.00 / month", or during a trial
+/// (nothing paid yet) "14-day trial, then $19.00 / month".
+pub fn price_words(row: &Row) -> String {
+    crate::prices::paid_words(row.amount, &row.currency, row.kind, row.price_amount, row.trial_days)
+}
+
 /// What the customer may do with a purchase: the page shows exactly these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerCan {
@@ -255,6 +265,8 @@ mod tests {
             amount: 900,
             currency: "usd".into(),
             kind: Interval::Month,
+            price_amount: 900,
+            trial_days: 0,
             invitation_url: None,
             current_period_end: Some(1_799_712_000),
             cancel_at: None,
@@ -269,6 +281,16 @@ mod tests {
             name: "n".into(),
             slug: "s".into(),
         }
+    }
+
+    #[test]
+    fn a_trial_says_what_comes_after_it() {
+        let mut trial = row("invited", None);
+        trial.amount = 0;
+        trial.price_amount = 1900;
+        trial.trial_days = 14;
+        assert_eq!(price_words(&trial), "14-day trial, then $19.00 / month");
+        assert_eq!(price_words(&row("active", None)), "$9.00 / month");
     }
 
     #[test]

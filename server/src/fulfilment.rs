@@ -134,6 +134,7 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<(Reason, &'
 pub struct Progress {
     pub purchase: Purchase,
     pub repository: crate::repositories::Repository,
+    pub price: crate::prices::Price,
     /// Why it stopped, when it did.
     pub problem: Option<String>,
 }
@@ -148,10 +149,20 @@ impl Progress {
     pub fn active(&self) -> bool {
         self.purchase.status == Status::Active
     }
-    /// Nothing changes from here without the buyer doing something.
+    /// The first step in words: a trial starts without a payment.
+    pub fn paid_words(&self) -> &'static str {
+        if self.purchase.amount == 0 && self.price.trial_days > 0 {
+            "Trial started — nothing is charged until it ends"
+        } else {
+            "Payment confirmed"
+        }
+    }
+
+    /// Nothing changes from here without the buyer doing something. (An
+    /// invitation is followed until it is accepted: the buyer accepts it in
+    /// another tab, and this page turns to "Access active" by itself.)
     pub fn settled(&self) -> bool {
-        self.problem.is_some()
-            || matches!(self.purchase.status, Status::Invited | Status::Active | Status::Revoked | Status::Expired)
+        self.problem.is_some() || matches!(self.purchase.status, Status::Active | Status::Revoked | Status::Expired)
     }
     pub fn heading(&self) -> &'static str {
         match self.purchase.status {
@@ -185,8 +196,9 @@ pub async fn progress(state: &AppState, session_id: &str) -> Result<Progress> {
         }
     }
     let repository = crate::repositories::get(&state.db, purchase.repository_id).await?;
+    let price = crate::prices::get(&state.db, purchase.price_id).await?;
     if matches!(purchase.status, Status::Revoked | Status::Expired) {
         problem = purchase.status_reason.clone().or(problem);
     }
-    Ok(Progress { purchase, repository, problem })
+    Ok(Progress { purchase, repository, price, problem })
 }

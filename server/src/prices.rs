@@ -39,6 +39,20 @@ impl Price {
 const COLUMNS: &str =
     "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by";
 
+/// What a purchase costs, in words: "$19.00 / month"; during a trial
+/// (nothing paid yet) "14-day trial, then $19.00 / month".
+pub fn paid_words(paid: i64, currency: &str, interval: Interval, price_amount: i64, trial_days: i64) -> String {
+    let per = match interval {
+        Interval::OneTime => "",
+        Interval::Month => " / month",
+        Interval::Year => " / year",
+    };
+    if paid == 0 && trial_days > 0 {
+        return format!("{trial_days}-day trial, then {}{per}", money::format_amount(price_amount, currency));
+    }
+    format!("{}{per}", money::format_amount(paid, currency))
+}
+
 /// A price as the creator asks for it (unvalidated).
 #[derive(Debug, Clone)]
 pub struct NewPrice {

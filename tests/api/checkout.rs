@@ -366,7 +366,9 @@ async fn a_trial_gives_access_before_any_payment(app: TestApp) {
     let paid = app.control(&format!("/stripe/checkout/{session_id}/pay"), json!({})).await;
     assert_eq!(paid["payment_status"], "no_payment_required", "Stripe charges nothing during a trial: {paid}");
 
-    assert_eq!(progress(&app, &session_id).await["status"], "invited");
+    let shown = progress(&app, &session_id).await;
+    assert_eq!(shown["status"], "invited");
+    assert_eq!(shown["paid_words"], "Trial started — nothing is charged until it ends", "not \"Payment confirmed\"");
     let (amount, detail): (i64, Option<String>) = sqlx::query_as(
         "SELECT p.amount, l.detail FROM purchases p JOIN access_log l ON l.purchase_id = p.id AND l.action = 'paid' WHERE p.stripe_checkout_session_id = $1",
     )

@@ -59,7 +59,6 @@ mod ssr {
 
     use crate::{
         error::AppError,
-        money::format_price,
         types::{Account, AccountPurchase},
     };
 
@@ -99,7 +98,7 @@ mod ssr {
                     full_name: format!("{}/{}", row.owner, row.name),
                     repository_url: format!("{web}/{}/{}", row.owner, row.name),
                     product_url: format!("/p/{}", row.slug),
-                    price_text: format_price(row.amount, &row.currency, row.kind.db()),
+                    price_text: account::price_words(&row),
                     can_resend: can.resend,
                     can_open: can.open_repository,
                     can_move: can.move_access,

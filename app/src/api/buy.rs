@@ -147,6 +147,7 @@ pub(crate) mod ssr {
             invited: p.invited(),
             active: p.active(),
             settled: p.settled(),
+            paid_words: p.paid_words().to_owned(),
             title: p.repository.title,
             slug: p.repository.slug,
             full_name: format!("{}/{}", p.repository.owner, p.repository.name),

@@ -168,13 +168,25 @@ pub(crate) mod ssr {
         let found = purchases::list(&state.db, &filter, page.max(1), PER_PAGE).await?;
         let repos = server::repositories::list(&state.db).await?;
         let name = |id| repos.iter().find(|r| r.id == id).map(|r| r.title.clone()).unwrap_or_default();
+        // The prices on this page (a handful): a trial says what comes after it.
+        let mut prices = std::collections::HashMap::new();
+        for p in &found.items {
+            if let std::collections::hash_map::Entry::Vacant(slot) = prices.entry(p.price_id) {
+                slot.insert(server::prices::get(&state.db, p.price_id).await?);
+            }
+        }
         let rows = found
             .items
             .into_iter()
             .map(|p| CustomerRow {
                 purchase_id: p.id.get(),
                 repository: name(p.repository_id),
-                amount_text: format_amount(p.amount, &p.currency),
+                amount_text: match prices.get(&p.price_id) {
+                    Some(price) => {
+                        server::prices::paid_words(p.amount, &p.currency, price.kind, price.amount, price.trial_days)
+                    }
+                    None => format_amount(p.amount, &p.currency),
+                },
                 created: format_utc(p.created_at),
                 github_login: p.github_login,
                 github_user_id: p.github_user_id.get(),

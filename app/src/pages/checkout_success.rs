@@ -69,7 +69,7 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
         </p>
         <ol class="mt-8 grid gap-5" data-testid="progress" data-status=p.status.clone()>
             <Step done=paid testid="step-paid">
-                <p class="font-medium">"Payment confirmed"</p>
+                <p class="font-medium" data-testid="paid-words">{p.paid_words.clone()}</p>
                 {(!paid && waiting).then(|| view! { <p class="text-sm text-slate-500">"Waiting for Stripe…"</p> })}
             </Step>
             <Step done=invited testid="step-invited">
@@ -77,7 +77,7 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
                 {p.invitation_url.clone().filter(|_| !active).map(move |url| view! {
                     <p class="text-sm">
                         "GitHub has invited @" {login} " to " <span class="font-mono">{full_name}</span> ". "
-                        <a href=url rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400" data-testid="accept-link">"Accept the invitation on GitHub"</a>
+                        <a href=url rel="external noopener" target="_blank" class="font-medium text-indigo-600 underline dark:text-indigo-400" data-testid="accept-link">"Accept the invitation on GitHub"</a>
                         " (it is valid for 7 days; it is also in your GitHub notifications)."
                     </p>
                 })}

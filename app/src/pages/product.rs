@@ -145,6 +145,17 @@ fn BuyForm(p: ProductPage) -> impl IntoView {
             std::time::Duration::from_millis(400),
         );
     };
+    // Typed before the page became interactive (a slow connection): checked
+    // as soon as it is.
+    let username_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = username_input.get() {
+            let value = input.value();
+            if !value.trim().is_empty() && typed.get_untracked().is_empty() {
+                on_username(value);
+            }
+        }
+    });
     let username_error = move || {
         if let Some(Err(e)) = checked.get() {
             return Some(e.to_string());
@@ -183,7 +194,7 @@ fn BuyForm(p: ProductPage) -> impl IntoView {
             </p>
             <label class="mt-4 block text-sm font-medium">"GitHub username"
                 <input name="github_username" required autocomplete="username" spellcheck="false" placeholder="octocat" class=INPUT
-                    on:input=move |ev| on_username(event_target_value(&ev)) />
+                    node_ref=username_input on:input=move |ev| on_username(event_target_value(&ev)) />
             </label>
             {move || match checked.get() {
                 Some(Ok(user)) => Some(view! {

@@ -98,7 +98,7 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
                 </label>
                 <div>
                     <div class="text-sm font-medium">"Preview"</div>
-                    <div class="prose mt-1 min-h-40 rounded-md border border-dashed border-slate-300 p-3 text-sm dark:border-slate-700" data-testid="preview" inner_html=move || preview.get()></div>
+                    <div class="prose prose-sm mt-1 min-h-40 rounded-md border border-dashed border-slate-300 p-3 dark:prose-invert dark:border-slate-700" data-testid="preview" inner_html=move || preview.get()></div>
                 </div>
             </div>
             {move || error().map(|e| view! { <p role="alert" class="text-red-600">{e}</p> })}
