@@ -38,6 +38,20 @@ test("the dashboard follows a purchase and a refund live; revoke from the custom
   await expect(page.getByTestId("stat-active")).toHaveText(String(activeBefore + 1));
   await expect(page.getByTestId("revenue-chart")).toBeVisible();
 
+  // A checkout started and never paid is not a customer, unless asked for.
+  const dropout = `dropout-${Date.now()}`;
+  expect((await request.post("/sandbox/control/github/users", { data: { login: dropout } })).ok()).toBeTruthy();
+  const abandoned = await shop.request.post("/api/checkout", {
+    headers: { accept: "text/html", ...FROM_OUR_PAGES },
+    form: { price_id: await priceId(shop), github_username: dropout, email: `${dropout}@example.com` },
+    maxRedirects: 0,
+  });
+  expect(abandoned.status()).toBe(303);
+  await shop.goto(`/admin/customers?q=${dropout}`);
+  await expect(shop.getByTestId("total")).toHaveText("0 purchases");
+  await shop.goto(`/admin/customers?q=${dropout}&status=pending`);
+  await expect(shop.getByTestId("total")).toHaveText("1 purchase");
+
   // Find the buyer in the customers table, open their page, refund.
   await shop.goto(`/admin/customers?q=${buyer}`);
   await expect(shop.getByTestId("total")).toHaveText("1 purchase");
