@@ -42,15 +42,10 @@ const COLUMNS: &str =
 /// What a purchase costs, in words: "$19.00 / month"; during a trial
 /// (nothing paid yet) "14-day trial, then $19.00 / month".
 pub fn paid_words(paid: i64, currency: &str, interval: Interval, price_amount: i64, trial_days: i64) -> String {
-    let per = match interval {
-        Interval::OneTime => "",
-        Interval::Month => " / month",
-        Interval::Year => " / year",
-    };
     if paid == 0 && trial_days > 0 {
-        return format!("{trial_days}-day trial, then {}{per}", money::format_amount(price_amount, currency));
+        return format!("{trial_days}-day trial, then {}", money::format_price(price_amount, currency, interval.db()));
     }
-    format!("{}{per}", money::format_amount(paid, currency))
+    money::format_price(paid, currency, interval.db())
 }
 
 /// A price as the creator asks for it (unvalidated).
