@@ -39,6 +39,8 @@ mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod startup;
 #[cfg(feature = "ssr")]
+mod static_files;
+#[cfg(feature = "ssr")]
 pub mod telemetry;
 #[cfg(feature = "ssr")]
 mod webhooks;

@@ -53,6 +53,7 @@ impl Limits {
     /// Which budget a request to `path` counts against, if any.
     fn budget(&self, path: &str) -> Option<&'static str> {
         if path.starts_with("/pkg/")
+            || path.starts_with("/assets/")
             || path.starts_with("/covers/")
             || path == "/favicon.ico"
             || path == "/healthz"
@@ -130,6 +131,7 @@ mod tests {
     fn budgets_are_a_fixed_set() {
         let limits = Limits::new(100, Vec::new());
         assert_eq!(limits.budget("/pkg/repopass.wasm"), None);
+        assert_eq!(limits.budget("/assets/0123456789abcdef/pkg/repopass.wasm"), None);
         assert_eq!(limits.budget("/api/webhooks/stripe"), None);
         assert_eq!(limits.budget("/healthz"), None);
         assert_eq!(limits.budget("/readyz"), Some("/readyz"));

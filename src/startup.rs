@@ -113,13 +113,19 @@ async fn start_sandbox(config: &Config, db: &Db) -> Result<sandbox::Sandbox, Sta
 
 pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::Sandbox>) -> Router {
     let routes = generate_route_list(App);
+    let assets = crate::static_files::Assets::new(std::path::Path::new(leptos.site_root.as_ref()), &leptos.site_pkg_dir);
+    assets.precompress_in_background();
     let site = Router::new()
         .leptos_routes_with_context(
             &leptos,
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                let root = app::AssetRoot(assets.root());
+                move || {
+                    provide_context(state.clone());
+                    provide_context(root.clone());
+                }
             },
             {
                 let leptos = leptos.clone();
@@ -128,6 +134,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         )
         // Every page render is bounded (a stalled Leptos render is retried once).
         .route_layer(axum::middleware::from_fn(crate::render_guard::bounded))
+        .merge(assets.router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
 

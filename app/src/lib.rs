@@ -13,4 +13,4 @@ mod shell;
 pub mod time;
 pub mod types;
 
-pub use shell::{shell, App};
+pub use shell::{shell, App, AssetRoot};

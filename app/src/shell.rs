@@ -1,7 +1,7 @@
 //! The HTML document and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -28,9 +28,15 @@ use crate::{
     },
 };
 
+/// Where the browser's files are, named by their content (served by the
+/// binary, cached as immutable): `/assets/{version}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetRoot(pub String);
+
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     set_content_security_policy();
+    let root = use_context::<AssetRoot>().map(|r| r.0).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -38,7 +44,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HashedStylesheet options=options.clone() id="leptos" root=root.clone() />
+                <HydrationScripts options root />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -64,7 +71,6 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/repopass.css" />
         <Link rel="icon" href="/favicon.ico" />
         <Title formatter=|page: String| if page.is_empty() { "RepoPass".to_owned() } else { format!("{page} · RepoPass") } />
         <Router>

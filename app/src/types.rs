@@ -181,6 +181,14 @@ pub struct GithubUser {
     pub avatar_url: String,
 }
 
+/// What a visitor last sent with a buy form, to fill it in again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuyFormDraft {
+    pub price_id: i64,
+    pub github_username: String,
+    pub email: String,
+}
+
 /// Where a purchase stands after checkout, for the success page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutProgress {
@@ -194,6 +202,8 @@ pub struct CheckoutProgress {
     pub settled: bool,
     /// "Payment confirmed", or "Trial started — …".
     pub paid_words: String,
+    /// A bank debit under way: days, and an email when it lands.
+    pub payment_on_its_way: bool,
     pub title: String,
     pub slug: String,
     pub full_name: String,

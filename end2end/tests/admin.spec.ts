@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, FROM_OUR_PAGES } from "./fixtures";
 
 // A real 1×1 PNG, for the cover upload.
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGPwd3sKAAJiAXvBJn9xAAAAAElFTkSuQmCC", "base64");
@@ -28,32 +28,36 @@ test("the creator signs in through GitHub and sees what is connected", async ({ 
 });
 
 test("the creator makes an API key, sees it once, and revokes it", async ({ page }) => {
+  const name = `e2e-zapier-${Date.now()}`;
   await page.goto("/auth/github?next=/admin/api-keys");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
   await hydrated(page);
-  await page.getByLabel("Name").fill("e2e-zapier");
+  await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Create key" }).click();
   const shown = page.getByTestId("new-api-key");
   await expect(shown).toHaveText(/^rp_[A-Za-z0-9]{40}$/);
-  const row = page.locator('[data-key="e2e-zapier"]');
+  const row = page.locator(`[data-key="${name}"]`);
   await expect(row).toContainText("never");
   const secret = (await shown.textContent())!;
   await expect(row).not.toContainText(secret);
 
   await row.getByRole("button", { name: "Revoke" }).click();
-  await expect(page.locator('[data-key="e2e-zapier"]')).toContainText("revoked");
+  await expect(page.locator(`[data-key="${name}"]`)).toContainText("revoked");
   // After a reload the key is nowhere on the page.
   await page.reload();
   await expect(page.locator("body")).not.toContainText(secret);
 });
 
-test("the creator adds a repository, writes its page with a live preview, and publishes it", async ({ page, expectRefusals }) => {
+test("the creator adds a repository, writes its page with a live preview, and publishes it", async ({ page, request, expectRefusals }) => {
+  // A new private repository on the sandbox's GitHub, so the suite can run again on the same instance.
+  const name = `course-${Date.now()}`;
+  expect((await request.post("/sandbox/control/github/repos", { data: { owner: "sandbox-creator", name } })).ok()).toBeTruthy();
   await page.goto("/auth/github?next=/admin/repositories");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page.getByRole("heading", { name: "Repositories" })).toBeVisible();
   await hydrated(page);
-  await page.locator('[data-reachable="sandbox-creator/course-materials"]').getByRole("button", { name: "Add", exact: true }).click();
+  await page.locator(`[data-reachable="sandbox-creator/${name}"]`).getByRole("button", { name: `Add sandbox-creator/${name}`, exact: true }).click();
 
   await expect(page).toHaveURL(/\/admin\/repositories\/\d+$/);
   await expect(page.getByTestId("edit-status")).toHaveText("draft");
@@ -66,6 +70,21 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("heading", { name: "Course Materials" })).toBeVisible();
   await expect(page.getByTestId("saved")).toHaveText("Saved.");
+  // A change not saved yet is said, and leaving the page asks first.
+  await page.getByLabel("Summary").fill("Every exercise, with all the solutions");
+  await expect(page.getByTestId("unsaved")).toHaveText("Unsaved changes");
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.dismiss();
+  });
+  await page.getByRole("link", { name: "Store" }).click();
+  await expect.poll(() => asked).toContain("changes you have not saved");
+  await expect(page).toHaveURL(/\/admin\/repositories\/\d+$/);
+  await page.getByLabel("Summary").fill("Every exercise, with solutions");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("saved")).toHaveText("Saved.");
+  await expect(page.getByTestId("unsaved")).toHaveCount(0);
   // Without a price, publishing would show "Coming soon": the editor says so first.
   await expect(page.getByTestId("no-price-warning")).toBeVisible();
 
@@ -86,10 +105,11 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByTestId("price-access").first()).toHaveText("read and write access (personal repository)");
   await add.getByLabel("Billing").selectOption("one_time");
   await expect(add.getByTestId("trial-days")).toBeHidden();
+  await add.getByLabel("Currency").selectOption("eur");
   await add.getByLabel("Amount").fill("49");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByTestId("price")).toHaveCount(2);
-  await expect(page.getByTestId("price-list")).toContainText("$49.00");
+  await expect(page.getByTestId("price-list")).toContainText("€49.00");
   await expect(page.getByTestId("no-price-warning")).toHaveCount(0);
   // A bad amount is refused with a reason, and nothing is added.
   expectRefusals(1);
@@ -113,9 +133,30 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await page.getByRole("button", { name: "Publish", exact: true }).click();
   await expect(page.getByTestId("edit-status")).toHaveText("published");
   await expect(page.getByTestId("status-notice")).toHaveText("Published: buyers can see the page and buy.");
-  await expect(page.getByTestId("public-link")).toHaveAttribute("href", "/p/course-materials");
+  await expect(page.getByTestId("public-link")).toHaveAttribute("href", `/p/${name}`);
 
   const editor = page.url();
+
+  // A sale in euros: the dashboard charts each currency on its own (they do not add up).
+  const buyer = `euro-${Date.now()}`;
+  expect((await request.post("/sandbox/control/github/users", { data: { login: buyer } })).ok()).toBeTruthy();
+  await page.goto(`/p/${name}`);
+  const euros = await page.getByTestId("price-option").filter({ hasText: "€49.00" }).locator("input").getAttribute("value");
+  const started = await page.request.post("/api/checkout", {
+    headers: { accept: "text/html", ...FROM_OUR_PAGES },
+    form: { price_id: euros ?? "", github_username: buyer, email: `${buyer}@example.com` },
+    maxRedirects: 0,
+  });
+  expect(started.status(), await started.text()).toBe(303);
+  const session = started.headers()["location"].split("/").pop();
+  expect((await request.post(`/sandbox/control/stripe/checkout/${session}/pay`, { data: {} })).ok()).toBeTruthy();
+  await expect(async () => {
+    await page.goto("/admin");
+    await expect(page.locator('[data-testid="revenue-chart"][data-currency="eur"]')).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.locator('[data-testid="revenue-chart"][data-currency="usd"]')).toBeVisible();
+  await expect(page.getByRole("img", { name: "Revenue per day in EUR" })).toBeVisible();
+
   await page.goto("/");
   const list = page.getByTestId("product-list");
   await expect(list).toContainText("Course Materials");

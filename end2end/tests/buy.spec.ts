@@ -1,7 +1,10 @@
 import { test, expect, hydrated, putOnSale, takeOffSale } from "./fixtures";
 
-test("a buyer goes from the store to an invitation on GitHub", async ({ page, expectRefusals }) => {
+test("a buyer goes from the store to an invitation on GitHub", async ({ page, request, expectRefusals }) => {
   const id = await putOnSale(page);
+  // A fresh sandbox account, so the suite can run again on the same instance.
+  const buyer = `bob-${Date.now()}`;
+  expect((await request.post("/sandbox/control/github/users", { data: { login: buyer } })).ok()).toBeTruthy();
 
   await page.goto("/");
   await page.getByRole("link", { name: /Enterprise SDK/ }).click();
@@ -23,10 +26,10 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, ex
   await expect(page.getByTestId("username-error")).toContainText("is a GitHub organization, not a person");
   await username.fill("no-such-user-here");
   await expect(page.getByTestId("username-error")).toContainText("There is no GitHub user called 'no-such-user-here'");
-  await username.fill("bob");
-  await expect(page.getByTestId("github-user")).toContainText("@bob");
+  await username.fill(buyer);
+  await expect(page.getByTestId("github-user")).toContainText(`@${buyer}`);
   await expect(page.getByTestId("github-user").locator("img")).toBeVisible();
-  await page.getByLabel("Email").fill("bob@example.com");
+  await page.getByLabel("Email").fill(`${buyer}@example.com`);
   await page.getByRole("button", { name: "Continue to payment" }).click();
 
   // The sandbox's hosted checkout.
@@ -41,29 +44,29 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, ex
   const accept = page.getByTestId("accept-link");
   await expect(accept).toHaveAttribute("href", /\/sandbox\/github\/sandbox-org\/enterprise-sdk\/invitations$/);
 
-  // Accepting on the sandbox's GitHub, in a new tab, makes bob a collaborator;
+  // Accepting on the sandbox's GitHub, in a new tab, makes the buyer a collaborator;
   // this page keeps following and turns to "Access active" by itself.
   await hydrated(page);
   const [github] = await Promise.all([page.waitForEvent("popup"), accept.click()]);
-  await github.locator('[data-invitee="bob"]').getByRole("button", { name: "Accept invitation as @bob" }).click();
-  await expect(github.getByTestId("collaborators").locator('[data-login="bob"]')).toBeVisible();
+  await github.locator(`[data-invitee="${buyer}"]`).getByRole("button", { name: `Accept invitation as @${buyer}` }).click();
+  await expect(github.getByTestId("collaborators").locator(`[data-login="${buyer}"]`)).toBeVisible();
   await expect(page.getByTestId("step-active")).toHaveAttribute("data-done", "true", { timeout: 15_000 });
   await github.close();
 
   // Buying again for the same account: anyone else would be sent to pay
-  // (saying "already has access" would reveal who bought); bob, signed in
+  // (saying "already has access" would reveal who bought); the buyer, signed in
   // with GitHub at /account, is told before paying.
   await page.goto("/account");
   await page.getByTestId("account-github-sign-in").click();
-  await page.getByRole("button", { name: "Sign in as bob", exact: true }).click();
+  await page.getByRole("button", { name: `Sign in as ${buyer}`, exact: true }).click();
   await expect(page).toHaveURL(/\/account$/);
   await page.goto("/p/enterprise-sdk");
   await hydrated(page);
-  await page.getByLabel("GitHub username").fill("bob");
-  await page.getByLabel("Email").fill("bob@example.com");
+  await page.getByLabel("GitHub username").fill(buyer);
+  await page.getByLabel("Email").fill(`${buyer}@example.com`);
   await page.getByRole("button", { name: "Continue to payment" }).click();
   // (Accepting made the purchase active: GitHub told RepoPass through its member webhook.)
-  await expect(page.getByRole("alert")).toContainText("@bob already has access to this repository");
+  await expect(page.getByRole("alert")).toContainText(`@${buyer} already has access to this repository`);
   await expect(page).toHaveURL(/\/p\/enterprise-sdk$/);
 
   await takeOffSale(page, id);
@@ -83,6 +86,9 @@ test.describe("without JavaScript", () => {
     // Refused: back on the page with the reason.
     await expect(page).toHaveURL(/\/p\/enterprise-sdk/);
     await expect(page.getByRole("alert")).toContainText("not a person");
+    // Nothing typed is lost.
+    await expect(page.getByLabel("GitHub username")).toHaveValue("sandbox-org");
+    await expect(page.getByLabel("Email")).toHaveValue("carol@example.com");
 
     await page.getByLabel("GitHub username").fill("carol");
     await page.getByLabel("Email").fill("carol@example.com");
@@ -93,6 +99,9 @@ test.describe("without JavaScript", () => {
     await page.getByRole("link", { name: "Cancel and go back" }).click();
     await expect(page).toHaveURL(/\/p\/enterprise-sdk\?checkout=cancelled$/);
     await expect(page.getByTestId("checkout-cancelled")).toContainText("you have not been charged");
+    // The form is as the buyer left it.
+    await expect(page.getByLabel("GitHub username")).toHaveValue("carol");
+    await expect(page.getByLabel("Email")).toHaveValue("carol@example.com");
 
     await takeOffSale(page, id);
     void browser;

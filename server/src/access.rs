@@ -216,6 +216,8 @@ struct Granted {
     set: Vec<(&'static str, Value)>,
     /// Set when the account had access before: the log's detail, for the creator.
     had_access: Option<String>,
+    /// The invitation the buyer is to accept, when there is one.
+    invitation_url: Option<String>,
 }
 
 impl Granted {
@@ -238,21 +240,21 @@ fn granted(invite: Invite, p: &Purchase) -> Granted {
             let mut set = common(Origin::RepoPass);
             set.extend([
                 ("github_invitation_id", Value::Int(Some(id))),
-                ("invitation_url", Value::Text(Some(url))),
+                ("invitation_url", Value::Text(Some(url.clone()))),
                 ("invited_at", Value::Int(Some(now))),
             ]);
-            Granted { to: Status::Invited, set, had_access: None }
+            Granted { to: Status::Invited, set, had_access: None, invitation_url: Some(url) }
         }
         Invite::AlreadyOurs => {
             let mut set = common(p.github_access);
             set.push(("activated_at", Value::Int(Some(now))));
-            Granted { to: Status::Active, set, had_access: None }
+            Granted { to: Status::Active, set, had_access: None, invitation_url: None }
         }
         Invite::HadAccess { invitation_url, repository } => {
             // Never the other invitation's id: RepoPass must not delete it.
             let mut set = common(Origin::Preexisting);
             set.push(("github_invitation_id", Value::Int(None)));
-            let (to, how) = match invitation_url {
+            let (to, how) = match invitation_url.clone() {
                 Some(url) => {
                     set.extend([("invitation_url", Value::Text(Some(url))), ("invited_at", Value::Int(Some(now)))]);
                     (Status::Invited, "had an invitation RepoPass did not send")
@@ -266,7 +268,7 @@ fn granted(invite: Invite, p: &Purchase) -> Granted {
                 "@{} {how} on {repository}: RepoPass changed nothing on GitHub and will never remove this access",
                 p.github_login
             );
-            Granted { to, set, had_access: Some(detail) }
+            Granted { to, set, had_access: Some(detail), invitation_url }
         }
     }
 }
@@ -308,8 +310,41 @@ pub(crate) async fn grant_read(state: &AppState, p: Purchase, cause: &Cause) -> 
         (None, Status::Invited) => Action::InvitationSent,
         (None, _) => Action::AccessActive,
     };
-    transition(&state.db, p.id, g.change(Status::Paid, action), cause).await?;
+    let repo = repositories::get(&state.db, p.repository_id).await?;
+    let email = access_email(state, &p, &repo, &g);
+    if transition(&state.db, p.id, g.change(Status::Paid, action).email(email), cause).await? {
+        state.wake.notify();
+    }
     purchases::get(&state.db, p.id).await
+}
+
+/// The buyer's "your access is on its way" email: what the product page
+/// promises, with the link to accept and the way to their account.
+fn access_email(state: &AppState, p: &Purchase, repo: &repositories::Repository, g: &Granted) -> crate::emails::Draft {
+    let base = state.config.public_url.as_str().trim_end_matches('/');
+    let web = state.config.github.web_url.as_str().trim_end_matches('/');
+    let (login, full_name) = (&p.github_login, format!("{}/{}", repo.owner, repo.name));
+    let (subject, how) = match &g.invitation_url {
+        Some(url) => (
+            format!("Your access to {} is on its way", repo.title),
+            format!(
+                "GitHub has invited @{login} to the private repository {full_name}.\n\n\
+                 Accept the invitation here (it is valid for 7 days, and it is also in your GitHub notifications):\n{url}\n\n\
+                 Once accepted, the repository is at {web}/{full_name}"
+            ),
+        ),
+        None => (
+            format!("Your access to {} is active", repo.title),
+            format!("@{login} has access to the private repository {full_name}: {web}/{full_name}"),
+        ),
+    };
+    let body = format!(
+        "Hello @{login},\n\nThank you for buying {title}. {how}\n\n\
+         Your purchase, a new invitation if this one expires, and your billing are at {base}/account \
+         (sign in with GitHub as @{login}, or with this email address).\n\n— RepoPass",
+        title = repo.title,
+    );
+    crate::emails::Draft { to: p.email.clone(), subject, body, kind: crate::domain::EmailKind::AccessGranted }
 }
 
 /// Gives access back to a revoked purchase: a new invitation (or active at

@@ -160,10 +160,12 @@ pub async fn revenue_by_day(db: &Db, currency: &str, days: i64) -> Result<Vec<(i
     Ok((first..=today).map(|d| (d * DAY, by_day.get(&d).copied().unwrap_or(0))).collect())
 }
 
-/// The currency with the most revenue in the last 30 days (what the chart
-/// shows first), if any money came in.
-pub fn main_currency(summary: &Summary) -> Option<String> {
-    summary.revenue_30d.iter().max_by_key(|(_, amount)| **amount).map(|(c, _)| c.clone())
+/// Every currency money came in with over the last 30 days, the largest
+/// first: one chart each (amounts in different currencies do not add up).
+pub fn chart_currencies(summary: &Summary) -> Vec<String> {
+    let mut currencies: Vec<(&String, &i64)> = summary.revenue_30d.iter().filter(|(_, amount)| **amount != 0).collect();
+    currencies.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    currencies.into_iter().map(|(c, _)| c.clone()).collect()
 }
 
 #[cfg(test)]

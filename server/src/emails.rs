@@ -13,6 +13,16 @@ use crate::{
     AppState, Error, Result,
 };
 
+/// An email decided together with a change, written in the change's own
+/// transaction: both land, or neither does.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub kind: EmailKind,
+}
+
 pub async fn enqueue(
     state: &AppState,
     to: &str,
@@ -21,23 +31,34 @@ pub async fn enqueue(
     kind: EmailKind,
     purchase_id: Option<PurchaseId>,
 ) -> Result<i64> {
+    let draft = Draft { to: to.to_owned(), subject: subject.to_owned(), body: body.to_owned(), kind };
     let mut tx = state.db.pool().begin().await?;
+    let id = enqueue_in(&mut tx, &draft, purchase_id).await?;
+    tx.commit().await?;
+    state.wake.notify();
+    Ok(id)
+}
+
+/// Writes `draft` and the job that sends it inside the caller's transaction.
+pub async fn enqueue_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    draft: &Draft,
+    purchase_id: Option<PurchaseId>,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO emails (to_address, subject, body_text, kind, purchase_id, status, attempts, created_at)
          VALUES ($1, $2, $3, $4, $5, $7, 0, $6) RETURNING id",
     )
-    .bind(to)
-    .bind(subject)
-    .bind(body)
-    .bind(kind)
+    .bind(&draft.to)
+    .bind(&draft.subject)
+    .bind(&draft.body)
+    .bind(draft.kind)
     .bind(purchase_id)
     .bind(clock::now())
     .bind(EmailStatus::Pending)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    jobs::enqueue(&mut *tx, &Job::SendEmail { email_id: id }, clock::now(), Some(&format!("email:{id}"))).await?;
-    tx.commit().await?;
-    state.wake.notify();
+    jobs::enqueue(&mut **tx, &Job::SendEmail { email_id: id }, clock::now(), Some(&format!("email:{id}"))).await?;
     Ok(id)
 }
 

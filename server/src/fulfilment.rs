@@ -137,6 +137,9 @@ pub struct Progress {
     pub price: crate::prices::Price,
     /// Why it stopped, when it did.
     pub problem: Option<String>,
+    /// Checkout is complete but the money is still on its way (a bank
+    /// debit): days, not seconds, and an email follows.
+    pub payment_on_its_way: bool,
 }
 
 impl Progress {
@@ -151,7 +154,9 @@ impl Progress {
     }
     /// The first step in words: a trial starts without a payment.
     pub fn paid_words(&self) -> &'static str {
-        if self.purchase.amount == 0 && self.price.trial_days > 0 {
+        if self.payment_on_its_way {
+            "Bank payment started — it can take a few business days to arrive"
+        } else if crate::prices::in_trial(self.purchase.amount, self.price.trial_days) {
             "Trial started — nothing is charged until it ends"
         } else {
             "Payment confirmed"
@@ -162,12 +167,13 @@ impl Progress {
     /// invitation is followed until it is accepted: the buyer accepts it in
     /// another tab, and this page turns to "Access active" by itself.)
     pub fn settled(&self) -> bool {
-        self.problem.is_some() || matches!(self.purchase.status, Status::Active | Status::Revoked | Status::Expired)
+        self.problem.is_some() || self.payment_on_its_way || matches!(self.purchase.status, Status::Active | Status::Revoked | Status::Expired)
     }
     pub fn heading(&self) -> &'static str {
         match self.purchase.status {
             Status::Expired => "This checkout was not completed",
             Status::Revoked => "This purchase no longer gives access",
+            Status::Pending if self.payment_on_its_way => "Thank you! Your payment is on its way",
             Status::Pending => "Confirming your payment…",
             Status::Paid | Status::Invited | Status::Active => "Thank you!",
         }
@@ -181,9 +187,14 @@ pub async fn progress(state: &AppState, session_id: &str) -> Result<Progress> {
     let cause = Cause::CheckoutReturn(session_id.to_owned());
     let mut purchase = purchases::find(&state.db, Lookup::CheckoutSession(session_id)).await?.ok_or(Error::NotFound)?;
     let mut problem = None;
+    let mut payment_on_its_way = false;
     if matches!(purchase.status, Status::Pending | Status::Paid) {
         let fulfilled = match retrieve_session(state, session_id).await {
-            Ok(session) => complete_checkout(state, &session, &cause).await,
+            Ok(session) => {
+                payment_on_its_way =
+                    session.state == SessionState::Complete && session.payment == SessionPayment::Unpaid;
+                complete_checkout(state, &session, &cause).await
+            }
             Err(e) => Err(e),
         };
         match fulfilled {
@@ -200,5 +211,7 @@ pub async fn progress(state: &AppState, session_id: &str) -> Result<Progress> {
     if matches!(purchase.status, Status::Revoked | Status::Expired) {
         problem = purchase.status_reason.clone().or(problem);
     }
-    Ok(Progress { purchase, repository, price, problem })
+    // Only while it still waits for the money.
+    let payment_on_its_way = payment_on_its_way && purchase.status == Status::Pending;
+    Ok(Progress { purchase, repository, price, problem, payment_on_its_way })
 }

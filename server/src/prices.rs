@@ -39,10 +39,16 @@ impl Price {
 const COLUMNS: &str =
     "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by";
 
+/// A purchase of a price with a trial that has paid nothing yet is in its
+/// trial (the one place this rule lives).
+pub fn in_trial(paid: i64, trial_days: i64) -> bool {
+    paid == 0 && trial_days > 0
+}
+
 /// What a purchase costs, in words: "$19.00 / month"; during a trial
 /// (nothing paid yet) "14-day trial, then $19.00 / month".
 pub fn paid_words(paid: i64, currency: &str, interval: Interval, price_amount: i64, trial_days: i64) -> String {
-    if paid == 0 && trial_days > 0 {
+    if in_trial(paid, trial_days) {
         return format!("{trial_days}-day trial, then {}", money::format_price(price_amount, currency, interval.db()));
     }
     money::format_price(paid, currency, interval.db())

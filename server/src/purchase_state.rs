@@ -65,11 +65,13 @@ pub struct Change<'a> {
     action: Action,
     detail: Option<&'a str>,
     set: Vec<(&'static str, Value)>,
+    /// Sent only if the change lands (the outbox, in its transaction).
+    email: Option<crate::emails::Draft>,
 }
 
 impl<'a> Change<'a> {
     pub fn new(from: PurchaseStatus, to: PurchaseStatus, action: Action) -> Self {
-        Change { from, to, action, detail: None, set: Vec::new() }
+        Change { from, to, action, detail: None, set: Vec::new(), email: None }
     }
 
     /// Records something without moving: the purchase stays in `status`.
@@ -100,6 +102,12 @@ impl<'a> Change<'a> {
             .set("status_reason_code", Value::Reason(Some(code)))
     }
 
+    /// An email that goes out if, and only if, this change lands.
+    pub fn email(mut self, draft: crate::emails::Draft) -> Self {
+        self.email = Some(draft);
+        self
+    }
+
     /// The purchase is where it should be: no reason to give.
     pub fn clear_reason(self) -> Self {
         self.set("status_reason", Value::Text(None)).set("status_reason_code", Value::Reason(None))
@@ -110,7 +118,7 @@ impl<'a> Change<'a> {
 /// something else changed it first. A move the table does not allow is an
 /// error, and nothing is written.
 pub async fn transition(db: &Db, purchase_id: PurchaseId, change: Change<'_>, cause: &Cause) -> Result<bool> {
-    let Change { from, to, action, detail, set } = change;
+    let Change { from, to, action, detail, set, email } = change;
     from.check_move(to).map_err(|e| Error::Internal(e.to_string()))?;
     let now = clock::now();
     let mut sql = String::from("UPDATE purchases SET status = $3, updated_at = $4");
@@ -141,6 +149,9 @@ pub async fn transition(db: &Db, purchase_id: PurchaseId, change: Change<'_>, ca
         return Ok(false);
     }
     log(&mut *tx, purchase_id, Some(from), to, action, detail, cause).await?;
+    if let Some(draft) = &email {
+        crate::emails::enqueue_in(&mut tx, draft, Some(purchase_id)).await?;
+    }
     tx.commit().await?;
     tracing::info!(purchase_id = purchase_id.get(), %from, %to, %action, cause = %cause.kind(), "access changed");
     Ok(true)

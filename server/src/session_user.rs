@@ -24,6 +24,28 @@ pub fn keep_signed_in(session: &Session) {
 }
 
 pub const USER_KEY: &str = "user";
+/// The buy form as last sent: a refused or cancelled checkout brings the
+/// buyer back to a form still filled in, with JavaScript or without.
+pub const BUY_FORM_KEY: &str = "buy_form";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyForm {
+    pub price_id: i64,
+    pub github_username: String,
+    pub email: String,
+}
+
+/// Keeps what the buyer typed (briefly, unless they are signed in).
+pub async fn remember_buy_form(session: &Session, form: &BuyForm) {
+    if let Err(e) = session.insert(BUY_FORM_KEY, form).await {
+        tracing::warn!(error = %e, "could not keep the buy form in the session");
+    }
+    keep_briefly_unless_signed_in(session).await;
+}
+
+pub async fn buy_form(session: &Session) -> Option<BuyForm> {
+    session.get(BUY_FORM_KEY).await.ok().flatten()
+}
 /// A GitHub sign-in under way (`OAuthUnderWay`), until its callback.
 pub const OAUTH_KEY: &str = "oauth";
 

@@ -70,7 +70,15 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// Like `spawn_app`, with extra configuration variables.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
-    let mut app = start(&database.url, database.dir.path(), extra).await;
+    let mut app = start(&database.url, database.dir.path(), extra, None).await;
+    app._database = Some(database);
+    Some(app)
+}
+
+/// Like `spawn_app`, serving the browser's files from `site_root`.
+pub async fn spawn_app_with_site(backend: Backend, site_root: &std::path::Path) -> Option<TestApp> {
+    let database = TestDatabase::create(backend).await?;
+    let mut app = start(&database.url, database.dir.path(), &[], Some(site_root)).await;
     app._database = Some(database);
     Some(app)
 }
@@ -79,10 +87,15 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
 /// a restart with changed settings sees.
 pub async fn spawn_app_beside(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
     let database = app._database.as_ref().expect("the first app owns its database");
-    start(&database.url, database.dir.path(), extra).await
+    start(&database.url, database.dir.path(), extra, None).await
 }
 
-async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> TestApp {
+async fn start(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+    site_root: Option<&std::path::Path>,
+) -> TestApp {
     let mut vars = HashMap::from([
         ("DATABASE_URL".to_owned(), database_url.to_owned()),
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
@@ -92,8 +105,11 @@ async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &
     ]);
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
-    let leptos =
+    let mut leptos =
         repopass::leptos_settings::from_file(&manifest_dir().join("Cargo-leptos.toml")).expect("Cargo-leptos.toml");
+    if let Some(root) = site_root {
+        leptos.site_root = root.display().to_string().into();
+    }
     let app = Application::build(config, leptos).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

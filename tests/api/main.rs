@@ -33,5 +33,6 @@ mod scheduled;
 mod schema;
 mod security;
 mod settings;
+mod static_files;
 mod trust;
 mod webhooks;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    types::{CheckoutProgress, GithubUser, ProductPage},
+    types::{BuyFormDraft, CheckoutProgress, GithubUser, ProductPage},
 };
 
 /// A published repository's page (None: unknown or not on sale). Counts a view.
@@ -34,6 +34,9 @@ pub async fn check_github_username(price_id: i64, github_username: String) -> Re
 #[server(endpoint = "checkout")]
 pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<String, AppError> {
     let state = super::state()?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let form = server::session_user::BuyForm { price_id, github_username: github_username.clone(), email: email.clone() };
+    server::session_user::remember_buy_form(&session, &form).await;
     let proven_github_user_id = ssr::proven_github_account().await;
     let started = server::checkout::start(
         &state,
@@ -47,6 +50,24 @@ pub async fn checkout(price_id: i64, github_username: String, email: String) -> 
     .await?;
     ssr::see_other_if_plain_form(&started.checkout_url)?;
     Ok(started.checkout_url)
+}
+
+/// What this visitor last sent with the buy form of `slug`'s page (kept
+/// across a refusal or a cancelled checkout), if anything.
+#[server(endpoint = "buy/form")]
+pub async fn saved_buy_form(slug: String) -> Result<Option<BuyFormDraft>, AppError> {
+    let state = super::state()?;
+    let Ok(session) = leptos_axum::extract::<tower_sessions::Session>().await else { return Ok(None) };
+    let Some(form) = server::session_user::buy_form(&session).await else { return Ok(None) };
+    // Only on the page whose price it chose.
+    let Ok((_, repo)) = server::checkout::price_on_sale(&state, server::domain::PriceId(form.price_id)).await else {
+        return Ok(None);
+    };
+    Ok((repo.slug == slug).then_some(BuyFormDraft {
+        price_id: form.price_id,
+        github_username: form.github_username,
+        email: form.email,
+    }))
 }
 
 /// Where the purchase behind a Checkout Session stands. If the webhook has
@@ -148,6 +169,7 @@ pub(crate) mod ssr {
             active: p.active(),
             settled: p.settled(),
             paid_words: p.paid_words().to_owned(),
+            payment_on_its_way: p.payment_on_its_way,
             title: p.repository.title,
             slug: p.repository.slug,
             full_name: format!("{}/{}", p.repository.owner, p.repository.name),

@@ -17,7 +17,8 @@ pub struct Dashboard {
     pub churned: i64,
     pub refunds: i64,
     pub funnel: Vec<FunnelRow>,
-    pub chart: Option<Chart>,
+    /// One per currency, the largest first; empty: no payments yet.
+    pub charts: Vec<Chart>,
     pub activity: Vec<ActivityItem>,
 }
 
@@ -31,7 +32,7 @@ pub struct FunnelRow {
     pub conversion: String,
 }
 
-/// Net revenue per day over the last 30 days, in the main currency.
+/// Net revenue per day over the last 30 days, in one currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chart {
     pub currency: String,
@@ -102,23 +103,21 @@ pub(crate) mod ssr {
                 paid: f.paid,
             })
             .collect();
-        let chart = match dashboard::main_currency(&summary) {
-            None => None,
-            Some(currency) => {
-                let days: Vec<ChartDay> = dashboard::revenue_by_day(&state.db, &currency, 30)
-                    .await?
-                    .into_iter()
-                    .map(|(day, amount)| ChartDay {
-                        label: server::account::day(day),
-                        amount,
-                        amount_text: format_amount(amount, &currency),
-                    })
-                    .collect();
-                let max = days.iter().map(|d| d.amount).max().unwrap_or(0).max(1);
-                let total_text = format_amount(days.iter().map(|d| d.amount).sum(), &currency);
-                Some(Chart { currency, days, max, total_text })
-            }
-        };
+        let mut charts = Vec::new();
+        for currency in dashboard::chart_currencies(&summary) {
+            let days: Vec<ChartDay> = dashboard::revenue_by_day(&state.db, &currency, 30)
+                .await?
+                .into_iter()
+                .map(|(day, amount)| ChartDay {
+                    label: server::account::day(day),
+                    amount,
+                    amount_text: format_amount(amount, &currency),
+                })
+                .collect();
+            let max = days.iter().map(|d| d.amount).max().unwrap_or(0).max(1);
+            let total_text = format_amount(days.iter().map(|d| d.amount).sum(), &currency);
+            charts.push(Chart { currency, days, max, total_text });
+        }
         Ok(Dashboard {
             revenue_month: amounts(&summary.revenue_this_month),
             revenue_30d: amounts(&summary.revenue_30d),
@@ -128,7 +127,7 @@ pub(crate) mod ssr {
             churned: summary.churned_30d,
             refunds: summary.refunds_30d,
             funnel,
-            chart,
+            charts,
             activity,
         })
     }

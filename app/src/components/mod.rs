@@ -3,3 +3,4 @@ pub mod container;
 pub mod layout;
 pub mod sandbox_banner;
 pub mod theme_toggle;
+pub mod unsaved;

@@ -27,7 +27,9 @@ pub fn ThemeToggle() -> impl IntoView {
             class="rounded-md border border-slate-300 px-2 py-1 text-slate-600 hover:bg-slate-100 dark:border-slate-700 dark:text-slate-300 dark:hover:bg-slate-800"
             on:click=move |_| dark.update(|d| *d = !*d)
         >
-            {move || if dark.get() { "☾ Dark" } else { "☀ Light" }}
+            <span aria-hidden="true">{move || if dark.get() { "☾" } else { "☀" }}</span>
+            // The word is for screen readers only on a phone.
+            <span class="sr-only sm:not-sr-only sm:ml-1">{move || if dark.get() { "Dark" } else { "Light" }}</span>
         </button>
     }
 }

@@ -195,7 +195,7 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                         <label class="block text-sm">"New GitHub username"
                             <input name="github_username" required spellcheck="false" autocomplete="off" placeholder="octocat" class=INPUT />
                         </label>
-                        <p class="mt-2 text-xs text-slate-500">"The current account loses access and the new one is invited. You can move access once every 30 days."</p>
+                        <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"The current account loses access and the new one is invited. You can move access once every 30 days."</p>
                         // Asked first (works without JavaScript): the move cannot be undone for 30 days.
                         <label class="mt-2 flex items-start gap-2 text-sm">
                             <input type="checkbox" required class="mt-1" data-testid="move-confirm" />
@@ -208,7 +208,7 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                     {move || move_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600" data-testid="move-error">{m}</p> })}
                 </details>
             })}
-            {p.move_after.clone().map(|day| view! { <p class="mt-3 text-xs text-slate-500">"Access was moved recently; it can move again on " {day} "."</p> })}
+            {p.move_after.clone().map(|day| view! { <p class="mt-3 text-xs text-slate-500 dark:text-slate-400">"Access was moved recently; it can move again on " {day} "."</p> })}
         </article>
     }
 }

@@ -70,7 +70,12 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
         <ol class="mt-8 grid gap-5" data-testid="progress" data-status=p.status.clone()>
             <Step done=paid testid="step-paid">
                 <p class="font-medium" data-testid="paid-words">{p.paid_words.clone()}</p>
-                {(!paid && waiting).then(|| view! { <p class="text-sm text-slate-500">"Waiting for Stripe…"</p> })}
+                {(!paid && waiting).then(|| view! { <p class="text-sm text-slate-500 dark:text-slate-400">"Waiting for Stripe…"</p> })}
+                {p.payment_on_its_way.then(|| view! {
+                    <p class="text-sm" data-testid="payment-on-its-way">
+                        "Nothing more to do here: we will email you as soon as the money has arrived and GitHub has sent your invitation. You can close this page."
+                    </p>
+                })}
             </Step>
             <Step done=invited testid="step-invited">
                 <p class="font-medium">"Invitation sent"</p>
@@ -92,7 +97,7 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
             </Step>
         </ol>
         {p.problem.clone().map(|m| view! { <p role="alert" class="mt-6 rounded-md bg-amber-50 p-3 text-amber-900 dark:bg-amber-950 dark:text-amber-200">{m}</p> })}
-        <p class="mt-10 text-sm text-slate-500">
+        <p class="mt-10 text-sm text-slate-500 dark:text-slate-400">
             <a href=format!("/p/{}", p.slug) class="underline">"Back to " {p.title.clone()}</a>
         </p>
     }

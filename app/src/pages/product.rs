@@ -8,10 +8,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::not_found::NotFound;
 use crate::{
-    api::buy::{check_github_username, get_product_page, Checkout},
+    api::buy::{saved_buy_form, check_github_username, get_product_page, Checkout},
     components::container::Container,
     error::AppError,
-    types::{BuyPrice, GithubUser, ProductPage},
+    types::{BuyFormDraft, BuyPrice, GithubUser, ProductPage},
 };
 
 #[component]
@@ -36,6 +36,10 @@ pub fn Product() -> impl IntoView {
 fn Page(p: ProductPage) -> impl IntoView {
     let query = use_query_map();
     let cancelled = move || query.with(|q| q.get("checkout").as_deref() == Some("cancelled"));
+    // What this visitor sent last time (a refusal, a cancelled checkout).
+    let slug = p.slug.clone();
+    let draft = Resource::new(move || slug.clone(), saved_buy_form);
+    let form_page = p.clone();
     let description = if p.summary.is_empty() {
         format!("Access to the private GitHub repository {}", p.full_name)
     } else {
@@ -64,7 +68,15 @@ fn Page(p: ProductPage) -> impl IntoView {
                     <div class="prose mt-8 max-w-none dark:prose-invert" data-testid="description" inner_html=p.description_html.clone()></div>
                 </article>
                 <aside>
-                    <BuyForm p />
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            let p = form_page.clone();
+                            Suspend::new(async move {
+                                let draft = draft.await.ok().flatten();
+                                view! { <BuyForm p draft /> }
+                            })
+                        }}
+                    </Suspense>
                 </aside>
             </div>
         </Container>
@@ -96,9 +108,15 @@ fn field_error(result: Option<Result<String, AppError>>, field: &str) -> Option<
 }
 
 #[component]
-fn BuyForm(p: ProductPage) -> impl IntoView {
+fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
     let checkout = ServerAction::<Checkout>::new();
-    let first = p.prices.first().map(|x| x.id).unwrap_or_default();
+    let first = draft
+        .as_ref()
+        .map(|d| d.price_id)
+        .filter(|id| p.prices.iter().any(|x| x.id == *id))
+        .or_else(|| p.prices.first().map(|x| x.id))
+        .unwrap_or_default();
+    let (username0, email0) = draft.map(|d| (d.github_username, d.email)).unwrap_or_default();
     let chosen = RwSignal::new(first);
     let result = move || checkout.value().get();
     // Checkout is another site (Stripe's): a full page load, not a route change.
@@ -194,8 +212,11 @@ fn BuyForm(p: ProductPage) -> impl IntoView {
             </p>
             <label class="mt-4 block text-sm font-medium">"GitHub username"
                 <input name="github_username" required autocomplete="username" spellcheck="false" placeholder="octocat" class=INPUT
+                    value=username0 aria-describedby="username-status" aria-invalid=move || username_error().is_some().to_string()
                     node_ref=username_input on:input=move |ev| on_username(event_target_value(&ev)) />
             </label>
+            // Announced as it changes: checking, who it is, or what is wrong.
+            <div id="username-status" aria-live="polite">
             {move || match checked.get() {
                 Some(Ok(user)) => Some(view! {
                     <p class="mt-2 flex items-center gap-2 text-sm" data-testid="github-user">
@@ -203,20 +224,24 @@ fn BuyForm(p: ProductPage) -> impl IntoView {
                         <span>{user.name.clone().unwrap_or_else(|| user.login.clone())} " (@" {user.login.clone()} ")"</span>
                     </p>
                 }.into_any()),
-                _ if !typed.get().trim().is_empty() && checked.get().is_none() => Some(view! { <p class="mt-2 text-sm text-slate-500">"Checking on GitHub…"</p> }.into_any()),
+                _ if !typed.get().trim().is_empty() && checked.get().is_none() => Some(view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400">"Checking on GitHub…"</p> }.into_any()),
                 _ => None,
             }}
-            {move || username_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600" data-testid="username-error">{m}</p> })}
+            {move || username_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400" data-testid="username-error">{m}</p> })}
+            </div>
             <label class="mt-4 block text-sm font-medium">"Email"
-                <input name="email" type="email" required autocomplete="email" placeholder="you@example.com" class=INPUT />
+                <input name="email" type="email" required autocomplete="email" placeholder="you@example.com" class=INPUT
+                    value=email0 aria-describedby="email-error" aria-invalid=move || field_error(result(), "email").is_some().to_string() />
             </label>
-            {move || field_error(result(), "email").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+            <div id="email-error">
+                {move || field_error(result(), "email").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
+            </div>
             {move || other_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
             <button class="mt-5 w-full rounded-md bg-indigo-600 px-4 py-2.5 font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
                 disabled=move || checkout.pending().get()>
                 {move || if checkout.pending().get() { "Opening checkout…" } else { "Continue to payment" }}
             </button>
-            <p class="mt-3 text-center text-xs text-slate-500">"Payment by Stripe. The receipt and your access links go to your email."</p>
+            <p class="mt-3 text-center text-xs text-slate-600 dark:text-slate-400">"Payment by Stripe. The receipt and your access links go to your email."</p>
         </ActionForm>
     }
     .into_any()

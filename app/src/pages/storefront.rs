@@ -15,7 +15,7 @@ pub fn Storefront() -> impl IntoView {
             <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-400">
                 "Pay once or subscribe, and your GitHub account is invited to the repository straight away."
             </p>
-            <Suspense fallback=|| view! { <p class="mt-10 text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="mt-10 text-slate-500 dark:text-slate-400">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match products.await {
                         Ok(list) if list.is_empty() => view! { <EmptyStore /> }.into_any(),

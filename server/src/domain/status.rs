@@ -177,6 +177,9 @@ text_enum! {
         /// SMTP has taken it the copy in the outbox is blanked.
         SignInLink = "sign_in_link",
         InvitationExpired = "invitation_expired",
+        /// "Your access is on its way": sent with the first invitation (or
+        /// at once active access) after a purchase.
+        AccessGranted = "access_granted",
     }
 }
 

@@ -50,7 +50,7 @@ fn ApiKeys() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Ok(list) if list.is_empty() => view! { <p class="mt-8 text-slate-500">"No keys yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="mt-8 text-slate-500 dark:text-slate-400">"No keys yet."</p> }.into_any(),
                         Ok(list) => view! { <KeyTable list revoke /> }.into_any(),
                         Err(err) => view! { <p class="mt-6 text-red-600" role="alert">{err.to_string()}</p> }.into_any(),
                     }
@@ -63,8 +63,9 @@ fn ApiKeys() -> impl IntoView {
 #[component]
 fn KeyTable(list: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
     view! {
-        <table class="mt-8 w-full text-left text-sm" data-testid="api-keys">
-            <thead><tr class="text-xs uppercase text-slate-500"><th class="py-2">"Name"</th><th>"Key"</th><th>"Last used"</th><th></th></tr></thead>
+        <div class="mt-8 overflow-x-auto" tabindex="0" role="region" aria-label="API keys">
+        <table class="min-w-[32rem] w-full text-left text-sm" data-testid="api-keys">
+            <thead><tr class="text-xs uppercase text-slate-500 dark:text-slate-400"><th class="py-2">"Name"</th><th>"Key"</th><th>"Last used"</th><th></th></tr></thead>
             <tbody>
                 {list.into_iter().map(|k| { let key_name = k.name.clone(); view! {
                     <tr class="border-t border-slate-200 dark:border-slate-800" data-key=key_name>
@@ -83,5 +84,6 @@ fn KeyTable(list: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> impl In
                 }}).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }

@@ -27,7 +27,10 @@ pub fn Cover(r: RepoEdit, remove: ServerAction<RemoveCover>) -> impl IntoView {
             {move || saved().then(|| view! { <p class="mt-2 text-green-700 dark:text-green-400">"Cover saved."</p> })}
             {move || problem().map(|e| view! { <p role="alert" class="mt-2 text-red-600">{e}</p> })}
             <form method="post" enctype="multipart/form-data" action=action class="mt-3 flex flex-wrap items-center gap-3">
-                <input type="file" name="cover" accept="image/png,image/jpeg,image/webp" required class="text-sm" />
+                <label class="text-sm">
+                    <span class="sr-only">"Cover image file"</span>
+                    <input type="file" name="cover" accept="image/png,image/jpeg,image/webp" required class="max-w-full text-sm" />
+                </label>
                 <button class="rounded-md border border-slate-300 px-4 py-2 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Upload cover"</button>
             </form>
         </section>

@@ -77,6 +77,18 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
         move |_| format!("A new invitation to {r} is out.")
     });
     on_success(move || refund.value().get(), version, notice, |m: &String| m.clone());
+    // Done: the refund form closes and forgets its amount.
+    let (refund_box, refund_form) = (NodeRef::<leptos::html::Details>::new(), NodeRef::<leptos::html::Form>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = refund.value().get() {
+            if let Some(details) = refund_box.get_untracked() {
+                details.set_open(false);
+            }
+            if let Some(form) = refund_form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     let errors = move || {
         [
             error_of(revoke.value().get()),
@@ -107,7 +119,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                 {p.can_revoke.then(|| view! {
                     <details class="rounded-md border border-slate-200 p-2 dark:border-slate-700">
                         <summary class="cursor-pointer text-sm font-medium">"Revoke access…"</summary>
-                        <ActionForm action=revoke attr:class="mt-2 w-64">
+                        <ActionForm action=revoke attr:class="mt-2 w-64 max-w-full">
                             <input type="hidden" name="id" value=id1 />
                             <label class="block text-sm">"Reason (shown in the history)"
                                 <input name="reason" required maxlength="200" placeholder="e.g. abuse of the licence" class=INPUT />
@@ -136,14 +148,14 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                     </details>
                 })}
                 {p.can_refund.then(|| view! {
-                    <details class="rounded-md border border-slate-200 p-2 dark:border-slate-700">
+                    <details class="rounded-md border border-slate-200 p-2 dark:border-slate-700" node_ref=refund_box>
                         <summary class="cursor-pointer text-sm font-medium">"Refund…"</summary>
-                        <ActionForm action=refund attr:class="mt-2 w-64">
+                        <ActionForm action=refund node_ref=refund_form attr:class="mt-2 w-64 max-w-full">
                             <input type="hidden" name="id" value=id4 />
                             <label class="block text-sm">{format!("Amount in {} (empty: all that is left)", p.currency.to_uppercase())}
                                 <input name="amount" inputmode="decimal" placeholder="all" class=INPUT />
                             </label>
-                            <p class="mt-1 text-xs text-slate-500">"Through Stripe. A full refund of a one-time purchase also ends its access."</p>
+                            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">"Through Stripe. A full refund of a one-time purchase also ends its access."</p>
                             <button class=format!("mt-2 {DANGER}") disabled=move || refund.pending().get()>{move || if refund.pending().get() { "Refunding…" } else { "Confirm refund" }}</button>
                         </ActionForm>
                     </details>
@@ -156,7 +168,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                     <li data-action=key>
                         <span class="font-medium">{t.action}</span> " · " {t.change} " · by " <span title=t.reference.unwrap_or_default()>{t.cause}</span>
                         {t.detail.map(|d| view! { <div class="text-slate-600 dark:text-slate-400">{d}</div> })}
-                        <div class="text-xs text-slate-500">{t.at}</div>
+                        <div class="text-xs text-slate-500 dark:text-slate-400">{t.at}</div>
                     </li>
                 }}).collect_view()}
             </ol>

@@ -118,9 +118,10 @@ fn CustomersTable(page: Resource<Result<CustomersPage, AppError>>) -> impl IntoV
                         let (current, pages, total) = (p.page, p.pages, p.total);
                         view! {
                             <p class="mt-6 text-sm text-slate-600 dark:text-slate-400" data-testid="total">{format!("{total} purchase{}", if total == 1 { "" } else { "s" })}</p>
-                            <div class="mt-2 overflow-x-auto">
-                            <table class="w-full text-left text-sm" data-testid="customers">
-                                <thead class="text-slate-500">
+                            // Wide: on a phone it scrolls inside its own box, not the page.
+                            <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="Purchases">
+                            <table class="w-full min-w-[44rem] text-left text-sm [&_td]:pr-4 [&_td]:align-top [&_th]:pr-4" data-testid="customers">
+                                <thead class="text-slate-500 dark:text-slate-400">
                                     <tr><th class="py-2 font-medium">"Customer"</th><th class="font-medium">"Email"</th><th class="font-medium">"Repository"</th><th class="font-medium">"Status"</th><th class="font-medium">"Amount"</th><th class="font-medium">"Since"</th></tr>
                                 </thead>
                                 <tbody>
@@ -130,8 +131,8 @@ fn CustomersTable(page: Resource<Result<CustomersPage, AppError>>) -> impl IntoV
                                             <td>{r.email}</td>
                                             <td>{r.repository}</td>
                                             <td data-testid="row-status">{r.status}</td>
-                                            <td class="tabular-nums">{r.amount_text}</td>
-                                            <td class="text-slate-500">{r.created}</td>
+                                            <td class="whitespace-nowrap tabular-nums">{r.amount_text}</td>
+                                            <td class="text-slate-500 dark:text-slate-400">{r.created}</td>
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>

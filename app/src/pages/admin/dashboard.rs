@@ -100,9 +100,12 @@ fn Numbers(d: Dashboard) -> impl IntoView {
         <div class="mt-6 grid gap-6 lg:grid-cols-3">
             <section class=format!("{CARD} lg:col-span-2") aria-label="Revenue">
                 <h2 class="font-semibold">"Revenue, last 30 days"</h2>
-                {match d.chart {
-                    Some(chart) => view! { <RevenueChart chart /> }.into_any(),
-                    None => view! { <p class="mt-4 text-sm text-slate-500">"No payments yet: the chart starts with the first one."</p> }.into_any(),
+                {if d.charts.is_empty() {
+                    view! { <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">"No payments yet: the chart starts with the first one."</p> }.into_any()
+                } else {
+                    // One chart per currency: amounts in different currencies do not add up.
+                    let several = d.charts.len() > 1;
+                    d.charts.into_iter().map(|chart| view! { <RevenueChart chart several /> }).collect_view().into_any()
                 }}
             </section>
             <section class=CARD aria-label="Activity">
@@ -112,8 +115,9 @@ fn Numbers(d: Dashboard) -> impl IntoView {
         </div>
         <section class=format!("mt-6 {CARD}") aria-label="Conversion">
             <h2 class="font-semibold">"Conversion, last 30 days"</h2>
-            <table class="mt-3 w-full text-left text-sm" data-testid="funnel">
-                <thead class="text-slate-500">
+            <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Funnel">
+            <table class="min-w-[24rem] w-full text-left text-sm" data-testid="funnel">
+                <thead class="text-slate-500 dark:text-slate-400">
                     <tr><th class="py-1 font-medium">"Repository"</th><th class="font-medium">"Page views"</th><th class="font-medium">"Checkouts started"</th><th class="font-medium">"Paid"</th><th class="font-medium">"Paid per view"</th></tr>
                 </thead>
                 <tbody>
@@ -128,6 +132,7 @@ fn Numbers(d: Dashboard) -> impl IntoView {
                     }}).collect_view()}
                 </tbody>
             </table>
+            </div>
         </section>
     }
 }
@@ -135,14 +140,14 @@ fn Numbers(d: Dashboard) -> impl IntoView {
 #[component]
 fn ActivityFeed(items: Vec<ActivityItem>) -> impl IntoView {
     if items.is_empty() {
-        return view! { <p class="mt-3 text-sm text-slate-500" data-testid="activity">"Nothing yet: purchases, invitations and revokes appear here as they happen."</p> }.into_any();
+        return view! { <p class="mt-3 text-sm text-slate-500 dark:text-slate-400" data-testid="activity">"Nothing yet: purchases, invitations and revokes appear here as they happen."</p> }.into_any();
     }
     view! {
         <ol class="mt-3 grid gap-2 text-sm" data-testid="activity">
             {items.into_iter().map(|a| view! {
                 <li data-action=a.action.clone()>
                     <a href=format!("/admin/customers/{}", a.github_user_id) class="hover:underline">{a.words}</a>
-                    <div class="text-xs text-slate-500">{a.at}</div>
+                    <div class="text-xs text-slate-500 dark:text-slate-400">{a.at}</div>
                 </li>
             }).collect_view()}
         </ol>
@@ -151,7 +156,7 @@ fn ActivityFeed(items: Vec<ActivityItem>) -> impl IntoView {
 }
 
 #[component]
-fn RevenueChart(chart: Chart) -> impl IntoView {
+fn RevenueChart(chart: Chart, several: bool) -> impl IntoView {
     const W: f64 = 600.0;
     const H: f64 = 160.0;
     let n = chart.days.len().max(1) as f64;
@@ -159,11 +164,13 @@ fn RevenueChart(chart: Chart) -> impl IntoView {
     let hovered: RwSignal<Option<String>> = RwSignal::new(None);
     let max = chart.max as f64;
     let summary = format!("{} in all, in {}", chart.total_text, chart.currency.to_uppercase());
+    let label = format!("Revenue per day in {}", chart.currency.to_uppercase());
     view! {
+        {several.then(|| view! { <h3 class="mt-4 text-sm font-semibold">{chart.currency.to_uppercase()}</h3> })}
         <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="chart-readout">
             {move || hovered.get().unwrap_or_else(|| summary.clone())}
         </p>
-        <svg viewBox=format!("0 0 {W} {}", H + 20.0) class="mt-3 w-full" role="img" aria-label="Revenue per day" data-testid="revenue-chart">
+        <svg viewBox=format!("0 0 {W} {}", H + 20.0) class="mt-3 w-full" role="img" aria-label=label data-testid="revenue-chart" data-currency=chart.currency.clone()>
             <line x1="0" y1=H x2=W y2=H class="stroke-slate-300 dark:stroke-slate-700" />
             {chart.days.iter().enumerate().map(|(i, day)| {
                 let height = if day.amount > 0 { (day.amount as f64 / max * (H - 10.0)).max(2.0) } else { 0.0 };

@@ -65,12 +65,13 @@ fn Deliveries() -> impl IntoView {
                         Err(e) => view! { <p role="alert" class="mt-4 text-red-600">{e.to_string()}</p> }.into_any(),
                         Ok(page) => view! {
                             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">{format!("{} deliveries · page {} of {}", page.total, page.page, page.pages.max(1))}</p>
-                            <table class="mt-2 w-full text-left text-sm" data-testid="events">
-                                <thead class="text-slate-500"><tr><th class="py-1 font-medium">"Received"</th><th class="font-medium">"From"</th><th class="font-medium">"Type"</th><th class="font-medium">"Status"</th><th class="font-medium">"Note or error"</th></tr></thead>
+                            <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="Events">
+                            <table class="min-w-[40rem] w-full text-left text-sm" data-testid="events">
+                                <thead class="text-slate-500 dark:text-slate-400"><tr><th class="py-1 font-medium">"Received"</th><th class="font-medium">"From"</th><th class="font-medium">"Type"</th><th class="font-medium">"Status"</th><th class="font-medium">"Note or error"</th></tr></thead>
                                 <tbody>
                                     {page.rows.into_iter().map(|e| { let key = e.event_type.clone(); view! {
                                         <tr class="border-t border-slate-100 dark:border-slate-800" data-type=key>
-                                            <td class="py-1.5 text-slate-500">{e.received}</td>
+                                            <td class="py-1.5 text-slate-500 dark:text-slate-400">{e.received}</td>
                                             <td>{e.provider}</td>
                                             <td><a href=format!("/admin/events/{}", e.id) class="font-mono text-indigo-600 hover:underline dark:text-indigo-400">{e.event_type}</a></td>
                                             <td data-testid="event-status">{e.status}</td>
@@ -82,6 +83,7 @@ fn Deliveries() -> impl IntoView {
                                     }}).collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                             <nav class="mt-3 flex gap-4 text-sm">
                                 {(page.page > 1).then(|| view! { <a class="underline" href=format!("/admin/events?page={}", page.page - 1)>"← Newer"</a> })}
                                 {(page.page < page.pages).then(|| view! { <a class="underline" href=format!("/admin/events?page={}", page.page + 1)>"Older →"</a> })}
@@ -105,7 +107,7 @@ fn DeadJobs() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match jobs.await {
                         Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500" data-testid="no-dead-jobs">"None: every job finished or is still being retried."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="no-dead-jobs">"None: every job finished or is still being retried."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-2 grid gap-2" data-testid="dead-jobs">
                                 {list.into_iter().map(|j| view! {
@@ -144,7 +146,7 @@ fn DriftReport() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match drift.await {
                         Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500" data-testid="no-drift">"Everything matches."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="no-drift">"Everything matches."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-2 grid gap-2" data-testid="drift">
                                 {list.into_iter().map(|d| view! {

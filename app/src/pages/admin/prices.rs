@@ -128,7 +128,7 @@ fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoVie
         <li class="flex flex-wrap items-center justify-between gap-3 py-3" data-testid="price">
             <div>
                 <span class="font-medium">{format_amount(p.amount, &p.currency)}{per}</span>
-                <span class="text-sm text-slate-500">" · " {interval_label(&p.interval)} {trial} " · " <span data-testid="price-access">{access}</span></span>
+                <span class="text-sm text-slate-500 dark:text-slate-400">" · " {interval_label(&p.interval)} {trial} " · " <span data-testid="price-access">{access}</span></span>
             </div>
             <div class="flex flex-wrap items-center gap-2">
                 <ActionForm action=actions.change attr:class="flex items-center gap-2">

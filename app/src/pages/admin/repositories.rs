@@ -29,13 +29,13 @@ fn Repositories() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match mine.await {
-                        Ok(list) if list.is_empty() => view! { <p class="mt-6 text-slate-500">"Nothing on sale yet: add a repository below."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="mt-6 text-slate-500 dark:text-slate-400">"Nothing on sale yet: add a repository below."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-6 divide-y divide-slate-200 dark:divide-slate-800" data-testid="my-repositories">
                                 {list.into_iter().map(|r| view! {
                                     <li class="flex items-center justify-between py-3">
                                         <a href=format!("/admin/repositories/{}", r.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-400">{r.title}</a>
-                                        <span class="text-sm text-slate-500">{r.full_name} " · " <span data-testid="repo-status">{r.status}</span>
+                                        <span class="text-sm text-slate-500 dark:text-slate-400">{r.full_name} " · " <span data-testid="repo-status">{r.status}</span>
                                             {r.github_trouble.clone().map(|state| view! { <span class="ml-2 text-amber-600">{format!("GitHub: {state}")}</span> })}
                                         </span>
                                     </li>
@@ -54,16 +54,19 @@ fn Repositories() -> impl IntoView {
                     match reachable.await {
                         Ok(list) => view! {
                             <ul class="mt-4 divide-y divide-slate-200 dark:divide-slate-800" data-testid="reachable">
-                                {list.into_iter().map(|r| { let label = r.full_name.clone(); view! {
-                                    <li class="flex items-center justify-between py-2" data-reachable=label>
-                                        <span>{r.full_name} {r.private.then_some(" (private)")}</span>
+                                {list.into_iter().map(|r| { let (label, key) = (r.full_name.clone(), r.full_name.clone()); view! {
+                                    <li class="flex items-center justify-between py-2" data-reachable=key>
+                                        <span class="min-w-0 break-words">{r.full_name} {r.private.then_some(" (private)")}</span>
                                         {if r.already_added {
-                                            view! { <span class="text-sm text-slate-500">"added"</span> }.into_any()
+                                            view! { <span class="text-sm text-slate-500 dark:text-slate-400">"added"</span> }.into_any()
                                         } else {
                                             view! {
                                                 <ActionForm action=add>
                                                     <input type="hidden" name="github_id" value=r.github_id />
-                                                    <button class="rounded border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Add"</button>
+                                                    <button class="rounded border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+                                                        // Each button names its repository for screen readers.
+                                                        "Add"<span class="sr-only">" "{label}</span>
+                                                    </button>
                                                 </ActionForm>
                                             }.into_any()
                                         }}

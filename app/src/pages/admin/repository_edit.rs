@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     api::repositories::{get_repository, preview_markdown, RemoveCover, SaveRepository, SetRepositoryStatus},
-    components::container::Container,
+    components::{container::Container, unsaved::warn_before_leaving},
     types::RepoEdit,
 };
 
@@ -69,6 +69,14 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
             }
         }
     });
+    // Typed but not saved: said beside Save, and leaving asks first.
+    let dirty = RwSignal::new(false);
+    warn_before_leaving(dirty);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            dirty.set(false);
+        }
+    });
     let error = move || save.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     let saved = move || matches!(save.value().get(), Some(Ok(_)));
     let moved = move || status.value().get().and_then(|r| r.ok()).map(|r| r.status);
@@ -80,13 +88,14 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
     view! {
         <div class="flex flex-wrap items-baseline justify-between gap-2">
             <h1 class="text-3xl font-bold tracking-tight">{r.title.clone()}</h1>
-            <span class="text-sm text-slate-500">{r.full_name.clone()} " · " <span data-testid="edit-status">{r.status.clone()}</span></span>
+            <span class="text-sm text-slate-500 dark:text-slate-400">{r.full_name.clone()} " · " <span data-testid="edit-status">{r.status.clone()}</span></span>
         </div>
         {r.github_trouble.clone().map(|state| view! { <p class="mt-2 text-amber-700">{format!("GitHub reports this repository as {state}.")}</p> })}
+        <div on:input=move |_| dirty.set(true)>
         <ActionForm action=save attr:class="mt-6 grid gap-4">
             <input type="hidden" name="id" value=id />
             <label class="text-sm font-medium">"Title" <input name="title" value=r.title.clone() required class=INPUT /></label>
-            <label class="text-sm font-medium">"Address" <span class="font-normal text-slate-500">" (/p/…)"</span>
+            <label class="text-sm font-medium">"Address" <span class="font-normal text-slate-600 dark:text-slate-400">" (/p/…)"</span>
                 <input name="slug" value=r.slug.clone() required pattern="[a-z0-9]+(-[a-z0-9]+)*" class=INPUT />
             </label>
             <label class="text-sm font-medium">"Summary" <input name="summary" value=r.summary.clone() maxlength="280" class=INPUT /></label>
@@ -104,9 +113,11 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
             {move || error().map(|e| view! { <p role="alert" class="text-red-600">{e}</p> })}
             <div class="flex items-center gap-3">
                 <button class="rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">"Save"</button>
-                {move || saved().then(|| view! { <span role="status" data-testid="saved" class="text-sm text-green-700 dark:text-green-400">"Saved."</span> })}
+                {move || (saved() && !dirty.get()).then(|| view! { <span role="status" data-testid="saved" class="text-sm text-green-700 dark:text-green-400">"Saved."</span> })}
+                {move || dirty.get().then(|| view! { <span role="status" data-testid="unsaved" class="text-sm text-amber-700 dark:text-amber-400">"Unsaved changes"</span> })}
             </div>
         </ActionForm>
+        </div>
         {(no_price && !published).then(|| view! {
             <p data-testid="no-price-warning" class="mt-8 rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200">
                 "No price yet: published now, the page would say \"Coming soon\" and nobody could buy. Add a price below first."
