@@ -55,8 +55,8 @@ async fn the_dashboard_counts_payments_renewals_and_refunds(app: TestApp) {
     let admin = admin(&app).await;
     let empty = dashboard(&app, &admin).await;
     assert_eq!(
-        (empty["revenue_30d"].clone(), empty["chart"].clone(), empty["activity"].clone()),
-        (json!([]), Value::Null, json!([]))
+        (empty["revenue_30d"].clone(), empty["charts"].clone(), empty["activity"].clone()),
+        (json!([]), json!([]), json!([]))
     );
 
     let (repo, monthly) = on_sale(&app).await;
@@ -84,7 +84,9 @@ async fn the_dashboard_counts_payments_renewals_and_refunds(app: TestApp) {
         (json!("Enterprise SDK"), json!(3), json!(2), json!(2))
     );
     assert_eq!(funnel["conversion"], "66.7%");
-    let chart = &d["chart"];
+    assert_eq!(d["charts"].as_array().unwrap().len(), 1, "one currency, one chart");
+    let chart = &d["charts"][0];
+    assert_eq!(chart["currency"], "usd");
     assert_eq!(chart["days"].as_array().unwrap().len(), 30);
     assert_eq!(chart["days"][29]["amount_text"], "$58.00", "today's bar");
     assert_eq!(chart["total_text"], "$58.00");

@@ -185,6 +185,8 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
                     with(row("POST", path, EVERYONE_200), &[("price_id", &price), ("github_username", "carol")])
                 }
                 "/api/buy/product" => with(row("POST", path, EVERYONE_200), &[("slug", "enterprise-sdk")]),
+                // What this browser last sent with the buy form (nothing, for a new one).
+                "/api/buy/form" => with(row("POST", path, EVERYONE_200), &[("slug", "enterprise-sdk")]),
                 "/api/buy/progress" => with(row("POST", path, EVERYONE_200), &[("session_id", &a_session)]),
                 "/api/session/viewer" | "/api/storefront/products" => row("POST", path, EVERYONE_200),
                 other => panic!("{other} is a new server function: give it a row"),
