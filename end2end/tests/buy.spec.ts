@@ -24,11 +24,18 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, re
   const username = page.getByLabel("GitHub username");
   await username.fill("sandbox-org");
   await expect(page.getByTestId("username-error")).toContainText("is a GitHub organization, not a person");
+  // Said to screen readers too: the field is marked invalid and points at the reason.
+  await expect(username).toHaveAttribute("aria-invalid", "true");
+  await expect(username).toHaveAccessibleDescription(/is a GitHub organization, not a person/);
   await username.fill("no-such-user-here");
   await expect(page.getByTestId("username-error")).toContainText("There is no GitHub user called 'no-such-user-here'");
   await username.fill(buyer);
   await expect(page.getByTestId("github-user")).toContainText(`@${buyer}`);
   await expect(page.getByTestId("github-user").locator("img")).toBeVisible();
+  await expect(username).toHaveAttribute("aria-invalid", "false");
+  // The check's outcome is announced (a live region).
+  await expect(page.locator("#username-status")).toHaveAttribute("aria-live", "polite");
+  await expect(username).toHaveAccessibleDescription(new RegExp(`@${buyer}`));
   await page.getByLabel("Email").fill(`${buyer}@example.com`);
   await page.getByRole("button", { name: "Continue to payment" }).click();
 

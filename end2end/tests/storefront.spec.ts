@@ -7,6 +7,12 @@ test("the storefront renders, hydrates and explains an empty store", async ({ pa
   await expect(page.getByRole("heading", { name: "Private repositories for sale" })).toBeVisible();
   await expect(page.getByTestId("empty-store")).toContainText("Nothing on sale yet");
 
+  // The first Tab offers a way past the header.
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeVisible();
+
   // The theme switch only works once the wasm has hydrated the page.
   const toggle = page.getByTestId("theme-toggle");
   await expect(toggle).toHaveAttribute("aria-pressed", "false");
@@ -29,6 +35,14 @@ test("styles are served and applied", async ({ page }) => {
   const css = await page.request.get("/pkg/repopass.css");
   expect(css.status()).toBe(200);
   expect(await css.text()).toContain("--color-indigo-600");
+  // The page links its files by content: compressed, and cached for good.
+  const href = await page.locator('link[rel="stylesheet"]').first().getAttribute("href");
+  expect(href).toMatch(/^\/assets\/[0-9a-f]{16}\/pkg\/repopass\.css$/);
+  await expect(async () => {
+    const versioned = await page.request.get(href!, { headers: { "accept-encoding": "br, gzip" } });
+    expect(versioned.headers()["content-encoding"]).toBe("br");
+    expect(versioned.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+  }).toPass({ timeout: 20_000 });
   // bg-slate-50 on <body>: Tailwind's output really reached the page.
   const background = await page.locator("body").evaluate((el) => getComputedStyle(el).backgroundColor);
   expect(background).not.toBe("rgba(0, 0, 0, 0)");

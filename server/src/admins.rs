@@ -110,6 +110,12 @@ pub async fn current(db: &Db, config: &Config, id: i64) -> Result<Option<Admin>>
     Ok(admin.filter(|a| config.admins.is_empty() || is_listed(config, &a.login)))
 }
 
+/// Every admin's login, lower-cased.
+pub async fn logins(db: &Db) -> Result<std::collections::HashSet<String>> {
+    let logins: Vec<String> = sqlx::query_scalar("SELECT LOWER(github_login) FROM admins").fetch_all(db.pool()).await?;
+    Ok(logins.into_iter().collect())
+}
+
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Admin>> {
     let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, github_login, role FROM admins WHERE id = $1")
         .bind(id)

@@ -9,51 +9,8 @@ use crate::{
     domain::{Action, GithubState, PurchaseStatus as Status},
     jobs::Outcome,
     purchase_state::{transition, Cause, Change, Value as Col},
-    purchases::{self, Purchase},
-    AppState, Error, Result,
+    purchases, repositories, AppState, Error, Result,
 };
-
-async fn purchase_of(state: &AppState, github_repo_id: i64, github_user_id: i64) -> Result<Option<Purchase>> {
-    let sql = format!(
-        "SELECT {} FROM purchases WHERE github_user_id = $2
-           AND repository_id = (SELECT id FROM repositories WHERE github_repo_id = $1)
-         ORDER BY (status IN ({})) DESC, id DESC LIMIT 1",
-        purchases::COLUMNS,
-        purchases::statuses_sql(Status::gives_access),
-    );
-    Ok(sqlx::query_as::<_, Purchase>(&sql)
-        .bind(github_repo_id)
-        .bind(github_user_id)
-        .fetch_optional(state.db.pool())
-        .await?)
-}
-
-/// Records what GitHub says of a repository on sale (and, when renamed or
-/// moved, where it is now). The number of repositories changed (0: not ours).
-async fn set_repository(
-    state: &AppState,
-    github_repo_id: i64,
-    github_state: GithubState,
-    moved_to: Option<(&str, &str)>,
-) -> Result<u64> {
-    let done = match moved_to {
-        Some((owner, name)) => sqlx::query(
-            "UPDATE repositories SET owner = $3, name = $4, github_state = $2, updated_at = $5 WHERE github_repo_id = $1",
-        )
-        .bind(github_repo_id)
-        .bind(github_state)
-        .bind(owner)
-        .bind(name)
-        .bind(clock::now()),
-        None => {
-            sqlx::query("UPDATE repositories SET github_state = $2, updated_at = $3 WHERE github_repo_id = $1")
-                .bind(github_repo_id)
-                .bind(github_state)
-                .bind(clock::now())
-        }
-    };
-    Ok(done.execute(state.db.pool()).await?.rows_affected())
-}
 
 pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, payload: &str) -> Result<Outcome> {
     let event: Value =
@@ -66,7 +23,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let Some(p) = purchase_of(state, repo_id, user_id).await? else {
+            let Some(p) = purchases::of_repository_and_user(&state.db, repo_id, user_id).await? else {
                 return Ok(Outcome::Ignored("not a buyer of ours".into()));
             };
             if p.status != Status::Invited {
@@ -83,7 +40,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let Some(p) = purchase_of(state, repo_id, user_id).await? else {
+            let Some(p) = purchases::of_repository_and_user(&state.db, repo_id, user_id).await? else {
                 return Ok(Outcome::Ignored("not a buyer of ours".into()));
             };
             if !p.status.gives_access() {
@@ -105,7 +62,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             };
             let github_state =
                 if event_type == "repository.renamed" { GithubState::Renamed } else { GithubState::Transferred };
-            let changed = set_repository(state, repo_id, github_state, Some((owner, name))).await?;
+            let changed = repositories::set_github_state(&state.db, repo_id, github_state, Some((owner, name))).await?;
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "repository.archived" | "repository.privatized" | "repository.unarchived" | "repository.publicized" => {
@@ -116,7 +73,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
                 "repository.publicized" => GithubState::Public,
                 _ => GithubState::Ok,
             };
-            let changed = set_repository(state, repo_id, github_state, None).await?;
+            let changed = repositories::set_github_state(&state.db, repo_id, github_state, None).await?;
             Ok(if changed > 0 { Outcome::Processed } else { Outcome::Ignored("not a repository on RepoPass".into()) })
         }
         "installation_repositories.removed" => {
@@ -126,7 +83,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
                 .unwrap_or_default();
             let mut changed = 0;
             for id in ids {
-                changed += set_repository(state, id, GithubState::AccessLost, None).await?;
+                changed += repositories::set_github_state(&state.db, id, GithubState::AccessLost, None).await?;
             }
             if changed > 0 {
                 tracing::warn!(repositories = changed, "the GitHub App lost access to repositories on sale");
@@ -135,7 +92,7 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
         }
         "repository.deleted" => {
             let Some(repo_id) = repo_id else { return Ok(Outcome::Ignored("incomplete event".into())) };
-            let changed = set_repository(state, repo_id, GithubState::Deleted, None).await?;
+            let changed = repositories::set_github_state(&state.db, repo_id, GithubState::Deleted, None).await?;
             if changed > 0 {
                 tracing::warn!(github_repo_id = repo_id, "a repository on sale was deleted on GitHub");
             }
@@ -145,26 +102,13 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let Some(account) = event["installation"]["account"]["login"].as_str() else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let changed = sqlx::query("UPDATE repositories SET github_state = $3, updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state <> $4")
-                .bind(account)
-                .bind(clock::now())
-                .bind(GithubState::AccessLost)
-                .bind(GithubState::Deleted)
-                .execute(state.db.pool())
-                .await?
-                .rows_affected();
+            let changed = repositories::set_owner_state(&state.db, account, GithubState::AccessLost).await?;
             tracing::warn!(account, repositories = changed, "the GitHub App lost access to an account");
             Ok(Outcome::Processed)
         }
         "installation.unsuspend" | "installation.created" => {
             if let Some(account) = event["installation"]["account"]["login"].as_str() {
-                sqlx::query("UPDATE repositories SET github_state = $3, updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state = $4")
-                    .bind(account)
-                    .bind(clock::now())
-                    .bind(GithubState::Ok)
-                    .bind(GithubState::AccessLost)
-                    .execute(state.db.pool())
-                    .await?;
+                repositories::set_owner_state(&state.db, account, GithubState::Ok).await?;
             }
             Ok(Outcome::Processed)
         }

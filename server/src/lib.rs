@@ -25,6 +25,7 @@ pub mod covers;
 pub mod dashboard;
 pub mod db;
 pub mod domain;
+pub mod drift;
 pub mod duplicate_purchases;
 pub mod emails;
 pub mod error;

@@ -165,6 +165,37 @@ pub async fn holding(
 }
 
 /// Records a GitHub rename on every purchase of the account.
+/// `github_user_id`'s purchase of the repository GitHub numbers
+/// `github_repo_id`: the one giving access if any, else the latest.
+pub async fn of_repository_and_user(db: &Db, github_repo_id: i64, github_user_id: i64) -> Result<Option<Purchase>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM purchases WHERE github_user_id = $2
+           AND repository_id = (SELECT id FROM repositories WHERE github_repo_id = $1)
+         ORDER BY (status IN ({})) DESC, id DESC LIMIT 1",
+        statuses_sql(PurchaseStatus::gives_access),
+    );
+    Ok(sqlx::query_as::<_, Purchase>(&sql).bind(github_repo_id).bind(github_user_id).fetch_optional(db.pool()).await?)
+}
+
+/// The purchases giving access to a repository now (invited or active).
+pub async fn granted_in(db: &Db, repository_id: crate::domain::RepositoryId) -> Result<Vec<Purchase>> {
+    let sql = format!("SELECT {COLUMNS} FROM purchases WHERE repository_id = $1 AND status IN ($2, $3)");
+    Ok(sqlx::query_as(&sql)
+        .bind(repository_id)
+        .bind(PurchaseStatus::Invited)
+        .bind(PurchaseStatus::Active)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// Invitations sent before `cutoff` and still waiting to be accepted.
+pub async fn invited_before(db: &Db, cutoff: i64) -> Result<Vec<Purchase>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL"
+    );
+    Ok(sqlx::query_as(&sql).bind(cutoff).bind(PurchaseStatus::Invited).fetch_all(db.pool()).await?)
+}
+
 pub async fn record_login(db: &Db, user: GithubUserId, login: &str) -> Result<()> {
     sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1")
         .bind(user)

@@ -242,3 +242,44 @@ mod tests {
         }
     }
 }
+
+/// Records what GitHub says of a repository on sale (and, when renamed or
+/// moved, where it is now). The number of repositories changed (0: not ours).
+pub async fn set_github_state(
+    db: &Db,
+    github_repo_id: i64,
+    github_state: GithubState,
+    moved_to: Option<(&str, &str)>,
+) -> Result<u64> {
+    let done = match moved_to {
+        Some((owner, name)) => sqlx::query(
+            "UPDATE repositories SET owner = $3, name = $4, github_state = $2, updated_at = $5 WHERE github_repo_id = $1",
+        )
+        .bind(github_repo_id)
+        .bind(github_state)
+        .bind(owner)
+        .bind(name)
+        .bind(clock::now()),
+        None => sqlx::query("UPDATE repositories SET github_state = $2, updated_at = $3 WHERE github_repo_id = $1")
+            .bind(github_repo_id)
+            .bind(github_state)
+            .bind(clock::now()),
+    };
+    Ok(done.execute(db.pool()).await?.rows_affected())
+}
+
+/// GitHub's access to every repository of `owner` was lost (`AccessLost`)
+/// or came back (`Ok`); a deleted repository stays deleted. The number changed.
+pub async fn set_owner_state(db: &Db, owner: &str, to: GithubState) -> Result<u64> {
+    let (sql, from) = match to {
+        GithubState::Ok => (
+            "UPDATE repositories SET github_state = $3, updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state = $4",
+            GithubState::AccessLost,
+        ),
+        _ => (
+            "UPDATE repositories SET github_state = $3, updated_at = $2 WHERE LOWER(owner) = LOWER($1) AND github_state <> $4",
+            GithubState::Deleted,
+        ),
+    };
+    Ok(sqlx::query(sql).bind(owner).bind(clock::now()).bind(to).bind(from).execute(db.pool()).await?.rows_affected())
+}

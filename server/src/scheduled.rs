@@ -8,14 +8,16 @@
 
 use std::collections::{HashMap, HashSet};
 
+pub use crate::drift::Drift;
 use crate::{
     access, clock,
     domain::{Action, DriftKind, PurchaseStatus as Status, Reason, RepositoryStatus},
+    drift::{self, Finding},
     emails,
     github::collaborators::Repo,
     jobs::{self, Job},
     purchase_state::{transition, Cause, Change, Value as Col},
-    purchases::{self, Purchase},
+    purchases,
     repositories::{self, Repository},
     AppState, Error, Result,
 };
@@ -38,12 +40,7 @@ pub async fn schedule(state: &AppState) -> Result<()> {
 /// the purchase says so, and the buyer gets an email with how to resend.
 pub async fn expire_invitations(state: &AppState) -> Result<usize> {
     let cutoff = clock::now() - INVITATION_TTL;
-    let sql = format!(
-        "SELECT {} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL",
-        purchases::COLUMNS
-    );
-    let stale: Vec<Purchase> =
-        sqlx::query_as(&sql).bind(cutoff).bind(Status::Invited).fetch_all(state.db.pool()).await?;
+    let stale = purchases::invited_before(&state.db, cutoff).await?;
     let mut expired = 0;
     for p in stale {
         let repo = repositories::get(&state.db, p.repository_id).await?;
@@ -103,16 +100,10 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
         .await
         .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
 
-    let sql = format!("SELECT {} FROM purchases WHERE repository_id = $1 AND status IN ($2, $3)", purchases::COLUMNS);
-    let granted: Vec<Purchase> = sqlx::query_as(&sql)
-        .bind(repo.id)
-        .bind(Status::Invited)
-        .bind(Status::Active)
-        .fetch_all(state.db.pool())
-        .await?;
+    let granted = purchases::granted_in(&state.db, repo.id).await?;
     let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id.get()).collect();
 
-    let mut findings: Vec<(DriftKind, i64, String, Option<i64>, String)> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
     for p in &granted {
         let has = with_access.contains_key(&p.github_user_id.get());
         let pending = invited.contains(&p.github_user_id.get());
@@ -122,80 +113,42 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
             } else {
                 "paid, invitation gone"
             };
-            findings.push((
-                DriftKind::PaidWithoutAccess,
-                p.github_user_id.get(),
-                p.github_login.clone(),
-                Some(p.id.get()),
-                what.to_owned(),
-            ));
+            findings.push(Finding {
+                kind: DriftKind::PaidWithoutAccess,
+                github_user_id: p.github_user_id.get(),
+                github_login: p.github_login.clone(),
+                purchase_id: Some(p.id.get()),
+                detail: what.to_owned(),
+            });
         }
     }
     // The owner and the creator's own admins are not customers.
-    let admins: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT LOWER(github_login) FROM admins")
-        .fetch_all(state.db.pool())
-        .await?
-        .into_iter()
-        .collect();
+    let admins = crate::admins::logins(&state.db).await?;
     for (id, login) in &with_access {
         if !paid_for.contains(id) && !login.eq_ignore_ascii_case(&repo.owner) && !admins.contains(&login.to_lowercase())
         {
-            findings.push((
-                DriftKind::AccessWithoutPurchase,
-                *id,
-                login.clone(),
-                None,
-                "a collaborator with no purchase".to_owned(),
-            ));
+            findings.push(Finding {
+                kind: DriftKind::AccessWithoutPurchase,
+                github_user_id: *id,
+                github_login: login.clone(),
+                purchase_id: None,
+                detail: "a collaborator with no purchase".to_owned(),
+            });
         }
     }
 
-    let now = clock::now();
-    let mut tx = state.db.pool().begin().await?;
-    sqlx::query("DELETE FROM drift WHERE repository_id = $1").bind(repo.id).execute(&mut *tx).await?;
-    for (kind, user_id, login, purchase_id, detail) in &findings {
-        sqlx::query("INSERT INTO drift (repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(repo.id)
-            .bind(*kind)
-            .bind(*user_id)
-            .bind(login)
-            .bind(*purchase_id)
-            .bind(detail)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
+    drift::replace(&state.db, repo.id.get(), &findings).await?;
     Ok(findings.len())
 }
 
-/// A drift finding, for the creator.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Drift {
-    pub id: i64,
-    pub repository_id: i64,
-    pub kind: DriftKind,
-    pub github_user_id: i64,
-    pub github_login: String,
-    pub purchase_id: Option<i64>,
-    pub detail: String,
-    pub detected_at: i64,
-}
-
 pub async fn drift(state: &AppState) -> Result<Vec<Drift>> {
-    Ok(sqlx::query_as("SELECT id, repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at FROM drift ORDER BY repository_id, kind, github_login")
-        .fetch_all(state.db.pool())
-        .await?)
+    drift::list(&state.db).await
 }
 
 /// The one-click fix for a drift finding: invite the paid customer again,
 /// or remove the collaborator nobody paid for. The finding goes once fixed.
 pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<String> {
-    let found: Option<Drift> = sqlx::query_as("SELECT id, repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at FROM drift WHERE id = $1")
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?;
-    let drift = found.ok_or(Error::NotFound)?;
+    let drift = drift::find(&state.db, id).await?.ok_or(Error::NotFound)?;
     let done = match (drift.kind, drift.purchase_id) {
         (DriftKind::PaidWithoutAccess, Some(purchase_id)) => {
             let p = access::reinvite(state, crate::domain::PurchaseId(purchase_id), cause).await?;
@@ -215,6 +168,6 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
         }
         (DriftKind::PaidWithoutAccess, None) => return Err(Error::invalid("id", "this finding has no automatic fix")),
     };
-    sqlx::query("DELETE FROM drift WHERE id = $1").bind(id).execute(state.db.pool()).await?;
+    drift::delete(&state.db, id).await?;
     Ok(done)
 }

@@ -192,7 +192,7 @@ pub fn AdminEvent() -> impl IntoView {
                                 </p>
                                 {d.event.note.clone().map(|n| view! { <p data-testid="event-note" class="mt-2 text-sm text-slate-600 dark:text-slate-400">{n}</p> })}
                                 {d.event.error.clone().map(|e| view! { <p role="alert" class="mt-2 text-sm text-red-700">{e}</p> })}
-                                <pre class="mt-4 overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100" data-testid="payload">{d.payload}</pre>
+                                <pre class="mt-4 overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100" tabindex="0" aria-label="Payload" data-testid="payload">{d.payload}</pre>
                             }.into_any(),
                         }
                     })}
