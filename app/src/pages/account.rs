@@ -35,7 +35,7 @@ pub fn AccountPage() -> impl IntoView {
                     match account.await {
                         Ok(Some(a)) => view! { <Purchases a version notice /> }.into_any(),
                         Ok(None) => view! { <SignIn /> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -81,7 +81,7 @@ fn SignIn() -> impl IntoView {
                         "If a purchase was made with this address, a sign-in link is on its way. Check your inbox."
                     </p>
                 })}
-                {move || error().map(|m| view! { <p role="alert" class="mt-3 text-sm text-red-600">{m}</p> })}
+                {move || error().map(|m| view! { <p role="alert" class="mt-3 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             </section>
         </div>
     }
@@ -185,8 +185,8 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                     </ActionForm>
                 })}
             </div>
-            {move || resend_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
-            {move || billing_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+            {move || resend_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
+            {move || billing_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             {p.can_move.then(|| view! {
                 <details class="mt-4 rounded-md border border-slate-200 p-3 dark:border-slate-700" data-testid="move">
                     <summary class="cursor-pointer text-sm font-medium">"Move access to another GitHub account"</summary>
@@ -205,7 +205,7 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                             {move || if moving.pending().get() { "Moving…" } else { "Move access" }}
                         </button>
                     </ActionForm>
-                    {move || move_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600" data-testid="move-error">{m}</p> })}
+                    {move || move_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400" data-testid="move-error">{m}</p> })}
                 </details>
             })}
             {p.move_after.clone().map(|day| view! { <p class="mt-3 text-xs text-slate-500 dark:text-slate-400">"Access was moved recently; it can move again on " {day} "."</p> })}

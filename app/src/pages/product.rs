@@ -25,7 +25,7 @@ pub fn Product() -> impl IntoView {
                 match page.await {
                     Ok(Some(p)) => view! { <Page p /> }.into_any(),
                     Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(err) => view! { <Container><p role="alert" class="text-red-600">{err.to_string()}</p></Container> }.into_any(),
+                    Err(err) => view! { <Container><p role="alert" class="text-red-600 dark:text-red-400">{err.to_string()}</p></Container> }.into_any(),
                 }
             })}
         </Suspense>
@@ -203,7 +203,7 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
                         }
                     }).collect_view()}
                 </div>
-                {move || field_error(result(), "price_id").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+                {move || field_error(result(), "price_id").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             </fieldset>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="what-you-get">
                 {format!("You get {} access to the private GitHub repository ", p.prices[0].access)}
@@ -236,7 +236,7 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
             <div id="email-error">
                 {move || field_error(result(), "email").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             </div>
-            {move || other_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> })}
+            {move || other_error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             <button class="mt-5 w-full rounded-md bg-indigo-600 px-4 py-2.5 font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
                 disabled=move || checkout.pending().get()>
                 {move || if checkout.pending().get() { "Opening checkout…" } else { "Continue to payment" }}

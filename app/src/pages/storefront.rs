@@ -20,7 +20,7 @@ pub fn Storefront() -> impl IntoView {
                     match products.await {
                         Ok(list) if list.is_empty() => view! { <EmptyStore /> }.into_any(),
                         Ok(list) => view! { <ProductGrid list /> }.into_any(),
-                        Err(err) => view! { <p class="mt-10 text-red-600" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="mt-10 text-red-600 dark:text-red-400" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -45,14 +45,14 @@ fn ApiKeys() -> impl IntoView {
                         <code class="mt-2 block break-all rounded bg-white p-2 font-mono text-sm dark:bg-slate-900" data-testid="new-api-key">{key.secret}</code>
                     </div>
                 }.into_any(),
-                Err(err) => view! { <p class="mt-4 text-red-600" role="alert">{err.to_string()}</p> }.into_any(),
+                Err(err) => view! { <p class="mt-4 text-red-600 dark:text-red-400" role="alert">{err.to_string()}</p> }.into_any(),
             })}
             <Suspense fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(list) if list.is_empty() => view! { <p class="mt-8 text-slate-500 dark:text-slate-400">"No keys yet."</p> }.into_any(),
                         Ok(list) => view! { <KeyTable list revoke /> }.into_any(),
-                        Err(err) => view! { <p class="mt-6 text-red-600" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="mt-6 text-red-600 dark:text-red-400" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -25,7 +25,7 @@ pub fn Cover(r: RepoEdit, remove: ServerAction<RemoveCover>) -> impl IntoView {
                 </ActionForm>
             })}
             {move || saved().then(|| view! { <p class="mt-2 text-green-700 dark:text-green-400">"Cover saved."</p> })}
-            {move || problem().map(|e| view! { <p role="alert" class="mt-2 text-red-600">{e}</p> })}
+            {move || problem().map(|e| view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e}</p> })}
             <form method="post" enctype="multipart/form-data" action=action class="mt-3 flex flex-wrap items-center gap-3">
                 <label class="text-sm">
                     <span class="sr-only">"Cover image file"</span>

@@ -40,7 +40,7 @@ pub fn AdminCustomer() -> impl IntoView {
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match customer.await {
-                            Err(e) => view! { <p role="alert" class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p role="alert" class="mt-6 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                             Ok(c) => view! {
                                 <h1 class="mt-2 text-3xl font-bold tracking-tight">"@"{c.github_login.clone()}</h1>
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{format!("GitHub id {} · {}", c.github_user_id, c.emails.join(", "))}</p>
@@ -161,7 +161,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                     </details>
                 })}
             </div>
-            {move || errors().into_iter().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600">{m}</p> }).collect_view()}
+            {move || errors().into_iter().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> }).collect_view()}
             <h3 class="mt-5 text-sm font-semibold">"History"</h3>
             <ol class="mt-2 grid gap-2 border-l border-slate-200 pl-4 text-sm dark:border-slate-700" data-testid="timeline">
                 {p.timeline.into_iter().map(|t| { let key = t.action.clone(); view! {

@@ -113,7 +113,7 @@ fn CustomersTable(page: Resource<Result<CustomersPage, AppError>>) -> impl IntoV
         <Transition fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(e) => view! { <p role="alert" class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="mt-6 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                     Ok(p) => {
                         let (current, pages, total) = (p.page, p.pages, p.total);
                         view! {

@@ -41,7 +41,7 @@ pub fn DashboardView(data: Resource<Option<Result<Dashboard, AppError>>>, versio
             {move || Suspend::new(async move {
                 match data.await {
                     Some(Ok(d)) => view! { <Numbers d /> }.into_any(),
-                    Some(Err(e)) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                     None => view! { <p>"Loading…"</p> }.into_any(),
                 }
             })}

@@ -62,7 +62,7 @@ fn Deliveries() -> impl IntoView {
             <Transition fallback=|| view! { <p class="mt-4">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match events.await {
-                        Err(e) => view! { <p role="alert" class="mt-4 text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="mt-4 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                         Ok(page) => view! {
                             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">{format!("{} deliveries · page {} of {}", page.total, page.page, page.pages.max(1))}</p>
                             <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="Events">
@@ -106,7 +106,7 @@ fn DeadJobs() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match jobs.await {
-                        Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="no-dead-jobs">"None: every job finished or is still being retried."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-2 grid gap-2" data-testid="dead-jobs">
@@ -139,13 +139,13 @@ fn DriftReport() -> impl IntoView {
             <p class="text-sm text-slate-600 dark:text-slate-400">"The hourly comparison of each repository's collaborators with its purchases."</p>
             {move || match fix.value().get() {
                 Some(Ok(done)) => Some(view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400" data-testid="drift-fixed">{done}</p> }.into_any()),
-                Some(Err(e)) => Some(view! { <p role="alert" class="mt-2 text-sm text-red-600">{e.to_string()}</p> }.into_any()),
+                Some(Err(e)) => Some(view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any()),
                 None => None,
             }}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match drift.await {
-                        Err(e) => view! { <p role="alert" class="text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="no-drift">"Everything matches."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="mt-2 grid gap-2" data-testid="drift">
@@ -184,14 +184,14 @@ pub fn AdminEvent() -> impl IntoView {
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match event.await {
-                            Err(e) => view! { <p role="alert" class="mt-4 text-red-600">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p role="alert" class="mt-4 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
                             Ok(d) => view! {
-                                <h1 class="mt-2 font-mono text-2xl font-bold">{d.event.event_type.clone()}</h1>
-                                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                                <h1 class="mt-2 break-all font-mono text-2xl font-bold">{d.event.event_type.clone()}</h1>
+                                <p class="mt-1 break-all text-sm text-slate-600 dark:text-slate-400">
                                     {format!("{} · {} · received {} · {} · {} attempt(s)", d.event.provider, d.event.event_id, d.event.received, d.event.status, d.event.attempts)}
                                 </p>
                                 {d.event.note.clone().map(|n| view! { <p data-testid="event-note" class="mt-2 text-sm text-slate-600 dark:text-slate-400">{n}</p> })}
-                                {d.event.error.clone().map(|e| view! { <p role="alert" class="mt-2 text-sm text-red-700">{e}</p> })}
+                                {d.event.error.clone().map(|e| view! { <p role="alert" class="mt-2 text-sm text-red-700 dark:text-red-400">{e}</p> })}
                                 <pre class="mt-4 overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100" tabindex="0" aria-label="Payload" data-testid="payload">{d.payload}</pre>
                             }.into_any(),
                         }

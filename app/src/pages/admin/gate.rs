@@ -24,7 +24,7 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
                     }.into_any(),
                     Ok(Some(viewer)) => view! { <NotAdmin login=viewer.login /> }.into_any(),
                     Ok(None) => view! { <SignIn /> }.into_any(),
-                    Err(err) => view! { <Container><p role="alert" class="text-red-600">{err.to_string()}</p></Container> }.into_any(),
+                    Err(err) => view! { <Container><p role="alert" class="text-red-600 dark:text-red-400">{err.to_string()}</p></Container> }.into_any(),
                 }
             })}
         </Suspense>

@@ -77,7 +77,7 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
-            {move || error().map(|e| view! { <p role="alert" class="mt-3 text-red-600">{e}</p> })}
+            {move || error().map(|e| view! { <p role="alert" class="mt-3 text-red-600 dark:text-red-400">{e}</p> })}
             <ActionForm action=actions.add attr:class="group mt-6 grid gap-3 md:grid-cols-6 md:items-end" attr:data-testid="add-price">
                 <input type="hidden" name="repository_id" value=r.id />
                 <label class="text-sm font-medium md:col-span-2">"Billing"

@@ -36,19 +36,19 @@ fn Repositories() -> impl IntoView {
                                     <li class="flex items-center justify-between py-3">
                                         <a href=format!("/admin/repositories/{}", r.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-400">{r.title}</a>
                                         <span class="text-sm text-slate-500 dark:text-slate-400">{r.full_name} " · " <span data-testid="repo-status">{r.status}</span>
-                                            {r.github_trouble.clone().map(|state| view! { <span class="ml-2 text-amber-600">{format!("GitHub: {state}")}</span> })}
+                                            {r.github_trouble.clone().map(|state| view! { <span class="ml-2 text-amber-600 dark:text-amber-400">{format!("GitHub: {state}")}</span> })}
                                         </span>
                                     </li>
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(err) => view! { <p role="alert" class="mt-6 text-red-600">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="mt-6 text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>
             <h2 class="mt-10 text-xl font-semibold">"Add a repository"</h2>
             <p class="text-sm text-slate-600 dark:text-slate-400">"Repositories your GitHub connection administers, private ones first."</p>
-            {move || add.value().get().and_then(|r| r.err()).map(|err| view! { <p role="alert" class="mt-2 text-red-600">{err.to_string()}</p> })}
+            {move || add.value().get().and_then(|r| r.err()).map(|err| view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{err.to_string()}</p> })}
             <Suspense fallback=|| view! { <p class="mt-4">"Asking GitHub…"</p> }>
                 {move || Suspend::new(async move {
                     match reachable.await {
@@ -74,7 +74,7 @@ fn Repositories() -> impl IntoView {
                                 }}).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(err) => view! { <p role="alert" class="mt-4 text-red-600">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="mt-4 text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>

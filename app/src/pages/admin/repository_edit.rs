@@ -47,7 +47,7 @@ fn Editor() -> impl IntoView {
                             <Prices r=r.clone() actions=prices />
                             <Cover r remove=remove_cover />
                         }.into_any(),
-                        Err(err) => view! { <p role="alert" class="text-red-600">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -90,7 +90,7 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
             <h1 class="text-3xl font-bold tracking-tight">{r.title.clone()}</h1>
             <span class="text-sm text-slate-500 dark:text-slate-400">{r.full_name.clone()} " · " <span data-testid="edit-status">{r.status.clone()}</span></span>
         </div>
-        {r.github_trouble.clone().map(|state| view! { <p class="mt-2 text-amber-700">{format!("GitHub reports this repository as {state}.")}</p> })}
+        {r.github_trouble.clone().map(|state| view! { <p class="mt-2 text-amber-700 dark:text-amber-400">{format!("GitHub reports this repository as {state}.")}</p> })}
         <div on:input=move |_| dirty.set(true)>
         <ActionForm action=save attr:class="mt-6 grid gap-4">
             <input type="hidden" name="id" value=id />
@@ -110,7 +110,7 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
                     <div class="prose prose-sm mt-1 min-h-40 rounded-md border border-dashed border-slate-300 p-3 dark:prose-invert dark:border-slate-700" data-testid="preview" inner_html=move || preview.get()></div>
                 </div>
             </div>
-            {move || error().map(|e| view! { <p role="alert" class="text-red-600">{e}</p> })}
+            {move || error().map(|e| view! { <p role="alert" class="text-red-600 dark:text-red-400">{e}</p> })}
             <div class="flex items-center gap-3">
                 <button class="rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">"Save"</button>
                 {move || (saved() && !dirty.get()).then(|| view! { <span role="status" data-testid="saved" class="text-sm text-green-700 dark:text-green-400">"Saved."</span> })}
@@ -133,7 +133,7 @@ fn Form(r: RepoEdit, save: ServerAction<SaveRepository>, status: ServerAction<Se
                 }}
             </p>
         })}
-        {move || status_error().map(|e| view! { <p role="alert" class="mt-8 text-red-600">{e}</p> })}
+        {move || status_error().map(|e| view! { <p role="alert" class="mt-8 text-red-600 dark:text-red-400">{e}</p> })}
         {published.then(|| view! {
             <p class="mt-4 text-sm"><a href=public.clone() data-testid="public-link" class="font-medium text-indigo-600 underline dark:text-indigo-400">"View the page buyers see"</a></p>
         })}

@@ -25,7 +25,7 @@ fn SettingsBody() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) => view! { <Connections s /> }.into_any(),
-                        Err(err) => view! { <p role="alert" class="mt-6 text-red-600">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="mt-6 text-red-600 dark:text-red-400">{err.to_string()}</p> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -36,7 +36,7 @@ fn SettingsBody() -> impl IntoView {
 #[component]
 fn Row(label: &'static str, ok: bool, children: Children) -> impl IntoView {
     view! {
-        <section class="rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900" data-testid=label>
+        <section class="min-w-0 rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900" data-testid=label>
             <h2 class="flex items-center gap-2 font-semibold">
                 <span class=if ok { "text-green-600" } else { "text-amber-600" } aria-hidden="true">{if ok { "●" } else { "▲" }}</span>
                 {label}
@@ -60,7 +60,7 @@ fn Connections(s: ConnectionStatus) -> impl IntoView {
                     "token" => "Connected with a personal access token.",
                     _ => "Not connected: set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY.",
                 }}</p>
-                {s.github_problem.map(|p| view! { <p class="text-amber-700" role="alert">{p}</p> })}
+                {s.github_problem.map(|p| view! { <p class="text-amber-700 dark:text-amber-400" role="alert">{p}</p> })}
                 <p>{format!("{} repositories you can sell:", repos.len())}</p>
                 <ul class="list-inside list-disc" data-testid="reachable-repositories">
                     {repos.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
@@ -74,9 +74,9 @@ fn Connections(s: ConnectionStatus) -> impl IntoView {
                 }}</p>
             </Row>
             <Row label="Webhooks" ok=s.stripe_webhook_secret_set && s.github_webhook_secret_set>
-                <p>"Stripe: add an endpoint for " <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">{s.stripe_webhook_url}</code>
+                <p>"Stripe: add an endpoint for " <code class="break-all rounded bg-slate-100 px-1 dark:bg-slate-800">{s.stripe_webhook_url}</code>
                    {if s.stripe_webhook_secret_set { " — signing secret set." } else { " and put its signing secret in STRIPE_WEBHOOK_SECRET." }}</p>
-                <p>"GitHub: send member and repository events to " <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">{s.github_webhook_url}</code>
+                <p>"GitHub: send member and repository events to " <code class="break-all rounded bg-slate-100 px-1 dark:bg-slate-800">{s.github_webhook_url}</code>
                    {if s.github_webhook_secret_set { " — secret set." } else { " with a secret, and put it in GITHUB_WEBHOOK_SECRET." }}</p>
             </Row>
             <Row label="Sign-in" ok=s.sign_in_configured>
