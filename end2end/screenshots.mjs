@@ -40,16 +40,23 @@ await page.request.post("/api/admin/repositories/status", { headers: same, form:
 
 // A buyer.
 const login = `mona-${Date.now()}`;
-await page.request.post("/sandbox/control/github/users", { data: { login } });
+const made = await page.request.post("/sandbox/control/github/users", { headers: same, data: { login } });
+if (!made.ok()) throw new Error(`user: ${await made.text()}`);
 await page.goto("/p/enterprise-sdk");
 const price = await page.locator('input[name="price_id"]').first().getAttribute("value");
 const started = await page.request.post("/api/checkout", { headers: { accept: "text/html", ...same }, form: { price_id: price, github_username: login, email: `${login}@example.com` }, maxRedirects: 0 });
+if (started.status() !== 303) throw new Error(`checkout: ${started.status()} ${await started.text()}`);
 const session = started.headers()["location"].split("/").pop();
-await page.request.post(`/sandbox/control/stripe/checkout/${session}/pay`, { data: {} });
+const paid = await page.request.post(`/sandbox/control/stripe/checkout/${session}/pay`, { headers: same, data: {} });
+if (!paid.ok()) throw new Error(`pay: ${await paid.text()}`);
 
-await page.goto("/admin");
+// Once GitHub's invitation is out (the worker is quick, but not instant).
+for (let i = 0; i < 30; i++) {
+  await page.goto("/admin");
+  if (await page.getByTestId("activity").getByText(/was invited/).count()) break;
+  await page.waitForTimeout(500);
+}
 await hydrated();
-await page.waitForSelector('[data-testid="activity"] li');
 await page.screenshot({ path: `${out}dashboard-390.png`, fullPage: true });
 await page.goto("/sandbox");
 await page.request.post("/auth/logout", { headers: same });

@@ -113,7 +113,8 @@ async fn start_sandbox(config: &Config, db: &Db) -> Result<sandbox::Sandbox, Sta
 
 pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::Sandbox>) -> Router {
     let routes = generate_route_list(App);
-    let assets = crate::static_files::Assets::new(std::path::Path::new(leptos.site_root.as_ref()), &leptos.site_pkg_dir);
+    let assets =
+        crate::static_files::Assets::new(std::path::Path::new(leptos.site_root.as_ref()), &leptos.site_pkg_dir);
     assets.precompress_in_background();
     let site = Router::new()
         .leptos_routes_with_context(

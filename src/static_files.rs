@@ -60,16 +60,31 @@ impl Assets {
         let current = Router::new()
             .nest_service(&format!("{}/{}", self.root(), self.pkg_dir), files())
             .layer(cache_control(FOREVER));
-        let by_name = Router::new().nest_service(&format!("/{}", self.pkg_dir), files()).layer(cache_control("no-cache"));
-        current.merge(by_name).layer(SetResponseHeaderLayer::if_not_present(
-            header::VARY,
-            HeaderValue::from_static("accept-encoding"),
-        ))
+        let by_name =
+            Router::new().nest_service(&format!("/{}", self.pkg_dir), files()).layer(cache_control("no-cache"));
+        current
+            .merge(by_name)
+            .layer(SetResponseHeaderLayer::if_not_present(header::VARY, HeaderValue::from_static("accept-encoding")))
+            .route_layer(axum::middleware::from_fn(no_impossible_names))
     }
 }
 
+/// A name no file system holds is simply not found (the file service
+/// would answer it with a 500: the operating system refuses the name).
+async fn no_impossible_names(request: axum::extract::Request, next: axum::middleware::Next) -> Response<Body> {
+    const NAME_MAX: usize = 255;
+    if request.uri().path().split('/').any(|segment| segment.len() > NAME_MAX) {
+        let mut response = Response::new(Body::from("not found"));
+        *response.status_mut() = http::StatusCode::NOT_FOUND;
+        return response;
+    }
+    next.run(request).await
+}
+
 /// `value` on files found, nothing on a 404 (which must not be kept for a year).
-fn cache_control(value: &'static str) -> SetResponseHeaderLayer<impl Fn(&Response<Body>) -> Option<HeaderValue> + Clone> {
+fn cache_control(
+    value: &'static str,
+) -> SetResponseHeaderLayer<impl Fn(&Response<Body>) -> Option<HeaderValue> + Clone> {
     SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, move |response: &Response<Body>| {
         response.status().is_success().then(|| HeaderValue::from_static(value))
     })
@@ -138,7 +153,11 @@ fn is_current(source: &Path, target: &Path) -> bool {
     matches!((modified(source), modified(target)), (Some(s), Some(t)) if t >= s)
 }
 
-fn write_compressed(source: &Path, target: &Path, compress: fn(&[u8]) -> std::io::Result<Vec<u8>>) -> std::io::Result<()> {
+fn write_compressed(
+    source: &Path,
+    target: &Path,
+    compress: fn(&[u8]) -> std::io::Result<Vec<u8>>,
+) -> std::io::Result<()> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let bytes = compress(&std::fs::read(source)?)?;
     // Renamed into place: a reader (or another instance doing the same)

@@ -117,17 +117,13 @@ pub async fn resend_invitation(state: &AppState, who: &Customer, public_id: &str
     if p.status == Status::Active {
         return Err(Error::invalid("status", "you already have access: the repository is in your GitHub account"));
     }
-    let [resent, sent, active] = Action::RESENDS;
-    let recent: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM access_log WHERE purchase_id = $1 AND cause_kind = $3 AND action IN ($4, $5, $6) AND created_at > $2",
+    let recent = crate::purchase_state::count_actions(
+        &state.db,
+        p.id,
+        CauseKind::Customer,
+        &Action::RESENDS,
+        clock::now() - 86_400,
     )
-    .bind(p.id)
-    .bind(clock::now() - 86_400)
-    .bind(CauseKind::Customer)
-    .bind(resent)
-    .bind(sent)
-    .bind(active)
-    .fetch_one(state.db.pool())
     .await?;
     if recent >= RESENDS_PER_DAY {
         return Err(Error::invalid("resend", format!("the invitation was resent {RESENDS_PER_DAY} times today: check your GitHub notifications and email, or try again tomorrow")));

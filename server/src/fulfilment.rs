@@ -167,7 +167,9 @@ impl Progress {
     /// invitation is followed until it is accepted: the buyer accepts it in
     /// another tab, and this page turns to "Access active" by itself.)
     pub fn settled(&self) -> bool {
-        self.problem.is_some() || self.payment_on_its_way || matches!(self.purchase.status, Status::Active | Status::Revoked | Status::Expired)
+        self.problem.is_some()
+            || self.payment_on_its_way
+            || matches!(self.purchase.status, Status::Active | Status::Revoked | Status::Expired)
     }
     pub fn heading(&self) -> &'static str {
         match self.purchase.status {

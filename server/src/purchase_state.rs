@@ -189,6 +189,29 @@ where
     Ok(())
 }
 
+/// How many times `kind` of cause did one of `actions` to a purchase since `since`.
+pub async fn count_actions(
+    db: &Db,
+    purchase_id: PurchaseId,
+    kind: CauseKind,
+    actions: &[Action],
+    since: i64,
+) -> Result<i64> {
+    if actions.is_empty() {
+        return Ok(0);
+    }
+    let placeholders: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM access_log WHERE purchase_id = $1 AND created_at > $2 AND cause_kind = $3 AND action IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(purchase_id).bind(since).bind(kind);
+    for action in actions {
+        query = query.bind(*action);
+    }
+    Ok(query.fetch_one(db.pool()).await?)
+}
+
 /// Says why a purchase waits where it is (a queued invitation or removal,
 /// a refusal), without moving it — only while it is still `status`.
 pub async fn note_reason(

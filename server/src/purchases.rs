@@ -190,9 +190,8 @@ pub async fn granted_in(db: &Db, repository_id: crate::domain::RepositoryId) -> 
 
 /// Invitations sent before `cutoff` and still waiting to be accepted.
 pub async fn invited_before(db: &Db, cutoff: i64) -> Result<Vec<Purchase>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL");
     Ok(sqlx::query_as(&sql).bind(cutoff).bind(PurchaseStatus::Invited).fetch_all(db.pool()).await?)
 }
 

@@ -228,21 +228,6 @@ pub fn parse_status(raw: &str) -> Result<RepositoryStatus> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(suggest_slug("My_Repo.rs"), "my-repo-rs");
-        assert_eq!(suggest_slug("--pro--kit--"), "pro-kit");
-        assert!(check_slug("pro-kit").is_ok());
-        for bad in ["a", "Pro-Kit", "pro--kit", "-pro", "pro kit", "prö"] {
-            assert!(check_slug(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// Records what GitHub says of a repository on sale (and, when renamed or
 /// moved, where it is now). The number of repositories changed (0: not ours).
 pub async fn set_github_state(
@@ -282,4 +267,19 @@ pub async fn set_owner_state(db: &Db, owner: &str, to: GithubState) -> Result<u6
         ),
     };
     Ok(sqlx::query(sql).bind(owner).bind(clock::now()).bind(to).bind(from).execute(db.pool()).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(suggest_slug("My_Repo.rs"), "my-repo-rs");
+        assert_eq!(suggest_slug("--pro--kit--"), "pro-kit");
+        assert!(check_slug("pro-kit").is_ok());
+        for bad in ["a", "Pro-Kit", "pro--kit", "-pro", "pro kit", "prö"] {
+            assert!(check_slug(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -48,7 +48,13 @@ async fn browser_files_go_out_compressed_and_cached_by_content() {
     // gzip for a browser without brotli; the file itself for one that takes neither.
     let deadline = Instant::now() + Duration::from_secs(20);
     let gz = loop {
-        let r = app.client.get(app.url(&format!("{root}/pkg/repopass.js"))).header("accept-encoding", "gzip").send().await.unwrap();
+        let r = app
+            .client
+            .get(app.url(&format!("{root}/pkg/repopass.js")))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
         if r.headers().get("content-encoding").is_some_and(|v| v == "gzip") || Instant::now() > deadline {
             break r;
         }
@@ -56,7 +62,8 @@ async fn browser_files_go_out_compressed_and_cached_by_content() {
     };
     assert_eq!(gz.headers()["content-encoding"], "gzip");
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..]), &mut text).unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..]), &mut text)
+        .unwrap();
     assert_eq!(text, js);
     let plain = app.client.get(app.url(&format!("{root}/pkg/repopass.js"))).send().await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());
@@ -67,6 +74,9 @@ async fn browser_files_go_out_compressed_and_cached_by_content() {
     assert_eq!(by_name.status(), 200);
     assert_eq!(by_name.headers()["cache-control"], "no-cache");
     // Another version's address is not found, and not cached for a year.
+    // A name longer than any file system allows is not found either (not a 500).
+    let long = app.get(&format!("{root}/pkg/{}.js", "x".repeat(3000))).await;
+    assert_eq!(long.status(), 404);
     let stale = app.get("/assets/0000000000000000/pkg/repopass.css").await;
     assert_eq!(stale.status(), 404);
     assert!(stale.headers().get("cache-control").is_none_or(|v| !v.to_str().unwrap().contains("immutable")));

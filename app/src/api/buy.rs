@@ -35,7 +35,8 @@ pub async fn check_github_username(price_id: i64, github_username: String) -> Re
 pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<String, AppError> {
     let state = super::state()?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    let form = server::session_user::BuyForm { price_id, github_username: github_username.clone(), email: email.clone() };
+    let form =
+        server::session_user::BuyForm { price_id, github_username: github_username.clone(), email: email.clone() };
     server::session_user::remember_buy_form(&session, &form).await;
     let proven_github_user_id = ssr::proven_github_account().await;
     let started = server::checkout::start(

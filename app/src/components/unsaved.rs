@@ -24,7 +24,10 @@ pub fn warn_before_leaving(dirty: RwSignal<bool>) {
             if !dirty.get_untracked() {
                 return;
             }
-            let link = ev.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|e| e.closest("a[href]").ok().flatten());
+            let link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|e| e.closest("a[href]").ok().flatten());
             let Some(link) = link else { return };
             if link.get_attribute("target").as_deref() == Some("_blank") {
                 return;
@@ -39,7 +42,8 @@ pub fn warn_before_leaving(dirty: RwSignal<bool>) {
         on_cleanup(move || {
             unload.remove();
             if let Some(Some(f)) = listener.try_update_value(Option::take) {
-                let _ = document().remove_event_listener_with_callback_and_bool("click", f.as_ref().unchecked_ref(), true);
+                let _ =
+                    document().remove_event_listener_with_callback_and_bool("click", f.as_ref().unchecked_ref(), true);
             }
         });
     }

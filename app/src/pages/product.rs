@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::not_found::NotFound;
 use crate::{
-    api::buy::{saved_buy_form, check_github_username, get_product_page, Checkout},
+    api::buy::{check_github_username, get_product_page, saved_buy_form, Checkout},
     components::container::Container,
     error::AppError,
     types::{BuyFormDraft, BuyPrice, GithubUser, ProductPage},

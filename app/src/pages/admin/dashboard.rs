@@ -5,6 +5,7 @@
 //! numbers as it arrives.
 
 use leptos::prelude::*;
+use tailwind_fuse::tw_merge;
 
 use crate::{
     api::{
@@ -78,9 +79,10 @@ fn live_updates(version: RwSignal<u32>) {
 fn Stat(label: &'static str, testid: &'static str, values: Vec<String>) -> impl IntoView {
     let shown = if values.is_empty() { "—".to_owned() } else { values.join(" · ") };
     view! {
-        <div class=CARD>
+        // Two to a row on a phone: smaller padding and figures there.
+        <div class=tw_merge!(CARD, "min-w-0 p-3 sm:p-5")>
             <div class="text-sm text-slate-600 dark:text-slate-400">{label}</div>
-            <div class="mt-1 text-2xl font-semibold tabular-nums" data-testid=testid>{shown}</div>
+            <div class="mt-1 break-words text-xl font-semibold tabular-nums sm:text-2xl" data-testid=testid>{shown}</div>
         </div>
     }
 }
@@ -88,7 +90,7 @@ fn Stat(label: &'static str, testid: &'static str, values: Vec<String>) -> impl 
 #[component]
 fn Numbers(d: Dashboard) -> impl IntoView {
     view! {
-        <section class="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" aria-label="Numbers">
+        <section class="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4" aria-label="Numbers">
             <Stat label="Revenue this month" testid="stat-revenue-month" values=d.revenue_month />
             <Stat label="Revenue, last 30 days" testid="stat-revenue-30d" values=d.revenue_30d />
             <Stat label="Monthly recurring revenue" testid="stat-mrr" values=d.mrr />
