@@ -34,6 +34,13 @@ enum Command {
     Serve,
     /// Apply pending database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Copy the SQLite database to a new file, consistently, while RepoPass
+    /// keeps serving. Restore by stopping RepoPass and putting the copy in
+    /// place of the database file (see README "Backups").
+    Backup {
+        /// Where the copy goes (must not exist yet).
+        path: std::path::PathBuf,
+    },
     /// Process webhooks and scheduled jobs without serving pages (`serve`
     /// runs a worker too; run more of these beside it on PostgreSQL).
     Worker,
@@ -79,6 +86,7 @@ pub async fn run() -> ExitCode {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
+        Command::Backup { path } => backup(config, &path).await,
         Command::Worker => worker(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
         Command::Dev(DevCommand::Seed { purchases }) => seed(config, purchases).await,
@@ -148,6 +156,27 @@ async fn migrate(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => fail(format!("migrate {}: {err}", config.database_url_for_logs())),
+    }
+}
+
+async fn backup(config: Config, path: &std::path::Path) -> ExitCode {
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let started = std::time::Instant::now();
+    match db.backup_into(path).await {
+        Ok(()) => {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "backup of {} written to {} ({size} bytes, {:.1} s)",
+                config.database_url_for_logs(),
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(format!("backup: {err}")),
     }
 }
 

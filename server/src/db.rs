@@ -33,6 +33,19 @@ pub enum DbError {
     Query(#[from] sqlx::Error),
 }
 
+/// Why `repopass backup` made no copy, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("this is a PostgreSQL database: use pg_dump (or your host's snapshots), see README \"Backups\"")]
+    Postgres,
+    #[error("{0} already exists: give a new file name, RepoPass does not overwrite a backup")]
+    Exists(String),
+    #[error("cannot create {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("the copy failed: {0}")]
+    Query(sqlx::Error),
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -114,6 +127,25 @@ impl Db {
             .map(|m| m.version)
             .filter(|v| !applied.iter().any(|a| a.version == *v))
             .collect())
+    }
+
+    /// A consistent copy of a SQLite database into a new file at `target`,
+    /// taken while RepoPass keeps serving (`VACUUM INTO` reads one snapshot;
+    /// writers carry on beside it under WAL). PostgreSQL has its own tools.
+    pub async fn backup_into(&self, target: &std::path::Path) -> Result<(), BackupError> {
+        if self.backend != Backend::Sqlite {
+            return Err(BackupError::Postgres);
+        }
+        if target.exists() {
+            return Err(BackupError::Exists(target.display().to_string()));
+        }
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| BackupError::Write { path: dir.display().to_string(), source })?;
+        }
+        let path = target.to_str().ok_or_else(|| BackupError::Exists(format!("{} (not UTF-8)", target.display())))?;
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await.map_err(BackupError::Query)?;
+        Ok(())
     }
 
     /// A cheap round trip, for readiness checks.

@@ -1,7 +1,8 @@
 //! Crashes and several processes, with the real `repopass` binary: no
 //! payment webhook is lost and no purchase is invited twice when the process
 //! is killed (SIGKILL) in the middle of a burst, and when two processes share
-//! one PostgreSQL database and one burst.
+//! one PostgreSQL database and one burst; and `repopass backup` taken in the
+//! middle of a burst restores with every acknowledged webhook.
 //!
 //! 200 buyers pay for one of four repositories (GitHub allows 50 invitations
 //! per repository a day; the sandbox holds RepoPass to that). The sandbox's
@@ -46,6 +47,11 @@ async fn a_killed_process_loses_no_payment_and_invites_no_one_twice_postgres() {
 #[tokio::test]
 async fn two_processes_share_one_burst_without_running_a_job_twice_postgres() {
     guarded_for(concat!(module_path!(), "::two_processes"), limit(), two_processes(Backend::Postgres)).await;
+}
+
+#[tokio::test]
+async fn a_backup_taken_during_a_burst_restores_with_every_acknowledged_webhook_sqlite() {
+    guarded_for(concat!(module_path!(), "::backup"), limit(), backup_during_burst()).await;
 }
 
 /// A `repopass serve` process of the test's own.
@@ -377,6 +383,77 @@ async fn killed_mid_burst(backend: Backend) {
         taken_over.map_or(0, |t| t - restart_at)
     );
     one_invitation_each(&second, &db).await;
+}
+
+/// `repopass backup` while a burst of payment webhooks arrives: the copy
+/// holds every webhook acknowledged before it started and every purchase,
+/// and `repopass migrate` accepts it as a database.
+async fn backup_during_burst() {
+    let Some(test_db) = TestDatabase::create(Backend::Sqlite).await else { return };
+    let serving = Process::start(&test_db);
+    let db = server::Db::connect(&SecretString::from(test_db.url.clone())).await.unwrap();
+    let events = Arc::new(paid_purchases(&serving, &db).await);
+
+    let acked = Arc::new(AtomicUsize::new(0));
+    let burst = tokio::spawn(deliver(vec![serving.base.clone()], events.clone(), (0..BUYERS).collect(), acked.clone()));
+    while acked.load(Ordering::SeqCst) < BUYERS / 4 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // Stored means acknowledged or about to be: all of these must be in the copy.
+    let before: Vec<String> = sqlx::query_scalar("SELECT event_id FROM webhook_events WHERE provider = 'stripe'")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let copy = test_db.dir.path().join("backups").join("repopass.db");
+    let backup = tokio::task::spawn_blocking({
+        let (url, copy) = (test_db.url.clone(), copy.clone());
+        move || repopass_command(&url, &["backup", copy.to_str().unwrap()]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let during = acked.load(Ordering::SeqCst);
+    assert!(backup.status.success(), "backup failed: {}", String::from_utf8_lossy(&backup.stderr));
+    assert!(String::from_utf8_lossy(&backup.stdout).contains("written to"), "{:?}", backup);
+    let acknowledged = burst.await.unwrap();
+    assert_eq!(acknowledged.len(), BUYERS, "the burst went on beside the backup");
+    eprintln!("backup started after {} of {BUYERS} webhooks, finished after {during}", before.len());
+
+    // A second backup to the same name is refused, not overwritten.
+    let again = repopass_command(&test_db.url, &["backup", copy.to_str().unwrap()]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{again:?}");
+
+    // Restored: a database `repopass migrate` accepts, with everything acknowledged before.
+    let restored_url = format!("sqlite://{}?mode=rw", copy.display());
+    let migrate = repopass_command(&restored_url, &["migrate"]).output().unwrap();
+    assert!(migrate.status.success(), "migrate on the copy: {migrate:?}");
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("is current"), "{migrate:?}");
+    let restored = server::Db::connect(&SecretString::from(restored_url)).await.unwrap();
+    let kept: Vec<String> = sqlx::query_scalar("SELECT event_id FROM webhook_events WHERE provider = 'stripe'")
+        .fetch_all(restored.pool())
+        .await
+        .unwrap();
+    let missing: Vec<&String> = before.iter().filter(|id| !kept.contains(id)).collect();
+    assert!(missing.is_empty(), "acknowledged before the backup, missing from it: {missing:?}");
+    let purchases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases").fetch_one(restored.pool()).await.unwrap();
+    assert_eq!(purchases, BUYERS as i64, "every purchase is in the copy");
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(restored.pool()).await.unwrap();
+    assert_eq!(integrity, "ok");
+    restored.close().await;
+    drop(serving);
+}
+
+/// The `repopass` binary with `args`, on `database_url`, nothing from the environment.
+fn repopass_command(database_url: &str, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_repopass"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn");
+    command
 }
 
 async fn two_processes(backend: Backend) {
