@@ -44,6 +44,11 @@ enum Command {
     /// Process webhooks and scheduled jobs without serving pages (`serve`
     /// runs a worker too; run more of these beside it on PostgreSQL).
     Worker,
+    /// Check this deployment as its buyers will reach it: configuration,
+    /// database, PUBLIC_URL, Stripe, GitHub, webhooks received, SMTP. Each
+    /// line says ok, or what is wrong and the one thing to do; the exit
+    /// status is 1 when anything needs fixing.
+    Doctor,
     /// Manage API keys for the REST API (/api/v1).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
@@ -87,6 +92,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Backup { path } => backup(config, &path).await,
+        Command::Doctor => doctor(config).await,
         Command::Worker => worker(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
         Command::Dev(DevCommand::Seed { purchases }) => seed(config, purchases).await,
@@ -156,6 +162,36 @@ async fn migrate(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => fail(format!("migrate {}: {err}", config.database_url_for_logs())),
+    }
+}
+
+async fn doctor(mut config: Config) -> ExitCode {
+    use server::doctor::Verdict;
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    sandbox::configure(&mut config);
+    let state = match server::AppState::new(config, db) {
+        Ok(state) => state,
+        Err(e) => return fail(e.to_string()),
+    };
+    let findings = server::doctor::examine(&state).await;
+    for f in &findings {
+        let (word, what, fix) = match &f.verdict {
+            Verdict::Ok(what) => ("ok", what, None),
+            Verdict::Warning { what, fix } => ("warning", what, Some(fix)),
+            Verdict::Problem { what, fix } => ("PROBLEM", what, Some(fix)),
+        };
+        println!("{word:<8} {:<15} {what}", f.area.name());
+        if let Some(fix) = fix {
+            println!("{:<24} → {fix}", "");
+        }
+    }
+    if findings.iter().any(|f| f.verdict.is_problem()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

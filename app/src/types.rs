@@ -50,6 +50,17 @@ pub struct Viewer {
     pub is_admin: bool,
 }
 
+/// One line of `repopass doctor`, as the settings page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckLine {
+    pub area: String,
+    /// `ok`, `warning` or `problem`.
+    pub level: String,
+    pub what: String,
+    /// The one thing to do, unless it is ok.
+    pub fix: Option<String>,
+}
+
 /// The settings page: each connection and what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionStatus {

@@ -25,6 +25,17 @@ test("the creator signs in through GitHub and sees what is connected", async ({ 
   await expect(repos).toContainText("sandbox-creator/pro-kit");
   await expect(repos).toContainText("sandbox-org/enterprise-sdk");
   await expect(page.getByTestId("Stripe")).toContainText("no real money");
+
+  // The doctor's checks, on request: what works, and the one thing to do where it does not.
+  await page.getByRole("button", { name: "Run the checks" }).click();
+  const checks = page.getByTestId("check");
+  await expect(checks).toHaveCount(7);
+  await expect(page.locator('[data-area="database"]')).toHaveAttribute("data-level", "ok");
+  await expect(page.locator('[data-area="public address"]')).toHaveAttribute("data-level", "ok");
+  await expect(page.locator('[data-area="stripe"]')).toContainText("the sandbox's Stripe");
+  const email = page.locator('[data-area="email"]');
+  await expect(email).toHaveAttribute("data-level", "warning");
+  await expect(email).toContainText("→ set SMTP_URL");
 });
 
 test("the creator makes an API key, sees it once, and revokes it", async ({ page }) => {

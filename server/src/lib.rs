@@ -24,6 +24,7 @@ pub mod config;
 pub mod covers;
 pub mod dashboard;
 pub mod db;
+pub mod doctor;
 pub mod domain;
 pub mod drift;
 pub mod duplicate_purchases;

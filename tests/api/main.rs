@@ -18,6 +18,7 @@ mod checkout;
 mod cli;
 mod covers;
 mod crash;
+mod doctor;
 mod fixture_shapes;
 mod garbage;
 mod lifecycle;

@@ -1,12 +1,35 @@
 use leptos::prelude::*;
 
-use crate::{error::AppError, types::ConnectionStatus};
+use crate::{
+    error::AppError,
+    types::{CheckLine, ConnectionStatus},
+};
 
 /// What is connected, what is missing and how to fix it (admins only).
 #[server(endpoint = "admin/settings/status")]
 pub async fn settings_status() -> Result<ConnectionStatus, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     Ok(server::settings::status(&state).await.into())
+}
+
+/// `repopass doctor`'s checks, run now (they take up to ten seconds when
+/// something does not answer, so only on request).
+#[server(endpoint = "admin/settings/checks")]
+pub async fn run_checks() -> Result<Vec<CheckLine>, AppError> {
+    use server::doctor::Verdict;
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(server::doctor::examine(&state)
+        .await
+        .into_iter()
+        .map(|f| {
+            let (level, what, fix) = match f.verdict {
+                Verdict::Ok(what) => ("ok", what, None),
+                Verdict::Warning { what, fix } => ("warning", what, Some(fix)),
+                Verdict::Problem { what, fix } => ("problem", what, Some(fix)),
+            };
+            CheckLine { area: f.area.name().to_owned(), level: level.to_owned(), what, fix }
+        })
+        .collect())
 }
 
 #[cfg(feature = "ssr")]

@@ -2,7 +2,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::gate::AdminGate;
-use crate::{api::settings::settings_status, components::container::Container, types::ConnectionStatus};
+use crate::{
+    api::settings::{settings_status, RunChecks},
+    components::container::Container,
+    types::{CheckLine, ConnectionStatus},
+};
 
 /// `/admin/settings`: each connection, its state, and the fix where it is missing.
 #[component]
@@ -29,7 +33,56 @@ fn SettingsBody() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Checks />
         </Container>
+    }
+}
+
+/// The same checks as `repopass doctor`, on request.
+#[component]
+fn Checks() -> impl IntoView {
+    let run = ServerAction::<RunChecks>::new();
+    view! {
+        <section class="mt-10" aria-labelledby="checks-heading">
+            <h2 id="checks-heading" class="text-xl font-semibold">"Checks"</h2>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                "What " <code>"repopass doctor"</code> " looks at: the database, this address from outside, Stripe, GitHub, webhooks received and email."
+            </p>
+            <ActionForm action=run attr:class="mt-3">
+                <button class="rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800"
+                    disabled=move || run.pending().get()>
+                    {move || if run.pending().get() { "Checking…" } else { "Run the checks" }}
+                </button>
+            </ActionForm>
+            <div aria-live="polite">
+                {move || match run.value().get() {
+                    None => None,
+                    Some(Err(e)) => Some(view! { <p role="alert" class="mt-3 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any()),
+                    Some(Ok(lines)) => Some(view! {
+                        <ul class="mt-4 grid gap-2" data-testid="checks">
+                            {lines.into_iter().map(|l| view! { <Check l /> }).collect_view()}
+                        </ul>
+                    }.into_any()),
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Check(l: CheckLine) -> impl IntoView {
+    let (mark, colour) = match l.level.as_str() {
+        "ok" => ("✓ ok", "text-green-700 dark:text-green-400"),
+        "warning" => ("▲ warning", "text-amber-700 dark:text-amber-400"),
+        _ => ("✗ problem", "text-red-700 dark:text-red-400"),
+    };
+    let (area, level) = (l.area.clone(), l.level.clone());
+    view! {
+        <li class="min-w-0 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800" data-testid="check" data-area=area data-level=level>
+            <span class=format!("font-semibold {colour}")>{mark}</span> " · " <strong>{l.area}</strong>
+            <div class="break-words">{l.what}</div>
+            {l.fix.map(|fix| view! { <div class="mt-1 break-words text-slate-600 dark:text-slate-400">"→ " {fix}</div> })}
+        </li>
     }
 }
 

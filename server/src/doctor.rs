@@ -1,0 +1,285 @@
+//! `repopass doctor`: looks at a deployment the way its first buyer will
+//! reach it, and says for each part either that it works, or what is wrong
+//! and the one thing to do.
+
+use std::time::Duration;
+
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::{clock, domain::Provider, github::GithubError, stripe::StripeError, AppState};
+
+/// What each check looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Configuration,
+    Database,
+    PublicUrl,
+    Stripe,
+    Github,
+    Webhooks,
+    Email,
+}
+
+impl Area {
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Configuration => "configuration",
+            Area::Database => "database",
+            Area::PublicUrl => "public address",
+            Area::Stripe => "stripe",
+            Area::Github => "github",
+            Area::Webhooks => "webhooks",
+            Area::Email => "email",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ok(String),
+    /// Works, but not as a creator selling for real would want.
+    Warning {
+        what: String,
+        fix: String,
+    },
+    /// Buyers will be let down until it is fixed.
+    Problem {
+        what: String,
+        fix: String,
+    },
+}
+
+impl Verdict {
+    fn problem(what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Verdict::Problem { what: what.into(), fix: fix.into() }
+    }
+    fn warning(what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Verdict::Warning { what: what.into(), fix: fix.into() }
+    }
+    pub fn is_problem(&self) -> bool {
+        matches!(self, Verdict::Problem { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub area: Area,
+    pub verdict: Verdict,
+}
+
+/// Nothing a check waits for may hold the report up longer than this.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Every check, in the order a creator fixes things.
+pub async fn examine(state: &AppState) -> Vec<Finding> {
+    let (public_url, stripe, github, email) =
+        tokio::join!(public_url(state), stripe(state), github(state), email(state));
+    vec![
+        Finding { area: Area::Configuration, verdict: configuration(state) },
+        Finding { area: Area::Database, verdict: database(state).await },
+        Finding { area: Area::PublicUrl, verdict: public_url },
+        Finding { area: Area::Stripe, verdict: stripe },
+        Finding { area: Area::Github, verdict: github },
+        Finding { area: Area::Webhooks, verdict: webhooks(state).await },
+        Finding { area: Area::Email, verdict: email },
+    ]
+}
+
+fn configuration(state: &AppState) -> Verdict {
+    let url = &state.config.public_url;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if state.config.sandbox {
+        Verdict::warning(
+            "the built-in sandbox is on: no real payments, no real GitHub access",
+            "set STRIPE_SECRET_KEY and GitHub's credentials (README \"Configuration\") to sell for real",
+        )
+    } else if url.scheme() != "https" && !local {
+        Verdict::problem(
+            format!("PUBLIC_URL is {url}, not HTTPS: Stripe and GitHub will not deliver webhooks to it"),
+            "put RepoPass behind HTTPS (the example Caddyfile does it) and set PUBLIC_URL=https://…",
+        )
+    } else {
+        Verdict::Ok(format!("production mode at {url}"))
+    }
+}
+
+async fn database(state: &AppState) -> Verdict {
+    if let Err(e) = state.db.ping().await {
+        return Verdict::problem(
+            format!("cannot reach the database: {e}"),
+            "check DATABASE_URL and that the server runs",
+        );
+    }
+    match state.db.pending_migrations().await {
+        Ok(pending) if pending.is_empty() => Verdict::Ok("reachable, every migration applied".to_owned()),
+        Ok(pending) => Verdict::problem(
+            format!("{} migration(s) not applied: {pending:?}", pending.len()),
+            "run `repopass migrate` (or restart `repopass serve`, which applies them)",
+        ),
+        Err(e) => Verdict::problem(format!("cannot read the migrations: {e}"), "check DATABASE_URL's permissions"),
+    }
+}
+
+/// PUBLIC_URL must reach a RepoPass that answers `/healthz`: buyers,
+/// Stripe's redirects and both webhooks go there.
+async fn public_url(state: &AppState) -> Verdict {
+    let Ok(url) = state.config.public_url.join("healthz") else {
+        return Verdict::problem("PUBLIC_URL cannot be joined with a path", "set PUBLIC_URL to a plain https://host/");
+    };
+    let client = reqwest::Client::builder().timeout(PATIENCE).redirect(reqwest::redirect::Policy::none()).build();
+    let answer = match client {
+        Ok(client) => client.get(url.clone()).send().await,
+        Err(e) => return Verdict::problem(format!("no HTTP client: {e}"), "report this as a bug"),
+    };
+    match answer {
+        Ok(r) if r.status().is_success() => Verdict::Ok(format!("{url} answers")),
+        Ok(r) => Verdict::problem(
+            format!("{url} answered {}", r.status()),
+            "make PUBLIC_URL point at this RepoPass (DNS, the proxy in front), or correct PUBLIC_URL",
+        ),
+        Err(e) => Verdict::problem(
+            format!("{url} does not answer: {}", without_secrets(&e.to_string())),
+            "start `repopass serve`, and make PUBLIC_URL reach it (DNS, firewall, the proxy in front)",
+        ),
+    }
+}
+
+/// The key works and can read events (what recovery of missed webhooks needs).
+async fn stripe(state: &AppState) -> Verdict {
+    let since = clock::now() - 3600;
+    match tokio::time::timeout(PATIENCE, state.stripe.events(&["checkout.session.completed"], since, None)).await {
+        Err(_) => Verdict::problem("Stripe did not answer within 10 s", "check the network path to api.stripe.com"),
+        Ok(Err(StripeError::Transport(e))) => Verdict::problem(
+            format!("cannot reach Stripe: {}", without_secrets(&e)),
+            if state.config.sandbox {
+                "the sandbox's Stripe is served by `repopass serve` at PUBLIC_URL: start it"
+            } else {
+                "check the network path to api.stripe.com (firewall, proxy)"
+            },
+        ),
+        Ok(Err(e)) => Verdict::problem(
+            format!("Stripe refused the key: {}", without_secrets(&e.to_string())),
+            "put a valid secret or restricted key in STRIPE_SECRET_KEY (read access to events, write to products, prices, checkout, refunds)",
+        ),
+        Ok(Ok(_)) => {
+            let mode = if state.config.sandbox {
+                "the sandbox's Stripe"
+            } else if state.config.stripe.secret_key.as_ref().is_some_and(|k| k.expose_secret().contains("_live_")) {
+                "live mode: real payments"
+            } else {
+                "test mode: Stripe's test cards only"
+            };
+            Verdict::Ok(format!("the key works ({mode})"))
+        }
+    }
+}
+
+async fn github(state: &AppState) -> Verdict {
+    match tokio::time::timeout(PATIENCE, state.github.administrable_repositories()).await {
+        Err(_) => Verdict::problem("GitHub did not answer within 10 s", "check the network path to api.github.com"),
+        Ok(Err(GithubError::Transport(e))) => Verdict::problem(
+            format!("cannot reach GitHub: {}", without_secrets(&e)),
+            if state.config.sandbox {
+                "the sandbox's GitHub is served by `repopass serve` at PUBLIC_URL: start it"
+            } else {
+                "check the network path to api.github.com (firewall, proxy)"
+            },
+        ),
+        Ok(Err(e)) => Verdict::problem(
+            format!("GitHub refused: {e}"),
+            "check GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) and its repository administration permission",
+        ),
+        Ok(Ok(repos)) if repos.is_empty() => Verdict::warning(
+            "connected, but it administers no repository",
+            "give the token or App administration access to the repositories you will sell",
+        ),
+        Ok(Ok(repos)) => Verdict::Ok(format!("connected ({}), {} repositories it can sell", state.github.mode_name(), repos.len())),
+    }
+}
+
+/// When each provider last reached us: silence after sales means a webhook
+/// endpoint that is missing, wrong or failing its signature check.
+async fn webhooks(state: &AppState) -> Verdict {
+    let last = |provider: Provider| async move {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(received_at) FROM webhook_events WHERE provider = $1")
+            .bind(provider)
+            .fetch_one(state.db.pool())
+            .await
+    };
+    let (Ok(stripe), Ok(github)) = (last(Provider::Stripe).await, last(Provider::Github).await) else {
+        return Verdict::problem("cannot read the webhook log", "check the database (see above)");
+    };
+    let ago = |at: Option<i64>| match at {
+        None => "never".to_owned(),
+        Some(t) => format!("{} min ago", (clock::now() - t).max(0) / 60),
+    };
+    let words = format!("last from Stripe: {}; from GitHub: {}", ago(stripe), ago(github));
+    if stripe.is_none() {
+        Verdict::warning(
+            format!("{words}. Nothing from Stripe yet"),
+            format!(
+                "add a webhook endpoint in Stripe for {}api/webhooks/stripe and put its signing secret in STRIPE_WEBHOOK_SECRET",
+                state.config.public_url
+            ),
+        )
+    } else {
+        Verdict::Ok(words)
+    }
+}
+
+/// SMTP reachable and accepting the credentials (no message is sent).
+async fn email(state: &AppState) -> Verdict {
+    let Some(url) = &state.config.email.smtp_url else {
+        return Verdict::warning(
+            "no SMTP_URL: emails (sign-in links, \"your access is on its way\") only reach the log",
+            "set SMTP_URL (e.g. smtps://user:password@smtp.example.com) and EMAIL_FROM",
+        );
+    };
+    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret()) {
+        Ok(builder) => builder.timeout(Some(PATIENCE)).build::<Tokio1Executor>(),
+        Err(e) => {
+            return Verdict::problem(
+                format!("SMTP_URL is not a valid SMTP address: {e}"),
+                "fix SMTP_URL's form: smtp[s]://user:password@host[:port]",
+            )
+        }
+    };
+    match tokio::time::timeout(PATIENCE + Duration::from_secs(1), transport.test_connection()).await {
+        Ok(Ok(true)) => Verdict::Ok("the SMTP server accepts us".to_owned()),
+        Ok(Ok(false)) => {
+            Verdict::problem("the SMTP server refused the connection", "check SMTP_URL's host, port, user and password")
+        }
+        Ok(Err(e)) => Verdict::problem(
+            format!("cannot reach the SMTP server: {}", without_secrets(&e.to_string())),
+            "check SMTP_URL's host, port, user and password",
+        ),
+        Err(_) => Verdict::problem(
+            "the SMTP server did not answer within 10 s",
+            "check SMTP_URL's host and port, and the firewall",
+        ),
+    }
+}
+
+/// Error texts may quote a URL with its credentials: never print those.
+fn without_secrets(text: &str) -> String {
+    text.split(' ')
+        .map(|word| match (word.find("://"), word.find('@')) {
+            (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &word[..scheme], &word[at + 1..]),
+            _ => word.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_in_error_texts_are_left_out() {
+        assert_eq!(
+            super::without_secrets("connection to smtps://me:hunter2@mail.example.com:465 refused"),
+            "connection to smtps://…@mail.example.com:465 refused"
+        );
+        assert_eq!(super::without_secrets("plain words stay"), "plain words stay");
+    }
+}
