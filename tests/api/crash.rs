@@ -24,7 +24,7 @@ use futures::{stream, StreamExt};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use crate::helpers::{guarded_for, scenario_limit, serve_command, Backend, TestDatabase};
+use crate::helpers::{guarded_for, repopass_command, scenario_limit, serve_command, Backend, TestDatabase};
 
 /// Hundreds of purchases through real processes: more than a scenario.
 fn limit() -> Duration {
@@ -407,7 +407,7 @@ async fn backup_during_burst() {
     let copy = test_db.dir.path().join("backups").join("repopass.db");
     let backup = tokio::task::spawn_blocking({
         let (url, copy) = (test_db.url.clone(), copy.clone());
-        move || repopass_command(&url, &["backup", copy.to_str().unwrap()]).output().unwrap()
+        move || repopass_command(&url, &["backup", copy.to_str().unwrap()], &[]).output().unwrap()
     })
     .await
     .unwrap();
@@ -419,13 +419,13 @@ async fn backup_during_burst() {
     eprintln!("backup started after {} of {BUYERS} webhooks, finished after {during}", before.len());
 
     // A second backup to the same name is refused, not overwritten.
-    let again = repopass_command(&test_db.url, &["backup", copy.to_str().unwrap()]).output().unwrap();
+    let again = repopass_command(&test_db.url, &["backup", copy.to_str().unwrap()], &[]).output().unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{again:?}");
 
     // Restored: a database `repopass migrate` accepts, with everything acknowledged before.
     let restored_url = format!("sqlite://{}?mode=rw", copy.display());
-    let migrate = repopass_command(&restored_url, &["migrate"]).output().unwrap();
+    let migrate = repopass_command(&restored_url, &["migrate"], &[]).output().unwrap();
     assert!(migrate.status.success(), "migrate on the copy: {migrate:?}");
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("is current"), "{migrate:?}");
     let restored = server::Db::connect(&SecretString::from(restored_url)).await.unwrap();
@@ -441,19 +441,6 @@ async fn backup_during_burst() {
     assert_eq!(integrity, "ok");
     restored.close().await;
     drop(serving);
-}
-
-/// The `repopass` binary with `args`, on `database_url`, nothing from the environment.
-fn repopass_command(database_url: &str, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_repopass"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn");
-    command
 }
 
 async fn two_processes(backend: Backend) {

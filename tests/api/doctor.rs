@@ -3,7 +3,7 @@
 
 use std::{process::Output, time::Duration};
 
-use crate::helpers::{serve_command, Backend, TestDatabase};
+use crate::helpers::{repopass_command, serve_command, Backend, TestDatabase};
 
 /// A loopback port nothing listens on (bound, then let go).
 fn free_port() -> u16 {
@@ -11,19 +11,10 @@ fn free_port() -> u16 {
 }
 
 fn doctor(db: &TestDatabase, vars: &[(&str, &str)]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_repopass"));
-    command
-        .arg("doctor")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &db.url)
-        .env("REPOPASS_DATA_DIR", db.dir.path())
-        .env("RUST_LOG", "off")
-        .current_dir(db.dir.path());
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    command.output().unwrap()
+    let data_dir = db.dir.path().display().to_string();
+    let mut vars = vars.to_vec();
+    vars.push(("REPOPASS_DATA_DIR", &data_dir));
+    repopass_command(&db.url, &["doctor"], &vars).current_dir(db.dir.path()).output().unwrap()
 }
 
 /// The report's line for `area` and the fix under it, if any.

@@ -140,6 +140,23 @@ pub fn serve_command(db: &TestDatabase, rust_log: &str) -> std::process::Command
     command
 }
 
+/// A one-off `repopass` command (`migrate`, `backup`, `doctor`…) on
+/// `database_url`, with nothing from the environment but `vars`.
+pub fn repopass_command(database_url: &str, args: &[&str], vars: &[(&str, &str)]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_repopass"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "off");
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    command
+}
+
 pub fn manifest_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
