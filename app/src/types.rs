@@ -50,12 +50,29 @@ pub struct Viewer {
     pub is_admin: bool,
 }
 
+/// How a check of `repopass doctor` came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckLevel {
+    Ok,
+    Warning,
+    Problem,
+}
+
+impl CheckLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckLevel::Ok => "ok",
+            CheckLevel::Warning => "warning",
+            CheckLevel::Problem => "problem",
+        }
+    }
+}
+
 /// One line of `repopass doctor`, as the settings page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckLine {
     pub area: String,
-    /// `ok`, `warning` or `problem`.
-    pub level: String,
+    pub level: CheckLevel,
     pub what: String,
     /// The one thing to do, unless it is ok.
     pub fix: Option<String>,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::{clock, domain::Provider, github::GithubError, stripe::StripeError, AppState};
+use crate::{clock, domain::Provider, github::GithubError, settings::StripeMode, stripe::StripeError, AppState};
 
 /// What each check looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,26 +149,17 @@ async fn public_url(state: &AppState) -> Verdict {
 async fn stripe(state: &AppState) -> Verdict {
     let since = clock::now() - 3600;
     match tokio::time::timeout(PATIENCE, state.stripe.events(&["checkout.session.completed"], since, None)).await {
-        Err(_) => Verdict::problem("Stripe did not answer within 10 s", "check the network path to api.stripe.com"),
-        Ok(Err(StripeError::Transport(e))) => Verdict::problem(
-            format!("cannot reach Stripe: {}", without_secrets(&e)),
-            if state.config.sandbox {
-                "the sandbox's Stripe is served by `repopass serve` at PUBLIC_URL: start it"
-            } else {
-                "check the network path to api.stripe.com (firewall, proxy)"
-            },
-        ),
+        Err(_) => not_reached(state, "Stripe", "did not answer within 10 s"),
+        Ok(Err(StripeError::Transport(e))) => not_reached(state, "Stripe", &e),
         Ok(Err(e)) => Verdict::problem(
             format!("Stripe refused the key: {}", without_secrets(&e.to_string())),
             "put a valid secret or restricted key in STRIPE_SECRET_KEY (read access to events, write to products, prices, checkout, refunds)",
         ),
         Ok(Ok(_)) => {
-            let mode = if state.config.sandbox {
-                "the sandbox's Stripe"
-            } else if state.config.stripe.secret_key.as_ref().is_some_and(|k| k.expose_secret().contains("_live_")) {
-                "live mode: real payments"
-            } else {
-                "test mode: Stripe's test cards only"
+            let mode = match StripeMode::of(&state.config) {
+                StripeMode::Sandbox => "the sandbox's Stripe",
+                StripeMode::Live => "live mode: real payments",
+                StripeMode::Test => "test mode: Stripe's test cards only",
             };
             Verdict::Ok(format!("the key works ({mode})"))
         }
@@ -177,15 +168,8 @@ async fn stripe(state: &AppState) -> Verdict {
 
 async fn github(state: &AppState) -> Verdict {
     match tokio::time::timeout(PATIENCE, state.github.administrable_repositories()).await {
-        Err(_) => Verdict::problem("GitHub did not answer within 10 s", "check the network path to api.github.com"),
-        Ok(Err(GithubError::Transport(e))) => Verdict::problem(
-            format!("cannot reach GitHub: {}", without_secrets(&e)),
-            if state.config.sandbox {
-                "the sandbox's GitHub is served by `repopass serve` at PUBLIC_URL: start it"
-            } else {
-                "check the network path to api.github.com (firewall, proxy)"
-            },
-        ),
+        Err(_) => not_reached(state, "GitHub", "did not answer within 10 s"),
+        Ok(Err(GithubError::Transport(e))) => not_reached(state, "GitHub", &e),
         Ok(Err(e)) => Verdict::problem(
             format!("GitHub refused: {e}"),
             "check GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) and its repository administration permission",
@@ -196,6 +180,17 @@ async fn github(state: &AppState) -> Verdict {
         ),
         Ok(Ok(repos)) => Verdict::Ok(format!("connected ({}), {} repositories it can sell", state.github.mode_name(), repos.len())),
     }
+}
+
+/// Stripe or GitHub could not be reached (`why`): in the sandbox they are
+/// served by `repopass serve` itself, otherwise it is the network.
+fn not_reached(state: &AppState, service: &str, why: &str) -> Verdict {
+    let fix = if state.config.sandbox {
+        format!("the sandbox's {service} is served by `repopass serve` at PUBLIC_URL: start it")
+    } else {
+        format!("check the network path to api.{}.com (firewall, proxy)", service.to_lowercase())
+    };
+    Verdict::problem(format!("cannot reach {service}: {}", without_secrets(why)), fix)
 }
 
 /// When each provider last reached us: silence after sales means a webhook

@@ -24,6 +24,9 @@ pub fn keep_signed_in(session: &Session) {
 }
 
 pub const USER_KEY: &str = "user";
+/// A GitHub sign-in under way (`OAuthUnderWay`), until its callback.
+pub const OAUTH_KEY: &str = "oauth";
+
 /// The buy form as last sent: a refused or cancelled checkout brings the
 /// buyer back to a form still filled in, with JavaScript or without.
 pub const BUY_FORM_KEY: &str = "buy_form";
@@ -46,8 +49,6 @@ pub async fn remember_buy_form(session: &Session, form: &BuyForm) {
 pub async fn buy_form(session: &Session) -> Option<BuyForm> {
     session.get(BUY_FORM_KEY).await.ok().flatten()
 }
-/// A GitHub sign-in under way (`OAuthUnderWay`), until its callback.
-pub const OAUTH_KEY: &str = "oauth";
 
 /// Whom a GitHub sign-in is for: the creator's panel (then back to `next`)
 /// or a customer's `/account`, which never touches admins.

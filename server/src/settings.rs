@@ -1,6 +1,40 @@
 //! The settings page's facts: what is connected and what to do where it is not.
 
-use crate::AppState;
+use crate::{AppState, Config};
+
+/// Which Stripe RepoPass talks to: decided here for the settings page and
+/// `repopass doctor` alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StripeMode {
+    Sandbox,
+    Test,
+    Live,
+}
+
+impl StripeMode {
+    pub fn of(config: &Config) -> Self {
+        if config.sandbox {
+            StripeMode::Sandbox
+        } else if config
+            .stripe
+            .secret_key
+            .as_ref()
+            .is_some_and(|k| secrecy::ExposeSecret::expose_secret(k).contains("_live_"))
+        {
+            StripeMode::Live
+        } else {
+            StripeMode::Test
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StripeMode::Sandbox => "sandbox",
+            StripeMode::Test => "test",
+            StripeMode::Live => "live",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Status {
@@ -28,25 +62,13 @@ pub async fn status(state: &AppState) -> Status {
         Ok(repos) => (repos.into_iter().map(|r| r.full_name).collect(), None),
         Err(err) => (Vec::new(), Some(format!("{err}. Check GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) and its repository administration permission."))),
     };
-    let stripe_mode = if config.sandbox {
-        "sandbox"
-    } else if config
-        .stripe
-        .secret_key
-        .as_ref()
-        .is_some_and(|k| secrecy::ExposeSecret::expose_secret(k).contains("_live_"))
-    {
-        "live"
-    } else {
-        "test"
-    };
     let url = |path: &str| config.public_url.join(path).map(|u| u.to_string()).unwrap_or_default();
     Status {
         sandbox: config.sandbox,
         github_mode: state.github.mode_name().to_owned(),
         github_problem,
         repositories,
-        stripe_mode: stripe_mode.to_owned(),
+        stripe_mode: StripeMode::of(config).as_str().to_owned(),
         stripe_webhook_url: url("api/webhooks/stripe"),
         stripe_webhook_secret_set: config.stripe.webhook_secret.is_some(),
         github_webhook_url: url("api/webhooks/github"),

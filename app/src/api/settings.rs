@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    types::{CheckLine, ConnectionStatus},
+    types::{CheckLevel, CheckLine, ConnectionStatus},
 };
 
 /// What is connected, what is missing and how to fix it (admins only).
@@ -23,11 +23,11 @@ pub async fn run_checks() -> Result<Vec<CheckLine>, AppError> {
         .into_iter()
         .map(|f| {
             let (level, what, fix) = match f.verdict {
-                Verdict::Ok(what) => ("ok", what, None),
-                Verdict::Warning { what, fix } => ("warning", what, Some(fix)),
-                Verdict::Problem { what, fix } => ("problem", what, Some(fix)),
+                Verdict::Ok(what) => (CheckLevel::Ok, what, None),
+                Verdict::Warning { what, fix } => (CheckLevel::Warning, what, Some(fix)),
+                Verdict::Problem { what, fix } => (CheckLevel::Problem, what, Some(fix)),
             };
-            CheckLine { area: f.area.name().to_owned(), level: level.to_owned(), what, fix }
+            CheckLine { area: f.area.name().to_owned(), level, what, fix }
         })
         .collect())
 }

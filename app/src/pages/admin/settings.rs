@@ -5,7 +5,7 @@ use super::gate::AdminGate;
 use crate::{
     api::settings::{settings_status, RunChecks},
     components::container::Container,
-    types::{CheckLine, ConnectionStatus},
+    types::{CheckLevel, CheckLine, ConnectionStatus},
 };
 
 /// `/admin/settings`: each connection, its state, and the fix where it is missing.
@@ -71,12 +71,12 @@ fn Checks() -> impl IntoView {
 
 #[component]
 fn Check(l: CheckLine) -> impl IntoView {
-    let (mark, colour) = match l.level.as_str() {
-        "ok" => ("✓ ok", "text-green-700 dark:text-green-400"),
-        "warning" => ("▲ warning", "text-amber-700 dark:text-amber-400"),
-        _ => ("✗ problem", "text-red-700 dark:text-red-400"),
+    let (mark, colour) = match l.level {
+        CheckLevel::Ok => ("✓ ok", "text-green-700 dark:text-green-400"),
+        CheckLevel::Warning => ("▲ warning", "text-amber-700 dark:text-amber-400"),
+        CheckLevel::Problem => ("✗ problem", "text-red-700 dark:text-red-400"),
     };
-    let (area, level) = (l.area.clone(), l.level.clone());
+    let (area, level) = (l.area.clone(), l.level.as_str());
     view! {
         <li class="min-w-0 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-800" data-testid="check" data-area=area data-level=level>
             <span class=format!("font-semibold {colour}")>{mark}</span> " · " <strong>{l.area}</strong>
