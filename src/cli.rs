@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use server::{Config, Db};
 
-use crate::{leptos_settings, startup::Application, telemetry};
+use crate::{
+    leptos_settings,
+    startup::{Application, Ended, Foundation},
+    telemetry,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +53,12 @@ enum Command {
     /// line says ok, or what is wrong and the one thing to do; the exit
     /// status is 1 when anything needs fixing.
     Doctor,
+    /// Re-seal the saved settings (Stripe key, GitHub App) under a new
+    /// secret key. With a key file (data/secret.key) the new key replaces
+    /// it; with REPOPASS_SECRET_KEY, give the new key as
+    /// REPOPASS_NEW_SECRET_KEY and set it in place of the old one before the
+    /// next start. Running servers keep working until they restart.
+    RotateKey,
     /// Manage API keys for the REST API (/api/v1).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
@@ -94,6 +104,7 @@ pub async fn run() -> ExitCode {
         Command::Backup { path } => backup(config, &path).await,
         Command::Doctor => doctor(config).await,
         Command::Worker => worker(config).await,
+        Command::RotateKey => rotate_key(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
         Command::Dev(DevCommand::Seed { purchases }) => seed(config, purchases).await,
     }
@@ -106,15 +117,34 @@ async fn serve(config: Config) -> ExitCode {
     };
     let sandbox = config.sandbox;
     let database = config.database_url_for_logs();
-    let app = match Application::build(config, leptos).await {
-        Ok(app) => app,
+    let addr = config.site_addr;
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(source) => return fail(crate::startup::StartupError::Listen { addr, source }),
+    };
+    let mut foundation = match Foundation::connect(listener, &config).await {
+        Ok(foundation) => foundation,
         Err(err) => return fail(err),
     };
-    let url = app.state().config.public_url.clone();
-    tracing::info!(%url, port = app.port(), %database, sandbox, "RepoPass is listening");
-    match app.run_until_stopped().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => fail(format!("server stopped: {err}")),
+    // The setup link is made once per process: a reload keeps it valid.
+    let mut link = None;
+    loop {
+        let app = match Application::on(foundation, config.clone(), leptos.clone(), link.clone()).await {
+            Ok(app) => app,
+            Err(err) => return fail(err),
+        };
+        link = app.state().setup.clone();
+        let url = app.state().config.public_url.clone();
+        let setup = link.is_some();
+        tracing::info!(%url, port = app.port(), %database, sandbox, setup, "RepoPass is listening");
+        match app.run_until_stopped().await {
+            Ok(Ended::Stopped) => return ExitCode::SUCCESS,
+            Ok(Ended::Reload(next)) => {
+                tracing::info!("settings saved: starting again with them");
+                foundation = next;
+            }
+            Err(err) => return fail(format!("server stopped: {err}")),
+        }
     }
 }
 
@@ -137,6 +167,20 @@ async fn worker(mut config: Config) -> ExitCode {
             ))
         }
         Err(e) => return fail(format!("database: {e}")),
+    }
+    if !config.sandbox {
+        if let Err(e) = server::vault::complete(&mut config, &db, false).await {
+            return fail(e);
+        }
+        match server::setup::progress(&config, &db).await {
+            Ok(p) if p.next().is_some() => {
+                return fail(
+                    "setup is not finished: open the setup link that `repopass serve` printed, then start the worker",
+                )
+            }
+            Ok(_) => {}
+            Err(e) => return fail(format!("database: {e}")),
+        }
     }
     sandbox::configure(&mut config);
     let state = match server::AppState::new(config, db) {
@@ -166,17 +210,28 @@ async fn migrate(config: Config) -> ExitCode {
 }
 
 async fn doctor(mut config: Config) -> ExitCode {
-    use server::doctor::Verdict;
+    use server::doctor::{Area, Verdict};
     let db = match connect(&config).await {
         Ok(db) => db,
         Err(code) => return code,
     };
+    // Saved settings count as the server counts them; an unmigrated
+    // database has none (the database line says what to do).
+    let migrated = db.pending_migrations().await.is_ok_and(|p| p.is_empty());
+    let saved =
+        if !config.sandbox && migrated { server::vault::complete(&mut config, &db, false).await.err() } else { None };
     sandbox::configure(&mut config);
     let state = match server::AppState::new(config, db) {
         Ok(state) => state,
         Err(e) => return fail(e.to_string()),
     };
-    let findings = server::doctor::examine(&state).await;
+    let mut findings = server::doctor::examine(&state).await;
+    if let (Some(err), Some(f)) = (saved, findings.iter_mut().find(|f| f.area == Area::Configuration)) {
+        f.verdict = Verdict::Problem {
+            what: err.to_string(),
+            fix: "give this command the REPOPASS_SECRET_KEY (or data directory) that `repopass serve` uses".into(),
+        };
+    }
     for f in &findings {
         let (word, what, fix) = match &f.verdict {
             Verdict::Ok(what) => ("ok", what, None),
@@ -213,6 +268,27 @@ async fn backup(config: Config, path: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => fail(format!("backup: {err}")),
+    }
+}
+
+async fn rotate_key(config: Config) -> ExitCode {
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    if let Err(err) = db.migrate().await {
+        return fail(format!("migrate: {err}"));
+    }
+    let new_key = std::env::var("REPOPASS_NEW_SECRET_KEY").ok();
+    match server::vault::rotate(&db, &config, new_key.as_deref()).await {
+        Ok(r) => {
+            println!("{} saved setting(s) re-sealed: key {} replaced by key {}", r.values, r.old_key_id, r.new_key_id);
+            if config.secret_key.is_some() {
+                println!("now set REPOPASS_SECRET_KEY to the new key (REPOPASS_NEW_SECRET_KEY) wherever RepoPass runs");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(format!("rotate-key: {err}")),
     }
 }
 

@@ -111,12 +111,16 @@ fn too_many(wait: u64) -> Response {
 impl Limits {
     /// Forgets addresses that have not been seen lately, once a minute, so
     /// the limiter's memory does not grow with every visitor ever.
-    pub fn spawn_janitor(&self) {
+    /// Forgets quiet addresses every minute, until the server stops or reloads.
+    pub fn spawn_janitor(&self, control: server::state::Control) {
         let limits = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = control.ended() => return,
+                }
                 limits.limiter.retain_recent();
             }
         });

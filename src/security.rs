@@ -35,11 +35,16 @@ pub struct Guard {
     /// `scheme://host[:port]` of `PUBLIC_URL`.
     origin: Arc<str>,
     https: bool,
+    forms: Arc<app::csp::FormTargets>,
 }
 
 impl Guard {
-    pub fn new(public_url: &url::Url) -> Self {
-        Guard { origin: public_url.origin().ascii_serialization().into(), https: public_url.scheme() == "https" }
+    pub fn new(public_url: &url::Url, forms: app::csp::FormTargets) -> Self {
+        Guard {
+            origin: public_url.origin().ascii_serialization().into(),
+            https: public_url.scheme() == "https",
+            forms: Arc::new(forms),
+        }
     }
 }
 
@@ -58,7 +63,10 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
         return next.run(request).await;
     }
     let path = request.uri().path();
-    if !path.starts_with("/api/webhooks/") {
+    // GitHub's "new App" page takes the manifest from the creator's own
+    // site, cross-site by design; the sandbox's stand-in (sandbox mode only) does too.
+    let cross_site_by_design = path.starts_with("/sandbox/github/") && path.ends_with("/settings/apps/new");
+    if !path.starts_with("/api/webhooks/") && !cross_site_by_design {
         if let Err(from) = same_origin(&guard.origin, request.headers()) {
             tracing::warn!(path, from = %from, "cross-site request refused");
             let message = format!(
@@ -165,7 +173,7 @@ fn with_headers(guard: &Guard, path: &str, mut response: Response) -> Response {
         let policy = if sandbox && is_html {
             app::csp::SANDBOX_POLICY.to_owned()
         } else if is_html {
-            app::csp::page_policy(None)
+            app::csp::page_policy(None, &guard.forms)
         } else {
             app::csp::NOTHING_POLICY.to_owned()
         };
@@ -211,11 +219,14 @@ mod tests {
 
     #[test]
     fn hsts_only_over_https() {
-        let plain =
-            with_headers(&Guard::new(&"http://127.0.0.1:3000".parse().unwrap()), "/", Response::new(Body::empty()));
+        let plain = with_headers(
+            &Guard::new(&"http://127.0.0.1:3000".parse().unwrap(), Default::default()),
+            "/",
+            Response::new(Body::empty()),
+        );
         assert!(!plain.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
         let https = with_headers(
-            &Guard::new(&"https://shop.example".parse().unwrap()),
+            &Guard::new(&"https://shop.example".parse().unwrap(), Default::default()),
             "/healthz",
             Response::new(Body::empty()),
         );

@@ -37,7 +37,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets
 /// requests in flight finish (up to `DRAIN`).
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(listener: &TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)

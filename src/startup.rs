@@ -8,7 +8,9 @@ use axum::{http::HeaderName, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use leptos_config::LeptosOptions;
-use server::{AppState, Config, Db};
+use std::sync::Arc;
+
+use server::{state::Next, AppState, Config, Db};
 use tokio::net::TcpListener;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -35,19 +37,68 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    sessions: crate::sessions::Store,
 }
 
-impl Application {
-    /// Connects and migrates the database, then binds the listener.
-    pub async fn build(mut config: Config, leptos: LeptosOptions) -> Result<Self, StartupError> {
+/// How one run of the server ended.
+pub enum Ended {
+    /// Stopped for good (SIGTERM, Ctrl-C, the test's future).
+    Stopped,
+    /// Settings were saved: build again on the same listener (no connection
+    /// is refused in between) and the same database and session pools.
+    Reload(Foundation),
+}
+
+/// What outlives a reload: the listener, the database, the session store.
+pub struct Foundation {
+    listener: TcpListener,
+    db: Db,
+    sessions: crate::sessions::Store,
+}
+
+impl Foundation {
+    /// Connects and migrates the database and opens the session store.
+    pub async fn connect(listener: TcpListener, config: &Config) -> Result<Self, StartupError> {
         let db_err = |url: String| move |source| StartupError::Database { url, source };
         let db = Db::connect(&config.database.url).await.map_err(db_err(config.database_url_for_logs()))?;
         db.migrate().await.map_err(db_err(config.database_url_for_logs()))?;
+        let sessions = crate::sessions::store(config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
+        sessions.spawn_janitor(std::time::Duration::from_secs(3600));
+        Ok(Foundation { listener, db, sessions })
+    }
+}
+
+/// How long running jobs get to finish when the server stops or reloads; a
+/// job cut off is taken over by a worker when its lease runs out.
+const JOB_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Application {
+    /// Connects and migrates the database, then binds the listener.
+    pub async fn build(config: Config, leptos: LeptosOptions) -> Result<Self, StartupError> {
+        let addr = config.site_addr;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
+        let foundation = Foundation::connect(listener, &config).await?;
+        Self::on(foundation, config, leptos, None).await
+    }
+
+    /// Builds the server on a bound listener: the database (migrated), the
+    /// settings saved in it (merged under the environment's), and — while
+    /// setup is not finished — the gate that only `setup`'s holder passes.
+    /// `link` is the setup link of this process, kept across reloads.
+    pub async fn on(
+        foundation: Foundation,
+        mut config: Config,
+        leptos: LeptosOptions,
+        link: Option<Arc<server::setup::SetupLink>>,
+    ) -> Result<Self, StartupError> {
+        let Foundation { listener, db, sessions } = foundation;
+        if !config.sandbox {
+            server::vault::complete(&mut config, &db, true).await.map_err(|e| StartupError::State(e.to_string()))?;
+        }
         if let Err(err) = server::admins::log_unlisted(&db, &config).await {
             tracing::warn!(error = %err, "could not compare the admins with REPOPASS_ADMINS");
         }
-        let addr = config.site_addr;
-        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
         // Port 0 (tests) means "any free port": the public URL follows the one we got.
         if config.public_url.port() == Some(0) {
             let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
@@ -55,17 +106,36 @@ impl Application {
         }
         sandbox::configure(&mut config);
         let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
-        let sessions = crate::sessions::store(&config, &db).await.map_err(|e| StartupError::Sessions(e.to_string()))?;
-        sessions.spawn_janitor(std::time::Duration::from_secs(3600));
-        let session_layer = crate::sessions::layer(sessions, &config);
-        let state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
-        state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10));
-        // Workers run in every serving process (several may share one PostgreSQL).
-        for _ in 0..state.config.workers {
-            tokio::spawn(server::worker::run(state.clone(), state.wake.clone()));
+        let progress = server::setup::progress(&config, &db).await.map_err(|e| StartupError::State(e.to_string()))?;
+        let session_layer = crate::sessions::layer(sessions.clone(), &config);
+        let mut state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
+        if progress.next().is_some() {
+            let link = match link {
+                Some(link) => link,
+                None => {
+                    let (link, token) = server::setup::SetupLink::new();
+                    // The only place the token appears: whoever reads this log runs setup.
+                    tracing::warn!(
+                        "setup is not finished: open {} in your browser to connect GitHub and Stripe (this link works once; restart RepoPass for a new one)",
+                        server::setup::link_url(&state.config, &token)
+                    );
+                    Arc::new(link)
+                }
+            };
+            state.setup = Some(link);
         }
+        state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10), state.control.clone());
+        // Workers run in every serving process (several may share one PostgreSQL);
+        // not before setup is finished: there is nothing to work with.
+        let workers = if state.setup.is_none() {
+            (0..state.config.workers)
+                .map(|_| tokio::spawn(server::worker::run(state.clone(), state.wake.clone())))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let router = router(state.clone(), leptos, sandbox).layer(session_layer);
-        Ok(Application { listener, router, state })
+        Ok(Application { listener, router, state, workers, sessions })
     }
 
     pub fn port(&self) -> u16 {
@@ -76,24 +146,52 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    /// Serves until Ctrl-C or SIGTERM (then lets requests and running jobs
+    /// finish) or until saved settings ask for a reload.
+    pub async fn run_until_stopped(self) -> std::io::Result<Ended> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes. Tests pass a future that never
-    /// does, so that their process keeps the default signal handling (a
-    /// SIGTERM from a timeout must end a stuck test run).
+    /// Serves until `shutdown` completes or a reload is asked for. Tests
+    /// pass a future that never completes, so that their process keeps the
+    /// default signal handling (a SIGTERM from a timeout must end a stuck
+    /// test run).
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let served = crate::serve::serve(self.listener, self.router, shutdown).await;
+    ) -> std::io::Result<Ended> {
+        let control = self.state.control.clone();
+        let stop = {
+            let control = control.clone();
+            async move {
+                tokio::select! {
+                    () = shutdown => control.request(Next::Stop),
+                    _ = control.ended() => {}
+                }
+            }
+        };
+        let served = crate::serve::serve(&self.listener, self.router, stop).await;
+        // Whatever ended serving, the workers stop taking jobs now.
+        if control.next() == Next::Run {
+            control.request(Next::Stop);
+        }
+        let waiting = futures::future::join_all(self.workers);
+        if tokio::time::timeout(JOB_DRAIN, waiting).await.is_err() {
+            tracing::warn!(
+                "jobs still running {} s after the stop were left to the next worker (their leases run out)",
+                JOB_DRAIN.as_secs()
+            );
+        }
         if let Err(e) = self.state.page_views.flush(&self.state.db).await {
             tracing::warn!(error = %e, "page views counted since the last flush were not written");
         }
+        served?;
+        if control.next() == Next::Reload {
+            let AppState { db, .. } = self.state;
+            return Ok(Ended::Reload(Foundation { listener: self.listener, db, sessions: self.sessions }));
+        }
         self.state.db.close().await;
-        served
+        Ok(Ended::Stopped)
     }
 }
 
@@ -113,6 +211,11 @@ async fn start_sandbox(config: &Config, db: &Db) -> Result<sandbox::Sandbox, Sta
 
 pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::Sandbox>) -> Router {
     let routes = generate_route_list(App);
+    let origin = |u: &url::Url| u.origin().ascii_serialization();
+    let forms = app::csp::FormTargets::new(
+        state.config.stripe.api_base.as_ref().map(origin).as_deref(),
+        &origin(&state.config.github.web_url),
+    );
     let assets =
         crate::static_files::Assets::new(std::path::Path::new(leptos.site_root.as_ref()), &leptos.site_pkg_dir);
     assets.precompress_in_background();
@@ -123,9 +226,11 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
             {
                 let state = state.clone();
                 let root = app::AssetRoot(assets.root());
+                let forms = forms.clone();
                 move || {
                     provide_context(state.clone());
                     provide_context(root.clone());
+                    provide_context(forms.clone());
                 }
             },
             {
@@ -143,23 +248,25 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         state.config.limits.rate_limit_per_minute,
         state.config.limits.trusted_proxies.clone(),
     );
-    limits.spawn_janitor();
-    let guard = crate::security::Guard::new(&state.config.public_url);
+    limits.spawn_janitor(state.control.clone());
+    let guard = crate::security::Guard::new(&state.config.public_url, forms);
     let mut router = Router::new()
         .merge(crate::ops::router().with_state(state.clone()))
         .merge(crate::sign_in::router().with_state(state.clone()))
+        .merge(crate::setup::router().with_state(state.clone()))
         .merge(crate::account_auth::router().with_state(state.clone()))
         .merge(crate::activity_stream::router().with_state(state.clone()))
         .merge(crate::customers_csv::router().with_state(state.clone()))
         .merge(crate::covers::router(&state).with_state(state.clone()))
         .merge(crate::webhooks::router().with_state(state.clone()))
-        .nest("/api/v1", crate::api_v1::router().with_state(state))
+        .nest("/api/v1", crate::api_v1::router().with_state(state.clone()))
         .merge(site);
     // Only in sandbox mode: with real credentials these paths do not exist.
     if let Some(sb) = sandbox {
         router = router.nest("/sandbox", sb.router());
     }
     router
+        .layer(axum::middleware::from_fn_with_state(state, crate::setup::gate))
         .layer(axum::middleware::from_fn_with_state(guard.clone(), crate::security::check))
         .layer(axum::middleware::from_fn_with_state(limits, crate::rate_limit::limit))
         .layer(axum::middleware::from_fn_with_state(guard, crate::security::headers))

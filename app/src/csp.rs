@@ -6,7 +6,7 @@
 
 /// The policy of a server-rendered page; `nonce` is Leptos's for this
 /// response (None for HTML that has no inline script at all).
-pub fn page_policy(nonce: Option<&str>) -> String {
+pub fn page_policy(nonce: Option<&str>, forms: &FormTargets) -> String {
     let script = match nonce {
         Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
@@ -17,8 +17,38 @@ pub fn page_policy(nonce: Option<&str>) -> String {
     format!(
         "default-src 'self'; {script}; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; \
          object-src 'none'; base-uri 'self'; frame-ancestors 'none'; \
-         form-action 'self' https://checkout.stripe.com https://billing.stripe.com https://github.com"
+         form-action 'self' {}",
+        forms.0
     )
+}
+
+/// The origins forms may lead to besides ours: Stripe's Checkout and
+/// Billing Portal and GitHub's web pages — the configured ones, so that a
+/// deployment pointed at another Stripe or GitHub (the sandbox run as a
+/// separate service, say) keeps working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormTargets(pub String);
+
+impl Default for FormTargets {
+    fn default() -> Self {
+        FormTargets("https://checkout.stripe.com https://billing.stripe.com https://github.com".into())
+    }
+}
+
+impl FormTargets {
+    /// Origins (`scheme://host[:port]`): `stripe_pages` where Stripe's
+    /// hosted pages are when not at Stripe (STRIPE_API_BASE's), and
+    /// `github_web` (GITHUB_WEB_URL's).
+    pub fn new(stripe_pages: Option<&str>, github_web: &str) -> Self {
+        let stripe = stripe_pages.unwrap_or("https://checkout.stripe.com https://billing.stripe.com");
+        let mut all: Vec<String> = Vec::new();
+        for o in stripe.split(' ').chain(std::iter::once(github_web)) {
+            if o != "null" && !all.iter().any(|a| a == o) {
+                all.push(o.to_owned());
+            }
+        }
+        FormTargets(all.join(" "))
+    }
 }
 
 /// For anything that is not a page (JSON, images, CSV): nothing may run.

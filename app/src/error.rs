@@ -102,6 +102,25 @@ impl From<server::Error> for AppError {
     }
 }
 
+/// A Stripe key that could not be connected: what to do, in Stripe's terms.
+#[cfg(feature = "ssr")]
+impl From<server::stripe_connection::ConnectError> for AppError {
+    fn from(err: server::stripe_connection::ConnectError) -> Self {
+        use server::stripe_connection::ConnectError;
+        match err {
+            ConnectError::Unreachable(_) => {
+                AppError::Unavailable(err.to_string()).with_status(http::StatusCode::SERVICE_UNAVAILABLE)
+            }
+            ConnectError::Saving(server::vault::VaultError::Db(cause)) => {
+                tracing::error!(%cause, "saving the Stripe settings failed");
+                AppError::Internal.with_status(http::StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            other => AppError::Invalid { field: "key".into(), message: other.to_string() }
+                .with_status(http::StatusCode::BAD_REQUEST),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl AppError {
     /// Sets the HTTP status of the server function's response to match —

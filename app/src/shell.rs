@@ -24,6 +24,7 @@ use crate::{
         checkout_success::CheckoutSuccess,
         not_found::NotFound,
         product::Product,
+        setup::SetupPage,
         storefront::Storefront,
     },
 };
@@ -61,7 +62,8 @@ fn set_content_security_policy() {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         let nonce = leptos::nonce::use_nonce();
-        if let Ok(value) = http::HeaderValue::from_str(&crate::csp::page_policy(nonce.as_deref())) {
+        let forms = use_context::<crate::csp::FormTargets>().unwrap_or_default();
+        if let Ok(value) = http::HeaderValue::from_str(&crate::csp::page_policy(nonce.as_deref(), &forms)) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
@@ -82,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/p/:slug") view=Product ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccess ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
                     <Route path=path!("/admin/customers") view=AdminCustomers ssr=SsrMode::Async />
                     <Route path=path!("/admin/customers/:id") view=AdminCustomer ssr=SsrMode::Async />

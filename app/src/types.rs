@@ -92,6 +92,57 @@ pub struct ConnectionStatus {
     pub github_webhook_secret_set: bool,
     pub sign_in_configured: bool,
     pub email: String,
+    /// The key is set by STRIPE_SECRET_KEY (and cannot be changed here).
+    pub stripe_key_from_env: bool,
+    /// RepoPass's webhook endpoint in Stripe, as Stripe has it now.
+    pub stripe_endpoint: Option<EndpointView>,
+}
+
+/// The Stripe webhook endpoint on the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: Option<String>,
+    pub url: Option<String>,
+    pub events: Vec<String>,
+    /// What is wrong with it (gone, elsewhere, events missing); None: fine.
+    pub problem: Option<String>,
+}
+
+/// A Stripe key that was connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StripeConnected {
+    /// "Acme Ltd (acct_123)".
+    pub account: String,
+    pub live: bool,
+    pub endpoint_id: String,
+}
+
+/// Where setup stands, for the wizard at `/setup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupView {
+    /// Nothing left to do (or the sandbox): the wizard points to /admin.
+    pub finished: bool,
+    /// This browser opened the setup link.
+    pub holder: bool,
+    pub github: bool,
+    pub owner: bool,
+    pub stripe: bool,
+    /// The admin signed in in this browser.
+    pub signed_in_as: Option<String>,
+    /// GitHub's web address: the manifest form goes to its "new App" page
+    /// (the creator's account, or an organisation they name).
+    pub github_web_url: String,
+    /// The manifest the form sends, and the `state` GitHub hands back.
+    pub manifest: String,
+    pub manifest_state: String,
+    /// The App's installation page, once the App exists.
+    pub install_url: Option<String>,
+    /// Repositories the App can reach now.
+    pub repositories: Vec<String>,
+    pub stripe_webhook_url: String,
+    /// STRIPE_SECRET_KEY is set in the environment: the wizard only creates
+    /// the webhook endpoint with it.
+    pub stripe_key_from_env: bool,
 }
 
 /// An API key in the admin list (never the key itself).

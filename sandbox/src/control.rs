@@ -34,6 +34,7 @@ pub fn router() -> Router<Sandbox> {
         .route("/stripe/subscriptions/{id}/cancel", post(cancel))
         .route("/stripe/refund", post(refund))
         .route("/stripe/dispute", post(dispute))
+        .route("/stripe/restricted_keys", post(create_restricted_key))
         .route("/webhook_target", post(set_webhook_target))
         .route("/deliveries", get(list_deliveries))
         .route("/deliveries/{id}/redeliver", post(redeliver))
@@ -245,6 +246,21 @@ async fn refund(State(sb): State<Sandbox>, Json(t): Json<Target>) -> Result<Json
 async fn dispute(State(sb): State<Sandbox>, Json(t): Json<Target>) -> Result<Json<Value>, Error> {
     let charge = sb.stripe_charge_of(&t.id).await?;
     Ok(Json(sb.stripe_dispute(charge).await?))
+}
+
+#[derive(Deserialize)]
+struct NewRestrictedKey {
+    #[serde(default)]
+    name: String,
+    permissions: Vec<String>,
+}
+
+/// Makes a restricted key (`rk_test_…`) holding exactly these permissions.
+async fn create_restricted_key(
+    State(sb): State<Sandbox>,
+    Json(k): Json<NewRestrictedKey>,
+) -> Result<Json<Value>, Error> {
+    Ok(Json(crate::stripe::keys::create(&sb, &k.name, &k.permissions).await?))
 }
 
 #[derive(Deserialize)]

@@ -26,6 +26,7 @@ pub fn configure(config: &mut Config) {
     config.stripe.secret_key = Some(SecretString::from(STRIPE_SECRET_KEY));
     config.github.auth = Some(GithubAuth::Token(SecretString::from(GITHUB_TOKEN)));
     config.stripe.webhook_secret.get_or_insert_with(|| SecretString::from(STRIPE_WEBHOOK_SECRET));
+    config.stripe.webhook_endpoint.get_or_insert_with(|| crate::stripe::endpoints::BUILT_IN.to_owned());
     config.github.webhook_secret.get_or_insert_with(|| SecretString::from(GITHUB_WEBHOOK_SECRET));
     if config.github.client_id.is_none() {
         config.github.client_id = Some(GITHUB_CLIENT_ID.to_owned());

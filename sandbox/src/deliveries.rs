@@ -32,15 +32,34 @@ pub struct Delivery {
     pub next_attempt_at: i64,
     pub created_at: i64,
     pub delivered_at: Option<i64>,
+    /// The endpoint whose secret signs it (none: the built-in one).
+    pub endpoint_id: Option<String>,
 }
 
+/// To the built-in target, and to each App installed on the repository
+/// (with its installation in the payload, as GitHub sends it to Apps).
 pub async fn enqueue_github(sb: &Sandbox, event: &str, payload: &Value) -> Result<(), Error> {
     let guid = random_guid();
-    enqueue(sb, "github", &guid, event, &sb.webhook_url("github").await?, &payload.to_string()).await
+    enqueue(sb, "github", &guid, event, &sb.webhook_url("github").await?, None, &payload.to_string()).await?;
+    let repo = match (payload["repository"]["owner"]["login"].as_str(), payload["repository"]["name"].as_str()) {
+        (Some(owner), Some(name)) => sb.gh_repo(owner, name).await?,
+        _ => None,
+    };
+    for (endpoint, url, installation) in crate::github::apps::webhook_targets(sb, repo.as_ref()).await? {
+        let mut for_app = payload.clone();
+        for_app["installation"] = serde_json::json!({ "id": installation });
+        enqueue(sb, "github", &random_guid(), event, &url, Some(&endpoint), &for_app.to_string()).await?;
+    }
+    Ok(())
 }
 
+/// One delivery per webhook endpoint that enabled this event type.
 pub async fn enqueue_stripe(sb: &Sandbox, event_id: &str, event_type: &str, payload: &Value) -> Result<(), Error> {
-    enqueue(sb, "stripe", event_id, event_type, &sb.webhook_url("stripe").await?, &payload.to_string()).await
+    let payload = payload.to_string();
+    for (endpoint, url) in crate::stripe::endpoints::subscribers(sb, event_type).await? {
+        enqueue(sb, "stripe", event_id, event_type, &url, Some(&endpoint), &payload).await?;
+    }
+    Ok(())
 }
 
 async fn enqueue(
@@ -49,12 +68,13 @@ async fn enqueue(
     event_id: &str,
     event_type: &str,
     target: &str,
+    endpoint: Option<&str>,
     payload: &str,
 ) -> Result<(), Error> {
     let now = clock::now();
     sqlx::query(
-        "INSERT INTO sandbox_deliveries (provider, event_id, event_type, target_url, payload, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO sandbox_deliveries (provider, event_id, event_type, target_url, payload, next_attempt_at, created_at, endpoint_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(provider)
     .bind(event_id)
@@ -62,6 +82,7 @@ async fn enqueue(
     .bind(target)
     .bind(payload)
     .bind(now)
+    .bind(endpoint)
     .execute(sb.store().db().pool())
     .await?;
     Ok(())
@@ -117,14 +138,31 @@ async fn attempt(sb: &Sandbox, http: &reqwest::Client, d: &Delivery) -> Result<(
     let now = clock::now();
     let mut request = http.post(&d.target_url).header("content-type", "application/json");
     request = match d.provider.as_str() {
-        "stripe" => request
-            .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-            .header("stripe-signature", stripe_signature(sb.stripe_webhook_secret(), now, &d.payload)),
-        _ => request
-            .header("user-agent", "GitHub-Hookshot/sandbox")
-            .header("x-github-event", &d.event_type)
-            .header("x-github-delivery", &d.event_id)
-            .header("x-hub-signature-256", github_signature(sb.github_webhook_secret(), &d.payload)),
+        "stripe" => {
+            let endpoint = d.endpoint_id.as_deref().unwrap_or(crate::stripe::endpoints::BUILT_IN);
+            let Some(secret) = crate::stripe::endpoints::secret(sb, endpoint).await? else {
+                // Deleted since: Stripe stops sending to an endpoint that is gone.
+                return finish(sb, d, "failed", d.attempts, None, Some("the webhook endpoint was deleted"), now).await;
+            };
+            request
+                .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+                .header("stripe-signature", stripe_signature(&SecretString::from(secret), now, &d.payload))
+        }
+        _ => {
+            let request = request
+                .header("user-agent", "GitHub-Hookshot/sandbox")
+                .header("x-github-event", &d.event_type)
+                .header("x-github-delivery", &d.event_id);
+            let secret = match d.endpoint_id.as_deref() {
+                None => Some(sb.github_webhook_secret().clone()),
+                Some(app) => crate::github::apps::webhook_secret(sb, app).await?.map(SecretString::from),
+            };
+            // GitHub signs only when the hook has a secret.
+            match secret {
+                Some(secret) => request.header("x-hub-signature-256", github_signature(&secret, &d.payload)),
+                None => request,
+            }
+        }
     };
     let result = request.body(d.payload.clone()).send().await;
     let attempts = d.attempts + 1;
@@ -142,6 +180,18 @@ async fn attempt(sb: &Sandbox, http: &reqwest::Client, d: &Delivery) -> Result<(
         // Backoff: 2, 4, 8 … seconds (Stripe's real schedule stretches over days).
         Some(_) => ("pending", now + (1_i64 << attempts.min(12))),
     };
+    finish(sb, d, status, attempts, status_code, error.as_deref(), next).await
+}
+
+async fn finish(
+    sb: &Sandbox,
+    d: &Delivery,
+    status: &str,
+    attempts: i64,
+    status_code: Option<i64>,
+    error: Option<&str>,
+    next: i64,
+) -> Result<(), Error> {
     sqlx::query(
         "UPDATE sandbox_deliveries SET status = $2, attempts = $3, last_status = $4, last_error = $5, next_attempt_at = $6,
          delivered_at = CASE WHEN $2 = 'delivered' THEN $7 ELSE delivered_at END WHERE id = $1",
@@ -152,7 +202,7 @@ async fn attempt(sb: &Sandbox, http: &reqwest::Client, d: &Delivery) -> Result<(
     .bind(status_code)
     .bind(error)
     .bind(next)
-    .bind(now)
+    .bind(clock::now())
     .execute(sb.store().db().pool())
     .await?;
     Ok(())

@@ -122,6 +122,8 @@ impl Sandbox {
     /// webhook delivery loop.
     pub async fn start(&self) -> Result<(), Error> {
         github::seed::seed(self).await?;
+        github::apps::seed(self).await?;
+        stripe::endpoints::ensure_built_in(self).await?;
         deliveries::spawn_worker(self.clone());
         Ok(())
     }

@@ -1,7 +1,8 @@
-//! Who may use `/admin`. With `REPOPASS_ADMINS` set (required outside the
-//! sandbox), exactly those logins, each pinned to its GitHub account on
-//! first sign-in; in a sandbox without the list, the first person to sign
-//! in becomes the owner and everyone else is refused.
+//! Who may use `/admin`. With `REPOPASS_ADMINS` set, exactly those logins,
+//! each pinned to its GitHub account on first sign-in; without the list, the
+//! owner is the first to sign in — in the sandbox anyone, in a real
+//! deployment only the holder of the setup link — and everyone else is
+//! refused.
 
 use crate::{clock, Config, Db, Result};
 
@@ -41,7 +42,16 @@ pub struct Admin {
 /// logins get in, and a login is pinned to the numeric GitHub id that first
 /// signed in with it: GitHub lets people give up a login and others take it,
 /// and the newcomer must not inherit the admin.
-pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str) -> Result<Option<Admin>> {
+///
+/// Without a list, the first person to sign in becomes the owner only when
+/// `may_own`: in the sandbox, or holding the setup link (see `setup`).
+pub async fn sign_in(
+    db: &Db,
+    config: &Config,
+    github_user_id: i64,
+    login: &str,
+    may_own: bool,
+) -> Result<Option<Admin>> {
     let now = clock::now();
     let listed = is_listed(config, login);
     if !config.admins.is_empty() && !listed {
@@ -78,8 +88,8 @@ pub async fn sign_in(db: &Db, config: &Config, github_user_id: i64, login: &str)
         // Listed logins are admins; the first of them to arrive owns the place.
         (true, None) => Role::Owner,
         (true, Some(_)) => Role::Admin,
-        (false, None) => Role::Owner,
-        (false, Some(_)) => return Ok(None),
+        (false, None) if may_own => Role::Owner,
+        (false, _) => return Ok(None),
     };
     let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
         "INSERT INTO admins (github_user_id, github_login, role, created_at, last_sign_in_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",

@@ -7,7 +7,19 @@ use std::time::Duration;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::{clock, domain::Provider, github::GithubError, settings::StripeMode, stripe::StripeError, AppState};
+use crate::{
+    clock,
+    domain::Provider,
+    github::{Access, GithubError},
+    lifecycle::STRIPE_EVENTS,
+    settings::StripeMode,
+    stripe::{
+        connect::{restricted_key_link, NEEDED},
+        StripeError,
+    },
+    stripe_connection::EndpointHealth,
+    AppState,
+};
 
 /// What each check looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +28,7 @@ pub enum Area {
     Database,
     PublicUrl,
     Stripe,
+    StripeWebhook,
     Github,
     Webhooks,
     Email,
@@ -28,6 +41,7 @@ impl Area {
             Area::Database => "database",
             Area::PublicUrl => "public address",
             Area::Stripe => "stripe",
+            Area::StripeWebhook => "stripe webhook",
             Area::Github => "github",
             Area::Webhooks => "webhooks",
             Area::Email => "email",
@@ -73,13 +87,14 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Every check, in the order a creator fixes things.
 pub async fn examine(state: &AppState) -> Vec<Finding> {
-    let (public_url, stripe, github, email) =
-        tokio::join!(public_url(state), stripe(state), github(state), email(state));
+    let (public_url, stripe, stripe_webhook, github, email) =
+        tokio::join!(public_url(state), stripe(state), stripe_webhook(state), github(state), email(state));
     vec![
         Finding { area: Area::Configuration, verdict: configuration(state) },
         Finding { area: Area::Database, verdict: database(state).await },
         Finding { area: Area::PublicUrl, verdict: public_url },
         Finding { area: Area::Stripe, verdict: stripe },
+        Finding { area: Area::StripeWebhook, verdict: stripe_webhook },
         Finding { area: Area::Github, verdict: github },
         Finding { area: Area::Webhooks, verdict: webhooks(state).await },
         Finding { area: Area::Email, verdict: email },
@@ -145,24 +160,79 @@ async fn public_url(state: &AppState) -> Verdict {
     }
 }
 
-/// The key works and can read events (what recovery of missed webhooks needs).
+/// The key opens an account, in which mode, with every permission RepoPass needs.
 async fn stripe(state: &AppState) -> Verdict {
-    let since = clock::now() - 3600;
-    match tokio::time::timeout(PATIENCE, state.stripe.events(&["checkout.session.completed"], since, None)).await {
+    let account = match tokio::time::timeout(PATIENCE, state.stripe.account()).await {
+        Err(_) => return not_reached(state, "Stripe", "did not answer within 10 s"),
+        Ok(Err(StripeError::Transport(e))) => return not_reached(state, "Stripe", &e),
+        Ok(Err(StripeError::NotConfigured)) => {
+            return Verdict::problem(
+                "no Stripe key",
+                "paste one in the setup wizard or Settings → Stripe (or set STRIPE_SECRET_KEY)",
+            )
+        }
+        Ok(Err(e)) => {
+            return Verdict::problem(
+                format!("Stripe refused the key: {}", without_secrets(&e.to_string())),
+                "paste a valid secret or restricted key in Settings → Stripe (or STRIPE_SECRET_KEY)",
+            )
+        }
+        Ok(Ok(account)) => account,
+    };
+    let restricted = state.config.stripe.secret_key.as_ref().is_some_and(|k| k.expose_secret().starts_with("rk_"));
+    if restricted {
+        match tokio::time::timeout(PATIENCE, state.stripe.missing_permissions()).await {
+            Ok(Ok(missing)) if !missing.is_empty() => {
+                let named: Vec<String> = missing.iter().map(|p| format!("{} ({})", p.label, p.used_for)).collect();
+                let live = StripeMode::of(&state.config) == StripeMode::Live;
+                return Verdict::problem(
+                    format!("the restricted key lacks {}", named.join(", ")),
+                    format!(
+                        "create a key with every permission RepoPass needs ({}) and paste it in Settings → Stripe",
+                        restricted_key_link(&NEEDED, live)
+                    ),
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return not_reached(state, "Stripe", &e.to_string()),
+            Err(_) => return not_reached(state, "Stripe", "did not answer within 10 s"),
+        }
+    }
+    let mode = match StripeMode::of(&state.config) {
+        StripeMode::Sandbox => "the sandbox's Stripe",
+        StripeMode::Live => "live mode: real payments",
+        StripeMode::Test => "test mode: Stripe's test cards only",
+    };
+    let name = account.name.map(|n| format!("{n}, ")).unwrap_or_default();
+    Verdict::Ok(format!("the key works: {name}{} ({mode})", account.id))
+}
+
+/// The endpoint Stripe sends events through: there, pointed at
+/// PUBLIC_URL, enabled, with every event RepoPass acts on.
+async fn stripe_webhook(state: &AppState) -> Verdict {
+    let repair = "open Settings → Stripe and choose “Repair the webhook endpoint” (RepoPass creates it again)";
+    match tokio::time::timeout(PATIENCE, crate::stripe_connection::endpoint_health(state)).await {
         Err(_) => not_reached(state, "Stripe", "did not answer within 10 s"),
         Ok(Err(StripeError::Transport(e))) => not_reached(state, "Stripe", &e),
+        Ok(Err(StripeError::NotConfigured)) => Verdict::problem("no Stripe key", "connect Stripe first (see above)"),
         Ok(Err(e)) => Verdict::problem(
-            format!("Stripe refused the key: {}", without_secrets(&e.to_string())),
-            "put a valid secret or restricted key in STRIPE_SECRET_KEY (read access to events, write to products, prices, checkout, refunds)",
+            format!("cannot read the webhook endpoints: {}", without_secrets(&e.to_string())),
+            "give the key the Webhook Endpoints permission (see above)",
         ),
-        Ok(Ok(_)) => {
-            let mode = match StripeMode::of(&state.config) {
-                StripeMode::Sandbox => "the sandbox's Stripe",
-                StripeMode::Live => "live mode: real payments",
-                StripeMode::Test => "test mode: Stripe's test cards only",
-            };
-            Verdict::Ok(format!("the key works ({mode})"))
+        Ok(Ok(EndpointHealth::Fine(e))) => {
+            Verdict::Ok(format!("endpoint {} sends the {} events RepoPass acts on to {}", e.id, STRIPE_EVENTS.len(), e.url))
         }
+        Ok(Ok(EndpointHealth::Deleted { id })) => Verdict::problem(
+            format!("the webhook endpoint {id} that RepoPass created is gone from Stripe: payments will not reach RepoPass"),
+            repair,
+        ),
+        Ok(Ok(EndpointHealth::Wrong { endpoint, problems })) => {
+            Verdict::problem(format!("the webhook endpoint {}: {}", endpoint.id, problems.join("; ")), repair)
+        }
+        Ok(Ok(EndpointHealth::NoneFound)) => Verdict::problem(
+            format!("no webhook endpoint of this Stripe account sends to {}", crate::stripe_connection::webhook_url(state)),
+            "paste the key in Settings → Stripe (RepoPass creates the endpoint), or add it in Stripe and set STRIPE_WEBHOOK_SECRET",
+        ),
     }
 }
 
@@ -178,8 +248,46 @@ async fn github(state: &AppState) -> Verdict {
             "connected, but it administers no repository",
             "give the token or App administration access to the repositories you will sell",
         ),
-        Ok(Ok(repos)) => Verdict::Ok(format!("connected ({}), {} repositories it can sell", state.github.mode_name(), repos.len())),
+        Ok(Ok(repos)) => match on_sale_without_access(state).await {
+            Ok(missing) if missing.is_empty() => Verdict::Ok(format!(
+                "connected ({}), {} repositories it can sell",
+                state.github.mode_name(),
+                repos.len()
+            )),
+            Ok(missing) => {
+                let fix = match crate::github_app::install_url(&state.config) {
+                    Some(url) if state.github.mode_name() == "app" => {
+                        format!("install the GitHub App on them (or change its repositories): {url}")
+                    }
+                    _ => "give the GitHub connection administration access to them".to_owned(),
+                };
+                Verdict::problem(format!("RepoPass cannot manage repositories on sale: {}", missing.join("; ")), fix)
+            }
+            Err(e) => not_reached(state, "GitHub", &e.to_string()),
+        },
     }
+}
+
+/// Each published repository RepoPass cannot manage, with why.
+async fn on_sale_without_access(state: &AppState) -> Result<Vec<String>, GithubError> {
+    let on_sale = crate::repositories::list(&state.db)
+        .await
+        .map_err(|e| GithubError::Transport(format!("the database: {e}")))?
+        .into_iter()
+        .filter(|r| r.status == crate::domain::RepositoryStatus::Published);
+    let mut missing = Vec::new();
+    for repo in on_sale {
+        match tokio::time::timeout(PATIENCE, state.github.access_to(&repo.owner, &repo.name)).await {
+            Err(_) => return Err(GithubError::Transport("did not answer within 10 s".into())),
+            Ok(Err(e)) => return Err(e),
+            Ok(Ok(Access::Manages)) => {}
+            Ok(Ok(Access::NotInstalled)) => {
+                missing.push(format!("{}/{}: the GitHub App is not installed on it", repo.owner, repo.name))
+            }
+            Ok(Ok(Access::Lacks(why))) => missing.push(format!("{}/{}: {why}", repo.owner, repo.name)),
+        }
+    }
+    Ok(missing)
 }
 
 /// Stripe or GitHub could not be reached (`why`): in the sandbox they are

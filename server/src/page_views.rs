@@ -50,12 +50,17 @@ impl PageViews {
     }
 
     /// Flushes every `every` until the process ends.
-    pub fn spawn_flusher(&self, db: Db, every: std::time::Duration) {
+    /// Flushes every `every` until the server stops or reloads (its own
+    /// last flush is the server's).
+    pub fn spawn_flusher(&self, db: Db, every: std::time::Duration, control: crate::state::Control) {
         let views = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = control.ended() => return,
+                }
                 if let Err(e) = views.flush(&db).await {
                     tracing::warn!(error = %e, "page views not written; will retry");
                 }

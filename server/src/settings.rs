@@ -54,6 +54,44 @@ pub struct Status {
     pub sign_in_configured: bool,
     /// "smtp" or "outbox".
     pub email: String,
+    pub stripe_key_from_env: bool,
+    pub stripe_endpoint: Option<EndpointSummary>,
+}
+
+/// RepoPass's Stripe webhook endpoint as Stripe has it now.
+#[derive(Debug, Clone)]
+pub struct EndpointSummary {
+    pub id: Option<String>,
+    pub url: Option<String>,
+    pub events: Vec<String>,
+    pub problem: Option<String>,
+}
+
+async fn endpoint_summary(state: &AppState) -> Option<EndpointSummary> {
+    use crate::stripe_connection::{endpoint_health, EndpointHealth};
+    // No key, nothing to look at.
+    state.config.stripe.secret_key.as_ref()?;
+    let health = tokio::time::timeout(std::time::Duration::from_secs(10), endpoint_health(state)).await;
+    let summary = |e: &crate::stripe::connect::Endpoint, problem: Option<String>| EndpointSummary {
+        id: Some(e.id.clone()),
+        url: Some(e.url.clone()),
+        events: e.enabled_events.clone(),
+        problem,
+    };
+    let none = |problem: String| EndpointSummary { id: None, url: None, events: Vec::new(), problem: Some(problem) };
+    Some(match health {
+        Err(_) => none("Stripe did not answer within 10 s".into()),
+        Ok(Err(e)) => none(format!("could not read it: {e}")),
+        Ok(Ok(EndpointHealth::Fine(e))) => summary(&e, None),
+        Ok(Ok(EndpointHealth::Wrong { endpoint, problems })) => summary(&endpoint, Some(problems.join("; "))),
+        Ok(Ok(EndpointHealth::Deleted { id })) => EndpointSummary {
+            id: Some(id),
+            url: None,
+            events: Vec::new(),
+            problem: Some("it was deleted in Stripe: payments do not reach RepoPass".into()),
+        },
+        Ok(Ok(EndpointHealth::NoneFound)) => none("no endpoint of this account sends to RepoPass".into()),
+    })
 }
 
 pub async fn status(state: &AppState) -> Status {
@@ -75,5 +113,7 @@ pub async fn status(state: &AppState) -> Status {
         github_webhook_secret_set: config.github.webhook_secret.is_some(),
         sign_in_configured: state.oauth.is_some(),
         email: if config.email.smtp_url.is_some() { "smtp" } else { "outbox" }.to_owned(),
+        stripe_key_from_env: config.env_has(crate::config::Setting::StripeSecretKey),
+        stripe_endpoint: endpoint_summary(state).await,
     }
 }

@@ -18,6 +18,58 @@ pub struct AppState {
     pub wake: crate::worker::Wake,
     /// GitHub username answers and their budget.
     pub lookups: Arc<crate::github_accounts::Lookups>,
+    /// Stops this server's workers, or starts it again with new settings.
+    pub control: Control,
+    /// While setup is not finished: the one-time link that lets its holder run it.
+    pub setup: Option<Arc<crate::setup::SetupLink>>,
+}
+
+/// What the serving process is asked to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Run,
+    /// Settings were saved (setup, a new Stripe key): build the server again
+    /// from the environment and the saved values, on the same listener.
+    Reload,
+    /// SIGTERM or Ctrl-C: finish what is running, then exit.
+    Stop,
+}
+
+/// Shared by the server loop and the workers of one start of the server.
+#[derive(Debug, Clone)]
+pub struct Control(Arc<tokio::sync::watch::Sender<Next>>);
+
+impl Default for Control {
+    fn default() -> Self {
+        Control(Arc::new(tokio::sync::watch::Sender::new(Next::Run)))
+    }
+}
+
+impl Control {
+    pub fn request(&self, next: Next) {
+        // A stop is final: a reload asked for while stopping does not undo it.
+        self.0.send_if_modified(|now| {
+            let change = *now != Next::Stop && *now != next;
+            if change {
+                *now = next;
+            }
+            change
+        });
+    }
+
+    pub fn next(&self) -> Next {
+        *self.0.borrow()
+    }
+
+    /// Completes once a reload or a stop was asked for.
+    pub async fn ended(&self) -> Next {
+        let mut rx = self.0.subscribe();
+        let next = match rx.wait_for(|n| *n != Next::Run).await {
+            Ok(n) => *n,
+            Err(_) => Next::Stop,
+        };
+        next
+    }
 }
 
 /// Why the shared state could not be built (bad credentials' shape).
@@ -44,6 +96,8 @@ impl AppState {
             page_views: PageViews::default(),
             wake: Default::default(),
             lookups,
+            control: Control::default(),
+            setup: None,
         })
     }
 }

@@ -34,13 +34,15 @@ pub const JOB_LIMIT: Duration = Duration::from_secs(90);
 /// slow renewal does not lose it.
 const HEARTBEAT: Duration = Duration::from_secs(jobs::LEASE_SECS as u64 / 3);
 
-/// Runs jobs until the process ends, and schedules the periodic ones.
+/// Runs jobs, and schedules the periodic ones, until the server stops or
+/// reloads: a job that is running is finished first (the caller bounds the
+/// wait; a job cut off is taken over when its lease runs out).
 pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker started");
     // The first periodic slot a minute after start: a process (or a test)
     // starting up is not also reconciling every repository in its first second.
     let mut next_schedule = crate::clock::now() + 60;
-    loop {
+    while state.control.next() == crate::state::Next::Run {
         if crate::clock::now() >= next_schedule {
             if let Err(e) = crate::scheduled::schedule(&state).await {
                 tracing::warn!(error = %e, "periodic jobs not scheduled");
@@ -55,8 +57,10 @@ pub async fn run(state: AppState, wake: Wake) {
         tokio::select! {
             _ = wake.0.notified() => {}
             _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = state.control.ended() => {}
         }
     }
+    tracing::debug!("worker stopped");
 }
 
 /// Runs one due job, if there is one. True when a job ran.

@@ -36,6 +36,7 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
     ("trial_days", "0"),
     ("permission", "admin"),
     ("reason", "hacked"),
+    ("key", "sk_test_hacked"),
 ];
 
 /// Everything an unauthorised call could have changed.

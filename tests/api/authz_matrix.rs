@@ -189,6 +189,11 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
                 "/api/buy/form" => with(row("POST", path, EVERYONE_200), &[("slug", "enterprise-sdk")]),
                 "/api/buy/progress" => with(row("POST", path, EVERYONE_200), &[("session_id", &a_session)]),
                 "/api/session/viewer" | "/api/storefront/products" => row("POST", path, EVERYONE_200),
+                // Where setup stands: "finished" to all (the sandbox needs none).
+                "/api/setup/status" => row("POST", path, EVERYONE_200),
+                // Only the holder of a setup link, and there is none here.
+                "/api/setup/stripe" => with(row("POST", path, [Is(403); 6]), &[("key", "sk_test_x")]),
+                "/api/setup/stripe-endpoint" => row("POST", path, [Is(403); 6]),
                 other => panic!("{other} is a new server function: give it a row"),
             };
             r

@@ -11,11 +11,9 @@
 //! all at once, and again when they were not acknowledged.
 
 use std::{
-    io::{BufRead, BufReader, Read},
-    process::Child,
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc,
     },
     time::{Duration, Instant},
 };
@@ -24,7 +22,7 @@ use futures::{stream, StreamExt};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use crate::helpers::{guarded_for, repopass_command, scenario_limit, serve_command, Backend, TestDatabase};
+use crate::helpers::{guarded_for, repopass_command, scenario_limit, serve_command, Backend, Served, TestDatabase};
 
 /// Hundreds of purchases through real processes: more than a scenario.
 fn limit() -> Duration {
@@ -54,65 +52,12 @@ async fn a_backup_taken_during_a_burst_restores_with_every_acknowledged_webhook_
     guarded_for(concat!(module_path!(), "::backup"), limit(), backup_during_burst()).await;
 }
 
-/// A `repopass serve` process of the test's own.
-struct Process {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-}
+/// A `repopass serve` process of the test's own, with the limits a burst needs.
+struct Process;
 
 impl Process {
-    fn start(db: &TestDatabase) -> Self {
-        let mut child = serve_command(db, "warn,repopass=info,server::worker=info")
-            .env("REPOPASS_RATE_LIMIT", "100000")
-            .spawn()
-            .expect("start repopass");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let log = Arc::new(Mutex::new(String::new()));
-        let port = loop {
-            let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                let mut err = String::new();
-                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("repopass stopped before listening: {err}");
-            }
-            log.lock().unwrap().push_str(&line);
-            if let Ok(entry) = serde_json::from_str::<Value>(&line) {
-                if entry["message"] == "RepoPass is listening" {
-                    break entry["port"].as_u64().unwrap();
-                }
-            }
-        };
-        // Keep the pipes drained (a full pipe would stall the process).
-        for mut pipe in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())] {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(&mut pipe);
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                    log.lock().unwrap().push_str(&line);
-                    line.clear();
-                }
-            });
-        }
-        Process { child, base: format!("http://127.0.0.1:{port}"), log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGKILL: no shutdown, no flush, whatever was in flight is cut.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn start(db: &TestDatabase) -> Served {
+        Served::start(serve_command(db, "warn,repopass=info,server::worker=info").env("REPOPASS_RATE_LIMIT", "100000"))
     }
 }
 
@@ -133,7 +78,7 @@ async fn ok_json(response: reqwest::Response, what: &str) -> Value {
 
 /// Four repositories on sale, 200 buyers who paid on the sandbox's
 /// Checkout; returns each payment's signed-webhook payload (event id, body).
-async fn paid_purchases(p: &Process, db: &server::Db) -> Vec<(String, String)> {
+async fn paid_purchases(p: &Served, db: &server::Db) -> Vec<(String, String)> {
     let client = http();
     let key = server::api_keys::create(db, "crash test", None).await.unwrap().secret.expose_secret().to_owned();
     let control = |path: &str, body: Value| client.post(p.url(&format!("/sandbox/control{path}"))).json(&body).send();
@@ -281,7 +226,7 @@ async fn all_invited(db: &server::Db, log: &dyn Fn() -> String) -> Duration {
 
 /// Exactly one invitation per buyer on GitHub, each RepoPass's own and
 /// recorded on its purchase; each event stored once and processed.
-async fn one_invitation_each(p: &Process, db: &server::Db) {
+async fn one_invitation_each(p: &Served, db: &server::Db) {
     let state = ok_json(http().get(p.url("/sandbox/control/github/state")).send().await.unwrap(), "GitHub state").await;
     let mut invited: Vec<String> = state["repositories"]
         .as_array()

@@ -140,6 +140,72 @@ pub fn serve_command(db: &TestDatabase, rust_log: &str) -> std::process::Command
     command
 }
 
+/// A `repopass serve` process: started from `command` (see
+/// `serve_command`), its address read from its "listening" line, its output
+/// kept (`log`) and drained so that a full pipe never stalls it. Killed
+/// when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub base: String,
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Served {
+    pub fn start(command: &mut std::process::Command) -> Self {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = command.spawn().expect("start repopass");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let port = loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let mut err = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("repopass stopped before listening: {err}\n{}", log.lock().unwrap());
+            }
+            log.lock().unwrap().push_str(&line);
+            if let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) {
+                if entry["message"] == "RepoPass is listening" {
+                    break entry["port"].as_u64().unwrap();
+                }
+            }
+        };
+        for mut pipe in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&mut pipe);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    log.lock().unwrap().push_str(&line);
+                    line.clear();
+                }
+            });
+        }
+        Served { child, base: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever was in flight is cut.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A one-off `repopass` command (`migrate`, `backup`, `doctor`…) on
 /// `database_url`, with nothing from the environment but `vars`.
 pub fn repopass_command(database_url: &str, args: &[&str], vars: &[(&str, &str)]) -> std::process::Command {

@@ -34,6 +34,7 @@ mod scheduled;
 mod schema;
 mod security;
 mod settings;
+mod setup;
 mod static_files;
 mod trust;
 mod webhooks;

@@ -302,6 +302,7 @@ async fn real_credentials_mount_no_sandbox(backend: Backend) {
     let real = [
         ("STRIPE_SECRET_KEY", "sk_test_real_looking"),
         ("GITHUB_TOKEN", "ghp_real_looking"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_real_looking"),
         ("REPOPASS_ADMINS", "sandbox-creator"),
     ];
     let Some(app) = spawn_app_with(backend, &real).await else { return };

@@ -11,6 +11,7 @@ pub mod prices;
 pub mod repositories;
 pub mod session;
 pub mod settings;
+pub mod setup;
 pub mod storefront;
 
 /// The shared server state, provided to every server function by the router.

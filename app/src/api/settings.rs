@@ -1,9 +1,36 @@
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::types::{CheckLevel, EndpointView};
 use crate::{
     error::AppError,
-    types::{CheckLevel, CheckLine, ConnectionStatus},
+    types::{CheckLine, ConnectionStatus, StripeConnected},
 };
+
+/// Connects the Stripe account of a pasted key: checks it, creates the
+/// webhook endpoint, saves both; the server then starts again with them.
+#[server(endpoint = "admin/settings/stripe/connect")]
+pub async fn connect_stripe(key: String) -> Result<StripeConnected, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(connected(server::stripe_connection::connect(&state, &key).await?))
+}
+
+/// Creates RepoPass's webhook endpoint in Stripe again (deleted or changed there).
+#[server(endpoint = "admin/settings/stripe/repair")]
+pub async fn repair_stripe_webhook() -> Result<String, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    let endpoint = server::stripe_connection::repair(&state).await?;
+    Ok(endpoint.id)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn connected(c: server::stripe_connection::Connected) -> StripeConnected {
+    let account = match c.account.name {
+        Some(name) => format!("{name} ({})", c.account.id),
+        None => c.account.id,
+    };
+    StripeConnected { account, live: c.live, endpoint_id: c.endpoint.id }
+}
 
 /// What is connected, what is missing and how to fix it (admins only).
 #[server(endpoint = "admin/settings/status")]
@@ -47,6 +74,13 @@ impl From<server::settings::Status> for ConnectionStatus {
             github_webhook_secret_set: s.github_webhook_secret_set,
             sign_in_configured: s.sign_in_configured,
             email: s.email,
+            stripe_key_from_env: s.stripe_key_from_env,
+            stripe_endpoint: s.stripe_endpoint.map(|e| EndpointView {
+                id: e.id,
+                url: e.url,
+                events: e.events,
+                problem: e.problem,
+            }),
         }
     }
 }

@@ -44,6 +44,13 @@ pub async fn caller_login(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<St
     Ok(stored["login"].as_str().map(str::to_owned))
 }
 
+/// The installation behind an installation token, if that is what it is.
+pub async fn caller_installation(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<i64>, Error> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token ")).unwrap_or_default().trim();
+    Ok(sb.store().get::<Value>(TOKEN, token).await?.and_then(|t| t["installation"].as_i64()))
+}
+
 async fn caller(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<User>, Error> {
     match caller_login(sb, headers).await? {
         Some(login) => sb.gh_user(&login).await,

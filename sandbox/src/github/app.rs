@@ -20,20 +20,18 @@ use serde_json::{json, Value};
 
 use super::{
     api::gh_error,
+    apps::{App, Installation},
     model::{repo_json, rfc3339, user_json, TOKEN},
-    seed::{CREATOR, ORG},
 };
 use crate::{Error, Sandbox};
 
-pub const APP_ID: u64 = 424_242;
+pub const APP_ID: u64 = super::apps::BUILT_IN_APP_ID;
 pub const APP_SLUG: &str = "repopass-sandbox";
-/// The private half, for tests and for running RepoPass in App mode against the sandbox.
+/// The private half, for tests and for running RepoPass in App mode against
+/// the sandbox. Apps created from a manifest get it too.
 pub const PRIVATE_KEY_PEM: &str = include_str!("sandbox-app-private-key.pem");
 const PUBLIC_KEY_PEM: &str = include_str!("sandbox-app-public-key.pem");
 const TOKEN_TTL: i64 = 3600;
-
-/// Installations: one per account the App is installed on.
-const INSTALLATIONS: [(i64, &str); 2] = [(1, CREATOR), (2, ORG)];
 
 #[derive(Deserialize)]
 struct Claims {
@@ -42,91 +40,103 @@ struct Claims {
     exp: i64,
 }
 
-/// Checks the App JWT in `Authorization: Bearer …`.
-fn verify_jwt(headers: &HeaderMap) -> Result<(), Response> {
-    let unauthorized = |why: &str| {
-        gh_error(StatusCode::UNAUTHORIZED, why, "apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app")
+fn unauthorized(why: &str) -> Response {
+    gh_error(
+        StatusCode::UNAUTHORIZED,
+        why,
+        "apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app",
+    )
+}
+
+/// Checks the App JWT in `Authorization: Bearer …`; the App it names.
+async fn verify_jwt(sb: &Sandbox, headers: &HeaderMap) -> Result<Result<App, Response>, Error> {
+    let Some(token) =
+        headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return Ok(Err(unauthorized("A JSON web token could not be decoded")));
     };
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| unauthorized("A JSON web token could not be decoded"))?;
-    let key =
-        DecodingKey::from_rsa_pem(PUBLIC_KEY_PEM.as_bytes()).map_err(|_| unauthorized("sandbox key unreadable"))?;
+    let Ok(key) = DecodingKey::from_rsa_pem(PUBLIC_KEY_PEM.as_bytes()) else {
+        return Ok(Err(unauthorized("sandbox key unreadable")));
+    };
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = 60;
     // GitHub App JWTs carry `iss` as a number, which the spec check does not
     // recognise; `Claims` requires it and it is checked below.
     validation.set_required_spec_claims(&["exp", "iat"]);
-    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-        .map_err(|e| unauthorized(&format!("A JSON web token could not be decoded ({e})")))?;
+    let data = match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+        Ok(data) => data,
+        Err(e) => return Ok(Err(unauthorized(&format!("A JSON web token could not be decoded ({e})")))),
+    };
     let iss = match &data.claims.iss {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.parse().ok(),
         _ => None,
     };
-    if iss != Some(APP_ID) {
-        return Err(unauthorized("'Issuer' claim ('iss') must be an Integer"));
-    }
+    let Some(iss) = iss else { return Ok(Err(unauthorized("'Issuer' claim ('iss') must be an Integer"))) };
     if data.claims.exp - data.claims.iat > 600 {
-        return Err(unauthorized("'Expiration time' claim ('exp') is too far in the future"));
+        return Ok(Err(unauthorized("'Expiration time' claim ('exp') is too far in the future")));
     }
-    Ok(())
+    match sb.gh_app(iss).await? {
+        Some(app) => Ok(Ok(app)),
+        None => Ok(Err(unauthorized("Integration not found"))),
+    }
 }
 
-fn app_json(sb: &Sandbox, owner: &Value) -> Value {
-    json!({
-        "id": APP_ID, "slug": APP_SLUG, "node_id": "A_sandbox", "client_id": crate::GITHUB_CLIENT_ID,
-        "owner": owner, "name": "RepoPass (sandbox)", "description": "The sandbox's GitHub App",
-        "external_url": sb.url("/"), "html_url": sb.web_url(&format!("/apps/{APP_SLUG}")),
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-        "permissions": { "administration": "write", "members": "read", "metadata": "read" },
-        "events": ["member", "repository"], "installations_count": INSTALLATIONS.len()
-    })
+macro_rules! app_or_denied {
+    ($sb:expr, $headers:expr) => {
+        match verify_jwt(&$sb, &$headers).await? {
+            Ok(app) => app,
+            Err(denied) => return Ok(denied),
+        }
+    };
 }
 
-async fn installation_json(sb: &Sandbox, id: i64, login: &str) -> Result<Value, Error> {
-    let account = sb.gh_user(login).await?.ok_or(Error::NotFound)?;
+async fn installation_json(sb: &Sandbox, app: &App, i: &Installation) -> Result<Value, Error> {
+    let account = sb.gh_user(&i.account).await?.ok_or(Error::NotFound)?;
     Ok(json!({
-        "id": id, "account": user_json(sb, &account), "app_id": APP_ID, "app_slug": APP_SLUG,
+        "id": i.id, "account": user_json(sb, &account), "app_id": app.id, "app_slug": app.slug,
         "target_id": account.id, "target_type": if account.organization { "Organization" } else { "User" },
-        "repository_selection": "all",
-        "access_tokens_url": sb.api_url(&format!("/app/installations/{id}/access_tokens")),
+        "repository_selection": i.selection,
+        "access_tokens_url": sb.api_url(&format!("/app/installations/{}/access_tokens", i.id)),
         "repositories_url": sb.api_url("/installation/repositories"),
-        "html_url": sb.web_url(&format!("/settings/installations/{id}")),
-        "permissions": { "administration": "write", "members": "read", "metadata": "read" },
-        "events": ["member", "repository"], "single_file_name": null,
+        "html_url": sb.web_url(&format!("/settings/installations/{}", i.id)),
+        "permissions": app.permissions, "events": app.events, "single_file_name": null,
         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "suspended_at": null
     }))
 }
 
 pub async fn get_app(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
-    if let Err(denied) = verify_jwt(&headers) {
-        return Ok(denied);
-    }
-    let owner = sb.gh_user(CREATOR).await?.ok_or(Error::NotFound)?;
-    Ok(Json(app_json(&sb, &user_json(&sb, &owner))).into_response())
+    let app = app_or_denied!(sb, headers);
+    let owner = sb.gh_user(&app.owner).await?.ok_or(Error::NotFound)?;
+    Ok(Json(super::apps::app_json(&sb, &app, &owner)).into_response())
 }
 
 pub async fn list_installations(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
-    if let Err(denied) = verify_jwt(&headers) {
-        return Ok(denied);
-    }
+    let app = app_or_denied!(sb, headers);
     let mut out = Vec::new();
-    for (id, login) in INSTALLATIONS {
-        out.push(installation_json(&sb, id, login).await?);
+    for i in sb.gh_installations(app.id).await? {
+        out.push(installation_json(&sb, &app, &i).await?);
     }
     Ok(Json(out).into_response())
 }
 
-/// `GET /repos/{o}/{r}/installation` (and the org/user variants).
+fn no_installation() -> Response {
+    gh_error(StatusCode::NOT_FOUND, "Not Found", "apps/apps#get-a-repository-installation-for-the-authenticated-app")
+}
+
+/// `GET /repos/{o}/{r}/installation`: the installation that covers the
+/// repository (an installation on its owner that left it out does not).
 pub async fn repo_installation(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
-    Path((owner, _repo)): Path<(String, String)>,
+    Path((owner, repo)): Path<(String, String)>,
 ) -> Result<Response, Error> {
-    installation_for(sb, headers, owner).await
+    let app = app_or_denied!(sb, headers);
+    let Some(repo) = sb.gh_repo(&owner, &repo).await? else { return Ok(no_installation()) };
+    match sb.gh_installations(app.id).await?.into_iter().find(|i| i.covers(&repo)) {
+        Some(i) => Ok(Json(installation_json(&sb, &app, &i).await?).into_response()),
+        None => Ok(no_installation()),
+    }
 }
 
 pub async fn account_installation(
@@ -134,20 +144,10 @@ pub async fn account_installation(
     headers: HeaderMap,
     Path(owner): Path<String>,
 ) -> Result<Response, Error> {
-    installation_for(sb, headers, owner).await
-}
-
-async fn installation_for(sb: Sandbox, headers: HeaderMap, owner: String) -> Result<Response, Error> {
-    if let Err(denied) = verify_jwt(&headers) {
-        return Ok(denied);
-    }
-    match INSTALLATIONS.iter().find(|(_, login)| login.eq_ignore_ascii_case(&owner)) {
-        Some((id, login)) => Ok(Json(installation_json(&sb, *id, login).await?).into_response()),
-        None => Ok(gh_error(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            "apps/apps#get-a-repository-installation-for-the-authenticated-app",
-        )),
+    let app = app_or_denied!(sb, headers);
+    match sb.gh_installations(app.id).await?.into_iter().find(|i| i.account.eq_ignore_ascii_case(&owner)) {
+        Some(i) => Ok(Json(installation_json(&sb, &app, &i).await?).into_response()),
+        None => Ok(no_installation()),
     }
 }
 
@@ -157,10 +157,8 @@ pub async fn create_access_token(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, Error> {
-    if let Err(denied) = verify_jwt(&headers) {
-        return Ok(denied);
-    }
-    let Some((_, login)) = INSTALLATIONS.iter().find(|(i, _)| *i == id) else {
+    let app = app_or_denied!(sb, headers);
+    let Some(i) = sb.gh_installation(id).await?.filter(|i| i.app_id == app.id) else {
         return Ok(gh_error(
             StatusCode::NOT_FOUND,
             "Not Found",
@@ -170,28 +168,39 @@ pub async fn create_access_token(
     let token = format!("ghs_{}", rand::rng().sample_iter(&Alphanumeric).take(36).map(char::from).collect::<String>());
     let expires_at = sb.store().now().await? + TOKEN_TTL;
     sb.store()
-        .put(TOKEN, &token, None, &json!({ "login": login, "installation": id, "expires_at": expires_at }))
+        .put(TOKEN, &token, None, &json!({ "login": i.account, "installation": id, "expires_at": expires_at }))
         .await?;
     let body = json!({
         "token": token, "expires_at": rfc3339(expires_at),
-        "permissions": { "administration": "write", "members": "read", "metadata": "read" },
-        "repository_selection": "all"
+        "permissions": app.permissions, "repository_selection": i.selection
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// `GET /installation/repositories` with an installation token.
+/// `GET /installation/repositories` with an installation token: the
+/// repositories the installation covers.
 pub async fn installation_repositories(State(sb): State<Sandbox>, headers: HeaderMap) -> Result<Response, Error> {
     let Some(login) = super::api::caller_login(&sb, &headers).await? else {
         return Ok(gh_error(StatusCode::UNAUTHORIZED, "Bad credentials", "overview/authenticating-to-the-rest-api"));
     };
+    let installation = match super::api::caller_installation(&sb, &headers).await? {
+        Some(id) => sb.gh_installation(id).await?,
+        None => None,
+    };
     let owner = sb.gh_user(&login).await?.ok_or(Error::NotFound)?;
     let mut repositories = Vec::new();
     for repo in sb.gh_repos().await? {
-        if repo.owner.eq_ignore_ascii_case(&login) {
+        let covered = match &installation {
+            Some(i) => i.covers(&repo),
+            None => repo.owner.eq_ignore_ascii_case(&login),
+        };
+        if covered {
             repositories.push(repo_json(&sb, &repo, &owner, true));
         }
     }
-    Ok(Json(json!({ "total_count": repositories.len(), "repository_selection": "all", "repositories": repositories }))
-        .into_response())
+    let selection = installation.map_or("all".to_owned(), |i| i.selection);
+    Ok(Json(
+        json!({ "total_count": repositories.len(), "repository_selection": selection, "repositories": repositories }),
+    )
+    .into_response())
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod apps;
 pub mod faults;
 pub mod model;
 mod oauth;
@@ -24,6 +25,11 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
         .route("/login/oauth/authorize", get(oauth::authorize_page).post(oauth::authorize_submit))
         .route("/login/oauth/access_token", post(oauth::access_token))
         .route("/avatars/{file}", get(oauth::avatar))
+        // The App manifest flow and the installation page.
+        .route("/settings/apps/new", post(apps::new_app_page))
+        .route("/settings/apps/new/confirm", post(apps::confirm))
+        .route("/organizations/{org}/settings/apps/new", post(apps::new_org_app_page))
+        .route("/apps/{slug}/installations/new", get(apps::install_page).post(apps::install))
         // GitHub's web pages: where invitation links lead.
         .route("/{owner}/{repo}/invitations", get(web::invitations_page).post(web::accept))
         .route("/{owner}/{repo}", get(web::repository_page))
@@ -34,6 +40,7 @@ fn api_router(sb: &Sandbox) -> Router<Sandbox> {
         .route("/users/{login}", get(api::get_user))
         .route("/user/{account_id}", get(api::get_user_by_id))
         .route("/app", get(app::get_app))
+        .route("/app-manifests/{code}/conversions", post(apps::conversion))
         .route("/app/installations", get(app::list_installations))
         .route("/app/installations/{id}/access_tokens", post(app::create_access_token))
         .route("/repos/{owner}/{repo}/installation", get(app::repo_installation))

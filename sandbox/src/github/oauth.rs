@@ -26,31 +26,63 @@ pub struct AuthorizeQuery {
     scope: Option<String>,
 }
 
-/// Checks the parameters as GitHub would; the error page says what is wrong.
-fn check_client(sb: &Sandbox, client_id: Option<&str>, redirect_uri: Option<&str>) -> Result<String, Response> {
-    if client_id != Some(crate::GITHUB_CLIENT_ID) {
-        return Err(pages::error_page(
+/// Checks the parameters as GitHub would; the error page says what is
+/// wrong. The built-in OAuth app calls back to this RepoPass; an App made
+/// from a manifest to one of its callback URLs (or a path below one).
+async fn check_client(
+    sb: &Sandbox,
+    client_id: Option<&str>,
+    redirect_uri: Option<&str>,
+) -> Result<Result<String, Response>, Error> {
+    let unknown = || {
+        pages::error_page(
             "Unknown application",
-            "The client_id is not the sandbox's OAuth app. Leave GITHUB_CLIENT_ID unset in sandbox mode.",
+            "The client_id is neither the sandbox's OAuth app nor a GitHub App created in the sandbox.",
         )
-        .into_response());
+        .into_response()
+    };
+    let mismatch = || {
+        pages::error_page(
+            "Redirect URI mismatch",
+            "The redirect_uri MUST match the registered callback URL for this application.",
+        )
+        .into_response()
+    };
+    let Some(client_id) = client_id else { return Ok(Err(unknown())) };
+    let allowed: Vec<String> = if client_id == crate::GITHUB_CLIENT_ID {
+        vec![sb.url("/")]
+    } else {
+        match sb.gh_app_by_client(client_id).await? {
+            Some(app) => app.callback_urls,
+            None => return Ok(Err(unknown())),
+        }
+    };
+    Ok(match redirect_uri {
+        Some(uri) if allowed.iter().any(|a| uri.starts_with(a.as_str())) => Ok(uri.to_owned()),
+        _ => Err(mismatch()),
+    })
+}
+
+/// Whether the client id and secret belong together (the built-in OAuth
+/// app, or an App made from a manifest).
+async fn client_credentials_ok(sb: &Sandbox, id: Option<&str>, secret: Option<&str>) -> Result<bool, Error> {
+    let (Some(id), Some(secret)) = (id, secret) else { return Ok(false) };
+    if id == crate::GITHUB_CLIENT_ID {
+        return Ok(secret == crate::GITHUB_CLIENT_SECRET);
     }
-    match redirect_uri {
-        Some(uri) if uri.starts_with(&sb.url("/")) => Ok(uri.to_owned()),
-        _ => Err(pages::error_page("Redirect URI mismatch", "The redirect_uri must point back to this RepoPass.")
-            .into_response()),
-    }
+    Ok(sb.gh_app_by_client(id).await?.is_some_and(|app| app.client_secret == secret))
 }
 
 pub async fn authorize_page(State(sb): State<Sandbox>, Query(q): Query<AuthorizeQuery>) -> Result<Response, Error> {
-    let redirect_uri = match check_client(&sb, q.client_id.as_deref(), q.redirect_uri.as_deref()) {
+    let redirect_uri = match check_client(&sb, q.client_id.as_deref(), q.redirect_uri.as_deref()).await? {
         Ok(uri) => uri,
         Err(page) => return Ok(page),
     };
+    let client_id = q.client_id.clone().unwrap_or_default();
     let people: Vec<User> =
         sb.store().list::<User>(USER, None).await?.into_iter().filter(|u| !u.organization).collect();
     let hidden = html! {
-        input type="hidden" name="client_id" value=(crate::GITHUB_CLIENT_ID);
+        input type="hidden" name="client_id" value=(client_id);
         input type="hidden" name="redirect_uri" value=(redirect_uri);
         input type="hidden" name="state" value=(q.state.clone().unwrap_or_default());
         input type="hidden" name="scope" value=(q.scope.clone().unwrap_or_default());
@@ -98,7 +130,7 @@ pub struct AuthorizeForm {
 }
 
 pub async fn authorize_submit(State(sb): State<Sandbox>, Form(f): Form<AuthorizeForm>) -> Result<Response, Error> {
-    let redirect_uri = match check_client(&sb, f.client_id.as_deref(), f.redirect_uri.as_deref()) {
+    let redirect_uri = match check_client(&sb, f.client_id.as_deref(), f.redirect_uri.as_deref()).await? {
         Ok(uri) => uri,
         Err(page) => return Ok(page),
     };
@@ -119,7 +151,7 @@ pub async fn authorize_submit(State(sb): State<Sandbox>, Form(f): Form<Authorize
     };
     let code: String = rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
     let now = sb.store().now().await?;
-    let grant = json!({ "login": user.login, "redirect_uri": redirect_uri, "scope": f.scope.unwrap_or_default(), "created_at": now });
+    let grant = json!({ "login": user.login, "client_id": f.client_id, "redirect_uri": redirect_uri, "scope": f.scope.unwrap_or_default(), "created_at": now });
     sb.store().put(OAUTH_CODE, &code, None, &grant).await?;
     let mut target = url::Url::parse(&redirect_uri).map_err(|e| Error::BadRequest(e.to_string()))?;
     target.query_pairs_mut().append_pair("code", &code);
@@ -150,9 +182,7 @@ pub async fn access_token(
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (f.client_id, f.client_secret),
     };
-    if client_id.as_deref() != Some(crate::GITHUB_CLIENT_ID)
-        || client_secret.as_deref() != Some(crate::GITHUB_CLIENT_SECRET)
-    {
+    if !client_credentials_ok(&sb, client_id.as_deref(), client_secret.as_deref()).await? {
         return Ok(token_error(
             wants_json,
             "incorrect_client_credentials",
@@ -165,6 +195,10 @@ pub async fn access_token(
     };
     // Single use, whatever happens next.
     sb.store().delete(OAUTH_CODE, &code).await?;
+    // A code is for the application it was issued to.
+    if grant["client_id"].as_str().is_some_and(|issued| Some(issued) != client_id.as_deref()) {
+        return Ok(token_error(wants_json, "bad_verification_code", "The code passed is incorrect or expired."));
+    }
     let now = sb.store().now().await?;
     if grant["created_at"].as_i64().unwrap_or(0) + CODE_TTL < now {
         return Ok(token_error(wants_json, "bad_verification_code", "The code passed is incorrect or expired."));

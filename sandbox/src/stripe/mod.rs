@@ -6,14 +6,15 @@
 
 mod api;
 pub mod billing;
+pub mod endpoints;
 pub mod form;
+pub mod keys;
 pub mod objects;
 mod pages;
 
 use axum::{
-    extract::Request,
     http::StatusCode,
-    middleware::{self, Next},
+    middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -50,8 +51,11 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
         .route("/billing_portal/sessions", post(api::create_portal_session))
         .route("/events", get(api::list_events))
         .route("/events/{id}", get(api::retrieve_event))
+        .route("/account", get(endpoints::retrieve_account))
+        .route("/webhook_endpoints", get(endpoints::list).post(endpoints::create))
+        .route("/webhook_endpoints/{id}", get(endpoints::retrieve).post(endpoints::update).delete(endpoints::delete))
         .fallback(api::unknown_endpoint)
-        .route_layer(middleware::from_fn_with_state(sb.clone(), authenticate));
+        .route_layer(middleware::from_fn_with_state(sb.clone(), keys::authenticate));
     Router::new()
         .nest("/v1", v1)
         .route("/pay/{id}", get(pages::checkout_page).post(pages::checkout_submit))
@@ -100,30 +104,6 @@ pub fn no_such(object: &str, id: &str, param: &str) -> Response {
         Some(param),
         Some("resource_missing"),
     )
-}
-
-/// Only the sandbox's secret key opens its API, as only yours opens Stripe's.
-async fn authenticate(request: Request, next: Next) -> Response {
-    let key = request
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    match key.as_deref() {
-        Some(crate::STRIPE_SECRET_KEY) => next.run(request).await,
-        Some(other) => {
-            let shown: String = other.chars().take(8).collect();
-            stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", &format!("Invalid API Key provided: {shown}***"), None, Some("api_key_invalid"))
-        }
-        None => stripe_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.",
-            None,
-            None,
-        ),
-    }
 }
 
 pub fn new_id(prefix: &str) -> String {

@@ -3,6 +3,7 @@
 //! secret values are never echoed: not in errors, not in `Debug`.
 
 mod services;
+mod stored;
 mod vars;
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -11,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 pub use services::{DatabaseConfig, EmailConfig, GithubAuth, GithubConfig, Limits, StripeConfig};
+pub use stored::{Setting, StoredValues};
 use vars::Vars;
 
 /// One bad variable: which one, and what to do about it.
@@ -52,6 +54,11 @@ pub struct Config {
     pub github: GithubConfig,
     pub email: EmailConfig,
     pub limits: Limits,
+    /// The key that seals saved settings (`REPOPASS_SECRET_KEY`); without
+    /// one, a key file in the data directory (see `vault`).
+    pub secret_key: Option<SecretString>,
+    /// Which saveable settings the environment sets (those win).
+    pub env_set: Vec<Setting>,
 }
 
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -92,45 +99,20 @@ impl Config {
         let stripe = StripeConfig::read(&vars)?;
         let github = GithubConfig::read(&vars)?;
 
-        // Sandbox mode is all or nothing: half-real credentials would take real
-        // money for access that is never granted (or the other way round).
-        let sandbox = match (&stripe.secret_key, &github.auth) {
-            (None, None) => {
-                // Anyone who reaches the sandbox can sign in as anyone and
-                // drive its control API: only on this machine, unless asked.
-                let local = site_addr.ip().is_loopback() && public_url.scheme() == "http";
-                let asked = vars.text("REPOPASS_SANDBOX").as_deref() == Some("1");
-                if !local && !asked {
-                    return Err(bad(
-                        "STRIPE_SECRET_KEY",
-                        format!(
-                            "no Stripe or GitHub credentials, so this would be the sandbox — which lets anyone sign in as anyone — on {} ({}): set STRIPE_SECRET_KEY and GITHUB_TOKEN for real use, listen on 127.0.0.1 to try RepoPass, or set REPOPASS_SANDBOX=1 if an open sandbox is what you want",
-                            site_addr, public_url
-                        ),
-                    ));
-                }
-                true
-            }
-            (Some(_), Some(_)) => false,
-            (Some(_), None) => {
-                return Err(bad("GITHUB_TOKEN", "STRIPE_SECRET_KEY is set, so GitHub credentials are needed too: set GITHUB_TOKEN (or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY), or unset STRIPE_SECRET_KEY to use the sandbox"))
-            }
-            (None, Some(_)) => {
-                return Err(bad("STRIPE_SECRET_KEY", "GitHub credentials are set, so a Stripe key is needed too: set STRIPE_SECRET_KEY, or unset the GitHub credentials to use the sandbox"))
-            }
-        };
-
         let email = EmailConfig::read(&vars)?;
         let admins = services::admins(&vars)?;
-        // Without a list the first person to sign in would own the place, and
-        // on a public address a bot watching new certificates can be first.
-        if !sandbox && admins.is_empty() {
-            return Err(bad(
-                "REPOPASS_ADMINS",
-                "is required outside the sandbox: the GitHub logins that may use /admin, comma-separated (e.g. REPOPASS_ADMINS=alice); the first of them to sign in becomes the owner",
-            ));
-        }
+        let env_set: Vec<Setting> = Setting::ALL.into_iter().filter(|s| vars.text(s.var()).is_some()).collect();
 
+        // No credentials at all is the sandbox — on this machine only, since
+        // anyone who reaches the sandbox can sign in as anyone — unless the
+        // operator points RepoPass at a Stripe or GitHub of their own (base
+        // URLs) or gives it a public address: then it is a real deployment
+        // whose credentials the setup wizard obtains (see `setup`).
+        let no_credentials = stripe.secret_key.is_none() && github.auth.is_none();
+        let asked = vars.text("REPOPASS_SANDBOX").as_deref() == Some("1");
+        let elsewhere = ["STRIPE_API_BASE", "GITHUB_API_URL", "GITHUB_WEB_URL"].iter().any(|v| vars.text(v).is_some());
+        let local = site_addr.ip().is_loopback() && public_url.scheme() == "http";
+        let sandbox = no_credentials && (asked || (local && !elsewhere));
         let metrics_token = vars.secret("REPOPASS_METRICS_TOKEN");
         if metrics_token.as_ref().is_some_and(|t| t.expose_secret().trim().chars().count() < 16) {
             return Err(bad("REPOPASS_METRICS_TOKEN", "use at least 16 random characters (e.g. openssl rand -hex 16)"));
@@ -156,6 +138,8 @@ impl Config {
             github,
             email,
             limits: Limits::read(&vars)?,
+            secret_key: vault_key(&vars)?,
+            env_set,
         })
     }
 
@@ -163,6 +147,21 @@ impl Config {
     pub fn database_url_for_logs(&self) -> String {
         redact_url(self.database.url.expose_secret())
     }
+}
+
+/// `REPOPASS_SECRET_KEY`: 32 random bytes as 64 hex characters.
+fn vault_key(vars: &Vars) -> Result<Option<SecretString>, ConfigError> {
+    let key = vars.secret("REPOPASS_SECRET_KEY");
+    if let Some(key) = &key {
+        let raw = key.expose_secret();
+        if raw.len() != 64 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad(
+                "REPOPASS_SECRET_KEY",
+                "must be 64 hex characters (32 random bytes: openssl rand -hex 32)",
+            ));
+        }
+    }
+    Ok(key)
 }
 
 /// Masks the password of a URL (database and SMTP URLs carry one).
@@ -229,8 +228,6 @@ mod tests {
 
     #[test]
     fn paired_variables_must_come_together() {
-        assert_eq!(load(&[("STRIPE_SECRET_KEY", "sk_test_1")]).unwrap_err().var, "GITHUB_TOKEN");
-        assert_eq!(load(&[("GITHUB_TOKEN", "ghp_1")]).unwrap_err().var, "STRIPE_SECRET_KEY");
         assert_eq!(load(&[("GITHUB_APP_ID", "123")]).unwrap_err().var, "GITHUB_APP_PRIVATE_KEY");
         assert_eq!(load(&[("GITHUB_APP_ID", "abc")]).unwrap_err().var, "GITHUB_APP_ID");
         assert_eq!(load(&[("GITHUB_CLIENT_ID", "Iv1.abc")]).unwrap_err().var, "GITHUB_CLIENT_SECRET");
@@ -243,22 +240,23 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(app.github.auth, Some(GithubAuth::App { app_id: 42, .. })));
+        // Half the credentials is a real deployment whose setup supplies the rest.
+        let half = load(&[("STRIPE_SECRET_KEY", "sk_test_1")]).unwrap();
+        assert!(!half.sandbox && half.github.auth.is_none());
+        assert_eq!(half.env_set, vec![Setting::StripeSecretKey]);
     }
 
     #[test]
     fn the_sandbox_stays_on_this_machine_unless_asked_for() {
-        // Anyone who reaches the sandbox can sign in as anyone.
+        // Anyone who reaches the sandbox can sign in as anyone: on a public
+        // address, no credentials means setup (the wizard), not the sandbox.
         for (addr, public) in [
             ("0.0.0.0:3000", "http://127.0.0.1:3000"),
             ("127.0.0.1:3000", "https://repopass.example.com"),
             ("[::]:3000", "http://[::1]:3000"),
         ] {
-            let err = load(&[("LEPTOS_SITE_ADDR", addr), ("PUBLIC_URL", public)]).unwrap_err();
-            assert_eq!(err.var, "STRIPE_SECRET_KEY", "{addr} {public}");
-            assert!(
-                err.to_string().contains("REPOPASS_SANDBOX=1") && err.to_string().contains("STRIPE_SECRET_KEY"),
-                "{err}"
-            );
+            let cfg = load(&[("LEPTOS_SITE_ADDR", addr), ("PUBLIC_URL", public)]).unwrap();
+            assert!(!cfg.sandbox, "{addr} {public}");
         }
         assert!(
             load(&[
@@ -270,6 +268,10 @@ mod tests {
             .sandbox
         );
         assert!(load(&[("LEPTOS_SITE_ADDR", "[::1]:3000"), ("PUBLIC_URL", "http://[::1]:3000")]).unwrap().sandbox);
+        // Pointed at a Stripe or GitHub of one's own: a real deployment, even on this machine.
+        for var in ["STRIPE_API_BASE", "GITHUB_API_URL", "GITHUB_WEB_URL"] {
+            assert!(!load(&[(var, "http://127.0.0.1:9000/x/")]).unwrap().sandbox, "{var}");
+        }
         // With credentials the address is the operator's business.
         assert!(
             !load(&[
@@ -300,14 +302,46 @@ mod tests {
     }
 
     #[test]
-    fn outside_the_sandbox_admins_must_be_listed() {
-        let real = [("STRIPE_SECRET_KEY", "sk_test_1"), ("GITHUB_TOKEN", "ghp_1")];
-        let err = load(&real).unwrap_err();
-        assert_eq!(err.var, "REPOPASS_ADMINS");
-        assert!(err.to_string().contains("REPOPASS_ADMINS=alice"), "{err}");
-        assert!(load(&[real[0], real[1], ("REPOPASS_ADMINS", "alice")]).is_ok());
-        // The sandbox keeps "the first to sign in owns it": it is one person's machine.
-        assert!(load(&[]).unwrap().admins.is_empty());
+    fn saved_settings_fill_in_what_the_environment_leaves_unset() {
+        let mut cfg =
+            load(&[("PUBLIC_URL", "https://shop.example.com"), ("STRIPE_SECRET_KEY", "sk_test_env")]).unwrap();
+        let saved = |v: &str| SecretString::from(v.to_owned());
+        let stored = StoredValues(
+            [
+                (Setting::StripeSecretKey, saved("sk_test_saved")),
+                (Setting::StripeWebhookSecret, saved("whsec_saved")),
+                (Setting::GithubAppId, saved("77")),
+                (Setting::GithubAppPrivateKey, saved("-----BEGIN RSA PRIVATE KEY-----")),
+                (Setting::GithubAppSlug, saved("repopass-shop")),
+                (Setting::GithubClientId, saved("Iv1.saved")),
+                (Setting::GithubClientSecret, saved("client-secret")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        cfg.merge_stored(&stored).unwrap();
+        // The environment wins.
+        assert_eq!(cfg.stripe.secret_key.as_ref().unwrap().expose_secret(), "sk_test_env");
+        assert_eq!(cfg.stripe.webhook_secret.as_ref().unwrap().expose_secret(), "whsec_saved");
+        assert!(matches!(cfg.github.auth, Some(GithubAuth::App { app_id: 77, .. })));
+        assert_eq!(cfg.github.app_slug.as_deref(), Some("repopass-shop"));
+        assert_eq!(cfg.github.client_id.as_deref(), Some("Iv1.saved"));
+        assert!(cfg.env_has(Setting::StripeSecretKey) && !cfg.env_has(Setting::GithubAppId));
+        assert!(!format!("{stored:?}").contains("client-secret"));
+
+        let mut bad = load(&[]).unwrap();
+        let stored = StoredValues(
+            [(Setting::GithubAppId, saved("x")), (Setting::GithubAppPrivateKey, saved("k"))].into_iter().collect(),
+        );
+        assert_eq!(bad.merge_stored(&stored).unwrap_err().var, "GITHUB_APP_ID");
+    }
+
+    #[test]
+    fn the_secret_key_is_64_hex_characters() {
+        assert_eq!(load(&[("REPOPASS_SECRET_KEY", "short")]).unwrap_err().var, "REPOPASS_SECRET_KEY");
+        let key = "ab".repeat(32);
+        assert!(load(&[("REPOPASS_SECRET_KEY", key.as_str())]).unwrap().secret_key.is_some());
+        assert!(!format!("{:?}", load(&[("REPOPASS_SECRET_KEY", key.as_str())]).unwrap()).contains(&key));
     }
 
     #[test]

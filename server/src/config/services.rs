@@ -17,6 +17,8 @@ pub struct DatabaseConfig {
 pub struct StripeConfig {
     pub secret_key: Option<SecretString>,
     pub webhook_secret: Option<SecretString>,
+    /// The webhook endpoint RepoPass created in Stripe (`we_…`), when it did.
+    pub webhook_endpoint: Option<String>,
     /// Where the API is (the sandbox's in sandbox mode; Stripe's otherwise).
     pub api_base: Option<Url>,
     /// Days access outlives a failed renewal (`REPOPASS_GRACE_DAYS`).
@@ -35,6 +37,8 @@ pub enum GithubAuth {
 #[derive(Debug, Clone)]
 pub struct GithubConfig {
     pub auth: Option<GithubAuth>,
+    /// The GitHub App's URL name (`GITHUB_APP_SLUG`), for its install page.
+    pub app_slug: Option<String>,
     /// The OAuth app (or GitHub App) people sign in with.
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
@@ -112,6 +116,7 @@ impl StripeConfig {
         Ok(StripeConfig {
             secret_key,
             webhook_secret,
+            webhook_endpoint: vars.text("STRIPE_WEBHOOK_ENDPOINT"),
             api_base: vars.url("STRIPE_API_BASE", None)?,
             grace_days: vars.number("REPOPASS_GRACE_DAYS", 3, 0..=60, "days")?,
         })
@@ -167,6 +172,7 @@ impl GithubConfig {
         }
         Ok(GithubConfig {
             auth,
+            app_slug: vars.text("GITHUB_APP_SLUG"),
             client_id,
             client_secret,
             webhook_secret: vars.secret("GITHUB_WEBHOOK_SECRET"),

@@ -204,6 +204,53 @@ impl Github {
     }
 }
 
+/// Whether RepoPass can manage a repository's collaborators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    Manages,
+    /// The App has no installation that covers the repository.
+    NotInstalled,
+    /// Reachable, without the right to manage collaborators.
+    Lacks(String),
+}
+
+#[derive(serde::Deserialize)]
+struct RepoInstallation {
+    #[serde(default)]
+    permissions: HashMap<String, String>,
+}
+
+impl Github {
+    /// With an App: the installation covering `owner/name`, and its
+    /// administration permission. With a token: admin rights on it.
+    pub async fn access_to(&self, owner: &str, name: &str) -> Result<Access, GithubError> {
+        let path = format!("/repos/{owner}/{name}");
+        match &self.inner.mode {
+            Mode::Off => Err(GithubError::NotConfigured),
+            Mode::App { app, .. } => {
+                match app.get::<RepoInstallation, _, _>(format!("{path}/installation"), None::<&()>).await {
+                    Ok(i) if i.permissions.get("administration").map(String::as_str) == Some("write") => {
+                        Ok(Access::Manages)
+                    }
+                    Ok(_) => Ok(Access::Lacks("the App's installation lacks Administration: write".into())),
+                    Err(e) => match GithubError::from(e) {
+                        GithubError::Api { status: 404, .. } => Ok(Access::NotInstalled),
+                        other => Err(other),
+                    },
+                }
+            }
+            Mode::Token(client) => match client.get::<octocrab::models::Repository, _, _>(&path, None::<&()>).await {
+                Ok(r) if r.permissions.as_ref().is_some_and(|p| p.admin) => Ok(Access::Manages),
+                Ok(_) => Ok(Access::Lacks("the token has no admin rights on it".into())),
+                Err(e) => match GithubError::from(e) {
+                    GithubError::Api { status: 404, .. } => Ok(Access::Lacks("the token cannot see it".into())),
+                    other => Err(other),
+                },
+            },
+        }
+    }
+}
+
 /// A repository the connection administers (it may sell access to it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Administered {

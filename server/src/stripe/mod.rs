@@ -6,6 +6,7 @@
 mod billing;
 mod catalog;
 mod checkout;
+pub mod connect;
 mod events;
 
 pub use billing::{Charge, Refund, Subscription, SubscriptionState};
@@ -72,13 +73,18 @@ impl std::fmt::Debug for Stripe {
 
 impl Stripe {
     pub fn from_config(config: &Config) -> Result<Self, StripeError> {
-        let Some(key) = config.stripe.secret_key.as_ref() else {
-            return Ok(Stripe { client: None });
-        };
+        match config.stripe.secret_key.as_ref() {
+            Some(key) => Self::with_key(key, config.stripe.api_base.as_ref()),
+            None => Ok(Stripe { client: None }),
+        }
+    }
+
+    /// A client for `key` (a key being pasted, before it is saved).
+    pub fn with_key(key: &secrecy::SecretString, api_base: Option<&url::Url>) -> Result<Self, StripeError> {
         // A stuck connection must end in an error the worker retries, not a
         // request that waits forever.
         let mut builder = ::stripe::ClientBuilder::new(key.expose_secret()).timeout(std::time::Duration::from_secs(30));
-        if let Some(base) = &config.stripe.api_base {
+        if let Some(base) = api_base {
             // async-stripe appends `v1/...` to the base as given: keep its trailing slash.
             builder = builder.url(base.as_str());
         }

@@ -3,9 +3,9 @@ use leptos_meta::Title;
 
 use super::gate::AdminGate;
 use crate::{
-    api::settings::{settings_status, RunChecks},
+    api::settings::{settings_status, ConnectStripe, RepairStripeWebhook, RunChecks},
     components::container::Container,
-    types::{CheckLevel, CheckLine, ConnectionStatus},
+    types::{CheckLevel, CheckLine, ConnectionStatus, EndpointView},
 };
 
 /// `/admin/settings`: each connection, its state, and the fix where it is missing.
@@ -119,12 +119,15 @@ fn Connections(s: ConnectionStatus) -> impl IntoView {
                     {repos.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
                 </ul>
             </Row>
-            <Row label="Stripe" ok=true>
+            <Row label="Stripe" ok=s.stripe_endpoint.as_ref().is_none_or(|e| e.problem.is_none())>
                 <p>{match s.stripe_mode.as_str() {
                     "sandbox" => "The sandbox's Stripe: no real money moves.",
                     "live" => "Live mode: real payments.",
                     _ => "Test mode: Stripe test cards only.",
                 }}</p>
+                {s.stripe_endpoint.clone().map(|e| view! { <StripeEndpoint e sandbox=s.sandbox /> })}
+                {(!s.sandbox && !s.stripe_key_from_env).then(|| view! { <StripeKeyForm /> })}
+                {(!s.sandbox && s.stripe_key_from_env).then(|| view! { <p>"The key comes from STRIPE_SECRET_KEY in the environment, which wins over a key saved here: change it there."</p> })}
             </Row>
             <Row label="Webhooks" ok=s.stripe_webhook_secret_set && s.github_webhook_secret_set>
                 <p>"Stripe: add an endpoint for " <code class="break-all rounded bg-slate-100 px-1 dark:bg-slate-800">{s.stripe_webhook_url}</code>
@@ -138,6 +141,58 @@ fn Connections(s: ConnectionStatus) -> impl IntoView {
             <Row label="Email" ok=s.email == "smtp">
                 <p>{if s.email == "smtp" { "Emails are sent through your SMTP server." } else { "No SMTP_URL: emails are kept in the outbox and written to the log." }}</p>
             </Row>
+        </div>
+    }
+}
+
+/// RepoPass's webhook endpoint as Stripe has it, and a repair when it is wrong.
+#[component]
+fn StripeEndpoint(e: EndpointView, sandbox: bool) -> impl IntoView {
+    let repair = ServerAction::<RepairStripeWebhook>::new();
+    let events = e.events.join(", ");
+    view! {
+        <div data-testid="stripe-endpoint">
+            <p>"Webhook endpoint " {e.id.clone().map(|id| view! { <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">{id}</code> })}
+               {e.url.clone().map(|u| view! { " → " <code class="break-all rounded bg-slate-100 px-1 dark:bg-slate-800">{u}</code> })}</p>
+            {(!events.is_empty()).then(|| view! { <p class="break-words">"Events: " {events}</p> })}
+            {e.problem.clone().map(|p| view! {
+                <p role="alert" class="text-amber-700 dark:text-amber-400">{format!("Needs attention: {p}.")}</p>
+                {(!sandbox).then(|| view! {
+                    <ActionForm action=repair>
+                        <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800"
+                            disabled=move || repair.pending().get()>"Repair the webhook endpoint"</button>
+                    </ActionForm>
+                })}
+            })}
+            <div aria-live="polite">
+                {move || repair.value().get().map(|r| match r {
+                    Ok(id) => view! { <p class="text-green-700 dark:text-green-400">{format!("Created again as {id}. RepoPass restarts with it; reload this page in a moment.")}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
+                })}
+            </div>
+        </div>
+    }
+}
+
+/// Paste a (new) Stripe key: checked, its endpoint created, saved sealed.
+#[component]
+fn StripeKeyForm() -> impl IntoView {
+    let connect = ServerAction::<ConnectStripe>::new();
+    view! {
+        <ActionForm action=connect attr:class="mt-2">
+            <label class="block font-medium text-slate-800 dark:text-slate-200" for="stripe-key">"Connect a Stripe key (sk_… or rk_…)"</label>
+            <input id="stripe-key" name="key" type="password" required autocomplete="off"
+                class="mt-1 block w-full max-w-md rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950" />
+            <button class="mt-2 rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                disabled=move || connect.pending().get()>
+                {move || if connect.pending().get() { "Checking the key…" } else { "Connect" }}
+            </button>
+        </ActionForm>
+        <div aria-live="polite">
+            {move || connect.value().get().map(|r| match r {
+                Ok(c) => view! { <p class="text-green-700 dark:text-green-400">{format!("Connected to {}. RepoPass restarts with the new key; reload this page in a moment.", c.account)}</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="break-words text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
+            })}
         </div>
     }
 }
