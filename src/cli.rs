@@ -52,7 +52,11 @@ enum Command {
     /// database, PUBLIC_URL, Stripe, GitHub, webhooks received, SMTP. Each
     /// line says ok, or what is wrong and the one thing to do; the exit
     /// status is 1 when anything needs fixing.
-    Doctor,
+    Doctor {
+        /// Also send a test email to this address through SMTP_URL.
+        #[arg(long, value_name = "ADDRESS")]
+        test_email: Option<String>,
+    },
     /// Re-seal the saved settings (Stripe key, GitHub App) under a new
     /// secret key. With a key file (data/secret.key) the new key replaces
     /// it; with REPOPASS_SECRET_KEY, give the new key as
@@ -75,6 +79,9 @@ enum DevCommand {
         #[arg(long, default_value_t = 100_000)]
         purchases: i64,
     },
+    /// Write the brotli and gzip copies of the browser files in PKG_DIR
+    /// (`./dev release` does, so that a read-only install serves them).
+    Precompress { pkg_dir: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,11 +109,15 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Backup { path } => backup(config, &path).await,
-        Command::Doctor => doctor(config).await,
+        Command::Doctor { test_email } => doctor(config, test_email.as_deref()).await,
         Command::Worker => worker(config).await,
         Command::RotateKey => rotate_key(config).await,
         Command::ApiKey(ApiKeyCommand::Create { name }) => create_api_key(config, &name).await,
         Command::Dev(DevCommand::Seed { purchases }) => seed(config, purchases).await,
+        Command::Dev(DevCommand::Precompress { pkg_dir }) => {
+            crate::static_files::precompress(&pkg_dir);
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -209,7 +220,7 @@ async fn migrate(config: Config) -> ExitCode {
     }
 }
 
-async fn doctor(mut config: Config) -> ExitCode {
+async fn doctor(mut config: Config, test_email: Option<&str>) -> ExitCode {
     use server::doctor::{Area, Verdict};
     let db = match connect(&config).await {
         Ok(db) => db,
@@ -225,7 +236,7 @@ async fn doctor(mut config: Config) -> ExitCode {
         Ok(state) => state,
         Err(e) => return fail(e.to_string()),
     };
-    let mut findings = server::doctor::examine(&state).await;
+    let mut findings = server::doctor::examine(&state, test_email).await;
     if let (Some(err), Some(f)) = (saved, findings.iter_mut().find(|f| f.area == Area::Configuration)) {
         f.verdict = Verdict::Problem {
             what: err.to_string(),

@@ -42,6 +42,15 @@ pub fn load() -> Result<LeptosOptions, LeptosSettingsError> {
 pub fn from_file(path: &Path) -> Result<LeptosOptions, LeptosSettingsError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
-    leptos_config::get_config_from_str(&text)
-        .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })
+    let mut options = leptos_config::get_config_from_str(&text)
+        .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
+    // A relative site root is relative to the file, not to wherever the
+    // server was started from (an unpacked release run from another folder).
+    let root = Path::new(options.site_root.as_ref());
+    if root.is_relative() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            options.site_root = dir.join(root).display().to_string().into();
+        }
+    }
+    Ok(options)
 }

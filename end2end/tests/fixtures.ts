@@ -1,4 +1,5 @@
-import { test as base, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { test as base, expect, type Page } from "@playwright/test";
 
 // Every page test fails on a console error or an uncaught exception, except
 // the refusals a test provokes on purpose and declares with `expectRefusals`
@@ -40,37 +41,63 @@ export async function hydrated(page: import("@playwright/test").Page) {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
 }
 
-/** The creator puts sandbox-org/enterprise-sdk on sale at $9/month, through
- *  the admin panel's server functions (with the signed-in browser's cookies). */
+/** A repository page to put on sale: which repository, its words, its prices. */
+export type Listing = {
+  fullName: string;
+  slug: string;
+  title: string;
+  summary?: string;
+  description?: string;
+  /** Each as the price form sends it (interval, amount…); currency usd, read access, no trial unless given. */
+  prices: Record<string, string>[];
+  /** Another RepoPass than the one under test (absolute address). */
+  base?: string;
+};
+
+/** Adds the repository (if needed), fills its page, adds its prices (when
+ *  it has none) and publishes it, through the admin panel's server
+ *  functions as the signed-in creator. Returns its id. */
+export async function list(page: import("@playwright/test").Page, l: Listing): Promise<string> {
+  const api = (fn: string, form?: Record<string, string>) =>
+    page.request.post(`${l.base ?? ""}/api/admin/${fn}`, { headers: FROM_OUR_PAGES, form });
+  const reachable = await (await api("repositories/reachable")).json();
+  const github = reachable.find((r: { full_name: string }) => r.full_name === l.fullName);
+  expect(github, `${l.fullName} is not reachable`).toBeTruthy();
+  if (!github.already_added) {
+    const added = await api("repositories/add", { github_id: String(github.github_id) });
+    expect(added.ok(), await added.text()).toBeTruthy();
+  }
+  const listed = await (await api("repositories/list")).json();
+  const id = String(listed.find((r: { full_name: string }) => r.full_name === l.fullName).id);
+  const saved = await api("repositories/save", { id, slug: l.slug, title: l.title, summary: l.summary ?? "", description: l.description ?? "" });
+  expect(saved.ok(), await saved.text()).toBeTruthy();
+  const repo = await (await api("repositories/get", { id })).json();
+  if (repo.prices.length === 0) {
+    for (const price of l.prices) {
+      const added = await api("prices/add", { repository_id: id, currency: "usd", permission: "pull", trial_days: "0", ...price });
+      expect(added.ok(), await added.text()).toBeTruthy();
+    }
+  }
+  // An archived page (see takeOffSale) comes back unpublished first, as the editor's "Restore" does.
+  if (repo.status === "archived") await api("repositories/status", { id, status: "unpublished" });
+  const published = await api("repositories/status", { id, status: "published" });
+  expect(published.ok(), await published.text()).toBeTruthy();
+  return id;
+}
+
+/** The creator puts sandbox-org/enterprise-sdk on sale at $9/month. */
 export async function putOnSale(page: import("@playwright/test").Page): Promise<string> {
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page).toHaveURL(/\/admin$/);
-  const reachable = await (await page.request.post("/api/admin/repositories/reachable", { headers: FROM_OUR_PAGES })).json();
-  const sdk = reachable.find((r: { full_name: string }) => r.full_name === "sandbox-org/enterprise-sdk");
-  if (!sdk.already_added) {
-    await page.request.post("/api/admin/repositories/add", { headers: FROM_OUR_PAGES, form: { github_id: String(sdk.github_id) } });
-  }
-  const list = await (await page.request.post("/api/admin/repositories/list", { headers: FROM_OUR_PAGES })).json();
-  const id = String(list.find((r: { full_name: string }) => r.full_name === "sandbox-org/enterprise-sdk").id);
-  await page.request.post("/api/admin/repositories/save", {
-    headers: FROM_OUR_PAGES,
-    form: { id, slug: "enterprise-sdk", title: "Enterprise SDK", summary: "The SDK, with support", description: "## What you get\n\nThe **whole** SDK." },
+  const id = await list(page, {
+    fullName: "sandbox-org/enterprise-sdk",
+    slug: "enterprise-sdk",
+    title: "Enterprise SDK",
+    summary: "The SDK, with support",
+    description: "## What you get\n\nThe **whole** SDK.",
+    prices: [{ interval: "month", amount: "9" }],
   });
-  const repo = await (await page.request.post("/api/admin/repositories/get", { headers: FROM_OUR_PAGES, form: { id } })).json();
-  if (repo.prices.length === 0) {
-    const added = await page.request.post("/api/admin/prices/add", {
-      headers: FROM_OUR_PAGES,
-      form: { repository_id: id, interval: "month", amount: "9", currency: "usd", trial_days: "0", permission: "pull" },
-    });
-    expect(added.ok(), await added.text()).toBeTruthy();
-  }
-  // An archived page (see takeOffSale) comes back unpublished first, as the editor's "Restore" does.
-  if (repo.status === "archived") {
-    await page.request.post("/api/admin/repositories/status", { headers: FROM_OUR_PAGES, form: { id, status: "unpublished" } });
-  }
-  const published = await page.request.post("/api/admin/repositories/status", { headers: FROM_OUR_PAGES, form: { id, status: "published" } });
-  expect(published.ok(), await published.text()).toBeTruthy();
   await signOut(page);
   return id;
 }
@@ -86,8 +113,25 @@ export async function takeOffSale(page: import("@playwright/test").Page, id: str
 /** Leaves the dashboard before signing out: its live activity stream,
  *  still open, would reconnect after the sign-out and get the 401 a
  *  signed-out browser gets — a refusal the calling test did not cause. */
-async function signOut(page: import("@playwright/test").Page) {
+export async function signOut(page: import("@playwright/test").Page) {
   await page.goto("/sandbox");
   await page.request.post("/auth/logout", { headers: FROM_OUR_PAGES });
 }
 
+/** No WCAG 2.1 A/AA violation axe-core finds, in light and in dark, and
+ *  nothing wider than the window. */
+export async function accessible(page: Page, what: string) {
+  await hydrated(page);
+  for (const theme of ["light", "dark"] as const) {
+    await page.evaluate((dark) => document.documentElement.classList.toggle("dark", dark), theme === "dark");
+    const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+    const found = results.violations.map(
+      (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} ${n.failureSummary ?? ""}`).join(" | ")}`,
+    );
+    expect.soft(found, `${what}, ${theme}`).toEqual([]);
+  }
+  await page.evaluate(() => document.documentElement.classList.remove("dark"));
+  // Against the window's set width: a phone browser widens its viewport to the content.
+  const scrolled = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
+  expect.soft(scrolled, `${what} scrolls sideways`).toBeLessThanOrEqual(page.viewportSize()!.width);
+}

@@ -1,6 +1,4 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
-import { test, expect, hydrated, putOnSale, takeOffSale, FROM_OUR_PAGES } from "./fixtures";
+import { test, expect, accessible, putOnSale, takeOffSale, FROM_OUR_PAGES } from "./fixtures";
 
 // Every page RepoPass serves, in light and in dark: no violation of WCAG 2.1
 // AA that axe-core finds, and nothing wider than the screen (the phone
@@ -9,21 +7,7 @@ test.beforeEach(async ({ page }, info) => {
   if (info.project.name === "phone") await page.setViewportSize({ width: 360, height: 740 });
 });
 
-async function check(page: Page, what: string) {
-  await hydrated(page);
-  for (const theme of ["light", "dark"] as const) {
-    await page.evaluate((dark) => document.documentElement.classList.toggle("dark", dark), theme === "dark");
-    const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-    const found = results.violations.map(
-      (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} ${n.failureSummary ?? ""}`).join(" | ")}`,
-    );
-    expect.soft(found, `${what}, ${theme}`).toEqual([]);
-  }
-  await page.evaluate(() => document.documentElement.classList.remove("dark"));
-  // Against the window's set width: a phone browser widens its viewport to the content.
-  const scrolled = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
-  expect.soft(scrolled, `${what} scrolls sideways`).toBeLessThanOrEqual(page.viewportSize()!.width);
-}
+const check = accessible;
 
 test("every page is accessible in both themes and fits the screen", async ({ page, request, expectRefusals }) => {
   test.setTimeout(120_000);

@@ -1,5 +1,5 @@
 import type { APIRequestContext, Page } from "@playwright/test";
-import { test, expect, hydrated, FROM_OUR_PAGES } from "./fixtures";
+import { test, expect, hydrated, FROM_OUR_PAGES, list, signOut } from "./fixtures";
 
 // What a purchase says at each step when it is not a plain card payment: a
 // free trial, and a bank debit that takes days. And the email the product
@@ -12,26 +12,8 @@ async function onSale(page: Page, request: APIRequestContext, prices: Record<str
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page).toHaveURL(/\/admin$/);
-  const reachable = await (await page.request.post("/api/admin/repositories/reachable", { headers: FROM_OUR_PAGES })).json();
-  const repo = reachable.find((r: { full_name: string }) => r.full_name === `sandbox-creator/${name}`);
-  await page.request.post("/api/admin/repositories/add", { headers: FROM_OUR_PAGES, form: { github_id: String(repo.github_id) } });
-  const list = await (await page.request.post("/api/admin/repositories/list", { headers: FROM_OUR_PAGES })).json();
-  const id = String(list.find((r: { full_name: string }) => r.full_name === `sandbox-creator/${name}`).id);
-  await page.request.post("/api/admin/repositories/save", {
-    headers: FROM_OUR_PAGES,
-    form: { id, slug: name, title: "Words Kit", summary: "", description: "A kit." },
-  });
-  for (const price of prices) {
-    const added = await page.request.post("/api/admin/prices/add", {
-      headers: FROM_OUR_PAGES,
-      form: { repository_id: id, currency: "usd", permission: "pull", trial_days: "0", ...price },
-    });
-    expect(added.ok(), await added.text()).toBeTruthy();
-  }
-  const published = await page.request.post("/api/admin/repositories/status", { headers: FROM_OUR_PAGES, form: { id, status: "published" } });
-  expect(published.ok(), await published.text()).toBeTruthy();
-  await page.goto("/sandbox");
-  await page.request.post("/auth/logout", { headers: FROM_OUR_PAGES });
+  const id = await list(page, { fullName: `sandbox-creator/${name}`, slug: name, title: "Words Kit", description: "A kit.", prices });
+  await signOut(page);
   return { slug: name, id };
 }
 

@@ -97,6 +97,14 @@ async fn console(State(sb): State<Sandbox>) -> Result<Markup, Error> {
                 button class=(BUTTON) { "Advance" }
             }
         }
+        section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
+            h2 class="text-lg font-semibold" { "Stripe API keys" }
+            p class="text-sm text-slate-600" { "Paste one in a RepoPass set up against this sandbox (README \"Going to production\"). Restricted keys: " code { "POST /sandbox/control/stripe/restricted_keys" } "." }
+            p class="mt-2 text-sm" { "Secret key (test mode): " code class="rounded bg-slate-100 px-1" data-testid="stripe-secret-key" { (crate::STRIPE_SECRET_KEY) } }
+            @for key in crate::stripe::keys::list(&sb).await? {
+                p class="text-sm" { "Restricted key " (key["name"].as_str().unwrap_or("")) ": " code class="rounded bg-slate-100 px-1" { (key["id"].as_str().unwrap_or("")) } }
+            }
+        }
         (stripe_section(&sb).await?)
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
             h2 class="text-lg font-semibold" { "GitHub repositories" }

@@ -85,10 +85,11 @@ pub struct Finding {
 /// Nothing a check waits for may hold the report up longer than this.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Every check, in the order a creator fixes things.
-pub async fn examine(state: &AppState) -> Vec<Finding> {
+/// Every check, in the order a creator fixes things. With `test_email`,
+/// the email check also sends a message there.
+pub async fn examine(state: &AppState, test_email: Option<&str>) -> Vec<Finding> {
     let (public_url, stripe, stripe_webhook, github, email) =
-        tokio::join!(public_url(state), stripe(state), stripe_webhook(state), github(state), email(state));
+        tokio::join!(public_url(state), stripe(state), stripe_webhook(state), github(state), email(state, test_email));
     vec![
         Finding { area: Area::Configuration, verdict: configuration(state) },
         Finding { area: Area::Database, verdict: database(state).await },
@@ -331,8 +332,9 @@ async fn webhooks(state: &AppState) -> Verdict {
     }
 }
 
-/// SMTP reachable and accepting the credentials (no message is sent).
-async fn email(state: &AppState) -> Verdict {
+/// SMTP reachable and accepting the credentials, and, when asked, a test
+/// email accepted for delivery.
+async fn email(state: &AppState, test_email: Option<&str>) -> Verdict {
     let Some(url) = &state.config.email.smtp_url else {
         return Verdict::warning(
             "no SMTP_URL: emails (sign-in links, \"your access is on its way\") only reach the log",
@@ -349,7 +351,20 @@ async fn email(state: &AppState) -> Verdict {
         }
     };
     match tokio::time::timeout(PATIENCE + Duration::from_secs(1), transport.test_connection()).await {
-        Ok(Ok(true)) => Verdict::Ok("the SMTP server accepts us".to_owned()),
+        Ok(Ok(true)) => match test_email {
+            None => Verdict::Ok("the SMTP server accepts us".to_owned()),
+            Some(to) => {
+                let body =
+                    "RepoPass can send email: sign-in links and \"your access is on its way\" will reach buyers.\n";
+                match crate::emails::deliver(&state.config, url, to, "RepoPass: a test email", body).await {
+                    Ok(()) => Verdict::Ok(format!("the SMTP server accepted a test email to {to}")),
+                    Err(e) => Verdict::problem(
+                        format!("the test email to {to} was refused: {}", without_secrets(&e.to_string())),
+                        "check EMAIL_FROM (a sender your SMTP server allows) and the address",
+                    ),
+                }
+            }
+        },
         Ok(Ok(false)) => {
             Verdict::problem("the SMTP server refused the connection", "check SMTP_URL's host, port, user and password")
         }

@@ -72,6 +72,37 @@ struct Outgoing {
 }
 
 /// The `send_email` job.
+/// Sends one message through `smtp_url` now (the outbox's sender, and the
+/// doctor's test email).
+pub async fn deliver(
+    config: &crate::Config,
+    smtp_url: &secrecy::SecretString,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
+    let from: Mailbox = config
+        .email
+        .from
+        .as_deref()
+        .unwrap_or("RepoPass <noreply@localhost>")
+        .parse()
+        .map_err(|e| Error::Internal(format!("EMAIL_FROM: {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| Error::invalid("to", format!("'{to}' is not an email address: {e}")))?;
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .body(body.to_owned())
+        .map_err(|e| Error::Internal(format!("email: {e}")))?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url.expose_secret())
+        .map_err(|e| Error::Internal(format!("SMTP_URL: {e}")))?
+        .timeout(Some(std::time::Duration::from_secs(30)))
+        .build();
+    transport.send(message).await.map_err(|e| Error::Unavailable(format!("SMTP: {e}")))?;
+    Ok(())
+}
+
 pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
     let email: Outgoing =
         sqlx::query_as("SELECT to_address, subject, body_text, kind, status FROM emails WHERE id = $1")
@@ -87,32 +118,13 @@ pub async fn send(state: &AppState, email_id: i64) -> Result<()> {
             EmailStatus::Logged
         }
         Some(url) => {
-            let from: Mailbox = state
-                .config
-                .email
-                .from
-                .as_deref()
-                .unwrap_or("RepoPass <noreply@localhost>")
-                .parse()
-                .map_err(|e| Error::Internal(format!("EMAIL_FROM: {e}")))?;
-            let to: Mailbox = email.to_address.parse().map_err(|e| Error::Internal(format!("recipient: {e}")))?;
-            let message = Message::builder()
-                .from(from)
-                .to(to)
-                .subject(&email.subject)
-                .body(email.body_text.clone())
-                .map_err(|e| Error::Internal(format!("email: {e}")))?;
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
-                .map_err(|e| Error::Internal(format!("SMTP_URL: {e}")))?
-                .timeout(Some(std::time::Duration::from_secs(30)))
-                .build();
-            if let Err(e) = transport.send(message).await {
+            if let Err(e) = deliver(&state.config, url, &email.to_address, &email.subject, &email.body_text).await {
                 sqlx::query("UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
                     .bind(email_id)
                     .bind(e.to_string())
                     .execute(state.db.pool())
                     .await?;
-                return Err(Error::Unavailable(format!("SMTP: {e}")));
+                return Err(e);
             }
             EmailStatus::Sent
         }

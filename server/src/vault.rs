@@ -255,16 +255,25 @@ pub async fn save(
     if let Some((setting, _)) = values.iter().find(|(s, _)| config.env_has(*s)) {
         return Err(VaultError::SetInEnvironment(setting.var()));
     }
+    seal_all(db, &vault.current, values.iter().map(|(s, v)| (*s, *v))).await
+}
+
+/// Seals and writes values in one transaction.
+async fn seal_all<'a>(
+    db: &Db,
+    key: &Key,
+    values: impl Iterator<Item = (Setting, &'a SecretString)>,
+) -> Result<(), VaultError> {
     let mut tx = db.pool().begin().await?;
     for (setting, value) in values {
-        let (nonce, sealed) = vault.current.seal(setting.var(), value.expose_secret());
+        let (nonce, sealed) = key.seal(setting.var(), value.expose_secret());
         sqlx::query(
             "INSERT INTO stored_settings (name, key_id, nonce, sealed, updated_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, nonce = excluded.nonce,
              sealed = excluded.sealed, updated_at = excluded.updated_at",
         )
         .bind(setting.var())
-        .bind(&vault.current.id)
+        .bind(&key.id)
         .bind(nonce)
         .bind(sealed)
         .bind(crate::clock::now())
@@ -272,13 +281,6 @@ pub async fn save(
         .await?;
     }
     tx.commit().await?;
-    Ok(())
-}
-
-pub async fn remove(db: &Db, settings: &[Setting]) -> Result<(), VaultError> {
-    for setting in settings {
-        sqlx::query("DELETE FROM stored_settings WHERE name = $1").bind(setting.var()).execute(db.pool()).await?;
-    }
     Ok(())
 }
 
@@ -316,28 +318,12 @@ pub async fn rotate(db: &Db, config: &Config, new_key: Option<&str>) -> Result<R
         }
     };
     let values = load(db, Some(&vault)).await?;
-    let rotated = Vault { current: next_key, next: None, source: vault.source.clone() };
-    let mut tx = db.pool().begin().await?;
-    sqlx::query("DELETE FROM stored_settings").execute(&mut *tx).await?;
-    for (setting, value) in &values.0 {
-        let (nonce, sealed) = rotated.current.seal(setting.var(), value.expose_secret());
-        sqlx::query(
-            "INSERT INTO stored_settings (name, key_id, nonce, sealed, updated_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(setting.var())
-        .bind(&rotated.current.id)
-        .bind(nonce)
-        .bind(sealed)
-        .bind(crate::clock::now())
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
+    seal_all(db, &next_key, values.0.iter().map(|(s, v)| (*s, v))).await?;
     if let Some((next_path, path)) = next_path {
         std::fs::rename(&next_path, &path)
             .map_err(|source| VaultError::WriteKey { path: path.display().to_string(), source })?;
     }
-    Ok(Rotated { values: values.0.len(), old_key_id: vault.current.id.clone(), new_key_id: rotated.current.id })
+    Ok(Rotated { values: values.0.len(), old_key_id: vault.current.id.clone(), new_key_id: next_key.id })
 }
 
 #[cfg(test)]

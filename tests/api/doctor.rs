@@ -96,3 +96,72 @@ async fn the_doctor_names_each_fault_and_its_fix() {
     let _ = serving.kill();
     let _ = serving.wait();
 }
+
+/// A mail server that accepts one connection after another and keeps what
+/// it was given (plain SMTP, no authentication, as a local relay is).
+fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<String>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut out = stream.try_clone().unwrap();
+            let mut lines = BufReader::new(stream);
+            let _ = out.write_all(b"220 fake ESMTP\r\n");
+            let mut in_data = false;
+            let mut line = String::new();
+            while lines.read_line(&mut line).unwrap_or(0) > 0 {
+                kept.lock().unwrap().push_str(&line);
+                let reply: &[u8] = if in_data {
+                    if line == ".\r\n" {
+                        in_data = false;
+                        b"250 queued\r\n"
+                    } else {
+                        b""
+                    }
+                } else {
+                    match line.get(..4).map(|v| v.to_ascii_uppercase()).as_deref() {
+                        Some("EHLO") => b"250-fake\r\n250 8BITMIME\r\n",
+                        Some("DATA") => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        Some("QUIT") => b"221 bye\r\n",
+                        _ => b"250 ok\r\n",
+                    }
+                };
+                let _ = out.write_all(reply);
+                line.clear();
+            }
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn the_doctor_sends_a_test_email_when_asked() {
+    let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let (port, seen) = fake_smtp();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let vars = [("SMTP_URL", smtp_url.as_str()), ("EMAIL_FROM", "RepoPass <shop@example.com>")];
+    let data_dir = db.dir.path().display().to_string();
+    let mut all = vars.to_vec();
+    all.push(("REPOPASS_DATA_DIR", &data_dir));
+    let report = repopass_command(&db.url, &["doctor", "--test-email", "me@example.com"], &all)
+        .current_dir(db.dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&report.stdout).to_string();
+    let (email, _) = line(&out, "email");
+    assert!(email.starts_with("ok") && email.contains("accepted a test email to me@example.com"), "{out}");
+    let talk = seen.lock().unwrap().clone();
+    assert!(talk.contains("RCPT TO:<me@example.com>") && talk.contains("Subject: RepoPass: a test email"), "{talk}");
+
+    // Without asking, no message is sent (only the connection is tried).
+    let report = repopass_command(&db.url, &["doctor"], &all).current_dir(db.dir.path()).output().unwrap();
+    assert!(line(&String::from_utf8_lossy(&report.stdout), "email").0.starts_with("ok"));
+    let messages = seen.lock().unwrap().lines().filter(|l| l.trim() == "DATA").count();
+    assert_eq!(messages, 1, "the second check sent a message");
+}

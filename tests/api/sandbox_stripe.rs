@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use stripe::StripeError;
 use stripe_billing::{
     billing_portal_session::CreateBillingPortalSession,
@@ -42,6 +42,8 @@ scenarios!(
     the_api_key_is_checked,
     failed_webhooks_are_retried,
     every_other_endpoint_parses,
+    each_webhook_endpoint_gets_its_events_signed_with_its_secret,
+    restricted_keys_open_only_what_they_name,
 );
 
 fn stripe_status(err: &StripeError) -> (u16, Option<String>) {
@@ -482,4 +484,121 @@ async fn every_other_endpoint_parses(app: TestApp) {
     let latest = ListEvent::new().limit(1).send(&client).await.unwrap();
     let event = RetrieveEvent::new(latest.data[0].id.as_str()).send(&client).await.unwrap();
     assert_eq!(event.id, latest.data[0].id);
+}
+
+/// The sandbox's Stripe API with a key, as raw HTTP (form bodies, as Stripe takes them).
+async fn stripe_call(
+    app: &TestApp,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let url = app.url(&format!("/sandbox/stripe/v1{path}"));
+    let response = app.client.request(method, url).bearer_auth(key).form(form).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn each_webhook_endpoint_gets_its_events_signed_with_its_secret(app: TestApp) {
+    use reqwest::Method;
+    let key = sandbox::STRIPE_SECRET_KEY;
+    let receiver = WebhookReceiver::start(0).await;
+    let url = format!("{}/api/webhooks/stripe", receiver.base);
+    let (code, products) = stripe_call(
+        &app,
+        key,
+        Method::POST,
+        "/webhook_endpoints",
+        &[("url", &url), ("enabled_events[]", "product.created")],
+    )
+    .await;
+    assert_eq!(code, 200, "{products}");
+    let secret = products["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let (_, prices) = stripe_call(
+        &app,
+        key,
+        Method::POST,
+        "/webhook_endpoints",
+        &[("url", &url), ("enabled_events[]", "price.created")],
+    )
+    .await;
+    // Shown once: not in a retrieve or a list.
+    let (_, again) =
+        stripe_call(&app, key, Method::GET, &format!("/webhook_endpoints/{}", products["id"].as_str().unwrap()), &[])
+            .await;
+    assert!(again.get("secret").is_none() && again["enabled_events"] == json!(["product.created"]), "{again}");
+    let (_, list) = stripe_call(&app, key, Method::GET, "/webhook_endpoints", &[]).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 3, "the built-in endpoint and the two new ones: {list}");
+    // Refusals in Stripe's words.
+    let (code, bad) = stripe_call(
+        &app,
+        key,
+        Method::POST,
+        "/webhook_endpoints",
+        &[("url", &url), ("enabled_events[]", "no.such_event")],
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert_eq!(bad["error"]["param"], "enabled_events[0]");
+    let (code, bad) = stripe_call(&app, key, Method::POST, "/webhook_endpoints", &[("enabled_events[]", "*")]).await;
+    assert_eq!((code, bad["error"]["code"].clone()), (400, json!("parameter_missing")));
+
+    CreateProduct::new("signed for one").send(&app.stripe()).await.unwrap();
+    let got = receiver.wait_for(1, 15, of_type("product.created")).await;
+    assert_eq!(got.len(), 1, "only the endpoint that asked for product.created");
+    let (headers, body) = &got[0];
+    let signature = headers["stripe-signature"].to_str().unwrap();
+    assert!(Webhook::construct_event(body, signature, &secret).is_ok(), "signed with the endpoint's own secret");
+    assert!(Webhook::construct_event(body, signature, "whsec_repopass_sandbox").is_err());
+    assert!(receiver.wait_for(1, 1, of_type("price.created")).await.is_empty());
+
+    // Deleted: nothing more arrives there.
+    let (code, deleted) = stripe_call(
+        &app,
+        key,
+        Method::DELETE,
+        &format!("/webhook_endpoints/{}", products["id"].as_str().unwrap()),
+        &[],
+    )
+    .await;
+    assert_eq!((code, deleted["deleted"].clone()), (200, json!(true)));
+    CreateProduct::new("nobody listens").send(&app.stripe()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(receiver.wait_for(2, 1, of_type("product.created")).await.len(), 1);
+    let (code, _) =
+        stripe_call(&app, key, Method::GET, &format!("/webhook_endpoints/{}", prices["id"].as_str().unwrap()), &[])
+            .await;
+    assert_eq!(code, 200);
+}
+
+async fn restricted_keys_open_only_what_they_name(app: TestApp) {
+    use reqwest::Method;
+    let key =
+        app.control("/stripe/restricted_keys", json!({ "name": "reader", "permissions": ["rak_product_read"] })).await;
+    let key = key["id"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("rk_test_"));
+    // Permission first, then the object: a read of a missing product is a 404.
+    let (code, _) = stripe_call(&app, &key, Method::GET, "/products/prod_missing", &[]).await;
+    assert_eq!(code, 404);
+    let (code, refused) = stripe_call(&app, &key, Method::POST, "/products", &[("name", "x")]).await;
+    assert_eq!(code, 403);
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Having the 'rak_product_write' permission would allow this request to continue"),
+        "{message}"
+    );
+    assert!(!message.contains(&key[12..]), "the key is shown redacted: {message}");
+    let (code, account) = stripe_call(&app, &key, Method::GET, "/account", &[]).await;
+    assert_eq!((code, account["object"].clone()), (200, json!("account")));
+    let (code, _) = stripe_call(&app, "rk_test_unknown", Method::GET, "/account", &[]).await;
+    assert_eq!(code, 401);
+    let err = app
+        .client
+        .post(app.url("/sandbox/control/stripe/restricted_keys"))
+        .json(&json!({ "permissions": ["rak_everything"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(err.status(), 400);
 }

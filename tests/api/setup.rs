@@ -159,6 +159,21 @@ async fn going_to_production(backend: Backend) {
         .unwrap();
     assert_eq!(new_app.status(), 200);
     assert!(new_app.text().await.unwrap().contains(&p.url("/api/webhooks/github")));
+    // Or for an organisation the creator names (one that exists).
+    let for_org = |org: &str| {
+        github
+            .post(format!("{}/organizations/{org}/settings/apps/new?state=x", s["github_web_url"].as_str().unwrap()))
+            .form(&[("manifest", s["manifest"].as_str().unwrap())])
+            .send()
+    };
+    let org_page = for_org("sandbox-org").await.unwrap();
+    assert_eq!(org_page.status(), 200);
+    let org_page = org_page.text().await.unwrap();
+    assert!(
+        org_page.contains(r#"value="sandbox-org""#) && !org_page.contains(r#"value="sandbox-creator""#),
+        "the organisation owns it"
+    );
+    assert_eq!(for_org("no-such-org").await.unwrap().status(), 404);
     let created = browser("same-origin")
         .post(services.url("/sandbox/github/settings/apps/new/confirm"))
         .form(&[

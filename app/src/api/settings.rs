@@ -45,7 +45,7 @@ pub async fn settings_status() -> Result<ConnectionStatus, AppError> {
 pub async fn run_checks() -> Result<Vec<CheckLine>, AppError> {
     use server::doctor::Verdict;
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::doctor::examine(&state)
+    Ok(server::doctor::examine(&state, None)
         .await
         .into_iter()
         .map(|f| {
