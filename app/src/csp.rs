@@ -54,6 +54,9 @@ impl FormTargets {
 /// For anything that is not a page (JSON, images, CSV): nothing may run.
 pub const NOTHING_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// The sandbox's pages (zero-config and tests only) use inline styles.
+/// The sandbox's pages (zero-config and tests only) use inline styles. Their
+/// forms lead back to whichever RepoPass uses them (the OAuth page, hosted
+/// checkout, the App manifest and installation pages redirect there, as
+/// GitHub's and Stripe's do), which may be another address.
 pub const SANDBOX_POLICY: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self' http: https:";

@@ -81,12 +81,12 @@ fn Steps(s: SetupView) -> impl IntoView {
             <a class=BUTTON href="/auth/github?next=/setup" rel="external">"Sign in with GitHub"</a>
         }
         .into_any(),
-        None => view! { <p class="text-slate-500">"After GitHub is connected."</p> }.into_any(),
+        None => view! { <p class="text-slate-500 dark:text-slate-400">"After GitHub is connected."</p> }.into_any(),
     };
     let stripe_step = if signed_in {
         view! { <ConnectStripe s=s /> }.into_any()
     } else {
-        view! { <p class="text-slate-500">"After you have signed in."</p> }.into_any()
+        view! { <p class="text-slate-500 dark:text-slate-400">"After you have signed in."</p> }.into_any()
     };
     view! {
         <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-400">
