@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test, expect, accessible, hydrated, list } from "./fixtures";
@@ -23,12 +23,15 @@ async function screenshot(page: import("@playwright/test").Page, name: string) {
   }
 }
 
-/** The binary cargo-leptos built last (release for `./dev test`). */
+/** The binary of the build under test: cargo-leptos says which profile
+ *  (LEPTOS_ENV); the browser files it serves come from that build. */
 function binary(): string {
-  const built = ["release", "debug"].map((p) => path.join(ROOT, "target", p, "repopass")).filter(existsSync);
-  built.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!built.length) throw new Error("no repopass binary under target/");
-  return process.env.REPOPASS_BIN ?? built[0];
+  if (process.env.REPOPASS_BIN) return process.env.REPOPASS_BIN;
+  const profile = process.env.LEPTOS_ENV === "DEV" ? "debug" : "release";
+  const built = [profile, profile === "release" ? "debug" : "release"].map((p) => path.join(ROOT, "target", p, "repopass"));
+  const found = built.find(existsSync);
+  if (!found) throw new Error("no repopass binary under target/");
+  return found;
 }
 
 /** Starts it with nothing but PUBLIC_URL and the base URLs configured

@@ -78,7 +78,7 @@ fn Steps(s: SetupView) -> impl IntoView {
         }
         None if github => view! {
             <p>"Sign in with the GitHub account that will own this RepoPass (only this browser can)."</p>
-            <a class=BUTTON href="/auth/github?next=/setup" rel="external">"Sign in with GitHub"</a>
+            <a class=format!("inline-block {BUTTON}") href="/auth/github?next=/setup" rel="external">"Sign in with GitHub"</a>
         }
         .into_any(),
         None => view! { <p class="text-slate-500 dark:text-slate-400">"After GitHub is connected."</p> }.into_any(),
@@ -131,7 +131,7 @@ fn GithubDone(s: SetupView) -> impl IntoView {
     let repos = s.repositories.clone();
     view! {
         <p>"The GitHub App exists. Install it on the repositories you will sell; you can add more later from GitHub."</p>
-        {s.install_url.clone().map(|url| view! { <a class=BUTTON href=url rel="external" data-testid="install-app">"Install the App on your repositories"</a> })}
+        {s.install_url.clone().map(|url| view! { <a class=format!("inline-block {BUTTON}") href=url rel="external" data-testid="install-app">"Install the App on your repositories"</a> })}
         <p>{format!("Repositories it can manage now: {}", repos.len())}</p>
         <ul class="list-inside list-disc" data-testid="setup-repositories">
             {repos.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
