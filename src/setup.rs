@@ -111,8 +111,7 @@ pub async fn gate(State(state): State<AppState>, session: Session, request: Requ
     if open_to_all(&path) {
         return next.run(request).await;
     }
-    let mark: Option<String> = session.get(setup::SESSION_KEY).await.ok().flatten();
-    if for_the_holder(&path) && link.holds(mark.as_deref()) {
+    if for_the_holder(&path) && setup::holds_link(&state, &session).await {
         return next.run(request).await;
     }
     let mut answer = problem(

@@ -173,8 +173,7 @@ async fn callback(State(state): State<AppState>, session: Session, Query(q): Que
         SignInFor::Admin { next } => {
             // Outside the sandbox, only the holder of the setup link may
             // become the owner by signing in first.
-            let mark: Option<String> = session.get(server::setup::SESSION_KEY).await.ok().flatten();
-            let may_own = state.config.sandbox || state.setup.as_ref().is_some_and(|link| link.holds(mark.as_deref()));
+            let may_own = state.config.sandbox || server::setup::holds_link(&state, &session).await;
             let admin = match admins::sign_in(&state.db, &state.config, me.id, &me.login, may_own).await {
                 Ok(admin) => admin,
                 Err(err) => {

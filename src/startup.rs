@@ -1,15 +1,13 @@
 //! Builds the whole server: database, state, router, listener.
 //! Tests call `Application::build` with port 0 and a fresh database.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use app::{shell, App};
 use axum::{http::HeaderName, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use leptos_config::LeptosOptions;
-use std::sync::Arc;
-
 use server::{state::Next, AppState, Config, Db};
 use tokio::net::TcpListener;
 use tower_http::{

@@ -120,9 +120,11 @@ pub fn link_url(config: &Config, token: &SecretString) -> String {
     format!("{base}/setup?token={}", token.expose_secret())
 }
 
-/// Whether this server is waiting for setup (the gate is up).
-pub fn pending(state: &AppState) -> bool {
-    state.setup.is_some()
+/// Whether this browser's session holds this start's setup link (false
+/// once setup is finished: there is no link any more).
+pub async fn holds_link(state: &AppState, session: &tower_sessions::Session) -> bool {
+    let mark: Option<String> = session.get(SESSION_KEY).await.ok().flatten();
+    state.setup.as_ref().is_some_and(|link| link.holds(mark.as_deref()))
 }
 
 #[cfg(test)]

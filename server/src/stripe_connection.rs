@@ -81,11 +81,10 @@ pub async fn connect(state: &AppState, key: &str) -> Result<Connected, ConnectEr
     if !shape_ok {
         return Err(ConnectError::NotAKey);
     }
-    for setting in [Setting::StripeSecretKey, Setting::StripeWebhookSecret, Setting::StripeWebhookEndpoint] {
-        if state.config.env_has(setting) {
-            return Err(vault::VaultError::SetInEnvironment(setting.var()).into());
-        }
-    }
+    refuse_set_in_environment(
+        state,
+        &[Setting::StripeSecretKey, Setting::StripeWebhookSecret, Setting::StripeWebhookEndpoint],
+    )?;
     let key = SecretString::from(key.to_owned());
     let live = key.expose_secret().contains("_live_");
     let stripe = Stripe::with_key(&key, state.config.stripe.api_base.as_ref())?;
@@ -97,34 +96,17 @@ pub async fn connect(state: &AppState, key: &str) -> Result<Connected, ConnectEr
             return Err(ConnectError::Missing { missing, link });
         }
     }
-    let url = webhook_url(state);
-    let created = stripe.create_webhook_endpoint(&url, &STRIPE_EVENTS).await.map_err(|e| match e {
-        StripeError::Refused { message, .. } => ConnectError::Endpoint(message),
-        other => other.into(),
-    })?;
-    // The endpoint this RepoPass made before (another key, a repair) would
-    // keep sending events signed with a secret no longer kept.
-    if let Some(old) = state.config.stripe.webhook_endpoint.as_deref().filter(|old| *old != created.id) {
-        if let Err(e) = stripe.delete_webhook_endpoint(old).await {
-            tracing::warn!(endpoint = old, error = %e, "could not delete RepoPass's previous webhook endpoint; delete it in Stripe");
-        }
-    }
+    let (endpoint, secret) = replace_endpoint(state, &stripe).await?;
     save(
         state,
         &[
             (Setting::StripeSecretKey, &key),
-            (Setting::StripeWebhookSecret, &created.secret),
-            (Setting::StripeWebhookEndpoint, &SecretString::from(created.id.clone())),
+            (Setting::StripeWebhookSecret, &secret),
+            (Setting::StripeWebhookEndpoint, &SecretString::from(endpoint.id.clone())),
         ],
     )
     .await?;
-    tracing::info!(account = %account.id, live, endpoint = %created.id, "Stripe connected");
-    let endpoint = Endpoint {
-        id: created.id,
-        url,
-        enabled_events: STRIPE_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-        enabled: true,
-    };
+    tracing::info!(account = %account.id, live, endpoint = %endpoint.id, "Stripe connected");
     Ok(Connected { account, live, endpoint })
 }
 
@@ -134,34 +116,51 @@ pub async fn repair(state: &AppState) -> Result<Endpoint, ConnectError> {
     if state.config.sandbox {
         return Err(ConnectError::Sandbox);
     }
-    for setting in [Setting::StripeWebhookSecret, Setting::StripeWebhookEndpoint] {
-        if state.config.env_has(setting) {
-            return Err(vault::VaultError::SetInEnvironment(setting.var()).into());
-        }
-    }
-    let url = webhook_url(state);
-    let created = state.stripe.create_webhook_endpoint(&url, &STRIPE_EVENTS).await.map_err(|e| match e {
-        StripeError::Refused { message, .. } => ConnectError::Endpoint(message),
-        other => other.into(),
-    })?;
-    if let Some(old) = state.config.stripe.webhook_endpoint.as_deref() {
-        let _ = state.stripe.delete_webhook_endpoint(old).await;
-    }
+    refuse_set_in_environment(state, &[Setting::StripeWebhookSecret, Setting::StripeWebhookEndpoint])?;
+    let (endpoint, secret) = replace_endpoint(state, &state.stripe).await?;
     save(
         state,
         &[
-            (Setting::StripeWebhookSecret, &created.secret),
-            (Setting::StripeWebhookEndpoint, &SecretString::from(created.id.clone())),
+            (Setting::StripeWebhookSecret, &secret),
+            (Setting::StripeWebhookEndpoint, &SecretString::from(endpoint.id.clone())),
         ],
     )
     .await?;
-    tracing::info!(endpoint = %created.id, "Stripe webhook endpoint created again");
-    Ok(Endpoint {
+    tracing::info!(endpoint = %endpoint.id, "Stripe webhook endpoint created again");
+    Ok(endpoint)
+}
+
+/// A value the environment sets cannot be replaced from here (it would be
+/// saved and never used).
+fn refuse_set_in_environment(state: &AppState, settings: &[Setting]) -> Result<(), ConnectError> {
+    match settings.iter().find(|s| state.config.env_has(**s)) {
+        Some(setting) => Err(vault::VaultError::SetInEnvironment(setting.var()).into()),
+        None => Ok(()),
+    }
+}
+
+/// Creates RepoPass's endpoint (exactly the events it acts on) with
+/// `stripe`, and deletes the one it made before: that one would keep
+/// sending events signed with a secret no longer kept. The new endpoint and
+/// its signing secret.
+async fn replace_endpoint(state: &AppState, stripe: &Stripe) -> Result<(Endpoint, SecretString), ConnectError> {
+    let url = webhook_url(state);
+    let created = stripe.create_webhook_endpoint(&url, &STRIPE_EVENTS).await.map_err(|e| match e {
+        StripeError::Refused { message, .. } => ConnectError::Endpoint(message),
+        other => other.into(),
+    })?;
+    if let Some(old) = state.config.stripe.webhook_endpoint.as_deref().filter(|old| *old != created.id) {
+        if let Err(e) = stripe.delete_webhook_endpoint(old).await {
+            tracing::warn!(endpoint = old, error = %e, "could not delete RepoPass's previous webhook endpoint; delete it in Stripe");
+        }
+    }
+    let endpoint = Endpoint {
         id: created.id,
         url,
         enabled_events: STRIPE_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
         enabled: true,
-    })
+    };
+    Ok((endpoint, created.secret))
 }
 
 async fn save(state: &AppState, values: &[(Setting, &SecretString)]) -> Result<(), ConnectError> {

@@ -23,7 +23,7 @@ pub(crate) mod ssr {
 
     use crate::error::AppError;
 
-    async fn session() -> Result<Session, AppError> {
+    pub(crate) async fn session() -> Result<Session, AppError> {
         leptos_axum::extract().await.map_err(|e| {
             tracing::error!(error = %e, "no session layer");
             AppError::Internal

@@ -13,9 +13,9 @@ use crate::{
 pub async fn setup_status() -> Result<SetupView, AppError> {
     use server::session_user::AdminCheck;
     let state = super::state()?;
-    let session = ssr::session().await?;
+    let session = super::session::ssr::session().await?;
     let finished = state.setup.is_none();
-    let holder = ssr::holds_link(&state, &session).await;
+    let holder = server::setup::holds_link(&state, &session).await;
     let mut view = SetupView {
         finished,
         holder,
@@ -65,12 +65,7 @@ pub async fn setup_status() -> Result<SetupView, AppError> {
 /// browser, pastes the key.
 #[server(endpoint = "setup/stripe")]
 pub async fn setup_connect_stripe(key: String) -> Result<StripeConnected, AppError> {
-    let state = super::state()?;
-    let session = ssr::session().await?;
-    if !ssr::holds_link(&state, &session).await {
-        return Err(AppError::Forbidden.with_status(http::StatusCode::FORBIDDEN));
-    }
-    let (state, _) = super::session::ssr::require_admin().await?;
+    let state = ssr::require_holder_signed_in().await?;
     Ok(super::settings::connected(server::stripe_connection::connect(&state, &key).await?))
 }
 
@@ -78,30 +73,22 @@ pub async fn setup_connect_stripe(key: String) -> Result<StripeConnected, AppErr
 /// environment: creates the webhook endpoint with that key.
 #[server(endpoint = "setup/stripe-endpoint")]
 pub async fn setup_stripe_endpoint() -> Result<String, AppError> {
-    let state = super::state()?;
-    let session = ssr::session().await?;
-    if !ssr::holds_link(&state, &session).await {
-        return Err(AppError::Forbidden.with_status(http::StatusCode::FORBIDDEN));
-    }
-    let (state, _) = super::session::ssr::require_admin().await?;
+    let state = ssr::require_holder_signed_in().await?;
     Ok(server::stripe_connection::repair(&state).await?.id)
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use tower_sessions::Session;
-
+mod ssr {
     use crate::error::AppError;
 
-    pub async fn session() -> Result<Session, AppError> {
-        leptos_axum::extract().await.map_err(|e| {
-            tracing::error!(error = %e, "no session layer");
-            AppError::Internal
-        })
-    }
-
-    pub async fn holds_link(state: &server::AppState, session: &Session) -> bool {
-        let mark: Option<String> = session.get(server::setup::SESSION_KEY).await.ok().flatten();
-        state.setup.as_ref().is_some_and(|link| link.holds(mark.as_deref()))
+    /// The wizard's steps after sign-in: this browser holds the setup link
+    /// (403 otherwise) and is signed in as an admin (401/403 otherwise).
+    pub async fn require_holder_signed_in() -> Result<server::AppState, AppError> {
+        let state = crate::api::state()?;
+        let session = crate::api::session::ssr::session().await?;
+        if !server::setup::holds_link(&state, &session).await {
+            return Err(AppError::Forbidden.with_status(http::StatusCode::FORBIDDEN));
+        }
+        Ok(crate::api::session::ssr::require_admin().await?.0)
     }
 }
