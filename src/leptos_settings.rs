@@ -21,7 +21,8 @@ pub enum LeptosSettingsError {
 
 pub fn load() -> Result<LeptosOptions, LeptosSettingsError> {
     if let Ok(path) = std::env::var("REPOPASS_LEPTOS_CONFIG") {
-        return from_file(Path::new(&path));
+        let path = Path::new(&path);
+        return from_file(path).map(|options| beside(options, path));
     }
     // cargo-leptos sets the whole set of variables; trust them as they are.
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
@@ -33,24 +34,28 @@ pub fn load() -> Result<LeptosOptions, LeptosSettingsError> {
     let candidates = std::iter::once(PathBuf::from(FILE_NAME)).chain(beside_binary);
     for path in candidates {
         if path.is_file() {
-            return from_file(&path);
+            return from_file(&path).map(|options| beside(options, &path));
         }
     }
     Err(LeptosSettingsError::NotFound)
 }
 
-pub fn from_file(path: &Path) -> Result<LeptosOptions, LeptosSettingsError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
-    let mut options = leptos_config::get_config_from_str(&text)
-        .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
-    // A relative site root is relative to the file, not to wherever the
-    // server was started from (an unpacked release run from another folder).
+/// A relative site root in a settings file is relative to that file, not to
+/// wherever the server was started from (an unpacked release run from
+/// another folder).
+fn beside(mut options: LeptosOptions, file: &Path) -> LeptosOptions {
     let root = Path::new(options.site_root.as_ref());
     if root.is_relative() {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             options.site_root = dir.join(root).display().to_string().into();
         }
     }
-    Ok(options)
+    options
+}
+
+pub fn from_file(path: &Path) -> Result<LeptosOptions, LeptosSettingsError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
+    leptos_config::get_config_from_str(&text)
+        .map_err(|e| LeptosSettingsError::Invalid { path: path.display().to_string(), reason: e.to_string() })
 }
