@@ -79,6 +79,7 @@ test("from the sandbox to production: setup link, GitHub App, Stripe key, a sale
   test.skip(testInfo.project.name !== "desktop", "one production deployment per run");
   test.setTimeout(120_000);
   const production = await startProduction();
+  let endpoint: { id: string; key: string } | undefined;
   try {
     // A second browser, without the link: nothing but "being set up".
     const stranger = await (await browser.newContext()).newPage();
@@ -129,10 +130,16 @@ test("from the sandbox to production: setup link, GitHub App, Stripe key, a sale
     await page.getByLabel("Stripe key (sk_… or rk_…)").fill(key);
     await page.getByRole("button", { name: "Connect Stripe" }).click();
     await expect(page.getByTestId("stripe-connected")).toContainText("webhook endpoint we_");
+    const id = (await page.getByTestId("stripe-connected").textContent())!.match(/we_\w+/)![0];
+    endpoint = { id, key };
     await screenshot(page, "setup-4-done");
 
     // Setup is over: the store is open, setup is closed.
     await expect.poll(async () => (await stranger.goto(`${BASE}/`))!.status(), { timeout: 15_000 }).toBe(200);
+    // A new store says what it will show (the suite's own server has
+    // products by now; this one has none yet).
+    await expect(stranger.getByTestId("empty-store")).toContainText("Nothing on sale yet");
+    await accessible(stranger, "empty storefront");
     await stranger.goto(`${BASE}/setup`);
     await expect(stranger.getByTestId("setup-finished")).toBeVisible();
 
@@ -168,5 +175,11 @@ test("from the sandbox to production: setup link, GitHub App, Stripe key, a sale
     throw new Error(`${e}\n--- the production RepoPass said:\n${production.output()}`);
   } finally {
     production.child.kill("SIGTERM");
+    // Torn down as a creator would: Stripe stops sending to the dead address.
+    if (endpoint) {
+      await request.delete(`${SANDBOX}/sandbox/stripe/v1/webhook_endpoints/${endpoint.id}`, {
+        headers: { Authorization: `Bearer ${endpoint.key}` },
+      });
+    }
   }
 });

@@ -1,11 +1,12 @@
 import { test, expect, hydrated } from "./fixtures";
 
-test("the storefront renders, hydrates and explains an empty store", async ({ page }) => {
+// The empty store is checked on a new deployment (production.spec.ts): by
+// the time this runs, other specs have put repositories on sale here.
+test("the storefront renders and hydrates", async ({ page }) => {
   const response = await page.goto("/");
   expect(response?.status()).toBe(200);
   await expect(page).toHaveTitle("RepoPass");
   await expect(page.getByRole("heading", { name: "Private repositories for sale" })).toBeVisible();
-  await expect(page.getByTestId("empty-store")).toContainText("Nothing on sale yet");
 
   // The first Tab offers a way past the header.
   await page.keyboard.press("Tab");

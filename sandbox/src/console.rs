@@ -99,10 +99,10 @@ async fn console(State(sb): State<Sandbox>) -> Result<Markup, Error> {
         }
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
             h2 class="text-lg font-semibold" { "Stripe API keys" }
-            p class="text-sm text-slate-600" { "Paste one in a RepoPass set up against this sandbox (README \"Going to production\"). Restricted keys: " code { "POST /sandbox/control/stripe/restricted_keys" } "." }
-            p class="mt-2 text-sm" { "Secret key (test mode): " code class="rounded bg-slate-100 px-1" data-testid="stripe-secret-key" { (crate::STRIPE_SECRET_KEY) } }
+            p class="text-sm text-slate-600" { "Paste one in a RepoPass set up against this sandbox (README \"Going to production\"). Restricted keys: " code class="break-all" { "POST /sandbox/control/stripe/restricted_keys" } "." }
+            p class="mt-2 text-sm" { "Secret key (test mode): " code class="break-all rounded bg-slate-100 px-1" data-testid="stripe-secret-key" { (crate::STRIPE_SECRET_KEY) } }
             @for key in crate::stripe::keys::list(&sb).await? {
-                p class="text-sm" { "Restricted key " (key["name"].as_str().unwrap_or("")) ": " code class="rounded bg-slate-100 px-1" { (key["id"].as_str().unwrap_or("")) } }
+                p class="text-sm" { "Restricted key " (key["name"].as_str().unwrap_or("")) ": " code class="break-all rounded bg-slate-100 px-1" { (key["id"].as_str().unwrap_or("")) } }
             }
         }
         (stripe_section(&sb).await?)
@@ -134,16 +134,18 @@ async fn console(State(sb): State<Sandbox>) -> Result<Markup, Error> {
             h2 class="text-lg font-semibold" { "Webhook deliveries to RepoPass" }
             @if recent.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
             @else {
-                table class="mt-3 w-full text-left text-sm" {
-                    thead { tr class="text-xs uppercase text-slate-500" { th { "#" } th { "From" } th { "Event" } th { "Status" } th { "Tries" } th { "Last answer" } th {} } }
-                    tbody {
-                        @for d in &recent {
-                            tr class="border-t border-slate-100" data-delivery=(d.event_type) {
-                                td { (d.id) } td { (d.provider) } td { (d.event_type) }
-                                td class=(if d.status == "delivered" { "text-green-700" } else if d.status == "failed" { "text-red-700" } else { "text-amber-700" }) { (d.status) }
-                                td { (d.attempts) }
-                                td class="text-xs text-slate-500" { (d.last_error.clone().unwrap_or_else(|| d.last_status.map(|s| s.to_string()).unwrap_or_default())) }
-                                td { form method="post" action=(format!("/sandbox/console/deliveries/{}/redeliver", d.id)) { button class=(SMALL_BUTTON) { "Redeliver" } } }
+                div class="overflow-x-auto" {
+                    table class="mt-3 w-full text-left text-sm" {
+                        thead { tr class="text-xs uppercase text-slate-500" { th { "#" } th { "From" } th { "Event" } th { "Status" } th { "Tries" } th { "Last answer" } th {} } }
+                        tbody {
+                            @for d in &recent {
+                                tr class="border-t border-slate-100" data-delivery=(d.event_type) {
+                                    td { (d.id) } td { (d.provider) } td { (d.event_type) }
+                                    td class=(if d.status == "delivered" { "text-green-700" } else if d.status == "failed" { "text-red-700" } else { "text-amber-700" }) { (d.status) }
+                                    td { (d.attempts) }
+                                    td class="text-xs text-slate-500" { (d.last_error.clone().unwrap_or_else(|| d.last_status.map(|s| s.to_string()).unwrap_or_default())) }
+                                    td { form method="post" action=(format!("/sandbox/console/deliveries/{}/redeliver", d.id)) { button class=(SMALL_BUTTON) { "Redeliver" } } }
+                                }
                             }
                         }
                     }
@@ -257,14 +259,16 @@ async fn stripe_section(sb: &Sandbox) -> Result<Markup, Error> {
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
             h2 class="text-lg font-semibold" { "Stripe invoices" }
             @if invoices.is_empty() { p class="text-sm text-slate-500" { "None yet." } }
-            table class="w-full text-left text-sm" {
-                @for inv in invoices.iter().rev() {
-                    tr class="border-t border-slate-100" data-invoice=(inv["id"].as_str().unwrap_or_default()) {
-                        td class="py-2" { (inv["number"].as_str().unwrap_or_default()) }
-                        td { (email_of(inv["customer"].as_str().unwrap_or_default())) }
-                        td { (money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd"))) }
-                        td class=(if inv["status"] == "paid" { "text-green-700" } else { "text-amber-700" }) { (inv["status"].as_str().unwrap_or_default()) }
-                        td class="text-slate-500" { "period to " (&rfc3339(inv["period_end"].as_i64().unwrap_or(0))[..10]) }
+            div class="overflow-x-auto" {
+                table class="w-full text-left text-sm" {
+                    @for inv in invoices.iter().rev() {
+                        tr class="border-t border-slate-100" data-invoice=(inv["id"].as_str().unwrap_or_default()) {
+                            td class="py-2" { (inv["number"].as_str().unwrap_or_default()) }
+                            td { (email_of(inv["customer"].as_str().unwrap_or_default())) }
+                            td { (money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd"))) }
+                            td class=(if inv["status"] == "paid" { "text-green-700" } else { "text-amber-700" }) { (inv["status"].as_str().unwrap_or_default()) }
+                            td class="text-slate-500" { "period to " (&rfc3339(inv["period_end"].as_i64().unwrap_or(0))[..10]) }
+                        }
                     }
                 }
             }

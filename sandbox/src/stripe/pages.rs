@@ -151,13 +151,15 @@ pub async fn portal_page(State(sb): State<Sandbox>, Path(id): Path<String>) -> R
         section class="mt-6 rounded-xl bg-white p-6 shadow-sm" {
             h2 class="text-lg font-semibold" { "Invoices" }
             @if invoices.is_empty() { p class="text-sm text-slate-500" { "No invoices yet." } }
-            table class="w-full text-left text-sm" {
-                @for inv in &invoices {
-                    tr class="border-t border-slate-100" {
-                        td class="py-2" { (&rfc3339(inv["created"].as_i64().unwrap_or(0))[..10]) }
-                        td { (money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd"))) }
-                        td { (inv["status"].as_str().unwrap_or_default()) }
-                        td class="text-slate-500" { (inv["number"].as_str().unwrap_or_default()) }
+            div class="overflow-x-auto" {
+                table class="w-full text-left text-sm" {
+                    @for inv in &invoices {
+                        tr class="border-t border-slate-100" {
+                            td class="py-2" { (&rfc3339(inv["created"].as_i64().unwrap_or(0))[..10]) }
+                            td { (money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd"))) }
+                            td { (inv["status"].as_str().unwrap_or_default()) }
+                            td class="text-slate-500" { (inv["number"].as_str().unwrap_or_default()) }
+                        }
                     }
                 }
             }
