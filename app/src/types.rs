@@ -221,6 +221,11 @@ pub struct PriceRow {
     pub currency: String,
     pub trial_days: i64,
     pub permission: String,
+    /// Pay what you want: `amount` is the minimum.
+    pub pay_what_you_want: bool,
+    pub suggested_amount: Option<i64>,
+    /// A one-time price's period of access, in days.
+    pub access_days: Option<i64>,
 }
 
 /// A product page, as buyers see it.
@@ -250,6 +255,12 @@ pub struct BuyPrice {
     pub trial_days: i64,
     /// What GitHub will grant, in words ("read", "write"...).
     pub access: String,
+    /// Pay what you want: the buyer names the amount at checkout.
+    pub pay_what_you_want: bool,
+    /// A period of access: its length in days, and when it would end if
+    /// bought now ("2027-12-03").
+    pub access_days: Option<i64>,
+    pub access_until: Option<String>,
 }
 
 /// A GitHub account the buyer typed, as GitHub knows it.
@@ -295,6 +306,8 @@ pub struct CheckoutProgress {
     pub invitation_url: Option<String>,
     /// Why it stopped, when it did.
     pub problem: Option<String>,
+    /// The last day of a period of access ("2027-12-03"), when it has one.
+    pub access_until: Option<String>,
 }
 
 /// `/account`: who the customer signed in as, and their purchases.
@@ -328,4 +341,8 @@ pub struct AccountPurchase {
     /// When a move is not possible yet, the day it will be.
     pub move_after: Option<String>,
     pub can_manage_billing: bool,
+    /// Within a week of the end of access: why, and that GitHub deletes forks.
+    pub ending_soon: Option<String>,
+    /// The repository's code as a zip, to keep before access ends.
+    pub download_url: String,
 }

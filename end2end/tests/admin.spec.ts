@@ -125,12 +125,26 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(page.getByTestId("price")).toHaveCount(2);
   await expect(page.getByTestId("price-list")).toContainText("€49.00");
   await expect(page.getByTestId("no-price-warning")).toHaveCount(0);
+  // Pay what you want for 12 months: the model's fields show for one-time prices only.
+  await add.getByLabel("Currency").selectOption("usd");
+  await add.getByLabel("Amount").fill("9");
+  await add.getByLabel("Price").selectOption("pay_what_you_want");
+  await add.getByLabel("Suggested amount").fill("15");
+  await add.getByLabel("Access for (days)").fill("365");
+  await add.getByRole("button", { name: "Add price" }).click();
+  await expect(page.getByTestId("price")).toHaveCount(3);
+  await expect(page.getByTestId("price-list")).toContainText("pay what you want, at least this, $15.00 suggested");
+  await expect(page.getByTestId("price-list")).toContainText("12 months of access");
+  await add.getByLabel("Billing").selectOption("year");
+  await expect(add.getByLabel("Suggested amount")).toBeHidden();
+  await expect(add.getByLabel("Access for (days)")).toBeHidden();
+  await add.getByLabel("Billing").selectOption("one_time");
   // A bad amount is refused with a reason, and nothing is added.
   expectRefusals(1);
   await add.getByLabel("Amount").fill("0.10");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByRole("alert")).toContainText("smallest charge");
-  await expect(page.getByTestId("price")).toHaveCount(2);
+  await expect(page.getByTestId("price")).toHaveCount(3);
 
   // A cover over 2 MB is refused with words, not a reset connection.
   const huge = Buffer.concat([PNG, Buffer.alloc(2_500_000)]);

@@ -74,7 +74,10 @@ export async function list(page: import("@playwright/test").Page, l: Listing): P
   const repo = await (await api("repositories/get", { id })).json();
   if (repo.prices.length === 0) {
     for (const price of l.prices) {
-      const added = await api("prices/add", { repository_id: id, currency: "usd", permission: "pull", trial_days: "0", ...price });
+      // The form's fields are named price[…] (one struct on the server).
+      const fields = { currency: "usd", permission: "pull", trial_days: "0", ...price };
+      const form = Object.fromEntries(Object.entries(fields).map(([k, v]) => [`price[${k}]`, v]));
+      const added = await api("prices/add", { repository_id: id, ...form });
       expect(added.ok(), await added.text()).toBeTruthy();
     }
   }

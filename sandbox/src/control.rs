@@ -155,10 +155,13 @@ async fn redeliver(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Jso
     Ok(Json(json!({ "redelivering": id })))
 }
 
-/// Customers, subscriptions, invoices and charges, as Stripe's dashboard lists them.
+/// Products, prices, customers, subscriptions, invoices and charges, as
+/// Stripe's dashboard lists them.
 async fn stripe_state(State(sb): State<Sandbox>) -> Result<Json<Value>, Error> {
     let all = |v: Vec<Value>| Value::Array(v.into_iter().map(crate::stripe::public).collect());
     Ok(Json(json!({
+        "products": all(sb.stripe_list("product", None).await?),
+        "prices": all(sb.stripe_list("price", None).await?),
         "customers": all(sb.stripe_list("customer", None).await?),
         "subscriptions": all(sb.stripe_list("subscription", None).await?),
         "invoices": all(sb.stripe_list("invoice", None).await?),

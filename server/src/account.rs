@@ -42,6 +42,8 @@ pub struct Row {
     pub paid_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub moved_at: Option<i64>,
+    /// The end of a period of access bought with a one-time price.
+    pub access_until: Option<i64>,
     #[sqlx(try_from = "IntBool")]
     pub has_billing: bool,
     /// The address it was paid with: billing opens only for its proven owner.
@@ -83,7 +85,7 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
 const SELECT_ROWS: &str =
     "SELECT p.public_id, p.status, p.status_reason, p.status_reason_code, p.github_login, p.amount, p.currency, pr.kind,
         pr.amount AS price_amount, pr.trial_days, p.invitation_url,
-        p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at,
+        p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at, p.access_until,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
         r.title, r.owner, r.name, r.slug
     FROM purchases p JOIN repositories r ON r.id = p.repository_id JOIN prices pr ON pr.id = p.price_id";
@@ -207,9 +209,32 @@ pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
             (None, Some(end)) => Some(format!("Renews on {}", day(end))),
             _ => None,
         },
-        _ => row.paid_at.map(|t| format!("One-time purchase, paid on {}", day(t))),
+        _ => match (row.access_until, row.paid_at) {
+            (Some(until), Some(paid)) => {
+                Some(format!("Access until {}: a period of access paid on {}", day(until), day(paid)))
+            }
+            (_, paid) => paid.map(|t| format!("One-time purchase, paid on {}", day(t))),
+        },
     };
     (headline, when)
+}
+
+/// Within a week of a known end of access: what the customer page says
+/// (the same as the warning emails), without the download link.
+pub fn ending_soon(row: &Row, now: i64) -> Option<String> {
+    let dates = crate::access_warnings::Dates {
+        status: row.status,
+        grace_until: row.grace_until,
+        cancel_at: row.cancel_at,
+        access_until: row.access_until,
+    };
+    let (ends_at, ending) = crate::access_warnings::end_date(dates, now)?;
+    crate::access_warnings::due_threshold(ends_at, now)?;
+    Some(format!(
+        "Your access ends on {}, because {}. GitHub then removes you from the repository and deletes your private forks of it: download the code while you can.",
+        day(ends_at),
+        ending.why()
+    ))
 }
 
 /// What the purchase costs, in words: "$19.00 / month", or during a trial
@@ -270,6 +295,7 @@ mod tests {
             paid_at: Some(1_790_000_000),
             revoked_at: None,
             moved_at: None,
+            access_until: None,
             has_billing: true,
             email: "alice@example.com".into(),
             title: "SDK".into(),
@@ -277,6 +303,19 @@ mod tests {
             name: "n".into(),
             slug: "s".into(),
         }
+    }
+
+    #[test]
+    fn a_period_of_access_says_when_it_ends() {
+        let mut bought = row("active", None);
+        bought.kind = Interval::OneTime;
+        bought.current_period_end = None;
+        bought.paid_at = Some(1_767_225_600); // 1 Jan 2026
+        bought.access_until = Some(1_767_225_600 + 365 * 86_400);
+        let (_, when) = describe(&bought, 1_767_225_600);
+        assert_eq!(when.as_deref(), Some("Access until 1 Jan 2027: a period of access paid on 1 Jan 2026"));
+        bought.access_until = None;
+        assert_eq!(describe(&bought, 0).1.as_deref(), Some("One-time purchase, paid on 1 Jan 2026"));
     }
 
     #[test]

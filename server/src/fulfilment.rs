@@ -46,6 +46,14 @@ pub async fn complete_checkout(state: &AppState, session: &Session, cause: &Caus
                 ("stripe_payment_intent_id", Value::Text(session.payment_intent.clone())),
                 ("amount", Value::Int(Some(session.amount_total.unwrap_or(purchase.amount)))),
                 ("paid_at", Value::Int(Some(clock::now()))),
+                // A period of access starts with the payment.
+                (
+                    "access_until",
+                    Value::Int(
+                        crate::access_periods::end_from(state, &purchase, crate::access_periods::now(state).await?)
+                            .await?,
+                    ),
+                ),
             ];
             let detail = match session.payment {
                 SessionPayment::NoPaymentRequired => "trial started: nothing charged yet",

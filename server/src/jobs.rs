@@ -65,6 +65,10 @@ pub enum Job {
     RecoverStripeEvents,
     ExpireInvitations,
     Reconcile,
+    /// Purchases whose period of access ran out lose access.
+    EndAccessPeriods,
+    /// Customers whose access ends in seven days or one are told.
+    WarnAccessEnding,
 }
 
 impl Job {
@@ -80,6 +84,8 @@ impl Job {
             Job::RecoverStripeEvents => "recover_stripe_events",
             Job::ExpireInvitations => "expire_invitations",
             Job::Reconcile => "reconcile",
+            Job::EndAccessPeriods => "end_access_periods",
+            Job::WarnAccessEnding => "warn_access_ending",
         }
     }
 

@@ -14,6 +14,8 @@
 //! - `worker`, and `state` (what the boundaries hold).
 
 pub mod access;
+pub mod access_periods;
+pub mod access_warnings;
 pub mod account;
 pub mod activity;
 pub mod admins;
@@ -42,6 +44,7 @@ pub mod listings;
 pub mod markdown;
 pub mod oauth;
 pub mod page_views;
+pub mod preferences;
 pub mod prices;
 pub mod purchase_state;
 pub mod purchases;

@@ -28,6 +28,13 @@ pub struct Price {
     #[sqlx(try_from = "IntBool")]
     pub active: bool,
     pub replaced_by: Option<i64>,
+    /// Pay what you want: the buyer names the amount, at least `amount`.
+    #[sqlx(try_from = "IntBool")]
+    pub custom_amount: bool,
+    /// Where a pay-what-you-want checkout starts.
+    pub suggested_amount: Option<i64>,
+    /// A one-time price's period of access in days (None: no end date).
+    pub access_days: Option<i64>,
 }
 
 impl Price {
@@ -36,8 +43,7 @@ impl Price {
     }
 }
 
-const COLUMNS: &str =
-    "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by";
+const COLUMNS: &str = "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by, custom_amount, suggested_amount, access_days";
 
 /// A purchase of a price with a trial that has paid nothing yet is in its
 /// trial (the one place this rule lives).
@@ -55,13 +61,19 @@ pub fn paid_words(paid: i64, currency: &str, interval: Interval, price_amount: i
 }
 
 /// A price as the creator asks for it (unvalidated).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewPrice {
     pub interval: String,
+    /// The price; with `pay_what_you_want`, the least a buyer may pay.
     pub amount: i64,
     pub currency: String,
     pub trial_days: i64,
     pub permission: String,
+    pub pay_what_you_want: bool,
+    /// Where a pay-what-you-want checkout starts (at least `amount`).
+    pub suggested_amount: Option<i64>,
+    /// A one-time price's period of access, in days.
+    pub access_days: Option<i64>,
 }
 
 /// Currencies offered in the admin panel: Stripe supports more, but each of
@@ -91,6 +103,9 @@ pub const PERMISSIONS: [&str; 4] = ["pull", "triage", "push", "maintain"];
 const MAX_AMOUNT: i64 = 99_999_999;
 /// Stripe's longest trial.
 const MAX_TRIAL_DAYS: i64 = 730;
+/// The longest period of access a price can give (ten years); longer is
+/// what a price without a period already gives.
+const MAX_ACCESS_DAYS: i64 = 3650;
 
 struct Valid {
     interval: Interval,
@@ -98,6 +113,9 @@ struct Valid {
     currency: String,
     trial_days: i64,
     permission: String,
+    pay_what_you_want: bool,
+    suggested_amount: Option<i64>,
+    access_days: Option<i64>,
 }
 
 fn validate(p: &NewPrice) -> Result<Valid> {
@@ -138,7 +156,45 @@ fn validate(p: &NewPrice) -> Result<Valid> {
     if !PERMISSIONS.contains(&permission.as_str()) {
         return Err(Error::invalid("permission", "choose pull, triage, push or maintain"));
     }
-    Ok(Valid { interval, amount: p.amount, currency, trial_days: p.trial_days, permission })
+    if p.pay_what_you_want && interval.is_subscription() {
+        return Err(Error::invalid(
+            "pay_what_you_want",
+            "pay what you want works for one-time prices only (Stripe lets buyers choose the amount there); choose one-time",
+        ));
+    }
+    let suggested_amount = if p.pay_what_you_want { p.suggested_amount } else { None };
+    if let Some(suggested) = suggested_amount {
+        if suggested < p.amount || suggested > MAX_AMOUNT {
+            return Err(Error::invalid(
+                "suggested_amount",
+                "the suggested amount must be at least the minimum (and at most Stripe's limit)",
+            ));
+        }
+    }
+    if let Some(days) = p.access_days {
+        if interval.is_subscription() {
+            return Err(Error::invalid(
+                "access_days",
+                "a period of access is for one-time prices; a subscription's access lasts while it is paid",
+            ));
+        }
+        if !(1..=MAX_ACCESS_DAYS).contains(&days) {
+            return Err(Error::invalid(
+                "access_days",
+                format!("give a period of 1 to {MAX_ACCESS_DAYS} days, or none for access that does not end"),
+            ));
+        }
+    }
+    Ok(Valid {
+        interval,
+        amount: p.amount,
+        currency,
+        trial_days: p.trial_days,
+        permission,
+        pay_what_you_want: p.pay_what_you_want,
+        suggested_amount,
+        access_days: p.access_days,
+    })
 }
 
 pub async fn get(db: &Db, id: PriceId) -> Result<Price> {
@@ -206,6 +262,9 @@ async fn create_stripe_price(
             product,
             interval: v.interval,
             amount: v.amount,
+            custom: v
+                .pay_what_you_want
+                .then_some(stripe::CustomAmount { minimum: v.amount, preset: v.suggested_amount }),
             currency: &v.currency,
             nickname: format!("{} ({})", repo.title, v.interval.api()),
             metadata: HashMap::from([("repopass_repository_id".to_owned(), repo.id.to_string())]),
@@ -220,8 +279,8 @@ async fn archive_stripe_price(stripe: &Stripe, stripe_price_id: &str) -> Result<
 async fn insert(db: &Db, repository_id: RepositoryId, v: &Valid, stripe_price_id: &str) -> Result<PriceId> {
     let now = clock::now();
     Ok(sqlx::query_scalar::<_, PriceId>(
-        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
+        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11) RETURNING id",
     )
     .bind(repository_id)
     .bind(v.interval)
@@ -231,6 +290,9 @@ async fn insert(db: &Db, repository_id: RepositoryId, v: &Valid, stripe_price_id
     .bind(&v.permission)
     .bind(stripe_price_id)
     .bind(now)
+    .bind(v.pay_what_you_want as i64)
+    .bind(v.suggested_amount)
+    .bind(v.access_days)
     .fetch_one(db.pool())
     .await?)
 }
@@ -266,15 +328,23 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     if !old.active {
         return Err(Error::invalid("price", "this price is no longer on sale; add a new one instead"));
     }
-    let same_in_stripe = old.amount == v.amount && old.currency == v.currency && old.kind == v.interval;
+    let same_in_stripe = old.amount == v.amount
+        && old.currency == v.currency
+        && old.kind == v.interval
+        && old.custom_amount == v.pay_what_you_want
+        && old.suggested_amount == v.suggested_amount;
     if same_in_stripe {
-        sqlx::query("UPDATE prices SET trial_days = $2, permission = $3, updated_at = $4 WHERE id = $1")
-            .bind(id)
-            .bind(v.trial_days)
-            .bind(&v.permission)
-            .bind(clock::now())
-            .execute(db.pool())
-            .await?;
+        // A new period applies to purchases made from now on.
+        sqlx::query(
+            "UPDATE prices SET trial_days = $2, permission = $3, access_days = $5, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(v.trial_days)
+        .bind(&v.permission)
+        .bind(clock::now())
+        .bind(v.access_days)
+        .execute(db.pool())
+        .await?;
         return get(db, id).await;
     }
     let repo = repositories::get(db, old.repository_id).await?;
@@ -283,8 +353,8 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     let mut tx = db.pool().begin().await?;
     let now = clock::now();
     let new_id = sqlx::query_scalar::<_, PriceId>(
-        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id",
+        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11) RETURNING id",
     )
     .bind(old.repository_id)
     .bind(v.interval)
@@ -294,6 +364,9 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     .bind(&v.permission)
     .bind(&stripe_id)
     .bind(now)
+    .bind(v.pay_what_you_want as i64)
+    .bind(v.suggested_amount)
+    .bind(v.access_days)
     .fetch_one(&mut *tx)
     .await?;
     let replaced =
@@ -349,6 +422,7 @@ mod tests {
             currency: currency.into(),
             trial_days: trial,
             permission: permission.into(),
+            ..NewPrice::default()
         }
     }
 
@@ -369,5 +443,26 @@ mod tests {
         assert_eq!(field(price("one_time", 900, "usd", 7, "pull")), "trial_days");
         assert_eq!(field(price("year", 900, "usd", 731, "pull")), "trial_days");
         assert_eq!(field(price("year", 900, "usd", 0, "admin")), "permission");
+    }
+
+    #[test]
+    fn pay_what_you_want_and_periods_of_access() {
+        let pwyw = |interval: &str, min: i64, suggested: Option<i64>| NewPrice {
+            pay_what_you_want: true,
+            suggested_amount: suggested,
+            ..price(interval, min, "usd", 0, "pull")
+        };
+        let v = validate(&pwyw("one_time", 500, Some(1500))).unwrap();
+        assert!(v.pay_what_you_want && v.suggested_amount == Some(1500));
+        // The minimum is still Stripe's smallest charge at least.
+        assert_eq!(field(pwyw("one_time", 20, None)), "unit_amount");
+        assert_eq!(field(pwyw("one_time", 500, Some(400))), "suggested_amount");
+        assert_eq!(field(pwyw("month", 500, None)), "pay_what_you_want");
+        let period =
+            |interval: &str, days: i64| NewPrice { access_days: Some(days), ..price(interval, 900, "usd", 0, "pull") };
+        assert_eq!(validate(&period("one_time", 365)).unwrap().access_days, Some(365));
+        assert_eq!(field(period("one_time", 0)), "access_days");
+        assert_eq!(field(period("one_time", 3651)), "access_days");
+        assert_eq!(field(period("year", 365)), "access_days");
     }
 }

@@ -43,11 +43,13 @@ pub struct Purchase {
     /// When RepoPass last asked GitHub to invite, and for which account.
     pub invite_attempted_at: Option<i64>,
     pub invite_attempted_user: Option<i64>,
+    /// When a period of access bought with a one-time price ends.
+    pub access_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, access_until, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {
@@ -193,6 +195,35 @@ pub async fn invited_before(db: &Db, cutoff: i64) -> Result<Vec<Purchase>> {
     let sql =
         format!("SELECT {COLUMNS} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL");
     Ok(sqlx::query_as(&sql).bind(cutoff).bind(PurchaseStatus::Invited).fetch_all(db.pool()).await?)
+}
+
+/// Purchases that give access (or are paid) and have a date it may end on.
+pub async fn ending(db: &Db) -> Result<Vec<Purchase>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM purchases WHERE status IN ($1, $2, $3)
+         AND (access_until IS NOT NULL OR cancel_at IS NOT NULL OR grace_until IS NOT NULL) ORDER BY id"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(PurchaseStatus::Paid)
+        .bind(PurchaseStatus::Invited)
+        .bind(PurchaseStatus::Active)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// Purchases that still give access although their period of access ended
+/// at or before `now`.
+pub async fn access_ended_by(db: &Db, now: i64) -> Result<Vec<Purchase>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM purchases WHERE access_until <= $1 AND status IN ($2, $3, $4) ORDER BY access_until, id"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(now)
+        .bind(PurchaseStatus::Paid)
+        .bind(PurchaseStatus::Invited)
+        .bind(PurchaseStatus::Active)
+        .fetch_all(db.pool())
+        .await?)
 }
 
 pub async fn record_login(db: &Db, user: GithubUserId, login: &str) -> Result<()> {

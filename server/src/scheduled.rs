@@ -5,6 +5,9 @@
 //!   `lifecycle::recover_stripe_events`)
 //! - noticing invitations GitHub let expire (hourly)
 //! - reconciling purchases with the repositories' collaborators (hourly)
+//! - ending periods of access that ran out (every 15 min; `access_periods`)
+//! - warning customers seven days and one day before access ends (hourly;
+//!   `access_warnings`)
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,7 +31,13 @@ pub const INVITATION_TTL: i64 = 7 * 86_400;
 /// Enqueues the periodic jobs whose slot has come (cheap; called every minute).
 pub async fn schedule(state: &AppState) -> Result<()> {
     let now = clock::now();
-    let due = [(Job::RecoverStripeEvents, 900), (Job::ExpireInvitations, 3600), (Job::Reconcile, 3600)];
+    let due = [
+        (Job::RecoverStripeEvents, 900),
+        (Job::ExpireInvitations, 3600),
+        (Job::Reconcile, 3600),
+        (Job::EndAccessPeriods, 900),
+        (Job::WarnAccessEnding, 3600),
+    ];
     for (job, every) in due {
         let key = format!("{}:{}", job.kind(), now / every);
         jobs::enqueue(state.db.pool(), &job, now, Some(&key)).await?;

@@ -178,5 +178,11 @@ async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> 
             crate::scheduled::expire_invitations(state).await.map(|n| counted(n, "invitations expired"))
         }
         Job::Reconcile => crate::scheduled::reconcile(state).await.map(|n| counted(n, "drift findings")),
+        Job::EndAccessPeriods => {
+            crate::access_periods::end_due(state).await.map(|n| counted(n, "periods of access ended"))
+        }
+        Job::WarnAccessEnding => {
+            crate::access_warnings::send_due(state).await.map(|n| counted(n, "warnings that access ends sent"))
+        }
     }
 }

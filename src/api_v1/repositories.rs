@@ -51,6 +51,12 @@ pub struct Price {
     pub active: bool,
     /// Set when an amount change replaced this price.
     pub replaced_by: Option<i64>,
+    /// The buyer names the amount at checkout; `unit_amount` is the least.
+    pub pay_what_you_want: bool,
+    /// Where a pay-what-you-want checkout starts (minor units).
+    pub suggested_amount: Option<i64>,
+    /// Days of access a one-time purchase gives (null: no end).
+    pub access_days: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -92,6 +98,13 @@ pub struct NewPrice {
     pub permission: String,
     #[serde(default)]
     pub trial_days: i64,
+    /// One-time prices: the buyer names the amount, at least `unit_amount`.
+    #[serde(default)]
+    pub pay_what_you_want: bool,
+    /// With `pay_what_you_want`: where the checkout starts (minor units).
+    pub suggested_amount: Option<i64>,
+    /// One-time prices: days of access from the payment (1 to 3650; omit for no end).
+    pub access_days: Option<i64>,
 }
 
 fn pull() -> String {
@@ -106,6 +119,9 @@ impl NewPrice {
             currency: self.currency,
             trial_days: self.trial_days,
             permission: self.permission,
+            pay_what_you_want: self.pay_what_you_want,
+            suggested_amount: self.suggested_amount,
+            access_days: self.access_days,
         }
     }
 }
@@ -122,6 +138,9 @@ pub fn price(p: prices::Price) -> Price {
         stripe_price_id: p.stripe_price_id,
         active: p.active,
         replaced_by: p.replaced_by,
+        pay_what_you_want: p.custom_amount,
+        suggested_amount: p.suggested_amount,
+        access_days: p.access_days,
     }
 }
 

@@ -49,11 +49,11 @@ async fn add(
         "admin/prices/add",
         &[
             ("repository_id", repo),
-            ("interval", interval),
-            ("amount", amount),
-            ("currency", "usd"),
-            ("trial_days", trial),
-            ("permission", "pull"),
+            ("price[interval]", interval),
+            ("price[amount]", amount),
+            ("price[currency]", "usd"),
+            ("price[trial_days]", trial),
+            ("price[permission]", "pull"),
         ],
     )
     .await
@@ -137,11 +137,11 @@ async fn a_new_amount_is_a_new_stripe_price(app: TestApp) {
 
     let form = [
         ("id", old_id.to_string()),
-        ("interval", "year".into()),
-        ("amount", "240".into()),
-        ("currency", "usd".into()),
-        ("trial_days", "0".into()),
-        ("permission", "push".into()),
+        ("price[interval]", "year".into()),
+        ("price[amount]", "240".into()),
+        ("price[currency]", "usd".into()),
+        ("price[trial_days]", "0".into()),
+        ("price[permission]", "push".into()),
     ];
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (status, changed) = call(&app, &admin, "admin/prices/change", &form).await;
@@ -177,11 +177,11 @@ async fn a_new_amount_is_a_new_stripe_price(app: TestApp) {
     // Trial and permission are RepoPass's own: changed in place.
     let form = [
         ("id", new_id.to_string()),
-        ("interval", "year".into()),
-        ("amount", "240.00".into()),
-        ("currency", "usd".into()),
-        ("trial_days", "30".into()),
-        ("permission", "pull".into()),
+        ("price[interval]", "year".into()),
+        ("price[amount]", "240.00".into()),
+        ("price[currency]", "usd".into()),
+        ("price[trial_days]", "30".into()),
+        ("price[permission]", "pull".into()),
     ];
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (_, same) = call(&app, &admin, "admin/prices/change", &form).await;
@@ -190,11 +190,11 @@ async fn a_new_amount_is_a_new_stripe_price(app: TestApp) {
     // A retired price cannot be changed again.
     let form = [
         ("id", old_id.to_string()),
-        ("interval", "year".into()),
-        ("amount", "10".into()),
-        ("currency", "usd".into()),
-        ("trial_days", "0".into()),
-        ("permission", "pull".into()),
+        ("price[interval]", "year".into()),
+        ("price[amount]", "10".into()),
+        ("price[currency]", "usd".into()),
+        ("price[trial_days]", "0".into()),
+        ("price[permission]", "pull".into()),
     ];
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (status, refused) = call(&app, &admin, "admin/prices/change", &form).await;
@@ -218,11 +218,11 @@ async fn bad_prices_are_refused_and_create_nothing(app: TestApp) {
             "admin/prices/add",
             &[
                 ("repository_id", &repo),
-                ("interval", interval),
-                ("amount", amount),
-                ("currency", currency),
-                ("trial_days", trial),
-                ("permission", "pull"),
+                ("price[interval]", interval),
+                ("price[amount]", amount),
+                ("price[currency]", currency),
+                ("price[trial_days]", trial),
+                ("price[permission]", "pull"),
             ],
         )
         .await;
@@ -236,11 +236,11 @@ async fn bad_prices_are_refused_and_create_nothing(app: TestApp) {
         "admin/prices/add",
         &[
             ("repository_id", &repo),
-            ("interval", "month"),
-            ("amount", "9"),
-            ("currency", "usd"),
-            ("trial_days", "0"),
-            ("permission", "admin"),
+            ("price[interval]", "month"),
+            ("price[amount]", "9"),
+            ("price[currency]", "usd"),
+            ("price[trial_days]", "0"),
+            ("price[permission]", "admin"),
         ],
     )
     .await;

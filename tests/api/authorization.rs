@@ -35,6 +35,11 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
     ("currency", "usd"),
     ("trial_days", "0"),
     ("permission", "admin"),
+    ("price[interval]", "month"),
+    ("price[amount]", "1000"),
+    ("price[currency]", "usd"),
+    ("price[trial_days]", "0"),
+    ("price[permission]", "admin"),
     ("reason", "hacked"),
     ("key", "sk_test_hacked"),
 ];

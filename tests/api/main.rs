@@ -26,6 +26,7 @@ mod log_secrets;
 mod migrations;
 mod operations;
 mod pages;
+mod price_models;
 mod properties;
 mod rest_api;
 mod sandbox_github;

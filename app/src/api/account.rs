@@ -86,6 +86,8 @@ mod ssr {
 
     pub async fn overview(state: &server::AppState, who: &Customer) -> Result<Account, AppError> {
         let now = server::clock::now();
+        // Dates that end access follow the sandbox's clock in zero-config mode.
+        let dated_now = server::access_periods::now(state).await?;
         let web = state.config.github.web_url.as_str().trim_end_matches('/').to_owned();
         let rows = account::purchases(&state.db, who).await?;
         let purchases = rows
@@ -97,6 +99,8 @@ mod ssr {
                 AccountPurchase {
                     full_name: format!("{}/{}", row.owner, row.name),
                     repository_url: format!("{web}/{}/{}", row.owner, row.name),
+                    download_url: format!("{web}/{}/{}/archive/HEAD.zip", row.owner, row.name),
+                    ending_soon: account::ending_soon(&row, dated_now),
                     product_url: format!("/p/{}", row.slug),
                     price_text: account::price_words(&row),
                     can_resend: can.resend,

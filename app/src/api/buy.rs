@@ -118,9 +118,25 @@ pub(crate) mod ssr {
             .map(|price| BuyPrice {
                 id: price.id.get(),
                 interval: price.interval().api().to_owned(),
-                amount_text: format_price(price.amount, &price.currency, price.kind.db()),
+                amount_text: if price.custom_amount {
+                    let minimum = crate::money::format_amount(price.amount, &price.currency);
+                    match price.suggested_amount {
+                        Some(s) => format!(
+                            "Pay what you want: {} suggested, at least {minimum}",
+                            crate::money::format_amount(s, &price.currency)
+                        ),
+                        None => format!("Pay what you want, at least {minimum}"),
+                    }
+                } else {
+                    format_price(price.amount, &price.currency, price.kind.db())
+                },
                 trial_days: price.trial_days,
                 access: access_words(&price.permission, r.owner_is_org),
+                pay_what_you_want: price.custom_amount,
+                access_days: price.access_days,
+                access_until: price
+                    .access_days
+                    .map(|days| crate::time::format_utc(server::clock::now() + days * 86_400)[..10].to_owned()),
             })
             .collect();
         ProductPage {
@@ -179,6 +195,7 @@ pub(crate) mod ssr {
             status: p.purchase.status.to_string(),
             invitation_url: p.purchase.invitation_url,
             problem: p.problem,
+            access_until: p.purchase.access_until.map(|t| crate::time::format_utc(t)[..10].to_owned()),
         })
     }
 }

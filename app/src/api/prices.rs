@@ -5,17 +5,31 @@ use leptos::prelude::*;
 
 use crate::{error::AppError, types::PriceRow};
 
+/// The price form's fields, as typed (`price[amount]` and so on in the
+/// form). Absent model fields come from older forms: a fixed price for life.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PriceForm {
+    /// `one_time`, `month` or `year`.
+    pub interval: String,
+    /// As typed: "49.90".
+    pub amount: String,
+    pub currency: String,
+    #[serde(default)]
+    pub trial_days: String,
+    pub permission: String,
+    /// `fixed` (or absent) or `pay_what_you_want`.
+    #[serde(default)]
+    pub pricing: Option<String>,
+    #[serde(default)]
+    pub suggested_amount: Option<String>,
+    #[serde(default)]
+    pub access_days: Option<String>,
+}
+
 #[server(endpoint = "admin/prices/add")]
-pub async fn add_price(
-    repository_id: i64,
-    interval: String,
-    amount: String,
-    currency: String,
-    trial_days: String,
-    permission: String,
-) -> Result<PriceRow, AppError> {
+pub async fn add_price(repository_id: i64, price: PriceForm) -> Result<PriceRow, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let new = ssr::new_price(interval, &amount, currency, &trial_days, permission)?;
+    let new = ssr::new_price(price)?;
     Ok(ssr::row(
         server::prices::add(&state.db, &state.stripe, server::domain::RepositoryId(repository_id), &new).await?,
     ))
@@ -23,16 +37,9 @@ pub async fn add_price(
 
 /// A new amount makes a new Stripe price; subscribers keep the old one.
 #[server(endpoint = "admin/prices/change")]
-pub async fn change_price(
-    id: i64,
-    interval: String,
-    amount: String,
-    currency: String,
-    trial_days: String,
-    permission: String,
-) -> Result<PriceRow, AppError> {
+pub async fn change_price(id: i64, price: PriceForm) -> Result<PriceRow, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    let new = ssr::new_price(interval, &amount, currency, &trial_days, permission)?;
+    let new = ssr::new_price(price)?;
     Ok(ssr::row(server::prices::change(&state.db, &state.stripe, server::domain::PriceId(id), &new).await?))
 }
 
@@ -55,6 +62,9 @@ pub(crate) mod ssr {
             currency: p.currency,
             trial_days: p.trial_days,
             permission: p.permission,
+            pay_what_you_want: p.custom_amount,
+            suggested_amount: p.suggested_amount,
+            access_days: p.access_days,
         }
     }
 
@@ -62,20 +72,50 @@ pub(crate) mod ssr {
         AppError::Invalid { field: field.to_owned(), message }.with_status(http::StatusCode::BAD_REQUEST)
     }
 
-    pub fn new_price(
-        interval: String,
-        amount: &str,
-        currency: String,
-        trial_days: &str,
-        permission: String,
-    ) -> Result<server::prices::NewPrice, AppError> {
-        let amount = crate::money::parse_amount(amount, &currency).map_err(|m| invalid("amount", m))?;
+    pub fn new_price(form: super::PriceForm) -> Result<server::prices::NewPrice, AppError> {
+        let super::PriceForm {
+            interval,
+            amount,
+            currency,
+            trial_days,
+            permission,
+            pricing,
+            suggested_amount,
+            access_days,
+        } = form;
+        let amount = crate::money::parse_amount(&amount, &currency).map_err(|m| invalid("amount", m))?;
         let trial_days = match trial_days.trim() {
             "" => 0,
             t => t
                 .parse()
                 .map_err(|_| invalid("trial_days", "give the trial as a whole number of days (0 for none)".into()))?,
         };
-        Ok(server::prices::NewPrice { interval, amount, currency, trial_days, permission })
+        let pay_what_you_want = match pricing.as_deref().map(str::trim) {
+            None | Some("") | Some("fixed") => false,
+            Some("pay_what_you_want") => true,
+            Some(_) => return Err(invalid("pricing", "choose a fixed price or pay what you want".into())),
+        };
+        let suggested_amount = match suggested_amount.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) if pay_what_you_want => {
+                Some(crate::money::parse_amount(s, &currency).map_err(|m| invalid("suggested_amount", m))?)
+            }
+            _ => None,
+        };
+        let access_days = match access_days.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(d) => Some(d.parse().map_err(|_| {
+                invalid("access_days", "give the period of access as a whole number of days, or leave it empty".into())
+            })?),
+        };
+        Ok(server::prices::NewPrice {
+            interval,
+            amount,
+            currency,
+            trial_days,
+            permission,
+            pay_what_you_want,
+            suggested_amount,
+            access_days,
+        })
     }
 }

@@ -84,3 +84,20 @@ impl From<server::settings::Status> for ConnectionStatus {
         }
     }
 }
+
+/// Whether customers are warned (by email) seven days and one day before
+/// their access ends.
+#[server(endpoint = "admin/settings/customer-emails")]
+pub async fn customer_emails() -> Result<bool, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(server::preferences::is_on(&state.db, server::preferences::Preference::AccessEndingEmails).await?)
+}
+
+/// The checkbox as a form sends it: present ("on") when ticked, absent when not.
+#[server(endpoint = "admin/settings/customer-emails/save")]
+pub async fn save_customer_emails(access_ending: Option<String>) -> Result<bool, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    let on = access_ending.is_some();
+    server::preferences::set(&state.db, server::preferences::Preference::AccessEndingEmails, on).await?;
+    Ok(on)
+}

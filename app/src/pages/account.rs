@@ -158,6 +158,15 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
             </div>
             <p class="mt-3 font-medium" data-testid="purchase-status">{p.headline.clone()}</p>
             {p.when.clone().map(|w| view! { <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="purchase-when">{w}</p> })}
+            {p.ending_soon.clone().map(|notice| {
+                let download = p.download_url.clone();
+                view! {
+                    <p role="status" class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="ending-soon">
+                        {notice} " "
+                        <a href=download rel="external noopener" class="font-medium underline">"Download the code (zip)"</a>
+                    </p>
+                }
+            })}
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"GitHub account: " <span class="font-mono" data-testid="purchase-login">"@"{p.github_login.clone()}</span></p>
             {p.invitation_url.clone().map(|url| view! {
                 <p class="mt-2 text-sm">

@@ -70,6 +70,9 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
         <ol class="mt-8 grid gap-5" data-testid="progress" data-status=p.status.clone()>
             <Step done=paid testid="step-paid">
                 <p class="font-medium" data-testid="paid-words">{p.paid_words.clone()}</p>
+                {p.access_until.clone().map(|until| view! {
+                    <p class="text-sm" data-testid="access-until">{format!("Your access lasts until {until}.")}</p>
+                })}
                 {(!paid && waiting).then(|| view! { <p class="text-sm text-slate-500 dark:text-slate-400">"Waiting for Stripe…"</p> })}
                 {p.payment_on_its_way.then(|| view! {
                     <p class="text-sm" data-testid="payment-on-its-way">

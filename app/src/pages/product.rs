@@ -85,16 +85,33 @@ fn Page(p: ProductPage) -> impl IntoView {
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
+/// 365 → "12 months", 30 → "30 days": how creators name a period.
+pub fn period_words(days: i64) -> String {
+    match days {
+        d if d % 365 == 0 => match d / 365 {
+            1 => "12 months".to_owned(),
+            years => format!("{years} years"),
+        },
+        d if d % 30 == 0 && d >= 60 => format!("{} months", d / 30),
+        1 => "1 day".to_owned(),
+        d => format!("{d} days"),
+    }
+}
+
 fn interval_words(price: &BuyPrice) -> String {
-    let base = match price.interval.as_str() {
-        "month" => "billed monthly, cancel any time",
-        "year" => "billed yearly, cancel any time",
-        _ => "one payment, access for life",
+    let base = match (price.interval.as_str(), &price.access_days, &price.access_until) {
+        ("month", ..) => "billed monthly, cancel any time".to_owned(),
+        ("year", ..) => "billed yearly, cancel any time".to_owned(),
+        (_, Some(days), Some(until)) => {
+            format!("one payment, {} of access: until {until} if you buy today", period_words(*days))
+        }
+        _ => "one payment, access for life".to_owned(),
     };
+    let base = if price.pay_what_you_want { format!("{base}; you choose the amount at checkout") } else { base };
     if price.trial_days > 0 {
         format!("{}-day free trial, then {base}", price.trial_days)
     } else {
-        base.to_owned()
+        base
     }
 }
 

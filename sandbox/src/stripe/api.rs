@@ -148,11 +148,56 @@ pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult 
     if sb.stripe_get("product", &product_id).await?.is_none() {
         return Ok(no_such("product", &product_id, "product"));
     }
-    let Some(unit_amount) = tri!(int(&f, "unit_amount")) else { return Ok(missing("unit_amount")) };
-    if unit_amount < 0 {
-        return Ok(invalid("Invalid unit_amount: must be greater than or equal to 0", "unit_amount"));
-    }
     let interval = form::string(&f, "recurring.interval");
+    // Pay what you want: the buyer names the amount at checkout.
+    let custom = match tri!(boolean(&f, "custom_unit_amount.enabled")) {
+        Some(true) => {
+            if form::get(&f, "unit_amount").is_some() {
+                return Ok(invalid(
+                    "You may only specify one of these parameters: custom_unit_amount, unit_amount.",
+                    "unit_amount",
+                ));
+            }
+            if interval.is_some() {
+                return Ok(invalid(
+                    "custom_unit_amount is only supported for one-time prices (without recurring).",
+                    "custom_unit_amount",
+                ));
+            }
+            let minimum = tri!(int(&f, "custom_unit_amount.minimum"));
+            let maximum = tri!(int(&f, "custom_unit_amount.maximum"));
+            let preset = tri!(int(&f, "custom_unit_amount.preset"));
+            if minimum.is_some_and(|m| m < 0) || maximum.is_some_and(|m| m < 1) {
+                return Ok(invalid("Invalid custom_unit_amount: amounts must be positive", "custom_unit_amount"));
+            }
+            if let (Some(min), Some(max)) = (minimum, maximum) {
+                if max < min {
+                    return Ok(invalid(
+                        "custom_unit_amount[maximum] must be greater than or equal to custom_unit_amount[minimum]",
+                        "custom_unit_amount[maximum]",
+                    ));
+                }
+            }
+            if let Some(p) = preset {
+                if minimum.is_some_and(|m| p < m) || maximum.is_some_and(|m| p > m) {
+                    return Ok(invalid(
+                        "custom_unit_amount[preset] must be between custom_unit_amount[minimum] and custom_unit_amount[maximum]",
+                        "custom_unit_amount[preset]",
+                    ));
+                }
+            }
+            Some(json!({ "maximum": maximum, "minimum": minimum, "preset": preset }))
+        }
+        _ => None,
+    };
+    let unit_amount = match (&custom, tri!(int(&f, "unit_amount"))) {
+        (Some(_), _) => 0,
+        (None, None) => return Ok(missing("unit_amount")),
+        (None, Some(a)) if a < 0 => {
+            return Ok(invalid("Invalid unit_amount: must be greater than or equal to 0", "unit_amount"))
+        }
+        (None, Some(a)) => a,
+    };
     if let Some(i) = interval.as_deref() {
         if !matches!(i, "day" | "week" | "month" | "year") {
             return Ok(invalid(
@@ -161,7 +206,7 @@ pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult 
             ));
         }
     }
-    let price = objects::price(
+    let mut price = objects::price(
         &new_id("price"),
         &product_id,
         &currency,
@@ -171,6 +216,12 @@ pub async fn create_price(State(sb): State<Sandbox>, body: String) -> ApiResult 
         form::string(&f, "nickname").as_deref(),
         sb.store().now().await?,
     );
+    if let Some(custom) = custom {
+        // As Stripe shows such a price: no unit amount, the buyer's range.
+        price["custom_unit_amount"] = custom;
+        price["unit_amount"] = Value::Null;
+        price["unit_amount_decimal"] = Value::Null;
+    }
     sb.stripe_put("price", &price, Some(&product_id)).await?;
     sb.stripe_event("price.created", &price, None).await?;
     ok(price)
@@ -270,7 +321,13 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
             return Ok(invalid("All prices on a Checkout Session must use the same currency.", "line_items"));
         }
         currency = Some(price_currency);
-        total += price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+        if !price["custom_unit_amount"].is_null() && quantity != 1 {
+            return Ok(invalid(
+                "Prices with custom_unit_amount can only be used with a quantity of 1.",
+                &format!("line_items[{i}][quantity]"),
+            ));
+        }
+        total += objects::unit_amount(&price) * quantity;
         line_items.push(objects::line_item(&format!("li_{}", &new_id("x")[2..]), &price, quantity));
     }
     if mode == "subscription" && !line_items.iter().any(|li| li["price"]["type"] == "recurring") {

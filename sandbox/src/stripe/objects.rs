@@ -63,8 +63,19 @@ pub fn customer(id: &str, email: Option<&str>, name: Option<&str>, metadata: Val
     })
 }
 
+/// What one unit costs until the buyer says otherwise: the unit amount, or
+/// for a pay-what-you-want price its preset (else its minimum).
+pub fn unit_amount(price: &Value) -> i64 {
+    let custom = &price["custom_unit_amount"];
+    price["unit_amount"]
+        .as_i64()
+        .or_else(|| custom["preset"].as_i64())
+        .or_else(|| custom["minimum"].as_i64())
+        .unwrap_or(0)
+}
+
 pub fn line_item(id: &str, price: &Value, quantity: i64) -> Value {
-    let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+    let amount = unit_amount(price) * quantity;
     json!({
         "id": id, "object": "item", "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
         "amount_total": amount, "currency": price["currency"], "description": null,

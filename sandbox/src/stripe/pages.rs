@@ -32,8 +32,15 @@ pub async fn checkout_page(State(sb): State<Sandbox>, Path(id): Path<String>) ->
     Ok(render_checkout(&session, None).into_response())
 }
 
+/// Where a session's pay-what-you-want line is, if it has one (its price
+/// has a `custom_unit_amount`: minimum, maximum, preset).
+fn custom_index(session: &Value) -> Option<usize> {
+    session["_line_items"].as_array()?.iter().position(|item| !item["price"]["custom_unit_amount"].is_null())
+}
+
 fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
     let currency = session["currency"].as_str().unwrap_or("usd");
+    let custom = custom_index(session).map(|i| &session["_line_items"][i]);
     let subscription = session["mode"] == "subscription";
     let trial = session["_subscription_data"]["trial_period_days"].as_i64();
     let body = html! {
@@ -57,6 +64,17 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
                 p class="mt-1 text-sm text-slate-600" { "Email: " (session["customer_email"].as_str().unwrap_or("—")) }
                 @if let Some(error) = error { p class="mt-3 rounded bg-red-50 p-2 text-sm text-red-700" role="alert" { (error) } }
                 form method="post" class="mt-4 space-y-2" {
+                    @if let Some(item) = custom {
+                        // Stripe's "customer chooses price": the amount, at least the minimum.
+                        @let range = &item["price"]["custom_unit_amount"];
+                        label for="amount" class="block text-sm font-medium" { "Amount (" (currency.to_uppercase()) ")" }
+                        input id="amount" name="amount" inputmode="decimal" required
+                            class="w-full rounded-md border border-slate-300 px-3 py-2"
+                            value=(::money::amount_input(item["amount_total"].as_i64().unwrap_or(0), currency));
+                        @if let Some(min) = range["minimum"].as_i64() {
+                            p class="text-xs text-slate-500" data-testid="checkout-minimum" { "At least " (::money::format_amount(min, currency)) }
+                        }
+                    }
                     button class=(format!("{BUTTON} w-full")) name="outcome" value="succeed" { "Pay — card succeeds (4242 4242 4242 4242)" }
                     button class="w-full rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50" name="outcome" value="decline" { "Try a card that is declined" }
                     @if !subscription {
@@ -82,6 +100,35 @@ fn success_url(session: &Value) -> String {
 #[derive(Deserialize)]
 pub struct PayForm {
     outcome: String,
+    /// What the buyer chose to pay, for a pay-what-you-want price.
+    amount: Option<String>,
+}
+
+/// The buyer's amount for the session's pay-what-you-want line, checked
+/// against the price's range as Stripe's page does; the session's totals
+/// follow it. Ok(false): the session has no such line, nothing changed.
+/// Err: what the page says.
+fn choose_amount(session: &mut Value, typed: Option<&str>) -> Result<bool, String> {
+    let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
+    let Some(index) = custom_index(session) else { return Ok(false) };
+    let typed = typed.map(str::trim).filter(|t| !t.is_empty()).ok_or("Enter an amount.")?;
+    let amount = ::money::parse_amount(typed, &currency).map_err(|e| format!("Enter a valid amount: {e}."))?;
+    let range = session["_line_items"][index]["price"]["custom_unit_amount"].clone();
+    if let Some(min) = range["minimum"].as_i64().filter(|min| amount < *min) {
+        return Err(format!("Enter an amount of at least {}.", ::money::format_amount(min, &currency)));
+    }
+    if let Some(max) = range["maximum"].as_i64().filter(|max| amount > *max) {
+        return Err(format!("Enter an amount of at most {}.", ::money::format_amount(max, &currency)));
+    }
+    let item = &mut session["_line_items"][index];
+    let before = item["amount_total"].as_i64().unwrap_or(0);
+    item["amount_subtotal"] = amount.into();
+    item["amount_total"] = amount.into();
+    for total in ["amount_subtotal", "amount_total"] {
+        let now = session[total].as_i64().unwrap_or(0) - before + amount;
+        session[total] = now.into();
+    }
+    Ok(true)
 }
 
 pub async fn checkout_submit(
@@ -94,6 +141,12 @@ pub async fn checkout_submit(
     };
     if session["status"] != "open" {
         return checkout_page(State(sb), Path(id)).await;
+    }
+    let mut session = session;
+    match choose_amount(&mut session, f.amount.as_deref()) {
+        Err(message) => return Ok(render_checkout(&session, Some(&message)).into_response()),
+        Ok(true) => sb.stripe_put("checkout_session", &session, None).await?,
+        Ok(false) => {}
     }
     let outcome = match f.outcome.as_str() {
         "succeed" => PayOutcome::Succeed,

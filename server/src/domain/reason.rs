@@ -31,6 +31,8 @@ text_enum! {
         RepositoryGone = "repository_gone",
         /// Not invited: GitHub is not connected (or the App not installed there).
         GithubNotConnected = "github_not_connected",
+        /// A one-time price's period of access ran out.
+        AccessPeriodEnded = "access_period_ended",
     }
 }
 

@@ -180,6 +180,8 @@ text_enum! {
         /// "Your access is on its way": sent with the first invitation (or
         /// at once active access) after a purchase.
         AccessGranted = "access_granted",
+        /// Seven days and one day before access ends on a known date.
+        AccessEnding = "access_ending",
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use stripe_product::{
-    price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, UpdatePrice},
+    price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, CustomUnitAmount, UpdatePrice},
     product::{CreateProduct, UpdateProduct},
 };
 
@@ -16,11 +16,21 @@ use crate::domain::Interval;
 pub struct NewPrice<'a> {
     pub product: &'a str,
     pub interval: Interval,
+    /// The price (pay what you want: ignored, `custom` says the range).
     pub amount: i64,
+    /// Pay what you want (one-time prices only).
+    pub custom: Option<CustomAmount>,
     /// Lowercase ISO code.
     pub currency: &'a str,
     pub nickname: String,
     pub metadata: HashMap<String, String>,
+}
+
+/// A price whose buyer names the amount: at least `minimum`, starting at `preset`.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomAmount {
+    pub minimum: i64,
+    pub preset: Option<i64>,
 }
 
 impl Stripe {
@@ -53,11 +63,17 @@ impl Stripe {
     /// Creates a Price; its id.
     pub async fn create_price(&self, new: NewPrice<'_>) -> Result<String, StripeError> {
         let currency: stripe_types::Currency = new.currency.parse().unwrap_or(stripe_types::Currency::USD);
-        let mut create = CreatePrice::new(currency)
-            .product(new.product.to_owned())
-            .unit_amount(new.amount)
-            .nickname(new.nickname)
-            .metadata(new.metadata);
+        let mut create =
+            CreatePrice::new(currency).product(new.product.to_owned()).nickname(new.nickname).metadata(new.metadata);
+        create = match new.custom {
+            None => create.unit_amount(new.amount),
+            Some(c) => create.custom_unit_amount(CustomUnitAmount {
+                enabled: true,
+                minimum: Some(c.minimum),
+                maximum: None,
+                preset: c.preset,
+            }),
+        };
         create = match new.interval {
             Interval::OneTime => create,
             Interval::Month => create.recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),

@@ -10,7 +10,7 @@ pub mod connect;
 mod events;
 
 pub use billing::{Charge, Refund, Subscription, SubscriptionState};
-pub use catalog::NewPrice;
+pub use catalog::{CustomAmount, NewPrice};
 pub use checkout::{NewSession, Session, SessionPayment, SessionState};
 pub use events::{verify_signature, Event, EventsPage, SignatureRefused};
 

@@ -12,10 +12,11 @@ use crate::{
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 
-pub fn interval_label(interval: &str) -> &'static str {
+pub fn interval_label(interval: &str, period: bool) -> &'static str {
     match interval {
         "month" => "Monthly",
         "year" => "Yearly",
+        _ if period => "One-time",
         _ => "One-time (lifetime access)",
     }
 }
@@ -81,22 +82,38 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
             <ActionForm action=actions.add attr:class="group mt-6 grid gap-3 md:grid-cols-6 md:items-end" attr:data-testid="add-price">
                 <input type="hidden" name="repository_id" value=r.id />
                 <label class="text-sm font-medium md:col-span-2">"Billing"
-                    <select name="interval" class=INPUT on:change=reset_trial>
+                    <select name="price[interval]" class=INPUT on:change=reset_trial>
                         <option value="one_time" class="one-time">"One-time (lifetime access)"</option>
                         <option value="month">"Monthly"</option>
                         <option value="year">"Yearly"</option>
                     </select>
                 </label>
-                <label class="text-sm font-medium">"Amount" <input name="amount" required inputmode="decimal" placeholder="49.00" class=INPUT /></label>
+                <label class="text-sm font-medium">"Amount" <input name="price[amount]" required inputmode="decimal" placeholder="49.00" class=INPUT /></label>
                 <label class="text-sm font-medium">"Currency"
-                    <select name="currency" class=INPUT>
+                    <select name="price[currency]" class=INPUT>
                         {currencies.into_iter().map(|c| { let label = c.to_uppercase(); view! { <option value=c>{label}</option> } }).collect_view()}
                     </select>
                 </label>
                 // Trials are for subscriptions: hidden while one-time is chosen (CSS, so without JavaScript too).
-                <label class="text-sm font-medium group-has-[.one-time:checked]:hidden" data-testid="trial-days">"Trial days" <input name="trial_days" type="number" min="0" max="730" value="0" class=INPUT node_ref=trial_input /></label>
+                <label class="text-sm font-medium group-has-[.one-time:checked]:hidden" data-testid="trial-days">"Trial days" <input name="price[trial_days]" type="number" min="0" max="730" value="0" class=INPUT node_ref=trial_input /></label>
+                // One-time prices only (hidden otherwise, by CSS): the buyer may
+                // name the amount, and access may last a period.
+                <label class="hidden text-sm font-medium group-has-[.one-time:checked]:block">"Price"
+                    <select name="price[pricing]" class=INPUT>
+                        <option value="fixed">"Fixed amount"</option>
+                        <option value="pay_what_you_want">"Pay what you want (amount = minimum)"</option>
+                    </select>
+                </label>
+                <label class="hidden text-sm font-medium group-has-[.one-time:checked]:block">"Suggested amount"
+                    <input name="price[suggested_amount]" inputmode="decimal" placeholder="15.00" class=INPUT aria-describedby="suggested-help" />
+                    <span id="suggested-help" class="block text-xs font-normal text-slate-500 dark:text-slate-400">"Pay what you want only; empty: the minimum"</span>
+                </label>
+                <label class="hidden text-sm font-medium group-has-[.one-time:checked]:block">"Access for (days)"
+                    <input name="price[access_days]" type="number" min="1" max="3650" placeholder="365" class=INPUT aria-describedby="access-days-help" />
+                    <span id="access-days-help" class="block text-xs font-normal text-slate-500 dark:text-slate-400">"Empty: access does not end"</span>
+                </label>
                 <label class="text-sm font-medium">"Access"
-                    <select name="permission" class=INPUT>
+                    <select name="price[permission]" class=INPUT>
                         <option value="pull">"Read (pull)"</option>
                         <option value="triage">"Triage"</option>
                         <option value="push">"Write (push)"</option>
@@ -112,6 +129,14 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
 #[component]
 fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoView {
     let trial = (p.trial_days > 0).then(|| format!(" · {}-day trial", p.trial_days));
+    let model = match (p.pay_what_you_want, p.suggested_amount) {
+        (true, Some(s)) => {
+            Some(format!(" · pay what you want, at least this, {} suggested", format_amount(s, &p.currency)))
+        }
+        (true, None) => Some(" · pay what you want, at least this".to_owned()),
+        _ => None,
+    };
+    let period = p.access_days.map(|d| format!(" · {} of access", crate::pages::product::period_words(d)));
     // What the buyer really gets: GitHub gives every collaborator of a
     // personal repository write access, whatever the price says.
     let access = if personal {
@@ -128,17 +153,20 @@ fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoVie
         <li class="flex flex-wrap items-center justify-between gap-3 py-3" data-testid="price">
             <div>
                 <span class="font-medium">{format_amount(p.amount, &p.currency)}{per}</span>
-                <span class="text-sm text-slate-500 dark:text-slate-400">" · " {interval_label(&p.interval)} {trial} " · " <span data-testid="price-access">{access}</span></span>
+                <span class="text-sm text-slate-500 dark:text-slate-400">" · " {interval_label(&p.interval, p.access_days.is_some())} {trial} {model} {period} " · " <span data-testid="price-access">{access}</span></span>
             </div>
             <div class="flex flex-wrap items-center gap-2">
                 <ActionForm action=actions.change attr:class="flex items-center gap-2">
                     <input type="hidden" name="id" value=p.id />
-                    <input type="hidden" name="interval" value=p.interval.clone() />
-                    <input type="hidden" name="currency" value=p.currency.clone() />
-                    <input type="hidden" name="trial_days" value=p.trial_days />
-                    <input type="hidden" name="permission" value=p.permission.clone() />
+                    <input type="hidden" name="price[interval]" value=p.interval.clone() />
+                    <input type="hidden" name="price[currency]" value=p.currency.clone() />
+                    <input type="hidden" name="price[trial_days]" value=p.trial_days />
+                    <input type="hidden" name="price[permission]" value=p.permission.clone() />
+                    <input type="hidden" name="price[pricing]" value={if p.pay_what_you_want { "pay_what_you_want" } else { "fixed" }} />
+                    <input type="hidden" name="price[suggested_amount]" value={p.suggested_amount.map(|s| amount_input(s, &p.currency)).unwrap_or_default()} />
+                    <input type="hidden" name="price[access_days]" value={p.access_days.map(|d| d.to_string()).unwrap_or_default()} />
                     <label class="sr-only" for=format!("amount-{}", p.id)>"New amount"</label>
-                    <input id=format!("amount-{}", p.id) name="amount" value=amount_input(p.amount, &p.currency) inputmode="decimal"
+                    <input id=format!("amount-{}", p.id) name="price[amount]" value=amount_input(p.amount, &p.currency) inputmode="decimal"
                         class="w-28 rounded-md border border-slate-300 px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900" />
                     <button class=BUTTON title="Creates a new Stripe price; current subscribers keep theirs">"Change amount"</button>
                 </ActionForm>

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 
 use super::gate::AdminGate;
 use crate::{
-    api::settings::{settings_status, ConnectStripe, RepairStripeWebhook, RunChecks},
+    api::settings::{
+        customer_emails, settings_status, ConnectStripe, RepairStripeWebhook, RunChecks, SaveCustomerEmails,
+    },
     components::container::Container,
     types::{CheckLevel, CheckLine, ConnectionStatus, EndpointView},
 };
@@ -33,8 +35,41 @@ fn SettingsBody() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <CustomerEmails />
             <Checks />
         </Container>
+    }
+}
+
+/// The emails RepoPass sends customers on the creator's behalf that the
+/// creator may turn off.
+#[component]
+fn CustomerEmails() -> impl IntoView {
+    let save = ServerAction::<SaveCustomerEmails>::new();
+    let current = Resource::new(move || save.version().get(), |_| customer_emails());
+    view! {
+        <section class="mt-10" aria-labelledby="customer-emails-heading">
+            <h2 id="customer-emails-heading" class="text-xl font-semibold">"Emails to customers"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let on = current.await.unwrap_or(true);
+                    view! {
+                        <ActionForm action=save attr:class="mt-3 flex flex-wrap items-center gap-3" attr:data-testid="customer-emails">
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" name="access_ending" checked=on />
+                                "Warn customers seven days and one day before their access ends (a cancelled subscription, a period of access running out, a failed payment)"
+                            </label>
+                            <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Save"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Suspense>
+            {move || save.value().get().map(|r| match r {
+                Ok(true) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: customers are warned."</p> }.into_any(),
+                Ok(false) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: no warnings are sent."</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
     }
 }
 
