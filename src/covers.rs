@@ -87,7 +87,7 @@ async fn upload(State(state): State<AppState>, session: Session, Path(id): Path<
     let Some(bytes) = bytes else {
         return back(id, Err("choose an image file to upload".into()));
     };
-    match covers::save(&state.db, &state.config.data_dir, server::domain::RepositoryId(id), &bytes).await {
+    match covers::save(&state.db, &state.config.data_dir, server::domain::ProductId(id), &bytes).await {
         Ok(_) => back(id, Ok(())),
         Err(e @ (server::Error::Invalid { .. } | server::Error::InvalidFields(_))) => back(id, Err(e.to_string())),
         Err(server::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),

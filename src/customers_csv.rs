@@ -36,7 +36,7 @@ async fn export(State(state): State<AppState>, session: Session, Query(p): Query
     let filter = purchases::Filter {
         q: p.q,
         status,
-        repository_id: p.repository.and_then(|r| r.parse().ok()).filter(|r| *r > 0).map(server::domain::RepositoryId),
+        product_id: p.repository.and_then(|r| r.parse().ok()).filter(|r| *r > 0).map(server::domain::ProductId),
         sort: p.sort.filter(|s| !s.is_empty()),
         // As the customers page lists them: paid purchases, unless a status asks otherwise.
         unfinished: false,

@@ -236,8 +236,8 @@ pub struct ProductPage {
     pub summary: String,
     pub description_html: String,
     pub cover_url: Option<String>,
-    /// `owner/name` of the repository the buyer gets.
-    pub full_name: String,
+    /// `owner/name` of each repository the buyer gets.
+    pub repositories: Vec<String>,
     pub prices: Vec<BuyPrice>,
     /// Absolute URLs for the canonical link and social previews.
     pub canonical_url: String,
@@ -296,9 +296,8 @@ pub struct CheckoutProgress {
     pub payment_on_its_way: bool,
     pub title: String,
     pub slug: String,
-    pub full_name: String,
-    /// The repository on GitHub's website.
-    pub repository_url: String,
+    /// Each repository the purchase grants.
+    pub repositories: Vec<RepoLink>,
     pub github_login: String,
     /// `pending`, `paid`, `invited`, `active`, `revoked` or `expired`.
     pub status: String,
@@ -325,7 +324,8 @@ pub struct Account {
 pub struct AccountPurchase {
     pub id: String,
     pub title: String,
-    pub full_name: String,
+    /// Each repository the purchase grants.
+    pub repositories: Vec<RepoLink>,
     pub product_url: String,
     pub github_login: String,
     pub price_text: String,
@@ -333,7 +333,6 @@ pub struct AccountPurchase {
     pub headline: String,
     pub when: Option<String>,
     pub invitation_url: Option<String>,
-    pub repository_url: String,
     pub can_resend: bool,
     /// The invitation was accepted: the repository opens on GitHub.
     pub can_open: bool,
@@ -343,6 +342,27 @@ pub struct AccountPurchase {
     pub can_manage_billing: bool,
     /// Within a week of the end of access: why, and that GitHub deletes forks.
     pub ending_soon: Option<String>,
+}
+
+/// A repository a purchase grants, with where it is on GitHub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepoLink {
+    /// `owner/name`.
+    pub full_name: String,
+    /// The repository on GitHub's website.
+    pub url: String,
     /// The repository's code as a zip, to keep before access ends.
     pub download_url: String,
+}
+
+impl RepoLink {
+    /// `web`: GitHub's website (github.com, or the sandbox's).
+    pub fn new(web: &str, full_name: String) -> Self {
+        let web = web.trim_end_matches('/');
+        RepoLink {
+            url: format!("{web}/{full_name}"),
+            download_url: format!("{web}/{full_name}/archive/HEAD.zip"),
+            full_name,
+        }
+    }
 }

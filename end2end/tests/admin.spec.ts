@@ -109,7 +109,7 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await expect(add.getByTestId("trial-days")).toBeHidden();
   await add.getByLabel("Billing").selectOption("month");
   await expect(add.getByTestId("trial-days")).toBeVisible();
-  await add.getByLabel("Amount").fill("9");
+  await add.getByLabel("Amount", { exact: true }).fill("9");
   await add.getByLabel("Trial days").fill("14");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByTestId("price")).toHaveCount(1);
@@ -120,14 +120,14 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await add.getByLabel("Billing").selectOption("one_time");
   await expect(add.getByTestId("trial-days")).toBeHidden();
   await add.getByLabel("Currency").selectOption("eur");
-  await add.getByLabel("Amount").fill("49");
+  await add.getByLabel("Amount", { exact: true }).fill("49");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByTestId("price")).toHaveCount(2);
   await expect(page.getByTestId("price-list")).toContainText("€49.00");
   await expect(page.getByTestId("no-price-warning")).toHaveCount(0);
   // Pay what you want for 12 months: the model's fields show for one-time prices only.
   await add.getByLabel("Currency").selectOption("usd");
-  await add.getByLabel("Amount").fill("9");
+  await add.getByLabel("Amount", { exact: true }).fill("9");
   await add.getByLabel("Price").selectOption("pay_what_you_want");
   await add.getByLabel("Suggested amount").fill("15");
   await add.getByLabel("Access for (days)").fill("365");
@@ -141,7 +141,7 @@ test("the creator adds a repository, writes its page with a live preview, and pu
   await add.getByLabel("Billing").selectOption("one_time");
   // A bad amount is refused with a reason, and nothing is added.
   expectRefusals(1);
-  await add.getByLabel("Amount").fill("0.10");
+  await add.getByLabel("Amount", { exact: true }).fill("0.10");
   await add.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByRole("alert")).toContainText("smallest charge");
   await expect(page.getByTestId("price")).toHaveCount(3);

@@ -73,7 +73,7 @@ test("a buyer goes from the store to an invitation on GitHub", async ({ page, re
   await page.getByLabel("Email").fill(`${buyer}@example.com`);
   await page.getByRole("button", { name: "Continue to payment" }).click();
   // (Accepting made the purchase active: GitHub told RepoPass through its member webhook.)
-  await expect(page.getByRole("alert")).toContainText(`@${buyer} already has access to this repository`);
+  await expect(page.getByRole("alert")).toContainText(`@${buyer} already has access to Enterprise SDK`);
   await expect(page).toHaveURL(/\/p\/enterprise-sdk$/);
 
   await takeOffSale(page, id);

@@ -7,9 +7,11 @@ use crate::{
     domain::{AccessOrigin as Origin, Action, Holder, PurchaseId, PurchaseStatus as Status, Reason},
     github::collaborators::{Found, Refusal, Repo},
     prices,
+    products::{self, Product},
     purchase_state::{note_reason, transition, Cause, Change, Value},
     purchases::{self, Purchase},
-    repositories, AppState, Error, Result,
+    repositories::{self, Included, Repository},
+    AppState, Error, Result,
 };
 
 impl From<Refusal> for Error {
@@ -64,8 +66,21 @@ impl From<Failure> for Error {
     }
 }
 
-fn repo(r: &repositories::Repository) -> Repo<'_> {
+fn repo(r: &Repository) -> Repo<'_> {
     Repo { owner: &r.owner, name: &r.name }
+}
+
+/// The purchase's product and the repository it grants.
+async fn granted_on(state: &AppState, p: &Purchase) -> Result<(Product, Included)> {
+    let product = products::get(&state.db, p.product_id).await?;
+    let included = product.sole_repository()?.clone();
+    Ok((product, included))
+}
+
+/// Whose access to remove when the purchase ends.
+pub async fn holder_of(state: &AppState, p: &Purchase) -> Result<Holder> {
+    let (_, included) = granted_on(state, p).await?;
+    Ok(Holder::of(p, included.repository.id))
 }
 
 /// Removes the collaborator and any pending invitation on GitHub. Already
@@ -111,25 +126,28 @@ enum Invite {
 /// have access: then GitHub is left exactly as it is. `ours`: access found
 /// on GitHub counts as this purchase's own (a resend after acceptance).
 async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::result::Result<Invite, Failure> {
-    let r = repositories::get(&state.db, p.repository_id).await?;
+    let (_, included) = granted_on(state, p).await?;
+    let r = &included.repository;
     let price = prices::get(&state.db, p.price_id).await?;
-    let login = current_login(state, &r.owner, &Holder::from(p)).await?;
+    // The repository's own level in the product, else the price's.
+    let permission = included.permission.as_deref().unwrap_or(&price.permission);
+    let login = current_login(state, &r.owner, &Holder::of(p, r.id)).await?;
     let own_invitation = if ours { p.github_invitation_id } else { None };
     // An earlier attempt of this purchase for this account (the process may
     // have died after GitHub accepted and before the purchase recorded it):
     // what GitHub shows since then is RepoPass's own, not access they had.
     let attempted = p.invite_attempted_at.filter(|_| p.invite_attempted_user == Some(p.github_user_id.get()));
-    match state.github.access_of(repo(&r), &login, p.github_user_id, own_invitation).await? {
+    match state.github.access_of(repo(r), &login, p.github_user_id, own_invitation).await? {
         Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
         Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => {
             return Ok(Invite::Sent(id, url))
         }
-        Found::Collaborator => return Ok(had_access(p, &r, None)),
-        Found::Invitation { url, .. } => return Ok(had_access(p, &r, Some(url))),
+        Found::Collaborator => return Ok(had_access(p, r, None)),
+        Found::Invitation { url, .. } => return Ok(had_access(p, r, Some(url))),
         Found::Nothing => {}
     }
     purchases::record_invite_attempt(&state.db, p.id, p.github_user_id).await?;
-    let sent = state.github.invite(repo(&r), &login, &price.permission).await;
+    let sent = state.github.invite(repo(r), &login, permission).await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id.get(), ok = sent.is_ok(), "GitHub invitation call made");
     let sent = sent?;
@@ -137,13 +155,13 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::re
     Ok(sent.map(|s| Invite::Sent(s.id, s.url)).unwrap_or(Invite::AlreadyOurs))
 }
 
-fn had_access(p: &Purchase, r: &repositories::Repository, invitation_url: Option<String>) -> Invite {
+fn had_access(p: &Purchase, r: &Repository, invitation_url: Option<String>) -> Invite {
     tracing::info!(
         purchase_id = p.id.get(),
         github_user_id = %p.github_user_id,
         "the buyer already has access; GitHub left as it is"
     );
-    Invite::HadAccess { invitation_url, repository: format!("{}/{}", r.owner, r.name) }
+    Invite::HadAccess { invitation_url, repository: r.full_name() }
 }
 
 /// Revokes access now: GitHub first (so a failure changes nothing here),
@@ -168,7 +186,7 @@ pub async fn revoke(
         }
         Status::Paid | Status::Invited | Status::Active => {}
     }
-    if let Err(failure) = remove(state, &Holder::from(&p)).await {
+    if let Err(failure) = remove(state, &holder_of(state, &p).await?).await {
         if let Failure::Refused(refusal @ Refusal::Later { why, .. }) = &failure {
             // Shown to the creator while the removal waits.
             note_reason(&state.db, p.id, p.status, *why, &refusal.to_string()).await?;
@@ -310,8 +328,8 @@ pub(crate) async fn grant_read(state: &AppState, p: Purchase, cause: &Cause) -> 
         (None, Status::Invited) => Action::InvitationSent,
         (None, _) => Action::AccessActive,
     };
-    let repo = repositories::get(&state.db, p.repository_id).await?;
-    let email = access_email(state, &p, &repo, &g);
+    let (product, included) = granted_on(state, &p).await?;
+    let email = access_email(state, &p, &product, &included.repository, &g);
     if transition(&state.db, p.id, g.change(Status::Paid, action).email(email), cause).await? {
         state.wake.notify();
     }
@@ -320,13 +338,19 @@ pub(crate) async fn grant_read(state: &AppState, p: Purchase, cause: &Cause) -> 
 
 /// The buyer's "your access is on its way" email: what the product page
 /// promises, with the link to accept and the way to their account.
-fn access_email(state: &AppState, p: &Purchase, repo: &repositories::Repository, g: &Granted) -> crate::emails::Draft {
+fn access_email(
+    state: &AppState,
+    p: &Purchase,
+    product: &Product,
+    repo: &Repository,
+    g: &Granted,
+) -> crate::emails::Draft {
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let web = state.config.github.web_url.as_str().trim_end_matches('/');
-    let (login, full_name) = (&p.github_login, format!("{}/{}", repo.owner, repo.name));
+    let (login, full_name) = (&p.github_login, repo.full_name());
     let (subject, how) = match &g.invitation_url {
         Some(url) => (
-            format!("Your access to {} is on its way", repo.title),
+            format!("Your access to {} is on its way", product.title),
             format!(
                 "GitHub has invited @{login} to the private repository {full_name}.\n\n\
                  Accept the invitation here (it is valid for 7 days, and it is also in your GitHub notifications):\n{url}\n\n\
@@ -334,7 +358,7 @@ fn access_email(state: &AppState, p: &Purchase, repo: &repositories::Repository,
             ),
         ),
         None => (
-            format!("Your access to {} is active", repo.title),
+            format!("Your access to {} is active", product.title),
             format!("@{login} has access to the private repository {full_name}: {web}/{full_name}"),
         ),
     };
@@ -342,7 +366,7 @@ fn access_email(state: &AppState, p: &Purchase, repo: &repositories::Repository,
         "Hello @{login},\n\nThank you for buying {title}. {how}\n\n\
          Your purchase, a new invitation if this one expires, and your billing are at {base}/account \
          (sign in with GitHub as @{login}, or with this email address).\n\n— RepoPass",
-        title = repo.title,
+        title = product.title,
     );
     crate::emails::Draft { to: p.email.clone(), subject, body, kind: crate::domain::EmailKind::AccessGranted }
 }
@@ -357,8 +381,7 @@ pub async fn restore(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -
             format!("only a revoked purchase can be restored; this one is {}", p.status),
         ));
     }
-    let r = repositories::get(&state.db, p.repository_id).await?;
-    if r.github_state.is_unreachable() {
+    if !products::get(&state.db, p.product_id).await?.reachable() {
         return Err(Error::invalid(
             "repository",
             "GitHub no longer lets RepoPass manage this repository; reconnect it first",
@@ -394,8 +417,8 @@ pub async fn reinvite(state: &AppState, purchase_id: PurchaseId, cause: &Cause) 
         ));
     }
     if let Some(invitation) = p.github_invitation_id {
-        let r = repositories::get(&state.db, p.repository_id).await?;
-        state.github.delete_invitation(repo(&r), invitation).await?;
+        let (_, included) = granted_on(state, &p).await?;
+        state.github.delete_invitation(repo(&included.repository), invitation).await?;
     }
     let g = granted(invite_on_github(state, &p, true).await?, &p);
     let action = if g.to == Status::Invited { Action::InvitationResent } else { Action::AccessActive };
@@ -423,7 +446,7 @@ pub async fn move_to(
     if to.id == old.github_user_id {
         return Err(Error::invalid("github_username", format!("@{} already is the account with access", to.login)));
     }
-    let taken = purchases::holding(&state.db, old.repository_id, to.id).await?;
+    let taken = purchases::holding(&state.db, old.product_id, to.id).await?;
     if taken.iter().any(|(_, status)| status.gives_access()) {
         return Err(Error::invalid(
             "github_username",
@@ -461,7 +484,7 @@ pub async fn move_to(
             "the purchase changed while it was being moved; look at it again and retry".into(),
         ));
     }
-    let holder = Holder::from(&old);
+    let holder = holder_of(state, &old).await?;
     if let Err(e) = remove_from_github(state, &holder).await {
         tracing::warn!(purchase_id = purchase_id.get(), error = %e, "could not remove the moved-away account yet; queued");
         crate::jobs::enqueue(state.db.pool(), &crate::jobs::Job::RemoveAccess(holder), clock::now(), None).await?;

@@ -14,8 +14,9 @@ use crate::{
     domain::EmailKind,
     emails::{self, Draft},
     preferences::{self, Preference},
+    products,
     purchases::{self, Purchase},
-    repositories, AppState, Result,
+    AppState, Result,
 };
 
 const DAY: i64 = 86_400;
@@ -129,26 +130,31 @@ pub async fn send_due(state: &AppState) -> Result<usize> {
 }
 
 async fn warning(state: &AppState, p: &Purchase, ends_at: i64, ending: Ending) -> Result<Draft> {
-    let repo = repositories::get(&state.db, p.repository_id).await?;
+    let product = products::get(&state.db, p.product_id).await?;
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let web = state.config.github.web_url.as_str().trim_end_matches('/');
-    let full_name = format!("{}/{}", repo.owner, repo.name);
+    let names = product.full_names();
+    let what = match names.as_slice() {
+        [one] => format!("the private GitHub repository {one}"),
+        many => format!("the private GitHub repositories {}", many.join(", ")),
+    };
+    let downloads: String = names.iter().map(|n| format!("{web}/{n}/archive/HEAD.zip\n")).collect();
     let date = crate::account::day(ends_at);
     let body = format!(
         "Hello @{login},\n\n\
-         Your access to {title} (the private GitHub repository {full_name}) ends on {date}, because {why}.\n\n\
+         Your access to {title} ({what}) ends on {date}, because {why}.\n\n\
          To keep it: {keep}\n\n\
          When access ends, GitHub removes you from the repository and deletes your private forks of it. \
-         To keep a copy of the code, download it while you still can:\n{web}/{full_name}/archive/HEAD.zip\n\n\
+         To keep a copy of the code, download it while you still can:\n{downloads}\n\
          Your purchases are at {base}/account.\n\n— RepoPass",
         login = p.github_login,
-        title = repo.title,
+        title = product.title,
         why = ending.why(),
-        keep = ending.keep_it(&format!("{base}/account"), &format!("{base}/p/{}", repo.slug)),
+        keep = ending.keep_it(&format!("{base}/account"), &format!("{base}/p/{}", product.slug)),
     );
     Ok(Draft {
         to: p.email.clone(),
-        subject: format!("Your access to {} ends on {date}", repo.title),
+        subject: format!("Your access to {} ends on {date}", product.title),
         body,
         kind: EmailKind::AccessEnding,
     })

@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 
 use crate::{
     access, clock,
-    domain::{Action, CauseKind, IntBool, PurchaseId, PurchaseStatus as Status, Reason},
+    domain::{Action, CauseKind, IntBool, ProductId, PurchaseId, PurchaseStatus as Status, Reason},
     github_accounts,
     prices::Interval,
     purchase_state::Cause,
@@ -49,9 +49,11 @@ pub struct Row {
     /// The address it was paid with: billing opens only for its proven owner.
     pub email: String,
     pub title: String,
-    pub owner: String,
-    pub name: String,
     pub slug: String,
+    pub product_id: ProductId,
+    /// "owner/name" of each repository the purchase grants.
+    #[sqlx(skip)]
+    pub repositories: Vec<String>,
 }
 
 /// The condition matching a customer's purchases, with its two binds: the
@@ -79,6 +81,11 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
             rows.extend(sqlx::query_as::<_, Row>(&sql).bind(moved).fetch_optional(db.pool()).await?);
         }
     }
+    let included = crate::repositories::by_product(db).await?;
+    for row in &mut rows {
+        row.repositories =
+            included.get(&row.product_id).into_iter().flatten().map(|i| i.repository.full_name()).collect();
+    }
     Ok(rows)
 }
 
@@ -87,8 +94,8 @@ const SELECT_ROWS: &str =
         pr.amount AS price_amount, pr.trial_days, p.invitation_url,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at, p.access_until,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
-        r.title, r.owner, r.name, r.slug
-    FROM purchases p JOIN repositories r ON r.id = p.repository_id JOIN prices pr ON pr.id = p.price_id";
+        r.title, r.slug, p.product_id
+    FROM purchases p JOIN products r ON r.id = p.product_id JOIN prices pr ON pr.id = p.price_id";
 
 /// This customer's purchase with this public id — or `NotFound`, whether
 /// it does not exist or belongs to someone else.
@@ -149,8 +156,9 @@ pub async fn move_access(state: &AppState, who: &Customer, public_id: &str, gith
             ));
         }
     }
-    let repo = crate::repositories::get(&state.db, p.repository_id).await?;
-    let account = github_accounts::check(state, &repo.owner, github_username).await?;
+    let product = crate::products::get(&state.db, p.product_id).await?;
+    let owner = product.repositories.first().map(|i| i.repository.owner.clone()).unwrap_or_default();
+    let account = github_accounts::check(state, &owner, github_username).await?;
     access::move_to(state, p.id, &account, &cause(who)).await
 }
 
@@ -299,9 +307,9 @@ mod tests {
             has_billing: true,
             email: "alice@example.com".into(),
             title: "SDK".into(),
-            owner: "o".into(),
-            name: "n".into(),
             slug: "s".into(),
+            product_id: ProductId(1),
+            repositories: vec!["o/n".into()],
         }
     }
 

@@ -22,7 +22,7 @@ pub struct Activity {
 }
 
 const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_status, l.detail, l.cause_kind, COALESCE(l.github_login, p.github_login) AS github_login, p.github_user_id, r.title AS repository
-    FROM access_log l JOIN purchases p ON p.id = l.purchase_id JOIN repositories r ON r.id = p.repository_id";
+    FROM access_log l JOIN purchases p ON p.id = l.purchase_id JOIN products r ON r.id = p.product_id";
 
 /// The newest `limit` entries, newest first.
 pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Activity>> {

@@ -7,11 +7,11 @@ use rand::{distr::Alphanumeric, Rng};
 
 use crate::{
     clock,
-    domain::{Action, GithubUserId, PriceId, PurchaseId, PurchaseStatus as Status, RepositoryStatus},
+    domain::{Action, GithubUserId, PriceId, ProductStatus, PurchaseId, PurchaseStatus as Status},
     github_accounts,
     prices::{self, Price},
+    products::{self, Product},
     purchase_state::{self, transition, Cause, Change},
-    repositories::{self, Repository},
     stripe::NewSession,
     AppState, Error, Result,
 };
@@ -35,7 +35,7 @@ pub struct Started {
 }
 
 /// The price, if it can be bought now.
-pub async fn price_on_sale(state: &AppState, price_id: PriceId) -> Result<(Price, Repository)> {
+pub async fn price_on_sale(state: &AppState, price_id: PriceId) -> Result<(Price, Product)> {
     let gone = || Error::invalid("price_id", "this price is no longer on sale; reload the page and choose another");
     let price = match prices::get(&state.db, price_id).await {
         Ok(p) => p,
@@ -45,11 +45,11 @@ pub async fn price_on_sale(state: &AppState, price_id: PriceId) -> Result<(Price
     if !price.active {
         return Err(gone());
     }
-    let repo = repositories::get(&state.db, price.repository_id).await?;
-    if repo.status != RepositoryStatus::Published || repo.github_state.is_unreachable() {
-        return Err(Error::invalid("price_id", "this repository is not on sale right now"));
+    let product = products::get(&state.db, price.product_id).await?;
+    if product.status != ProductStatus::Published || !product.reachable() || product.repositories.is_empty() {
+        return Err(Error::invalid("price_id", "this product is not on sale right now"));
     }
-    Ok((price, repo))
+    Ok((price, product))
 }
 
 pub fn check_email(email: &str) -> Result<String> {
@@ -67,18 +67,20 @@ pub fn check_email(email: &str) -> Result<String> {
 /// only for the account's proven owner: see `duplicate_purchases`).
 async fn not_already_granted(
     state: &AppState,
-    repo: &Repository,
+    product: &Product,
     github_user_id: GithubUserId,
     login: &str,
 ) -> Result<()> {
-    let existing = crate::purchases::holding(&state.db, repo.id, github_user_id).await?;
+    let existing = crate::purchases::holding(&state.db, product.id, github_user_id).await?;
+    let web = state.config.github.web_url.as_str().trim_end_matches('/');
+    let links: Vec<String> = product.full_names().iter().map(|n| format!("{web}/{n}/invitations")).collect();
     match existing.first().map(|(_, status)| *status) {
         None => Ok(()),
         Some(Status::Invited) => Err(Error::invalid(
             "github_username",
-            format!("@{login} already bought access and has an invitation waiting: accept it on GitHub (github.com/{}/{}/invitations) instead of paying again", repo.owner, repo.name),
+            format!("@{login} already bought access and has an invitation waiting: accept it on GitHub ({}) instead of paying again", links.join(", ")),
         )),
-        Some(_) => Err(Error::invalid("github_username", format!("@{login} already has access to this repository; there is no need to pay again"))),
+        Some(_) => Err(Error::invalid("github_username", format!("@{login} already has access to {}; there is no need to pay again", product.title))),
     }
 }
 
@@ -102,12 +104,15 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     let sale = keep(&mut refused, price_on_sale(state, request.price_id).await)?;
     let email = keep(&mut refused, check_email(&request.email))?;
     let account = match &sale {
-        Some((_, repo)) => {
-            keep(&mut refused, github_accounts::check(state, &repo.owner, &request.github_username).await)?
+        Some((_, product)) => {
+            // The account is looked up through the GitHub installation of
+            // the product's (first) repository: any installation sees users.
+            let owner = product.repositories.first().map(|i| i.repository.owner.as_str()).unwrap_or_default();
+            keep(&mut refused, github_accounts::check(state, owner, &request.github_username).await)?
         }
         None => None,
     };
-    let (Some((price, repo)), Some(email), Some(account)) = (sale, email, account) else {
+    let (Some((price, product)), Some(email), Some(account)) = (sale, email, account) else {
         return Err(match refused.len() {
             1 => {
                 let (field, message) = refused.remove(0);
@@ -117,17 +122,17 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
         });
     };
     if request.proven_github_user_id == Some(account.id) {
-        not_already_granted(state, &repo, account.id, &account.login).await?;
+        not_already_granted(state, &product, account.id, &account.login).await?;
     }
 
     let now = clock::now();
     let public_id: String = rand::rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();
     let purchase_id: PurchaseId = sqlx::query_scalar(
-        "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
+        "INSERT INTO purchases (public_id, product_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, $9, $9) RETURNING id",
     )
     .bind(&public_id)
-    .bind(repo.id)
+    .bind(product.id)
     .bind(price.id)
     .bind(account.id)
     .bind(&account.login)
@@ -154,7 +159,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
         tracing::warn!(error = %e, purchase_id = purchase_id.get(), "checkout start not logged");
     }
 
-    match create_session(state, &repo, &price, purchase_id, &public_id, &account, &email).await {
+    match create_session(state, &product, &price, purchase_id, &public_id, &account, &email).await {
         Ok((session_id, url)) => {
             sqlx::query("UPDATE purchases SET stripe_checkout_session_id = $2, updated_at = $3 WHERE id = $1")
                 .bind(purchase_id)
@@ -162,7 +167,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
                 .bind(clock::now())
                 .execute(state.db.pool())
                 .await?;
-            tracing::info!(purchase_id = purchase_id.get(), repository_id = %repo.id, "checkout started");
+            tracing::info!(purchase_id = purchase_id.get(), product_id = %product.id, "checkout started");
             Ok(Started { purchase_id, checkout_url: url })
         }
         Err(e) => {
@@ -177,7 +182,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
 
 async fn create_session(
     state: &AppState,
-    repo: &Repository,
+    product: &Product,
     price: &Price,
     purchase_id: PurchaseId,
     public_id: &str,
@@ -193,7 +198,8 @@ async fn create_session(
     let metadata = HashMap::from([
         ("purchase_id".to_owned(), purchase_id.to_string()),
         ("purchase_public_id".to_owned(), public_id.to_owned()),
-        ("repository".to_owned(), format!("{}/{}", repo.owner, repo.name)),
+        ("product".to_owned(), product.slug.clone()),
+        ("repositories".to_owned(), product.full_names().join(" ")),
         ("github_user_id".to_owned(), account.id.to_string()),
         ("github_login".to_owned(), account.login.clone()),
     ]);
@@ -204,7 +210,7 @@ async fn create_session(
         client_reference_id: purchase_id.to_string(),
         customer_email: email,
         success_url: format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),
-        cancel_url: format!("{base}/p/{}?checkout=cancelled", repo.slug),
+        cancel_url: format!("{base}/p/{}?checkout=cancelled", product.slug),
         subscription: price.interval().is_subscription().then_some(price.trial_days.clamp(0, 730) as u32),
     };
     Ok(state.stripe.create_session(session).await?)

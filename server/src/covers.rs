@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::{clock, repositories, Db, Error, Result};
+use crate::{clock, products, Db, Error, Result};
 
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
 
@@ -36,13 +36,8 @@ pub fn is_cover_name(name: &str) -> bool {
         && matches!(ext, "png" | "jpg" | "webp")
 }
 
-/// Stores the image and makes it the repository's cover; returns its name.
-pub async fn save(
-    db: &Db,
-    data_dir: &Path,
-    repository_id: crate::domain::RepositoryId,
-    bytes: &[u8],
-) -> Result<String> {
+/// Stores the image and makes it the product's cover; returns its name.
+pub async fn save(db: &Db, data_dir: &Path, product_id: crate::domain::ProductId, bytes: &[u8]) -> Result<String> {
     if bytes.is_empty() {
         return Err(Error::invalid("cover", "choose an image file to upload"));
     }
@@ -53,7 +48,7 @@ pub async fn save(
         ));
     }
     let ext = kind(bytes)?;
-    repositories::get(db, repository_id).await?;
+    products::get(db, product_id).await?;
     let hash = hex::encode(&Sha256::digest(bytes)[..16]);
     let name = format!("{hash}.{ext}");
     let dir = dir(data_dir);
@@ -66,8 +61,8 @@ pub async fn save(
         tokio::fs::write(&tmp, bytes).await.map_err(io)?;
         tokio::fs::rename(&tmp, &path).await.map_err(io)?;
     }
-    sqlx::query("UPDATE repositories SET cover_image = $2, updated_at = $3 WHERE id = $1")
-        .bind(repository_id)
+    sqlx::query("UPDATE products SET cover_image = $2, updated_at = $3 WHERE id = $1")
+        .bind(product_id)
         .bind(&name)
         .bind(clock::now())
         .execute(db.pool())
@@ -76,9 +71,9 @@ pub async fn save(
 }
 
 /// Removes the cover from the page (the file stays: another page may share it).
-pub async fn clear(db: &Db, repository_id: crate::domain::RepositoryId) -> Result<()> {
-    let done = sqlx::query("UPDATE repositories SET cover_image = NULL, updated_at = $2 WHERE id = $1")
-        .bind(repository_id)
+pub async fn clear(db: &Db, product_id: crate::domain::ProductId) -> Result<()> {
+    let done = sqlx::query("UPDATE products SET cover_image = NULL, updated_at = $2 WHERE id = $1")
+        .bind(product_id)
         .bind(clock::now())
         .execute(db.pool())
         .await?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::{
     clock,
-    domain::{PurchaseStatus, RepositoryStatus},
+    domain::{ProductStatus, PurchaseStatus},
     prices::Interval,
     purchases::statuses_sql,
     Db, Result,
@@ -100,23 +100,23 @@ pub async fn at_a_glance(
     tokio::try_join!(summary(db), funnel(db, days), crate::activity::latest(db, activity))
 }
 
-/// One repository's conversion over a window: product page views →
+/// One product's conversion over a window: product page views →
 /// checkouts started → paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Funnel {
-    pub repository_id: i64,
+    pub product_id: i64,
     pub title: String,
     pub views: i64,
     pub checkouts: i64,
     pub paid: i64,
 }
 
-/// The funnel of every repository not archived, over the last `days` days.
+/// The funnel of every product not archived, over the last `days` days.
 pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
     let since = clock::now() - days * DAY;
     let repos: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, title FROM repositories WHERE status <> $1 ORDER BY title, id")
-            .bind(RepositoryStatus::Archived)
+        sqlx::query_as("SELECT id, title FROM products WHERE status <> $1 ORDER BY title, id")
+            .bind(ProductStatus::Archived)
             .fetch_all(db.pool())
             .await?;
     let per_repo = |sql: &'static str, bound: i64| async move {
@@ -125,17 +125,17 @@ pub async fn funnel(db: &Db, days: i64) -> Result<Vec<Funnel>> {
     };
     let (views, checkouts, paid) = tokio::try_join!(
         per_repo(
-            "SELECT repository_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY repository_id",
+            "SELECT product_id, CAST(SUM(views) AS BIGINT) FROM page_views WHERE day >= $1 GROUP BY product_id",
             since.div_euclid(DAY)
         ),
-        per_repo("SELECT repository_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY repository_id", since),
-        // `+repository_id`: group without the repository index, so the paid_at one is used.
-        per_repo("SELECT +repository_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY +repository_id", since),
+        per_repo("SELECT product_id, COUNT(*) FROM purchases WHERE created_at >= $1 GROUP BY product_id", since),
+        // `+product_id`: group without the product index, so the paid_at one is used.
+        per_repo("SELECT +product_id, COUNT(*) FROM purchases WHERE paid_at >= $1 GROUP BY +product_id", since),
     )?;
     Ok(repos
         .into_iter()
         .map(|(id, title)| Funnel {
-            repository_id: id,
+            product_id: id,
             title,
             views: views.get(&id).copied().unwrap_or(0),
             checkouts: checkouts.get(&id).copied().unwrap_or(0),

@@ -269,13 +269,18 @@ async fn github(state: &AppState) -> Verdict {
     }
 }
 
-/// Each published repository RepoPass cannot manage, with why.
+/// Each repository of a published product RepoPass cannot manage, with why.
 async fn on_sale_without_access(state: &AppState) -> Result<Vec<String>, GithubError> {
-    let on_sale = crate::repositories::list(&state.db)
+    let mut on_sale: Vec<crate::repositories::Repository> = crate::products::list(&state.db)
         .await
         .map_err(|e| GithubError::Transport(format!("the database: {e}")))?
         .into_iter()
-        .filter(|r| r.status == crate::domain::RepositoryStatus::Published);
+        .filter(|p| p.status == crate::domain::ProductStatus::Published)
+        .flat_map(|p| p.repositories.into_iter().map(|i| i.repository))
+        .collect();
+    // A repository sold in several products is checked once.
+    on_sale.sort_by_key(|r| r.id);
+    on_sale.dedup_by_key(|r| r.id);
     let mut missing = Vec::new();
     for repo in on_sale {
         match tokio::time::timeout(PATIENCE, state.github.access_to(&repo.owner, &repo.name)).await {

@@ -15,10 +15,10 @@ use crate::{
 };
 
 /// The earlier purchase through which this account already holds (or is
-/// being given) access to the same repository. The earliest wins, so two
+/// being given) access to the same product. The earliest wins, so two
 /// purchases paid at once do not both count as the duplicate.
 pub async fn earlier_holder(state: &AppState, p: &Purchase) -> Result<Option<PurchaseId>> {
-    let holding = purchases::holding(&state.db, p.repository_id, p.github_user_id).await?;
+    let holding = purchases::holding(&state.db, p.product_id, p.github_user_id).await?;
     Ok(holding.into_iter().map(|(id, _)| id).find(|id| *id < p.id))
 }
 

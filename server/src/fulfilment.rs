@@ -141,7 +141,7 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<(Reason, &'
 #[derive(Debug, Clone)]
 pub struct Progress {
     pub purchase: Purchase,
-    pub repository: crate::repositories::Repository,
+    pub product: crate::products::Product,
     pub price: crate::prices::Price,
     /// Why it stopped, when it did.
     pub problem: Option<String>,
@@ -216,12 +216,12 @@ pub async fn progress(state: &AppState, session_id: &str) -> Result<Progress> {
             }
         }
     }
-    let repository = crate::repositories::get(&state.db, purchase.repository_id).await?;
+    let product = crate::products::get(&state.db, purchase.product_id).await?;
     let price = crate::prices::get(&state.db, purchase.price_id).await?;
     if matches!(purchase.status, Status::Revoked | Status::Expired) {
         problem = purchase.status_reason.clone().or(problem);
     }
     // Only while it still waits for the money.
     let payment_on_its_way = payment_on_its_way && purchase.status == Status::Pending;
-    Ok(Progress { purchase, repository, price, problem, payment_on_its_way })
+    Ok(Progress { purchase, product, price, problem, payment_on_its_way })
 }

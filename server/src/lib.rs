@@ -7,7 +7,7 @@
 //! - `domain`: states, reasons, actions, ids — types, no I/O;
 //! - `config`, `db`, `clock`, `error`;
 //! - outside services: `stripe`, `github`, `oauth` (their own types out, no database writes);
-//! - stores: `purchases`, `repositories`, `prices`, `webhooks`, `jobs`, `ledger`, `emails`, ...;
+//! - stores: `purchases`, `products`, `repositories`, `prices`, `webhooks`, `jobs`, `ledger`, `emails`, ...;
 //! - `purchase_state`: every status change, checked against its table, with its access-log entry;
 //! - use cases: `checkout`, `fulfilment`, `access`, `refunds`, `account`, `listings`, `scheduled`, ...;
 //! - event handlers: `lifecycle` (Stripe), `github_events`;
@@ -46,6 +46,7 @@ pub mod oauth;
 pub mod page_views;
 pub mod preferences;
 pub mod prices;
+pub mod products;
 pub mod purchase_state;
 pub mod purchases;
 pub mod refunds;

@@ -1,14 +1,15 @@
-//! The creator's repositories on sale, as the admin panel and the REST API
-//! both change them: one set of rules for adding a repository the GitHub
+//! The creator's products, as the admin panel and the REST API both change
+//! them: one set of rules for adding a product from a repository the GitHub
 //! connection administers, saving a page (the Stripe product renamed with
 //! its title), and moving it between draft, published, unpublished and
 //! archived.
 
 use crate::{
-    domain::{RepositoryId, RepositoryStatus},
+    domain::{ProductId, ProductStatus},
     github::Administered,
     prices,
-    repositories::{self, Details, NewRepository, Repository},
+    products::{self, Details, Product},
+    repositories::{self, NewRepository},
     AppState, Error, Result,
 };
 
@@ -42,7 +43,7 @@ pub struct Patch {
 
 /// Every repository the connection administers, and whether it is on RepoPass already.
 pub async fn administrable(state: &AppState) -> Result<Vec<(Administered, bool)>> {
-    let added: Vec<i64> = repositories::list(&state.db).await?.iter().map(|r| r.github_repo_id).collect();
+    let added: Vec<i64> = repositories::sold(&state.db).await?.iter().map(|r| r.github_repo_id).collect();
     Ok(reachable(state).await?.into_iter().map(|r| (r.clone(), added.contains(&r.github_id))).collect())
 }
 
@@ -53,7 +54,7 @@ async fn reachable(state: &AppState) -> Result<Vec<Administered>> {
 /// Adds a repository the connection administers — only one GitHub says it
 /// administers: an id or a name from a browser or a script proves nothing.
 /// With a `page`, a taken slug is refused; without, one is suggested.
-pub async fn add(state: &AppState, pick: Pick<'_>, page: Option<Page>, publish: bool) -> Result<Repository> {
+pub async fn add(state: &AppState, pick: Pick<'_>, page: Option<Page>, publish: bool) -> Result<Product> {
     let found = reachable(state).await?.into_iter().find(|r| match pick {
         Pick::GithubId(id) => r.github_id == id,
         Pick::Name { owner, name } => r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name),
@@ -80,40 +81,40 @@ pub async fn add(state: &AppState, pick: Pick<'_>, page: Option<Page>, publish: 
         description: gh.description.clone(),
     };
     let details = page.map(|p| Details {
-        slug: p.slug.map(|s| s.trim().to_owned()).unwrap_or_else(|| repositories::suggest_slug(&gh.name)),
+        slug: p.slug.map(|s| s.trim().to_owned()).unwrap_or_else(|| products::suggest_slug(&gh.name)),
         title: p.title.unwrap_or_else(|| gh.name.clone()),
         summary: p.summary.or(gh.description.clone()).unwrap_or_default(),
         description_md: p.description.unwrap_or_default(),
     });
-    let added = repositories::add_with(&state.db, &new, details.as_ref()).await?;
+    let added = products::add_with(&state.db, &new, details.as_ref()).await?;
     if publish {
-        return repositories::set_status(&state.db, added.id, RepositoryStatus::Published).await;
+        return products::set_status(&state.db, added.id, ProductStatus::Published).await;
     }
     Ok(added)
 }
 
 /// Saves a page. A new title renames the Stripe product (what buyers see at
 /// checkout); a status, checked before anything is saved, moves it.
-pub async fn save(state: &AppState, id: RepositoryId, patch: Patch) -> Result<Repository> {
-    let status = patch.status.as_deref().map(repositories::parse_status).transpose()?;
-    let current = repositories::get(&state.db, id).await?;
+pub async fn save(state: &AppState, id: ProductId, patch: Patch) -> Result<Product> {
+    let status = patch.status.as_deref().map(products::parse_status).transpose()?;
+    let current = products::get(&state.db, id).await?;
     let details = Details {
         slug: patch.slug.map(|s| s.trim().to_owned()).unwrap_or_else(|| current.slug.clone()),
         title: patch.title.unwrap_or_else(|| current.title.clone()),
         summary: patch.summary.unwrap_or_else(|| current.summary.clone()),
         description_md: patch.description.unwrap_or_else(|| current.description_md.clone()),
     };
-    let mut saved = repositories::update(&state.db, id, &details).await?;
+    let mut saved = products::update(&state.db, id, &details).await?;
     if saved.title != current.title {
         prices::sync_product_name(&state.stripe, &saved).await;
     }
     if let Some(status) = status {
-        saved = repositories::set_status(&state.db, id, status).await?;
+        saved = products::set_status(&state.db, id, status).await?;
     }
     Ok(saved)
 }
 
 /// Moves the page to `status` (as typed), if the creator may from where it is.
-pub async fn set_status(state: &AppState, id: RepositoryId, status: &str) -> Result<Repository> {
-    repositories::set_status(&state.db, id, repositories::parse_status(status)?).await
+pub async fn set_status(state: &AppState, id: ProductId, status: &str) -> Result<Product> {
+    products::set_status(&state.db, id, products::parse_status(status)?).await
 }

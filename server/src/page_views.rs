@@ -1,4 +1,4 @@
-//! Product page views per repository and UTC day. Counted in memory and
+//! Product page views per product and UTC day. Counted in memory and
 //! written in one batch every few seconds: no database write on the hot path
 //! of a page view. A crash loses at most the last batch (views are a
 //! statistic, not money).
@@ -15,9 +15,9 @@ pub struct PageViews {
 }
 
 impl PageViews {
-    pub async fn record(&self, repository_id: crate::domain::RepositoryId) {
+    pub async fn record(&self, product_id: crate::domain::ProductId) {
         let day = clock::now().div_euclid(86_400);
-        *self.pending.lock().await.entry((repository_id.get(), day)).or_default() += 1;
+        *self.pending.lock().await.entry((product_id.get(), day)).or_default() += 1;
     }
 
     /// Writes what was counted since the last flush.
@@ -27,12 +27,12 @@ impl PageViews {
             return Ok(0);
         }
         let mut tx = db.pool().begin().await?;
-        for ((repository_id, day), views) in &batch {
+        for ((product_id, day), views) in &batch {
             sqlx::query(
-                "INSERT INTO page_views (repository_id, day, views) VALUES ($1, $2, $3)
-                 ON CONFLICT (repository_id, day) DO UPDATE SET views = page_views.views + excluded.views",
+                "INSERT INTO page_views (product_id, day, views) VALUES ($1, $2, $3)
+                 ON CONFLICT (product_id, day) DO UPDATE SET views = page_views.views + excluded.views",
             )
-            .bind(repository_id)
+            .bind(product_id)
             .bind(day)
             .bind(views)
             .execute(&mut *tx)

@@ -1,5 +1,5 @@
-//! Prices of a repository, each mirrored in Stripe: one Stripe Product per
-//! repository, one Stripe Price per price. Stripe prices are immutable, so a
+//! Prices of a product, each mirrored in Stripe: one Stripe Product per
+//! product, one Stripe Price per price. Stripe prices are immutable, so a
 //! new amount means a new Price; the old one is archived and stays attached
 //! to the subscriptions that already use it.
 
@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use crate::{
     clock,
-    domain::{IntBool, PriceId, RepositoryId, RepositoryStatus},
-    repositories,
+    domain::{IntBool, PriceId, ProductId, ProductStatus},
+    products::{self, Product},
     stripe::{self, Stripe},
     Db, Error, Result,
 };
@@ -18,7 +18,7 @@ pub use crate::domain::Interval;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Price {
     pub id: PriceId,
-    pub repository_id: RepositoryId,
+    pub product_id: ProductId,
     pub kind: Interval,
     pub amount: i64,
     pub currency: String,
@@ -43,7 +43,7 @@ impl Price {
     }
 }
 
-const COLUMNS: &str = "id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by, custom_amount, suggested_amount, access_days";
+const COLUMNS: &str = "id, product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by, custom_amount, suggested_amount, access_days";
 
 /// A purchase of a price with a trial that has paid nothing yet is in its
 /// trial (the one place this rule lives).
@@ -204,70 +204,68 @@ pub async fn get(db: &Db, id: PriceId) -> Result<Price> {
         .await?)
 }
 
-/// The repository's prices on sale, cheapest first.
-pub async fn active_for(db: &Db, repository_id: RepositoryId) -> Result<Vec<Price>> {
+/// The product's prices on sale, cheapest first.
+pub async fn active_for(db: &Db, product_id: ProductId) -> Result<Vec<Price>> {
     Ok(sqlx::query_as::<_, Price>(&format!(
-        "SELECT {COLUMNS} FROM prices WHERE repository_id = $1 AND active = 1 ORDER BY kind = $2 DESC, amount, id"
+        "SELECT {COLUMNS} FROM prices WHERE product_id = $1 AND active = 1 ORDER BY kind = $2 DESC, amount, id"
     ))
-    .bind(repository_id)
+    .bind(product_id)
     .bind(Interval::OneTime)
     .fetch_all(db.pool())
     .await?)
 }
 
-/// The repository's Stripe Product, created on first use.
-async fn ensure_product(db: &Db, stripe: &Stripe, repo: &repositories::Repository) -> Result<String> {
-    if let Some(id) = &repo.stripe_product_id {
+/// The product's Stripe Product, created on first use.
+async fn ensure_product(db: &Db, stripe: &Stripe, product: &Product) -> Result<String> {
+    if let Some(id) = &product.stripe_product_id {
         return Ok(id.clone());
     }
+    let names = product.full_names().join(", ");
     let metadata = HashMap::from([
-        ("repopass_repository_id".to_owned(), repo.id.to_string()),
-        ("github_repository".to_owned(), format!("{}/{}", repo.owner, repo.name)),
+        ("repopass_product_id".to_owned(), product.id.to_string()),
+        ("github_repositories".to_owned(), names.clone()),
     ]);
-    let description = format!("Access to the GitHub repository {}/{}", repo.owner, repo.name);
-    let id = stripe.create_product(&repo.title, &description, metadata).await?;
+    let description = match product.repositories.len() {
+        1 => format!("Access to the GitHub repository {names}"),
+        _ => format!("Access to the GitHub repositories {names}"),
+    };
+    let id = stripe.create_product(&product.title, &description, metadata).await?;
     // Two creators adding a first price at once: the first product stored
-    // wins and the other is archived in Stripe, so the repository keeps one.
-    let stored =
-        sqlx::query("UPDATE repositories SET stripe_product_id = $2 WHERE id = $1 AND stripe_product_id IS NULL")
-            .bind(repo.id)
-            .bind(&id)
-            .execute(db.pool())
-            .await?;
+    // wins and the other is archived in Stripe, so the product keeps one.
+    let stored = sqlx::query("UPDATE products SET stripe_product_id = $2 WHERE id = $1 AND stripe_product_id IS NULL")
+        .bind(product.id)
+        .bind(&id)
+        .execute(db.pool())
+        .await?;
     if stored.rows_affected() == 1 {
         return Ok(id);
     }
     let _ = stripe.archive_product(&id).await;
-    repositories::get(db, repo.id).await?.stripe_product_id.ok_or_else(|| Error::Internal("product id vanished".into()))
+    products::get(db, product.id).await?.stripe_product_id.ok_or_else(|| Error::Internal("product id vanished".into()))
 }
 
 /// Keeps the Stripe Product's name (what buyers see at checkout) in step
 /// with the page title. Best effort: the page is saved either way.
-pub async fn sync_product_name(stripe: &Stripe, repo: &repositories::Repository) {
-    let Some(product) = &repo.stripe_product_id else { return };
-    match stripe.rename_product(product, &repo.title).await {
+pub async fn sync_product_name(stripe: &Stripe, product: &Product) {
+    let Some(stripe_product) = &product.stripe_product_id else { return };
+    match stripe.rename_product(stripe_product, &product.title).await {
         Ok(()) | Err(stripe::StripeError::NotConfigured) => {}
-        Err(e) => tracing::warn!(error = %e, repository_id = %repo.id, "Stripe product not renamed"),
+        Err(e) => tracing::warn!(error = %e, product_id = %product.id, "Stripe product not renamed"),
     }
 }
 
-async fn create_stripe_price(
-    stripe: &Stripe,
-    product: &str,
-    repo: &repositories::Repository,
-    v: &Valid,
-) -> Result<String> {
+async fn create_stripe_price(stripe: &Stripe, stripe_product: &str, product: &Product, v: &Valid) -> Result<String> {
     Ok(stripe
         .create_price(stripe::NewPrice {
-            product,
+            product: stripe_product,
             interval: v.interval,
             amount: v.amount,
             custom: v
                 .pay_what_you_want
                 .then_some(stripe::CustomAmount { minimum: v.amount, preset: v.suggested_amount }),
             currency: &v.currency,
-            nickname: format!("{} ({})", repo.title, v.interval.api()),
-            metadata: HashMap::from([("repopass_repository_id".to_owned(), repo.id.to_string())]),
+            nickname: format!("{} ({})", product.title, v.interval.api()),
+            metadata: HashMap::from([("repopass_product_id".to_owned(), product.id.to_string())]),
         })
         .await?)
 }
@@ -276,13 +274,13 @@ async fn archive_stripe_price(stripe: &Stripe, stripe_price_id: &str) -> Result<
     Ok(stripe.archive_price(stripe_price_id).await?)
 }
 
-async fn insert(db: &Db, repository_id: RepositoryId, v: &Valid, stripe_price_id: &str) -> Result<PriceId> {
+async fn insert(db: &Db, product_id: ProductId, v: &Valid, stripe_price_id: &str) -> Result<PriceId> {
     let now = clock::now();
     Ok(sqlx::query_scalar::<_, PriceId>(
-        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
+        "INSERT INTO prices (product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11) RETURNING id",
     )
-    .bind(repository_id)
+    .bind(product_id)
     .bind(v.interval)
     .bind(v.amount)
     .bind(&v.currency)
@@ -298,17 +296,17 @@ async fn insert(db: &Db, repository_id: RepositoryId, v: &Valid, stripe_price_id
 }
 
 /// Adds a price: validated here, created in Stripe, then stored.
-pub async fn add(db: &Db, stripe: &Stripe, repository_id: RepositoryId, new: &NewPrice) -> Result<Price> {
+pub async fn add(db: &Db, stripe: &Stripe, product_id: ProductId, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
-    let repo = repositories::get(db, repository_id).await?;
-    if repo.status == RepositoryStatus::Archived {
-        return Err(Error::invalid("repository", "this repository is archived; unarchive it before adding prices"));
+    let product = products::get(db, product_id).await?;
+    if product.status == ProductStatus::Archived {
+        return Err(Error::invalid("product", "this product is archived; unarchive it before adding prices"));
     }
-    let product = ensure_product(db, stripe, &repo).await?;
-    let stripe_id = create_stripe_price(stripe, &product, &repo, &v).await?;
-    match insert(db, repository_id, &v, &stripe_id).await {
+    let stripe_product = ensure_product(db, stripe, &product).await?;
+    let stripe_id = create_stripe_price(stripe, &stripe_product, &product, &v).await?;
+    match insert(db, product_id, &v, &stripe_id).await {
         Ok(id) => {
-            tracing::info!(price_id = %id, repository_id = %repository_id, stripe_price = %stripe_id, "price added");
+            tracing::info!(price_id = %id, product_id = %product_id, stripe_price = %stripe_id, "price added");
             get(db, id).await
         }
         Err(e) => {
@@ -347,16 +345,16 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
         .await?;
         return get(db, id).await;
     }
-    let repo = repositories::get(db, old.repository_id).await?;
-    let product = ensure_product(db, stripe, &repo).await?;
-    let stripe_id = create_stripe_price(stripe, &product, &repo, &v).await?;
+    let product = products::get(db, old.product_id).await?;
+    let stripe_product = ensure_product(db, stripe, &product).await?;
+    let stripe_id = create_stripe_price(stripe, &stripe_product, &product, &v).await?;
     let mut tx = db.pool().begin().await?;
     let now = clock::now();
     let new_id = sqlx::query_scalar::<_, PriceId>(
-        "INSERT INTO prices (repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
+        "INSERT INTO prices (product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11) RETURNING id",
     )
-    .bind(old.repository_id)
+    .bind(old.product_id)
     .bind(v.interval)
     .bind(v.amount)
     .bind(&v.currency)

@@ -3,7 +3,7 @@
 
 use crate::{
     domain::{
-        AccessOrigin, Action, CauseKind, GithubUserId, Holder, PriceId, PurchaseId, PurchaseStatus, Reason,
+        AccessOrigin, Action, CauseKind, GithubUserId, Holder, PriceId, ProductId, PurchaseId, PurchaseStatus, Reason,
         RepositoryId,
     },
     Db, Error, Result,
@@ -13,7 +13,7 @@ use crate::{
 pub struct Purchase {
     pub id: PurchaseId,
     pub public_id: String,
-    pub repository_id: RepositoryId,
+    pub product_id: ProductId,
     pub price_id: PriceId,
     pub customer_id: Option<i64>,
     pub github_user_id: GithubUserId,
@@ -49,7 +49,7 @@ pub struct Purchase {
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, repository_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, access_until, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, product_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, access_until, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {
@@ -66,7 +66,7 @@ pub struct LogEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub status: Option<PurchaseStatus>,
-    pub repository_id: Option<RepositoryId>,
+    pub product_id: Option<ProductId>,
     /// Matches the GitHub login or the email (prefix, case-insensitive).
     pub q: Option<String>,
     /// One of `SORTS` (default: newest first).
@@ -115,10 +115,11 @@ pub async fn get(db: &Db, id: PurchaseId) -> Result<Purchase> {
         .await?)
 }
 
-impl From<&Purchase> for Holder {
-    fn from(p: &Purchase) -> Self {
+impl Holder {
+    /// The purchase's holder on `repository`, one its product grants.
+    pub fn of(p: &Purchase, repository_id: RepositoryId) -> Self {
         Holder {
-            repository_id: p.repository_id,
+            repository_id,
             github_user_id: p.github_user_id,
             github_login: p.github_login.clone(),
             invitation_id: p.github_invitation_id,
@@ -150,17 +151,13 @@ impl CreatorCan {
 }
 
 /// The purchases through which `user` holds, or is being given, access to
-/// a repository (paid, invited or active), oldest first.
-pub async fn holding(
-    db: &Db,
-    repository_id: RepositoryId,
-    user: GithubUserId,
-) -> Result<Vec<(PurchaseId, PurchaseStatus)>> {
+/// a product (paid, invited or active), oldest first.
+pub async fn holding(db: &Db, product_id: ProductId, user: GithubUserId) -> Result<Vec<(PurchaseId, PurchaseStatus)>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT id, status FROM purchases WHERE repository_id = $1 AND github_user_id = $2 AND status IN ({}) ORDER BY id",
+        "SELECT id, status FROM purchases WHERE product_id = $1 AND github_user_id = $2 AND status IN ({}) ORDER BY id",
         statuses_sql(PurchaseStatus::is_granted)
     ))
-    .bind(repository_id)
+    .bind(product_id)
     .bind(user)
     .fetch_all(db.pool())
     .await?)
@@ -172,16 +169,22 @@ pub async fn holding(
 pub async fn of_repository_and_user(db: &Db, github_repo_id: i64, github_user_id: i64) -> Result<Option<Purchase>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM purchases WHERE github_user_id = $2
-           AND repository_id = (SELECT id FROM repositories WHERE github_repo_id = $1)
+           AND product_id IN (SELECT pr.product_id FROM product_repositories pr
+                              JOIN repositories r ON r.id = pr.repository_id WHERE r.github_repo_id = $1)
          ORDER BY (status IN ({})) DESC, id DESC LIMIT 1",
         statuses_sql(PurchaseStatus::gives_access),
     );
     Ok(sqlx::query_as::<_, Purchase>(&sql).bind(github_repo_id).bind(github_user_id).fetch_optional(db.pool()).await?)
 }
 
-/// The purchases giving access to a repository now (invited or active).
-pub async fn granted_in(db: &Db, repository_id: crate::domain::RepositoryId) -> Result<Vec<Purchase>> {
-    let sql = format!("SELECT {COLUMNS} FROM purchases WHERE repository_id = $1 AND status IN ($2, $3)");
+/// The purchases giving access to a repository now (invited or active),
+/// through any product that grants it.
+pub async fn granted_in(db: &Db, repository_id: RepositoryId) -> Result<Vec<Purchase>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM purchases
+         WHERE product_id IN (SELECT product_id FROM product_repositories WHERE repository_id = $1)
+           AND status IN ($2, $3)"
+    );
     Ok(sqlx::query_as(&sql)
         .bind(repository_id)
         .bind(PurchaseStatus::Invited)
@@ -312,11 +315,11 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
         format!("AND status IN ({})", paid_statuses_sql())
     };
     let where_sql = format!(
-        "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR repository_id = $2)
+        "WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR product_id = $2)
                      AND ($3 = '' OR LOWER(github_login) LIKE $3 OR LOWER(email) LIKE $3) {paid_only}"
     );
     let status = filter.status.map(PurchaseStatus::as_str).unwrap_or_default();
-    let binds = (status, filter.repository_id.map(RepositoryId::get).unwrap_or(0), q.unwrap_or_default());
+    let binds = (status, filter.product_id.map(ProductId::get).unwrap_or(0), q.unwrap_or_default());
     let count = async {
         match window {
             // The count and the page are independent: read at once.
@@ -403,13 +406,12 @@ pub async fn customers(db: &Db, q: Option<&str>, page: i64, per_page: i64) -> Re
 /// in minor units as Stripe counts them).
 pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
     let items = all(db, filter).await?;
-    let repos: std::collections::HashMap<i64, String> =
-        sqlx::query_as::<_, (i64, String, String)>("SELECT id, owner, name FROM repositories")
-            .fetch_all(db.pool())
-            .await?
-            .into_iter()
-            .map(|(id, o, n)| (id, format!("{o}/{n}")))
-            .collect();
+    // Each product's repositories, "owner/name" separated by spaces.
+    let repos: std::collections::HashMap<ProductId, String> = crate::repositories::by_product(db)
+        .await?
+        .into_iter()
+        .map(|(id, included)| (id, included.iter().map(|i| i.repository.full_name()).collect::<Vec<_>>().join(" ")))
+        .collect();
     let time = |t: Option<i64>| {
         t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -441,7 +443,7 @@ pub async fn export_csv(db: &Db, filter: &Filter) -> Result<Vec<u8>> {
             text(p.github_login),
             p.github_user_id.to_string(),
             text(p.email),
-            text(repos.get(&p.repository_id.get()).cloned().unwrap_or_default()),
+            text(repos.get(&p.product_id).cloned().unwrap_or_default()),
             p.status.to_string(),
             text(p.status_reason.unwrap_or_default()),
             p.amount.to_string(),

@@ -14,14 +14,15 @@ use std::collections::{HashMap, HashSet};
 pub use crate::drift::Drift;
 use crate::{
     access, clock,
-    domain::{Action, DriftKind, PurchaseStatus as Status, Reason, RepositoryStatus},
+    domain::{Action, DriftKind, ProductStatus, PurchaseStatus as Status, Reason},
     drift::{self, Finding},
     emails,
     github::collaborators::Repo,
     jobs::{self, Job},
+    products,
     purchase_state::{transition, Cause, Change, Value as Col},
     purchases,
-    repositories::{self, Repository},
+    repositories::Repository,
     AppState, Error, Result,
 };
 
@@ -52,7 +53,7 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
     let stale = purchases::invited_before(&state.db, cutoff).await?;
     let mut expired = 0;
     for p in stale {
-        let repo = repositories::get(&state.db, p.repository_id).await?;
+        let product = products::get(&state.db, p.product_id).await?;
         let change = Change::record(Status::Invited, Action::InvitationExpired)
             .detail("GitHub's invitation expired unaccepted after 7 days")
             .reason(Reason::InvitationExpired, "invitation expired: resend it from your account")
@@ -61,16 +62,15 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
         if changed {
             let base = state.config.public_url.as_str().trim_end_matches('/');
             let body = format!(
-                "Hello @{login},\n\nThe GitHub invitation to {owner}/{name} that came with your purchase expired before it was accepted.\n\
+                "Hello @{login},\n\nThe GitHub invitation to {names} that came with your purchase expired before it was accepted.\n\
                  Your access is still paid for: open {base}/account and choose \"Resend invitation\" to get a new one.\n\n— RepoPass",
                 login = p.github_login,
-                owner = repo.owner,
-                name = repo.name,
+                names = product.full_names().join(", "),
             );
             emails::enqueue(
                 state,
                 &p.email,
-                &format!("Your invitation to {} expired: resend it", repo.title),
+                &format!("Your invitation to {} expired: resend it", product.title),
                 &body,
                 crate::domain::EmailKind::InvitationExpired,
                 Some(p.id),
@@ -86,10 +86,17 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
 /// invitations on GitHub, and records what differs for the creator.
 pub async fn reconcile(state: &AppState) -> Result<usize> {
     let mut found = 0;
-    for repo in repositories::list(&state.db).await? {
-        if repo.status == RepositoryStatus::Archived || repo.github_state.is_unreachable() {
-            continue;
-        }
+    // Each repository of a product not archived, once.
+    let mut watched: Vec<Repository> = products::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| p.status != ProductStatus::Archived)
+        .flat_map(|p| p.repositories.into_iter().map(|i| i.repository))
+        .filter(|r| !r.github_state.is_unreachable())
+        .collect();
+    watched.sort_by_key(|r| r.id);
+    watched.dedup_by_key(|r| r.id);
+    for repo in watched {
         match reconcile_repository(state, &repo).await {
             Ok(n) => found += n,
             // One repository GitHub will not show us must not stop the rest.

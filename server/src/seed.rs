@@ -7,7 +7,7 @@
 
 use crate::{
     clock,
-    domain::{Action, CauseKind, PurchaseStatus, Reason, RepositoryStatus},
+    domain::{Action, CauseKind, ProductStatus, PurchaseStatus, Reason},
     Db, Error, Result,
 };
 
@@ -60,38 +60,54 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
     let mut repos = Vec::new();
     for r in 0..REPOSITORIES {
         let slug = format!("seed-kit-{r}");
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE slug = $1")
-            .bind(&slug)
-            .fetch_optional(db.pool())
-            .await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM products WHERE slug = $1").bind(&slug).fetch_optional(db.pool()).await?;
         let id = match existing {
             Some(id) => id,
             None => {
-                sqlx::query_scalar(
-                    "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, slug, title, summary, status, created_at, updated_at)
-                     VALUES ($1, 'seed-org', $2, 1, $2, $3, 'Seeded for trying things at scale', $5, $4, $4) RETURNING id",
+                let mut tx = db.pool().begin().await?;
+                let repository: i64 = sqlx::query_scalar(
+                    "INSERT INTO repositories (github_repo_id, owner, name, owner_is_org, created_at, updated_at)
+                     VALUES ($1, 'seed-org', $2, 1, $3, $3) RETURNING id",
                 )
                 .bind(FIRST_USER_ID + r)
                 .bind(&slug)
+                .bind(now - 400 * DAY)
+                .fetch_one(&mut *tx)
+                .await?;
+                let product: i64 = sqlx::query_scalar(
+                    "INSERT INTO products (slug, title, summary, status, created_at, updated_at)
+                     VALUES ($1, $2, 'Seeded for trying things at scale', $4, $3, $3) RETURNING id",
+                )
+                .bind(&slug)
                 .bind(format!("Seed Kit {r}"))
                 .bind(now - 400 * DAY)
-                .bind(RepositoryStatus::Published)
-                .fetch_one(db.pool())
-                .await?
+                .bind(ProductStatus::Published)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO product_repositories (product_id, repository_id, added_at) VALUES ($1, $2, $3)",
+                )
+                .bind(product)
+                .bind(repository)
+                .bind(now - 400 * DAY)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                product
             }
         };
         let mut prices = Vec::new();
         for (kind, amount) in [("monthly", 900 + r * 100), ("one_time", 4900 + r * 1000)] {
-            let existing: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1 AND kind = $2")
-                    .bind(id)
-                    .bind(kind)
-                    .fetch_optional(db.pool())
-                    .await?;
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM prices WHERE product_id = $1 AND kind = $2")
+                .bind(id)
+                .bind(kind)
+                .fetch_optional(db.pool())
+                .await?;
             let price = match existing {
                 Some(p) => p,
                 None => {
-                    sqlx::query_scalar("INSERT INTO prices (repository_id, kind, amount, currency, permission, created_at, updated_at) VALUES ($1, $2, $3, 'usd', 'pull', $4, $4) RETURNING id")
+                    sqlx::query_scalar("INSERT INTO prices (product_id, kind, amount, currency, permission, created_at, updated_at) VALUES ($1, $2, $3, 'usd', 'pull', $4, $4) RETURNING id")
                         .bind(id)
                         .bind(kind)
                         .bind(amount)
@@ -175,7 +191,7 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
         }
         insert_rows(
             db,
-            "INSERT INTO purchases (id, public_id, repository_id, price_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_subscription_id, current_period_end, paid_at, revoked_at, created_at, updated_at)",
+            "INSERT INTO purchases (id, public_id, product_id, price_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_subscription_id, current_period_end, paid_at, revoked_at, created_at, updated_at)",
             &purchase_rows,
         )
         .await?;

@@ -1,11 +1,11 @@
-//! What buyers see on `/`: published repositories and their cheapest price.
+//! What buyers see on `/`: published products and their cheapest price.
 
 use crate::{
-    domain::{GithubState, RepositoryStatus},
+    domain::{GithubState, ProductStatus},
     Db, Result,
 };
 
-/// A published repository as the storefront lists it.
+/// A published product as the storefront lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Listing {
     pub slug: String,
@@ -18,21 +18,28 @@ pub struct Listing {
     pub from_kind: Option<String>,
 }
 
+/// Sold when published, granting at least one repository, and none of its
+/// repositories gone from GitHub's reach.
+const ON_SALE: &str = "r.status = $1
+    AND EXISTS (SELECT 1 FROM product_repositories x WHERE x.product_id = r.id)
+    AND NOT EXISTS (SELECT 1 FROM product_repositories x JOIN repositories g ON g.id = x.repository_id
+                    WHERE x.product_id = r.id AND g.github_state IN ($2, $3))";
+
 pub async fn published(db: &Db) -> Result<Vec<Listing>> {
-    // The cheapest price per repository; its currency is taken from the same
-    // row by the correlated sub-select (prices of one repository may differ).
-    let rows = sqlx::query_as::<_, Listing>(
+    // The cheapest price per product; its currency is taken from the same
+    // row by the correlated sub-select (prices of one product may differ).
+    let rows = sqlx::query_as::<_, Listing>(&format!(
         "SELECT r.slug, r.title, r.summary, r.cover_image,
-                (SELECT MIN(p.amount) FROM prices p WHERE p.repository_id = r.id AND p.active = 1) AS from_amount,
-                (SELECT p.currency FROM prices p WHERE p.repository_id = r.id AND p.active = 1
+                (SELECT MIN(p.amount) FROM prices p WHERE p.product_id = r.id AND p.active = 1) AS from_amount,
+                (SELECT p.currency FROM prices p WHERE p.product_id = r.id AND p.active = 1
                   ORDER BY p.amount, p.id LIMIT 1) AS currency,
-                (SELECT p.kind FROM prices p WHERE p.repository_id = r.id AND p.active = 1
+                (SELECT p.kind FROM prices p WHERE p.product_id = r.id AND p.active = 1
                   ORDER BY p.amount, p.id LIMIT 1) AS from_kind
-         FROM repositories r
-         WHERE r.status = $1 AND r.github_state NOT IN ($2, $3)
-         ORDER BY r.title, r.id",
-    )
-    .bind(RepositoryStatus::Published)
+         FROM products r
+         WHERE {ON_SALE}
+         ORDER BY r.title, r.id"
+    ))
+    .bind(ProductStatus::Published)
     .bind(GithubState::Deleted)
     .bind(GithubState::AccessLost)
     .fetch_all(db.pool())
@@ -40,26 +47,25 @@ pub async fn published(db: &Db) -> Result<Vec<Listing>> {
     Ok(rows)
 }
 
-/// A published repository's page, with its prices on sale.
+/// A published product's page, with its prices on sale.
 #[derive(Debug, Clone)]
 pub struct ProductPage {
-    pub repository: crate::repositories::Repository,
+    pub product: crate::products::Product,
     pub prices: Vec<crate::prices::Price>,
 }
 
 /// The page for `slug`, if it is published and GitHub still lets us sell it.
 pub async fn product(db: &Db, slug: &str) -> Result<Option<ProductPage>> {
-    let id: Option<crate::domain::RepositoryId> = sqlx::query_scalar(
-        "SELECT id FROM repositories WHERE slug = $1 AND status = $2 AND github_state NOT IN ($3, $4)",
-    )
-    .bind(slug)
-    .bind(RepositoryStatus::Published)
-    .bind(GithubState::Deleted)
-    .bind(GithubState::AccessLost)
-    .fetch_optional(db.pool())
-    .await?;
+    let id: Option<crate::domain::ProductId> =
+        sqlx::query_scalar(&format!("SELECT r.id FROM products r WHERE r.slug = $4 AND {ON_SALE}"))
+            .bind(ProductStatus::Published)
+            .bind(GithubState::Deleted)
+            .bind(GithubState::AccessLost)
+            .bind(slug)
+            .fetch_optional(db.pool())
+            .await?;
     let Some(id) = id else { return Ok(None) };
-    let repository = crate::repositories::get(db, id).await?;
+    let product = crate::products::get(db, id).await?;
     let prices = crate::prices::active_for(db, id).await?;
-    Ok(Some(ProductPage { repository, prices }))
+    Ok(Some(ProductPage { product, prices }))
 }

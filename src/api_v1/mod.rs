@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod products;
 mod purchases;
 mod repositories;
 
@@ -45,6 +46,8 @@ impl Modify for BearerAuth {
 /// The API's routes and its OpenAPI document, built together.
 pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(products::list))
+        .routes(routes!(products::get))
         .routes(routes!(repositories::list, repositories::create))
         .routes(routes!(repositories::get, repositories::patch, repositories::archive))
         .routes(routes!(repositories::add_price))

@@ -15,6 +15,8 @@ use super::{
 #[derive(Serialize, ToSchema)]
 pub struct Purchase {
     pub id: i64,
+    pub product_id: i64,
+    /// The same as `product_id` (its name before products).
     pub repository_id: i64,
     pub price_id: i64,
     pub github_user_id: i64,
@@ -74,6 +76,9 @@ pub struct PurchaseList {
 pub struct PurchaseQuery {
     /// Only this status.
     pub status: Option<String>,
+    /// Only purchases of this product.
+    pub product_id: Option<i64>,
+    /// The same as `product_id` (its name before products).
     pub repository_id: Option<i64>,
     /// GitHub login or email prefix.
     pub q: Option<String>,
@@ -92,7 +97,8 @@ pub struct RevokeBody {
 fn purchase(p: purchases::Purchase) -> Purchase {
     Purchase {
         id: p.id.get(),
-        repository_id: p.repository_id.get(),
+        product_id: p.product_id.get(),
+        repository_id: p.product_id.get(),
         price_id: p.price_id.get(),
         github_user_id: p.github_user_id.get(),
         github_login: p.github_login,
@@ -123,7 +129,7 @@ pub async fn list(
     let status = purchases::parse_status(q.status.as_deref())?;
     let filter = purchases::Filter {
         status,
-        repository_id: q.repository_id.map(server::domain::RepositoryId),
+        product_id: q.product_id.or(q.repository_id).map(server::domain::ProductId),
         q: q.q,
         sort: None,
         // The API lists purchases, unfinished checkouts included (as it always has).

@@ -1,10 +1,13 @@
-//! `/api/v1/repositories` and their prices.
+//! `/api/v1/repositories` and their prices: the API from before products
+//! had several repositories, kept working. A "repository" here is a product
+//! of one repository (the ids are the products'); a product of several
+//! answers with a pointer to `/api/v1/products/{id}`.
 
 use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use server::{
-    domain::{PriceId, RepositoryId, RepositoryStatus},
-    listings, prices, repositories, AppState,
+    domain::{PriceId, ProductId, ProductStatus},
+    listings, prices, products, AppState,
 };
 use utoipa::ToSchema;
 
@@ -38,6 +41,9 @@ pub struct Repository {
 #[derive(Serialize, ToSchema)]
 pub struct Price {
     pub id: i64,
+    /// The product the price sells.
+    pub product_id: i64,
+    /// The same as `product_id` (its name before products).
     pub repository_id: i64,
     /// `one_time`, `month` or `year`.
     pub interval: String,
@@ -129,7 +135,8 @@ impl NewPrice {
 pub fn price(p: prices::Price) -> Price {
     Price {
         id: p.id.get(),
-        repository_id: p.repository_id.get(),
+        product_id: p.product_id.get(),
+        repository_id: p.product_id.get(),
         interval: p.interval().api().to_owned(),
         unit_amount: p.amount,
         currency: p.currency,
@@ -144,13 +151,25 @@ pub fn price(p: prices::Price) -> Price {
     }
 }
 
-async fn repository(state: &AppState, r: repositories::Repository) -> Result<Repository, ApiError> {
+async fn repository(state: &AppState, r: products::Product) -> Result<Repository, ApiError> {
+    let Ok(included) = r.sole_repository() else {
+        return Err(ApiError::Invalid {
+            field: "id".into(),
+            message: format!(
+                "{} grants {} repositories: read and change it at /api/v1/products/{}",
+                r.title,
+                r.repositories.len(),
+                r.id
+            ),
+        });
+    };
+    let github = included.repository.clone();
     let prices = prices::active_for(&state.db, r.id).await?.into_iter().map(price).collect();
     let base = state.config.public_url.as_str().trim_end_matches('/');
     Ok(Repository {
         id: r.id.get(),
-        github_repository_id: r.github_repo_id,
-        full_name: format!("{}/{}", r.owner, r.name),
+        github_repository_id: github.github_repo_id,
+        full_name: github.full_name(),
         url: format!("{base}/p/{}", r.slug),
         cover_url: r.cover_image.map(|c| format!("{base}/covers/{c}")),
         slug: r.slug,
@@ -158,18 +177,21 @@ async fn repository(state: &AppState, r: repositories::Repository) -> Result<Rep
         summary: r.summary,
         description: r.description_md,
         status: r.status.to_string(),
-        github_state: r.github_state.to_string(),
+        github_state: github.github_state.to_string(),
         prices,
     })
 }
 
-/// Every repository, archived last.
+/// Every product of one repository, archived last (products of several are
+/// at `/api/v1/products`).
 #[utoipa::path(get, path = "/repositories", tag = "repositories",
     responses((status = 200, body = Vec<Repository>), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, _key: ApiKey) -> Result<ApiJson<Vec<Repository>>, ApiError> {
     let mut out = Vec::new();
-    for r in repositories::list(&state.db).await? {
-        out.push(repository(&state, r).await?);
+    for r in products::list(&state.db).await? {
+        if r.repositories.len() == 1 {
+            out.push(repository(&state, r).await?);
+        }
     }
     Ok(ApiJson(out))
 }
@@ -196,7 +218,7 @@ pub async fn get(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Repository>, ApiError> {
-    let r = repositories::get(&state.db, RepositoryId(id)).await?;
+    let r = products::get(&state.db, ProductId(id)).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -216,7 +238,7 @@ pub async fn patch(
         description: body.description,
         status: body.status,
     };
-    let r = listings::save(&state, RepositoryId(id), patch).await?;
+    let r = listings::save(&state, ProductId(id), patch).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -228,7 +250,7 @@ pub async fn archive(
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Repository>, ApiError> {
-    let r = repositories::set_status(&state.db, RepositoryId(id), RepositoryStatus::Archived).await?;
+    let r = products::set_status(&state.db, ProductId(id), ProductStatus::Archived).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 
@@ -241,7 +263,7 @@ pub async fn add_price(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewPrice>,
 ) -> Result<(StatusCode, ApiJson<Price>), ApiError> {
-    let p = prices::add(&state.db, &state.stripe, RepositoryId(id), &body.into_service()).await?;
+    let p = prices::add(&state.db, &state.stripe, ProductId(id), &body.into_service()).await?;
     Ok((StatusCode::CREATED, ApiJson(price(p))))
 }
 

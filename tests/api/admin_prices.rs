@@ -27,7 +27,7 @@ pub async fn creator_with_repository(app: &TestApp, name: &str) -> (reqwest::Cli
         .to_string();
     let (status, _) = call(app, &admin, "admin/repositories/add", &[("github_id", &github_id)]).await;
     assert!(status < 400, "add answered {status}");
-    let id: i64 = sqlx::query_scalar("SELECT id FROM repositories WHERE github_repo_id = $1")
+    let id: i64 = sqlx::query_scalar("SELECT x.product_id FROM product_repositories x JOIN repositories r ON r.id = x.repository_id WHERE r.github_repo_id = $1")
         .bind(github_id.parse::<i64>().unwrap())
         .fetch_one(app.pool())
         .await
@@ -75,7 +75,7 @@ async fn prices_are_created_in_stripe_and_shown_on_the_storefront(app: TestApp) 
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT kind, stripe_price_id FROM prices ORDER BY id").fetch_all(app.pool()).await.unwrap();
     let product: String =
-        sqlx::query_scalar("SELECT stripe_product_id FROM repositories").fetch_one(app.pool()).await.unwrap();
+        sqlx::query_scalar("SELECT stripe_product_id FROM products").fetch_one(app.pool()).await.unwrap();
     assert_eq!(RetrieveProduct::new(product.as_str()).send(&stripe).await.unwrap().name, "pro-kit");
     let month = RetrievePrice::new(rows[0].1.as_str()).send(&stripe).await.unwrap();
     assert_eq!(
@@ -126,7 +126,7 @@ async fn a_new_amount_is_a_new_stripe_price(app: TestApp) {
         .unwrap();
     // A buyer already pays the old price.
     sqlx::query(
-        "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
+        "INSERT INTO purchases (public_id, product_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
          VALUES ('p1', $1, $2, 583231, 'octocat', 'o@example.com', 'active', 19000, 'usd', 1, 1)",
     )
     .bind(repo.parse::<i64>().unwrap())
@@ -247,6 +247,6 @@ async fn bad_prices_are_refused_and_create_nothing(app: TestApp) {
     assert_eq!(status, 400, "{body}");
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM prices").fetch_one(app.pool()).await.unwrap();
     let product: Option<String> =
-        sqlx::query_scalar("SELECT stripe_product_id FROM repositories").fetch_one(app.pool()).await.unwrap();
+        sqlx::query_scalar("SELECT stripe_product_id FROM products").fetch_one(app.pool()).await.unwrap();
     assert_eq!((count, product), (0, None), "refused input reaches neither the database nor Stripe");
 }

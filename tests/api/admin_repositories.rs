@@ -29,7 +29,7 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
     let (status, _) = call(&app, &admin, "add", &[("github_id", &github_id)]).await;
     assert!(status == 200 || (300..400).contains(&status), "add answered {status}");
     let (id, slug, state): (i64, String, String) =
-        sqlx::query_as("SELECT id, slug, status FROM repositories").fetch_one(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT id, slug, status FROM products").fetch_one(app.pool()).await.unwrap();
     assert_eq!((slug.as_str(), state.as_str()), ("pro-kit", "draft"));
     let id = id.to_string();
 
@@ -86,7 +86,7 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
     let (status, refused) = call(&app, &admin, "status", &[("id", &id), ("status", "published")]).await;
     assert_eq!(status, 400, "{refused}");
     assert!(
-        refused.to_string().contains("this repository is archived; from there it can become unpublished"),
+        refused.to_string().contains("this product is archived; from there it can become unpublished"),
         "{refused}"
     );
     let (status, again) = call(&app, &admin, "status", &[("id", &id), ("status", "archived")]).await;
@@ -116,6 +116,6 @@ async fn add_edit_and_publish_a_repository(app: TestApp) {
     );
     assert_eq!(call(&app, &alice, "status", &[("id", &id), ("status", "archived")]).await.0, 403);
     assert_eq!(call(&app, &browser(), "add", &[("github_id", &github_id)]).await.0, 401);
-    let title: String = sqlx::query_scalar("SELECT title FROM repositories").fetch_one(app.pool()).await.unwrap();
+    let title: String = sqlx::query_scalar("SELECT title FROM products").fetch_one(app.pool()).await.unwrap();
     assert_eq!(title, "The Pro Kit");
 }

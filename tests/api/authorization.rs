@@ -47,7 +47,7 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
 /// Everything an unauthorised call could have changed.
 pub async fn snapshot(app: &TestApp) -> String {
     let repositories: Vec<(i64, String, String, String, Option<String>)> =
-        sqlx::query_as("SELECT id, slug, title, status, cover_image FROM repositories ORDER BY id")
+        sqlx::query_as("SELECT id, slug, title, status, cover_image FROM products ORDER BY id")
             .fetch_all(app.pool())
             .await
             .unwrap();
@@ -126,7 +126,7 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
 
     // REST API routes.
     let operations = documented_operations(&app).await;
-    assert_eq!(operations.len(), 14, "{operations:?}");
+    assert_eq!(operations.len(), 16, "{operations:?}");
     for (method, path) in &operations {
         let path = format!("/api/v1{}", path.replace("{id}", &purchase_id.to_string()));
         let body = json!({"title": "hacked", "status": "archived", "interval": "month", "unit_amount": 100, "currency": "usd", "owner": "sandbox-creator", "name": "course-materials", "reason": "hacked"});

@@ -92,7 +92,8 @@ async fn a_buyer_pays_and_is_invited_once(app: TestApp) {
     let metadata = session.metadata.clone().unwrap();
     assert_eq!(metadata["purchase_id"], purchase_id.to_string());
     assert_eq!(metadata["github_user_id"], user_id.to_string());
-    assert_eq!(metadata["repository"], "sandbox-org/enterprise-sdk");
+    assert_eq!(metadata["product"], "enterprise-sdk");
+    assert_eq!(metadata["repositories"], "sandbox-org/enterprise-sdk");
     assert!(session.success_url.as_deref().unwrap().ends_with("/checkout/success?session_id={CHECKOUT_SESSION_ID}"));
     assert!(session.cancel_url.as_deref().unwrap().ends_with("/p/enterprise-sdk?checkout=cancelled"));
 
@@ -339,7 +340,7 @@ async fn product_pages_are_complete_and_counted(app: TestApp) {
 
     // Views are counted in memory and written in batches.
     app.state.page_views.flush(&app.state.db).await.unwrap();
-    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE repository_id = $1")
+    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE product_id = $1")
         .bind(repo_id)
         .fetch_one(app.pool())
         .await

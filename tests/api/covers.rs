@@ -19,7 +19,7 @@ async fn upload(app: &TestApp, who: &reqwest::Client, repo: &str, bytes: Vec<u8>
 }
 
 async fn cover(app: &TestApp) -> Option<String> {
-    sqlx::query_scalar("SELECT cover_image FROM repositories").fetch_one(app.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT cover_image FROM products").fetch_one(app.pool()).await.unwrap()
 }
 
 async fn a_creator_uploads_a_cover(app: TestApp) {

@@ -3,7 +3,7 @@ use std::{collections::HashMap, future::Future, time::Duration};
 use repopass::startup::Application;
 use server::{AppState, Config};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,

@@ -361,11 +361,15 @@ async fn send_github(app: &TestApp, event: &str, delivery: &str, body: Value) {
 
 async fn repository_and_installation_events_mark_the_repository(app: TestApp) {
     let (repo_id, _) = on_sale(&app).await;
-    let github_id: i64 = sqlx::query_scalar("SELECT github_repo_id FROM repositories WHERE id = $1")
-        .bind(repo_id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    // The GitHub repository the product grants.
+    let (repo_id, github_id): (i64, i64) = sqlx::query_as(
+        "SELECT r.id, r.github_repo_id FROM repositories r JOIN product_repositories x ON x.repository_id = r.id
+         WHERE x.product_id = $1",
+    )
+    .bind(repo_id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
     let state = |app: &TestApp| {
         let sql = format!("SELECT github_state FROM repositories WHERE id = {repo_id}");
         let pool = app.pool().clone();

@@ -197,3 +197,212 @@ async fn reason_codes_are_backfilled_from_the_messages_on_both_databases() {
         }
     }
 }
+
+/// A table's rows as text (NULL stays None), in id order: compared before
+/// and after a migration, column by column.
+async fn rows(db: &server::Db, table: &str, columns: &[&str], order: &str) -> Vec<Vec<Option<String>>> {
+    let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", select.join(", "));
+    let found = sqlx::query(&sql).fetch_all(db.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    found.iter().map(|r| (0..columns.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect()
+}
+
+/// A table, its columns as (before, after) names, and the order to read it in.
+type Kept = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+/// The columns compared: a rename keeps the values.
+const KEPT: &[Kept] = &[
+    (
+        "purchases",
+        &[
+            ("id", "id"),
+            ("public_id", "public_id"),
+            ("repository_id", "product_id"),
+            ("price_id", "price_id"),
+            ("github_user_id", "github_user_id"),
+            ("github_login", "github_login"),
+            ("email", "email"),
+            ("status", "status"),
+            ("status_reason", "status_reason"),
+            ("status_reason_code", "status_reason_code"),
+            ("amount", "amount"),
+            ("currency", "currency"),
+            ("stripe_subscription_id", "stripe_subscription_id"),
+            ("github_invitation_id", "github_invitation_id"),
+            ("invitation_url", "invitation_url"),
+            ("current_period_end", "current_period_end"),
+            ("github_access", "github_access"),
+            ("paid_at", "paid_at"),
+            ("revoked_at", "revoked_at"),
+        ],
+        "id",
+    ),
+    (
+        "prices",
+        &[
+            ("id", "id"),
+            ("repository_id", "product_id"),
+            ("kind", "kind"),
+            ("amount", "amount"),
+            ("currency", "currency"),
+            ("trial_days", "trial_days"),
+            ("permission", "permission"),
+            ("stripe_price_id", "stripe_price_id"),
+            ("active", "active"),
+            ("replaced_by", "replaced_by"),
+        ],
+        "id",
+    ),
+    (
+        "access_log",
+        &[
+            ("id", "id"),
+            ("purchase_id", "purchase_id"),
+            ("from_status", "from_status"),
+            ("to_status", "to_status"),
+            ("action", "action"),
+            ("cause_kind", "cause_kind"),
+            ("cause_ref", "cause_ref"),
+            ("detail", "detail"),
+            ("github_login", "github_login"),
+            ("created_at", "created_at"),
+        ],
+        "id",
+    ),
+    ("payments", &[("id", "id"), ("purchase_id", "purchase_id"), ("kind", "kind"), ("amount", "amount")], "id"),
+    ("page_views", &[("repository_id", "product_id"), ("day", "day"), ("views", "views")], "day, views"),
+    (
+        "drift",
+        &[("id", "id"), ("repository_id", "repository_id"), ("kind", "kind"), ("github_login", "github_login")],
+        "id",
+    ),
+];
+
+/// What the last release's `repositories` held, as products and GitHub
+/// repositories hold it now.
+const SPLIT: &[(&str, &str, &str)] = &[
+    ("id", "products", "id"),
+    ("slug", "products", "slug"),
+    ("title", "products", "title"),
+    ("summary", "products", "summary"),
+    ("description_md", "products", "description_md"),
+    ("cover_image", "products", "cover_image"),
+    ("status", "products", "status"),
+    ("stripe_product_id", "products", "stripe_product_id"),
+    ("github_repo_id", "repositories", "github_repo_id"),
+    ("owner", "repositories", "owner"),
+    ("name", "repositories", "name"),
+    ("owner_is_org", "repositories", "owner_is_org"),
+    ("github_state", "repositories", "github_state"),
+];
+
+/// Writes what the last release (migrations 1 to 12) could hold: two
+/// repositories on sale, prices, purchases in every state with their log,
+/// payments, page views and a drift finding.
+async fn seed_last_release(db: &server::Db) {
+    let statements = [
+        "INSERT INTO repositories (id, github_repo_id, owner, name, owner_is_org, slug, title, summary, description_md, cover_image, status, github_state, stripe_product_id, created_at, updated_at)
+         VALUES (1, 501, 'acme', 'sdk', 1, 'sdk', 'SDK', 'The SDK', '# SDK', 'ab.png', 'published', 'ok', 'prod_1', 100, 100),
+                (2, 502, 'mona', 'course', 0, 'course', 'Course', '', '', NULL, 'archived', 'renamed', NULL, 200, 200)",
+        "INSERT INTO prices (id, repository_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by, created_at, updated_at)
+         VALUES (1, 1, 'monthly', 900, 'usd', 14, 'push', 'price_1', 0, NULL, 100, 100),
+                (2, 1, 'monthly', 1200, 'usd', 14, 'push', 'price_2', 1, NULL, 110, 110),
+                (3, 2, 'one_time', 4900, 'eur', 0, 'pull', 'price_3', 1, NULL, 200, 200)",
+        "UPDATE prices SET replaced_by = 2 WHERE id = 1",
+        "INSERT INTO purchases (id, public_id, repository_id, price_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_subscription_id, github_invitation_id, invitation_url, current_period_end, github_access, paid_at, revoked_at, created_at, updated_at)
+         VALUES (1, 'pa', 1, 1, 11, 'ann', 'ann@example.com', 'active', NULL, NULL, 900, 'usd', 'sub_1', NULL, NULL, 999, 'repopass', 300, NULL, 300, 300),
+                (2, 'pb', 1, 2, 12, 'bob', 'bob@example.com', 'invited', NULL, NULL, 1200, 'usd', 'sub_2', 77, 'https://github.com/acme/sdk/invitations', 999, 'repopass', 310, NULL, 310, 310),
+                (3, 'pc', 2, 3, 11, 'ann', 'ann@example.com', 'revoked', 'refunded', 'refunded', 4900, 'eur', NULL, NULL, NULL, NULL, 'preexisting', 320, 330, 320, 330),
+                (4, 'pd', 1, 2, 13, 'cy', 'cy@example.com', 'pending', NULL, NULL, 1200, 'usd', NULL, NULL, NULL, NULL, 'repopass', NULL, NULL, 340, 340)",
+        "INSERT INTO access_log (id, purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, github_login, created_at)
+         VALUES (1, 1, NULL, 'pending', 'checkout_started', 'customer', '@ann', 'monthly for @ann', 'ann', 300),
+                (2, 1, 'pending', 'paid', 'paid', 'stripe_event', 'evt_1', NULL, 'ann', 301),
+                (3, 1, 'paid', 'active', 'access_active', 'github_event', 'd-1', NULL, 'ann', 302),
+                (4, 3, 'active', 'revoked', 'refund', 'stripe_event', 'evt_9', 'refunded', 'ann', 330)",
+        "INSERT INTO payments (id, purchase_id, stripe_ref, kind, amount, currency, created_at)
+         VALUES (1, 1, 'in_1', 'payment', 900, 'usd', 300), (2, 3, 'ch_3', 'payment', 4900, 'eur', 320), (3, 3, 're_3', 'refund', -4900, 'eur', 330)",
+        "INSERT INTO page_views (repository_id, day, views) VALUES (1, 20000, 5), (2, 20000, 7)",
+        "INSERT INTO drift (id, repository_id, kind, github_user_id, github_login, purchase_id, detail, detected_at)
+         VALUES (1, 1, 'access_without_purchase', 99, 'eve', NULL, 'a collaborator with no purchase', 400)",
+    ];
+    for sql in statements {
+        sqlx::query(sql).execute(db.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_database_of_the_last_release_keeps_every_row_and_its_meaning() {
+    for (backend, folder) in [(Backend::Sqlite, "sqlite"), (Backend::Postgres, "postgres")] {
+        let Some(database) = TestDatabase::create(backend).await else {
+            eprintln!("skipped on {folder}: TEST_DATABASE_URL is not set");
+            continue;
+        };
+        // The last release's migrations (1 to 12), run by sqlx as that release ran them.
+        let release = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(format!("{}/migrations/{folder}", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name[..4].parse::<u32>().unwrap() <= 12 {
+                std::fs::copy(&path, release.path().join(name)).unwrap();
+            }
+        }
+        let db = server::Db::connect(&SecretString::from(database.url.clone())).await.unwrap();
+        sqlx::migrate::Migrator::new(release.path()).await.unwrap().run(db.pool()).await.unwrap();
+        seed_last_release(&db).await;
+        let before: Vec<_> = {
+            let mut all = Vec::new();
+            for (table, columns, order) in KEPT {
+                let names: Vec<&str> = columns.iter().map(|(b, _)| *b).collect();
+                all.push(rows(&db, table, &names, order).await);
+            }
+            all
+        };
+        let split_before = rows(&db, "repositories", &SPLIT.iter().map(|(c, _, _)| *c).collect::<Vec<_>>(), "id").await;
+
+        // This release: every migration since, as RepoPass runs them on start.
+        db.migrate().await.unwrap_or_else(|e| panic!("{folder}: {e}"));
+
+        for ((table, columns, order), was) in KEPT.iter().zip(&before) {
+            let names: Vec<&str> = columns.iter().map(|(_, a)| *a).collect();
+            assert_eq!(&rows(&db, table, &names, order).await, was, "{folder}: {table} changed");
+        }
+        let split_after: Vec<Vec<Option<String>>> = {
+            let columns: Vec<String> = SPLIT.iter().map(|(_, t, c)| format!("{}.{c}", &t[..1])).collect();
+            let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+            let sql = format!(
+                "SELECT {} FROM products p JOIN product_repositories x ON x.product_id = p.id
+                 JOIN repositories r ON r.id = x.repository_id ORDER BY p.id",
+                select.join(", ")
+            );
+            let found = sqlx::query(&sql).fetch_all(db.pool()).await.unwrap();
+            found.iter().map(|row| (0..columns.len()).map(|i| row.get::<Option<String>, _>(i)).collect()).collect()
+        };
+        assert_eq!(split_after, split_before, "{folder}: each repository became a product of one");
+
+        // And it means what it meant: the page sells the repository, the
+        // purchases grant it with the price's permission, the log reads back.
+        let page = server::storefront::product(&db, "sdk").await.unwrap().expect("the page is still on sale");
+        assert_eq!(page.product.full_names(), ["acme/sdk"]);
+        assert_eq!(page.prices.iter().map(|p| p.id.get()).collect::<Vec<_>>(), [2]);
+        let sdk = &page.product.repositories[0];
+        assert_eq!(sdk.permission, None, "{folder}: the price's permission still decides");
+        let granted = server::purchases::granted_in(&db, sdk.repository.id).await.unwrap();
+        assert_eq!(granted.iter().map(|p| p.public_id.as_str()).collect::<Vec<_>>(), ["pa", "pb"]);
+        let course = server::products::get(&db, server::domain::ProductId(2)).await.unwrap();
+        assert_eq!((course.status.as_str(), course.full_names()), ("archived", vec!["mona/course".to_owned()]));
+        assert_eq!(server::activity::latest(&db, 10).await.unwrap().len(), 4);
+        if backend == Backend::Sqlite {
+            let broken: Vec<(String,)> =
+                sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(db.pool()).await.unwrap();
+            assert!(broken.is_empty(), "foreign keys broken by the migration: {broken:?}");
+        }
+        // New rows get new ids on both (PostgreSQL's identities moved past the copied ones).
+        let next: i64 = sqlx::query_scalar(
+            "INSERT INTO repositories (github_repo_id, owner, name, created_at, updated_at) VALUES (503, 'acme', 'cli', 1, 1) RETURNING id",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{folder}: {e}"));
+        assert_eq!(next, 3, "{folder}");
+    }
+}

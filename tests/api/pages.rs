@@ -62,29 +62,48 @@ async fn storefront_server_function(app: TestApp) {
     assert_eq!(products[0]["from_price"], "from €50.00/year");
 }
 
+/// A product of one repository (acme/`slug`), written straight to the
+/// database; its product id.
 pub async fn insert_repository(app: &TestApp, github_id: i64, slug: &str, title: &str, status: &str) -> i64 {
     let now = clock::now();
-    sqlx::query_scalar(
-        "INSERT INTO repositories (github_repo_id, owner, name, slug, title, summary, status, created_at, updated_at)
-         VALUES ($1, 'acme', $2, $2, $3, 'A private repository', $4, $5, $5) RETURNING id",
+    let repository: i64 = sqlx::query_scalar(
+        "INSERT INTO repositories (github_repo_id, owner, name, created_at, updated_at)
+         VALUES ($1, 'acme', $2, $3, $3) RETURNING id",
     )
     .bind(github_id)
+    .bind(slug)
+    .bind(now)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let product: i64 = sqlx::query_scalar(
+        "INSERT INTO products (slug, title, summary, status, created_at, updated_at)
+         VALUES ($1, $2, 'A private repository', $3, $4, $4) RETURNING id",
+    )
     .bind(slug)
     .bind(title)
     .bind(status)
     .bind(now)
     .fetch_one(app.pool())
     .await
-    .unwrap()
+    .unwrap();
+    sqlx::query("INSERT INTO product_repositories (product_id, repository_id, added_at) VALUES ($1, $2, $3)")
+        .bind(product)
+        .bind(repository)
+        .bind(now)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    product
 }
 
-pub async fn insert_price(app: &TestApp, repository_id: i64, kind: &str, amount: i64, currency: &str) -> i64 {
+pub async fn insert_price(app: &TestApp, product_id: i64, kind: &str, amount: i64, currency: &str) -> i64 {
     let now = clock::now();
     sqlx::query_scalar(
-        "INSERT INTO prices (repository_id, kind, amount, currency, created_at, updated_at)
+        "INSERT INTO prices (product_id, kind, amount, currency, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
-    .bind(repository_id)
+    .bind(product_id)
     .bind(kind)
     .bind(amount)
     .bind(currency)

@@ -11,7 +11,8 @@ scenarios!(
     repositories_and_prices_over_the_api,
     purchases_revoke_and_restore_over_the_api,
     errors_are_json_with_the_right_status,
-    openapi_lists_exactly_the_routes
+    openapi_lists_exactly_the_routes,
+    products_list_the_repositories_they_grant
 );
 
 pub async fn api_key(app: &TestApp) -> String {
@@ -123,7 +124,7 @@ async fn repositories_and_prices_over_the_api(app: TestApp) {
 pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, _id: i64) -> (i64, i64) {
     let github_user_id = app.github().users(login).profile().await.unwrap().id.0 as i64;
     let repo_id =
-        match sqlx::query_scalar::<_, i64>("SELECT id FROM repositories").fetch_optional(app.pool()).await.unwrap() {
+        match sqlx::query_scalar::<_, i64>("SELECT id FROM products").fetch_optional(app.pool()).await.unwrap() {
             Some(id) => id,
             None => {
                 let (_, repo) = api(
@@ -146,14 +147,14 @@ pub async fn purchase(app: &TestApp, key: &str, status: &str, login: &str, _id: 
                 id
             }
         };
-    let price_id: i64 = sqlx::query_scalar("SELECT id FROM prices WHERE repository_id = $1")
+    let price_id: i64 = sqlx::query_scalar("SELECT id FROM prices WHERE product_id = $1")
         .bind(repo_id)
         .fetch_one(app.pool())
         .await
         .unwrap();
     let now = server::clock::now();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, stripe_subscription_id, paid_at, revoked_at, created_at, updated_at)
+        "INSERT INTO purchases (public_id, product_id, price_id, github_user_id, github_login, email, status, amount, currency, stripe_subscription_id, paid_at, revoked_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 900, 'usd', 'sub_test', $8, $9, $10, $10) RETURNING id",
     )
     .bind(format!("pub-{login}-{status}"))
@@ -338,6 +339,8 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1: {}", doc["openapi"]);
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
     let mut expected: Vec<(String, String)> = [
+        ("GET", "/products"),
+        ("GET", "/products/{id}"),
         ("GET", "/repositories"),
         ("POST", "/repositories"),
         ("GET", "/repositories/{id}"),
@@ -374,4 +377,39 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
             "{method} {path} answered {status}: not in the document, so it must not exist"
         );
     }
+}
+
+async fn products_list_the_repositories_they_grant(app: TestApp) {
+    let key = api_key(&app).await;
+    let key = Some(key.as_str());
+    let body =
+        json!({"owner": "sandbox-org", "name": "enterprise-sdk", "slug": "sdk", "title": "SDK", "published": true});
+    let (status, repo) = api(&app, key, "POST", "/repositories", Some(body)).await;
+    assert_eq!(status, 201, "{repo}");
+    let id = repo["id"].as_i64().unwrap();
+    let (status, price) = api(
+        &app,
+        key,
+        "POST",
+        &format!("/repositories/{id}/prices"),
+        Some(json!({"interval": "month", "unit_amount": 900, "currency": "usd"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{price}");
+    assert_eq!((price["product_id"].as_i64(), price["repository_id"].as_i64()), (Some(id), Some(id)));
+
+    let (status, products) = api(&app, key, "GET", "/products", None).await;
+    assert_eq!(status, 200, "{products}");
+    assert_eq!(products.as_array().map(Vec::len), Some(1), "{products}");
+    let (status, product) = api(&app, key, "GET", &format!("/products/{id}"), None).await;
+    assert_eq!(status, 200, "{product}");
+    assert_eq!(product, products[0]);
+    assert_eq!(product["slug"], "sdk");
+    assert_eq!(
+        product["repositories"],
+        json!([{"full_name": "sandbox-org/enterprise-sdk", "github_repository_id": repo["github_repository_id"], "permission": null, "github_state": "ok"}])
+    );
+    assert_eq!(product["prices"][0]["unit_amount"], 900);
+    let (status, missing) = api(&app, key, "GET", "/products/999999", None).await;
+    assert_eq!((status, missing["error"]["code"].as_str()), (404, Some("not_found")));
 }

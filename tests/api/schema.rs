@@ -24,7 +24,7 @@ async fn insert_purchase(
 ) -> Result<i64, sqlx::Error> {
     let now = clock::now();
     sqlx::query_scalar(
-        "INSERT INTO purchases (public_id, repository_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
+        "INSERT INTO purchases (public_id, product_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
          VALUES ($1, $2, $3, 583231, 'octocat', 'octo@example.com', $4, 900, 'usd', $5, $5) RETURNING id",
     )
     .bind(public_id)
@@ -68,17 +68,17 @@ async fn access_log_is_append_only(app: TestApp) {
 
 async fn money_must_be_valid(app: TestApp) {
     let repo = insert_repository(&app, 12, "kit", "Kit", "published").await;
-    let negative = sqlx::query("INSERT INTO prices (repository_id, kind, amount, currency, created_at, updated_at) VALUES ($1, 'monthly', -1, 'usd', 0, 0)")
+    let negative = sqlx::query("INSERT INTO prices (product_id, kind, amount, currency, created_at, updated_at) VALUES ($1, 'monthly', -1, 'usd', 0, 0)")
         .bind(repo)
         .execute(app.pool())
         .await;
     assert!(negative.is_err(), "negative amount accepted");
-    let bad_currency = sqlx::query("INSERT INTO prices (repository_id, kind, amount, currency, created_at, updated_at) VALUES ($1, 'monthly', 100, 'dollars', 0, 0)")
+    let bad_currency = sqlx::query("INSERT INTO prices (product_id, kind, amount, currency, created_at, updated_at) VALUES ($1, 'monthly', 100, 'dollars', 0, 0)")
         .bind(repo)
         .execute(app.pool())
         .await;
     assert!(bad_currency.is_err(), "a currency that is not an ISO code was accepted");
-    let orphan = sqlx::query("INSERT INTO prices (repository_id, kind, amount, currency, created_at, updated_at) VALUES (999999, 'monthly', 100, 'usd', 0, 0)")
+    let orphan = sqlx::query("INSERT INTO prices (product_id, kind, amount, currency, created_at, updated_at) VALUES (999999, 'monthly', 100, 'usd', 0, 0)")
         .execute(app.pool())
         .await;
     assert!(orphan.is_err(), "a price for a repository that does not exist was accepted (foreign keys off?)");

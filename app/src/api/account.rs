@@ -59,7 +59,7 @@ mod ssr {
 
     use crate::{
         error::AppError,
-        types::{Account, AccountPurchase},
+        types::{Account, AccountPurchase, RepoLink},
     };
 
     pub async fn customer() -> Result<Option<Customer>, AppError> {
@@ -97,9 +97,7 @@ mod ssr {
                 let can = account::customer_can(&row, who, now);
                 let move_after = account::move_after(&row, now).filter(|_| row.status.gives_access()).map(account::day);
                 AccountPurchase {
-                    full_name: format!("{}/{}", row.owner, row.name),
-                    repository_url: format!("{web}/{}/{}", row.owner, row.name),
-                    download_url: format!("{web}/{}/{}/archive/HEAD.zip", row.owner, row.name),
+                    repositories: row.repositories.iter().map(|n| RepoLink::new(&web, n.clone())).collect(),
                     ending_soon: account::ending_soon(&row, dated_now),
                     product_url: format!("/p/{}", row.slug),
                     price_text: account::price_words(&row),

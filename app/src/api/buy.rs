@@ -15,7 +15,7 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
     let Some(page) = server::storefront::product(&state.db, &slug).await? else {
         return Ok(None);
     };
-    state.page_views.record(page.repository.id).await;
+    state.page_views.record(page.product.id).await;
     Ok(Some(ssr::page(&state, page)))
 }
 
@@ -23,8 +23,9 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
 #[server(endpoint = "buy/check-username")]
 pub async fn check_github_username(price_id: i64, github_username: String) -> Result<GithubUser, AppError> {
     let state = super::state()?;
-    let (_, repo) = server::checkout::price_on_sale(&state, server::domain::PriceId(price_id)).await?;
-    let account = server::github_accounts::check(&state, &repo.owner, &github_username).await?;
+    let (_, product) = server::checkout::price_on_sale(&state, server::domain::PriceId(price_id)).await?;
+    let owner = product.repositories.first().map(|i| i.repository.owner.as_str()).unwrap_or_default();
+    let account = server::github_accounts::check(&state, owner, &github_username).await?;
     Ok(GithubUser { login: account.login, name: account.name, avatar_url: account.avatar_url })
 }
 
@@ -111,7 +112,9 @@ pub(crate) mod ssr {
 
     pub fn page(state: &server::AppState, p: server::storefront::ProductPage) -> ProductPage {
         let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
-        let r = p.repository;
+        let r = p.product;
+        // GitHub gives every collaborator of a personal repository write access.
+        let all_org = r.repositories.iter().all(|i| i.repository.owner_is_org);
         let prices = p
             .prices
             .into_iter()
@@ -131,7 +134,7 @@ pub(crate) mod ssr {
                     format_price(price.amount, &price.currency, price.kind.db())
                 },
                 trial_days: price.trial_days,
-                access: access_words(&price.permission, r.owner_is_org),
+                access: access_words(&price.permission, all_org),
                 pay_what_you_want: price.custom_amount,
                 access_days: price.access_days,
                 access_until: price
@@ -142,8 +145,8 @@ pub(crate) mod ssr {
         ProductPage {
             canonical_url: format!("{base}/p/{}", r.slug),
             image_url: r.cover_image.as_ref().map(|c| format!("{base}/covers/{c}")),
+            repositories: r.full_names(),
             cover_url: r.cover_image.map(|c| format!("/covers/{c}")),
-            full_name: format!("{}/{}", r.owner, r.name),
             description_html: server::markdown::to_safe_html(&r.description_md),
             slug: r.slug,
             title: r.title,
@@ -187,10 +190,9 @@ pub(crate) mod ssr {
             settled: p.settled(),
             paid_words: p.paid_words().to_owned(),
             payment_on_its_way: p.payment_on_its_way,
-            title: p.repository.title,
-            slug: p.repository.slug,
-            full_name: format!("{}/{}", p.repository.owner, p.repository.name),
-            repository_url: format!("{web}/{}/{}", p.repository.owner, p.repository.name),
+            repositories: p.product.full_names().into_iter().map(|n| crate::types::RepoLink::new(web, n)).collect(),
+            title: p.product.title,
+            slug: p.product.slug,
             github_login: p.purchase.github_login,
             status: p.purchase.status.to_string(),
             invitation_url: p.purchase.invitation_url,

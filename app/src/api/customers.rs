@@ -160,13 +160,13 @@ pub(crate) mod ssr {
         let filter = purchases::Filter {
             q,
             status: purchases::parse_status(status.as_deref())?,
-            repository_id: repository.filter(|r| *r > 0).map(server::domain::RepositoryId),
+            product_id: repository.filter(|r| *r > 0).map(server::domain::ProductId),
             sort,
             // Unfinished checkouts are not customers: listed only when their status is asked for.
             unfinished: false,
         };
         let found = purchases::list(&state.db, &filter, page.max(1), PER_PAGE).await?;
-        let repos = server::repositories::list(&state.db).await?;
+        let repos = server::products::list(&state.db).await?;
         let name = |id| repos.iter().find(|r| r.id == id).map(|r| r.title.clone()).unwrap_or_default();
         // The prices on this page (a handful): a trial says what comes after it.
         let mut prices = std::collections::HashMap::new();
@@ -180,7 +180,7 @@ pub(crate) mod ssr {
             .into_iter()
             .map(|p| CustomerRow {
                 purchase_id: p.id.get(),
-                repository: name(p.repository_id),
+                repository: name(p.product_id),
                 amount_text: match prices.get(&p.price_id) {
                     Some(price) => {
                         server::prices::paid_words(p.amount, &p.currency, price.kind, price.amount, price.trial_days)
@@ -233,7 +233,7 @@ pub(crate) mod ssr {
         emails.dedup();
         let mut out = Vec::new();
         for (p, log) in found {
-            let repo = server::repositories::get(&state.db, p.repository_id).await?;
+            let product = server::products::get(&state.db, p.product_id).await?;
             let price = server::prices::get(&state.db, p.price_id).await?;
             let can = purchases::CreatorCan::of(&p);
             let refunded = server::ledger::refunded_total(&state.db, p.id).await?;
@@ -243,7 +243,7 @@ pub(crate) mod ssr {
             });
             out.push(AdminPurchase {
                 id: p.id.get(),
-                repository: format!("{} ({}/{})", repo.title, repo.owner, repo.name),
+                repository: format!("{} ({})", product.title, product.full_names().join(", ")),
                 price_text: format_price(p.amount, &p.currency, price.kind.db()),
                 refunded_text,
                 can_revoke: can.revoke,

@@ -79,17 +79,13 @@ pub async fn get_event(id: i64) -> Result<EventDetail, AppError> {
 pub async fn list_drift() -> Result<Vec<DriftRow>, AppError> {
     use server::domain::DriftKind;
     let (state, _) = super::session::ssr::require_admin().await?;
-    let repos = server::repositories::list(&state.db).await?;
+    let repos = server::repositories::sold(&state.db).await?;
     Ok(server::scheduled::drift(&state)
         .await?
         .into_iter()
         .map(|d| DriftRow {
             id: d.id,
-            repository: repos
-                .iter()
-                .find(|r| r.id.get() == d.repository_id)
-                .map(|r| format!("{}/{}", r.owner, r.name))
-                .unwrap_or_default(),
+            repository: repos.iter().find(|r| r.id.get() == d.repository_id).map(|r| r.full_name()).unwrap_or_default(),
             fix_label: match d.kind {
                 DriftKind::PaidWithoutAccess => format!("Invite @{} again", d.github_login),
                 DriftKind::AccessWithoutPurchase => format!("Remove @{}", d.github_login),

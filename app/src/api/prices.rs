@@ -30,9 +30,7 @@ pub struct PriceForm {
 pub async fn add_price(repository_id: i64, price: PriceForm) -> Result<PriceRow, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let new = ssr::new_price(price)?;
-    Ok(ssr::row(
-        server::prices::add(&state.db, &state.stripe, server::domain::RepositoryId(repository_id), &new).await?,
-    ))
+    Ok(ssr::row(server::prices::add(&state.db, &state.stripe, server::domain::ProductId(repository_id), &new).await?))
 }
 
 /// A new amount makes a new Stripe price; subscribers keep the old one.

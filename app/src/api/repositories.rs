@@ -1,8 +1,9 @@
-//! The creator's repositories: thin calls into `server::repositories`.
+//! The creator's products (each made from a repository): thin calls into
+//! `server::listings` and `server::products`.
 
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
-use server::domain::RepositoryId;
+use server::domain::ProductId;
 
 use crate::{
     error::AppError,
@@ -37,13 +38,13 @@ pub async fn add_repository(github_id: i64) -> Result<(), AppError> {
 #[server(endpoint = "admin/repositories/list")]
 pub async fn list_repositories() -> Result<Vec<RepoRow>, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::repositories::list(&state.db).await?.into_iter().map(ssr::row).collect())
+    Ok(server::products::list(&state.db).await?.into_iter().map(ssr::row).collect())
 }
 
 #[server(endpoint = "admin/repositories/get")]
 pub async fn get_repository(id: i64) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    ssr::edit(&state, server::repositories::get(&state.db, RepositoryId(id)).await?).await
+    ssr::edit(&state, server::products::get(&state.db, ProductId(id)).await?).await
 }
 
 #[server(endpoint = "admin/repositories/save")]
@@ -62,20 +63,20 @@ pub async fn save_repository(
         description: Some(description),
         status: None,
     };
-    ssr::edit(&state, server::listings::save(&state, RepositoryId(id), patch).await?).await
+    ssr::edit(&state, server::listings::save(&state, ProductId(id), patch).await?).await
 }
 
 #[server(endpoint = "admin/repositories/status")]
 pub async fn set_repository_status(id: i64, status: String) -> Result<RepoEdit, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    ssr::edit(&state, server::listings::set_status(&state, RepositoryId(id), &status).await?).await
+    ssr::edit(&state, server::listings::set_status(&state, ProductId(id), &status).await?).await
 }
 
 /// Takes the cover image off the page.
 #[server(endpoint = "admin/repositories/remove-cover")]
 pub async fn remove_cover(id: i64) -> Result<(), AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::covers::clear(&state.db, RepositoryId(id)).await?)
+    Ok(server::covers::clear(&state.db, ProductId(id)).await?)
 }
 
 /// The description as buyers will see it (sanitised HTML).
@@ -89,20 +90,35 @@ pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
 mod ssr {
     use crate::types::{RepoEdit, RepoRow};
 
-    pub fn row(r: server::repositories::Repository) -> RepoRow {
+    /// What GitHub last said of the product's repositories, when it is not
+    /// simply fine: "renamed", or "owner/name: deleted" when several.
+    fn github_trouble(r: &server::products::Product) -> Option<String> {
+        let troubled: Vec<String> = r
+            .repositories
+            .iter()
+            .filter(|i| i.repository.github_state != server::domain::GithubState::Ok)
+            .map(|i| match r.repositories.len() {
+                1 => i.repository.github_state.to_string(),
+                _ => format!("{}: {}", i.repository.full_name(), i.repository.github_state),
+            })
+            .collect();
+        (!troubled.is_empty()).then(|| troubled.join("; "))
+    }
+
+    pub fn row(r: server::products::Product) -> RepoRow {
         RepoRow {
             id: r.id.get(),
-            full_name: format!("{}/{}", r.owner, r.name),
+            full_name: r.full_names().join(", "),
+            github_trouble: github_trouble(&r),
             title: r.title,
             slug: r.slug,
             status: r.status.to_string(),
-            github_trouble: (r.github_state != server::domain::GithubState::Ok).then(|| r.github_state.to_string()),
         }
     }
 
     pub async fn edit(
         state: &server::AppState,
-        r: server::repositories::Repository,
+        r: server::products::Product,
     ) -> Result<RepoEdit, crate::error::AppError> {
         let prices =
             server::prices::active_for(&state.db, r.id).await?.into_iter().map(crate::api::prices::ssr::row).collect();
@@ -111,8 +127,9 @@ mod ssr {
             prices,
             currencies: server::prices::CURRENCIES.iter().map(|(c, _)| (*c).to_owned()).collect(),
             id: r.id.get(),
-            full_name: format!("{}/{}", r.owner, r.name),
-            owner_is_org: r.owner_is_org,
+            full_name: r.full_names().join(", "),
+            owner_is_org: r.repositories.iter().all(|i| i.repository.owner_is_org),
+            github_trouble: github_trouble(&r),
             slug: r.slug,
             title: r.title,
             summary: r.summary,
@@ -120,7 +137,6 @@ mod ssr {
             description: r.description_md,
             moves: r.status.moves().into_iter().map(|s| s.to_string()).collect(),
             status: r.status.to_string(),
-            github_trouble: (r.github_state != server::domain::GithubState::Ok).then(|| r.github_state.to_string()),
         })
     }
 }

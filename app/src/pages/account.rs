@@ -123,14 +123,15 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
     let resend = ServerAction::<ResendInvitation>::new();
     let moving = ServerAction::<MoveAccess>::new();
     let billing = ServerAction::<ManageBilling>::new();
-    let name = p.full_name.clone();
+    let names = p.repositories.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>().join(", ");
+    let name = names.clone();
     on_success(
         move || resend.value().get(),
         version,
         notice,
         move |_| format!("A new invitation to {name} is on its way: accept it on GitHub."),
     );
-    let name = p.full_name.clone();
+    let name = names.clone();
     on_success(
         move || moving.value().get(),
         version,
@@ -152,18 +153,21 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
             <div class="flex flex-wrap items-start justify-between gap-3">
                 <div>
                     <h2 class="text-lg font-semibold"><a href=p.product_url.clone() class="hover:underline">{p.title.clone()}</a></h2>
-                    <p class="font-mono text-sm text-slate-600 dark:text-slate-400">{p.full_name.clone()}</p>
+                    <p class="font-mono text-sm text-slate-600 dark:text-slate-400">{names.clone()}</p>
                 </div>
                 <p class="text-sm font-medium">{p.price_text.clone()}</p>
             </div>
             <p class="mt-3 font-medium" data-testid="purchase-status">{p.headline.clone()}</p>
             {p.when.clone().map(|w| view! { <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="purchase-when">{w}</p> })}
             {p.ending_soon.clone().map(|notice| {
-                let download = p.download_url.clone();
+                let several = p.repositories.len() > 1;
+                let downloads = p.repositories.iter().map(|r| {
+                    let label = if several { format!("Download {} (zip)", r.full_name) } else { "Download the code (zip)".to_owned() };
+                    view! { " " <a href=r.download_url.clone() rel="external noopener" class="font-medium underline">{label}</a> }
+                }).collect_view();
                 view! {
                     <p role="status" class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="ending-soon">
-                        {notice} " "
-                        <a href=download rel="external noopener" class="font-medium underline">"Download the code (zip)"</a>
+                        {notice} {downloads}
                     </p>
                 }
             })}
@@ -173,8 +177,12 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                     <a href=url rel="external" data-testid="accept-link" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Accept the invitation on GitHub"</a>
                 </p>
             })}
-            {p.can_open.then(|| view! {
-                <p class="mt-2 text-sm"><a href=p.repository_url.clone() rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open on GitHub"</a></p>
+            {p.can_open.then(|| {
+                let several = p.repositories.len() > 1;
+                p.repositories.iter().map(|r| {
+                    let label = if several { format!("Open {} on GitHub", r.full_name) } else { "Open on GitHub".to_owned() };
+                    view! { <p class="mt-2 text-sm"><a href=r.url.clone() rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400">{label}</a></p> }
+                }).collect_view()
             })}
             <div class="mt-4 flex flex-wrap gap-3">
                 {p.can_resend.then(|| view! {

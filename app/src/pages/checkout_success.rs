@@ -57,7 +57,9 @@ fn Step(done: bool, testid: &'static str, children: Children) -> impl IntoView {
 #[component]
 fn Progress(p: CheckoutProgress) -> impl IntoView {
     let (paid, invited, active, waiting) = (p.paid, p.invited, p.active, !p.settled);
-    let (login, full_name, repository_url) = (p.github_login.clone(), p.full_name.clone(), p.repository_url.clone());
+    let login = p.github_login.clone();
+    let full_name = p.repositories.iter().map(|r| r.full_name.clone()).collect::<Vec<_>>().join(", ");
+    let repositories = p.repositories.clone();
     let heading = p.heading.clone();
     view! {
         // Without JavaScript, the page refreshes itself while it waits.
@@ -92,11 +94,11 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
             </Step>
             <Step done=active testid="step-active">
                 <p class="font-medium">"Access active"</p>
-                {active.then(|| view! {
+                {active.then(|| repositories.into_iter().map(|r| view! {
                     <p class="text-sm">
-                        <a href=repository_url rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open " {p.full_name.clone()} " on GitHub"</a>
+                        <a href=r.url rel="external" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Open " {r.full_name} " on GitHub"</a>
                     </p>
-                })}
+                }).collect_view())}
             </Step>
         </ol>
         {p.problem.clone().map(|m| view! { <p role="alert" class="mt-6 rounded-md bg-amber-50 p-3 text-amber-900 dark:bg-amber-950 dark:text-amber-200">{m}</p> })}

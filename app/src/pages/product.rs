@@ -41,7 +41,7 @@ fn Page(p: ProductPage) -> impl IntoView {
     let draft = Resource::new(move || slug.clone(), saved_buy_form);
     let form_page = p.clone();
     let description = if p.summary.is_empty() {
-        format!("Access to the private GitHub repository {}", p.full_name)
+        format!("Access to {}", repositories_words(&p.repositories))
     } else {
         p.summary.clone()
     };
@@ -86,6 +86,15 @@ fn Page(p: ProductPage) -> impl IntoView {
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
 /// 365 → "12 months", 30 → "30 days": how creators name a period.
+/// "the private GitHub repository a/b", or "… repositories a/b and a/c".
+pub fn repositories_words(names: &[String]) -> String {
+    match names {
+        [one] => format!("the private GitHub repository {one}"),
+        [rest @ .., last] => format!("the private GitHub repositories {} and {last}", rest.join(", ")),
+        [] => "a private GitHub repository".to_owned(),
+    }
+}
+
 pub fn period_words(days: i64) -> String {
     match days {
         d if d % 365 == 0 => match d / 365 {
@@ -223,8 +232,7 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
                 {move || field_error(result(), "price_id").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             </fieldset>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="what-you-get">
-                {format!("You get {} access to the private GitHub repository ", p.prices[0].access)}
-                <span class="font-mono">{p.full_name.clone()}</span>
+                {format!("You get {} access to {}", p.prices[0].access, repositories_words(&p.repositories))}
                 ": we invite your GitHub account as soon as you have paid."
             </p>
             <label class="mt-4 block text-sm font-medium">"GitHub username"

@@ -61,6 +61,10 @@ id_type!(
     PriceId
 );
 id_type!(
+    /// `products.id`: what is sold (a page, its prices, its repositories).
+    ProductId
+);
+id_type!(
     /// `repositories.id` (RepoPass's, not GitHub's repository id).
     RepositoryId
 );

@@ -12,12 +12,12 @@ mod reason;
 mod status;
 
 pub use holder::Holder;
-pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, PurchaseId, RepositoryId};
+pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, ProductId, PurchaseId, RepositoryId};
 pub use interval::Interval;
 pub use reason::Reason;
 pub use status::{
     AccessOrigin, Action, CauseKind, DriftKind, EmailKind, EmailStatus, EventStatus, GithubState, IllegalMove,
-    JobStatus, Provider, PurchaseStatus, RepositoryStatus,
+    JobStatus, ProductStatus, Provider, PurchaseStatus,
 };
 
 /// A stored word that is not one of its type's words (a newer version's
@@ -114,7 +114,7 @@ mod tests {
             }
         }
         round_trip(PurchaseStatus::ALL);
-        round_trip(RepositoryStatus::ALL);
+        round_trip(ProductStatus::ALL);
         round_trip(GithubState::ALL);
         round_trip(EventStatus::ALL);
         round_trip(JobStatus::ALL);

@@ -84,8 +84,8 @@ text_enum! {
 }
 
 text_enum! {
-    /// A repository's page: where it is in the creator's hands.
-    pub enum RepositoryStatus {
+    /// A product's page: where it is in the creator's hands.
+    pub enum ProductStatus {
         Draft = "draft",
         Published = "published",
         Unpublished = "unpublished",
@@ -93,12 +93,12 @@ text_enum! {
     }
 }
 
-impl RepositoryStatus {
+impl ProductStatus {
     /// The moves the creator may make: publish a draft or unpublished page,
     /// unpublish a published one, archive any, and bring an archived one
     /// back unpublished.
-    pub fn can_move_to(self, to: RepositoryStatus) -> bool {
-        use RepositoryStatus::*;
+    pub fn can_move_to(self, to: ProductStatus) -> bool {
+        use ProductStatus::*;
         matches!(
             (self, to),
             (Draft | Unpublished, Published)
@@ -108,8 +108,8 @@ impl RepositoryStatus {
     }
 
     /// Where the creator may take it from here, in the order the editor offers.
-    pub fn moves(self) -> Vec<RepositoryStatus> {
-        [RepositoryStatus::Published, RepositoryStatus::Unpublished, RepositoryStatus::Archived]
+    pub fn moves(self) -> Vec<ProductStatus> {
+        [ProductStatus::Published, ProductStatus::Unpublished, ProductStatus::Archived]
             .into_iter()
             .filter(|to| self.can_move_to(*to))
             .collect()
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn repository_moves() {
-        use super::RepositoryStatus::*;
+        use super::ProductStatus::*;
         assert_eq!(Draft.moves(), [Published, Archived]);
         assert_eq!(Published.moves(), [Unpublished, Archived]);
         assert_eq!(Unpublished.moves(), [Published, Archived]);
