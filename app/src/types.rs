@@ -258,7 +258,7 @@ pub struct BuyPrice {
     /// Pay what you want: the buyer names the amount at checkout.
     pub pay_what_you_want: bool,
     /// A period of access: its length in days, and when it would end if
-    /// bought now ("2027-12-03").
+    /// bought now ("3 Dec 2027").
     pub access_days: Option<i64>,
     pub access_until: Option<String>,
 }
@@ -305,7 +305,7 @@ pub struct CheckoutProgress {
     pub invitation_url: Option<String>,
     /// Why it stopped, when it did.
     pub problem: Option<String>,
-    /// The last day of a period of access ("2027-12-03"), when it has one.
+    /// The last day of a period of access ("3 Dec 2027"), when it has one.
     pub access_until: Option<String>,
 }
 

@@ -32,15 +32,19 @@ pub const INVITATION_TTL: i64 = 7 * 86_400;
 /// Enqueues the periodic jobs whose slot has come (cheap; called every minute).
 pub async fn schedule(state: &AppState) -> Result<()> {
     let now = clock::now();
+    // Jobs about dates access ends on take their slot from the same clock
+    // as those dates (the sandbox's in zero-config mode): a clock moved a
+    // year ahead is a new slot, run within the minute.
+    let dated = crate::access_periods::now(state).await?;
     let due = [
-        (Job::RecoverStripeEvents, 900),
-        (Job::ExpireInvitations, 3600),
-        (Job::Reconcile, 3600),
-        (Job::EndAccessPeriods, 900),
-        (Job::WarnAccessEnding, 3600),
+        (Job::RecoverStripeEvents, 900, now),
+        (Job::ExpireInvitations, 3600, now),
+        (Job::Reconcile, 3600, now),
+        (Job::EndAccessPeriods, 900, dated),
+        (Job::WarnAccessEnding, 3600, dated),
     ];
-    for (job, every) in due {
-        let key = format!("{}:{}", job.kind(), now / every);
+    for (job, every, at) in due {
+        let key = format!("{}:{}", job.kind(), at / every);
         jobs::enqueue(state.db.pool(), &job, now, Some(&key)).await?;
     }
     Ok(())

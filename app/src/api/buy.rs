@@ -16,7 +16,9 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
         return Ok(None);
     };
     state.page_views.record(page.product.id).await;
-    Ok(Some(ssr::page(&state, page)))
+    // "Until …, if you buy today" on the clock the period will run on.
+    let today = server::access_periods::now(&state).await?;
+    Ok(Some(ssr::page(&state, page, today)))
 }
 
 /// Is this a GitHub user who can be invited? (Debounced from the buy form.)
@@ -110,7 +112,7 @@ pub(crate) mod ssr {
         .to_owned()
     }
 
-    pub fn page(state: &server::AppState, p: server::storefront::ProductPage) -> ProductPage {
+    pub fn page(state: &server::AppState, p: server::storefront::ProductPage, today: i64) -> ProductPage {
         let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
         let r = p.product;
         // GitHub gives every collaborator of a personal repository write access.
@@ -137,9 +139,7 @@ pub(crate) mod ssr {
                 access: access_words(&price.permission, all_org),
                 pay_what_you_want: price.custom_amount,
                 access_days: price.access_days,
-                access_until: price
-                    .access_days
-                    .map(|days| crate::time::format_utc(server::clock::now() + days * 86_400)[..10].to_owned()),
+                access_until: price.access_days.map(|days| server::account::day(today + days * 86_400)),
             })
             .collect();
         ProductPage {
@@ -197,7 +197,7 @@ pub(crate) mod ssr {
             status: p.purchase.status.to_string(),
             invitation_url: p.purchase.invitation_url,
             problem: p.problem,
-            access_until: p.purchase.access_until.map(|t| crate::time::format_utc(t)[..10].to_owned()),
+            access_until: p.purchase.access_until.map(server::account::day),
         })
     }
 }
