@@ -366,3 +366,11 @@ impl RepoLink {
         }
     }
 }
+
+/// Stripe Tax at checkout, as the settings page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaxSetting {
+    pub on: bool,
+    /// Stripe's default tax behavior in words ("your prices include tax").
+    pub behavior: Option<String>,
+}

@@ -1,5 +1,5 @@
 import type { APIRequestContext, Page } from "@playwright/test";
-import { test, expect, hydrated, list, signOut } from "./fixtures";
+import { test, expect, hydrated, list, signOut, takeOffSale } from "./fixtures";
 
 // The pricing models beyond a fixed amount, in a browser: pay what you want
 // for a year of access — the buyer names the amount on Stripe's page, sees
@@ -31,7 +31,7 @@ test("pay what you want for 12 months: the amount is the buyer's, the end is sho
   await page.goto("/auth/github?next=/admin");
   await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
   await expect(page).toHaveURL(/\/admin$/);
-  await list(page, {
+  const id = await list(page, {
     fullName: `sandbox-creator/${name}`,
     slug: name,
     title: "Yearly Kit",
@@ -97,4 +97,6 @@ test("pay what you want for 12 months: the amount is the buyer's, the end is sho
   await untilCard(page, async (c) => {
     await expect(c).toHaveAttribute("data-status", "revoked", { timeout: 1_000 });
   });
+  // Off sale again: the journeys share one server, and others expect an empty store.
+  await takeOffSale(page, id);
 });

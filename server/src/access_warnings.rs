@@ -46,7 +46,11 @@ impl Ending {
     fn keep_it(self, account: &str, product: &str) -> String {
         match self {
             Ending::Cancelled => format!("Resume the subscription before then in your account: {account}"),
-            Ending::PeriodOfAccess => format!("Buy another period on the product page: {product}"),
+            // Bought before the end, a second purchase would be refunded as
+            // a duplicate (renewals that extend a period are not built yet).
+            Ending::PeriodOfAccess => {
+                format!("Buy another period on the product page once this one has ended: {product}")
+            }
             Ending::PaymentFailed => format!("Update your card in your account before then: {account}"),
         }
     }

@@ -212,6 +212,7 @@ async fn create_session(
         success_url: format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),
         cancel_url: format!("{base}/p/{}?checkout=cancelled", product.slug),
         subscription: price.interval().is_subscription().then_some(price.trial_days.clamp(0, 730) as u32),
+        automatic_tax: crate::preferences::is_on(&state.db, crate::preferences::Preference::StripeTax).await?,
     };
     Ok(state.stripe.create_session(session).await?)
 }

@@ -62,6 +62,7 @@ pub mod state;
 pub mod storefront;
 pub mod stripe;
 pub mod stripe_connection;
+pub mod tax;
 pub mod vault;
 pub mod webhooks;
 pub mod worker;

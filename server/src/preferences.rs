@@ -7,18 +7,23 @@ use crate::{clock, Db, Result};
 pub enum Preference {
     /// Email customers seven days and one day before their access ends (on by default).
     AccessEndingEmails,
+    /// Stripe Tax at checkout: tax from the buyer's address, business tax
+    /// IDs collected (off by default; see `checkout::tax_ready`).
+    StripeTax,
 }
 
 impl Preference {
     fn name(self) -> &'static str {
         match self {
             Preference::AccessEndingEmails => "access_ending_emails",
+            Preference::StripeTax => "stripe_tax",
         }
     }
 
     fn default_on(self) -> bool {
         match self {
             Preference::AccessEndingEmails => true,
+            Preference::StripeTax => false,
         }
     }
 }

@@ -546,6 +546,18 @@ impl TestApp {
         self.control("/webhook_target", serde_json::json!({ "base": receiver.base })).await;
     }
 
+    /// A call to the sandbox's Stripe API as raw JSON (`GET` without a
+    /// form), for fields RepoPass's own types leave out.
+    pub async fn stripe_json(&self, path: &str, form: Option<&[(&str, &str)]>) -> (u16, serde_json::Value) {
+        let url = self.url(&format!("/sandbox/stripe/v1{path}"));
+        let request = match form {
+            Some(form) => self.client.post(url).form(form),
+            None => self.client.get(url),
+        };
+        let response = request.bearer_auth(sandbox::STRIPE_SECRET_KEY).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or_default())
+    }
+
     /// An async-stripe client configured as RepoPass configures its own.
     pub fn stripe(&self) -> stripe::Client {
         let config = &self.state.config;

@@ -37,5 +37,6 @@ mod security;
 mod settings;
 mod setup;
 mod static_files;
+mod stripe_tax;
 mod trust;
 mod webhooks;

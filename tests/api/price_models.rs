@@ -59,16 +59,7 @@ async fn the_buyer_names_the_amount_at_least_the_minimum(app: TestApp) {
 
     // Stripe holds a price whose buyer names the amount, not a fixed one.
     let stripe_id = price["stripe_price_id"].as_str().unwrap();
-    let in_stripe: Value = app
-        .client
-        .get(app.url(&format!("/sandbox/stripe/v1/prices/{stripe_id}")))
-        .bearer_auth(sandbox::STRIPE_SECRET_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, in_stripe) = app.stripe_json(&format!("/prices/{stripe_id}"), None).await;
     assert_eq!(in_stripe["unit_amount"], Value::Null, "{in_stripe}");
     assert_eq!(in_stripe["custom_unit_amount"], json!({"minimum": 500, "preset": 1500, "maximum": null}));
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use crate::types::{CheckLevel, EndpointView};
 use crate::{
     error::AppError,
-    types::{CheckLine, ConnectionStatus, StripeConnected},
+    types::{CheckLine, ConnectionStatus, StripeConnected, TaxSetting},
 };
 
 /// Connects the Stripe account of a pasted key: checks it, creates the
@@ -100,4 +100,27 @@ pub async fn save_customer_emails(access_ending: Option<String>) -> Result<bool,
     let on = access_ending.is_some();
     server::preferences::set(&state.db, server::preferences::Preference::AccessEndingEmails, on).await?;
     Ok(on)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub fn tax(t: server::tax::TaxStatus) -> crate::types::TaxSetting {
+        crate::types::TaxSetting { on: t.on, behavior: t.behavior.map(str::to_owned) }
+    }
+}
+
+/// Stripe Tax at checkout: on or off, and Stripe's default tax behavior in
+/// words when on.
+#[server(endpoint = "admin/settings/tax")]
+pub async fn stripe_tax() -> Result<TaxSetting, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(ssr::tax(server::tax::status(&state).await?))
+}
+
+/// The checkbox as a form sends it: present when ticked. Turning it on is
+/// refused, with what to do, until Stripe can calculate tax.
+#[server(endpoint = "admin/settings/tax/save")]
+pub async fn save_stripe_tax(stripe_tax: Option<String>) -> Result<TaxSetting, AppError> {
+    let (state, _) = super::session::ssr::require_admin().await?;
+    Ok(ssr::tax(server::tax::set(&state, stripe_tax.is_some()).await?))
 }

@@ -336,6 +336,27 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
             "line_items",
         ));
     }
+    let automatic_tax = tri!(boolean(&f, "automatic_tax.enabled")).unwrap_or(false);
+    if automatic_tax {
+        let prices: Vec<Value> = line_items.iter().map(|li| li["price"].clone()).collect();
+        if let Some(refused) = super::tax::refusal(&sb, &prices).await? {
+            return Ok(refused);
+        }
+    }
+    let tax_id_collection = tri!(boolean(&f, "tax_id_collection.enabled")).unwrap_or(false);
+    let customer_creation = match form::string(&f, "customer_creation").as_deref() {
+        None => None,
+        Some(c @ ("always" | "if_required")) if mode == "payment" => Some(c.to_owned()),
+        Some("always" | "if_required") => {
+            return Ok(invalid("`customer_creation` can only be used in `payment` mode.", "customer_creation"))
+        }
+        Some(other) => {
+            return Ok(invalid(
+                &format!("Invalid customer_creation: must be one of always or if_required (got {other})"),
+                "customer_creation",
+            ))
+        }
+    };
     let customer = form::string(&f, "customer");
     if let Some(id) = &customer {
         if sb.stripe_get("customer", id).await?.is_none() {
@@ -363,11 +384,21 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         "allow_promotion_codes": tri!(boolean(&f, "allow_promotion_codes")),
         // What is due today: nothing during a trial, as Stripe reports it.
         "amount_subtotal": due_today, "amount_total": due_today,
-        "automatic_tax": { "enabled": false, "liability": null, "status": null },
+        // With Stripe Tax the total is known once the buyer gives an address.
+        "automatic_tax": if automatic_tax {
+            json!({ "enabled": true, "liability": { "type": "self" }, "provider": "stripe", "status": "requires_location_inputs" })
+        } else {
+            json!({ "enabled": false, "liability": null, "provider": null, "status": null })
+        },
         "billing_address_collection": null, "cancel_url": form::string(&f, "cancel_url"),
         "client_reference_id": form::string(&f, "client_reference_id"), "consent": null, "consent_collection": null,
         "created": now, "currency": currency, "custom_fields": [], "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
-        "customer": customer, "customer_creation": if mode == "payment" { json!("if_required") } else { Value::Null },
+        "customer": customer,
+        "customer_creation": match (mode.as_str(), customer_creation) {
+            ("payment", Some(c)) => json!(c),
+            ("payment", None) => json!("if_required"),
+            _ => Value::Null,
+        },
         "customer_details": null, "customer_email": form::string(&f, "customer_email"),
         "expires_at": now + 24 * 3600, "invoice": null, "livemode": false, "locale": null,
         "metadata": metadata(&f), "mode": mode, "payment_intent": null, "payment_link": null,
@@ -375,6 +406,7 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         "phone_number_collection": { "enabled": false }, "recovered_from": null, "setup_intent": null,
         "shipping_address_collection": null, "shipping_cost": null, "shipping_details": null, "shipping_options": [],
         "status": "open", "submit_type": null, "subscription": null, "success_url": success_url,
+        "tax_id_collection": { "enabled": tax_id_collection, "required": "never" },
         "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
         "ui_mode": "hosted", "url": sb.url(&format!("/sandbox/stripe/pay/{session_id}")),
         "_line_items": line_items,

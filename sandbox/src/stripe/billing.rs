@@ -99,7 +99,18 @@ impl Sandbox {
         let price = session["_line_items"][0]["price"].clone();
         let amount = session["amount_total"].as_i64().unwrap_or(0);
         let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
-        session["customer_details"] = json!({ "address": null, "email": email, "name": null, "phone": null, "tax_exempt": "none", "tax_ids": [] });
+        // The country Stripe Tax was given, and a business's tax ID.
+        let address = match session["_tax_country"].as_str() {
+            Some(country) => {
+                json!({ "city": null, "country": country, "line1": null, "line2": null, "postal_code": null, "state": null })
+            }
+            None => Value::Null,
+        };
+        let tax_ids = match session["_tax_id"].as_str() {
+            Some(id) => json!([{ "type": "eu_vat", "value": id }]),
+            None => json!([]),
+        };
+        session["customer_details"] = json!({ "address": address, "email": email, "name": null, "phone": null, "tax_exempt": "none", "tax_ids": tax_ids });
         session["status"] = json!("complete");
 
         if session["mode"] == "subscription" {
@@ -141,6 +152,14 @@ impl Sandbox {
             if first_amount > 0 {
                 let charge = self.take_payment(first_amount, &currency, Some(&customer_id)).await?;
                 invoice["_charge"] = charge["id"].clone();
+            }
+            super::tax::remember_on_subscription(&session, &mut sub);
+            if first_amount > 0 {
+                super::tax::mark_invoice(
+                    &mut invoice,
+                    &sub,
+                    session["total_details"]["amount_tax"].as_i64().unwrap_or(0),
+                );
             }
             sub["latest_invoice"] = json!(inv_id);
             self.stripe_put("subscription", &sub, Some(&customer_id)).await?;
@@ -257,7 +276,7 @@ impl Sandbox {
         }
         let price = sub["items"]["data"][0]["price"].clone();
         let interval = price["recurring"]["interval"].as_str().unwrap_or("month").to_owned();
-        let amount = price["unit_amount"].as_i64().unwrap_or(0);
+        let (tax, amount) = super::tax::renewal(&sub, price["unit_amount"].as_i64().unwrap_or(0));
         let fail = sub["_fail_next"].as_i64().unwrap_or(0) > 0;
         if fail {
             sub["_fail_next"] = json!(sub["_fail_next"].as_i64().unwrap_or(1) - 1);
@@ -275,7 +294,7 @@ impl Sandbox {
                 item["current_period_start"] = json!(end);
                 item["current_period_end"] = json!(new_end);
                 let inv_id = new_id("in");
-                objects::invoice(
+                let mut invoice = objects::invoice(
                     &inv_id,
                     &customer_id,
                     sub_id,
@@ -286,7 +305,9 @@ impl Sandbox {
                     0,
                     now,
                     &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
-                )
+                );
+                super::tax::mark_invoice(&mut invoice, &sub, tax);
+                invoice
             }
         };
         let inv_id = invoice["id"].as_str().unwrap_or_default().to_owned();

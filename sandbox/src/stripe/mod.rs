@@ -11,6 +11,7 @@ pub mod form;
 pub mod keys;
 pub mod objects;
 mod pages;
+mod tax;
 
 use axum::{
     http::StatusCode,
@@ -52,6 +53,7 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
         .route("/events", get(api::list_events))
         .route("/events/{id}", get(api::retrieve_event))
         .route("/account", get(endpoints::retrieve_account))
+        .route("/tax/settings", get(tax::retrieve_settings).post(tax::update_settings))
         .route("/webhook_endpoints", get(endpoints::list).post(endpoints::create))
         .route("/webhook_endpoints/{id}", get(endpoints::retrieve).post(endpoints::update).delete(endpoints::delete))
         .fallback(api::unknown_endpoint)

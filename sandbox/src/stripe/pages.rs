@@ -43,6 +43,9 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
     let custom = custom_index(session).map(|i| &session["_line_items"][i]);
     let subscription = session["mode"] == "subscription";
     let trial = session["_subscription_data"]["trial_period_days"].as_i64();
+    let taxed = session["automatic_tax"]["enabled"] == serde_json::json!(true);
+    let tax_priced = session["automatic_tax"]["status"] == "complete";
+    let chosen_country = session["_tax_country"].as_str().unwrap_or("");
     let body = html! {
         div class="grid gap-8 md:grid-cols-2" {
             div {
@@ -52,12 +55,20 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
                     div class="mt-4" {
                         div class="text-lg font-medium" { (price["nickname"].as_str().unwrap_or("Repository access")) }
                         div class="text-3xl font-bold" data-testid="checkout-amount" {
-                            (money(item["amount_total"].as_i64().unwrap_or(0), currency))
+                            (money(item["amount_subtotal"].as_i64().unwrap_or(0), currency))
                             @if let Some(interval) = price["recurring"]["interval"].as_str() { span class="text-base font-normal text-slate-500" { " per " (interval) } }
                         }
                     }
                 }
                 @if let Some(days) = trial { p class="mt-2 text-sm text-green-700" { (days) " days free, then billed each period" } }
+                @if taxed {
+                    @if tax_priced {
+                        p class="mt-2 text-sm" data-testid="checkout-tax" { "Tax (" (chosen_country) "): " (money(session["total_details"]["amount_tax"].as_i64().unwrap_or(0), currency)) }
+                        p class="mt-1 font-semibold" data-testid="checkout-total" { "Total due today: " (money(session["amount_total"].as_i64().unwrap_or(0), currency)) }
+                    } @else {
+                        p class="mt-2 text-sm text-slate-500" data-testid="checkout-tax" { "Tax is calculated from your address." }
+                    }
+                }
             }
             div class="rounded-xl bg-white p-6 shadow-sm" {
                 h1 class="text-xl font-semibold" { "Pay with card" }
@@ -70,10 +81,24 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
                         label for="amount" class="block text-sm font-medium" { "Amount (" (currency.to_uppercase()) ")" }
                         input id="amount" name="amount" inputmode="decimal" required
                             class="w-full rounded-md border border-slate-300 px-3 py-2"
-                            value=(::money::amount_input(item["amount_total"].as_i64().unwrap_or(0), currency));
+                            value=(::money::amount_input(item["amount_subtotal"].as_i64().unwrap_or(0), currency));
                         @if let Some(min) = range["minimum"].as_i64() {
                             p class="text-xs text-slate-500" data-testid="checkout-minimum" { "At least " (::money::format_amount(min, currency)) }
                         }
+                    }
+                    @if taxed {
+                        // Stripe Tax needs the buyer's location: the country is enough here.
+                        label for="country" class="block text-sm font-medium" { "Country or region" }
+                        select id="country" name="country" required class="w-full rounded-md border border-slate-300 px-3 py-2" {
+                            option value="" { "Choose…" }
+                            @for (code, name) in super::tax::COUNTRIES {
+                                option value=(code) selected[*code == chosen_country] { (name) }
+                            }
+                        }
+                    }
+                    @if session["tax_id_collection"]["enabled"] == serde_json::json!(true) {
+                        label for="tax_id" class="block text-sm font-medium" { "Tax ID (optional, for businesses)" }
+                        input id="tax_id" name="tax_id" class="w-full rounded-md border border-slate-300 px-3 py-2";
                     }
                     button class=(format!("{BUTTON} w-full")) name="outcome" value="succeed" { "Pay — card succeeds (4242 4242 4242 4242)" }
                     button class="w-full rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50" name="outcome" value="decline" { "Try a card that is declined" }
@@ -102,6 +127,10 @@ pub struct PayForm {
     outcome: String,
     /// What the buyer chose to pay, for a pay-what-you-want price.
     amount: Option<String>,
+    /// Where the buyer is, for Stripe Tax (ISO country code).
+    country: Option<String>,
+    /// A business's tax ID, when the session collects them.
+    tax_id: Option<String>,
 }
 
 /// The buyer's amount for the session's pay-what-you-want line, checked
@@ -147,6 +176,19 @@ pub async fn checkout_submit(
         Err(message) => return Ok(render_checkout(&session, Some(&message)).into_response()),
         Ok(true) => sb.stripe_put("checkout_session", &session, None).await?,
         Ok(false) => {}
+    }
+    if session["automatic_tax"]["enabled"] == serde_json::json!(true) {
+        let country = f.country.as_deref().map(str::trim).unwrap_or_default().to_uppercase();
+        if !super::tax::COUNTRIES.iter().any(|(code, _)| *code == country) {
+            return Ok(
+                render_checkout(&session, Some("Choose your country or region: tax depends on it.")).into_response()
+            );
+        }
+        super::tax::apply(&sb, &mut session, &country).await?;
+        if let Some(id) = f.tax_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            session["_tax_id"] = serde_json::json!(id);
+        }
+        sb.stripe_put("checkout_session", &session, None).await?;
     }
     let outcome = match f.outcome.as_str() {
         "succeed" => PayOutcome::Succeed,

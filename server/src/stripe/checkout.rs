@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use stripe_checkout::{
     checkout_session::{
-        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-        CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
+        CreateCheckoutSession, CreateCheckoutSessionAutomaticTax, CreateCheckoutSessionCustomerCreation,
+        CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
+        CreateCheckoutSessionTaxIdCollection, RetrieveCheckoutSession,
     },
     CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
 };
@@ -25,6 +26,9 @@ pub struct NewSession<'a> {
     pub cancel_url: String,
     /// A subscription (with its trial days) or a one-time payment.
     pub subscription: Option<u32>,
+    /// Stripe Tax calculates tax from the buyer's address (which Checkout
+    /// then asks for) and collects business tax IDs.
+    pub automatic_tax: bool,
 }
 
 /// A Checkout Session as Stripe has it now.
@@ -107,6 +111,15 @@ impl Stripe {
             .allow_promotion_codes(true)
             .success_url(new.success_url)
             .cancel_url(new.cancel_url);
+        if new.automatic_tax {
+            create = create
+                .automatic_tax(CreateCheckoutSessionAutomaticTax::new(true))
+                .tax_id_collection(CreateCheckoutSessionTaxIdCollection::new(true));
+            if new.subscription.is_none() {
+                // A tax ID is kept on a Customer: make one for a payment too.
+                create = create.customer_creation(CreateCheckoutSessionCustomerCreation::Always);
+            }
+        }
         match new.subscription {
             Some(trial_days) => {
                 let mut data = CreateCheckoutSessionSubscriptionData::new();

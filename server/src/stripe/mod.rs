@@ -8,11 +8,13 @@ mod catalog;
 mod checkout;
 pub mod connect;
 mod events;
+mod tax;
 
 pub use billing::{Charge, Refund, Subscription, SubscriptionState};
 pub use catalog::{CustomAmount, NewPrice};
 pub use checkout::{NewSession, Session, SessionPayment, SessionState};
 pub use events::{verify_signature, Event, EventsPage, SignatureRefused};
+pub use tax::{TaxBehavior, TaxReadiness};
 
 use secrecy::ExposeSecret;
 

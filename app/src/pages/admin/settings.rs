@@ -4,7 +4,8 @@ use leptos_meta::Title;
 use super::gate::AdminGate;
 use crate::{
     api::settings::{
-        customer_emails, settings_status, ConnectStripe, RepairStripeWebhook, RunChecks, SaveCustomerEmails,
+        customer_emails, settings_status, stripe_tax, ConnectStripe, RepairStripeWebhook, RunChecks,
+        SaveCustomerEmails, SaveStripeTax,
     },
     components::container::Container,
     types::{CheckLevel, CheckLine, ConnectionStatus, EndpointView},
@@ -36,6 +37,7 @@ fn SettingsBody() -> impl IntoView {
                 })}
             </Suspense>
             <CustomerEmails />
+            <StripeTax />
             <Checks />
         </Container>
     }
@@ -67,6 +69,41 @@ fn CustomerEmails() -> impl IntoView {
             {move || save.value().get().map(|r| match r {
                 Ok(true) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: customers are warned."</p> }.into_any(),
                 Ok(false) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: no warnings are sent."</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// Stripe Tax at checkout: off by default; turned on only once Stripe can
+/// calculate it (the refusal says what to do in Stripe).
+#[component]
+fn StripeTax() -> impl IntoView {
+    let save = ServerAction::<SaveStripeTax>::new();
+    let current = Resource::new(move || save.version().get(), |_| stripe_tax());
+    view! {
+        <section class="mt-10" aria-labelledby="tax-heading">
+            <h2 id="tax-heading" class="text-xl font-semibold">"Tax"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let setting = current.await.ok();
+                    let on = setting.as_ref().is_some_and(|s| s.on);
+                    let behavior = setting.and_then(|s| s.behavior);
+                    view! {
+                        <ActionForm action=save attr:class="mt-3 flex flex-wrap items-center gap-3" attr:data-testid="stripe-tax">
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" name="stripe_tax" checked=on />
+                                "Calculate tax with Stripe Tax at checkout (the buyer's address decides the rate; businesses can enter a tax ID)"
+                            </label>
+                            <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Save"</button>
+                        </ActionForm>
+                        {behavior.map(|b| view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="tax-behavior">"Stripe's setting: " {b} "."</p> })}
+                    }
+                })}
+            </Suspense>
+            {move || save.value().get().map(|r| match r {
+                Ok(t) if t.on => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: Stripe calculates tax at checkout."</p> }.into_any(),
+                Ok(_) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: no tax is added at checkout."</p> }.into_any(),
                 Err(e) => view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
             })}
         </section>
