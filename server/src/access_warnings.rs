@@ -143,7 +143,7 @@ async fn warning(state: &AppState, p: &Purchase, ends_at: i64, ending: Ending) -
         many => format!("the private GitHub repositories {}", many.join(", ")),
     };
     let downloads: String = names.iter().map(|n| format!("{web}/{n}/archive/HEAD.zip\n")).collect();
-    let date = crate::account::day(ends_at);
+    let date = crate::clock::day(ends_at);
     let body = format!(
         "Hello @{login},\n\n\
          Your access to {title} ({what}) ends on {date}, because {why}.\n\n\

@@ -3,10 +3,9 @@
 //! GitHub account, open Stripe's billing portal. Every lookup is scoped to
 //! the signed-in customer: another customer's purchase is "not found".
 
-use chrono::{TimeZone, Utc};
-
 use crate::{
-    access, clock,
+    access,
+    clock::{self, day},
     domain::{Action, CauseKind, IntBool, ProductId, PurchaseId, PurchaseStatus as Status, Reason},
     github_accounts,
     prices::Interval,
@@ -181,11 +180,6 @@ pub async fn billing_portal(state: &AppState, who: &Customer, public_id: &str) -
     Ok(state.stripe.billing_portal(&customer, return_url.as_str()).await?)
 }
 
-/// `1799712000` → `"12 Jan 2027"`.
-pub fn day(unix: i64) -> String {
-    Utc.timestamp_opt(unix, 0).single().map(|t| t.format("%-d %b %Y").to_string()).unwrap_or_default()
-}
-
 /// Where a purchase stands, in the customer's words: a headline and, when
 /// there is one, the date that matters next. The words are chosen by status
 /// and reason code; the reason's message is only quoted.
@@ -334,12 +328,6 @@ mod tests {
         trial.trial_days = 14;
         assert_eq!(price_words(&trial), "14-day trial, then $19.00 / month");
         assert_eq!(price_words(&row("active", None)), "$9.00 / month");
-    }
-
-    #[test]
-    fn days_read_like_a_person_writes_them() {
-        assert_eq!(day(1_799_712_000), "12 Jan 2027");
-        assert_eq!(day(1_709_164_800), "29 Feb 2024");
     }
 
     #[test]

@@ -95,7 +95,8 @@ mod ssr {
             .map(|row| {
                 let (headline, when) = account::describe(&row, now);
                 let can = account::customer_can(&row, who, now);
-                let move_after = account::move_after(&row, now).filter(|_| row.status.gives_access()).map(account::day);
+                let move_after =
+                    account::move_after(&row, now).filter(|_| row.status.gives_access()).map(server::clock::day);
                 AccountPurchase {
                     repositories: row.repositories.iter().map(|n| RepoLink::new(&web, n.clone())).collect(),
                     ending_soon: account::ending_soon(&row, dated_now),

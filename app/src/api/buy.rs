@@ -15,9 +15,11 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
     let Some(page) = server::storefront::product(&state.db, &slug).await? else {
         return Ok(None);
     };
-    state.page_views.record(page.product.id).await;
     // "Until …, if you buy today" on the clock the period will run on.
     let today = server::access_periods::now(&state).await?;
+    // Counted last: a render that drops this call before it ends (a
+    // resource fetched again) does not count a second view.
+    state.page_views.record(page.product.id).await;
     Ok(Some(ssr::page(&state, page, today)))
 }
 
@@ -139,7 +141,7 @@ pub(crate) mod ssr {
                 access: access_words(&price.permission, all_org),
                 pay_what_you_want: price.custom_amount,
                 access_days: price.access_days,
-                access_until: price.access_days.map(|days| server::account::day(today + days * 86_400)),
+                access_until: price.access_days.map(|days| server::clock::day(today + days * 86_400)),
             })
             .collect();
         ProductPage {
@@ -197,7 +199,7 @@ pub(crate) mod ssr {
             status: p.purchase.status.to_string(),
             invitation_url: p.purchase.invitation_url,
             problem: p.problem,
-            access_until: p.purchase.access_until.map(server::account::day),
+            access_until: p.purchase.access_until.map(server::clock::day),
         })
     }
 }

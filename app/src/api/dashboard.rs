@@ -109,7 +109,7 @@ pub(crate) mod ssr {
                 .await?
                 .into_iter()
                 .map(|(day, amount)| ChartDay {
-                    label: server::account::day(day),
+                    label: server::clock::day(day),
                     amount,
                     amount_text: format_amount(amount, &currency),
                 })
