@@ -80,10 +80,14 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
             rows.extend(sqlx::query_as::<_, Row>(&sql).bind(moved).fetch_optional(db.pool()).await?);
         }
     }
-    let included = crate::repositories::by_product(db).await?;
+    // Only the products this customer bought (a handful), not the catalogue.
+    let mut names: std::collections::HashMap<ProductId, Vec<String>> = std::collections::HashMap::new();
     for row in &mut rows {
-        row.repositories =
-            included.get(&row.product_id).into_iter().flatten().map(|i| i.repository.full_name()).collect();
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(row.product_id) {
+            let included = crate::repositories::of_product(db, row.product_id).await?;
+            slot.insert(included.iter().map(|i| i.repository.full_name()).collect());
+        }
+        row.repositories = names[&row.product_id].clone();
     }
     Ok(rows)
 }

@@ -64,7 +64,8 @@ async fn status(app: &TestApp, purchase_id: i64, want: &str) -> String {
     wait_for(app, &format!("SELECT status FROM purchases WHERE id = {purchase_id}"), want).await
 }
 
-fn repo_state(github: &Value) -> Value {
+/// enterprise-sdk as the sandbox's GitHub state lists it.
+pub fn repo_state(github: &Value) -> Value {
     github["repositories"]
         .as_array()
         .unwrap()

@@ -128,14 +128,7 @@ async fn a_period_of_access_ends_on_its_date(app: TestApp) {
             .await
             .unwrap();
     assert_eq!((action.as_str(), cause.as_str()), ("revoke", "schedule"));
-    let github = app.control_get("/github/state").await;
-    let repo = github["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["full_name"] == "sandbox-org/enterprise-sdk")
-        .unwrap()
-        .clone();
+    let repo = crate::lifecycle::repo_state(&app.control_get("/github/state").await);
     assert!(
         !repo["invitations"].as_array().unwrap().iter().any(|i| i["login"] == "carol"),
         "the invitation is withdrawn on GitHub"
