@@ -209,6 +209,23 @@ pub struct RepoEdit {
     pub prices: Vec<PriceRow>,
     /// Currencies a price can be in (lowercase ISO codes).
     pub currencies: Vec<String>,
+    /// The repositories the product grants.
+    pub repositories: Vec<ProductRepo>,
+}
+
+/// A repository of a product, as its editor shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductRepo {
+    pub repository_id: i64,
+    pub github_id: i64,
+    /// `owner/name`.
+    pub full_name: String,
+    /// Its own access level in words, or "the price's".
+    pub level: String,
+    /// Customers who would lose it if it were taken out.
+    pub customers: usize,
+    /// Customers queued for an invitation to it (GitHub's limits).
+    pub waiting: i64,
 }
 
 /// A price on sale, as the creator manages it.
@@ -238,6 +255,9 @@ pub struct ProductPage {
     pub cover_url: Option<String>,
     /// `owner/name` of each repository the buyer gets.
     pub repositories: Vec<String>,
+    /// The repositories with an access level of their own (not the
+    /// price's): `owner/name` and the level in words.
+    pub own_levels: Vec<(String, String)>,
     pub prices: Vec<BuyPrice>,
     /// Absolute URLs for the canonical link and social previews.
     pub canonical_url: String,
@@ -342,6 +362,9 @@ pub struct AccountPurchase {
     pub can_manage_billing: bool,
     /// Within a week of the end of access: why, and that GitHub deletes forks.
     pub ending_soon: Option<String>,
+    /// The product page, where another period of access can be bought
+    /// before this one ends (it starts when this one ends).
+    pub renew_url: Option<String>,
 }
 
 /// A repository a purchase grants, with where it is on GitHub.
@@ -353,6 +376,19 @@ pub struct RepoLink {
     pub url: String,
     /// The repository's code as a zip, to keep before access ends.
     pub download_url: String,
+    /// Where the buyer's access to it stands, once paid.
+    pub access: Option<RepoAccess>,
+}
+
+/// One repository's access, as its buyer and the creator see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepoAccess {
+    /// `waiting`, `invited`, `active` or `removed`.
+    pub state: String,
+    /// In words ("invited: accept the invitation on GitHub").
+    pub words: String,
+    /// The link to accept the invitation, while it waits.
+    pub invitation_url: Option<String>,
 }
 
 impl RepoLink {
@@ -363,6 +399,20 @@ impl RepoLink {
             url: format!("{web}/{full_name}"),
             download_url: format!("{web}/{full_name}/archive/HEAD.zip"),
             full_name,
+            access: None,
+        }
+    }
+
+    /// A repository a purchase grants, with where its access stands.
+    #[cfg(feature = "ssr")]
+    pub fn of_grant(web: &str, r: &server::grants::RepoGrant) -> Self {
+        RepoLink {
+            access: r.grant.as_ref().map(|g| RepoAccess {
+                state: g.status.to_string(),
+                words: r.words(),
+                invitation_url: r.invitation_url().map(str::to_owned),
+            }),
+            ..RepoLink::new(web, r.full_name.clone())
         }
     }
 }

@@ -100,3 +100,63 @@ test("pay what you want for 12 months: the amount is the buyer's, the end is sho
   // Off sale again: the journeys share one server, and others expect an empty store.
   await takeOffSale(page, id);
 });
+
+test("another period bought in the last week continues access without a break", async ({ page, request }) => {
+  test.setTimeout(300_000);
+  const name = `renewable-${Date.now()}`;
+  expect((await request.post("/sandbox/control/github/repos", { data: { owner: "sandbox-creator", name } })).ok()).toBeTruthy();
+  await page.goto("/auth/github?next=/admin");
+  await page.getByRole("button", { name: "Sign in as sandbox-creator" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  const id = await list(page, {
+    fullName: `sandbox-creator/${name}`,
+    slug: name,
+    title: "Renewable Kit",
+    prices: [{ interval: "one_time", amount: "30", access_days: "365" }],
+  });
+  await signOut(page);
+
+  const buyer = await newBuyer(request);
+  const buy = async () => {
+    await page.goto(`/p/${name}`);
+    await hydrated(page);
+    await page.getByLabel("GitHub username").fill(buyer);
+    await expect(page.getByTestId("github-user")).toContainText(`@${buyer}`);
+    await page.getByLabel("Email").fill(`${buyer}@example.com`);
+    await page.getByRole("button", { name: "Continue to payment" }).click();
+    await page.getByRole("button", { name: /Pay — card succeeds/ }).click();
+    await expect(page.getByTestId("paid-words")).toHaveText("Payment confirmed");
+  };
+  await buy();
+  await expect(page.getByTestId("step-invited")).toHaveAttribute("data-done", "true");
+  const state = await (await request.get("/sandbox/control/github/state")).json();
+  const repo = state.repositories.find((r: { full_name: string }) => r.full_name === `sandbox-creator/${name}`);
+  const invitation = repo.invitations.find((i: { login: string }) => i.login === buyer);
+  expect((await request.post(`/sandbox/control/github/invitations/${invitation.id}/accept`, { data: {} })).ok()).toBeTruthy();
+
+  await page.goto("/account");
+  await page.getByTestId("account-github-sign-in").click();
+  await page.getByRole("button", { name: `Sign in as ${buyer}`, exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  const card = page.getByTestId("purchase").first();
+  await expect(card.getByTestId("renew")).toHaveCount(0);
+  const firstEnd = (await card.getByTestId("purchase-when").textContent()) ?? "";
+
+  // In the last week, the notice offers another period; bought now, it starts when this one ends.
+  await advance(request, 360);
+  await untilCard(page, async (c) => {
+    await expect(c.first().getByTestId("renew")).toBeVisible({ timeout: 1_000 });
+  });
+  await card.getByTestId("renew").click();
+  await expect(page).toHaveURL(new RegExp(`/p/${name}$`));
+  await buy();
+  await expect(page.getByTestId("step-active")).toHaveAttribute("data-done", "true");
+
+  await page.goto("/account");
+  const renewed = page.getByTestId("purchase").first();
+  await expect(renewed).toHaveAttribute("data-status", "active");
+  await expect(renewed.getByTestId("purchase-when")).not.toHaveText(firstEnd);
+  await expect(renewed.getByTestId("ending-soon")).toHaveCount(0);
+  await expect(page.getByTestId("purchase").nth(1).getByTestId("purchase-status")).toContainText("Renewed — another period was bought");
+  await takeOffSale(page, id);
+});

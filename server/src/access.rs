@@ -1,11 +1,16 @@
 //! The use cases that change who has access — grant, revoke, restore,
-//! resend, move — and what each asks GitHub. The state changes themselves
-//! are `purchase_state`'s; the GitHub calls are `github`'s.
+//! resend, move — and what each asks GitHub, for every repository of the
+//! purchase's product (one grant each). The state changes themselves are
+//! `purchase_state`'s; the GitHub calls are `github`'s.
 
 use crate::{
     clock,
-    domain::{AccessOrigin as Origin, Action, Holder, PurchaseId, PurchaseStatus as Status, Reason},
+    domain::{
+        AccessOrigin as Origin, Action, GithubUserId, GrantStatus, Holder, PurchaseId, PurchaseStatus as Status, Reason,
+    },
     github::collaborators::{Found, Refusal, Repo},
+    grants::{self, Grant, Update},
+    jobs::{self, Job},
     prices,
     products::{self, Product},
     purchase_state::{note_reason, transition, Cause, Change, Value},
@@ -29,11 +34,16 @@ impl From<Refusal> for Error {
 
 /// The buyer's login now (GitHub usernames change, the numeric id does
 /// not); a rename is recorded on their purchases.
-async fn current_login(state: &AppState, owner: &str, holder: &Holder) -> std::result::Result<String, Failure> {
-    let login = state.github.login_of(owner, holder.github_user_id).await?;
-    if login != holder.github_login {
-        tracing::info!(github_user_id = %holder.github_user_id, old = %holder.github_login, new = %login, "buyer renamed on GitHub");
-        purchases::record_login(&state.db, holder.github_user_id, &login).await?;
+async fn current_login(
+    state: &AppState,
+    owner: &str,
+    user: GithubUserId,
+    known: &str,
+) -> std::result::Result<String, Failure> {
+    let login = state.github.login_of(owner, user).await?;
+    if login != known {
+        tracing::info!(github_user_id = %user, old = %known, new = %login, "buyer renamed on GitHub");
+        purchases::record_login(&state.db, user, &login).await?;
     }
     Ok(login)
 }
@@ -70,17 +80,15 @@ fn repo(r: &Repository) -> Repo<'_> {
     Repo { owner: &r.owner, name: &r.name }
 }
 
-/// The purchase's product and the repository it grants.
-async fn granted_on(state: &AppState, p: &Purchase) -> Result<(Product, Included)> {
-    let product = products::get(&state.db, p.product_id).await?;
-    let included = product.sole_repository()?.clone();
-    Ok((product, included))
-}
-
-/// Whose access to remove when the purchase ends.
-pub async fn holder_of(state: &AppState, p: &Purchase) -> Result<Holder> {
-    let (_, included) = granted_on(state, p).await?;
-    Ok(Holder::of(p, included.repository.id))
+/// The holders of a purchase's access, one per repository it was granted
+/// (what to remove when it ends, or when it moves away).
+pub async fn holders_of(state: &AppState, p: &Purchase) -> Result<Vec<Holder>> {
+    Ok(grants::of_purchase(&state.db, p.id)
+        .await?
+        .iter()
+        .filter(|g| g.status != GrantStatus::Removed)
+        .map(|g| g.holder(&p.github_login))
+        .collect())
 }
 
 /// Removes the collaborator and any pending invitation on GitHub. Already
@@ -101,13 +109,23 @@ async fn remove(state: &AppState, holder: &Holder) -> std::result::Result<(), Fa
     if let Some(invitation) = holder.invitation_id {
         state.github.delete_invitation(repo(&r), invitation).await?;
     }
-    let login = match current_login(state, &r.owner, holder).await {
+    let login = match current_login(state, &r.owner, holder.github_user_id, &holder.github_login).await {
         Ok(login) => login,
         // The account is gone: nothing left to remove.
         Err(Failure::Refused(Refusal::UserGone)) => return Ok(()),
         Err(e) => return Err(e),
     };
     Ok(state.github.remove_collaborator(repo(&r), &login).await?)
+}
+
+/// Removes a purchase's access to one repository — unless another purchase
+/// of the same account still pays for it (two products sharing a repository).
+async fn remove_grant(state: &AppState, p: &Purchase, g: &Grant) -> std::result::Result<(), Failure> {
+    if grants::held_elsewhere(&state.db, g.repository_id, p.github_user_id, p.id).await?.is_some() {
+        tracing::info!(purchase_id = p.id.get(), "left on GitHub: another purchase gives the same access");
+        return Ok(());
+    }
+    remove(state, &g.holder(&p.github_login)).await
 }
 
 /// What granting did on GitHub.
@@ -119,34 +137,45 @@ enum Invite {
     AlreadyOurs,
     /// A collaborator, or invited by someone else (that invitation's link),
     /// before RepoPass was involved: nothing was changed on GitHub.
-    HadAccess { invitation_url: Option<String>, repository: String },
+    HadAccess { invitation_url: Option<String> },
+    /// Another purchase of the same account gives this repository already:
+    /// this grant shares its access (and its invitation link, if pending).
+    Shared { status: GrantStatus, invitation_url: Option<String> },
 }
 
-/// Invites the buyer with the price's permission — unless they already
-/// have access: then GitHub is left exactly as it is. `ours`: access found
-/// on GitHub counts as this purchase's own (a resend after acceptance).
-async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::result::Result<Invite, Failure> {
-    let (_, included) = granted_on(state, p).await?;
+/// Invites the buyer to one repository of the product, at that
+/// repository's level in the product (else the price's) — unless they
+/// already have access: then GitHub is left exactly as it is. `ours`: access
+/// found on GitHub counts as this grant's own (a resend after acceptance).
+async fn invite_on_github(
+    state: &AppState,
+    p: &Purchase,
+    grant: &Grant,
+    included: &Included,
+    price_permission: &str,
+    ours: bool,
+) -> std::result::Result<Invite, Failure> {
     let r = &included.repository;
-    let price = prices::get(&state.db, p.price_id).await?;
-    // The repository's own level in the product, else the price's.
-    let permission = included.permission.as_deref().unwrap_or(&price.permission);
-    let login = current_login(state, &r.owner, &Holder::of(p, r.id)).await?;
-    let own_invitation = if ours { p.github_invitation_id } else { None };
-    // An earlier attempt of this purchase for this account (the process may
-    // have died after GitHub accepted and before the purchase recorded it):
+    if let Some(other) = grants::held_elsewhere(&state.db, r.id, p.github_user_id, p.id).await? {
+        return Ok(Invite::Shared { status: other.status, invitation_url: other.invitation_url });
+    }
+    let permission = included.permission.as_deref().unwrap_or(price_permission);
+    let login = current_login(state, &r.owner, p.github_user_id, &p.github_login).await?;
+    let own_invitation = if ours { grant.github_invitation_id } else { None };
+    // An earlier attempt of this grant for this account (the process may
+    // have died after GitHub accepted and before the grant recorded it):
     // what GitHub shows since then is RepoPass's own, not access they had.
-    let attempted = p.invite_attempted_at.filter(|_| p.invite_attempted_user == Some(p.github_user_id.get()));
+    let attempted = grant.invite_attempted_at.filter(|_| grant.invite_attempted_user == Some(p.github_user_id.get()));
     match state.github.access_of(repo(r), &login, p.github_user_id, own_invitation).await? {
         Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
         Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => {
             return Ok(Invite::Sent(id, url))
         }
-        Found::Collaborator => return Ok(had_access(p, r, None)),
-        Found::Invitation { url, .. } => return Ok(had_access(p, r, Some(url))),
+        Found::Collaborator => return Ok(had_access(p, None)),
+        Found::Invitation { url, .. } => return Ok(had_access(p, Some(url))),
         Found::Nothing => {}
     }
-    purchases::record_invite_attempt(&state.db, p.id, p.github_user_id).await?;
+    grants::record_invite_attempt(&state.db, grant, p.github_user_id).await?;
     let sent = state.github.invite(repo(r), &login, permission).await;
     // The end point of the grant-latency benchmark (benches/grant_latency.rs).
     tracing::debug!(target: "repopass::grant", purchase_id = p.id.get(), ok = sent.is_ok(), "GitHub invitation call made");
@@ -155,18 +184,196 @@ async fn invite_on_github(state: &AppState, p: &Purchase, ours: bool) -> std::re
     Ok(sent.map(|s| Invite::Sent(s.id, s.url)).unwrap_or(Invite::AlreadyOurs))
 }
 
-fn had_access(p: &Purchase, r: &Repository, invitation_url: Option<String>) -> Invite {
+fn had_access(p: &Purchase, invitation_url: Option<String>) -> Invite {
     tracing::info!(
         purchase_id = p.id.get(),
         github_user_id = %p.github_user_id,
         "the buyer already has access; GitHub left as it is"
     );
-    Invite::HadAccess { invitation_url, repository: r.full_name() }
+    Invite::HadAccess { invitation_url }
 }
 
-/// Revokes access now: GitHub first (so a failure changes nothing here),
-/// then the record. Revoking a revoked purchase is a no-op. `message` is
-/// what people read (the creator's own words when they give some).
+/// One repository granted: the grant's change, and what people read of it.
+struct Granted {
+    update: Update,
+    repository: String,
+    /// Set when the account had access before: the log's detail, for the creator.
+    had_access: Option<String>,
+    /// The invitation the buyer is to accept, when there is one.
+    invitation_url: Option<String>,
+}
+
+fn granted(invite: Invite, p: &Purchase, grant: &Grant, repository: &Repository) -> Granted {
+    let now = clock::now();
+    let origin = |o: Origin| Value::Text(Some(o.as_str().to_owned()));
+    let base = |to: GrantStatus| {
+        Update::new(grant, to).set_all([
+            ("removed_at", Value::Int(None)),
+            ("status_reason", Value::Text(None)),
+            ("status_reason_code", Value::Reason(None)),
+        ])
+    };
+    let repository_name = repository.full_name();
+    let (update, had_access, invitation_url) = match invite {
+        Invite::Sent(id, url) => (
+            base(GrantStatus::Invited).set_all([
+                ("github_access", origin(Origin::RepoPass)),
+                ("github_invitation_id", Value::Int(Some(id))),
+                ("invitation_url", Value::Text(Some(url.clone()))),
+                ("invited_at", Value::Int(Some(now))),
+            ]),
+            None,
+            Some(url),
+        ),
+        Invite::AlreadyOurs => (
+            base(GrantStatus::Active)
+                .set_all([("invitation_url", Value::Text(None)), ("activated_at", Value::Int(Some(now)))]),
+            None,
+            None,
+        ),
+        Invite::Shared { status, invitation_url } => (
+            // Never the other purchase's invitation id: its own removal handles it.
+            base(status).set_all([
+                ("github_access", origin(Origin::RepoPass)),
+                ("github_invitation_id", Value::Int(None)),
+                ("invitation_url", Value::Text(invitation_url.clone())),
+                ("invited_at", Value::Int(Some(now))),
+                ("activated_at", Value::Int(Some(now).filter(|_| status == GrantStatus::Active))),
+            ]),
+            None,
+            invitation_url,
+        ),
+        Invite::HadAccess { invitation_url } => {
+            // Never the other invitation's id: RepoPass must not delete it.
+            let update = base(GrantStatus::Active)
+                .set_all([("github_access", origin(Origin::Preexisting)), ("github_invitation_id", Value::Int(None))]);
+            let (update, how) = match invitation_url.clone() {
+                Some(url) => (
+                    Update { to: GrantStatus::Invited, ..update }
+                        .set_all([("invitation_url", Value::Text(Some(url))), ("invited_at", Value::Int(Some(now)))]),
+                    "had an invitation RepoPass did not send",
+                ),
+                None => (
+                    update.set_all([("invitation_url", Value::Text(None)), ("activated_at", Value::Int(Some(now)))]),
+                    "was already a collaborator",
+                ),
+            };
+            let detail = format!(
+                "@{} {how} on {repository_name}: RepoPass changed nothing on GitHub and will never remove this access",
+                p.github_login
+            );
+            (update, Some(detail), invitation_url)
+        }
+    };
+    Granted { update, repository: repository_name, had_access, invitation_url }
+}
+
+/// What asking GitHub for every repository still to grant gave: the
+/// grants made, and the first refusal (the rest wait for a retry).
+struct Pass {
+    granted: Vec<Granted>,
+    refused: Option<Failure>,
+    /// Repositories left waiting, with why.
+    waiting: Vec<(String, String)>,
+}
+
+/// Invites the buyer to each repository of the product the purchase does
+/// not give yet (`ours`: access found on GitHub is this purchase's own).
+/// A refusal on one repository does not stop the others.
+async fn invite_all(state: &AppState, p: &Purchase, ours: bool) -> Result<(Product, Pass)> {
+    let product = products::get(&state.db, p.product_id).await?;
+    let price = prices::get(&state.db, p.price_id).await?;
+    let mut pass = Pass { granted: Vec::new(), refused: None, waiting: Vec::new() };
+    for included in &product.repositories {
+        let mut grant = grants::ensure(&state.db, p, included.repository.id).await?;
+        if grant.status == GrantStatus::Removed {
+            // To be given again (a restore, or the repository back in the product).
+            grants::reopen(&state.db, &grant).await?;
+            grant.status = GrantStatus::Waiting;
+        }
+        let resend = ours && grant.status.gives_access();
+        if grant.status.gives_access() && !resend {
+            continue;
+        }
+        if resend && grant.github_access == Origin::Preexisting {
+            continue;
+        }
+        if resend {
+            if let Some(invitation) = grant.github_invitation_id {
+                state.github.delete_invitation(repo(&included.repository), invitation).await?;
+            }
+        }
+        match invite_on_github(state, p, &grant, included, &price.permission, ours).await {
+            Ok(invite) => pass.granted.push(granted(invite, p, &grant, &included.repository)),
+            Err(Failure::Refused(refusal)) => {
+                if let Some(code) = refusal.reason() {
+                    let message = match &refusal {
+                        Refusal::Later { .. } => refusal.to_string(),
+                        _ => format!("not invited: {refusal}"),
+                    };
+                    grants::note_reason(&state.db, &grant, code, &message).await?;
+                    pass.waiting.push((included.repository.full_name(), message));
+                }
+                pass.refused.get_or_insert(Failure::Refused(refusal));
+            }
+            Err(other) => {
+                pass.refused.get_or_insert(other);
+            }
+        }
+    }
+    Ok((product, pass))
+}
+
+impl Pass {
+    fn updates(&self) -> Vec<Update> {
+        self.granted.iter().map(|g| g.update.clone()).collect()
+    }
+
+    /// What the access log says of the pass: who had access already, and
+    /// which repositories were granted when there are several.
+    fn detail(&self, several: bool) -> Option<String> {
+        let mut parts: Vec<String> = Vec::new();
+        if several {
+            let names: Vec<&str> = self.granted.iter().map(|g| g.repository.as_str()).collect();
+            if !names.is_empty() {
+                parts.push(names.join(", "));
+            }
+            parts.extend(self.waiting.iter().map(|(name, why)| format!("{name} waits: {why}")));
+        }
+        parts.extend(self.granted.iter().filter_map(|g| g.had_access.clone()));
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    fn action(&self) -> Action {
+        if self.granted.iter().all(|g| g.had_access.is_some()) {
+            Action::HadAccess
+        } else if self.granted.iter().any(|g| g.update.to == GrantStatus::Invited) {
+            Action::InvitationSent
+        } else {
+            Action::AccessActive
+        }
+    }
+}
+
+/// Queues another pass for the repositories a pass left waiting.
+async fn grant_later(state: &AppState, p: &Purchase, failure: &Failure) -> Result<()> {
+    let after = match failure {
+        Failure::Refused(Refusal::Later { after_secs, .. }) => *after_secs as i64,
+        // The user or the repository gone: the creator's resend or reconnect retries.
+        Failure::Refused(_) => return Ok(()),
+        Failure::Other(_) => 60,
+    };
+    let job = Job::Grant { purchase_id: p.id };
+    let at = clock::now() + after;
+    // One retry per purchase and moment (a key is kept for good once used).
+    jobs::enqueue(state.db.pool(), &job, at, Some(&format!("{}:{}:{at}", job.kind(), p.id))).await?;
+    Ok(())
+}
+
+/// Revokes access now: GitHub first, for every repository (so a failure
+/// changes nothing here), then the record. Revoking a revoked purchase is
+/// a no-op. `message` is what people read (the creator's own words when
+/// they give some).
 pub async fn revoke(
     state: &AppState,
     purchase_id: PurchaseId,
@@ -186,35 +393,62 @@ pub async fn revoke(
         }
         Status::Paid | Status::Invited | Status::Active => {}
     }
-    if let Err(failure) = remove(state, &holder_of(state, &p).await?).await {
-        if let Failure::Refused(refusal @ Refusal::Later { why, .. }) = &failure {
-            // Shown to the creator while the removal waits.
-            note_reason(&state.db, p.id, p.status, *why, &refusal.to_string()).await?;
+    let held = grants::of_purchase(&state.db, p.id).await?;
+    // What GitHub may show: access given, or an invitation asked for before a crash.
+    for g in held
+        .iter()
+        .filter(|g| g.status.gives_access() || (g.status == GrantStatus::Waiting && g.invite_attempted_at.is_some()))
+    {
+        if let Err(failure) = remove_grant(state, &p, g).await {
+            if let Failure::Refused(refusal @ Refusal::Later { why, .. }) = &failure {
+                // Shown to the creator while the removal waits.
+                note_reason(&state.db, p.id, p.status, *why, &refusal.to_string()).await?;
+            }
+            return Err(failure.into());
         }
-        return Err(failure.into());
     }
     let message = if message.is_empty() { "revoked by the creator" } else { message };
-    let message = if p.github_access == Origin::Preexisting {
-        format!("{message} (GitHub left as it was: @{} had access before this purchase)", p.github_login)
-    } else {
-        message.to_owned()
+    let kept: Vec<String> = {
+        let product = products::get(&state.db, p.product_id).await?;
+        held.iter()
+            .filter(|g| g.status.gives_access() && g.github_access == Origin::Preexisting)
+            .filter_map(|g| product.repositories.iter().find(|i| i.repository.id == g.repository_id))
+            .map(|i| i.repository.full_name())
+            .collect()
     };
-    let columns = [
-        ("revoked_at", Value::Int(Some(clock::now()))),
-        ("github_invitation_id", Value::Int(None)),
-        ("invitation_url", Value::Text(None)),
-        // A restore starts afresh: what GitHub shows then is not this grant's.
-        ("invite_attempted_at", Value::Int(None)),
-        ("invite_attempted_user", Value::Int(None)),
-    ];
+    let message = if kept.is_empty() {
+        message.to_owned()
+    } else {
+        format!(
+            "{message} (GitHub left as it was: @{} had access to {} before this purchase)",
+            p.github_login,
+            kept.join(", ")
+        )
+    };
     // Another change may land meanwhile (a webhook turning `invited` into
     // `active`): apply the revoke to whatever granted state it is in now.
     let mut from = p.status;
     for _ in 0..5 {
+        let removed: Vec<Update> = grants::of_purchase(&state.db, p.id)
+            .await?
+            .iter()
+            .filter(|g| g.status != GrantStatus::Removed)
+            .map(|g| {
+                Update::new(g, GrantStatus::Removed).set_all([
+                    ("removed_at", Value::Int(Some(clock::now()))),
+                    ("github_invitation_id", Value::Int(None)),
+                    ("invitation_url", Value::Text(None)),
+                    // A restore starts afresh: what GitHub shows then is not this grant's.
+                    ("invite_attempted_at", Value::Int(None)),
+                    ("invite_attempted_user", Value::Int(None)),
+                ])
+            })
+            .collect();
         let change = Change::new(from, Status::Revoked, Action::Revoke)
             .detail(&message)
             .reason(reason, message.as_str())
-            .set_all(columns.clone());
+            .set("revoked_at", Value::Int(Some(clock::now())))
+            .grants(removed);
         if transition(&state.db, p.id, change, cause).await? {
             break;
         }
@@ -227,71 +461,10 @@ pub async fn revoke(
     purchases::get(&state.db, purchase_id).await
 }
 
-/// A grant as the purchase records it: the status it moves to, the columns
-/// that go with it, and what the access log says.
-struct Granted {
-    to: Status,
-    set: Vec<(&'static str, Value)>,
-    /// Set when the account had access before: the log's detail, for the creator.
-    had_access: Option<String>,
-    /// The invitation the buyer is to accept, when there is one.
-    invitation_url: Option<String>,
-}
-
-impl Granted {
-    fn change(&self, from: Status, action: Action) -> Change<'_> {
-        let change = Change::new(from, self.to, action).clear_reason().set_all(self.set.clone());
-        match &self.had_access {
-            Some(detail) => change.detail(detail),
-            None => change,
-        }
-    }
-}
-
-fn granted(invite: Invite, p: &Purchase) -> Granted {
-    let now = clock::now();
-    let common = |origin: Origin| {
-        vec![("revoked_at", Value::Int(None)), ("github_access", Value::Text(Some(origin.as_str().to_owned())))]
-    };
-    match invite {
-        Invite::Sent(id, url) => {
-            let mut set = common(Origin::RepoPass);
-            set.extend([
-                ("github_invitation_id", Value::Int(Some(id))),
-                ("invitation_url", Value::Text(Some(url.clone()))),
-                ("invited_at", Value::Int(Some(now))),
-            ]);
-            Granted { to: Status::Invited, set, had_access: None, invitation_url: Some(url) }
-        }
-        Invite::AlreadyOurs => {
-            let mut set = common(p.github_access);
-            set.push(("activated_at", Value::Int(Some(now))));
-            Granted { to: Status::Active, set, had_access: None, invitation_url: None }
-        }
-        Invite::HadAccess { invitation_url, repository } => {
-            // Never the other invitation's id: RepoPass must not delete it.
-            let mut set = common(Origin::Preexisting);
-            set.push(("github_invitation_id", Value::Int(None)));
-            let (to, how) = match invitation_url.clone() {
-                Some(url) => {
-                    set.extend([("invitation_url", Value::Text(Some(url))), ("invited_at", Value::Int(Some(now)))]);
-                    (Status::Invited, "had an invitation RepoPass did not send")
-                }
-                None => {
-                    set.extend([("invitation_url", Value::Text(None)), ("activated_at", Value::Int(Some(now)))]);
-                    (Status::Active, "was already a collaborator")
-                }
-            };
-            let detail = format!(
-                "@{} {how} on {repository}: RepoPass changed nothing on GitHub and will never remove this access",
-                p.github_login
-            );
-            Granted { to, set, had_access: Some(detail), invitation_url }
-        }
-    }
-}
-
-/// Paid → invited on GitHub (or active at once if already a collaborator).
+/// Paid → invited on GitHub to every repository of the product (or active
+/// at once where already a collaborator); for a purchase that gives access,
+/// the repositories it does not give yet (one added to the product, one
+/// queued behind GitHub's limits).
 pub async fn grant(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -> Result<Purchase> {
     let p = purchases::get(&state.db, purchase_id).await?;
     grant_read(state, p, cause).await
@@ -299,80 +472,100 @@ pub async fn grant(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -> 
 
 /// `grant` of a purchase the caller has just read.
 pub(crate) async fn grant_read(state: &AppState, p: Purchase, cause: &Cause) -> Result<Purchase> {
-    if p.status != Status::Paid {
+    if !p.status.is_granted() {
         return Ok(p);
     }
-    if let Some(earlier) = crate::duplicate_purchases::earlier_holder(state, &p).await? {
-        crate::duplicate_purchases::close(state, &p, earlier, cause).await?;
-        return purchases::get(&state.db, p.id).await;
-    }
-    let invite = match invite_on_github(state, &p, false).await {
-        Ok(invite) => invite,
-        Err(Failure::Refused(refusal)) => {
-            // Shown to the creator and the buyer while it waits, or why it
-            // cannot happen (the user or the repository gone).
-            if let Some(code) = refusal.reason() {
-                let message = match &refusal {
-                    Refusal::Later { .. } => refusal.to_string(),
-                    _ => format!("not invited: {refusal}"),
-                };
-                note_reason(&state.db, p.id, Status::Paid, code, &message).await?;
+    if p.status == Status::Paid {
+        if let Some(earlier) = crate::duplicate_purchases::earlier_holder(state, &p).await? {
+            let earlier = purchases::get(&state.db, earlier).await?;
+            // Another period of access extends the one held; anything else is a duplicate.
+            if crate::renewals::renews(state, &earlier, p.price_id).await? {
+                crate::renewals::renew(state, &p, &earlier, cause).await?;
+            } else {
+                crate::duplicate_purchases::close(state, &p, earlier.id, cause).await?;
             }
-            return Err(refusal.into());
+            return purchases::get(&state.db, p.id).await;
         }
-        Err(Failure::Other(e)) => return Err(e),
-    };
-    let g = granted(invite, &p);
-    let action = match (&g.had_access, g.to) {
-        (Some(_), _) => Action::HadAccess,
-        (None, Status::Invited) => Action::InvitationSent,
-        (None, _) => Action::AccessActive,
-    };
-    let (product, included) = granted_on(state, &p).await?;
-    let email = access_email(state, &p, &product, &included.repository, &g);
-    if transition(&state.db, p.id, g.change(Status::Paid, action).email(email), cause).await? {
+    }
+    let (product, pass) = invite_all(state, &p, false).await?;
+    if pass.granted.is_empty() {
+        return match pass.refused {
+            None => Ok(p),
+            Some(failure) => {
+                if let (Status::Paid, Failure::Refused(refusal)) = (p.status, &failure) {
+                    // Shown to the creator and the buyer while it waits, or why
+                    // it cannot happen (the user or the repository gone).
+                    if let (Some(code), Some((_, message))) = (refusal.reason(), pass.waiting.first()) {
+                        note_reason(&state.db, p.id, Status::Paid, code, message).await?;
+                    }
+                }
+                Err(failure.into())
+            }
+        };
+    }
+    let several = product.repositories.len() > 1;
+    let detail = pass.detail(several);
+    let mut change = Change::of_grants(p.status, pass.action(), pass.updates());
+    if let Some(detail) = &detail {
+        change = change.detail(detail);
+    }
+    if p.status == Status::Paid {
+        change = change.email(access_email(state, &p, &product, &pass));
+    }
+    if transition(&state.db, p.id, change, cause).await? {
         state.wake.notify();
+    } else {
+        // Moved meanwhile (revoked, or accepted): the next pass sees it.
+        tracing::info!(purchase_id = p.id.get(), "purchase changed during the grant");
+    }
+    if let Some(failure) = &pass.refused {
+        grant_later(state, &p, failure).await?;
     }
     purchases::get(&state.db, p.id).await
 }
 
-/// The buyer's "your access is on its way" email: what the product page
-/// promises, with the link to accept and the way to their account.
-fn access_email(
-    state: &AppState,
-    p: &Purchase,
-    product: &Product,
-    repo: &Repository,
-    g: &Granted,
-) -> crate::emails::Draft {
+/// The buyer's "your access is on its way" email: each repository with its
+/// link to accept, and the way to their account.
+fn access_email(state: &AppState, p: &Purchase, product: &Product, pass: &Pass) -> crate::emails::Draft {
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let web = state.config.github.web_url.as_str().trim_end_matches('/');
-    let (login, full_name) = (&p.github_login, repo.full_name());
-    let (subject, how) = match &g.invitation_url {
-        Some(url) => (
-            format!("Your access to {} is on its way", product.title),
-            format!(
+    let login = &p.github_login;
+    let pending = pass.granted.iter().any(|g| g.invitation_url.is_some());
+    let subject = if pending {
+        format!("Your access to {} is on its way", product.title)
+    } else {
+        format!("Your access to {} is active", product.title)
+    };
+    let mut how = Vec::new();
+    for g in &pass.granted {
+        let full_name = &g.repository;
+        how.push(match &g.invitation_url {
+            Some(url) => format!(
                 "GitHub has invited @{login} to the private repository {full_name}.\n\n\
                  Accept the invitation here (it is valid for 7 days, and it is also in your GitHub notifications):\n{url}\n\n\
                  Once accepted, the repository is at {web}/{full_name}"
             ),
-        ),
-        None => (
-            format!("Your access to {} is active", product.title),
-            format!("@{login} has access to the private repository {full_name}: {web}/{full_name}"),
-        ),
-    };
+            None => format!("@{login} has access to the private repository {full_name}: {web}/{full_name}"),
+        });
+    }
+    for (full_name, _) in &pass.waiting {
+        how.push(format!(
+            "The invitation to {full_name} is queued behind GitHub's limits; it follows by itself, and your account page shows when."
+        ));
+    }
     let body = format!(
         "Hello @{login},\n\nThank you for buying {title}. {how}\n\n\
          Your purchase, a new invitation if this one expires, and your billing are at {base}/account \
          (sign in with GitHub as @{login}, or with this email address).\n\n— RepoPass",
         title = product.title,
+        how = how.join("\n\n"),
     );
     crate::emails::Draft { to: p.email.clone(), subject, body, kind: crate::domain::EmailKind::AccessGranted }
 }
 
-/// Gives access back to a revoked purchase: a new invitation (or active at
-/// once if GitHub says they are already a collaborator).
+/// Gives access back to a revoked purchase: new invitations (or active at
+/// once where GitHub says they are already a collaborator). A repository
+/// GitHub makes wait is granted by a queued retry.
 pub async fn restore(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -> Result<Purchase> {
     let p = purchases::get(&state.db, purchase_id).await?;
     if p.status != Status::Revoked {
@@ -387,16 +580,33 @@ pub async fn restore(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -
             "GitHub no longer lets RepoPass manage this repository; reconnect it first",
         ));
     }
-    let g = granted(invite_on_github(state, &p, false).await?, &p);
-    transition(&state.db, p.id, g.change(Status::Revoked, Action::Restore), cause).await?;
+    let (product, pass) = invite_all(state, &p, false).await?;
+    if pass.granted.is_empty() {
+        return Err(pass
+            .refused
+            .map(Error::from)
+            .unwrap_or_else(|| Error::invalid("repository", "this product grants no repository")));
+    }
+    let detail = pass.detail(product.repositories.len() > 1);
+    let mut change = Change::of_grants(Status::Revoked, Action::Restore, pass.updates())
+        .clear_reason()
+        .set("revoked_at", Value::Int(None));
+    if let Some(detail) = &detail {
+        change = change.detail(detail);
+    }
+    transition(&state.db, p.id, change, cause).await?;
+    if let Some(failure) = &pass.refused {
+        grant_later(state, &p, failure).await?;
+    }
     purchases::get(&state.db, purchase_id).await
 }
 
-/// A fresh invitation for a purchase whose invitation expired or was lost
-/// (or whose collaborator GitHub no longer lists).
+/// Fresh invitations for a purchase whose invitations expired or were lost
+/// (or whose collaborator GitHub no longer lists), on every repository.
 /// GitHub has no "resend": the pending invitation is cancelled and a new
 /// one sent (GitHub emails it again). A paid purchase that was never
-/// invited is simply granted.
+/// invited is simply granted. Access the account had before its purchase
+/// is left to the creator.
 pub async fn reinvite(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -> Result<Purchase> {
     let p = purchases::get(&state.db, purchase_id).await?;
     match p.status {
@@ -410,29 +620,43 @@ pub async fn reinvite(state: &AppState, purchase_id: PurchaseId, cause: &Cause) 
             ))
         }
     }
-    if p.github_access == Origin::Preexisting {
+    let live: Vec<Grant> =
+        grants::of_purchase(&state.db, p.id).await?.into_iter().filter(|g| g.status != GrantStatus::Removed).collect();
+    if !live.is_empty() && live.iter().all(|g| g.github_access == Origin::Preexisting) {
         return Err(Error::invalid(
             "status",
             format!("@{} had access before this purchase; RepoPass leaves it to the creator on GitHub", p.github_login),
         ));
     }
-    if let Some(invitation) = p.github_invitation_id {
-        let (_, included) = granted_on(state, &p).await?;
-        state.github.delete_invitation(repo(&included.repository), invitation).await?;
+    let (product, pass) = invite_all(state, &p, true).await?;
+    if pass.granted.is_empty() {
+        return match pass.refused {
+            Some(failure) => Err(failure.into()),
+            None => purchases::get(&state.db, purchase_id).await,
+        };
     }
-    let g = granted(invite_on_github(state, &p, true).await?, &p);
-    let action = if g.to == Status::Invited { Action::InvitationResent } else { Action::AccessActive };
-    if !transition(&state.db, p.id, g.change(p.status, action), cause).await? {
+    let resent = pass.granted.iter().any(|g| g.update.to == GrantStatus::Invited);
+    let action = if resent { Action::InvitationResent } else { Action::AccessActive };
+    let detail = pass.detail(product.repositories.len() > 1);
+    let mut change = Change::of_grants(p.status, action, pass.updates());
+    if let Some(detail) = &detail {
+        change = change.detail(detail);
+    }
+    if !transition(&state.db, p.id, change, cause).await? {
         // Accepted meanwhile (the member webhook): nothing to resend after all.
         tracing::info!(purchase_id = purchase_id.get(), "purchase changed during the resend");
+    }
+    if let Some(failure) = pass.refused {
+        return Err(failure.into());
     }
     purchases::get(&state.db, purchase_id).await
 }
 
 /// Moves a purchase's access to another GitHub account: the new account is
-/// invited first (so a GitHub refusal changes nothing), the purchase then
-/// points at it, and the old account is removed — by a retried job if
-/// GitHub fails at that last step, so it never keeps access for free.
+/// invited first to every repository (so a GitHub refusal changes nothing),
+/// the purchase then points at it, and the old account is removed — by a
+/// retried job if GitHub fails at that last step, so it never keeps access
+/// for free.
 pub async fn move_to(
     state: &AppState,
     purchase_id: PurchaseId,
@@ -453,42 +677,109 @@ pub async fn move_to(
             format!("@{} already has access to this repository through another purchase", to.login),
         ));
     }
+    let old_holders = holders_of(state, &old).await?;
+    let old_grants = grants::of_purchase(&state.db, old.id).await?;
     let mut target = old.clone();
     target.github_user_id = to.id;
     target.github_login = to.login.clone();
-    target.github_invitation_id = None;
-    target.github_access = Origin::RepoPass;
-    let g = granted(invite_on_github(state, &target, false).await?, &target);
+    let product = products::get(&state.db, old.product_id).await?;
+    let price = prices::get(&state.db, old.price_id).await?;
+    let mut updates = Vec::new();
+    let mut had = Vec::new();
+    for included in &product.repositories {
+        let Some(current) = old_grants.iter().find(|g| g.repository_id == included.repository.id) else { continue };
+        if current.status == GrantStatus::Removed {
+            continue;
+        }
+        // The new account's grant starts afresh: nothing on GitHub is its own yet.
+        let fresh = Grant {
+            github_user_id: to.id,
+            github_invitation_id: None,
+            github_access: Origin::RepoPass,
+            invite_attempted_at: None,
+            invite_attempted_user: None,
+            ..current.clone()
+        };
+        let g = granted(
+            invite_on_github(state, &target, &fresh, included, &price.permission, false).await?,
+            &target,
+            current,
+            &included.repository,
+        );
+        if let Some(h) = &g.had_access {
+            had.push(h.clone());
+        }
+        let mut update = g.update.set("github_user_id", Value::Int(Some(to.id.get())));
+        if update.to == GrantStatus::Active {
+            update = update.set("github_invitation_id", Value::Int(None));
+        }
+        updates.push(update);
+    }
     let mut detail = format!(
         "moved from @{} (GitHub id {}) to @{} (GitHub id {})",
         old.github_login, old.github_user_id, to.login, to.id
     );
-    if old.github_access == Origin::Preexisting {
+    if old_holders.iter().any(|h| h.preexisting) {
         detail += &format!("; @{} keeps the access they had before the purchase", old.github_login);
     }
-    if let Some(had) = &g.had_access {
-        detail += &format!("; {had}");
+    for h in &had {
+        detail += &format!("; {h}");
     }
-    let mut change = Change::new(old.status, g.to, Action::Moved)
+    let change = Change::of_grants(old.status, Action::Moved, updates)
         .detail(&detail)
         .clear_reason()
-        .set_all(g.set.clone())
         .set("github_user_id", Value::Int(Some(to.id.get())))
         .set("github_login", Value::Text(Some(to.login.clone())))
         .set("moved_at", Value::Int(Some(clock::now())));
-    if g.to == Status::Active {
-        change = change.set("github_invitation_id", Value::Int(None)).set("invitation_url", Value::Text(None));
-    }
     if !transition(&state.db, old.id, change, cause).await? {
         return Err(Error::Unavailable(
             "the purchase changed while it was being moved; look at it again and retry".into(),
         ));
     }
-    let holder = holder_of(state, &old).await?;
-    if let Err(e) = remove_from_github(state, &holder).await {
-        tracing::warn!(purchase_id = purchase_id.get(), error = %e, "could not remove the moved-away account yet; queued");
-        crate::jobs::enqueue(state.db.pool(), &crate::jobs::Job::RemoveAccess(holder), clock::now(), None).await?;
-        state.wake.notify();
+    for holder in old_holders {
+        if grants::held_elsewhere(&state.db, holder.repository_id, holder.github_user_id, old.id).await?.is_some() {
+            continue;
+        }
+        if let Err(e) = remove_from_github(state, &holder).await {
+            tracing::warn!(purchase_id = purchase_id.get(), error = %e, "could not remove the moved-away account yet; queued");
+            jobs::enqueue(state.db.pool(), &Job::RemoveAccess(holder), clock::now(), None).await?;
+            state.wake.notify();
+        }
     }
     purchases::get(&state.db, purchase_id).await
+}
+
+/// A repository taken out of the purchase's product: the purchase loses it
+/// (on GitHub first; access another purchase pays for, or that the account
+/// had before, stays). The job of each purchase that had it.
+pub async fn remove_repository(
+    state: &AppState,
+    purchase_id: PurchaseId,
+    repository_id: crate::domain::RepositoryId,
+) -> Result<jobs::Outcome> {
+    let p = purchases::get(&state.db, purchase_id).await?;
+    let Some(g) = grants::of_purchase(&state.db, p.id).await?.into_iter().find(|g| g.repository_id == repository_id)
+    else {
+        return Ok(jobs::Outcome::Ignored("the purchase never had this repository".into()));
+    };
+    if g.status == GrantStatus::Removed {
+        return Ok(jobs::Outcome::Ignored("already removed".into()));
+    }
+    if g.status.gives_access() {
+        remove_grant(state, &p, &g).await?;
+    }
+    let r = repositories::get(&state.db, repository_id).await?;
+    let detail = format!("{} was taken out of the product", r.full_name());
+    let update = Update::new(&g, GrantStatus::Removed).set_all([
+        ("removed_at", Value::Int(Some(clock::now()))),
+        ("github_invitation_id", Value::Int(None)),
+        ("invitation_url", Value::Text(None)),
+        ("invite_attempted_at", Value::Int(None)),
+        ("invite_attempted_user", Value::Int(None)),
+    ]);
+    let change = Change::of_grants(p.status, Action::RepositoryRemoved, vec![update]).detail(&detail);
+    if !transition(&state.db, p.id, change, &Cause::System).await? {
+        return Err(Error::Later { message: "the purchase changed meanwhile".into(), after_secs: 5 });
+    }
+    Ok(jobs::Outcome::Processed)
 }

@@ -46,11 +46,10 @@ impl Ending {
     fn keep_it(self, account: &str, product: &str) -> String {
         match self {
             Ending::Cancelled => format!("Resume the subscription before then in your account: {account}"),
-            // Bought before the end, a second purchase would be refunded as
-            // a duplicate (renewals that extend a period are not built yet).
-            Ending::PeriodOfAccess => {
-                format!("Buy another period on the product page once this one has ended: {product}")
-            }
+            // Bought before the end, it starts where this one ends (`renewals`).
+            Ending::PeriodOfAccess => format!(
+                "Buy another period on the product page before then; it starts when this one ends, so nothing is lost: {product}"
+            ),
             Ending::PaymentFailed => format!("Update your card in your account before then: {account}"),
         }
     }

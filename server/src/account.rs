@@ -8,6 +8,7 @@ use crate::{
     clock::{self, day},
     domain::{Action, CauseKind, IntBool, ProductId, PurchaseId, PurchaseStatus as Status, Reason},
     github_accounts,
+    grants::RepoGrant,
     prices::Interval,
     purchase_state::Cause,
     purchases::{self, Purchase},
@@ -23,6 +24,7 @@ pub const MOVE_EVERY_DAYS: i64 = 30;
 /// One purchase as its customer sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
+    pub id: PurchaseId,
     pub public_id: String,
     pub status: Status,
     pub status_reason: Option<String>,
@@ -34,7 +36,6 @@ pub struct Row {
     /// The price's amount and trial (what the buyer pays once a trial ends).
     pub price_amount: i64,
     pub trial_days: i64,
-    pub invitation_url: Option<String>,
     pub current_period_end: Option<i64>,
     pub cancel_at: Option<i64>,
     pub grace_until: Option<i64>,
@@ -50,9 +51,16 @@ pub struct Row {
     pub title: String,
     pub slug: String,
     pub product_id: ProductId,
-    /// "owner/name" of each repository the purchase grants.
+    /// Each repository the purchase grants, with where its access stands.
     #[sqlx(skip)]
-    pub repositories: Vec<String>,
+    pub repositories: Vec<RepoGrant>,
+}
+
+impl Row {
+    /// The link to accept a pending invitation (the first, if several wait).
+    pub fn invitation_url(&self) -> Option<String> {
+        self.repositories.iter().find_map(|r| r.invitation_url()).map(str::to_owned)
+    }
 }
 
 /// The condition matching a customer's purchases, with its two binds: the
@@ -81,20 +89,22 @@ pub async fn purchases(db: &Db, who: &Customer) -> Result<Vec<Row>> {
         }
     }
     // Only the products this customer bought (a handful), not the catalogue.
-    let mut names: std::collections::HashMap<ProductId, Vec<String>> = std::collections::HashMap::new();
+    let mut products: std::collections::HashMap<ProductId, crate::products::Product> = std::collections::HashMap::new();
+    let ids: Vec<PurchaseId> = rows.iter().map(|r| r.id).collect();
+    let grants = crate::grants::of_purchases(db, &ids).await?;
     for row in &mut rows {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(row.product_id) {
-            let included = crate::repositories::of_product(db, row.product_id).await?;
-            slot.insert(included.iter().map(|i| i.repository.full_name()).collect());
+        if let std::collections::hash_map::Entry::Vacant(slot) = products.entry(row.product_id) {
+            slot.insert(crate::products::get(db, row.product_id).await?);
         }
-        row.repositories = names[&row.product_id].clone();
+        let held = grants.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+        row.repositories = RepoGrant::list(&products[&row.product_id], held);
     }
     Ok(rows)
 }
 
 const SELECT_ROWS: &str =
-    "SELECT p.public_id, p.status, p.status_reason, p.status_reason_code, p.github_login, p.amount, p.currency, pr.kind,
-        pr.amount AS price_amount, pr.trial_days, p.invitation_url,
+    "SELECT p.id, p.public_id, p.status, p.status_reason, p.status_reason_code, p.github_login, p.amount, p.currency, pr.kind,
+        pr.amount AS price_amount, pr.trial_days,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at, p.access_until,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
         r.title, r.slug, p.product_id
@@ -204,11 +214,14 @@ pub fn describe(row: &Row, now: i64) -> (String, Option<String>) {
             (_, Some(_)) => "Cancelled — access continues until the end of the paid period".to_owned(),
             _ => "Active".to_owned(),
         },
+        Status::Revoked if code == Some(Reason::Renewed) => format!("Renewed — {reason}"),
         Status::Revoked if reason.is_empty() => "Revoked".to_owned(),
         Status::Revoked => format!("Revoked: {reason}"),
         Status::Pending | Status::Expired => row.status.to_string(),
     };
     let when = match row.status {
+        // Access did not end: it went on through the newer purchase.
+        Status::Revoked if code == Some(Reason::Renewed) => None,
         Status::Revoked => row.revoked_at.map(|t| format!("Access ended on {}", day(t))),
         _ if row.kind.is_subscription() => match (row.cancel_at, row.current_period_end) {
             (Some(end), _) => Some(format!("Ends on {}; it will not renew", day(end))),
@@ -241,6 +254,22 @@ pub fn ending_soon(row: &Row, now: i64) -> Option<String> {
         day(ends_at),
         ending.why()
     ))
+}
+
+/// Within a week of the end of a period of access: another period may be
+/// bought now (it starts where this one ends).
+pub fn renewal_offer(row: &Row, now: i64) -> bool {
+    let dates = crate::access_warnings::Dates {
+        status: row.status,
+        grace_until: row.grace_until,
+        cancel_at: row.cancel_at,
+        access_until: row.access_until,
+    };
+    matches!(
+        crate::access_warnings::end_date(dates, now),
+        Some((ends_at, crate::access_warnings::Ending::PeriodOfAccess))
+            if crate::access_warnings::due_threshold(ends_at, now).is_some()
+    )
 }
 
 /// What the purchase costs, in words: "$19.00 / month", or during a trial
@@ -284,6 +313,7 @@ mod tests {
 
     fn row(status: &str, reason: Option<(Reason, &str)>) -> Row {
         Row {
+            id: PurchaseId(1),
             public_id: "p".into(),
             status: status.parse().unwrap(),
             status_reason: reason.map(|(_, m)| m.into()),
@@ -294,7 +324,6 @@ mod tests {
             kind: Interval::Month,
             price_amount: 900,
             trial_days: 0,
-            invitation_url: None,
             current_period_end: Some(1_799_712_000),
             cancel_at: None,
             grace_until: None,
@@ -307,7 +336,7 @@ mod tests {
             title: "SDK".into(),
             slug: "s".into(),
             product_id: ProductId(1),
-            repositories: vec!["o/n".into()],
+            repositories: vec![RepoGrant { full_name: "o/n".into(), grant: None }],
         }
     }
 

@@ -19,10 +19,14 @@ pub struct Activity {
     pub github_login: String,
     pub github_user_id: i64,
     pub repository: String,
+    /// The GitHub repository (`owner/name`) the entry is about, when it is about one.
+    pub github_repository: Option<String>,
 }
 
-const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_status, l.detail, l.cause_kind, COALESCE(l.github_login, p.github_login) AS github_login, p.github_user_id, r.title AS repository
-    FROM access_log l JOIN purchases p ON p.id = l.purchase_id JOIN products r ON r.id = p.product_id";
+const SELECT: &str = "SELECT l.id, l.created_at, l.purchase_id, l.action, l.to_status, l.detail, l.cause_kind, COALESCE(l.github_login, p.github_login) AS github_login, p.github_user_id, r.title AS repository,
+    CASE WHEN g.id IS NULL THEN NULL ELSE g.owner || '/' || g.name END AS github_repository
+    FROM access_log l JOIN purchases p ON p.id = l.purchase_id JOIN products r ON r.id = p.product_id
+    LEFT JOIN repositories g ON g.id = l.repository_id";
 
 /// The newest `limit` entries, newest first.
 pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Activity>> {
@@ -66,7 +70,13 @@ pub fn words(a: &Activity) -> String {
         Action::Resubscribed => format!("{who} subscribed to {} again", a.repository),
         Action::InvitationExpired => format!("{who}'s invitation to {} expired", a.repository),
         Action::DriftRemovedByHand => format!("{who} was removed from {} on GitHub by hand", a.repository),
+        Action::RepositoryRemoved => format!("{who} lost a repository taken out of {}", a.repository),
+        Action::Renewed => format!("{who} bought another period of {}", a.repository),
         other => format!("{} for {who} ({})", other.as_str().replace('_', " "), a.repository),
+    };
+    let what = match &a.github_repository {
+        Some(name) => format!("{what} ({name})"),
+        None => what,
     };
     match &a.detail {
         Some(d) if a.action == Action::Revoke => format!("{what}: {d}"),

@@ -68,10 +68,18 @@ pub fn check_email(email: &str) -> Result<String> {
 async fn not_already_granted(
     state: &AppState,
     product: &Product,
+    price: crate::domain::PriceId,
     github_user_id: GithubUserId,
     login: &str,
 ) -> Result<()> {
     let existing = crate::purchases::holding(&state.db, product.id, github_user_id).await?;
+    if let Some((id, _)) = existing.first() {
+        // Another period of access, bought before this one ends, extends it.
+        let earlier = crate::purchases::get(&state.db, *id).await?;
+        if crate::renewals::renews(state, &earlier, price).await? {
+            return Ok(());
+        }
+    }
     let web = state.config.github.web_url.as_str().trim_end_matches('/');
     let links: Vec<String> = product.full_names().iter().map(|n| format!("{web}/{n}/invitations")).collect();
     match existing.first().map(|(_, status)| *status) {
@@ -122,7 +130,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
         });
     };
     if request.proven_github_user_id == Some(account.id) {
-        not_already_granted(state, &product, account.id, &account.login).await?;
+        not_already_granted(state, &product, price.id, account.id, &account.login).await?;
     }
 
     let now = clock::now();
@@ -148,6 +156,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     let logged = purchase_state::log(
         state.db.pool(),
         purchase_id,
+        None,
         None,
         Status::Pending,
         Action::CheckoutStarted,

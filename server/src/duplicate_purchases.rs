@@ -7,7 +7,7 @@
 
 use crate::{
     clock,
-    domain::{AccessOrigin as Origin, Action, PurchaseId, PurchaseStatus as Status, Reason},
+    domain::{Action, PurchaseId, PurchaseStatus as Status, Reason},
     jobs::{self, Job, Outcome},
     purchase_state::{transition, Cause, Change, Value},
     purchases::{self, Purchase},
@@ -35,9 +35,8 @@ pub async fn close(state: &AppState, p: &Purchase, earlier: PurchaseId, cause: &
     let change = Change::new(Status::Paid, Status::Revoked, Action::Duplicate)
         .detail(&detail)
         .reason(Reason::DuplicatePurchase, reason)
-        .set("revoked_at", Value::Int(Some(clock::now())))
-        // Never removes anything when it ends: the access is not this purchase's.
-        .set("github_access", Value::Text(Some(Origin::Preexisting.as_str().to_owned())));
+        // It has no grant: nothing on GitHub is this purchase's to remove.
+        .set("revoked_at", Value::Int(Some(clock::now())));
     transition(&state.db, p.id, change, cause).await?;
     tracing::info!(purchase_id = p.id.get(), earlier = earlier.get(), "duplicate purchase closed; refund booked");
     state.wake.notify();

@@ -142,6 +142,8 @@ async fn taken_back(state: &AppState, p: &Purchase) -> Result<Option<(Reason, &'
 pub struct Progress {
     pub purchase: Purchase,
     pub product: crate::products::Product,
+    /// Each repository of the product, with where its access stands.
+    pub repositories: Vec<crate::grants::RepoGrant>,
     pub price: crate::prices::Price,
     /// Why it stopped, when it did.
     pub problem: Option<String>,
@@ -223,5 +225,7 @@ pub async fn progress(state: &AppState, session_id: &str) -> Result<Progress> {
     }
     // Only while it still waits for the money.
     let payment_on_its_way = payment_on_its_way && purchase.status == Status::Pending;
-    Ok(Progress { purchase, product, price, problem, payment_on_its_way })
+    let held = crate::grants::of_purchase(&state.db, purchase.id).await?;
+    let repositories = crate::grants::RepoGrant::list(&product, &held);
+    Ok(Progress { purchase, product, repositories, price, problem, payment_on_its_way })
 }

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::{
     clock,
-    domain::{Action, GithubState, PurchaseStatus as Status},
+    domain::{Action, GithubState, GrantStatus},
+    grants::{self, Update},
     jobs::Outcome,
     purchase_state::{transition, Cause, Change, Value as Col},
     purchases, repositories, AppState, Error, Result,
@@ -23,16 +24,18 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let Some(p) = purchases::of_repository_and_user(&state.db, repo_id, user_id).await? else {
+            let Some(grant) = grants::of_github_repository_and_user(&state.db, repo_id, user_id).await? else {
                 return Ok(Outcome::Ignored("not a buyer of ours".into()));
             };
-            if p.status != Status::Invited {
-                return Ok(Outcome::Ignored(format!("purchase is {}", p.status)));
+            let p = purchases::get(&state.db, grant.purchase_id).await?;
+            if grant.status != GrantStatus::Invited || !p.status.gives_access() {
+                return Ok(Outcome::Ignored(format!("access to this repository is {}", grant.status)));
             }
-            let change = Change::new(Status::Invited, Status::Active, Action::AccessActive)
-                .detail("invitation accepted on GitHub")
+            let update = Update::new(&grant, GrantStatus::Active)
                 .set("activated_at", Col::Int(Some(clock::now())))
                 .set("invitation_url", Col::Text(None));
+            let change =
+                Change::of_grants(p.status, Action::AccessActive, vec![update]).detail("invitation accepted on GitHub");
             transition(&state.db, p.id, change, &cause).await?;
             Ok(Outcome::Processed)
         }
@@ -40,18 +43,20 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             let (Some(repo_id), Some(user_id)) = (repo_id, event["member"]["id"].as_i64()) else {
                 return Ok(Outcome::Ignored("incomplete event".into()));
             };
-            let Some(p) = purchases::of_repository_and_user(&state.db, repo_id, user_id).await? else {
+            let Some(grant) = grants::of_github_repository_and_user(&state.db, repo_id, user_id).await? else {
                 return Ok(Outcome::Ignored("not a buyer of ours".into()));
             };
-            if !p.status.gives_access() {
+            let p = purchases::get(&state.db, grant.purchase_id).await?;
+            if !grant.status.gives_access() || !p.status.gives_access() {
                 // Our own revoke, echoed back by GitHub.
-                return Ok(Outcome::Ignored(format!("purchase is {}", p.status)));
+                return Ok(Outcome::Ignored(format!("access to this repository is {}", grant.status)));
             }
             // Removed by hand while paid for: drift, for the creator to see.
             let by = event["sender"]["login"].as_str().unwrap_or("someone");
             let detail = format!("removed on GitHub by @{by} while the purchase is paid for");
-            transition(&state.db, p.id, Change::record(p.status, Action::DriftRemovedByHand).detail(&detail), &cause)
-                .await?;
+            let change =
+                Change::record(p.status, Action::DriftRemovedByHand).about(grant.repository_id).detail(&detail);
+            transition(&state.db, p.id, change, &cause).await?;
             Ok(Outcome::Processed)
         }
         "repository.renamed" | "repository.transferred" => {

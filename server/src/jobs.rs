@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::{
     clock,
     db::Backend,
-    domain::{Holder, JobStatus, PurchaseId},
+    domain::{Holder, JobStatus, PurchaseId, RepositoryId},
     Db, Result,
 };
 
@@ -58,6 +58,16 @@ pub enum Job {
     },
     /// An account that must lose access RepoPass gave it (moved away).
     RemoveAccess(Holder),
+    /// A purchase's repositories not granted yet: one added to its product,
+    /// or one GitHub's limits made wait.
+    Grant {
+        purchase_id: PurchaseId,
+    },
+    /// A repository taken out of a product: the purchase loses it.
+    RemoveGrant {
+        purchase_id: PurchaseId,
+        repository_id: RepositoryId,
+    },
     /// A second purchase for an account that had access: cancel and refund.
     RefundDuplicate {
         purchase_id: PurchaseId,
@@ -80,6 +90,8 @@ impl Job {
             Job::GraceCheck { .. } => "grace_check",
             Job::SendEmail { .. } => "send_email",
             Job::RemoveAccess(_) => "remove_access",
+            Job::Grant { .. } => "grant",
+            Job::RemoveGrant { .. } => "remove_grant",
             Job::RefundDuplicate { .. } => "refund_duplicate",
             Job::RecoverStripeEvents => "recover_stripe_events",
             Job::ExpireInvitations => "expire_invitations",

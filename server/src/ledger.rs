@@ -64,7 +64,9 @@ pub async fn refunded_total(db: &Db, purchase_id: crate::domain::PurchaseId) -> 
 }
 
 /// Records how much of a charge has been refunded in all (Stripe reports
-/// the running total): one row per charge, updated as refunds add up.
+/// the running total): one row per charge, updated as refunds add up. The
+/// total only grows: Stripe's events can arrive out of order, and an older
+/// one's smaller total must not undo a newer one.
 pub async fn refunded(
     db: &Db,
     purchase_id: crate::domain::PurchaseId,
@@ -77,7 +79,7 @@ pub async fn refunded(
     }
     sqlx::query(
         "INSERT INTO payments (purchase_id, stripe_ref, kind, amount, currency, created_at) VALUES ($1, $2, $6, $3, $4, $5)
-         ON CONFLICT (stripe_ref) DO UPDATE SET amount = excluded.amount",
+         ON CONFLICT (stripe_ref) DO UPDATE SET amount = CASE WHEN excluded.amount < payments.amount THEN excluded.amount ELSE payments.amount END",
     )
     .bind(purchase_id)
     .bind(format!("refunds:{charge_id}"))

@@ -55,24 +55,7 @@ async fn reachable(state: &AppState) -> Result<Vec<Administered>> {
 /// administers: an id or a name from a browser or a script proves nothing.
 /// With a `page`, a taken slug is refused; without, one is suggested.
 pub async fn add(state: &AppState, pick: Pick<'_>, page: Option<Page>, publish: bool) -> Result<Product> {
-    let found = reachable(state).await?.into_iter().find(|r| match pick {
-        Pick::GithubId(id) => r.github_id == id,
-        Pick::Name { owner, name } => r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name),
-    });
-    let Some(gh) = found else {
-        return Err(match pick {
-            Pick::GithubId(_) => Error::invalid(
-                "repository",
-                "RepoPass cannot administer that repository: check the GitHub connection in Settings",
-            ),
-            Pick::Name { owner, name } => Error::invalid(
-                "name",
-                format!(
-                    "RepoPass cannot administer {owner}/{name}: check the name and the GitHub connection in Settings"
-                ),
-            ),
-        });
-    };
+    let gh = administered(state, pick).await?;
     let new = NewRepository {
         github_repo_id: gh.github_id,
         owner: gh.owner.clone(),
@@ -91,6 +74,29 @@ pub async fn add(state: &AppState, pick: Pick<'_>, page: Option<Page>, publish: 
         return products::set_status(&state.db, added.id, ProductStatus::Published).await;
     }
     Ok(added)
+}
+
+/// The repository `pick` names, if GitHub says the connection administers it.
+pub(crate) async fn administered(state: &AppState, pick: Pick<'_>) -> Result<Administered> {
+    let found = reachable(state).await?.into_iter().find(|r| match pick {
+        Pick::GithubId(id) => r.github_id == id,
+        Pick::Name { owner, name } => r.owner.eq_ignore_ascii_case(owner) && r.name.eq_ignore_ascii_case(name),
+    });
+    let Some(gh) = found else {
+        return Err(match pick {
+            Pick::GithubId(_) => Error::invalid(
+                "repository",
+                "RepoPass cannot administer that repository: check the GitHub connection in Settings",
+            ),
+            Pick::Name { owner, name } => Error::invalid(
+                "name",
+                format!(
+                    "RepoPass cannot administer {owner}/{name}: check the name and the GitHub connection in Settings"
+                ),
+            ),
+        });
+    };
+    Ok(gh)
 }
 
 /// Saves a page. A new title renames the Stripe product (what buyers see at

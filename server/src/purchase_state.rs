@@ -5,7 +5,8 @@
 
 use crate::{
     clock,
-    domain::{Action, CauseKind, PurchaseId, PurchaseStatus, Reason},
+    domain::{Action, CauseKind, PurchaseId, PurchaseStatus, Reason, RepositoryId},
+    grants::{self, Update},
     Db, Error, Result,
 };
 
@@ -57,21 +58,58 @@ pub enum Value {
 }
 
 /// One status change: from → to, what was done, why the purchase is there
-/// now, and the columns that go with it.
+/// now, the columns that go with it, and its grants' changes.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
     from: PurchaseStatus,
-    to: PurchaseStatus,
+    /// `None`: where the grants put it (`grants::purchase_status`).
+    to: Option<PurchaseStatus>,
     action: Action,
     detail: Option<&'a str>,
     set: Vec<(&'static str, Value)>,
+    /// The purchase's grants that change with it, each only if still
+    /// where the caller saw it.
+    grants: Vec<Update>,
+    /// The repository the log entry is about, when it is about one.
+    repository: Option<RepositoryId>,
     /// Sent only if the change lands (the outbox, in its transaction).
     email: Option<crate::emails::Draft>,
 }
 
 impl<'a> Change<'a> {
     pub fn new(from: PurchaseStatus, to: PurchaseStatus, action: Action) -> Self {
-        Change { from, to, action, detail: None, set: Vec::new(), email: None }
+        Change {
+            from,
+            to: Some(to),
+            action,
+            detail: None,
+            set: Vec::new(),
+            grants: Vec::new(),
+            repository: None,
+            email: None,
+        }
+    }
+
+    /// A change of grants: the purchase goes where they put it (`invited`
+    /// while an invitation waits, `active` once nothing is left to accept).
+    pub fn of_grants(from: PurchaseStatus, action: Action, grants: Vec<Update>) -> Self {
+        let repository = match grants.as_slice() {
+            [one] => Some(one.repository_id),
+            _ => None,
+        };
+        Change { from, to: None, action, detail: None, set: Vec::new(), grants, repository, email: None }
+    }
+
+    /// Grants that change along with the purchase (all removed on a revoke).
+    pub fn grants(mut self, grants: Vec<Update>) -> Self {
+        self.grants.extend(grants);
+        self
+    }
+
+    /// The repository the log entry is about.
+    pub fn about(mut self, repository: RepositoryId) -> Self {
+        self.repository = Some(repository);
+        self
     }
 
     /// Records something without moving: the purchase stays in `status`.
@@ -118,24 +156,68 @@ impl<'a> Change<'a> {
 /// something else changed it first. A move the table does not allow is an
 /// error, and nothing is written.
 pub async fn transition(db: &Db, purchase_id: PurchaseId, change: Change<'_>, cause: &Cause) -> Result<bool> {
-    let Change { from, to, action, detail, set, email } = change;
-    from.check_move(to).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut tx = db.pool().begin().await?;
+    let changed = transition_in(&mut tx, purchase_id, change, cause).await?;
+    if changed {
+        tx.commit().await?;
+    }
+    Ok(changed)
+}
+
+/// `transition` inside the caller's transaction (changes of two purchases
+/// that stand or fall together); the caller commits only if it is true.
+pub async fn transition_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    purchase_id: PurchaseId,
+    change: Change<'_>,
+    cause: &Cause,
+) -> Result<bool> {
+    let Change { from, to, action, detail, mut set, grants, repository, email } = change;
+    if let Some(to) = to {
+        from.check_move(to).map_err(|e| Error::Internal(e.to_string()))?;
+    }
     let now = clock::now();
+    for update in grants {
+        if !update_grant(tx, purchase_id, update, now).await? {
+            return Ok(false);
+        }
+    }
+    let to = match to {
+        Some(to) => to,
+        None => {
+            let statuses: Vec<crate::domain::GrantStatus> =
+                sqlx::query_scalar("SELECT status FROM grants WHERE purchase_id = $1")
+                    .bind(purchase_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            // Where the grants put it, when the purchase may go there.
+            let to = grants::purchase_status(statuses).filter(|to| from.can_move_to(*to)).unwrap_or(from);
+            if to != from {
+                let mut also = vec![("status_reason", Value::Text(None)), ("status_reason_code", Value::Reason(None))];
+                match to {
+                    PurchaseStatus::Active => also.push(("activated_at", Value::Int(Some(now)))),
+                    PurchaseStatus::Invited if from == PurchaseStatus::Paid => {
+                        also.push(("invited_at", Value::Int(Some(now))))
+                    }
+                    _ => {}
+                }
+                // What the caller sets itself stands.
+                also.retain(|(column, _)| !set.iter().any(|(c, _)| c == column));
+                set.extend(also);
+            }
+            to
+        }
+    };
     let mut sql = String::from("UPDATE purchases SET status = $3, updated_at = $4");
     for (i, (col, _)) in set.iter().enumerate() {
         sql.push_str(&format!(", {col} = ${}", i + 5));
     }
     sql.push_str(" WHERE id = $1 AND status = $2");
-    let mut tx = db.pool().begin().await?;
     let mut query = sqlx::query(&sql).bind(purchase_id).bind(from).bind(to).bind(now);
     for (_, value) in set {
-        query = match value {
-            Value::Int(v) => query.bind(v),
-            Value::Text(v) => query.bind(v),
-            Value::Reason(v) => query.bind(v),
-        };
+        query = bind(query, value);
     }
-    let changed = match query.execute(&mut *tx).await {
+    let changed = match query.execute(&mut **tx).await {
         Ok(r) => r.rows_affected() == 1,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(Error::invalid(
@@ -148,20 +230,52 @@ pub async fn transition(db: &Db, purchase_id: PurchaseId, change: Change<'_>, ca
     if !changed {
         return Ok(false);
     }
-    log(&mut *tx, purchase_id, Some(from), to, action, detail, cause).await?;
+    log(&mut **tx, purchase_id, repository, Some(from), to, action, detail, cause).await?;
     if let Some(draft) = &email {
-        crate::emails::enqueue_in(&mut tx, draft, Some(purchase_id)).await?;
+        crate::emails::enqueue_in(tx, draft, Some(purchase_id)).await?;
     }
-    tx.commit().await?;
     tracing::info!(purchase_id = purchase_id.get(), %from, %to, %action, cause = %cause.kind(), "access changed");
     Ok(true)
 }
 
+fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    value: Value,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match value {
+        Value::Int(v) => query.bind(v),
+        Value::Text(v) => query.bind(v),
+        Value::Reason(v) => query.bind(v),
+    }
+}
+
+/// One grant's change, if it is still where the caller saw it.
+async fn update_grant(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    purchase_id: PurchaseId,
+    update: Update,
+    now: i64,
+) -> Result<bool> {
+    let Update { repository_id, from, to, set } = update;
+    let mut sql = String::from("UPDATE grants SET status = $4, updated_at = $5");
+    for (i, (col, _)) in set.iter().enumerate() {
+        sql.push_str(&format!(", {col} = ${}", i + 6));
+    }
+    sql.push_str(" WHERE purchase_id = $1 AND repository_id = $2 AND status = $3");
+    let mut query = sqlx::query(&sql).bind(purchase_id).bind(repository_id).bind(from).bind(to).bind(now);
+    for (_, value) in set {
+        query = bind(query, value);
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
+}
+
 /// Appends one entry to the access log (inside the caller's transaction
-/// when it passes one).
+/// when it passes one); `repository`: the one it is about, if one.
+#[allow(clippy::too_many_arguments)]
 pub async fn log<'e, E>(
     executor: E,
     purchase_id: PurchaseId,
+    repository: Option<RepositoryId>,
     from: Option<PurchaseStatus>,
     to: PurchaseStatus,
     action: Action,
@@ -173,8 +287,8 @@ where
 {
     sqlx::query(
         // The login as it is now, kept with the entry: a later move does not rewrite who it happened to.
-        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at, github_login)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT github_login FROM purchases WHERE id = $1))",
+        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at, github_login, repository_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT github_login FROM purchases WHERE id = $1), $9)",
     )
     .bind(purchase_id)
     .bind(from)
@@ -184,6 +298,7 @@ where
     .bind(cause.reference())
     .bind(detail)
     .bind(clock::now())
+    .bind(repository)
     .execute(executor)
     .await?;
     Ok(())

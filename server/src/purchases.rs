@@ -2,10 +2,7 @@
 //! access log. State changes live in `access`.
 
 use crate::{
-    domain::{
-        AccessOrigin, Action, CauseKind, GithubUserId, Holder, PriceId, ProductId, PurchaseId, PurchaseStatus, Reason,
-        RepositoryId,
-    },
+    domain::{Action, CauseKind, GithubUserId, PriceId, ProductId, PurchaseId, PurchaseStatus, Reason},
     Db, Error, Result,
 };
 
@@ -29,8 +26,6 @@ pub struct Purchase {
     pub stripe_subscription_id: Option<String>,
     /// The payment of a one-time purchase.
     pub stripe_payment_intent_id: Option<String>,
-    pub github_invitation_id: Option<i64>,
-    pub invitation_url: Option<String>,
     pub current_period_end: Option<i64>,
     pub cancel_at: Option<i64>,
     pub grace_until: Option<i64>,
@@ -38,18 +33,13 @@ pub struct Purchase {
     pub activated_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub moved_at: Option<i64>,
-    /// Whether RepoPass made the access on GitHub or found it there.
-    pub github_access: AccessOrigin,
-    /// When RepoPass last asked GitHub to invite, and for which account.
-    pub invite_attempted_at: Option<i64>,
-    pub invite_attempted_user: Option<i64>,
     /// When a period of access bought with a one-time price ends.
     pub access_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, product_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, github_invitation_id, invitation_url, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, github_access, invite_attempted_at, invite_attempted_user, access_until, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, public_id, product_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, access_until, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {
@@ -60,6 +50,8 @@ pub struct LogEntry {
     pub cause_kind: CauseKind,
     pub cause_ref: Option<String>,
     pub detail: Option<String>,
+    /// The repository the entry is about, when it is about one.
+    pub repository_id: Option<crate::domain::RepositoryId>,
     pub created_at: i64,
 }
 
@@ -115,19 +107,6 @@ pub async fn get(db: &Db, id: PurchaseId) -> Result<Purchase> {
         .await?)
 }
 
-impl Holder {
-    /// The purchase's holder on `repository`, one its product grants.
-    pub fn of(p: &Purchase, repository_id: RepositoryId) -> Self {
-        Holder {
-            repository_id,
-            github_user_id: p.github_user_id,
-            github_login: p.github_login.clone(),
-            invitation_id: p.github_invitation_id,
-            preexisting: p.github_access == AccessOrigin::Preexisting,
-        }
-    }
-}
-
 /// What the creator may do with a purchase: the customer page offers
 /// exactly these, and the actions refuse anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,43 +142,6 @@ pub async fn holding(db: &Db, product_id: ProductId, user: GithubUserId) -> Resu
     .await?)
 }
 
-/// Records a GitHub rename on every purchase of the account.
-/// `github_user_id`'s purchase of the repository GitHub numbers
-/// `github_repo_id`: the one giving access if any, else the latest.
-pub async fn of_repository_and_user(db: &Db, github_repo_id: i64, github_user_id: i64) -> Result<Option<Purchase>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM purchases WHERE github_user_id = $2
-           AND product_id IN (SELECT pr.product_id FROM product_repositories pr
-                              JOIN repositories r ON r.id = pr.repository_id WHERE r.github_repo_id = $1)
-         ORDER BY (status IN ({})) DESC, id DESC LIMIT 1",
-        statuses_sql(PurchaseStatus::gives_access),
-    );
-    Ok(sqlx::query_as::<_, Purchase>(&sql).bind(github_repo_id).bind(github_user_id).fetch_optional(db.pool()).await?)
-}
-
-/// The purchases giving access to a repository now (invited or active),
-/// through any product that grants it.
-pub async fn granted_in(db: &Db, repository_id: RepositoryId) -> Result<Vec<Purchase>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM purchases
-         WHERE product_id IN (SELECT product_id FROM product_repositories WHERE repository_id = $1)
-           AND status IN ($2, $3)"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(repository_id)
-        .bind(PurchaseStatus::Invited)
-        .bind(PurchaseStatus::Active)
-        .fetch_all(db.pool())
-        .await?)
-}
-
-/// Invitations sent before `cutoff` and still waiting to be accepted.
-pub async fn invited_before(db: &Db, cutoff: i64) -> Result<Vec<Purchase>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM purchases WHERE status = $2 AND invited_at < $1 AND invitation_url IS NOT NULL");
-    Ok(sqlx::query_as(&sql).bind(cutoff).bind(PurchaseStatus::Invited).fetch_all(db.pool()).await?)
-}
-
 /// Purchases that give access (or are paid) and have a date it may end on.
 pub async fn ending(db: &Db) -> Result<Vec<Purchase>> {
     let sql = format!(
@@ -229,22 +171,11 @@ pub async fn access_ended_by(db: &Db, now: i64) -> Result<Vec<Purchase>> {
         .await?)
 }
 
+/// Records a GitHub rename on every purchase of the account.
 pub async fn record_login(db: &Db, user: GithubUserId, login: &str) -> Result<()> {
     sqlx::query("UPDATE purchases SET github_login = $2 WHERE github_user_id = $1")
         .bind(user)
         .bind(login)
-        .execute(db.pool())
-        .await?;
-    Ok(())
-}
-
-/// Records that an invitation for `user` is being asked of GitHub now, so a
-/// retry after a crash knows what it finds there is its own.
-pub async fn record_invite_attempt(db: &Db, id: PurchaseId, user: GithubUserId) -> Result<()> {
-    sqlx::query("UPDATE purchases SET invite_attempted_at = $2, invite_attempted_user = $3 WHERE id = $1")
-        .bind(id)
-        .bind(crate::clock::now())
-        .bind(user)
         .execute(db.pool())
         .await?;
     Ok(())
@@ -351,7 +282,7 @@ async fn select(db: &Db, filter: &Filter, window: Option<(i64, i64)>) -> Result<
 /// The purchase's history, oldest first.
 pub async fn log(db: &Db, purchase_id: PurchaseId) -> Result<Vec<LogEntry>> {
     Ok(sqlx::query_as::<_, LogEntry>(
-        "SELECT id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at FROM access_log WHERE purchase_id = $1 ORDER BY id",
+        "SELECT id, from_status, to_status, action, cause_kind, cause_ref, detail, repository_id, created_at FROM access_log WHERE purchase_id = $1 ORDER BY id",
     )
     .bind(purchase_id)
     .fetch_all(db.pool())

@@ -140,6 +140,7 @@ pub async fn refund(
     crate::purchase_state::log(
         state.db.pool(),
         p.id,
+        None,
         Some(p.status),
         p.status,
         Action::RefundRequested,

@@ -195,3 +195,10 @@ pub async fn set_owner_state(db: &Db, owner: &str, to: GithubState) -> Result<u6
     };
     Ok(sqlx::query(sql).bind(owner).bind(clock::now()).bind(to).bind(from).execute(db.pool()).await?.rows_affected())
 }
+
+/// Every repository's `owner/name`, by id (the access log's references).
+pub async fn names(db: &Db) -> Result<HashMap<RepositoryId, String>> {
+    let rows: Vec<(RepositoryId, String, String)> =
+        sqlx::query_as("SELECT id, owner, name FROM repositories").fetch_all(db.pool()).await?;
+    Ok(rows.into_iter().map(|(id, owner, name)| (id, format!("{owner}/{name}"))).collect())
+}

@@ -14,10 +14,10 @@ use std::collections::{HashMap, HashSet};
 pub use crate::drift::Drift;
 use crate::{
     access, clock,
-    domain::{Action, DriftKind, ProductStatus, PurchaseStatus as Status, Reason},
+    domain::{Action, DriftKind, GrantStatus, ProductStatus, PurchaseStatus as Status, Reason},
     drift::{self, Finding},
-    emails,
     github::collaborators::Repo,
+    grants::{self, Grant, Update},
     jobs::{self, Job},
     products,
     purchase_state::{transition, Cause, Change, Value as Col},
@@ -51,35 +51,58 @@ pub async fn schedule(state: &AppState) -> Result<()> {
 }
 
 /// Invitations older than GitHub's seven days that were never accepted:
-/// the purchase says so, and the buyer gets an email with how to resend.
+/// the purchase says so, and the buyer gets one email with how to resend.
 pub async fn expire_invitations(state: &AppState) -> Result<usize> {
     let cutoff = clock::now() - INVITATION_TTL;
-    let stale = purchases::invited_before(&state.db, cutoff).await?;
+    let mut stale: Vec<(crate::domain::PurchaseId, Vec<Grant>)> = Vec::new();
+    for g in grants::invited_before(&state.db, cutoff).await? {
+        match stale.last_mut() {
+            Some((id, gs)) if *id == g.purchase_id => gs.push(g),
+            _ => stale.push((g.purchase_id, vec![g])),
+        }
+    }
     let mut expired = 0;
-    for p in stale {
+    for (purchase_id, grants) in stale {
+        let p = purchases::get(&state.db, purchase_id).await?;
+        if p.status != Status::Invited {
+            continue;
+        }
         let product = products::get(&state.db, p.product_id).await?;
-        let change = Change::record(Status::Invited, Action::InvitationExpired)
-            .detail("GitHub's invitation expired unaccepted after 7 days")
+        let names: Vec<String> = grants
+            .iter()
+            .filter_map(|g| product.repositories.iter().find(|i| i.repository.id == g.repository_id))
+            .map(|i| i.repository.full_name())
+            .collect();
+        let updates = grants
+            .iter()
+            .map(|g| Update::new(g, GrantStatus::Invited).set("invitation_url", Col::Text(None)))
+            .collect();
+        let detail = if product.repositories.len() > 1 {
+            format!("GitHub's invitation to {} expired unaccepted after 7 days", names.join(", "))
+        } else {
+            "GitHub's invitation expired unaccepted after 7 days".to_owned()
+        };
+        let mut change = Change::record(Status::Invited, Action::InvitationExpired)
+            .detail(&detail)
             .reason(Reason::InvitationExpired, "invitation expired: resend it from your account")
-            .set("invitation_url", Col::Text(None));
-        let changed = transition(&state.db, p.id, change, &Cause::Schedule("expire_invitations".into())).await?;
-        if changed {
-            let base = state.config.public_url.as_str().trim_end_matches('/');
-            let body = format!(
-                "Hello @{login},\n\nThe GitHub invitation to {names} that came with your purchase expired before it was accepted.\n\
-                 Your access is still paid for: open {base}/account and choose \"Resend invitation\" to get a new one.\n\n— RepoPass",
-                login = p.github_login,
-                names = product.full_names().join(", "),
-            );
-            emails::enqueue(
-                state,
-                &p.email,
-                &format!("Your invitation to {} expired: resend it", product.title),
-                &body,
-                crate::domain::EmailKind::InvitationExpired,
-                Some(p.id),
-            )
-            .await?;
+            .grants(updates);
+        if let [one] = grants.as_slice() {
+            change = change.about(one.repository_id);
+        }
+        let base = state.config.public_url.as_str().trim_end_matches('/');
+        let body = format!(
+            "Hello @{login},\n\nThe GitHub invitation to {names} that came with your purchase expired before it was accepted.\n\
+             Your access is still paid for: open {base}/account and choose \"Resend invitation\" to get a new one.\n\n— RepoPass",
+            login = p.github_login,
+            names = names.join(", "),
+        );
+        let change = change.email(crate::emails::Draft {
+            to: p.email.clone(),
+            subject: format!("Your invitation to {} expired: resend it", product.title),
+            body,
+            kind: crate::domain::EmailKind::InvitationExpired,
+        });
+        if transition(&state.db, p.id, change, &Cause::Schedule("expire_invitations".into())).await? {
             expired += 1;
         }
     }
@@ -120,22 +143,23 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
         .await
         .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
 
-    let granted = purchases::granted_in(&state.db, repo.id).await?;
-    let paid_for: HashSet<i64> = granted.iter().map(|p| p.github_user_id.get()).collect();
+    let granted = grants::live_in(&state.db, repo.id).await?;
+    let paid_for: HashSet<i64> = granted.iter().map(|g| g.github_user_id.get()).collect();
 
     let mut findings: Vec<Finding> = Vec::new();
-    for p in &granted {
-        let has = with_access.contains_key(&p.github_user_id.get());
-        let pending = invited.contains(&p.github_user_id.get());
-        if !(has || (p.status == Status::Invited && pending)) {
-            let what = if p.status == Status::Active {
+    for g in &granted {
+        let has = with_access.contains_key(&g.github_user_id.get());
+        let pending = invited.contains(&g.github_user_id.get());
+        if !(has || (g.status == GrantStatus::Invited && pending)) {
+            let what = if g.status == GrantStatus::Active {
                 "paid, but not a collaborator any more"
             } else {
                 "paid, invitation gone"
             };
+            let p = purchases::get(&state.db, g.purchase_id).await?;
             findings.push(Finding {
                 kind: DriftKind::PaidWithoutAccess,
-                github_user_id: p.github_user_id.get(),
+                github_user_id: g.github_user_id.get(),
                 github_login: p.github_login.clone(),
                 purchase_id: Some(p.id.get()),
                 detail: what.to_owned(),

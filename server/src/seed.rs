@@ -212,6 +212,17 @@ pub async fn seed(db: &Db, purchases: i64) -> Result<Seeded> {
         payment_rows.clear();
         n += batch;
     }
+    // Each purchase's access to its product's repository, as the grant pass leaves it.
+    sqlx::query(
+        "INSERT INTO grants (purchase_id, repository_id, github_user_id, status, invited_at, activated_at, removed_at, created_at, updated_at)
+         SELECT p.id, pr.repository_id, p.github_user_id,
+                CASE p.status WHEN 'invited' THEN 'invited' WHEN 'active' THEN 'active' ELSE 'removed' END,
+                p.paid_at, CASE WHEN p.status = 'active' THEN p.paid_at END, p.revoked_at, p.created_at, p.updated_at
+         FROM purchases p JOIN product_repositories pr ON pr.product_id = p.product_id
+         WHERE p.status IN ('invited', 'active', 'revoked') AND p.paid_at IS NOT NULL",
+    )
+    .execute(db.pool())
+    .await?;
     if db.backend() == crate::db::Backend::Postgres {
         // Explicit ids bypass the identity sequence: move it past them.
         sqlx::query("SELECT setval(pg_get_serial_sequence('purchases', 'id'), (SELECT MAX(id) FROM purchases))")

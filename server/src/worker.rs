@@ -170,6 +170,12 @@ async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> 
         Job::RemoveAccess(holder) => {
             crate::access::remove_from_github(state, &holder).await.map(|()| Outcome::Processed)
         }
+        Job::Grant { purchase_id } => crate::access::grant(state, purchase_id, &crate::purchase_state::Cause::System)
+            .await
+            .map(|_| Outcome::Processed),
+        Job::RemoveGrant { purchase_id, repository_id } => {
+            crate::access::remove_repository(state, purchase_id, repository_id).await
+        }
         Job::RefundDuplicate { purchase_id } => crate::duplicate_purchases::refund(state, purchase_id).await,
         Job::RecoverStripeEvents => {
             lifecycle::recover_stripe_events(state).await.map(|n| counted(n, "events recovered"))

@@ -47,7 +47,9 @@ impl Modify for BearerAuth {
 pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(products::list))
-        .routes(routes!(products::get))
+        .routes(routes!(products::get, products::patch))
+        .routes(routes!(products::add_repository))
+        .routes(routes!(products::remove_repository))
         .routes(routes!(repositories::list, repositories::create))
         .routes(routes!(repositories::get, repositories::patch, repositories::archive))
         .routes(routes!(repositories::add_price))

@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use serde::Serialize;
-use server::{domain::ProductId, prices, products, AppState};
+use server::{domain::ProductId, prices, product_repositories, products, AppState};
 use utoipa::ToSchema;
 
 use super::{
@@ -88,4 +88,100 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Product>, ApiError> {
     Ok(ApiJson(product(&state, products::get(&state.db, ProductId(id)).await?).await?))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct NewProductRepository {
+    /// The repository's owner on GitHub; the GitHub connection must administer it.
+    pub owner: String,
+    pub name: String,
+    /// `pull`, `triage`, `push` or `maintain`; absent: each price's permission.
+    pub permission: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RepositoryAdded {
+    pub product: Product,
+    /// Customers with access now: each gets an invitation to the new
+    /// repository, queued behind GitHub's limit of 50 a day per repository.
+    pub customers_invited: usize,
+}
+
+/// Adds a repository to what the product grants; every customer who has
+/// access is invited to it.
+#[utoipa::path(post, path = "/products/{id}/repositories", tag = "products", params(("id" = i64, Path)), request_body = NewProductRepository,
+    responses((status = 201, body = RepositoryAdded), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_repository(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewProductRepository>,
+) -> Result<(axum::http::StatusCode, ApiJson<RepositoryAdded>), ApiError> {
+    let pick = server::listings::Pick::Name { owner: &body.owner, name: &body.name };
+    let added = product_repositories::add(&state, ProductId(id), pick, body.permission.as_deref()).await?;
+    let product = product(&state, added.product).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        ApiJson(RepositoryAdded { product, customers_invited: added.customers_invited }),
+    ))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct Confirm {
+    /// How many customers lose the repository (what a first call without
+    /// it, or with another number, answers in its 422).
+    pub confirm: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RepositoryRemoved {
+    pub product: Product,
+    /// Customers who lose access to it (removed by the job queue).
+    pub customers_removed: usize,
+}
+
+/// Takes a repository out of the product: every customer loses access to
+/// it. Refused (422, with the number) unless `confirm` is the number of
+/// customers that is.
+#[utoipa::path(delete, path = "/products/{id}/repositories/{github_repository_id}", tag = "products",
+    params(("id" = i64, Path), ("github_repository_id" = i64, Path), Confirm),
+    responses((status = 200, body = RepositoryRemoved), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn remove_repository(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath((id, github_repository_id)): ApiPath<(i64, i64)>,
+    super::error::ApiQuery(q): super::error::ApiQuery<Confirm>,
+) -> Result<ApiJson<RepositoryRemoved>, ApiError> {
+    let current = products::get(&state.db, ProductId(id)).await?;
+    let Some(included) = current.repositories.iter().find(|i| i.repository.github_repo_id == github_repository_id)
+    else {
+        return Err(server::Error::NotFound.into());
+    };
+    // Without a number, the refusal says what it is.
+    let confirmed = q.confirm.unwrap_or(usize::MAX);
+    let removed = product_repositories::remove(&state, ProductId(id), included.repository.id, confirmed).await?;
+    let product = product(&state, products::get(&state.db, ProductId(id)).await?).await?;
+    Ok(ApiJson(RepositoryRemoved { product, customers_removed: removed }))
+}
+
+/// Changes any of the page's fields and its status (`published` from draft
+/// or unpublished, `unpublished` from published or archived, `archived`
+/// from any).
+#[utoipa::path(patch, path = "/products/{id}", tag = "products", params(("id" = i64, Path)), request_body = super::repositories::RepositoryPatch,
+    responses((status = 200, body = Product), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    _key: ApiKey,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<super::repositories::RepositoryPatch>,
+) -> Result<ApiJson<Product>, ApiError> {
+    let patch = server::listings::Patch {
+        slug: body.slug,
+        title: body.title,
+        summary: body.summary,
+        description: body.description,
+        status: body.status,
+    };
+    let saved = server::listings::save(&state, ProductId(id), patch).await?;
+    Ok(ApiJson(product(&state, saved).await?))
 }

@@ -34,14 +34,31 @@ pub struct Purchase {
     pub amount: i64,
     pub currency: String,
     pub stripe_subscription_id: Option<String>,
-    /// The link the buyer accepts on GitHub, while an invitation is pending.
+    /// The link the buyer accepts on GitHub, while an invitation is pending
+    /// (the first, when several repositories wait).
     pub invitation_url: Option<String>,
+    /// Each repository the purchase grants, with where its access stands.
+    pub repositories: Vec<Grant>,
     pub current_period_end: Option<i64>,
     pub paid_at: Option<i64>,
     pub revoked_at: Option<i64>,
     /// Unix seconds, UTC.
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A purchase's access to one repository of its product.
+#[derive(Serialize, ToSchema)]
+pub struct Grant {
+    pub repository_id: i64,
+    /// `owner/name`.
+    pub full_name: String,
+    /// `waiting` (queued behind GitHub's limits, or refused: see
+    /// `status_reason`), `invited`, `active` or `removed`; absent before the
+    /// purchase is paid.
+    pub status: Option<String>,
+    pub status_reason: Option<String>,
+    pub invitation_url: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -53,6 +70,8 @@ pub struct LogEntry {
     pub cause_kind: String,
     pub cause_ref: Option<String>,
     pub detail: Option<String>,
+    /// The repository the entry is about (`owner/name`), when it is about one.
+    pub repository: Option<String>,
     pub created_at: i64,
 }
 
@@ -94,7 +113,40 @@ pub struct RevokeBody {
     pub reason: Option<String>,
 }
 
-fn purchase(p: purchases::Purchase) -> Purchase {
+/// Purchases as the API shows them, each with its repositories' access.
+async fn with_grants(state: &AppState, items: Vec<purchases::Purchase>) -> Result<Vec<Purchase>, ApiError> {
+    let ids: Vec<_> = items.iter().map(|p| p.id).collect();
+    let mut grants = server::grants::of_purchases(&state.db, &ids).await?;
+    let products = server::products::list(&state.db).await?;
+    Ok(items
+        .into_iter()
+        .map(|p| {
+            let held = grants.remove(&p.id).unwrap_or_default();
+            let repositories = products
+                .iter()
+                .find(|product| product.id == p.product_id)
+                .map(|product| server::grants::RepoGrant::list(product, &held))
+                .unwrap_or_default();
+            purchase(p, &repositories)
+        })
+        .collect())
+}
+
+async fn one(state: &AppState, p: purchases::Purchase) -> Result<Purchase, ApiError> {
+    Ok(with_grants(state, vec![p]).await?.remove(0))
+}
+
+fn purchase(p: purchases::Purchase, repositories: &[server::grants::RepoGrant]) -> Purchase {
+    let grants = repositories
+        .iter()
+        .map(|r| Grant {
+            repository_id: r.grant.as_ref().map_or(0, |g| g.repository_id.get()),
+            full_name: r.full_name.clone(),
+            status: r.grant.as_ref().map(|g| g.status.to_string()),
+            status_reason: r.grant.as_ref().and_then(|g| g.status_reason.clone()),
+            invitation_url: r.invitation_url().map(str::to_owned),
+        })
+        .collect();
     Purchase {
         id: p.id.get(),
         product_id: p.product_id.get(),
@@ -109,7 +161,8 @@ fn purchase(p: purchases::Purchase) -> Purchase {
         amount: p.amount,
         currency: p.currency,
         stripe_subscription_id: p.stripe_subscription_id,
-        invitation_url: p.invitation_url,
+        invitation_url: repositories.iter().find_map(|r| r.invitation_url()).map(str::to_owned),
+        repositories: grants,
         current_period_end: p.current_period_end,
         paid_at: p.paid_at,
         revoked_at: p.revoked_at,
@@ -137,7 +190,7 @@ pub async fn list(
     };
     let page = purchases::list(&state.db, &filter, q.page.unwrap_or(1), q.per_page.unwrap_or(25)).await?;
     Ok(ApiJson(PurchaseList {
-        data: page.items.into_iter().map(purchase).collect(),
+        data: with_grants(&state, page.items).await?,
         total: page.total,
         page: page.page,
         per_page: page.per_page,
@@ -155,8 +208,9 @@ pub async fn get(
     let id = server::domain::PurchaseId(id);
     let p = purchases::get(&state.db, id).await?;
     let log = purchases::log(&state.db, id).await?;
+    let names = server::repositories::names(&state.db).await?;
     Ok(ApiJson(PurchaseWithLog {
-        purchase: purchase(p),
+        purchase: one(&state, p).await?,
         access_log: log
             .into_iter()
             .map(|l| LogEntry {
@@ -166,6 +220,7 @@ pub async fn get(
                 cause_kind: l.cause_kind.to_string(),
                 cause_ref: l.cause_ref,
                 detail: l.detail,
+                repository: l.repository_id.and_then(|r| names.get(&r).cloned()),
                 created_at: l.created_at,
             })
             .collect(),
@@ -191,7 +246,8 @@ pub async fn revoke(
     };
     let reason = body.reason.unwrap_or_default();
     let (id, cause) = (server::domain::PurchaseId(id), server::purchase_state::Cause::ApiKey(key.0));
-    Ok(ApiJson(purchase(access::revoke(&state, id, server::domain::Reason::RevokedByCreator, &reason, &cause).await?)))
+    let revoked = access::revoke(&state, id, server::domain::Reason::RevokedByCreator, &reason, &cause).await?;
+    Ok(ApiJson(one(&state, revoked).await?))
 }
 
 /// Invites the buyer again after a revoke.
@@ -203,7 +259,8 @@ pub async fn restore(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<Purchase>, ApiError> {
     let id = server::domain::PurchaseId(id);
-    Ok(ApiJson(purchase(access::restore(&state, id, &server::purchase_state::Cause::ApiKey(key.0)).await?)))
+    let restored = access::restore(&state, id, &server::purchase_state::Cause::ApiKey(key.0)).await?;
+    Ok(ApiJson(one(&state, restored).await?))
 }
 
 #[derive(Serialize, ToSchema)]

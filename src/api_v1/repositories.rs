@@ -231,6 +231,8 @@ pub async fn patch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RepositoryPatch>,
 ) -> Result<ApiJson<Repository>, ApiError> {
+    // A product of several repositories is refused before anything changes.
+    repository(&state, products::get(&state.db, ProductId(id)).await?).await?;
     let patch = listings::Patch {
         slug: body.slug,
         title: body.title,

@@ -173,7 +173,7 @@ async fn an_invitation_can_be_resent_three_times_a_day(app: TestApp) {
     assert_eq!(log.len(), 3);
     assert_eq!((log[0].1.as_str(), log[0].2.as_str()), ("customer", "@alice (GitHub id 1002)"));
     // The purchase points at the newest invitation.
-    let stored: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1")
+    let stored: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM grants WHERE purchase_id = $1")
         .bind(purchase)
         .fetch_one(app.pool())
         .await
@@ -439,7 +439,7 @@ const ACCOUNT_FNS: &[(&str, &[(&str, &str)])] = &[
 async fn snapshot(app: &TestApp) -> String {
     type Row = (i64, String, String, Option<i64>, Option<String>);
     let purchases: Vec<Row> = sqlx::query_as(
-        "SELECT id, status, github_login, github_invitation_id, status_reason FROM purchases ORDER BY id",
+        "SELECT p.id, p.status, p.github_login, g.github_invitation_id, p.status_reason FROM purchases p LEFT JOIN grants g ON g.purchase_id = p.id ORDER BY p.id",
     )
     .fetch_all(app.pool())
     .await

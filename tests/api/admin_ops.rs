@@ -255,13 +255,13 @@ async fn the_customer_page_revokes_restores_resends_and_refunds(app: TestApp) {
 
     assert_eq!(call(&app, &admin, "admin/purchases/restore", &[("id", &id)]).await.0, 200);
     assert_eq!(github_access(&app).await.1, ["alice"]);
-    let first: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1")
+    let first: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM grants WHERE purchase_id = $1")
         .bind(alice)
         .fetch_one(app.pool())
         .await
         .unwrap();
     assert_eq!(call(&app, &admin, "admin/purchases/resend", &[("id", &id)]).await.0, 200);
-    let second: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1")
+    let second: i64 = sqlx::query_scalar("SELECT github_invitation_id FROM grants WHERE purchase_id = $1")
         .bind(alice)
         .fetch_one(app.pool())
         .await

@@ -42,6 +42,7 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
     ("price[permission]", "admin"),
     ("reason", "hacked"),
     ("key", "sk_test_hacked"),
+    ("confirm", "0"),
 ];
 
 /// Everything an unauthorised call could have changed.
@@ -126,9 +127,10 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
 
     // REST API routes.
     let operations = documented_operations(&app).await;
-    assert_eq!(operations.len(), 16, "{operations:?}");
+    assert_eq!(operations.len(), 19, "{operations:?}");
     for (method, path) in &operations {
-        let path = format!("/api/v1{}", path.replace("{id}", &purchase_id.to_string()));
+        let path = path.replace("{id}", &purchase_id.to_string()).replace("{github_repository_id}", "5001");
+        let path = format!("/api/v1{path}");
         let body = json!({"title": "hacked", "status": "archived", "interval": "month", "unit_amount": 100, "currency": "usd", "owner": "sandbox-creator", "name": "course-materials", "reason": "hacked"});
         let cells = [
             ("anonymous", anonymous.request(method.parse().unwrap(), app.url(&path))),

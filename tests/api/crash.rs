@@ -252,7 +252,7 @@ async fn one_invitation_each(p: &Served, db: &server::Db) {
         invited.len()
     );
     let (ours, recorded): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), COUNT(github_invitation_id) FROM purchases WHERE status = 'invited' AND github_access = 'repopass'").fetch_one(db.pool()).await.unwrap();
+        sqlx::query_as("SELECT COUNT(*), COUNT(g.github_invitation_id) FROM purchases p JOIN grants g ON g.purchase_id = p.id WHERE p.status = 'invited' AND g.github_access = 'repopass'").fetch_one(db.pool()).await.unwrap();
     assert_eq!(
         (ours as usize, recorded as usize),
         (BUYERS, BUYERS),

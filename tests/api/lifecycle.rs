@@ -18,6 +18,7 @@ scenarios!(
     the_webhook_grants_and_acceptance_activates,
     a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not,
     a_refund_of_a_subscription_payment_made_in_stripe_is_recorded,
+    refund_events_arriving_out_of_order_keep_the_latest_total,
     a_dispute_revokes,
     a_cancelled_subscription_ends_access_at_its_end
 );
@@ -165,6 +166,57 @@ async fn a_full_refund_revokes_a_one_time_purchase_a_partial_one_does_not(app: T
         .unwrap();
     assert_eq!(reason, "refunded");
     assert_eq!(has_access(&app, "carol").await, (false, false), "the pending invitation is withdrawn");
+}
+
+/// Stripe does not promise to deliver events in the order they happened: a
+/// partial refund's `charge.refunded` arriving after the full one's must not
+/// shrink what the ledger (and the creator's pages) say was refunded.
+async fn refund_events_arriving_out_of_order_keep_the_latest_total(app: TestApp) {
+    let price_id = one_time(&app).await;
+    app.control("/github/users", json!({"login": "erin"})).await;
+    let (purchase_id, session_id) = buy_and_pay(&app, price_id, "erin").await;
+    assert_eq!(status(&app, purchase_id, "invited").await, "invited");
+
+    // Hold the refunds' events back, then deliver them newest first.
+    let receiver = crate::helpers::WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    app.control("/stripe/refund", json!({"id": session_id, "amount": 1000})).await;
+    app.control("/stripe/refund", json!({"id": session_id})).await;
+    let refunds = receiver.wait_for(2, 10, |_, body| body.contains("\"charge.refunded\"")).await;
+    assert_eq!(refunds.len(), 2, "both refunds were sent");
+    app.control("/webhook_target", json!({})).await;
+    for (_, body) in refunds.iter().rev() {
+        let signature = sandbox::deliveries::stripe_signature(
+            &secrecy::SecretString::from(sandbox::credentials::STRIPE_WEBHOOK_SECRET),
+            server::clock::now(),
+            body,
+        );
+        let response = app
+            .client
+            .post(app.url("/api/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(status(&app, purchase_id, "revoked").await, "revoked");
+    let late = wait_for(
+        &app,
+        &format!("SELECT action FROM access_log WHERE purchase_id = {purchase_id} AND action = 'partial_refund'"),
+        "partial_refund",
+    )
+    .await;
+    assert_eq!(late, "partial_refund", "the late partial refund was processed");
+    let net: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE purchase_id = $1")
+            .bind(purchase_id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(net, 0, "all $49.00 stays refunded after the stale event");
 }
 
 /// Refunded in Stripe's dashboard (not through RepoPass): the charge of a

@@ -27,6 +27,7 @@ mod migrations;
 mod operations;
 mod pages;
 mod price_models;
+mod products;
 mod properties;
 mod rest_api;
 mod sandbox_github;

@@ -228,10 +228,7 @@ const KEPT: &[Kept] = &[
             ("amount", "amount"),
             ("currency", "currency"),
             ("stripe_subscription_id", "stripe_subscription_id"),
-            ("github_invitation_id", "github_invitation_id"),
-            ("invitation_url", "invitation_url"),
             ("current_period_end", "current_period_end"),
-            ("github_access", "github_access"),
             ("paid_at", "paid_at"),
             ("revoked_at", "revoked_at"),
         ],
@@ -386,8 +383,43 @@ async fn a_database_of_the_last_release_keeps_every_row_and_its_meaning() {
         assert_eq!(page.prices.iter().map(|p| p.id.get()).collect::<Vec<_>>(), [2]);
         let sdk = &page.product.repositories[0];
         assert_eq!(sdk.permission, None, "{folder}: the price's permission still decides");
-        let granted = server::purchases::granted_in(&db, sdk.repository.id).await.unwrap();
-        assert_eq!(granted.iter().map(|p| p.public_id.as_str()).collect::<Vec<_>>(), ["pa", "pb"]);
+        let granted = server::grants::live_in(&db, sdk.repository.id).await.unwrap();
+        assert_eq!(granted.iter().map(|g| g.purchase_id.get()).collect::<Vec<_>>(), [1, 2]);
+        // What GitHub said of each purchase is now its grant of the product's one repository.
+        let grants = rows(
+            &db,
+            "grants",
+            &[
+                "purchase_id",
+                "repository_id",
+                "status",
+                "github_access",
+                "github_invitation_id",
+                "invitation_url",
+                "removed_at",
+            ],
+            "purchase_id",
+        )
+        .await;
+        let text = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            grants,
+            [
+                vec![text("1"), text("1"), text("active"), text("repopass"), None, None, None],
+                vec![
+                    text("2"),
+                    text("1"),
+                    text("invited"),
+                    text("repopass"),
+                    text("77"),
+                    text("https://github.com/acme/sdk/invitations"),
+                    None
+                ],
+                vec![text("3"), text("2"), text("removed"), text("preexisting"), None, None, text("330")],
+            ],
+            "{folder}: every granted purchase has its grant; the unpaid checkout none"
+        );
+
         let course = server::products::get(&db, server::domain::ProductId(2)).await.unwrap();
         assert_eq!((course.status.as_str(), course.full_names()), ("archived", vec!["mona/course".to_owned()]));
         assert_eq!(server::activity::latest(&db, 10).await.unwrap().len(), 4);

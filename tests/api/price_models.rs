@@ -14,6 +14,7 @@ use crate::{
 scenarios!(
     the_buyer_names_the_amount_at_least_the_minimum,
     a_period_of_access_ends_on_its_date,
+    another_period_bought_before_the_end_continues_it,
     impossible_price_models_are_refused_and_change_nothing,
     customers_are_warned_a_week_and_a_day_before_a_period_ends,
     an_end_that_was_undone_is_not_warned_of_and_the_creator_can_turn_warnings_off
@@ -134,6 +135,71 @@ async fn a_period_of_access_ends_on_its_date(app: TestApp) {
         "the invitation is withdrawn on GitHub"
     );
     assert_eq!(server::access_periods::end_due(&app.state).await.unwrap(), 0, "ended once");
+}
+
+/// The renewal offer: another period bought in the last week takes over
+/// the access as it is on GitHub and starts where the first one ends — not
+/// refunded as a duplicate, nothing lost, nothing to accept again.
+async fn another_period_bought_before_the_end_continues_it(app: TestApp) {
+    let (_, price) =
+        on_sale_with(&app, json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd", "access_days": 365}))
+            .await;
+    let price_id = price["id"].as_i64().unwrap();
+    let (first, _) = crate::lifecycle::buy_and_pay(&app, price_id, "carol").await;
+    let status = |id: i64| format!("SELECT status FROM purchases WHERE id = {id}");
+    assert_eq!(wait_for(&app, &status(first), "invited").await, "invited");
+    let state = app.control_get("/github/state").await;
+    let invitation = crate::lifecycle::repo_state(&state)["invitations"][0]["id"].clone();
+    app.control(&format!("/github/invitations/{invitation}/accept"), json!({})).await;
+    assert_eq!(wait_for(&app, &status(first), "active").await, "active");
+    let first_until: i64 = sqlx::query_scalar("SELECT access_until FROM purchases WHERE id = $1")
+        .bind(first)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+
+    // Five days before the end, the warning offers another period; carol buys it.
+    app.control("/clock/advance", json!({"days": 360})).await;
+    let (second, _) = crate::lifecycle::buy_and_pay(&app, price_id, "carol").await;
+    assert_eq!(wait_for(&app, &status(second), "active").await, "active", "active at once: nothing to accept");
+    assert_eq!(wait_for(&app, &status(first), "revoked").await, "revoked");
+    let (code, reason): (String, String) =
+        sqlx::query_as("SELECT status_reason_code, status_reason FROM purchases WHERE id = $1")
+            .bind(first)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(code, "renewed");
+    assert!(reason.contains("access continues until"), "{reason}");
+    let second_until: i64 = sqlx::query_scalar("SELECT access_until FROM purchases WHERE id = $1")
+        .bind(second)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(second_until, first_until + 365 * 86_400, "the new period starts where the first ends");
+    let refunds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'refund_duplicate'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(refunds, 0, "a renewal is not refunded as a duplicate");
+    let repo = crate::lifecycle::repo_state(&app.control_get("/github/state").await);
+    assert!(repo["collaborators"].as_array().unwrap().iter().any(|c| c["login"] == "carol"), "{repo}");
+    assert!(repo["invitations"].as_array().unwrap().is_empty(), "no new invitation: {repo}");
+    let mail: String = sqlx::query_scalar("SELECT subject FROM emails WHERE kind = 'access_extended'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert!(mail.contains("continues until"), "{mail}");
+
+    // Past the first period's end: nothing ends; past the second's, it does.
+    app.control("/clock/advance", json!({"days": 10})).await;
+    assert_eq!(server::access_periods::end_due(&app.state).await.unwrap(), 0);
+    assert_eq!(wait_for(&app, &status(second), "active").await, "active");
+    app.control("/clock/advance", json!({"days": 365})).await;
+    server::scheduled::schedule(&app.state).await.unwrap();
+    assert_eq!(wait_for(&app, &status(second), "revoked").await, "revoked", "the scheduled job ended it");
+    let repo = crate::lifecycle::repo_state(&app.control_get("/github/state").await);
+    assert!(!repo["collaborators"].as_array().unwrap().iter().any(|c| c["login"] == "carol"), "{repo}");
 }
 
 async fn impossible_price_models_are_refused_and_change_nothing(app: TestApp) {

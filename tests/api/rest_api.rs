@@ -341,6 +341,9 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
     let mut expected: Vec<(String, String)> = [
         ("GET", "/products"),
         ("GET", "/products/{id}"),
+        ("PATCH", "/products/{id}"),
+        ("POST", "/products/{id}/repositories"),
+        ("DELETE", "/products/{id}/repositories/{github_repository_id}"),
         ("GET", "/repositories"),
         ("POST", "/repositories"),
         ("GET", "/repositories/{id}"),
@@ -365,7 +368,8 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
     // Every documented operation is served (a 401 asks for a key; a missing
     // route would be 404 and a missing method 405), and nothing else is.
     for (method, path) in &expected {
-        let (status, body) = api(&app, None, method, &path.replace("{id}", "1"), None).await;
+        let path = path.replace("{id}", "1").replace("{github_repository_id}", "5001");
+        let (status, body) = api(&app, None, method, &path, None).await;
         assert_eq!(status, 401, "{method} {path}: {body}");
     }
     for (method, path) in

@@ -54,7 +54,7 @@ async fn expired_invitations_are_noticed_and_the_buyer_emailed(app: TestApp) {
     assert_eq!(server::scheduled::expire_invitations(&app.state).await.unwrap(), 0, "a fresh invitation is fine");
 
     let eight_days_ago = server::clock::now() - 8 * 86_400;
-    sqlx::query("UPDATE purchases SET invited_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE grants SET invited_at = $2 WHERE purchase_id = $1")
         .bind(purchase_id)
         .bind(eight_days_ago)
         .execute(app.pool())
@@ -63,7 +63,7 @@ async fn expired_invitations_are_noticed_and_the_buyer_emailed(app: TestApp) {
     assert_eq!(server::scheduled::expire_invitations(&app.state).await.unwrap(), 1);
     assert_eq!(server::scheduled::expire_invitations(&app.state).await.unwrap(), 0, "noticed once");
     let (reason, url): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT status_reason, invitation_url FROM purchases WHERE id = $1")
+        sqlx::query_as("SELECT p.status_reason, g.invitation_url FROM purchases p JOIN grants g ON g.purchase_id = p.id WHERE p.id = $1")
             .bind(purchase_id)
             .fetch_one(app.pool())
             .await

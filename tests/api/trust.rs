@@ -75,7 +75,7 @@ async fn a_creators_maintainer_who_buys_keeps_exactly_their_access(app: TestApp)
     let (purchase, _) = buy_and_pay(&app, price, "carol").await;
     assert_eq!(status(&app, purchase, "active").await, "active");
     assert_eq!(on_github(&app).await, carol_maintains, "her permission was lowered to the price's");
-    let (access, detail): (String, String) = sqlx::query_as("SELECT p.github_access, l.detail FROM purchases p JOIN access_log l ON l.purchase_id = p.id WHERE p.id = $1 AND l.action = 'had_access'")
+    let (access, detail): (String, String) = sqlx::query_as("SELECT g.github_access, l.detail FROM grants g JOIN access_log l ON l.purchase_id = g.purchase_id WHERE g.purchase_id = $1 AND l.action = 'had_access'")
         .bind(purchase)
         .fetch_one(app.pool())
         .await
@@ -127,11 +127,12 @@ async fn an_invitation_the_creator_sent_is_never_deleted(app: TestApp) {
     let (purchase, _) = buy_and_pay(&app, price, "alice").await;
     assert_eq!(status(&app, purchase, "invited").await, "invited");
     assert_eq!(on_github(&app).await, alice_invited, "the creator's invitation was replaced");
-    let invitation_id: Option<i64> = sqlx::query_scalar("SELECT github_invitation_id FROM purchases WHERE id = $1")
-        .bind(purchase)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let invitation_id: Option<i64> =
+        sqlx::query_scalar("SELECT github_invitation_id FROM grants WHERE purchase_id = $1")
+            .bind(purchase)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert_eq!(invitation_id, None, "the creator's invitation is not RepoPass's to delete");
 
     // A full refund revokes the purchase and leaves the invitation.

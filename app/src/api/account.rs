@@ -98,8 +98,9 @@ mod ssr {
                 let move_after =
                     account::move_after(&row, now).filter(|_| row.status.gives_access()).map(server::clock::day);
                 AccountPurchase {
-                    repositories: row.repositories.iter().map(|n| RepoLink::new(&web, n.clone())).collect(),
+                    repositories: row.repositories.iter().map(|r| RepoLink::of_grant(&web, r)).collect(),
                     ending_soon: account::ending_soon(&row, dated_now),
+                    renew_url: account::renewal_offer(&row, dated_now).then(|| format!("/p/{}", row.slug)),
                     product_url: format!("/p/{}", row.slug),
                     price_text: account::price_words(&row),
                     can_resend: can.resend,
@@ -107,7 +108,7 @@ mod ssr {
                     can_move: can.move_access,
                     move_after,
                     can_manage_billing: can.manage_billing,
-                    invitation_url: row.invitation_url.clone().filter(|_| row.status == PurchaseStatus::Invited),
+                    invitation_url: row.invitation_url().filter(|_| row.status == PurchaseStatus::Invited),
                     id: row.public_id,
                     title: row.title,
                     github_login: row.github_login,

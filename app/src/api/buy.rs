@@ -148,6 +148,14 @@ pub(crate) mod ssr {
             canonical_url: format!("{base}/p/{}", r.slug),
             image_url: r.cover_image.as_ref().map(|c| format!("{base}/covers/{c}")),
             repositories: r.full_names(),
+            own_levels: r
+                .repositories
+                .iter()
+                .filter_map(|i| {
+                    let level = i.permission.as_deref()?;
+                    Some((i.repository.full_name(), access_words(level, i.repository.owner_is_org)))
+                })
+                .collect(),
             cover_url: r.cover_image.map(|c| format!("/covers/{c}")),
             description_html: server::markdown::to_safe_html(&r.description_md),
             slug: r.slug,
@@ -192,12 +200,12 @@ pub(crate) mod ssr {
             settled: p.settled(),
             paid_words: p.paid_words().to_owned(),
             payment_on_its_way: p.payment_on_its_way,
-            repositories: p.product.full_names().into_iter().map(|n| crate::types::RepoLink::new(web, n)).collect(),
+            repositories: p.repositories.iter().map(|r| crate::types::RepoLink::of_grant(web, r)).collect(),
             title: p.product.title,
             slug: p.product.slug,
             github_login: p.purchase.github_login,
             status: p.purchase.status.to_string(),
-            invitation_url: p.purchase.invitation_url,
+            invitation_url: p.repositories.iter().find_map(|r| r.invitation_url()).map(str::to_owned),
             problem: p.problem,
             access_until: p.purchase.access_until.map(server::clock::day),
         })

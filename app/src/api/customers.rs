@@ -41,6 +41,8 @@ pub struct CustomerDetail {
 pub struct AdminPurchase {
     pub id: i64,
     pub repository: String,
+    /// Each repository of the product, with where this purchase's access stands.
+    pub repositories: Vec<crate::types::RepoLink>,
     pub price_text: String,
     /// "$9.00 refunded" when money came back.
     pub refunded_text: Option<String>,
@@ -63,6 +65,8 @@ pub struct TimelineEntry {
     /// The event, delivery or session behind it (for the tooltip).
     pub reference: Option<String>,
     pub detail: Option<String>,
+    /// The repository the change is about (`owner/name`), when it is about one.
+    pub repository: Option<String>,
 }
 
 pub const PER_PAGE: i64 = 50;
@@ -232,8 +236,11 @@ pub(crate) mod ssr {
         emails.sort();
         emails.dedup();
         let mut out = Vec::new();
+        let names = server::repositories::names(&state.db).await?;
+        let web = state.config.github.web_url.as_str().trim_end_matches('/').to_owned();
         for (p, log) in found {
             let product = server::products::get(&state.db, p.product_id).await?;
+            let held = server::grants::of_purchase(&state.db, p.id).await?;
             let price = server::prices::get(&state.db, p.price_id).await?;
             let can = purchases::CreatorCan::of(&p);
             let refunded = server::ledger::refunded_total(&state.db, p.id).await?;
@@ -244,6 +251,10 @@ pub(crate) mod ssr {
             out.push(AdminPurchase {
                 id: p.id.get(),
                 repository: format!("{} ({})", product.title, product.full_names().join(", ")),
+                repositories: server::grants::RepoGrant::list(&product, &held)
+                    .iter()
+                    .map(|r| crate::types::RepoLink::of_grant(&web, r))
+                    .collect(),
                 price_text: format_price(p.amount, &p.currency, price.kind.db()),
                 refunded_text,
                 can_revoke: can.revoke,
@@ -267,6 +278,7 @@ pub(crate) mod ssr {
                         reference: l.cause_ref,
                         action: l.action.as_str().replace('_', " "),
                         detail: l.detail,
+                        repository: l.repository_id.and_then(|r| names.get(&r).cloned()),
                     })
                     .collect(),
             });

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod events;
 pub mod jobs;
 pub mod prices;
+pub mod product_repositories;
 pub mod repositories;
 pub mod session;
 pub mod settings;

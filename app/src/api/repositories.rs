@@ -122,7 +122,19 @@ mod ssr {
     ) -> Result<RepoEdit, crate::error::AppError> {
         let prices =
             server::prices::active_for(&state.db, r.id).await?.into_iter().map(crate::api::prices::ssr::row).collect();
+        let mut repositories = Vec::new();
+        for i in &r.repositories {
+            repositories.push(crate::types::ProductRepo {
+                repository_id: i.repository.id.get(),
+                github_id: i.repository.github_repo_id,
+                full_name: i.repository.full_name(),
+                level: i.permission.clone().unwrap_or_else(|| "the price's".to_owned()),
+                customers: server::product_repositories::removal_count(state, r.id, i.repository.id).await?,
+                waiting: server::grants::waiting_in(&state.db, i.repository.id).await?,
+            });
+        }
         Ok(RepoEdit {
+            repositories,
             cover_url: r.cover_image.as_ref().map(|c| format!("/covers/{c}")),
             prices,
             currencies: server::prices::CURRENCIES.iter().map(|(c, _)| (*c).to_owned()).collect(),

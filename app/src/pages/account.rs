@@ -12,6 +12,7 @@ use crate::{
     components::{
         action_result::{error_of, on_success},
         container::Container,
+        repo_access::RepoAccessList,
     },
     types::{Account, AccountPurchase},
 };
@@ -165,13 +166,17 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                     let label = if several { format!("Download {} (zip)", r.full_name) } else { "Download the code (zip)".to_owned() };
                     view! { " " <a href=r.download_url.clone() rel="external noopener" class="font-medium underline">{label}</a> }
                 }).collect_view();
+                let renew = p.renew_url.clone().map(|url| view! {
+                    " " <a href=url data-testid="renew" class="font-medium underline">"Buy another period (it starts when this one ends)"</a>
+                });
                 view! {
                     <p role="status" class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="ending-soon">
-                        {notice} {downloads}
+                        {notice} {downloads} {renew}
                     </p>
                 }
             })}
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"GitHub account: " <span class="font-mono" data-testid="purchase-login">"@"{p.github_login.clone()}</span></p>
+            {(p.repositories.len() > 1).then(|| view! { <RepoAccessList repositories=p.repositories.clone() /> })}
             {p.invitation_url.clone().map(|url| view! {
                 <p class="mt-2 text-sm">
                     <a href=url rel="external" data-testid="accept-link" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Accept the invitation on GitHub"</a>

@@ -86,6 +86,20 @@ fn Page(p: ProductPage) -> impl IntoView {
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
 /// 365 → "12 months", 30 → "30 days": how creators name a period.
+/// "You get read access to the private GitHub repository a/b", with each
+/// repository's own level where it has one.
+fn what_you_get(price_level: &str, repositories: &[String], own: &[(String, String)]) -> String {
+    let at_price: Vec<String> = repositories.iter().filter(|r| !own.iter().any(|(n, _)| n == *r)).cloned().collect();
+    let mut parts = Vec::new();
+    if !at_price.is_empty() {
+        parts.push(format!("{price_level} access to {}", repositories_words(&at_price)));
+    }
+    parts.extend(
+        own.iter().map(|(name, level)| format!("{level} access to {}", repositories_words(std::slice::from_ref(name)))),
+    );
+    format!("You get {}", parts.join(", and "))
+}
+
 /// "the private GitHub repository a/b", or "… repositories a/b and a/c".
 pub fn repositories_words(names: &[String]) -> String {
     match names {
@@ -232,7 +246,7 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
                 {move || field_error(result(), "price_id").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             </fieldset>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="what-you-get">
-                {format!("You get {} access to {}", p.prices[0].access, repositories_words(&p.repositories))}
+                {what_you_get(&p.prices[0].access, &p.repositories, &p.own_levels)}
                 ": we invite your GitHub account as soon as you have paid."
             </p>
             <label class="mt-4 block text-sm font-medium">"GitHub username"

@@ -16,8 +16,8 @@ pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, Product
 pub use interval::Interval;
 pub use reason::Reason;
 pub use status::{
-    AccessOrigin, Action, CauseKind, DriftKind, EmailKind, EmailStatus, EventStatus, GithubState, IllegalMove,
-    JobStatus, ProductStatus, Provider, PurchaseStatus,
+    AccessOrigin, Action, CauseKind, DriftKind, EmailKind, EmailStatus, EventStatus, GithubState, GrantStatus,
+    IllegalMove, JobStatus, ProductStatus, Provider, PurchaseStatus,
 };
 
 /// A stored word that is not one of its type's words (a newer version's

@@ -33,6 +33,9 @@ text_enum! {
         GithubNotConnected = "github_not_connected",
         /// A one-time price's period of access ran out.
         AccessPeriodEnded = "access_period_ended",
+        /// Another period was bought before this one ended: access
+        /// continues through the newer purchase.
+        Renewed = "renewed",
     }
 }
 

@@ -17,6 +17,26 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where a purchase's access to one repository of its product stands.
+    pub enum GrantStatus {
+        /// To be invited: queued behind GitHub's limits, or refused (the
+        /// grant's reason says which).
+        Waiting = "waiting",
+        Invited = "invited",
+        Active = "active",
+        /// Taken away (the purchase ended, or the repository left the product).
+        Removed = "removed",
+    }
+}
+
+impl GrantStatus {
+    /// Access on GitHub is given, or its invitation is out.
+    pub fn gives_access(self) -> bool {
+        matches!(self, GrantStatus::Invited | GrantStatus::Active)
+    }
+}
+
 /// A status change the transition table does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a purchase cannot go from {from} to {to}")]
@@ -182,6 +202,8 @@ text_enum! {
         AccessGranted = "access_granted",
         /// Seven days and one day before access ends on a known date.
         AccessEnding = "access_ending",
+        /// Another period bought: access continues, until a later date.
+        AccessExtended = "access_extended",
     }
 }
 
@@ -240,6 +262,11 @@ text_enum! {
         Refund = "refund",
         RefundRequested = "refund_requested",
         DriftRemovedByHand = "drift_removed_by_hand",
+        /// A repository was taken out of the product: the purchase lost it.
+        RepositoryRemoved = "repository_removed",
+        /// Another period of access bought before this one ended: the
+        /// access passed to the newer purchase, its end moved on.
+        Renewed = "renewed",
         /// Demo data's last step (`repopass seed`).
         Synced = "synced",
     }

@@ -16,6 +16,7 @@ use crate::{
     components::{
         action_result::{error_of, on_success},
         container::Container,
+        repo_access::RepoAccessList,
     },
 };
 
@@ -115,6 +116,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                 "Status: " <strong data-testid="admin-status">{p.status.clone()}</strong>
                 {p.status_reason.clone().map(|r| view! { <span class="text-slate-600 dark:text-slate-400">" — " {r}</span> })}
             </p>
+            <RepoAccessList repositories=p.repositories.clone() />
             <div class="mt-4 flex flex-wrap items-start gap-3">
                 {p.can_revoke.then(|| view! {
                     <details class="rounded-md border border-slate-200 p-2 dark:border-slate-700">
@@ -167,6 +169,7 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                 {p.timeline.into_iter().map(|t| { let key = t.action.clone(); view! {
                     <li data-action=key>
                         <span class="font-medium">{t.action}</span> " · " {t.change} " · by " <span title=t.reference.unwrap_or_default()>{t.cause}</span>
+                        {t.repository.map(|r| view! { " · " <span class="font-mono">{r}</span> })}
                         {t.detail.map(|d| view! { <div class="text-slate-600 dark:text-slate-400">{d}</div> })}
                         <div class="text-xs text-slate-500 dark:text-slate-400">{t.at}</div>
                     </li>

@@ -10,6 +10,7 @@ pub mod events;
 mod gate;
 pub mod home;
 mod prices;
+mod product_repositories;
 pub mod repositories;
 pub mod repository_edit;
 pub mod settings;

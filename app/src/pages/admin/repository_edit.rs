@@ -6,6 +6,7 @@ use super::{
     cover::Cover,
     gate::AdminGate,
     prices::{PriceActions, Prices},
+    product_repositories::{reachable, Repositories, RepositoryActions},
 };
 use crate::{
     api::repositories::{get_repository, preview_markdown, RemoveCover, SaveRepository, SetRepositoryStatus},
@@ -32,8 +33,17 @@ fn Editor() -> impl IntoView {
     let status = ServerAction::<SetRepositoryStatus>::new();
     let prices = PriceActions::new();
     let remove_cover = ServerAction::<RemoveCover>::new();
+    let repositories = RepositoryActions::new();
+    let addable = reachable();
     let repo = Resource::new(
-        move || (id(), save.version().get() + status.version().get() + prices.version() + remove_cover.version().get()),
+        move || {
+            let changes = save.version().get()
+                + status.version().get()
+                + prices.version()
+                + remove_cover.version().get()
+                + repositories.version();
+            (id(), changes)
+        },
         |(id, _)| get_repository(id),
     );
     view! {
@@ -44,6 +54,7 @@ fn Editor() -> impl IntoView {
                     match repo.await {
                         Ok(r) => view! {
                             <Form r=r.clone() save status />
+                            <Repositories r=r.clone() actions=repositories reachable=addable />
                             <Prices r=r.clone() actions=prices />
                             <Cover r remove=remove_cover />
                         }.into_any(),
