@@ -3,7 +3,7 @@
 //! it ends, access ends like any other revocation, with its own reason.
 
 use crate::{
-    access, clock,
+    access, dated_clock,
     domain::Reason,
     prices,
     purchase_state::Cause,
@@ -12,21 +12,6 @@ use crate::{
 };
 
 const DAY: i64 = 86_400;
-
-/// The time dated decisions are taken at (a period's start and end, the
-/// warnings before it): the system clock, moved by the sandbox's clock in
-/// zero-config mode, so that moving the sandbox a year ahead is seen here
-/// as it is by its Stripe and GitHub.
-pub async fn now(state: &AppState) -> Result<i64> {
-    if !state.config.sandbox {
-        return Ok(clock::now());
-    }
-    let offset: Option<String> = sqlx::query_scalar("SELECT value FROM sandbox_state WHERE key = $1")
-        .bind("clock_offset")
-        .fetch_optional(state.db.pool())
-        .await?;
-    Ok(clock::now() + offset.and_then(|o| o.parse::<i64>().ok()).unwrap_or(0))
-}
 
 /// When a purchase paid at `paid_at` stops giving access: its price's
 /// period after the payment, or None when the price gives no end date.
@@ -40,7 +25,7 @@ pub async fn end_from(state: &AppState, purchase: &Purchase, paid_at: i64) -> Re
 pub async fn end_due(state: &AppState) -> Result<usize> {
     let cause = Cause::Schedule("end_access_periods".into());
     let mut ended = 0;
-    for p in purchases::access_ended_by(&state.db, now(state).await?).await? {
+    for p in purchases::access_ended_by(&state.db, dated_clock::now(state).await?).await? {
         let days = prices::get(&state.db, p.price_id).await?.access_days.unwrap_or_default();
         let message = format!("the {days}-day period of access bought with this purchase ended");
         match access::revoke(state, p.id, Reason::AccessPeriodEnded, &message, &cause).await {

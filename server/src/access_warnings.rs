@@ -101,7 +101,7 @@ pub async fn send_due(state: &AppState) -> Result<usize> {
     if !preferences::is_on(&state.db, Preference::AccessEndingEmails).await? {
         return Ok(0);
     }
-    let now = crate::access_periods::now(state).await?;
+    let now = crate::dated_clock::now(state).await?;
     let mut sent = 0;
     for p in purchases::ending(&state.db).await? {
         let Some((ends_at, ending)) = end_of(&p, now) else { continue };

@@ -50,7 +50,7 @@ pub async fn complete_checkout(state: &AppState, session: &Session, cause: &Caus
                 (
                     "access_until",
                     Value::Int(
-                        crate::access_periods::end_from(state, &purchase, crate::access_periods::now(state).await?)
+                        crate::access_periods::end_from(state, &purchase, crate::dated_clock::now(state).await?)
                             .await?,
                     ),
                 ),

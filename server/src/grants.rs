@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use crate::{
     clock,
+    columns::Value,
     domain::{AccessOrigin, GithubUserId, GrantStatus, Holder, PurchaseId, PurchaseStatus, Reason, RepositoryId},
-    purchase_state::Value,
     purchases::Purchase,
     Db, Result,
 };

@@ -48,14 +48,7 @@ impl Cause {
     }
 }
 
-/// A column value set alongside a status change (typed: PostgreSQL will not
-/// cast text to bigint).
-#[derive(Debug, Clone)]
-pub enum Value {
-    Int(Option<i64>),
-    Text(Option<String>),
-    Reason(Option<Reason>),
-}
+pub use crate::columns::Value;
 
 /// One status change: from → to, what was done, why the purchase is there
 /// now, the columns that go with it, and its grants' changes.

@@ -5,7 +5,7 @@
 //! else is a duplicate (`duplicate_purchases`).
 
 use crate::{
-    access_periods, clock,
+    clock, dated_clock,
     domain::{Action, GrantStatus, PurchaseStatus as Status, Reason},
     grants::{self, Update},
     prices,
@@ -26,7 +26,7 @@ pub async fn renews(state: &AppState, earlier: &Purchase, price: crate::domain::
 /// period extended from `earlier`'s end. Both change in one transaction.
 pub async fn renew(state: &AppState, p: &Purchase, earlier: &Purchase, cause: &Cause) -> Result<()> {
     let days = prices::get(&state.db, p.price_id).await?.access_days.unwrap_or_default();
-    let now = access_periods::now(state).await?;
+    let now = dated_clock::now(state).await?;
     // From the old end (not from today): the buyer paid for what follows it.
     let until = earlier.access_until.unwrap_or(now).max(now) + days * DAY;
     let held = grants::of_purchase(&state.db, earlier.id).await?;

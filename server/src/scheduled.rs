@@ -35,7 +35,7 @@ pub async fn schedule(state: &AppState) -> Result<()> {
     // Jobs about dates access ends on take their slot from the same clock
     // as those dates (the sandbox's in zero-config mode): a clock moved a
     // year ahead is a new slot, run within the minute.
-    let dated = crate::access_periods::now(state).await?;
+    let dated = crate::dated_clock::now(state).await?;
     let due = [
         (Job::RecoverStripeEvents, 900, now),
         (Job::ExpireInvitations, 3600, now),

@@ -87,7 +87,7 @@ mod ssr {
     pub async fn overview(state: &server::AppState, who: &Customer) -> Result<Account, AppError> {
         let now = server::clock::now();
         // Dates that end access follow the sandbox's clock in zero-config mode.
-        let dated_now = server::access_periods::now(state).await?;
+        let dated_now = server::dated_clock::now(state).await?;
         let web = state.config.github.web_url.as_str().trim_end_matches('/').to_owned();
         let rows = account::purchases(&state.db, who).await?;
         let purchases = rows

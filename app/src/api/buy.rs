@@ -16,7 +16,7 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
         return Ok(None);
     };
     // "Until …, if you buy today" on the clock the period will run on.
-    let today = server::access_periods::now(&state).await?;
+    let today = server::dated_clock::now(&state).await?;
     // Counted last: a render that drops this call before it ends (a
     // resource fetched again) does not count a second view.
     state.page_views.record(page.product.id).await;
