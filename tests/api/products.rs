@@ -17,7 +17,8 @@ scenarios!(
     a_purchase_grants_every_repository_of_its_product,
     a_repository_added_or_taken_out_reaches_every_customer,
     what_a_product_grants_is_checked,
-    a_year_of_three_repositories_is_warned_of_and_ends
+    a_year_of_three_repositories_is_warned_of_and_ends,
+    resend_and_move_act_on_every_repository
 );
 
 /// "Starter" on sale: pro-kit and enterprise-sdk (at triage), pay what you want
@@ -425,4 +426,69 @@ async fn a_year_of_three_repositories_is_warned_of_and_ends(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(left, 0);
+}
+
+/// The customer's own actions at /account reach every repository of the
+/// product: a resend replaces each pending invitation, a move invites the
+/// new account to each and removes the old one from each.
+async fn resend_and_move_act_on_every_repository(app: TestApp) {
+    let (_, price_id, _) = starter(&app).await;
+    let bob = buy(&app, price_id, "bob", "15").await;
+    assert_eq!(wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {bob}"), "invited").await, "invited");
+    let invitations = || async {
+        let state = app.control_get("/github/state").await;
+        let mut ids = Vec::new();
+        for repo in state["repositories"].as_array().unwrap() {
+            for i in repo["invitations"].as_array().unwrap() {
+                ids.push((
+                    repo["full_name"].as_str().unwrap().to_owned(),
+                    i["login"].as_str().unwrap().to_owned(),
+                    i["id"].as_i64().unwrap(),
+                ));
+            }
+        }
+        ids.sort();
+        ids
+    };
+    let before = invitations().await;
+    assert_eq!(before.len(), 2, "{before:?}");
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM purchases WHERE id = $1")
+        .bind(bob)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let customer = crate::admin_auth::browser();
+    crate::account::sign_in_customer(&app, &customer, "bob").await;
+
+    let (status, body) = crate::admin_auth::call(&app, &customer, "account/resend", &[("id", &public_id)]).await;
+    assert_eq!(status, 200, "{body}");
+    let after = invitations().await;
+    assert_eq!(after.len(), 2, "one invitation per repository, not {after:?}");
+    for ((repo, login, old), (repo2, login2, new)) in before.iter().zip(&after) {
+        assert_eq!((repo, login), (repo2, login2));
+        assert_ne!(old, new, "a new invitation to {repo}");
+    }
+
+    app.control("/github/users", json!({"login": "dave"})).await;
+    let (status, body) =
+        crate::admin_auth::call(&app, &customer, "account/move", &[("id", &public_id), ("github_username", "dave")])
+            .await;
+    assert_eq!(status, 200, "{body}");
+    let moved: Vec<(String, String)> = invitations().await.into_iter().map(|(r, l, _)| (r, l)).collect();
+    assert_eq!(
+        moved,
+        pairs(&[("sandbox-creator/pro-kit", "dave"), ("sandbox-org/enterprise-sdk", "dave")]),
+        "dave is invited to both, bob to neither"
+    );
+    let users: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT github_user_id FROM grants WHERE purchase_id = $1")
+        .bind(bob)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    let dave: i64 = sqlx::query_scalar("SELECT github_user_id FROM purchases WHERE id = $1")
+        .bind(bob)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(users, [dave], "every grant follows the purchase to the new account");
 }
