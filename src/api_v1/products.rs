@@ -175,13 +175,6 @@ pub async fn patch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<super::repositories::RepositoryPatch>,
 ) -> Result<ApiJson<Product>, ApiError> {
-    let patch = server::listings::Patch {
-        slug: body.slug,
-        title: body.title,
-        summary: body.summary,
-        description: body.description,
-        status: body.status,
-    };
-    let saved = server::listings::save(&state, ProductId(id), patch).await?;
+    let saved = server::listings::save(&state, ProductId(id), body.into()).await?;
     Ok(ApiJson(product(&state, saved).await?))
 }

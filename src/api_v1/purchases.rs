@@ -117,16 +117,18 @@ pub struct RevokeBody {
 async fn with_grants(state: &AppState, items: Vec<purchases::Purchase>) -> Result<Vec<Purchase>, ApiError> {
     let ids: Vec<_> = items.iter().map(|p| p.id).collect();
     let mut grants = server::grants::of_purchases(&state.db, &ids).await?;
-    let products = server::products::list(&state.db).await?;
+    // Only the products on this page (a handful), not the catalogue.
+    let mut products = std::collections::HashMap::new();
+    for p in &items {
+        if let std::collections::hash_map::Entry::Vacant(slot) = products.entry(p.product_id) {
+            slot.insert(server::products::get(&state.db, p.product_id).await?);
+        }
+    }
     Ok(items
         .into_iter()
         .map(|p| {
             let held = grants.remove(&p.id).unwrap_or_default();
-            let repositories = products
-                .iter()
-                .find(|product| product.id == p.product_id)
-                .map(|product| server::grants::RepoGrant::list(product, &held))
-                .unwrap_or_default();
+            let repositories = server::grants::RepoGrant::list(&products[&p.product_id], &held);
             purchase(p, &repositories)
         })
         .collect())

@@ -92,6 +92,18 @@ pub struct RepositoryPatch {
     pub status: Option<String>,
 }
 
+impl From<RepositoryPatch> for listings::Patch {
+    fn from(body: RepositoryPatch) -> Self {
+        listings::Patch {
+            slug: body.slug,
+            title: body.title,
+            summary: body.summary,
+            description: body.description,
+            status: body.status,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct NewPrice {
     /// `one_time`, `month` or `year`.
@@ -233,14 +245,7 @@ pub async fn patch(
 ) -> Result<ApiJson<Repository>, ApiError> {
     // A product of several repositories is refused before anything changes.
     repository(&state, products::get(&state.db, ProductId(id)).await?).await?;
-    let patch = listings::Patch {
-        slug: body.slug,
-        title: body.title,
-        summary: body.summary,
-        description: body.description,
-        status: body.status,
-    };
-    let r = listings::save(&state, ProductId(id), patch).await?;
+    let r = listings::save(&state, ProductId(id), body.into()).await?;
     Ok(ApiJson(repository(&state, r).await?))
 }
 

@@ -49,6 +49,12 @@ async fn starter_with(app: &TestApp, price: serde_json::Value) -> (i64, i64, Str
     (id, price["id"].as_i64().unwrap(), key)
 }
 
+/// Adds `owner/name` to product `id` through the REST API (its own level: none).
+async fn add_repository(app: &TestApp, key: &str, id: i64, owner: &str, name: &str) -> (u16, serde_json::Value) {
+    api(app, Some(key), "POST", &format!("/products/{id}/repositories"), Some(json!({"owner": owner, "name": name})))
+        .await
+}
+
 /// `login` buys `price_id`, paying `amount` dollars on the hosted page.
 async fn buy(app: &TestApp, price_id: i64, login: &str, amount: &str) -> i64 {
     app.control("/github/users", json!({"login": login})).await;
@@ -196,14 +202,7 @@ async fn a_repository_added_or_taken_out_reaches_every_customer(app: TestApp) {
     assert_eq!(wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {bob}"), "active").await, "active");
 
     // A third repository: both customers are invited to it.
-    let (status, added) = api(
-        &app,
-        Some(&key),
-        "POST",
-        &format!("/products/{id}/repositories"),
-        Some(json!({"owner": "sandbox-creator", "name": "course-materials"})),
-    )
-    .await;
+    let (status, added) = add_repository(&app, &key, id, "sandbox-creator", "course-materials").await;
     assert_eq!(status, 201, "{added}");
     assert_eq!(added["customers_invited"], 2);
     assert_eq!(added["product"]["repositories"].as_array().unwrap().len(), 3);
@@ -276,14 +275,7 @@ async fn a_repository_added_or_taken_out_reaches_every_customer(app: TestApp) {
             break;
         }
     }
-    let (status, added) = api(
-        &app,
-        Some(&key),
-        "POST",
-        &format!("/products/{id}/repositories"),
-        Some(json!({"owner": "sandbox-org", "name": "enterprise-sdk"})),
-    )
-    .await;
+    let (status, added) = add_repository(&app, &key, id, "sandbox-org", "enterprise-sdk").await;
     assert_eq!((status, added["customers_invited"].as_i64()), (201, Some(2)), "{added}");
     for p in [bob, carol] {
         wait_for(
@@ -364,14 +356,7 @@ async fn a_year_of_three_repositories_is_warned_of_and_ends(app: TestApp) {
     let amount: i64 =
         sqlx::query_scalar("SELECT amount FROM purchases WHERE id = $1").bind(bob).fetch_one(app.pool()).await.unwrap();
     assert_eq!(amount, 2000);
-    let (status_code, _) = api(
-        &app,
-        Some(&key),
-        "POST",
-        &format!("/products/{id}/repositories"),
-        Some(json!({"owner": "sandbox-creator", "name": "course-materials"})),
-    )
-    .await;
+    let (status_code, _) = add_repository(&app, &key, id, "sandbox-creator", "course-materials").await;
     assert_eq!(status_code, 201);
     let invited = || async { on_github(&app, "bob").await.into_iter().map(|(r, _)| r).collect::<Vec<_>>() };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
