@@ -243,6 +243,8 @@ pub struct PriceRow {
     pub suggested_amount: Option<i64>,
     /// A one-time price's period of access, in days.
     pub access_days: Option<i64>,
+    /// Sold per seat: the fewest and most seats.
+    pub seats: Option<(i64, i64)>,
 }
 
 /// A product page, as buyers see it.
@@ -281,6 +283,8 @@ pub struct BuyPrice {
     /// bought now ("3 Dec 2027").
     pub access_days: Option<i64>,
     pub access_until: Option<String>,
+    /// Sold per seat: the fewest and most seats a buyer may pick.
+    pub seats: Option<(i64, i64)>,
 }
 
 /// A GitHub account the buyer typed, as GitHub knows it.
@@ -302,6 +306,8 @@ pub struct BuyFormDraft {
 /// Where a purchase stands after checkout, for the success page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutProgress {
+    /// A team purchase: its seats (handed out from /account, not invited here).
+    pub seats: Option<i64>,
     /// What the page says at the top.
     pub heading: String,
     /// The steps done so far, as the server decided them.
@@ -365,6 +371,48 @@ pub struct AccountPurchase {
     /// The product page, where another period of access can be bought
     /// before this one ends (it starts when this one ends).
     pub renew_url: Option<String>,
+    /// A team purchase: its seats (holders listed for its managers).
+    pub team: Option<TeamSeats>,
+    /// A seat: whose team purchase gave it ("acme-admin").
+    pub given_by: Option<String>,
+}
+
+/// A team purchase's seats, as its managers see and manage them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamSeats {
+    pub id: String,
+    pub title: String,
+    pub seats: i64,
+    pub seats_next: Option<i64>,
+    /// "from the renewal on 3 Jan 2027", when fewer seats are chosen.
+    pub seats_next_when: Option<String>,
+    pub in_use: i64,
+    pub free: i64,
+    /// Holders beyond the seats paid for: the managers choose whom to remove.
+    pub over: i64,
+    /// The seats a team may have (the price's range).
+    pub seats_min: i64,
+    pub seats_max: i64,
+    /// Seats change here (a subscription); a one-time purchase's do not yet.
+    pub can_change: bool,
+    pub holders: Vec<SeatHolder>,
+    pub managers: Vec<String>,
+    /// The team purchase is in force (seats can be handed out).
+    pub in_force: bool,
+    /// This customer manages the seats (a holder only sees their own).
+    pub manager: bool,
+}
+
+/// One holder's seat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeatHolder {
+    /// The seat's own public id.
+    pub id: String,
+    pub github_login: String,
+    pub status: String,
+    pub headline: String,
+    pub repositories: Vec<RepoLink>,
+    pub can_resend: bool,
 }
 
 /// A repository a purchase grants, with where it is on GitHub.

@@ -16,7 +16,7 @@ use crate::{
     purchase_state::{note_reason, transition, Cause, Change, Value},
     purchases::{self, Purchase},
     repositories::{self, Included, Repository},
-    AppState, Error, Result,
+    teams, AppState, Error, Result,
 };
 
 impl From<Refusal> for Error {
@@ -393,6 +393,10 @@ pub async fn revoke(
         }
         Status::Paid | Status::Invited | Status::Active => {}
     }
+    if p.is_company() {
+        // Every holder first: the team purchase closes once none keeps access.
+        team_end(state, &p, message, cause).await?;
+    }
     let held = grants::of_purchase(&state.db, p.id).await?;
     // What GitHub may show: access given, or an invitation asked for before a crash.
     for g in held
@@ -475,7 +479,11 @@ pub(crate) async fn grant_read(state: &AppState, p: Purchase, cause: &Cause) -> 
     if !p.status.is_granted() {
         return Ok(p);
     }
-    if p.status == Status::Paid {
+    if p.is_company() {
+        // Its seats hold the access.
+        return Box::pin(team_activate(state, p, cause)).await;
+    }
+    if p.status == Status::Paid && p.seat_of.is_none() {
         if let Some(earlier) = crate::duplicate_purchases::earlier_holder(state, &p).await? {
             let earlier = purchases::get(&state.db, earlier).await?;
             // Another period of access extends the one held; anything else is a duplicate.
@@ -531,10 +539,13 @@ fn access_email(state: &AppState, p: &Purchase, product: &Product, pass: &Pass) 
     let web = state.config.github.web_url.as_str().trim_end_matches('/');
     let login = &p.github_login;
     let pending = pass.granted.iter().any(|g| g.invitation_url.is_some());
-    let subject = if pending {
-        format!("Your access to {} is on its way", product.title)
-    } else {
-        format!("Your access to {} is active", product.title)
+    let seat = p.seat_of.is_some();
+    let subject = match (seat, pending) {
+        // A seat's email goes to whoever paid for the team (the holder gets GitHub's).
+        (true, true) => format!("@{login}'s seat of {}: invitation sent", product.title),
+        (true, false) => format!("@{login}'s seat of {}: access active", product.title),
+        (false, true) => format!("Your access to {} is on its way", product.title),
+        (false, false) => format!("Your access to {} is active", product.title),
     };
     let mut how = Vec::new();
     for g in &pass.granted {
@@ -553,13 +564,22 @@ fn access_email(state: &AppState, p: &Purchase, product: &Product, pass: &Pass) 
             "The invitation to {full_name} is queued behind GitHub's limits; it follows by itself, and your account page shows when."
         ));
     }
-    let body = format!(
-        "Hello @{login},\n\nThank you for buying {title}. {how}\n\n\
-         Your purchase, a new invitation if this one expires, and your billing are at {base}/account \
-         (sign in with GitHub as @{login}, or with this email address).\n\n— RepoPass",
-        title = product.title,
-        how = how.join("\n\n"),
-    );
+    let body = if seat {
+        format!(
+            "Hello,\n\n@{login} now holds a seat of {title}. {how}\n\n\
+             The team's seats (who holds them, resending an invitation, adding or taking back seats) are at {base}/account.\n\n— RepoPass",
+            title = product.title,
+            how = how.join("\n\n"),
+        )
+    } else {
+        format!(
+            "Hello @{login},\n\nThank you for buying {title}. {how}\n\n\
+             Your purchase, a new invitation if this one expires, and your billing are at {base}/account \
+             (sign in with GitHub as @{login}, or with this email address).\n\n— RepoPass",
+            title = product.title,
+            how = how.join("\n\n"),
+        )
+    };
     crate::emails::Draft { to: p.email.clone(), subject, body, kind: crate::domain::EmailKind::AccessGranted }
 }
 
@@ -579,6 +599,17 @@ pub async fn restore(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -
             "repository",
             "GitHub no longer lets RepoPass manage this repository; reconnect it first",
         ));
+    }
+    if p.is_company() {
+        return Box::pin(team_restore(state, &p, cause)).await;
+    }
+    if let Some(company) = p.seat_of {
+        if purchases::get(&state.db, company).await?.status != Status::Active {
+            return Err(Error::invalid(
+                "status",
+                "this seat's team purchase has ended; restore the team purchase to give its seats back",
+            ));
+        }
     }
     let (product, pass) = invite_all(state, &p, false).await?;
     if pass.granted.is_empty() {
@@ -609,6 +640,9 @@ pub async fn restore(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -
 /// is left to the creator.
 pub async fn reinvite(state: &AppState, purchase_id: PurchaseId, cause: &Cause) -> Result<Purchase> {
     let p = purchases::get(&state.db, purchase_id).await?;
+    if p.is_company() {
+        return Err(Error::invalid("status", "a team purchase's invitations are its seats': resend a holder's"));
+    }
     match p.status {
         Status::Paid => return grant_read(state, p, cause).await,
         // Active but gone from GitHub (the drift report's "paid without access").
@@ -664,6 +698,12 @@ pub async fn move_to(
     cause: &Cause,
 ) -> Result<Purchase> {
     let old = purchases::get(&state.db, purchase_id).await?;
+    if old.is_company() {
+        return Err(Error::invalid(
+            "status",
+            "a team purchase's access is its seats': take a seat back and give it to the other account",
+        ));
+    }
     if !old.status.gives_access() {
         return Err(Error::invalid("status", "only a purchase that gives access can be moved to another account"));
     }
@@ -782,4 +822,108 @@ pub async fn remove_repository(
         return Err(Error::Later { message: "the purchase changed meanwhile".into(), after_secs: 5 });
     }
     Ok(jobs::Outcome::Processed)
+}
+
+// A team purchase holds no access itself: its seats (each a purchase of
+// one, see `teams`) start, end and come back with it.
+
+/// A paid company purchase: its seats are there to hand out (`active`),
+/// and its seats follow (see `seats_follow`). Running it again grants what
+/// is not granted yet.
+async fn team_activate(state: &AppState, company: Purchase, cause: &Cause) -> Result<Purchase> {
+    if company.status == Status::Paid {
+        let detail = format!("{} seats to hand out", company.seats.unwrap_or(1));
+        let change = Change::new(Status::Paid, Status::Active, Action::SeatsReady).detail(&detail).clear_reason();
+        transition(&state.db, company.id, change, cause).await?;
+    }
+    seats_follow(state, &company, cause).await
+}
+
+/// A revoked company purchase comes back (the creator's restore): it is in
+/// force again, and its seats follow.
+async fn team_restore(state: &AppState, company: &Purchase, cause: &Cause) -> Result<Purchase> {
+    if company.status == Status::Revoked {
+        let change = Change::new(Status::Revoked, Status::Active, Action::Restore)
+            .clear_reason()
+            .set("revoked_at", Value::Int(None));
+        transition(&state.db, company.id, change, cause).await?;
+    }
+    seats_follow(state, company, cause).await
+}
+
+/// The seats of a company purchase in force: the ones chosen at checkout
+/// are paid now, the ones that ended with it (not those a manager took
+/// back) are given again up to its seats, and every live seat is granted
+/// what it does not have yet.
+async fn seats_follow(state: &AppState, company: &Purchase, cause: &Cause) -> Result<Purchase> {
+    let pending: Vec<PurchaseId> = sqlx::query_scalar("SELECT id FROM purchases WHERE seat_of = $1 AND status = $2")
+        .bind(company.id)
+        .bind(Status::Pending)
+        .fetch_all(state.db.pool())
+        .await?;
+    for id in pending {
+        let change = Change::new(Status::Pending, Status::Paid, Action::Paid)
+            .detail("the team purchase was paid")
+            .set("paid_at", Value::Int(Some(clock::now())));
+        transition(&state.db, id, change, cause).await?;
+    }
+    let ended: Vec<PurchaseId> = sqlx::query_scalar(
+        "SELECT id FROM purchases WHERE seat_of = $1 AND status = $2 AND status_reason_code = $3 ORDER BY id",
+    )
+    .bind(company.id)
+    .bind(Status::Revoked)
+    .bind(Reason::TeamEnded)
+    .fetch_all(state.db.pool())
+    .await?;
+    let room = company.seats.unwrap_or(0) - teams::holders(&state.db, company.id).await?.len() as i64;
+    for id in ended.into_iter().take(room.max(0) as usize) {
+        if let Err(e) = Box::pin(restore(state, id, cause)).await {
+            tracing::warn!(purchase_id = id.get(), error = %e, "a seat was not given back");
+            retry_later(state, id, &e).await?;
+        }
+    }
+    for seat in teams::holders(&state.db, company.id).await? {
+        let id = seat.id;
+        if let Err(e) = grant_read(state, seat, cause).await {
+            // One holder's refusal (their account gone) does not hold back the others.
+            tracing::warn!(purchase_id = id.get(), error = %e, "a seat was not granted yet");
+            retry_later(state, id, &e).await?;
+        }
+    }
+    purchases::get(&state.db, company.id).await
+}
+
+/// A seat GitHub made wait (its limits, an outage) is granted by a job of
+/// its own, so one holder's wait never holds back the team's others.
+pub(crate) async fn retry_later(state: &AppState, seat: PurchaseId, error: &Error) -> Result<()> {
+    let after = match error {
+        Error::Later { after_secs, .. } => *after_secs as i64,
+        Error::Unavailable(_) => 60,
+        // Refused for good (the account gone): the seat shows why; a resend retries.
+        _ => return Ok(()),
+    };
+    let at = clock::now() + after;
+    let job = crate::jobs::Job::Grant { purchase_id: seat };
+    crate::jobs::enqueue(state.db.pool(), &job, at, Some(&format!("grant:{}:{at}", seat.get()))).await?;
+    state.wake.notify();
+    Ok(())
+}
+
+/// The company purchase ended (for `message`): every seat ends with
+/// it, on GitHub first. A failure stops here, so the company purchase is
+/// only closed once no holder keeps access (the caller's retry continues).
+async fn team_end(state: &AppState, company: &Purchase, message: &str, cause: &Cause) -> Result<()> {
+    let message = format!("the team purchase of @{} ended: {message}", company.github_login);
+    for seat in teams::holders(&state.db, company.id).await? {
+        Box::pin(revoke(state, seat.id, Reason::TeamEnded, &message, cause)).await?;
+    }
+    // Seats chosen at a checkout that never completed close with it.
+    sqlx::query("UPDATE purchases SET status = $2, updated_at = $3 WHERE seat_of = $1 AND status = $4")
+        .bind(company.id)
+        .bind(Status::Expired)
+        .bind(clock::now())
+        .bind(Status::Pending)
+        .execute(state.db.pool())
+        .await?;
+    Ok(())
 }

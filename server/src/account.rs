@@ -51,6 +51,12 @@ pub struct Row {
     pub title: String,
     pub slug: String,
     pub product_id: ProductId,
+    /// A team purchase: its seats (its managers hand them out).
+    pub seats: Option<i64>,
+    pub seats_next: Option<i64>,
+    /// A seat: whose team purchase gave it.
+    pub seat_of: Option<PurchaseId>,
+    pub given_by: Option<String>,
     /// Each repository the purchase grants, with where its access stands.
     #[sqlx(skip)]
     pub repositories: Vec<RepoGrant>,
@@ -65,8 +71,11 @@ impl Row {
 
 /// The condition matching a customer's purchases, with its two binds: the
 /// GitHub id they signed in with and the email a link was sent to (either
-/// may be absent; absent matches nothing).
-const MINE: &str = "(p.github_user_id = $1 OR LOWER(p.email) = $2)";
+/// may be absent; absent matches nothing). A seat is its holder's (its
+/// email is the payer's: the payer sees it through the team purchase);
+/// a team purchase is also its appointed managers'.
+const MINE: &str = "(p.github_user_id = $1 OR (LOWER(p.email) = $2 AND p.seat_of IS NULL)
+    OR EXISTS (SELECT 1 FROM purchase_managers m WHERE m.purchase_id = p.id AND m.github_user_id = $1))";
 
 fn binds(who: &Customer) -> (i64, String) {
     // -1 and "" match no purchase: ids are positive, emails are checked on entry.
@@ -107,8 +116,9 @@ const SELECT_ROWS: &str =
         pr.amount AS price_amount, pr.trial_days,
         p.current_period_end, p.cancel_at, p.grace_until, p.paid_at, p.revoked_at, p.moved_at, p.access_until,
         CASE WHEN p.stripe_customer_id IS NULL THEN 0 ELSE 1 END AS has_billing, p.email,
-        r.title, r.slug, p.product_id
-    FROM purchases p JOIN products r ON r.id = p.product_id JOIN prices pr ON pr.id = p.price_id";
+        r.title, r.slug, p.product_id, p.seats, p.seats_next, p.seat_of, c.github_login AS given_by
+    FROM purchases p JOIN products r ON r.id = p.product_id JOIN prices pr ON pr.id = p.price_id
+    LEFT JOIN purchases c ON c.id = p.seat_of";
 
 /// This customer's purchase with this public id — or `NotFound`, whether
 /// it does not exist or belongs to someone else.
@@ -136,6 +146,18 @@ fn cause(who: &Customer) -> Cause {
 /// "Resend invitation": at most `RESENDS_PER_DAY` a day per purchase.
 pub async fn resend_invitation(state: &AppState, who: &Customer, public_id: &str) -> Result<Purchase> {
     let p = owned(&state.db, who, public_id).await?;
+    if p.is_company() {
+        return Err(Error::invalid(
+            "status",
+            "a team purchase's invitations are its seats': resend one from the seats list",
+        ));
+    }
+    resend_checked(state, &p, &cause(who)).await
+}
+
+/// A resend for a purchase (or seat) the caller may act on: refused when
+/// access is already active, and beyond `RESENDS_PER_DAY` a day.
+pub(crate) async fn resend_checked(state: &AppState, p: &Purchase, cause: &Cause) -> Result<Purchase> {
     if p.status == Status::Active {
         return Err(Error::invalid("status", "you already have access: the repository is in your GitHub account"));
     }
@@ -150,13 +172,19 @@ pub async fn resend_invitation(state: &AppState, who: &Customer, public_id: &str
     if recent >= RESENDS_PER_DAY {
         return Err(Error::invalid("resend", format!("the invitation was resent {RESENDS_PER_DAY} times today: check your GitHub notifications and email, or try again tomorrow")));
     }
-    access::reinvite(state, p.id, &cause(who)).await
+    access::reinvite(state, p.id, cause).await
 }
 
 /// "Move access": another GitHub account gets the access this purchase
 /// gives; at most once every `MOVE_EVERY_DAYS` days.
 pub async fn move_access(state: &AppState, who: &Customer, public_id: &str, github_username: &str) -> Result<Purchase> {
     let p = owned(&state.db, who, public_id).await?;
+    if p.is_company() || p.seat_of.is_some() {
+        return Err(Error::invalid(
+            "github_username",
+            "a seat moves through its team's managers: they take it back and give it to the other account",
+        ));
+    }
     if let Some(moved) = p.moved_at {
         let next = moved + MOVE_EVERY_DAYS * 86_400;
         if clock::now() < next {
@@ -298,12 +326,17 @@ pub fn move_after(row: &Row, now: i64) -> Option<i64> {
 }
 
 pub fn customer_can(row: &Row, who: &Customer, now: i64) -> CustomerCan {
+    // A team purchase holds no access itself (its seats do), and a seat
+    // moves through its managers.
+    let team = row.seats.is_some();
+    let seat = row.seat_of.is_some();
     CustomerCan {
-        resend: row.status == Status::Invited
-            || (row.status == Status::Paid && row.status_reason_code.is_some_and(Reason::not_invited)),
-        move_access: row.status.gives_access() && move_after(row, now).is_none(),
+        resend: !team
+            && (row.status == Status::Invited
+                || (row.status == Status::Paid && row.status_reason_code.is_some_and(Reason::not_invited))),
+        move_access: !team && !seat && row.status.gives_access() && move_after(row, now).is_none(),
         manage_billing: row.has_billing && who.proved_email(&row.email),
-        open_repository: row.status == Status::Active,
+        open_repository: !team && row.status == Status::Active,
     }
 }
 
@@ -336,6 +369,10 @@ mod tests {
             title: "SDK".into(),
             slug: "s".into(),
             product_id: ProductId(1),
+            seats: None,
+            seats_next: None,
+            seat_of: None,
+            given_by: None,
             repositories: vec![RepoGrant { full_name: "o/n".into(), grant: None }],
         }
     }

@@ -25,6 +25,10 @@ pub struct Request {
     /// The GitHub account the requester proved at `/account`, if any: only
     /// they are told that it already has access.
     pub proven_github_user_id: Option<GithubUserId>,
+    /// A price sold per seat: how many seats (required there, refused
+    /// elsewhere), and whether the buyer's own account takes one.
+    pub seats: Option<i64>,
+    pub take_seat: bool,
 }
 
 /// A checkout under way: where to send the buyer.
@@ -92,6 +96,25 @@ async fn not_already_granted(
     }
 }
 
+/// The seats asked for, if the price is sold per seat (then they must lie
+/// in its range); a price of one refuses a number of seats.
+fn check_seats(price: &Price, seats: Option<i64>) -> Result<Option<i64>> {
+    match (price.seats(), seats) {
+        (None, None | Some(1)) => Ok(None),
+        (None, Some(_)) => {
+            Err(Error::invalid("seats", "this price is for one person; choose a per-seat price for a team"))
+        }
+        (Some(range), None) => {
+            Err(Error::invalid("seats", format!("choose how many seats: {} to {}", range.start(), range.end())))
+        }
+        (Some(range), Some(n)) if !range.contains(&n) => Err(Error::invalid(
+            "seats",
+            format!("choose {} to {} seats (you asked for {n})", range.start(), range.end()),
+        )),
+        (Some(_), Some(n)) => Ok(Some(n)),
+    }
+}
+
 /// A field's refusal is collected; any other error stops at once.
 fn keep<T>(refused: &mut Vec<(&'static str, String)>, result: Result<T>) -> Result<Option<T>> {
     match result {
@@ -120,7 +143,11 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
         }
         None => None,
     };
-    let (Some((price, product)), Some(email), Some(account)) = (sale, email, account) else {
+    let seats = match &sale {
+        Some((price, _)) => keep(&mut refused, check_seats(price, request.seats))?,
+        None => None,
+    };
+    let (Some((price, product)), Some(email), Some(account), true) = (sale, email, account, refused.is_empty()) else {
         return Err(match refused.len() {
             1 => {
                 let (field, message) = refused.remove(0);
@@ -129,15 +156,16 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
             _ => Error::InvalidFields(refused),
         });
     };
-    if request.proven_github_user_id == Some(account.id) {
+    let seats = seats.flatten();
+    if request.proven_github_user_id == Some(account.id) && seats.is_none() {
         not_already_granted(state, &product, price.id, account.id, &account.login).await?;
     }
 
     let now = clock::now();
     let public_id: String = rand::rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();
     let purchase_id: PurchaseId = sqlx::query_scalar(
-        "INSERT INTO purchases (public_id, product_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, $9, $9) RETURNING id",
+        "INSERT INTO purchases (public_id, product_id, price_id, github_user_id, github_login, email, status, amount, currency, created_at, updated_at, seats)
+         VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, $9, $9, $11) RETURNING id",
     )
     .bind(&public_id)
     .bind(product.id)
@@ -149,9 +177,13 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     .bind(&price.currency)
     .bind(now)
     .bind(Status::Pending)
+    .bind(seats)
     .fetch_one(state.db.pool())
     .await?;
-    let detail = format!("{} for @{}", price.interval().words(), account.login);
+    let detail = match seats {
+        Some(n) => format!("{} for a team of {n} seats, managed by @{}", price.interval().words(), account.login),
+        None => format!("{} for @{}", price.interval().words(), account.login),
+    };
     let cause = Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
     let logged = purchase_state::log(
         state.db.pool(),
@@ -167,8 +199,16 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     if let Err(e) = logged {
         tracing::warn!(error = %e, purchase_id = purchase_id.get(), "checkout start not logged");
     }
+    if seats.is_some() {
+        // The buyer manages the seats; their own account holds one only if they chose so.
+        crate::teams::add_manager(&state.db, purchase_id, &account, None).await?;
+        if request.take_seat {
+            let company = crate::purchases::get(&state.db, purchase_id).await?;
+            crate::teams::new_seat(&state.db, &company, &account, Status::Pending, &cause).await?;
+        }
+    }
 
-    match create_session(state, &product, &price, purchase_id, &public_id, &account, &email).await {
+    match create_session(state, &product, &price, purchase_id, &public_id, &account, &email, seats).await {
         Ok((session_id, url)) => {
             sqlx::query("UPDATE purchases SET stripe_checkout_session_id = $2, updated_at = $3 WHERE id = $1")
                 .bind(purchase_id)
@@ -189,6 +229,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn create_session(
     state: &AppState,
     product: &Product,
@@ -197,6 +238,7 @@ async fn create_session(
     public_id: &str,
     account: &github_accounts::Account,
     email: &str,
+    seats: Option<i64>,
 ) -> Result<(String, String)> {
     let stripe_price = price
         .stripe_price_id
@@ -204,7 +246,7 @@ async fn create_session(
         .ok_or_else(|| Error::Internal(format!("price {} has no Stripe price", price.id)))?;
     // The same metadata on the session, and on the subscription or payment
     // it creates: later events (renewals, refunds) find the purchase by it.
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("purchase_id".to_owned(), purchase_id.to_string()),
         ("purchase_public_id".to_owned(), public_id.to_owned()),
         ("product".to_owned(), product.slug.clone()),
@@ -212,9 +254,13 @@ async fn create_session(
         ("github_user_id".to_owned(), account.id.to_string()),
         ("github_login".to_owned(), account.login.clone()),
     ]);
+    if let Some(n) = seats {
+        metadata.insert("seats".to_owned(), n.to_string());
+    }
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let session = NewSession {
         stripe_price_id: &stripe_price,
+        quantity: seats.unwrap_or(1) as u64,
         metadata,
         client_reference_id: purchase_id.to_string(),
         customer_email: email,

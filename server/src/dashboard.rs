@@ -34,6 +34,9 @@ pub struct Summary {
     pub churned_30d: i64,
     /// Charges refunded (in full or in part) in the last 30 days.
     pub refunds_30d: i64,
+    /// Seats of team purchases in force, and how many are held.
+    pub seats_sold: i64,
+    pub seats_in_use: i64,
 }
 
 /// Unix seconds of the first instant of the current UTC month.
@@ -77,17 +80,30 @@ pub async fn summary(db: &Db) -> Result<Summary> {
         Ok::<_, crate::Error>(query.fetch_one(db.pool()).await?)
     };
     let since = Some(now - 30 * DAY);
-    let (revenue_this_month, revenue_30d, mrr, active_customers, new_purchases_30d, churned_30d, refunds_30d) = tokio::try_join!(
+    let (revenue_this_month, revenue_30d, mrr, active_customers, new_purchases_30d, churned_30d, refunds_30d, seats_sold, seats_in_use) = tokio::try_join!(
         money(db, paid, month_start(now)),
         money(db, paid, now - 30 * DAY),
         mrr,
         // DISTINCT in a subquery: PostgreSQL hashes it, where COUNT(DISTINCT …) sorts.
         count(format!("SELECT COUNT(*) FROM (SELECT DISTINCT github_user_id FROM purchases WHERE status IN ({})) granted", access_statuses()), None),
-        count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1".to_owned(), since),
+        // A seat handed out is not a purchase (its team purchase is).
+        count("SELECT COUNT(*) FROM purchases WHERE paid_at >= $1 AND seat_of IS NULL".to_owned(), since),
         count(format!("SELECT COUNT(*) FROM purchases WHERE status = '{}' AND stripe_subscription_id IS NOT NULL AND revoked_at >= $1", PurchaseStatus::Revoked), since),
         count(format!("SELECT COUNT(*) FROM payments WHERE kind = '{}' AND created_at >= $1", crate::ledger::Kind::Refund.as_str()), since),
+        count(format!("SELECT CAST(COALESCE(SUM(seats), 0) AS BIGINT) FROM purchases WHERE seats IS NOT NULL AND status IN ({})", access_statuses()), None),
+        count(format!("SELECT COUNT(*) FROM purchases WHERE seat_of IS NOT NULL AND status IN ({})", statuses_sql(PurchaseStatus::is_granted)), None),
     )?;
-    Ok(Summary { revenue_this_month, revenue_30d, mrr, active_customers, new_purchases_30d, churned_30d, refunds_30d })
+    Ok(Summary {
+        revenue_this_month,
+        revenue_30d,
+        mrr,
+        active_customers,
+        new_purchases_30d,
+        churned_30d,
+        refunds_30d,
+        seats_sold,
+        seats_in_use,
+    })
 }
 
 /// The summary, the funnel over `days` and the latest `activity` entries,

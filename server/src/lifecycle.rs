@@ -114,10 +114,12 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                 return Ok(Outcome::Ignored("not a RepoPass subscription".into()));
             };
             if let (Some(invoice), Some(paid)) = (object["id"].as_str(), object["amount_paid"].as_i64()) {
-                let kind = if object["billing_reason"] == "subscription_create" {
-                    ledger::Kind::Payment
-                } else {
+                // A period renewed; anything else (the first invoice, seats
+                // added during a period) is a payment.
+                let kind = if object["billing_reason"] == "subscription_cycle" {
                     ledger::Kind::Renewal
+                } else {
+                    ledger::Kind::Payment
                 };
                 ledger::received(
                     &state.db,
@@ -132,6 +134,10 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
             if p.status == Status::Pending {
                 // The checkout events do the first grant.
                 return Ok(Outcome::Ignored("first invoice of a checkout still pending".into()));
+            }
+            if p.is_company() && object["billing_reason"] == "subscription_cycle" {
+                // Fewer seats chosen for this renewal take effect with it.
+                crate::seats::renewed(state, &p, &cause).await?;
             }
             sync_subscription(state, &p, sub_id, &cause).await
         }
@@ -238,6 +244,9 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
     let sub = state.stripe.subscription(sub_id).await?;
     match sub.state {
         SubscriptionState::Live => {
+            if let (true, Some(quantity)) = (p.is_company(), sub.quantity) {
+                crate::seats::follow_quantity(state, p, quantity, cause).await?;
+            }
             let set = [
                 ("current_period_end", Col::Int(sub.period_end)),
                 ("cancel_at", Col::Int(sub.ends_at)),

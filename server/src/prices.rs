@@ -35,15 +35,27 @@ pub struct Price {
     pub suggested_amount: Option<i64>,
     /// A one-time price's period of access in days (None: no end date).
     pub access_days: Option<i64>,
+    /// Sold per seat: the fewest and most seats a buyer may pick (`None`:
+    /// one purchase, one person).
+    pub seats_min: Option<i64>,
+    pub seats_max: Option<i64>,
 }
 
 impl Price {
     pub fn interval(&self) -> Interval {
         self.kind
     }
+
+    /// The seats a buyer may pick, when sold per seat.
+    pub fn seats(&self) -> Option<std::ops::RangeInclusive<i64>> {
+        Some(self.seats_min?..=self.seats_max.unwrap_or(MAX_SEATS))
+    }
 }
 
-const COLUMNS: &str = "id, product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by, custom_amount, suggested_amount, access_days";
+/// The most seats one purchase may hold.
+pub const MAX_SEATS: i64 = 999;
+
+const COLUMNS: &str = "id, product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, replaced_by, custom_amount, suggested_amount, access_days, seats_min, seats_max";
 
 /// A purchase of a price with a trial that has paid nothing yet is in its
 /// trial (the one place this rule lives).
@@ -74,6 +86,9 @@ pub struct NewPrice {
     pub suggested_amount: Option<i64>,
     /// A one-time price's period of access, in days.
     pub access_days: Option<i64>,
+    /// Sold per seat, between these (the most defaults to `MAX_SEATS`).
+    pub seats_min: Option<i64>,
+    pub seats_max: Option<i64>,
 }
 
 /// Currencies offered in the admin panel: Stripe supports more, but each of
@@ -116,6 +131,8 @@ struct Valid {
     pay_what_you_want: bool,
     suggested_amount: Option<i64>,
     access_days: Option<i64>,
+    seats_min: Option<i64>,
+    seats_max: Option<i64>,
 }
 
 fn validate(p: &NewPrice) -> Result<Valid> {
@@ -185,6 +202,26 @@ fn validate(p: &NewPrice) -> Result<Valid> {
             ));
         }
     }
+    let (seats_min, seats_max) = match (p.seats_min, p.seats_max) {
+        (None, None) => (None, None),
+        (min, max) => {
+            let min = min.unwrap_or(1);
+            let max = max.unwrap_or(MAX_SEATS);
+            if !(1..=MAX_SEATS).contains(&min) || !(min..=MAX_SEATS).contains(&max) {
+                return Err(Error::invalid(
+                    "seats",
+                    format!("give the fewest and most seats a buyer may pick: 1 to {MAX_SEATS}, the fewest not above the most"),
+                ));
+            }
+            if p.pay_what_you_want {
+                return Err(Error::invalid(
+                    "seats",
+                    "a price sold per seat has a fixed amount per seat; turn off pay what you want",
+                ));
+            }
+            (Some(min), Some(max))
+        }
+    };
     Ok(Valid {
         interval,
         amount: p.amount,
@@ -194,6 +231,8 @@ fn validate(p: &NewPrice) -> Result<Valid> {
         pay_what_you_want: p.pay_what_you_want,
         suggested_amount,
         access_days: p.access_days,
+        seats_min,
+        seats_max,
     })
 }
 
@@ -277,8 +316,8 @@ async fn archive_stripe_price(stripe: &Stripe, stripe_price_id: &str) -> Result<
 async fn insert(db: &Db, product_id: ProductId, v: &Valid, stripe_price_id: &str) -> Result<PriceId> {
     let now = clock::now();
     Ok(sqlx::query_scalar::<_, PriceId>(
-        "INSERT INTO prices (product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11) RETURNING id",
+        "INSERT INTO prices (product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days, seats_min, seats_max)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(product_id)
     .bind(v.interval)
@@ -291,6 +330,8 @@ async fn insert(db: &Db, product_id: ProductId, v: &Valid, stripe_price_id: &str
     .bind(v.pay_what_you_want as i64)
     .bind(v.suggested_amount)
     .bind(v.access_days)
+    .bind(v.seats_min)
+    .bind(v.seats_max)
     .fetch_one(db.pool())
     .await?)
 }
@@ -334,13 +375,15 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     if same_in_stripe {
         // A new period applies to purchases made from now on.
         sqlx::query(
-            "UPDATE prices SET trial_days = $2, permission = $3, access_days = $5, updated_at = $4 WHERE id = $1",
+            "UPDATE prices SET trial_days = $2, permission = $3, access_days = $5, seats_min = $6, seats_max = $7, updated_at = $4 WHERE id = $1",
         )
         .bind(id)
         .bind(v.trial_days)
         .bind(&v.permission)
         .bind(clock::now())
         .bind(v.access_days)
+        .bind(v.seats_min)
+        .bind(v.seats_max)
         .execute(db.pool())
         .await?;
         return get(db, id).await;
@@ -351,8 +394,8 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     let mut tx = db.pool().begin().await?;
     let now = clock::now();
     let new_id = sqlx::query_scalar::<_, PriceId>(
-        "INSERT INTO prices (product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11) RETURNING id",
+        "INSERT INTO prices (product_id, kind, amount, currency, trial_days, permission, stripe_price_id, active, created_at, updated_at, custom_amount, suggested_amount, access_days, seats_min, seats_max)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(old.product_id)
     .bind(v.interval)
@@ -365,6 +408,8 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     .bind(v.pay_what_you_want as i64)
     .bind(v.suggested_amount)
     .bind(v.access_days)
+    .bind(v.seats_min)
+    .bind(v.seats_max)
     .fetch_one(&mut *tx)
     .await?;
     let replaced =
@@ -462,5 +507,24 @@ mod tests {
         assert_eq!(field(period("one_time", 0)), "access_days");
         assert_eq!(field(period("one_time", 3651)), "access_days");
         assert_eq!(field(period("year", 365)), "access_days");
+    }
+
+    #[test]
+    fn seats_lie_between_one_and_the_most() {
+        let seats = |min: Option<i64>, max: Option<i64>| NewPrice {
+            seats_min: min,
+            seats_max: max,
+            ..price("month", 900, "usd", 0, "pull")
+        };
+        let v = validate(&seats(Some(2), Some(50))).unwrap();
+        assert_eq!((v.seats_min, v.seats_max), (Some(2), Some(50)));
+        // Only the most given: from one seat.
+        assert_eq!(validate(&seats(None, Some(10))).unwrap().seats_min, Some(1));
+        assert_eq!(validate(&seats(None, None)).unwrap().seats_min, None);
+        assert_eq!(field(seats(Some(0), None)), "seats");
+        assert_eq!(field(seats(Some(5), Some(4))), "seats");
+        assert_eq!(field(seats(Some(1), Some(MAX_SEATS + 1))), "seats");
+        let pwyw = NewPrice { pay_what_you_want: true, seats_min: Some(1), ..price("one_time", 900, "usd", 0, "pull") };
+        assert_eq!(field(pwyw), "seats");
     }
 }

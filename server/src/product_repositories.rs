@@ -28,7 +28,12 @@ pub struct Added {
 /// invited or active).
 async fn customers(state: &AppState, product: ProductId) -> Result<Vec<purchases::Purchase>> {
     let filter = purchases::Filter { product_id: Some(product), unfinished: true, ..Default::default() };
-    Ok(purchases::all(&state.db, &filter).await?.into_iter().filter(|p| p.status.is_granted()).collect())
+    // A team purchase's access is its seats' (each a purchase of its own).
+    Ok(purchases::all(&state.db, &filter)
+        .await?
+        .into_iter()
+        .filter(|p| p.status.is_granted() && !p.is_company())
+        .collect())
 }
 
 /// Adds a repository the GitHub connection administers to a product, at

@@ -35,11 +35,24 @@ pub struct Purchase {
     pub moved_at: Option<i64>,
     /// When a period of access bought with a one-time price ends.
     pub access_until: Option<i64>,
+    /// A company purchase: the seats paid for now (`None`: one person's
+    /// purchase), and how many from the next renewal when fewer were chosen.
+    pub seats: Option<i64>,
+    pub seats_next: Option<i64>,
+    /// A seat: the company purchase it belongs to (it lasts while that does).
+    pub seat_of: Option<PurchaseId>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(crate) const COLUMNS: &str = "id, public_id, product_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, access_until, created_at, updated_at";
+impl Purchase {
+    /// A company purchase, whose seats (not itself) hold the access.
+    pub fn is_company(&self) -> bool {
+        self.seats.is_some()
+    }
+}
+
+pub(crate) const COLUMNS: &str = "id, public_id, product_id, price_id, customer_id, github_user_id, github_login, email, status, status_reason, status_reason_code, amount, currency, stripe_customer_id, stripe_subscription_id, stripe_payment_intent_id, current_period_end, cancel_at, grace_until, paid_at, activated_at, revoked_at, moved_at, access_until, seats, seats_next, seat_of, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LogEntry {
@@ -123,8 +136,9 @@ impl CreatorCan {
         CreatorCan {
             revoke: p.status.is_granted(),
             restore: p.status == Revoked,
-            resend: matches!(p.status, Paid | Invited),
-            refund: p.status.was_paid(),
+            // A team purchase's invitations are its seats'; a seat paid nothing.
+            resend: !p.is_company() && matches!(p.status, Paid | Invited),
+            refund: p.status.was_paid() && p.seat_of.is_none(),
         }
     }
 }

@@ -29,8 +29,15 @@ pub struct Purchase {
     /// `subscription_ended`, `refunded`, `disputed`, `revoked_by_creator`,
     /// `duplicate_purchase`, `invitation_expired`, `queued_invite_limit`,
     /// `queued_rate_limit`, `github_user_gone`, `repository_gone`,
-    /// `github_not_connected` or `checkout_payment_failed`.
+    /// `github_not_connected`, `checkout_payment_failed`, `access_period_ended`,
+    /// `renewed`, `seat_taken_back` or `team_ended`.
     pub status_reason_code: Option<String>,
+    /// A team purchase: the seats paid for now, and from the next renewal
+    /// when fewer were chosen (null: one person's purchase).
+    pub seats: Option<i64>,
+    pub seats_next: Option<i64>,
+    /// A seat: the id of the team purchase it belongs to.
+    pub seat_of: Option<i64>,
     pub amount: i64,
     pub currency: String,
     pub stripe_subscription_id: Option<String>,
@@ -160,6 +167,9 @@ fn purchase(p: purchases::Purchase, repositories: &[server::grants::RepoGrant]) 
         status: p.status.to_string(),
         status_reason: p.status_reason,
         status_reason_code: p.status_reason_code.map(|c| c.to_string()),
+        seats: p.seats,
+        seats_next: p.seats_next,
+        seat_of: p.seat_of.map(|id| id.get()),
         amount: p.amount,
         currency: p.currency,
         stripe_subscription_id: p.stripe_subscription_id,

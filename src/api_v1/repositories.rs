@@ -63,6 +63,9 @@ pub struct Price {
     pub suggested_amount: Option<i64>,
     /// Days of access a one-time purchase gives (null: no end).
     pub access_days: Option<i64>,
+    /// Sold per seat: the fewest and most seats a buyer may pick (null: one person).
+    pub seats_min: Option<i64>,
+    pub seats_max: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -123,6 +126,11 @@ pub struct NewPrice {
     pub suggested_amount: Option<i64>,
     /// One-time prices: days of access from the payment (1 to 3650; omit for no end).
     pub access_days: Option<i64>,
+    /// Sold per seat (a team buys several, its managers hand them out):
+    /// the fewest seats (default 1) and the most (default 999). Omit both
+    /// for a price of one.
+    pub seats_min: Option<i64>,
+    pub seats_max: Option<i64>,
 }
 
 fn pull() -> String {
@@ -140,6 +148,8 @@ impl NewPrice {
             pay_what_you_want: self.pay_what_you_want,
             suggested_amount: self.suggested_amount,
             access_days: self.access_days,
+            seats_min: self.seats_min,
+            seats_max: self.seats_max,
         }
     }
 }
@@ -160,6 +170,8 @@ pub fn price(p: prices::Price) -> Price {
         pay_what_you_want: p.custom_amount,
         suggested_amount: p.suggested_amount,
         access_days: p.access_days,
+        seats_min: p.seats_min,
+        seats_max: p.seats_max,
     }
 }
 

@@ -434,6 +434,12 @@ const ACCOUNT_FNS: &[(&str, &[(&str, &str)])] = &[
     ("/api/account/resend", &[]),
     ("/api/account/move", &[("github_username", "carol")]),
     ("/api/account/billing", &[]),
+    // A team's seats: Bob's purchase is no team of Alice's ("not found" too).
+    ("/api/account/team/give", &[("github_username", "carol")]),
+    ("/api/account/team/take-back", &[("seat", "x")]),
+    ("/api/account/team/resend", &[("seat", "x")]),
+    ("/api/account/team/seats", &[("seats", "2")]),
+    ("/api/account/team/appoint", &[("github_username", "carol")]),
 ];
 
 async fn snapshot(app: &TestApp) -> String {

@@ -172,6 +172,16 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
                 // Moving to the current account is refused by the function itself (422).
                 "move" => with(row("POST", path, CUSTOMER_A), &[("id", &a_id), ("github_username", "alice")]),
                 "resend" | "billing" => with(row("POST", path, CUSTOMER_A), &[("id", &a_id)]),
+                // A team's seats, for its managers only: A's purchase is no
+                // team, so A gets the function's own answer and B "not found"
+                // (the seats scenarios try a holder and another team's manager).
+                "team/give" | "team/appoint" => {
+                    with(row("POST", path, CUSTOMER_A), &[("id", &a_id), ("github_username", "carol")])
+                }
+                "team/take-back" | "team/resend" => {
+                    with(row("POST", path, CUSTOMER_A), &[("id", &a_id), ("seat", &a_id)])
+                }
+                "team/seats" => with(row("POST", path, CUSTOMER_A), &[("id", &a_id), ("seats", "2")]),
                 other => panic!("/api/account/{other} is new: give it a row"),
             };
             r

@@ -34,6 +34,7 @@ mod sandbox_github;
 mod sandbox_stripe;
 mod scheduled;
 mod schema;
+mod seats;
 mod security;
 mod settings;
 mod setup;

@@ -8,13 +8,17 @@ use serde_json::{json, Value};
 use stripe::StripeError;
 use stripe_billing::{
     billing_portal_session::CreateBillingPortalSession,
-    subscription::{CancelSubscription, RetrieveSubscription, UpdateSubscription},
+    subscription::{
+        CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
+        UpdateSubscriptionProrationBehavior,
+    },
     SubscriptionStatus,
 };
 use stripe_checkout::{
     checkout_session::{
-        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
-        ExpireCheckoutSession, RetrieveCheckoutSession,
+        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsAdjustableQuantity,
+        CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, ListLineItemsCheckoutSession,
+        RetrieveCheckoutSession,
     },
     CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
 };
@@ -44,6 +48,10 @@ scenarios!(
     every_other_endpoint_parses,
     each_webhook_endpoint_gets_its_events_signed_with_its_secret,
     restricted_keys_open_only_what_they_name,
+    seats_are_bought_through_the_hosted_page,
+    the_buyer_adjusts_the_quantity_on_the_hosted_page,
+    seat_changes_are_prorated_or_not,
+    pending_prorations_and_credits_reach_the_next_renewal,
 );
 
 fn stripe_status(err: &StripeError) -> (u16, Option<String>) {
@@ -601,4 +609,397 @@ async fn restricted_keys_open_only_what_they_name(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(err.status(), 400);
+}
+
+/// A session selling `quantity` of `price`, its quantity adjustable when
+/// `adjustable` is given.
+async fn checkout_seats(
+    app: &TestApp,
+    price: &str,
+    mode: CheckoutSessionMode,
+    quantity: u64,
+    adjustable: Option<CreateCheckoutSessionLineItemsAdjustableQuantity>,
+) -> Result<stripe_checkout::CheckoutSession, StripeError> {
+    let line = CreateCheckoutSessionLineItems {
+        price: Some(price.to_owned()),
+        quantity: Some(quantity),
+        adjustable_quantity: adjustable,
+        ..Default::default()
+    };
+    CreateCheckoutSession::new()
+        .mode(mode)
+        .line_items(vec![line])
+        .customer_email("team@example.com")
+        .success_url(app.url("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
+        .send(&app.stripe())
+        .await
+}
+
+/// `amount` × `remaining` / `length` to the nearest minor unit (halves
+/// away from zero): Stripe's proration of one line, computed here on its own.
+fn prorated(amount: i64, remaining: i64, length: i64) -> i64 {
+    (2 * amount * remaining + length) / (2 * length)
+}
+
+fn proration_of(line: &stripe_billing::InvoiceLineItem) -> bool {
+    line.parent.as_ref().and_then(|p| p.subscription_item_details.as_ref()).is_some_and(|d| d.proration)
+}
+
+fn latest_invoice(sub: &stripe_billing::Subscription) -> String {
+    sub.latest_invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.to_string())).expect("a latest invoice")
+}
+
+fn event_json(got: &[(axum::http::HeaderMap, String)], i: usize) -> Value {
+    serde_json::from_str(&got[i].1).unwrap()
+}
+
+async fn seats_are_bought_through_the_hosted_page(app: TestApp) {
+    use stripe_billing::invoice::RetrieveInvoice;
+    use stripe_core::charge::ListCharge;
+    let receiver = WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    let client = app.stripe();
+    let (_, price) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;
+    let session = checkout_seats(&app, &price, CheckoutSessionMode::Subscription, 3, None).await.unwrap();
+    assert_eq!((session.amount_subtotal, session.amount_total), (Some(2700), Some(2700)));
+    let items = ListLineItemsCheckoutSession::new(session.id.as_str()).send(&client).await.unwrap();
+    assert_eq!((items.data[0].quantity, items.data[0].amount_total), (Some(3), 2700));
+    assert!(items.data[0].adjustable_quantity.is_none());
+    let page = app.client.get(session.url.clone().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("3 × ") && page.contains("27.00 USD") && !page.contains("quantity_0"),
+        "three seats, not adjustable: {page}"
+    );
+    assert!(pay(&app, &session, "succeed").await.status().is_redirection());
+
+    let paid = RetrieveCheckoutSession::new(session.id.as_str()).send(&client).await.unwrap();
+    assert_eq!(paid.payment_status, CheckoutSessionPaymentStatus::Paid);
+    let sub = RetrieveSubscription::new(paid.subscription.unwrap().id().as_str()).send(&client).await.unwrap();
+    assert_eq!(sub.items.data[0].quantity, Some(3));
+    let invoice =
+        RetrieveInvoice::new(paid.invoice.unwrap().id().as_ref().unwrap().as_str()).send(&client).await.unwrap();
+    assert_eq!((invoice.amount_paid, invoice.total), (2700, 2700));
+    assert_eq!(invoice.billing_reason, Some(stripe_billing::InvoiceBillingReason::SubscriptionCreate));
+    let line = &invoice.lines.data[0];
+    assert_eq!((line.quantity, line.amount), (Some(3), 2700));
+    assert_eq!(line.description.as_deref(), Some("3 × acme/pro-kit (at $9.00 / month)"));
+    assert!(!proration_of(line));
+    let got = receiver.wait_for(1, 10, of_type("invoice.paid")).await;
+    match verify(&app, &got[0].0, &got[0].1).data.object {
+        EventObject::InvoicePaid(inv) => assert_eq!(inv.amount_paid, 2700),
+        other => panic!("{other:?}"),
+    }
+
+    // One-time: two licences are charged twice the unit amount.
+    let (_, once) = product_with_price(&app, 14900, None).await;
+    let session = checkout_seats(&app, &once, CheckoutSessionMode::Payment, 2, None).await.unwrap();
+    assert_eq!(session.amount_total, Some(29800));
+    assert!(pay(&app, &session, "succeed").await.status().is_redirection());
+    let paid = RetrieveCheckoutSession::new(session.id.as_str()).send(&client).await.unwrap();
+    let pi = paid.payment_intent.unwrap().id().to_string();
+    let charges = ListCharge::new().payment_intent(pi).send(&client).await.unwrap();
+    assert_eq!(charges.data[0].amount, 29800);
+
+    // Quantities below 1 are refused, as Stripe refuses them.
+    let (status, message) =
+        stripe_status(&checkout_seats(&app, &price, CheckoutSessionMode::Subscription, 0, None).await.unwrap_err());
+    assert_eq!(status, 400);
+    assert_eq!(message.as_deref(), Some("This value must be greater than or equal to 1."));
+}
+
+async fn the_buyer_adjusts_the_quantity_on_the_hosted_page(app: TestApp) {
+    use stripe_billing::invoice::RetrieveInvoice;
+    let client = app.stripe();
+    let (_, price) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;
+    let range = |min: Option<i64>, max: Option<i64>| {
+        let mut a = CreateCheckoutSessionLineItemsAdjustableQuantity::new(true);
+        a.minimum = min;
+        a.maximum = max;
+        Some(a)
+    };
+
+    // Refusals at creation, in Stripe's terms.
+    for (quantity, adjustable, param) in [
+        (3, range(Some(5), Some(2)), "line_items[0][adjustable_quantity][minimum]"),
+        (3, range(None, Some(1_000_000)), "line_items[0][adjustable_quantity][maximum]"),
+        (3, range(Some(-1), None), "line_items[0][adjustable_quantity][minimum]"),
+        // Above the default maximum of 99.
+        (120, range(None, None), "line_items[0][quantity]"),
+        (1, range(Some(2), Some(10)), "line_items[0][quantity]"),
+    ] {
+        let err =
+            checkout_seats(&app, &price, CheckoutSessionMode::Subscription, quantity, adjustable).await.unwrap_err();
+        match err {
+            StripeError::Stripe(api, 400) => assert_eq!(api.param.as_deref(), Some(param), "{:?}", api.message),
+            other => panic!("{other:?}"),
+        }
+    }
+    let (code, missing) = stripe_call(
+        &app,
+        sandbox::STRIPE_SECRET_KEY,
+        reqwest::Method::POST,
+        "/checkout/sessions",
+        &[
+            ("mode", "subscription"),
+            ("success_url", "https://example.com/ok"),
+            ("line_items[0][price]", &price),
+            ("line_items[0][quantity]", "2"),
+            ("line_items[0][adjustable_quantity][maximum]", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert_eq!(missing["error"]["param"], "line_items[0][adjustable_quantity][enabled]", "{missing}");
+
+    let session =
+        checkout_seats(&app, &price, CheckoutSessionMode::Subscription, 3, range(Some(2), Some(10))).await.unwrap();
+    assert_eq!(session.amount_total, Some(2700));
+    let items = ListLineItemsCheckoutSession::new(session.id.as_str()).send(&client).await.unwrap();
+    let adjustable = items.data[0].adjustable_quantity.as_ref().expect("adjustable");
+    assert_eq!((adjustable.enabled, adjustable.minimum, adjustable.maximum), (true, Some(2), Some(10)));
+
+    let url = session.url.clone().unwrap();
+    let page = app.client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"name="quantity_0""#) && page.contains(r#"value="3""#), "{page}");
+    assert!(page.contains("Between 2 and 10"), "{page}");
+
+    // Out of range or not a number: the page says so and charges nothing.
+    for typed in ["11", "1", "two"] {
+        let refused =
+            app.client.post(&url).form(&[("outcome", "succeed"), ("quantity_0", typed)]).send().await.unwrap();
+        assert_eq!(refused.status(), 200);
+        let text = refused.text().await.unwrap();
+        assert!(
+            text.contains("Choose a quantity between 2 and 10.") || text.contains("whole number"),
+            "{typed}: {text}"
+        );
+    }
+    let still = RetrieveCheckoutSession::new(session.id.as_str()).send(&client).await.unwrap();
+    assert_eq!((still.status, still.amount_total), (Some(CheckoutSessionStatus::Open), Some(2700)));
+    assert!(ListEvent::new().type_("charge.succeeded").send(&client).await.unwrap().data.is_empty());
+
+    let done = app.client.post(&url).form(&[("outcome", "succeed"), ("quantity_0", "5")]).send().await.unwrap();
+    assert!(done.status().is_redirection());
+    let paid = RetrieveCheckoutSession::new(session.id.as_str())
+        .expand(vec!["line_items".to_string()])
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!((paid.amount_subtotal, paid.amount_total), (Some(4500), Some(4500)));
+    let line = &paid.line_items.as_ref().unwrap().data[0];
+    assert_eq!((line.quantity, line.amount_subtotal, line.amount_total), (Some(5), 4500, 4500));
+    let sub = RetrieveSubscription::new(paid.subscription.unwrap().id().as_str()).send(&client).await.unwrap();
+    assert_eq!(sub.items.data[0].quantity, Some(5));
+    let invoice =
+        RetrieveInvoice::new(paid.invoice.unwrap().id().as_ref().unwrap().as_str()).send(&client).await.unwrap();
+    assert_eq!((invoice.amount_paid, invoice.lines.data[0].quantity), (4500, Some(5)));
+
+    // The only line item cannot go down to 0, whatever the minimum says.
+    let session = checkout_seats(&app, &price, CheckoutSessionMode::Subscription, 1, range(None, None)).await.unwrap();
+    let url = session.url.clone().unwrap();
+    let page = app.client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Between 1 and 99"), "{page}");
+    let refused = app.client.post(&url).form(&[("outcome", "succeed"), ("quantity_0", "0")]).send().await.unwrap();
+    assert!(refused.text().await.unwrap().contains("Choose a quantity between 1 and 99."));
+}
+
+/// Three seats bought (monthly, $9 each), paid; returns the subscription's
+/// and its item's ids.
+async fn three_seats(app: &TestApp) -> (String, String) {
+    let (_, price) = product_with_price(app, 900, Some(CreatePriceRecurringInterval::Month)).await;
+    let session = checkout_seats(app, &price, CheckoutSessionMode::Subscription, 3, None).await.unwrap();
+    let paid = app.control(&format!("/stripe/checkout/{}/pay", session.id), json!({})).await;
+    let sub_id = paid["subscription"].as_str().unwrap().to_owned();
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&app.stripe()).await.unwrap();
+    (sub_id, sub.items.data[0].id.to_string())
+}
+
+async fn change_seats(
+    app: &TestApp,
+    sub: &str,
+    item: &str,
+    quantity: u64,
+    behavior: Option<UpdateSubscriptionProrationBehavior>,
+) -> stripe_billing::Subscription {
+    let mut line = UpdateSubscriptionItems::new();
+    line.id = Some(item.to_owned());
+    line.quantity = Some(quantity);
+    let mut update = UpdateSubscription::new(sub).items(vec![line]);
+    if let Some(behavior) = behavior {
+        update = update.proration_behavior(behavior);
+    }
+    update.send(&app.stripe()).await.unwrap()
+}
+
+async fn seat_changes_are_prorated_or_not(app: TestApp) {
+    use stripe_billing::invoice::RetrieveInvoice;
+    let receiver = WebhookReceiver::start(0).await;
+    app.redirect_webhooks(&receiver).await;
+    let client = app.stripe();
+    let (sub_id, item) = three_seats(&app).await;
+    let first = RetrieveSubscription::new(sub_id.as_str()).send(&client).await.unwrap();
+    let first_invoice = latest_invoice(&first);
+    let (start, end) = (first.items.data[0].current_period_start, first.items.data[0].current_period_end);
+
+    // Refusals, in Stripe's shape.
+    let key = sandbox::STRIPE_SECRET_KEY;
+    let path = format!("/subscriptions/{sub_id}");
+    for (form, code, param) in [
+        (vec![("items[0][id]", "si_unknown"), ("items[0][quantity]", "4")], 404, "items[0][id]"),
+        (vec![("items[0][id]", item.as_str()), ("items[0][quantity]", "-1")], 400, "items[0][quantity]"),
+        (vec![("items[0][id]", item.as_str()), ("items[0][quantity]", "x")], 400, "items[0][quantity]"),
+        (vec![("items[0][id]", item.as_str()), ("proration_behavior", "later")], 400, "proration_behavior"),
+    ] {
+        let (status, body) = stripe_call(&app, key, reqwest::Method::POST, &path, &form).await;
+        assert_eq!((status, body["error"]["param"].as_str()), (code, Some(param)), "{body}");
+    }
+    let (_, body) = stripe_call(&app, key, reqwest::Method::POST, &path, &[("items[0][id]", "si_unknown")]).await;
+    assert_eq!(body["error"]["message"], "No such subscription_item: 'si_unknown'");
+
+    // Ten days in, a fourth seat, invoiced and paid at once.
+    app.control("/clock/advance", json!({ "days": 10 })).await;
+    let sub = change_seats(&app, &sub_id, &item, 4, Some(UpdateSubscriptionProrationBehavior::AlwaysInvoice)).await;
+    assert_eq!(sub.items.data[0].quantity, Some(4));
+    let invoice_id = latest_invoice(&sub);
+    assert_ne!(invoice_id, first_invoice);
+    let invoice = RetrieveInvoice::new(invoice_id.as_str()).send(&client).await.unwrap();
+    assert_eq!(invoice.billing_reason, Some(stripe_billing::InvoiceBillingReason::SubscriptionUpdate));
+    assert_eq!(invoice.status, Some(stripe_billing::InvoiceStatus::Paid));
+    let lines = &invoice.lines.data;
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(proration_of));
+    let at = lines[0].period.start;
+    assert!(at >= start + 10 * 86_400 && lines[0].period.end == end);
+    let (remaining, length) = (end - at, end - start);
+    let (credit, charge) = (-prorated(2700, remaining, length), prorated(3600, remaining, length));
+    assert_eq!((lines[0].quantity, lines[0].amount), (Some(3), credit));
+    assert_eq!((lines[1].quantity, lines[1].amount), (Some(4), charge));
+    assert!(lines[0].description.as_deref().unwrap().starts_with("Unused time on 3 × acme/pro-kit after "));
+    assert!(lines[1].description.as_deref().unwrap().starts_with("Remaining time on 4 × acme/pro-kit after "));
+    let expected = charge + credit;
+    assert!(0 < expected && expected < 900, "{expected}");
+    assert_eq!((invoice.total, invoice.amount_paid), (expected, expected));
+    // The customer was charged that.
+    let charge = stripe_billing::invoice_payment::ListInvoicePayment::new()
+        .invoice(invoice_id.as_str())
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(charge.data[0].amount_paid, Some(expected));
+
+    let paid = receiver.wait_for(2, 10, of_type("invoice.paid")).await;
+    assert_eq!(paid.len(), 2);
+    match verify(&app, &paid[1].0, &paid[1].1).data.object {
+        EventObject::InvoicePaid(inv) => {
+            assert_eq!(inv.id.as_ref().map(|i| i.as_str()), Some(invoice_id.as_str()));
+            assert_eq!(inv.billing_reason, Some(stripe_billing::InvoiceBillingReason::SubscriptionUpdate));
+            assert_eq!(inv.amount_paid, expected);
+        }
+        other => panic!("{other:?}"),
+    }
+    let updated = receiver.wait_for(1, 10, of_type("customer.subscription.updated")).await;
+    let event = event_json(&updated, 0);
+    assert_eq!(event["data"]["previous_attributes"]["items"]["data"][0]["quantity"], 3, "{event}");
+    assert_eq!(event["data"]["previous_attributes"]["latest_invoice"], first_invoice.as_str());
+    assert_eq!(event["data"]["object"]["items"]["data"][0]["quantity"], 4);
+    assert!(matches!(
+        verify(&app, &updated[0].0, &updated[0].1).data.object,
+        EventObject::CustomerSubscriptionUpdated(_)
+    ));
+
+    // Down to two seats from the next period, with cancellation set in the same request.
+    let mut line = UpdateSubscriptionItems::new();
+    line.id = Some(item.clone());
+    line.quantity = Some(2);
+    let sub = UpdateSubscription::new(sub_id.as_str())
+        .items(vec![line])
+        .proration_behavior(UpdateSubscriptionProrationBehavior::None)
+        .cancel_at_period_end(true)
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(sub.items.data[0].quantity, Some(2));
+    assert!(sub.cancel_at_period_end);
+    assert_eq!(latest_invoice(&sub).as_str(), invoice_id, "nothing invoiced now");
+    let updated = receiver.wait_for(2, 10, of_type("customer.subscription.updated")).await;
+    let event = event_json(&updated, 1);
+    assert_eq!(event["data"]["previous_attributes"]["items"]["data"][0]["quantity"], 4, "{event}");
+    assert_eq!(event["data"]["previous_attributes"]["cancel_at_period_end"], false);
+    assert!(event["data"]["previous_attributes"].get("latest_invoice").is_none());
+    let resumed = UpdateSubscription::new(sub_id.as_str()).cancel_at_period_end(false).send(&client).await.unwrap();
+    assert!(!resumed.cancel_at_period_end);
+
+    // The same quantity again changes nothing.
+    change_seats(&app, &sub_id, &item, 2, None).await;
+    assert_eq!(receiver.wait_for(4, 1, of_type("customer.subscription.updated")).await.len(), 3);
+
+    // The renewal bills two seats.
+    let renewed = app.control(&format!("/stripe/subscriptions/{sub_id}/renew"), json!({})).await;
+    let invoice = RetrieveInvoice::new(renewed["latest_invoice"].as_str().unwrap()).send(&client).await.unwrap();
+    assert_eq!(invoice.billing_reason, Some(stripe_billing::InvoiceBillingReason::SubscriptionCycle));
+    assert_eq!(invoice.amount_paid, 1800);
+    assert_eq!(invoice.lines.data.len(), 1);
+    assert_eq!((invoice.lines.data[0].quantity, invoice.lines.data[0].amount), (Some(2), 1800));
+}
+
+async fn pending_prorations_and_credits_reach_the_next_renewal(app: TestApp) {
+    use stripe_billing::invoice::RetrieveInvoice;
+    use stripe_core::customer::{RetrieveCustomer, RetrieveCustomerReturned};
+    let client = app.stripe();
+    let (sub_id, item) = three_seats(&app).await;
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&client).await.unwrap();
+    let before = latest_invoice(&sub);
+    let (start, end) = (sub.items.data[0].current_period_start, sub.items.data[0].current_period_end);
+
+    // A fifth seat with Stripe's default (create_prorations): nothing invoiced yet.
+    app.control("/clock/advance", json!({ "days": 12 })).await;
+    let sub = change_seats(&app, &sub_id, &item, 5, None).await;
+    assert_eq!(latest_invoice(&sub).as_str(), before);
+
+    // At the end of the period the prorations ride on the renewal.
+    app.control("/clock/advance", json!({ "days": 20 })).await;
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&client).await.unwrap();
+    assert_eq!(sub.items.data[0].current_period_start, end);
+    let invoice = RetrieveInvoice::new(latest_invoice(&sub).as_str()).send(&client).await.unwrap();
+    let lines = &invoice.lines.data;
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let (remaining, length) = (end - lines[0].period.start, end - start);
+    let proration = prorated(4500, remaining, length) - prorated(2700, remaining, length);
+    assert!(proration_of(&lines[0]) && proration_of(&lines[1]) && !proration_of(&lines[2]));
+    assert_eq!((lines[2].quantity, lines[2].amount), (Some(5), 4500));
+    assert_eq!(invoice.amount_paid, 4500 + proration);
+
+    // Down to one seat, invoiced at once: a credit for the unused time,
+    // kept as the customer's balance, which pays the next renewal first.
+    app.control("/clock/advance", json!({ "days": 3 })).await;
+    let sub = change_seats(&app, &sub_id, &item, 1, Some(UpdateSubscriptionProrationBehavior::AlwaysInvoice)).await;
+    let (start, end) = (sub.items.data[0].current_period_start, sub.items.data[0].current_period_end);
+    let credit_note = RetrieveInvoice::new(latest_invoice(&sub).as_str()).send(&client).await.unwrap();
+    // The credit names the renewal line that billed the five seats.
+    let credited = credit_note.lines.data[0]
+        .parent
+        .as_ref()
+        .and_then(|p| p.subscription_item_details.as_ref())
+        .and_then(|d| d.proration_details.as_ref())
+        .and_then(|d| d.credited_items.as_ref())
+        .expect("credited items");
+    assert_eq!(Some(credited.invoice.as_str()), invoice.id.as_ref().map(|i| i.as_str()));
+    assert_eq!(credited.invoice_line_items, vec![lines[2].id.to_string()]);
+    let at = credit_note.lines.data[0].period.start;
+    let credit = prorated(900, end - at, end - start) - prorated(4500, end - at, end - start);
+    assert!(credit < 0);
+    assert_eq!((credit_note.total, credit_note.amount_due, credit_note.amount_paid), (credit, 0, 0));
+    assert_eq!(credit_note.ending_balance, Some(credit));
+    let customer = match RetrieveCustomer::new(sub.customer.id().as_str()).send(&client).await.unwrap() {
+        RetrieveCustomerReturned::Customer(c) => c,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(customer.balance, Some(credit));
+
+    app.control("/clock/advance", json!({ "days": 30 })).await;
+    let sub = RetrieveSubscription::new(sub_id.as_str()).send(&client).await.unwrap();
+    let renewal = RetrieveInvoice::new(latest_invoice(&sub).as_str()).send(&client).await.unwrap();
+    assert_eq!((renewal.total, renewal.starting_balance), (900, credit));
+    assert_eq!(renewal.amount_paid, (900 + credit).max(0));
+    assert_eq!(renewal.ending_balance, Some((900 + credit).min(0)));
 }

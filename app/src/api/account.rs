@@ -53,7 +53,7 @@ pub async fn manage_billing(id: String) -> Result<String, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use server::{account, domain::PurchaseStatus, session_user::Customer};
     use tower_sessions::Session;
 
@@ -90,17 +90,31 @@ mod ssr {
         let dated_now = server::dated_clock::now(state).await?;
         let web = state.config.github.web_url.as_str().trim_end_matches('/').to_owned();
         let rows = account::purchases(&state.db, who).await?;
+        let mut teams = std::collections::HashMap::new();
+        for row in rows.iter().filter(|r| r.seats.is_some()) {
+            let team = server::teams::team(&state.db, row.id).await?;
+            teams.insert(row.id, crate::api::team::ssr::seats(&team, who, &web, now));
+        }
         let purchases = rows
             .into_iter()
             .map(|row| {
-                let (headline, when) = account::describe(&row, now);
+                let (mut headline, when) = account::describe(&row, now);
+                let team = teams.remove(&row.id);
+                if let (Some(t), PurchaseStatus::Active) = (&team, row.status) {
+                    headline = format!("Team purchase: {} seats, {} in use", t.seats, t.in_use);
+                }
                 let can = account::customer_can(&row, who, now);
                 let move_after =
                     account::move_after(&row, now).filter(|_| row.status.gives_access()).map(server::clock::day);
                 AccountPurchase {
                     repositories: row.repositories.iter().map(|r| RepoLink::of_grant(&web, r)).collect(),
                     ending_soon: account::ending_soon(&row, dated_now),
-                    renew_url: account::renewal_offer(&row, dated_now).then(|| format!("/p/{}", row.slug)),
+                    renew_url: (row.seats.is_none()
+                        && row.seat_of.is_none()
+                        && account::renewal_offer(&row, dated_now))
+                    .then(|| format!("/p/{}", row.slug)),
+                    team,
+                    given_by: row.given_by.clone(),
                     product_url: format!("/p/{}", row.slug),
                     price_text: account::price_words(&row),
                     can_resend: can.resend,

@@ -37,7 +37,14 @@ pub async fn check_github_username(price_id: i64, github_username: String) -> Re
 /// form post is sent there with a 303; the hydrated form gets the URL and
 /// navigates (a full page load: Checkout is another site).
 #[server(endpoint = "checkout")]
-pub async fn checkout(price_id: i64, github_username: String, email: String) -> Result<String, AppError> {
+pub async fn checkout(
+    price_id: i64,
+    github_username: String,
+    email: String,
+    // A per-seat price: how many, and "on" when the buyer takes a seat.
+    seats: Option<String>,
+    take_seat: Option<String>,
+) -> Result<String, AppError> {
     let state = super::state()?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     let form =
@@ -51,6 +58,8 @@ pub async fn checkout(price_id: i64, github_username: String, email: String) -> 
             github_username,
             email,
             proven_github_user_id,
+            seats: ssr::seats(seats.as_deref())?,
+            take_seat: take_seat.is_some_and(|v| !v.is_empty() && v != "false"),
         },
     )
     .await?;
@@ -94,6 +103,20 @@ pub(crate) mod ssr {
         types::{BuyPrice, CheckoutProgress, ProductPage},
     };
 
+    /// The number of seats typed (empty: none given).
+    pub fn seats(typed: Option<&str>) -> Result<Option<i64>, AppError> {
+        match typed.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
+                AppError::Invalid {
+                    field: "seats".into(),
+                    message: format!("'{t}' is not a number of seats; enter a whole number"),
+                }
+                .with_status(http::StatusCode::BAD_REQUEST)
+            }),
+        }
+    }
+
     /// The GitHub account the visitor signed in with at `/account`, if any.
     pub async fn proven_github_account() -> Option<server::domain::GithubUserId> {
         let session: tower_sessions::Session = leptos_axum::extract().await.ok()?;
@@ -134,6 +157,8 @@ pub(crate) mod ssr {
                         ),
                         None => format!("Pay what you want, at least {minimum}"),
                     }
+                } else if price.seats().is_some() {
+                    format!("{} per seat", format_price(price.amount, &price.currency, price.kind.db()))
                 } else {
                     format_price(price.amount, &price.currency, price.kind.db())
                 },
@@ -142,6 +167,7 @@ pub(crate) mod ssr {
                 pay_what_you_want: price.custom_amount,
                 access_days: price.access_days,
                 access_until: price.access_days.map(|days| server::clock::day(today + days * 86_400)),
+                seats: price.seats().map(|r| (*r.start(), *r.end())),
             })
             .collect();
         ProductPage {
@@ -193,6 +219,7 @@ pub(crate) mod ssr {
         };
         let web = state.config.github.web_url.as_str().trim_end_matches('/');
         Ok(CheckoutProgress {
+            seats: p.purchase.seats,
             heading: p.heading().to_owned(),
             paid: p.paid(),
             invited: p.invited(),

@@ -54,6 +54,19 @@ pub struct AdminPurchase {
     pub can_resend: bool,
     pub can_refund: bool,
     pub timeline: Vec<TimelineEntry>,
+    /// A team purchase: its seats and who holds them.
+    pub team: Option<AdminTeam>,
+    /// A seat: the login and GitHub id of the team purchase's buyer.
+    pub seat_of: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminTeam {
+    /// "3 seats, 2 in use" (and "2 from the next renewal").
+    pub seats_text: String,
+    /// Each holder: login, GitHub id (their customer page), status.
+    pub holders: Vec<(String, i64, String)>,
+    pub managers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,6 +199,12 @@ pub(crate) mod ssr {
                 purchase_id: p.id.get(),
                 repository: name(p.product_id),
                 amount_text: match prices.get(&p.price_id) {
+                    _ if p.seat_of.is_some() => "a team's seat".to_owned(),
+                    Some(price) if p.seats.is_some() => format!(
+                        "{} for {} seats",
+                        server::prices::paid_words(p.amount, &p.currency, price.kind, price.amount, price.trial_days),
+                        p.seats.unwrap_or(1)
+                    ),
                     Some(price) => {
                         server::prices::paid_words(p.amount, &p.currency, price.kind, price.amount, price.trial_days)
                     }
@@ -248,7 +267,38 @@ pub(crate) mod ssr {
                 let amounts: Vec<String> = refunded.iter().map(|(c, a)| format_amount(*a, c)).collect();
                 format!("{} refunded", amounts.join(" + "))
             });
+            let team = match p.seats {
+                Some(_) => {
+                    let t = server::teams::team(&state.db, p.id).await?;
+                    let mut seats_text = format!("{} seats, {} in use", t.seats, t.in_use());
+                    if let Some(next) = t.seats_next {
+                        seats_text += &format!(", {next} from the next renewal");
+                    }
+                    Some(AdminTeam {
+                        seats_text,
+                        holders: t
+                            .holders
+                            .iter()
+                            .map(|s| {
+                                let h = &s.purchase;
+                                (h.github_login.clone(), h.github_user_id.get(), h.status.to_string())
+                            })
+                            .collect(),
+                        managers: t.managers.iter().map(|m| format!("@{}", m.github_login)).collect(),
+                    })
+                }
+                None => None,
+            };
+            let seat_of = match p.seat_of {
+                Some(company) => {
+                    let c = purchases::get(&state.db, company).await?;
+                    Some((c.github_login, c.github_user_id.get()))
+                }
+                None => None,
+            };
             out.push(AdminPurchase {
+                team,
+                seat_of,
                 id: p.id.get(),
                 repository: format!("{} ({})", product.title, product.full_names().join(", ")),
                 repositories: server::grants::RepoGrant::list(&product, &held)

@@ -13,6 +13,9 @@ pub struct Dashboard {
     pub revenue_30d: Vec<String>,
     pub mrr: Vec<String>,
     pub active_customers: i64,
+    /// Seats of team purchases in force, and how many are held.
+    pub seats_sold: i64,
+    pub seats_in_use: i64,
     pub new_purchases: i64,
     pub churned: i64,
     pub refunds: i64,
@@ -123,6 +126,8 @@ pub(crate) mod ssr {
             revenue_30d: amounts(&summary.revenue_30d),
             mrr: amounts(&summary.mrr),
             active_customers: summary.active_customers,
+            seats_sold: summary.seats_sold,
+            seats_in_use: summary.seats_in_use,
             new_purchases: summary.new_purchases_30d,
             churned: summary.churned_30d,
             refunds: summary.refunds_30d,

@@ -14,6 +14,7 @@ pub mod session;
 pub mod settings;
 pub mod setup;
 pub mod storefront;
+pub mod team;
 
 /// The shared server state, provided to every server function by the router.
 #[cfg(feature = "ssr")]

@@ -24,6 +24,13 @@ pub struct PriceForm {
     pub suggested_amount: Option<String>,
     #[serde(default)]
     pub access_days: Option<String>,
+    /// `one` (or absent) or `per_seat`, with the fewest and most seats.
+    #[serde(default)]
+    pub sold: Option<String>,
+    #[serde(default)]
+    pub seats_min: Option<String>,
+    #[serde(default)]
+    pub seats_max: Option<String>,
 }
 
 #[server(endpoint = "admin/prices/add")]
@@ -54,6 +61,7 @@ pub(crate) mod ssr {
 
     pub fn row(p: server::prices::Price) -> PriceRow {
         PriceRow {
+            seats: p.seats().map(|r| (*r.start(), *r.end())),
             interval: p.interval().api().to_owned(),
             id: p.id.get(),
             amount: p.amount,
@@ -80,6 +88,9 @@ pub(crate) mod ssr {
             pricing,
             suggested_amount,
             access_days,
+            sold,
+            seats_min,
+            seats_max,
         } = form;
         let amount = crate::money::parse_amount(&amount, &currency).map_err(|m| invalid("amount", m))?;
         let trial_days = match trial_days.trim() {
@@ -105,6 +116,23 @@ pub(crate) mod ssr {
                 invalid("access_days", "give the period of access as a whole number of days, or leave it empty".into())
             })?),
         };
+        let per_seat = match sold.as_deref().map(str::trim) {
+            None | Some("") | Some("one") => false,
+            Some("per_seat") => true,
+            Some(_) => return Err(invalid("sold", "choose one purchase per person, or per seat".into())),
+        };
+        let seats = |typed: Option<String>, which: &str| -> Result<Option<i64>, AppError> {
+            match typed.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(n) if per_seat => n
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| invalid("seats", format!("give the {which} seats as a whole number"))),
+                _ => Ok(None),
+            }
+        };
+        let (seats_min, seats_max) = (seats(seats_min, "fewest")?, seats(seats_max, "most")?);
+        // Per seat with no bounds typed: from one seat up.
+        let seats_min = if per_seat { seats_min.or(Some(1)) } else { None };
         Ok(server::prices::NewPrice {
             interval,
             amount,
@@ -114,6 +142,8 @@ pub(crate) mod ssr {
             pay_what_you_want,
             suggested_amount,
             access_days,
+            seats_min,
+            seats_max,
         })
     }
 }

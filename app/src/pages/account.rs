@@ -14,6 +14,7 @@ use crate::{
         container::Container,
         repo_access::RepoAccessList,
     },
+    pages::account_team::TeamPanel,
     types::{Account, AccountPurchase},
 };
 
@@ -175,8 +176,23 @@ fn PurchaseCard(p: AccountPurchase, version: RwSignal<u32>, notice: RwSignal<Opt
                     </p>
                 }
             })}
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"GitHub account: " <span class="font-mono" data-testid="purchase-login">"@"{p.github_login.clone()}</span></p>
-            {(p.repositories.len() > 1).then(|| view! { <RepoAccessList repositories=p.repositories.clone() /> })}
+            {match (&p.team, &p.given_by) {
+                (Some(_), _) => view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Bought by " <span class="font-mono" data-testid="purchase-login">"@"{p.github_login.clone()}</span> " for a team"</p>
+                }.into_any(),
+                (None, Some(by)) => view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="seat-of">
+                        "A seat of " <span class="font-mono">"@"{by.clone()}</span> "'s team purchase, for "
+                        <span class="font-mono" data-testid="purchase-login">"@"{p.github_login.clone()}</span>
+                        ". Its managers hand out the seats."
+                    </p>
+                }.into_any(),
+                (None, None) => view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"GitHub account: " <span class="font-mono" data-testid="purchase-login">"@"{p.github_login.clone()}</span></p>
+                }.into_any(),
+            }}
+            {(p.repositories.len() > 1 && p.team.is_none()).then(|| view! { <RepoAccessList repositories=p.repositories.clone() /> })}
+            {p.team.clone().filter(|t| t.manager).map(|t| view! { <TeamPanel t version notice /> })}
             {p.invitation_url.clone().map(|url| view! {
                 <p class="mt-2 text-sm">
                     <a href=url rel="external" data-testid="accept-link" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Accept the invitation on GitHub"</a>

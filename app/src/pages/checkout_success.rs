@@ -82,6 +82,19 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
                     </p>
                 })}
             </Step>
+            {p.seats.map(|seats| view! {
+                <Step done=active testid="step-seats">
+                    <p class="font-medium">{format!("{seats} seats ready to hand out")}</p>
+                    {active.then(|| view! {
+                        <p class="text-sm">
+                            "Give each seat to a GitHub account on "
+                            <a href="/account" class="font-medium text-indigo-600 underline dark:text-indigo-400" data-testid="hand-out">"your account page"</a>
+                            " (sign in with GitHub as @" {p.github_login.clone()} "). GitHub invites each holder."
+                        </p>
+                    })}
+                </Step>
+            })}
+            {p.seats.is_none().then(|| view! {
             <Step done=invited testid="step-invited">
                 <p class="font-medium">"Invitation sent"</p>
                 {p.invitation_url.clone().filter(|_| !active).map(move |url| view! {
@@ -100,6 +113,7 @@ fn Progress(p: CheckoutProgress) -> impl IntoView {
                     </p>
                 }).collect_view())}
             </Step>
+            })}
         </ol>
         {p.problem.clone().map(|m| view! { <p role="alert" class="mt-6 rounded-md bg-amber-50 p-3 text-amber-900 dark:bg-amber-950 dark:text-amber-200">{m}</p> })}
         <p class="mt-10 text-sm text-slate-500 dark:text-slate-400">

@@ -1,4 +1,5 @@
 pub mod account;
+pub mod account_team;
 pub mod admin;
 pub mod checkout_success;
 pub mod not_found;

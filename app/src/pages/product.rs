@@ -167,7 +167,7 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
     });
     let other_error = move || match result() {
         Some(Err(AppError::Invalid { field, .. }))
-            if ["github_username", "email", "price_id"].contains(&field.as_str()) =>
+            if ["github_username", "email", "price_id", "seats"].contains(&field.as_str()) =>
         {
             None
         }
@@ -221,6 +221,15 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
         field_error(result(), "github_username")
     };
 
+    // The seats of the chosen price, when it is sold per seat.
+    // (price id, its fewest and most seats when sold per seat)
+    type SeatRange = (i64, Option<(i64, i64)>);
+    let seat_ranges: StoredValue<Vec<SeatRange>> = StoredValue::new(p.prices.iter().map(|x| (x.id, x.seats)).collect());
+    let seats_of = move || {
+        let id = chosen.get();
+        seat_ranges.with_value(|r| r.iter().find(|(x, _)| *x == id).and_then(|(_, s)| *s))
+    };
+
     if p.prices.is_empty() {
         return view! { <p class="rounded-xl border border-slate-200 p-5 dark:border-slate-800">"Not on sale yet: check back soon."</p> }.into_any();
     }
@@ -245,11 +254,27 @@ fn BuyForm(p: ProductPage, draft: Option<BuyFormDraft>) -> impl IntoView {
                 </div>
                 {move || field_error(result(), "price_id").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
             </fieldset>
+            {move || seats_of().map(|(min, max)| view! {
+                <div class="mt-4 rounded-md bg-slate-50 p-3 dark:bg-slate-800/50" data-testid="seats-fields">
+                    <label class="block text-sm font-medium">"Seats"
+                        <input name="seats" type="number" required min=min max=max value=min.max(1) inputmode="numeric" class=INPUT
+                            aria-describedby="seats-help" aria-invalid=move || field_error(result(), "seats").is_some().to_string() />
+                    </label>
+                    <p id="seats-help" class="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                        {format!("{min} to {max}. You hand the seats out to GitHub accounts from your account page, and can add seats later.")}
+                    </p>
+                    <label class="mt-3 flex items-center gap-2 text-sm">
+                        <input type="checkbox" name="take_seat" value="on" checked=true />
+                        "I use one of the seats myself"
+                    </label>
+                    {move || field_error(result(), "seats").map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-600 dark:text-red-400">{m}</p> })}
+                </div>
+            })}
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="what-you-get">
                 {what_you_get(&p.prices[0].access, &p.repositories, &p.own_levels)}
                 ": we invite your GitHub account as soon as you have paid."
             </p>
-            <label class="mt-4 block text-sm font-medium">"GitHub username"
+            <label class="mt-4 block text-sm font-medium">{move || if seats_of().is_some() { "Your GitHub username (you manage the seats)" } else { "GitHub username" }}
                 <input name="github_username" required autocomplete="username" spellcheck="false" placeholder="octocat" class=INPUT
                     value=username0 aria-describedby="username-status" aria-invalid=move || username_error().is_some().to_string()
                     node_ref=username_input on:input=move |ev| on_username(event_target_value(&ev)) />

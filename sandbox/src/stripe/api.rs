@@ -9,7 +9,10 @@ use axum::{
 };
 use serde_json::{json, Map, Value};
 
-use super::{billing::public_list, form, invalid, missing, new_id, no_such, objects, public, stripe_error};
+use super::{
+    billing::{public_list, Proration, SubscriptionUpdate},
+    form, invalid, missing, new_id, no_such, objects, public, stripe_error,
+};
 use crate::{Error, Sandbox};
 
 type ApiResult = Result<Response, Error>;
@@ -310,8 +313,12 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         }
         let quantity = tri!(int(item, "quantity")).unwrap_or(1);
         if quantity < 1 {
-            return Ok(invalid("Quantity must be at least 1", &format!("line_items[{i}][quantity]")));
+            return Ok(invalid(
+                "This value must be greater than or equal to 1.",
+                &format!("line_items[{i}][quantity]"),
+            ));
         }
+        let adjustable = tri!(adjustable_quantity(item, i, quantity));
         let recurring = price["type"] == "recurring";
         if recurring && mode == "payment" {
             return Ok(invalid("You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.", "line_items"));
@@ -327,8 +334,14 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
                 &format!("line_items[{i}][quantity]"),
             ));
         }
+        if !price["custom_unit_amount"].is_null() && !adjustable.is_null() {
+            return Ok(invalid(
+                "Prices with custom_unit_amount can only be used with a quantity of 1, so their quantity cannot be adjustable.",
+                &format!("line_items[{i}][adjustable_quantity]"),
+            ));
+        }
         total += objects::unit_amount(&price) * quantity;
-        line_items.push(objects::line_item(&format!("li_{}", &new_id("x")[2..]), &price, quantity));
+        line_items.push(objects::line_item(&format!("li_{}", &new_id("x")[2..]), &price, quantity, adjustable));
     }
     if mode == "subscription" && !line_items.iter().any(|li| li["price"]["type"] == "recurring") {
         return Ok(invalid(
@@ -416,6 +429,68 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
     ok(session)
 }
 
+/// The most a buyer may choose for an adjustable line item.
+const MAX_ADJUSTABLE: i64 = 999_999;
+
+/// `line_items[i][adjustable_quantity]`: null when absent or not enabled,
+/// else `{enabled, minimum, maximum}` with Stripe's defaults (0 and 99)
+/// filled in, the quantity within them.
+fn adjustable_quantity(item: &Value, i: usize, quantity: i64) -> Result<Value, Response> {
+    if form::get(item, "adjustable_quantity").is_none() {
+        return Ok(Value::Null);
+    }
+    let param = |field: &str| format!("line_items[{i}][adjustable_quantity][{field}]");
+    let Some(enabled) = boolean(item, "adjustable_quantity.enabled").map_err(|_| {
+        invalid(
+            &format!("Invalid boolean: {}", form::string(item, "adjustable_quantity.enabled").unwrap_or_default()),
+            &param("enabled"),
+        )
+    })?
+    else {
+        return Err(missing(&param("enabled")));
+    };
+    let number = |field: &str| match form::string(item, &format!("adjustable_quantity.{field}")) {
+        None => Ok(None),
+        Some(raw) => {
+            raw.parse::<i64>().map(Some).map_err(|_| invalid(&format!("Invalid integer: {raw}"), &param(field)))
+        }
+    };
+    let minimum = number("minimum")?;
+    let maximum = number("maximum")?;
+    if !enabled {
+        return Ok(Value::Null);
+    }
+    if minimum.is_some_and(|m| m < 0) {
+        return Err(invalid("This value must be greater than or equal to 0.", &param("minimum")));
+    }
+    if maximum.is_some_and(|m| m < 1) {
+        return Err(invalid("This value must be greater than or equal to 1.", &param("maximum")));
+    }
+    if maximum.is_some_and(|m| m > MAX_ADJUSTABLE) {
+        return Err(invalid(&format!("This value must be less than or equal to {MAX_ADJUSTABLE}."), &param("maximum")));
+    }
+    let (minimum, maximum) = (minimum.unwrap_or(0), maximum.unwrap_or(99));
+    if minimum > maximum {
+        return Err(invalid(
+            &format!("`adjustable_quantity[minimum]` ({minimum}) must be less than or equal to `adjustable_quantity[maximum]` ({maximum})."),
+            &param("minimum"),
+        ));
+    }
+    if quantity > maximum {
+        return Err(invalid(
+            &format!("`line_items[{i}][quantity]` ({quantity}) must be less than or equal to `adjustable_quantity[maximum]` ({maximum}). Set `adjustable_quantity[maximum]` to at least the quantity."),
+            &format!("line_items[{i}][quantity]"),
+        ));
+    }
+    if quantity < minimum {
+        return Err(invalid(
+            &format!("`line_items[{i}][quantity]` ({quantity}) must be greater than or equal to `adjustable_quantity[minimum]` ({minimum})."),
+            &format!("line_items[{i}][quantity]"),
+        ));
+    }
+    Ok(json!({ "enabled": true, "maximum": maximum, "minimum": minimum }))
+}
+
 fn expands(query: &Option<String>, what: &str) -> bool {
     let f = form::parse(query.as_deref().unwrap_or_default());
     matches!(form::get(&f, "expand"), Some(Value::Array(list)) if list.iter().any(|v| v.as_str() == Some(what)))
@@ -465,6 +540,10 @@ pub async fn retrieve_subscription(State(sb): State<Sandbox>, Path(id): Path<Str
     retrieve(&sb, "subscription", &id, "subscription").await
 }
 
+/// `POST /v1/subscriptions/{id}`: `cancel_at_period_end`, and the quantity
+/// of its item (`items[0][id]` + `items[0][quantity]`) with
+/// `proration_behavior` (`create_prorations`, Stripe's default;
+/// `always_invoice`; `none`).
 pub async fn update_subscription(State(sb): State<Sandbox>, Path(id): Path<String>, body: String) -> ApiResult {
     let Some(sub) = sb.stripe_get("subscription", &id).await? else { return Ok(no_such("subscription", &id, "id")) };
     let f = form::parse(&body);
@@ -474,12 +553,73 @@ pub async fn update_subscription(State(sb): State<Sandbox>, Path(id): Path<Strin
             "subscription",
         ));
     }
-    let result = match tri!(boolean(&f, "cancel_at_period_end")) {
-        Some(true) if sub["cancel_at_period_end"] != json!(true) => sb.stripe_cancel(&id, true).await?,
-        Some(false) if sub["cancel_at_period_end"] == json!(true) => sb.stripe_resume(&id).await?,
-        _ => sub,
+    let cancel_at_period_end = tri!(boolean(&f, "cancel_at_period_end"));
+    let proration = match form::string(&f, "proration_behavior") {
+        None => Proration::CreateProrations,
+        Some(value) => match Proration::parse(&value) {
+            Some(p) => p,
+            None => {
+                return Ok(invalid(
+                    &format!("Invalid proration_behavior: must be one of create_prorations, none, or always_invoice (got {value})"),
+                    "proration_behavior",
+                ))
+            }
+        },
     };
-    ok(result)
+    let quantity = tri!(item_quantity(&f, &sub));
+    let update = SubscriptionUpdate { quantity, proration, cancel_at_period_end };
+    ok(sb.stripe_update_subscription(&id, update).await?)
+}
+
+/// The new quantity in `items[]`, checked as Stripe checks it: each entry
+/// names an item of this subscription; 0 is a valid quantity. Adding,
+/// deleting or re-pricing items is beyond the sandbox (RepoPass sells one
+/// price per subscription) and refused rather than ignored.
+fn item_quantity(f: &Value, sub: &Value) -> Result<Option<i64>, Response> {
+    let items = match form::get(f, "items") {
+        None => return Ok(None),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => return Err(invalid("Invalid array", "items")),
+    };
+    let own = sub["items"]["data"][0]["id"].as_str().unwrap_or_default();
+    let own_price = sub["items"]["data"][0]["price"]["id"].as_str().unwrap_or_default();
+    let mut quantity = None;
+    for (i, item) in items.iter().enumerate() {
+        let Some(item_id) = form::string(item, "id") else {
+            if form::get(item, "price").is_some() || form::get(item, "price_data").is_some() {
+                return Err(invalid(
+                    "The RepoPass sandbox does not add items to a subscription: pass the id of its item in items[][id] to change that item.",
+                    &format!("items[{i}][price]"),
+                ));
+            }
+            return Err(missing(&format!("items[{i}][price]")));
+        };
+        if item_id != own {
+            return Err(no_such("subscription_item", &item_id, &format!("items[{i}][id]")));
+        }
+        if form::get(item, "deleted").and_then(Value::as_str) == Some("true") {
+            return Err(invalid(
+                "The RepoPass sandbox does not delete a subscription's only item; cancel the subscription instead.",
+                &format!("items[{i}][deleted]"),
+            ));
+        }
+        if form::string(item, "price").is_some_and(|p| p != own_price) || form::get(item, "price_data").is_some() {
+            return Err(invalid(
+                "The RepoPass sandbox does not change a subscription item's price; only its quantity.",
+                &format!("items[{i}][price]"),
+            ));
+        }
+        let param = format!("items[{i}][quantity]");
+        match form::string(item, "quantity") {
+            None => {}
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(q) if q >= 0 => quantity = Some(q),
+                Ok(_) => return Err(invalid("Invalid non-negative integer", &param)),
+                Err(_) => return Err(invalid(&format!("Invalid integer: {raw}"), &param)),
+            },
+        }
+    }
+    Ok(quantity)
 }
 
 /// `DELETE /v1/subscriptions/{id}`: cancels at once.

@@ -39,6 +39,57 @@ pub fn add_interval(ts: i64, interval: &str) -> i64 {
     }
 }
 
+/// `proration_behavior` of a subscription update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proration {
+    /// Stripe's default: proration items wait for the next invoice.
+    CreateProrations,
+    /// Prorations are invoiced, and the invoice paid, at once.
+    AlwaysInvoice,
+    /// No prorations: the next renewal bills the new quantity.
+    None,
+}
+
+impl Proration {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "create_prorations" => Some(Self::CreateProrations),
+            "always_invoice" => Some(Self::AlwaysInvoice),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+/// A validated `POST /v1/subscriptions/{id}`.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionUpdate {
+    /// The item's new quantity (0 allowed, as on Stripe).
+    pub quantity: Option<i64>,
+    pub proration: Proration,
+    pub cancel_at_period_end: Option<bool>,
+}
+
+/// `amount` × `remaining` / `length`, rounded half away from zero to the
+/// minor unit: one proration line's amount.
+pub fn prorate(amount: i64, remaining: i64, length: i64) -> i64 {
+    let (num, den) = (i128::from(amount.abs()) * i128::from(remaining), i128::from(length.max(1)));
+    let rounded = ((2 * num + den) / (2 * den)) as i64;
+    if amount < 0 {
+        -rounded
+    } else {
+        rounded
+    }
+}
+
+/// "03 Mar 2026", as Stripe dates proration lines ("… after 03 Mar 2026").
+fn stripe_date(ts: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(ts) {
+        Ok(t) => format!("{:02} {} {}", t.day(), &t.month().to_string()[..3], t.year()),
+        Err(_) => ts.to_string(),
+    }
+}
+
 impl Sandbox {
     async fn now(&self) -> Result<i64, Error> {
         self.store().now().await
@@ -97,6 +148,7 @@ impl Sandbox {
         let now = self.now().await?;
         let email = session["customer_email"].as_str().map(str::to_owned);
         let price = session["_line_items"][0]["price"].clone();
+        let quantity = session["_line_items"][0]["quantity"].as_i64().unwrap_or(1);
         let amount = session["amount_total"].as_i64().unwrap_or(0);
         let currency = session["currency"].as_str().unwrap_or("usd").to_owned();
         // The country Stripe Tax was given, and a business's tax ID.
@@ -129,6 +181,7 @@ impl Sandbox {
                 &sub_id,
                 &customer_id,
                 &price,
+                quantity,
                 now,
                 period_end,
                 trial_end,
@@ -136,19 +189,38 @@ impl Sandbox {
             );
             let first_amount = if trial_end.is_some() { 0 } else { amount };
             let inv_id = new_id("in");
+            let product = self.product_name(&price).await?;
+            // A trial's line bills nothing; otherwise the seats at the unit price.
+            let line = objects::Line {
+                subscription: &sub_id,
+                price: &price,
+                quantity,
+                amount: if trial_end.is_some() { 0 } else { objects::unit_amount(&price) * quantity },
+                period: (now, period_end),
+                description: if trial_end.is_some() {
+                    format!("Trial period for {product}")
+                } else {
+                    objects::line_description(&product, &price, quantity)
+                },
+                proration: false,
+                credited: None,
+            };
+            let line_id = new_id("il");
             let mut invoice = objects::invoice(
                 &inv_id,
                 &customer_id,
                 &sub_id,
-                &price,
+                &price["currency"],
+                vec![objects::invoice_line(&line_id, &inv_id, &line)],
                 first_amount,
+                "subscription_create",
                 (now, period_end),
                 true,
                 if first_amount > 0 { 1 } else { 0 },
                 now,
                 &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
             );
-            invoice["billing_reason"] = json!("subscription_create");
+            sub["_billed_by"] = json!({ "invoice": inv_id, "invoice_line_items": [line_id] });
             if first_amount > 0 {
                 let charge = self.take_payment(first_amount, &currency, Some(&customer_id)).await?;
                 invoice["_charge"] = charge["id"].clone();
@@ -255,7 +327,10 @@ impl Sandbox {
 
     /// Bills the next period now: pays (or fails) the invoice, or ends a
     /// subscription set to cancel at period end. A past-due subscription
-    /// retries its open invoice instead.
+    /// retries its open invoice instead. The invoice bills the item's
+    /// current quantity, with any prorations pending since the last one
+    /// (quantity changes made with `create_prorations`), less the
+    /// customer's credit balance.
     pub async fn stripe_renew(&self, sub_id: &str) -> Result<Value, Error> {
         let mut sub = self.stripe_must("subscription", sub_id).await?;
         let customer_id = sub["customer"].as_str().unwrap_or_default().to_owned();
@@ -267,6 +342,8 @@ impl Sandbox {
             json!({ "status": sub["status"], "items": sub["items"], "latest_invoice": sub["latest_invoice"] });
         let (_, end) = Self::period(&sub);
         if sub["cancel_at_period_end"] == json!(true) {
+            // Simplified: prorations still pending are dropped (Stripe leaves
+            // them as pending invoice items on the customer).
             sub["status"] = json!("canceled");
             sub["ended_at"] = json!(end);
             sub["cancellation_details"]["reason"] = json!("cancellation_requested");
@@ -274,9 +351,6 @@ impl Sandbox {
             self.stripe_event("customer.subscription.deleted", &sub, None).await?;
             return Ok(sub);
         }
-        let price = sub["items"]["data"][0]["price"].clone();
-        let interval = price["recurring"]["interval"].as_str().unwrap_or("month").to_owned();
-        let (tax, amount) = super::tax::renewal(&sub, price["unit_amount"].as_i64().unwrap_or(0));
         let fail = sub["_fail_next"].as_i64().unwrap_or(0) > 0;
         if fail {
             sub["_fail_next"] = json!(sub["_fail_next"].as_i64().unwrap_or(1) - 1);
@@ -288,27 +362,7 @@ impl Sandbox {
         };
         let mut invoice = match open {
             Some(inv) => inv,
-            None => {
-                let new_end = add_interval(end, &interval);
-                let item = &mut sub["items"]["data"][0];
-                item["current_period_start"] = json!(end);
-                item["current_period_end"] = json!(new_end);
-                let inv_id = new_id("in");
-                let mut invoice = objects::invoice(
-                    &inv_id,
-                    &customer_id,
-                    sub_id,
-                    &price,
-                    amount,
-                    (end, new_end),
-                    false,
-                    0,
-                    now,
-                    &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
-                );
-                super::tax::mark_invoice(&mut invoice, &sub, tax);
-                invoice
-            }
+            None => self.cycle_invoice(&mut sub, end, now).await?,
         };
         let inv_id = invoice["id"].as_str().unwrap_or_default().to_owned();
         invoice["attempt_count"] = json!(invoice["attempt_count"].as_i64().unwrap_or(0) + 1);
@@ -321,15 +375,7 @@ impl Sandbox {
             self.stripe_put("subscription", &sub, Some(&customer_id)).await?;
             self.stripe_event("invoice.payment_failed", &invoice, None).await?;
         } else {
-            let charge =
-                self.take_payment(amount, price["currency"].as_str().unwrap_or("usd"), Some(&customer_id)).await?;
-            invoice["_charge"] = charge["id"].clone();
-            invoice["status"] = json!("paid");
-            invoice["paid"] = json!(true);
-            invoice["amount_paid"] = json!(amount);
-            invoice["amount_remaining"] = json!(0);
-            invoice["next_payment_attempt"] = Value::Null;
-            invoice["status_transitions"]["paid_at"] = json!(now);
+            self.pay_invoice(&mut invoice, &customer_id, now).await?;
             sub["status"] = json!("active");
             self.stripe_put("invoice", &invoice, Some(sub_id)).await?;
             self.stripe_put("subscription", &sub, Some(&customer_id)).await?;
@@ -337,6 +383,280 @@ impl Sandbox {
         }
         self.stripe_event("customer.subscription.updated", &sub, Some(previous)).await?;
         Ok(sub)
+    }
+
+    /// The invoice of the period starting at `end` (finalised, not yet
+    /// paid): the pending prorations, then the item's quantity at the unit
+    /// price, taxed as the subscription was, less the customer's credit.
+    /// Moves the item to that period.
+    async fn cycle_invoice(&self, sub: &mut Value, end: i64, now: i64) -> Result<Value, Error> {
+        let sub_id = sub["id"].as_str().unwrap_or_default().to_owned();
+        let customer_id = sub["customer"].as_str().unwrap_or_default().to_owned();
+        let price = sub["items"]["data"][0]["price"].clone();
+        let quantity = sub["items"]["data"][0]["quantity"].as_i64().unwrap_or(1);
+        let interval = price["recurring"]["interval"].as_str().unwrap_or("month").to_owned();
+        let new_end = add_interval(end, &interval);
+        let item = &mut sub["items"]["data"][0];
+        item["current_period_start"] = json!(end);
+        item["current_period_end"] = json!(new_end);
+        let inv_id = new_id("in");
+        let mut lines: Vec<Value> = sub["_pending_lines"].as_array().cloned().unwrap_or_default();
+        for line in &mut lines {
+            line["invoice"] = json!(inv_id);
+        }
+        let product = self.product_name(&price).await?;
+        let line_id = new_id("il");
+        lines.push(objects::invoice_line(
+            &line_id,
+            &inv_id,
+            &objects::Line {
+                subscription: &sub_id,
+                price: &price,
+                quantity,
+                amount: objects::unit_amount(&price) * quantity,
+                period: (end, new_end),
+                description: objects::line_description(&product, &price, quantity),
+                proration: false,
+                credited: None,
+            },
+        ));
+        let base: i64 = lines.iter().filter_map(|l| l["amount"].as_i64()).sum();
+        let (tax, amount) = super::tax::renewal(sub, base);
+        let mut invoice = objects::invoice(
+            &inv_id,
+            &customer_id,
+            &sub_id,
+            &price["currency"],
+            lines,
+            amount,
+            "subscription_cycle",
+            (end, new_end),
+            false,
+            0,
+            now,
+            &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
+        );
+        super::tax::mark_invoice(&mut invoice, sub, tax);
+        self.apply_balance(&mut invoice, &customer_id).await?;
+        if let Some(map) = sub.as_object_mut() {
+            map.remove("_pending_lines");
+        }
+        sub["_billed_by"] = json!({ "invoice": inv_id, "invoice_line_items": [line_id] });
+        Ok(invoice)
+    }
+
+    /// Applies the customer's balance to a finalised invoice, as Stripe
+    /// does: a credit (negative balance) lowers what is due; a negative
+    /// total (a credit proration) becomes credit for the next invoice.
+    async fn apply_balance(&self, invoice: &mut Value, customer_id: &str) -> Result<(), Error> {
+        let Some(mut customer) = self.stripe_get("customer", customer_id).await? else { return Ok(()) };
+        let starting = customer["balance"].as_i64().unwrap_or(0);
+        let combined = invoice["total"].as_i64().unwrap_or(0) + starting;
+        let (due, ending) = if combined < 0 { (0, combined) } else { (combined, 0) };
+        invoice["starting_balance"] = json!(starting);
+        invoice["ending_balance"] = json!(ending);
+        invoice["amount_due"] = json!(due);
+        invoice["amount_remaining"] = json!(due);
+        if ending != starting {
+            customer["balance"] = json!(ending);
+            self.stripe_put("customer", &customer, None).await?;
+            self.stripe_event("customer.updated", &customer, Some(json!({ "balance": starting }))).await?;
+        }
+        Ok(())
+    }
+
+    /// Charges what a finalised invoice has due (nothing for a zero or
+    /// credited invoice, which is paid as it is) and marks it paid.
+    async fn pay_invoice(&self, invoice: &mut Value, customer_id: &str, now: i64) -> Result<(), Error> {
+        let due = invoice["amount_remaining"].as_i64().unwrap_or(0);
+        if due > 0 {
+            let currency = invoice["currency"].as_str().unwrap_or("usd").to_owned();
+            let charge = self.take_payment(due, &currency, Some(customer_id)).await?;
+            invoice["_charge"] = charge["id"].clone();
+        }
+        invoice["status"] = json!("paid");
+        invoice["paid"] = json!(true);
+        invoice["auto_advance"] = json!(false);
+        invoice["amount_paid"] = json!(due);
+        invoice["amount_remaining"] = json!(0);
+        invoice["next_payment_attempt"] = Value::Null;
+        invoice["status_transitions"]["paid_at"] = json!(now);
+        Ok(())
+    }
+
+    /// The product's name, as Stripe writes it on invoice lines.
+    async fn product_name(&self, price: &Value) -> Result<String, Error> {
+        let product = match price["product"].as_str() {
+            Some(id) => self.stripe_get("product", id).await?,
+            None => None,
+        };
+        Ok(product
+            .and_then(|p| p["name"].as_str().map(str::to_owned))
+            .or_else(|| price["nickname"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "Subscription".to_owned()))
+    }
+
+    /// `POST /v1/subscriptions/{id}` once validated: a new quantity for its
+    /// item, prorated per `proration`, and/or `cancel_at_period_end`.
+    /// One `customer.subscription.updated` (with what changed in
+    /// `previous_attributes`) when anything did; with `always_invoice`
+    /// the proration invoice is paid first (`invoice.paid`).
+    pub async fn stripe_update_subscription(&self, sub_id: &str, update: SubscriptionUpdate) -> Result<Value, Error> {
+        let mut sub = self.stripe_must("subscription", sub_id).await?;
+        let customer_id = sub["customer"].as_str().unwrap_or_default().to_owned();
+        let now = self.now().await?;
+        let mut previous = serde_json::Map::new();
+        match update.cancel_at_period_end {
+            Some(true) if sub["cancel_at_period_end"] != json!(true) => Self::set_cancel(&mut sub, now, &mut previous),
+            Some(false) if sub["cancel_at_period_end"] == json!(true) => Self::unset_cancel(&mut sub, &mut previous),
+            _ => {}
+        }
+        let mut invoice = None;
+        let old = sub["items"]["data"][0]["quantity"].as_i64().unwrap_or(1);
+        if let Some(new) = update.quantity.filter(|q| *q != old) {
+            previous.insert("items".into(), sub["items"].clone());
+            let lines = self.proration_lines(&sub, old, new, now).await?;
+            sub["items"]["data"][0]["quantity"] = json!(new);
+            match update.proration {
+                Proration::None => {}
+                Proration::CreateProrations => {
+                    let mut pending = sub["_pending_lines"].as_array().cloned().unwrap_or_default();
+                    pending.extend(lines);
+                    sub["_pending_lines"] = json!(pending);
+                }
+                Proration::AlwaysInvoice => {
+                    // The invoice takes these and any prorations still pending.
+                    let mut all = sub["_pending_lines"].as_array().cloned().unwrap_or_default();
+                    all.extend(lines);
+                    if let Some(map) = sub.as_object_mut() {
+                        map.remove("_pending_lines");
+                    }
+                    if !all.is_empty() {
+                        previous.insert("latest_invoice".into(), sub["latest_invoice"].clone());
+                        let inv = self.update_invoice(&sub, all, now).await?;
+                        sub["latest_invoice"] = inv["id"].clone();
+                        // What a later credit for this period credits: the charge just made.
+                        let debits: Vec<Value> = inv["lines"]["data"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|l| l["amount"].as_i64().is_some_and(|a| a > 0))
+                            .map(|l| l["id"].clone())
+                            .collect();
+                        if !debits.is_empty() {
+                            sub["_billed_by"] = json!({ "invoice": inv["id"], "invoice_line_items": debits });
+                        }
+                        invoice = Some(inv);
+                    }
+                }
+            }
+        }
+        if previous.is_empty() {
+            return Ok(sub);
+        }
+        if let Some(inv) = &invoice {
+            self.stripe_put("invoice", inv, Some(sub_id)).await?;
+        }
+        self.stripe_put("subscription", &sub, Some(&customer_id)).await?;
+        if let Some(inv) = &invoice {
+            self.stripe_event("invoice.paid", inv, None).await?;
+        }
+        self.stripe_event("customer.subscription.updated", &sub, Some(Value::Object(previous))).await?;
+        Ok(sub)
+    }
+
+    /// The proration lines of a quantity change now, as Stripe makes them
+    /// (to the second, each rounded to the minor unit): a credit for the
+    /// unused time on the old quantity, a charge for the remaining time on
+    /// the new one. None during a trial (nothing was charged) or once the
+    /// period is over.
+    async fn proration_lines(&self, sub: &Value, old: i64, new: i64, now: i64) -> Result<Vec<Value>, Error> {
+        let (start, end) = Self::period(sub);
+        // A period billed ahead (the console's "renew now") starts later than now.
+        let now = now.max(start);
+        if sub["status"] == "trialing" || end <= now || end <= start {
+            return Ok(vec![]);
+        }
+        let sub_id = sub["id"].as_str().unwrap_or_default();
+        let price = &sub["items"]["data"][0]["price"];
+        let unit = objects::unit_amount(price);
+        let product = self.product_name(price).await?;
+        let after = stripe_date(now);
+        let mut lines = Vec::new();
+        for (quantity, credit) in [(old, true), (new, false)] {
+            if quantity <= 0 {
+                continue;
+            }
+            let amount = prorate(unit * quantity, end - now, end - start);
+            let line = objects::Line {
+                subscription: sub_id,
+                price,
+                quantity,
+                amount: if credit { -amount } else { amount },
+                period: (now, end),
+                description: if credit {
+                    format!("Unused time on {quantity} × {product} after {after}")
+                } else {
+                    format!("Remaining time on {quantity} × {product} after {after}")
+                },
+                proration: true,
+                credited: if credit { Some(sub["_billed_by"].clone()).filter(|b| b.is_object()) } else { None },
+            };
+            lines.push(objects::invoice_line(&new_id("il"), "", &line));
+        }
+        Ok(lines)
+    }
+
+    /// `always_invoice`: the proration lines invoiced now (billing reason
+    /// `subscription_update`), finalised and paid at once; a negative total
+    /// becomes the customer's credit.
+    async fn update_invoice(&self, sub: &Value, mut lines: Vec<Value>, now: i64) -> Result<Value, Error> {
+        let sub_id = sub["id"].as_str().unwrap_or_default();
+        let customer_id = sub["customer"].as_str().unwrap_or_default();
+        let inv_id = new_id("in");
+        for line in &mut lines {
+            line["invoice"] = json!(inv_id);
+        }
+        let base: i64 = lines.iter().filter_map(|l| l["amount"].as_i64()).sum();
+        let (tax, amount) = super::tax::renewal(sub, base);
+        let mut invoice = objects::invoice(
+            &inv_id,
+            customer_id,
+            sub_id,
+            &sub["currency"],
+            lines,
+            amount,
+            "subscription_update",
+            (now, now),
+            false,
+            1,
+            now,
+            &self.url(&format!("/sandbox/stripe/invoices/{inv_id}")),
+        );
+        super::tax::mark_invoice(&mut invoice, sub, tax);
+        self.apply_balance(&mut invoice, customer_id).await?;
+        self.pay_invoice(&mut invoice, customer_id, now).await?;
+        Ok(invoice)
+    }
+
+    fn set_cancel(sub: &mut Value, now: i64, previous: &mut serde_json::Map<String, Value>) {
+        for key in ["cancel_at_period_end", "cancel_at", "canceled_at"] {
+            previous.insert(key.into(), sub[key].clone());
+        }
+        sub["cancel_at_period_end"] = json!(true);
+        sub["cancel_at"] = json!(Self::period(sub).1);
+        sub["canceled_at"] = json!(now);
+        sub["cancellation_details"]["reason"] = json!("cancellation_requested");
+    }
+
+    fn unset_cancel(sub: &mut Value, previous: &mut serde_json::Map<String, Value>) {
+        for key in ["cancel_at_period_end", "cancel_at", "canceled_at"] {
+            previous.insert(key.into(), sub[key].clone());
+        }
+        sub["cancel_at_period_end"] = json!(false);
+        sub["cancel_at"] = Value::Null;
+        sub["canceled_at"] = Value::Null;
+        sub["cancellation_details"]["reason"] = Value::Null;
     }
 
     /// Cancel now (API `DELETE`, console) or at the end of the period
@@ -349,13 +669,10 @@ impl Sandbox {
         let now = self.now().await?;
         let customer_id = sub["customer"].as_str().unwrap_or_default().to_owned();
         if at_period_end {
-            let previous = json!({ "cancel_at_period_end": sub["cancel_at_period_end"], "cancel_at": sub["cancel_at"], "canceled_at": sub["canceled_at"] });
-            sub["cancel_at_period_end"] = json!(true);
-            sub["cancel_at"] = json!(Self::period(&sub).1);
-            sub["canceled_at"] = json!(now);
-            sub["cancellation_details"]["reason"] = json!("cancellation_requested");
+            let mut previous = serde_json::Map::new();
+            Self::set_cancel(&mut sub, now, &mut previous);
             self.stripe_put("subscription", &sub, Some(&customer_id)).await?;
-            self.stripe_event("customer.subscription.updated", &sub, Some(previous)).await?;
+            self.stripe_event("customer.subscription.updated", &sub, Some(Value::Object(previous))).await?;
         } else {
             sub["status"] = json!("canceled");
             sub["canceled_at"] = json!(now);
@@ -373,14 +690,10 @@ impl Sandbox {
         if sub["status"] == "canceled" || sub["cancel_at_period_end"] != json!(true) {
             return Err(Error::BadRequest(format!("subscription {sub_id} is not set to cancel")));
         }
-        let previous =
-            json!({ "cancel_at_period_end": true, "cancel_at": sub["cancel_at"], "canceled_at": sub["canceled_at"] });
-        sub["cancel_at_period_end"] = json!(false);
-        sub["cancel_at"] = Value::Null;
-        sub["canceled_at"] = Value::Null;
-        sub["cancellation_details"]["reason"] = Value::Null;
+        let mut previous = serde_json::Map::new();
+        Self::unset_cancel(&mut sub, &mut previous);
         self.stripe_put("subscription", &sub, sub["customer"].as_str()).await?;
-        self.stripe_event("customer.subscription.updated", &sub, Some(previous)).await?;
+        self.stripe_event("customer.subscription.updated", &sub, Some(Value::Object(previous))).await?;
         Ok(sub)
     }
 
@@ -489,7 +802,7 @@ pub fn public_list(items: Vec<Value>) -> Vec<Value> {
 
 #[cfg(test)]
 mod tests {
-    use super::add_interval;
+    use super::{add_interval, prorate, stripe_date};
 
     #[test]
     fn intervals_follow_the_calendar() {
@@ -497,5 +810,20 @@ mod tests {
         assert_eq!(add_interval(1_769_860_800, "month"), 1_772_280_000);
         // + 1 year
         assert_eq!(add_interval(1_769_860_800, "year"), 1_801_396_800);
+    }
+
+    #[test]
+    fn prorations_round_to_the_minor_unit() {
+        assert_eq!(prorate(2700, 20, 30), 1800);
+        assert_eq!(prorate(1, 1, 2), 1, "halves away from zero");
+        assert_eq!(prorate(-1, 1, 2), -1);
+        assert_eq!(prorate(900, 1, 3), 300);
+        assert_eq!(prorate(1000, 2, 3), 667);
+    }
+
+    #[test]
+    fn proration_lines_are_dated_like_stripes() {
+        assert_eq!(stripe_date(1_769_860_800), "31 Jan 2026");
+        assert_eq!(stripe_date(1_772_280_000), "28 Feb 2026");
     }
 }

@@ -74,19 +74,30 @@ pub fn unit_amount(price: &Value) -> i64 {
         .unwrap_or(0)
 }
 
-pub fn line_item(id: &str, price: &Value, quantity: i64) -> Value {
+/// A Checkout Session's line item: `quantity` of `price`, and, when the
+/// buyer may change the quantity on the page, its `adjustable_quantity`
+/// (`{enabled, minimum, maximum}`; null when not adjustable).
+pub fn line_item(id: &str, price: &Value, quantity: i64, adjustable_quantity: Value) -> Value {
     let amount = unit_amount(price) * quantity;
     json!({
-        "id": id, "object": "item", "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
-        "amount_total": amount, "currency": price["currency"], "description": null,
-        "price": crate::stripe::public(price.clone()), "quantity": quantity
+        "id": id, "object": "item", "adjustable_quantity": adjustable_quantity, "amount_discount": 0,
+        "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "currency": price["currency"],
+        "description": null, "price": crate::stripe::public(price.clone()), "quantity": quantity
     })
 }
 
+/// The subscription item's id for a subscription id (one item each here).
+pub fn item_id(subscription: &str) -> String {
+    format!("si_{}", subscription.get(4..).unwrap_or_default())
+}
+
+/// A subscription with one item: `quantity` of `price` (the seats).
+#[allow(clippy::too_many_arguments)]
 pub fn subscription(
     id: &str,
     customer: &str,
     price: &Value,
+    quantity: i64,
     start: i64,
     period_end: i64,
     trial_end: Option<i64>,
@@ -105,9 +116,9 @@ pub fn subscription(
         "days_until_due": null, "default_payment_method": null, "default_source": null, "description": null,
         "discounts": [], "ended_at": null, "invoice_settings": { "account_tax_ids": null, "issuer": { "type": "self" } },
         "items": list(vec![json!({
-            "id": format!("si_{}", &id[4..]), "object": "subscription_item", "billing_thresholds": null, "created": start,
+            "id": item_id(id), "object": "subscription_item", "billing_thresholds": null, "created": start,
             "current_period_start": start, "current_period_end": period_end, "discounts": [], "metadata": {},
-            "plan": plan(price), "price": crate::stripe::public(price.clone()), "quantity": 1, "subscription": id,
+            "plan": plan(price), "price": crate::stripe::public(price.clone()), "quantity": quantity, "subscription": id,
             "tax_rates": []
         })], &format!("/v1/subscription_items?subscription={id}"), false),
         "latest_invoice": null, "livemode": false, "metadata": metadata, "next_pending_invoice_item_invoice": null,
@@ -117,20 +128,74 @@ pub fn subscription(
     })
 }
 
-/// A finalised invoice for one subscription period.
+/// What an invoice line bills: its subscription item, price, quantity and
+/// period, and whether it is a proration (for a credit, the line that
+/// billed what it credits: `{invoice, invoice_line_items}`).
+pub struct Line<'a> {
+    pub subscription: &'a str,
+    pub price: &'a Value,
+    pub quantity: i64,
+    pub amount: i64,
+    pub period: (i64, i64),
+    pub description: String,
+    pub proration: bool,
+    pub credited: Option<Value>,
+}
+
+/// An invoice line item (API 2025-03-31.basil and later: what generated it
+/// is in `parent`). A subscription's own line has
+/// `parent.subscription_item_details`; a proration is backed by an invoice
+/// item (`ii_…`) named there too, with `proration: true`.
+pub fn invoice_line(id: &str, invoice: &str, line: &Line) -> Value {
+    let invoice_item = line.proration.then(|| format!("ii_{}", id.get(3..).unwrap_or_default()));
+    json!({
+        "id": id, "object": "line_item", "amount": line.amount, "currency": line.price["currency"],
+        "description": line.description, "discount_amounts": [], "discountable": !line.proration, "discounts": [],
+        "invoice": invoice, "livemode": false, "metadata": {},
+        "parent": {
+            "type": "subscription_item_details", "invoice_item_details": null,
+            "subscription_item_details": {
+                "invoice_item": invoice_item, "proration": line.proration,
+                "proration_details": { "credited_items": line.credited },
+                "subscription": line.subscription, "subscription_item": item_id(line.subscription)
+            }
+        },
+        "period": { "start": line.period.0, "end": line.period.1 }, "pretax_credit_amounts": [],
+        "pricing": {
+            "type": "price_details", "price_details": { "price": line.price["id"], "product": line.price["product"] },
+            "unit_amount_decimal": line.price["unit_amount_decimal"]
+        },
+        "quantity": line.quantity, "quantity_decimal": line.quantity.to_string(),
+        "subscription": line.subscription, "subtotal": line.amount, "taxes": []
+    })
+}
+
+/// "3 × Pro Kit (at $9.00 / month)", as Stripe describes a subscription's line.
+pub fn line_description(product: &str, price: &Value, quantity: i64) -> String {
+    let currency = price["currency"].as_str().unwrap_or("usd");
+    let unit = ::money::format_amount(price["unit_amount"].as_i64().unwrap_or(0), currency);
+    let interval = price["recurring"]["interval"].as_str().unwrap_or("month");
+    format!("{quantity} × {product} (at {unit} / {interval})")
+}
+
+/// A finalised subscription invoice: its `lines` (built with
+/// `invoice_line`) and `amount`, the total charged (tax included).
 #[allow(clippy::too_many_arguments)]
 pub fn invoice(
     id: &str,
     customer: &str,
     subscription: &str,
-    price: &Value,
+    currency: &Value,
+    lines: Vec<Value>,
     amount: i64,
+    billing_reason: &str,
     period: (i64, i64),
     paid: bool,
     attempt_count: i64,
     now: i64,
     hosted_url: &str,
 ) -> Value {
+    let subtotal: i64 = lines.iter().filter_map(|l| l["amount"].as_i64()).sum();
     json!({
         "id": id, "object": "invoice", "account_country": "US", "account_name": "RepoPass sandbox", "account_tax_ids": null,
         "application": null, "automatically_finalizes_at": null, "custom_fields": null, "customer_account": null,
@@ -140,29 +205,24 @@ pub fn invoice(
         "from_invoice": null, "last_finalization_error": null, "latest_revision": null,
         "next_payment_attempt": null, "on_behalf_of": null, "receipt_number": null,
         "rendering": { "amount_tax_display": null, "pdf": { "page_size": "auto" }, "template": null, "template_version": null },
-        "shipping_cost": null, "shipping_details": null, "statement_descriptor": null, "subtotal_excluding_tax": amount,
-        "test_clock": null, "total_discount_amounts": [], "total_excluding_tax": amount, "total_pretax_credit_amounts": [],
+        "shipping_cost": null, "shipping_details": null, "statement_descriptor": null, "subtotal_excluding_tax": subtotal,
+        "test_clock": null, "total_discount_amounts": [], "total_excluding_tax": subtotal, "total_pretax_credit_amounts": [],
         "total_taxes": [], "webhooks_delivered_at": now,
-        "amount_due": amount, "amount_overpaid": 0, "amount_paid": if paid { amount } else { 0 },
-        "amount_remaining": if paid { 0 } else { amount }, "amount_shipping": 0, "attempt_count": attempt_count,
+        "amount_due": amount.max(0), "amount_overpaid": 0, "amount_paid": if paid { amount.max(0) } else { 0 },
+        "amount_remaining": if paid { 0 } else { amount.max(0) }, "amount_shipping": 0, "attempt_count": attempt_count,
         "attempted": attempt_count > 0, "auto_advance": !paid, "automatic_tax": { "enabled": false, "liability": null },
-        "billing_reason": if attempt_count <= 1 && amount == 0 { "subscription_create" } else { "subscription_cycle" },
-        "collection_method": "charge_automatically", "created": now, "currency": price["currency"], "customer": customer,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically", "created": now, "currency": currency, "customer": customer,
         "default_tax_rates": [], "description": null, "discounts": [], "hosted_invoice_url": hosted_url,
         "invoice_pdf": format!("{hosted_url}/pdf"), "issuer": { "type": "self" }, "livemode": false, "metadata": {},
-        "lines": list(vec![json!({
-            "id": format!("il_{}", &id[3..]), "object": "line_item", "amount": amount, "currency": price["currency"],
-            "description": format!("1 × {}", price["nickname"].as_str().unwrap_or("subscription")), "discountable": true,
-            "discounts": [], "livemode": false, "metadata": {}, "period": { "start": period.0, "end": period.1 },
-            "quantity": 1, "subtotal": amount
-        })], &format!("/v1/invoices/{id}/lines"), false),
+        "lines": list(lines, &format!("/v1/invoices/{id}/lines"), false),
         "number": format!("SBX-{}", &id[3..11].to_uppercase()), "paid": paid,
         "parent": { "type": "subscription_details", "subscription_details": { "metadata": {}, "subscription": subscription } },
         "payment_settings": { "default_mandate": null, "payment_method_options": null, "payment_method_types": null },
         "period_end": period.1, "period_start": period.0, "post_payment_credit_notes_amount": 0,
         "pre_payment_credit_notes_amount": 0, "starting_balance": 0, "status": if paid { "paid" } else { "open" },
         "status_transitions": { "finalized_at": now, "marked_uncollectible_at": null, "paid_at": if paid { Some(now) } else { None }, "voided_at": null },
-        "subscription": subscription, "subtotal": amount, "total": amount
+        "subscription": subscription, "subtotal": subtotal, "total": amount
     })
 }
 

@@ -1,6 +1,8 @@
 //! The hosted pages a buyer sees at "Stripe": Checkout and the billing
 //! portal. Plain forms, no JavaScript needed.
 
+use std::collections::HashMap;
+
 use axum::{
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
@@ -46,14 +48,19 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
     let taxed = session["automatic_tax"]["enabled"] == serde_json::json!(true);
     let tax_priced = session["automatic_tax"]["status"] == "complete";
     let chosen_country = session["_tax_country"].as_str().unwrap_or("");
+    let lines = session["_line_items"].as_array().map_or(0, Vec::len);
     let body = html! {
         div class="grid gap-8 md:grid-cols-2" {
             div {
                 p class="text-sm text-slate-500" { "RepoPass sandbox · test mode" }
                 @for item in session["_line_items"].as_array().into_iter().flatten() {
                     @let price = &item["price"];
+                    @let quantity = item["quantity"].as_i64().unwrap_or(1);
                     div class="mt-4" {
-                        div class="text-lg font-medium" { (price["nickname"].as_str().unwrap_or("Repository access")) }
+                        div class="text-lg font-medium" {
+                            @if quantity != 1 || !item["adjustable_quantity"].is_null() { span data-testid="checkout-quantity" { (quantity) " × " } }
+                            (price["nickname"].as_str().unwrap_or("Repository access"))
+                        }
                         div class="text-3xl font-bold" data-testid="checkout-amount" {
                             (money(item["amount_subtotal"].as_i64().unwrap_or(0), currency))
                             @if let Some(interval) = price["recurring"]["interval"].as_str() { span class="text-base font-normal text-slate-500" { " per " (interval) } }
@@ -75,6 +82,19 @@ fn render_checkout(session: &Value, error: Option<&str>) -> maud::Markup {
                 p class="mt-1 text-sm text-slate-600" { "Email: " (session["customer_email"].as_str().unwrap_or("—")) }
                 @if let Some(error) = error { p class="mt-3 rounded bg-red-50 p-2 text-sm text-red-700" role="alert" { (error) } }
                 form method="post" class="mt-4 space-y-2" {
+                    @for (i, item) in session["_line_items"].as_array().into_iter().flatten().enumerate() {
+                        @if let Some((low, high)) = quantity_bounds(session, i) {
+                            // Stripe's adjustable quantity: the buyer picks how many, within the bounds.
+                            @let field = format!("quantity_{i}");
+                            label for=(field) class="block text-sm font-medium" {
+                                "Quantity" @if lines > 1 { " of " (item["price"]["nickname"].as_str().unwrap_or("this item")) }
+                            }
+                            input id=(field) name=(field) type="number" inputmode="numeric" required min=(low) max=(high) step="1"
+                                class="w-full rounded-md border border-slate-300 px-3 py-2"
+                                value=(item["quantity"].as_i64().unwrap_or(1));
+                            p class="text-xs text-slate-500" data-testid="checkout-quantity-range" { "Between " (low) " and " (high) }
+                        }
+                    }
                     @if let Some(item) = custom {
                         // Stripe's "customer chooses price": the amount, at least the minimum.
                         @let range = &item["price"]["custom_unit_amount"];
@@ -122,15 +142,70 @@ fn success_url(session: &Value) -> String {
         .replace("{CHECKOUT_SESSION_ID}", session["id"].as_str().unwrap_or_default())
 }
 
-#[derive(Deserialize)]
-pub struct PayForm {
-    outcome: String,
-    /// What the buyer chose to pay, for a pay-what-you-want price.
-    amount: Option<String>,
-    /// Where the buyer is, for Stripe Tax (ISO country code).
-    country: Option<String>,
-    /// A business's tax ID, when the session collects them.
-    tax_id: Option<String>,
+/// What the buyer sent from the checkout page: `outcome`, and as the
+/// session asks, `amount` (pay what you want), `country` and `tax_id`
+/// (Stripe Tax), `quantity_<i>` (adjustable quantity of line item i).
+pub struct PayForm(HashMap<String, String>);
+
+impl PayForm {
+    fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+}
+
+/// The quantities a buyer may choose for line item `i`, if its quantity is
+/// adjustable: its `adjustable_quantity` range, never down to 0 for the
+/// only line item (Checkout does not let the buyer remove the last item).
+fn quantity_bounds(session: &Value, i: usize) -> Option<(i64, i64)> {
+    let adjustable = &session["_line_items"][i]["adjustable_quantity"];
+    if adjustable["enabled"] != Value::Bool(true) {
+        return None;
+    }
+    let lines = session["_line_items"].as_array().map_or(0, Vec::len);
+    let minimum = adjustable["minimum"].as_i64().unwrap_or(0);
+    let low = if lines <= 1 { minimum.max(1) } else { minimum };
+    Some((low, adjustable["maximum"].as_i64().unwrap_or(99)))
+}
+
+/// The buyer's quantities for the adjustable line items, each within its
+/// bounds; a line set to 0 leaves the order. The amounts follow: each
+/// line's is its unit amount × quantity, the session's their sum (nothing
+/// due today during a trial). Ok(false): nothing to change. Err: what the
+/// page says; the session is then left as it was.
+fn choose_quantities(session: &mut Value, form: &PayForm) -> Result<bool, String> {
+    let count = session["_line_items"].as_array().map_or(0, Vec::len);
+    let mut changed = false;
+    for i in 0..count {
+        let Some((low, high)) = quantity_bounds(session, i) else { continue };
+        let Some(typed) = form.get(&format!("quantity_{i}")).map(str::trim) else { continue };
+        let quantity: i64 = typed.parse().map_err(|_| "Enter the quantity as a whole number.".to_owned())?;
+        if quantity < low || quantity > high {
+            return Err(format!("Choose a quantity between {low} and {high}."));
+        }
+        let item = &mut session["_line_items"][i];
+        let amount = super::objects::unit_amount(&item["price"]) * quantity;
+        item["quantity"] = quantity.into();
+        item["amount_subtotal"] = amount.into();
+        item["amount_tax"] = 0.into();
+        item["amount_total"] = amount.into();
+        changed = true;
+    }
+    if !changed {
+        return Ok(false);
+    }
+    if let Some(items) = session["_line_items"].as_array_mut() {
+        items.retain(|item| item["quantity"].as_i64() != Some(0));
+    }
+    let items = session["_line_items"].as_array().cloned().unwrap_or_default();
+    if session["mode"] == "subscription" && !items.iter().any(|li| li["price"]["type"] == "recurring") {
+        return Err("Keep at least one subscription in your order.".into());
+    }
+    let trial = session["_subscription_data"]["trial_period_days"].as_i64().is_some();
+    let sum = |field: &str| -> i64 { items.iter().filter_map(|li| li[field].as_i64()).sum() };
+    let (subtotal, total) = if trial { (0, 0) } else { (sum("amount_subtotal"), sum("amount_total")) };
+    session["amount_subtotal"] = subtotal.into();
+    session["amount_total"] = total.into();
+    Ok(true)
 }
 
 /// The buyer's amount for the session's pay-what-you-want line, checked
@@ -163,8 +238,9 @@ fn choose_amount(session: &mut Value, typed: Option<&str>) -> Result<bool, Strin
 pub async fn checkout_submit(
     State(sb): State<Sandbox>,
     Path(id): Path<String>,
-    Form(f): Form<PayForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, Error> {
+    let f = PayForm(fields.into_iter().collect());
     let Some(session) = sb.stripe_get("checkout_session", &id).await? else {
         return Ok(pages::error_page("Checkout not found", "This checkout link is not valid.").into_response());
     };
@@ -172,25 +248,34 @@ pub async fn checkout_submit(
         return checkout_page(State(sb), Path(id)).await;
     }
     let mut session = session;
-    match choose_amount(&mut session, f.amount.as_deref()) {
+    let mut chosen = session.clone();
+    match choose_quantities(&mut chosen, &f) {
+        Err(message) => return Ok(render_checkout(&session, Some(&message)).into_response()),
+        Ok(true) => {
+            session = chosen;
+            sb.stripe_put("checkout_session", &session, None).await?;
+        }
+        Ok(false) => {}
+    }
+    match choose_amount(&mut session, f.get("amount")) {
         Err(message) => return Ok(render_checkout(&session, Some(&message)).into_response()),
         Ok(true) => sb.stripe_put("checkout_session", &session, None).await?,
         Ok(false) => {}
     }
     if session["automatic_tax"]["enabled"] == serde_json::json!(true) {
-        let country = f.country.as_deref().map(str::trim).unwrap_or_default().to_uppercase();
+        let country = f.get("country").map(str::trim).unwrap_or_default().to_uppercase();
         if !super::tax::COUNTRIES.iter().any(|(code, _)| *code == country) {
             return Ok(
                 render_checkout(&session, Some("Choose your country or region: tax depends on it.")).into_response()
             );
         }
         super::tax::apply(&sb, &mut session, &country).await?;
-        if let Some(id) = f.tax_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(id) = f.get("tax_id").map(str::trim).filter(|t| !t.is_empty()) {
             session["_tax_id"] = serde_json::json!(id);
         }
         sb.stripe_put("checkout_session", &session, None).await?;
     }
-    let outcome = match f.outcome.as_str() {
+    let outcome = match f.get("outcome").unwrap_or_default() {
         "succeed" => PayOutcome::Succeed,
         "async" if session["mode"] == "payment" => PayOutcome::Async,
         // Stripe keeps the session open after a decline: the buyer can try again.
@@ -224,7 +309,9 @@ pub async fn portal_page(State(sb): State<Sandbox>, Path(id): Path<String>) -> R
                 @let end = item["current_period_end"].as_i64().unwrap_or(0);
                 div class="flex items-center justify-between border-t border-slate-100 py-3" data-subscription=(sub_id) {
                     div {
-                        div class="font-medium" { (item["price"]["nickname"].as_str().unwrap_or("Subscription")) " — " (money(item["price"]["unit_amount"].as_i64().unwrap_or(0), item["price"]["currency"].as_str().unwrap_or("usd"))) "/" (item["price"]["recurring"]["interval"].as_str().unwrap_or("month")) }
+                        div class="font-medium" {
+                            @if let Some(seats) = item["quantity"].as_i64().filter(|q| *q != 1) { (seats) " × " }
+                            (item["price"]["nickname"].as_str().unwrap_or("Subscription")) " — " (money(item["price"]["unit_amount"].as_i64().unwrap_or(0), item["price"]["currency"].as_str().unwrap_or("usd"))) "/" (item["price"]["recurring"]["interval"].as_str().unwrap_or("month")) }
                         div class="text-sm text-slate-600" data-testid="portal-status" {
                             @if sub["status"] == "canceled" { "Canceled" }
                             @else if sub["cancel_at_period_end"] == serde_json::json!(true) { "Cancels on " (&rfc3339(end)[..10]) }

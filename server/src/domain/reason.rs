@@ -36,6 +36,11 @@ text_enum! {
         /// Another period was bought before this one ended: access
         /// continues through the newer purchase.
         Renewed = "renewed",
+        /// A manager of the company purchase took this seat back.
+        SeatTakenBack = "seat_taken_back",
+        /// The team purchase this seat belongs to ended (its own reason is
+        /// in the message); the seat comes back with it.
+        TeamEnded = "team_ended",
     }
 }
 

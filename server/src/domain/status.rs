@@ -204,6 +204,9 @@ text_enum! {
         AccessEnding = "access_ending",
         /// Another period bought: access continues, until a later date.
         AccessExtended = "access_extended",
+        /// A company purchase has more holders than seats: its managers
+        /// are asked whom to remove.
+        SeatsOver = "seats_over",
     }
 }
 
@@ -267,6 +270,20 @@ text_enum! {
         /// Another period of access bought before this one ended: the
         /// access passed to the newer purchase, its end moved on.
         Renewed = "renewed",
+        /// A company purchase was paid: its seats are there to hand out.
+        SeatsReady = "seats_ready",
+        /// A manager gave a seat of a company purchase to a holder (the
+        /// holder's seat records it; the company purchase too).
+        SeatGiven = "seat_given",
+        /// A manager took a seat back: the holder's access is removed.
+        SeatTakenBack = "seat_taken_back",
+        /// The number of seats changed (now, or from the next renewal).
+        SeatsChanged = "seats_changed",
+        /// More holders than seats after a renewal: the managers are asked
+        /// whom to remove (nobody is removed until they choose).
+        SeatsOver = "seats_over",
+        /// A manager appointed another manager of a company purchase.
+        ManagerAppointed = "manager_appointed",
         /// Demo data's last step (`repopass seed`).
         Synced = "synced",
     }

@@ -4,7 +4,10 @@ use stripe_billing::{
     billing_portal_session::CreateBillingPortalSession,
     invoice::RetrieveInvoice,
     invoice_payment::{ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType},
-    subscription::{CancelSubscription, RetrieveSubscription},
+    subscription::{
+        CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
+        UpdateSubscriptionProrationBehavior,
+    },
     SubscriptionStatus,
 };
 use stripe_core::{
@@ -24,6 +27,19 @@ pub struct Subscription {
     pub ends_at: Option<i64>,
     /// Its latest invoice.
     pub latest_invoice: Option<String>,
+    /// Its (first) item, and how many of the price it bills: the seats of
+    /// a company purchase.
+    pub item: Option<String>,
+    pub quantity: Option<u64>,
+}
+
+/// When a change of quantity is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proration {
+    /// Charged now for the rest of the period (an invoice paid at once).
+    InvoiceNow,
+    /// Nothing now: the next renewal bills the new quantity.
+    FromNextPeriod,
 }
 
 /// What a subscription's status means for access.
@@ -96,7 +112,32 @@ impl Stripe {
             period_end,
             ends_at: if sub.cancel_at_period_end { period_end } else { sub.cancel_at },
             latest_invoice: sub.latest_invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.to_string())),
+            item: sub.items.data.first().map(|i| i.id.as_str().to_owned()),
+            quantity: sub.items.data.first().and_then(|i| i.quantity),
         })
+    }
+
+    /// Changes how many of the price a subscription bills (its one item).
+    pub async fn change_quantity(
+        &self,
+        subscription: &str,
+        item: &str,
+        quantity: u64,
+        proration: Proration,
+    ) -> Result<Subscription, StripeError> {
+        let mut line = UpdateSubscriptionItems::new();
+        line.id = Some(item.to_owned());
+        line.quantity = Some(quantity);
+        let behavior = match proration {
+            Proration::InvoiceNow => UpdateSubscriptionProrationBehavior::AlwaysInvoice,
+            Proration::FromNextPeriod => UpdateSubscriptionProrationBehavior::None,
+        };
+        UpdateSubscription::new(subscription)
+            .items(vec![line])
+            .proration_behavior(behavior)
+            .send(self.client()?)
+            .await?;
+        self.subscription(subscription).await
     }
 
     /// Cancels a subscription now; already cancelled (gone) counts as done.

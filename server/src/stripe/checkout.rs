@@ -17,6 +17,8 @@ use super::{Stripe, StripeError};
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
     pub stripe_price_id: &'a str,
+    /// How many of the price (seats); 1 for a purchase of one.
+    pub quantity: u64,
     /// On the session and on the subscription or payment it creates, so
     /// later events (renewals, refunds) find the purchase by it.
     pub metadata: HashMap<String, String>,
@@ -100,7 +102,7 @@ impl Stripe {
     pub async fn create_session(&self, new: NewSession<'_>) -> Result<(String, String), StripeError> {
         let line = CreateCheckoutSessionLineItems {
             price: Some(new.stripe_price_id.to_owned()),
-            quantity: Some(1),
+            quantity: Some(new.quantity.max(1)),
             ..Default::default()
         };
         let mut create = CreateCheckoutSession::new()

@@ -116,7 +116,24 @@ fn PurchasePanel(p: AdminPurchase, version: RwSignal<u32>, notice: RwSignal<Opti
                 "Status: " <strong data-testid="admin-status">{p.status.clone()}</strong>
                 {p.status_reason.clone().map(|r| view! { <span class="text-slate-600 dark:text-slate-400">" — " {r}</span> })}
             </p>
-            <RepoAccessList repositories=p.repositories.clone() />
+            {p.seat_of.clone().map(|(login, id)| view! {
+                <p class="mt-1 text-sm" data-testid="admin-seat-of">
+                    "A seat of " <a class="underline" href=format!("/admin/customers/{id}")>"@"{login}</a> "'s team purchase"
+                </p>
+            })}
+            {match p.team.clone() {
+                Some(t) => view! {
+                    <div class="mt-2 text-sm" data-testid="admin-team">
+                        <p>"Team purchase: " <span data-testid="admin-seats">{t.seats_text}</span> " · managed by " {t.managers.join(", ")}</p>
+                        <ul class="mt-1 list-disc pl-5">
+                            {t.holders.into_iter().map(|(login, id, status)| view! {
+                                <li data-testid="admin-holder"><a class="underline" href=format!("/admin/customers/{id}")>"@"{login}</a> " — " {status}</li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                }.into_any(),
+                None => view! { <RepoAccessList repositories=p.repositories.clone() /> }.into_any(),
+            }}
             <div class="mt-4 flex flex-wrap items-start gap-3">
                 {p.can_revoke.then(|| view! {
                     <details class="rounded-md border border-slate-200 p-2 dark:border-slate-700">

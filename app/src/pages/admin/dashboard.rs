@@ -98,6 +98,10 @@ fn Numbers(d: Dashboard) -> impl IntoView {
             <Stat label="New purchases, 30 days" testid="stat-new" values=vec![d.new_purchases.to_string()] />
             <Stat label="Subscriptions ended, 30 days" testid="stat-churn" values=vec![d.churned.to_string()] />
             <Stat label="Refunds, 30 days" testid="stat-refunds" values=vec![d.refunds.to_string()] />
+            // Teams only: a creator without per-seat prices sees no empty box.
+            {(d.seats_sold > 0).then(|| view! {
+                <Stat label="Team seats in use" testid="stat-seats" values=vec![format!("{} of {} sold", d.seats_in_use, d.seats_sold)] />
+            })}
         </section>
         <div class="mt-6 grid gap-6 lg:grid-cols-3">
             <section class=format!("{CARD} lg:col-span-2") aria-label="Revenue">

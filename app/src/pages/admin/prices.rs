@@ -112,6 +112,19 @@ pub fn Prices(r: RepoEdit, actions: PriceActions) -> impl IntoView {
                     <input name="price[access_days]" type="number" min="1" max="3650" placeholder="365" class=INPUT aria-describedby="access-days-help" />
                     <span id="access-days-help" class="block text-xs font-normal text-slate-500 dark:text-slate-400">"Empty: access does not end"</span>
                 </label>
+                <label class="text-sm font-medium">"Sold"
+                    <select name="price[sold]" class=INPUT data-testid="price-sold">
+                        <option value="one">"One purchase, one person"</option>
+                        <option value="per_seat">"Per seat (teams)"</option>
+                    </select>
+                </label>
+                <label class="text-sm font-medium">"Seats (fewest–most)"
+                    <span class="flex gap-2">
+                        <input name="price[seats_min]" type="number" min="1" max="999" placeholder="1" class=INPUT aria-label="Fewest seats" />
+                        <input name="price[seats_max]" type="number" min="1" max="999" placeholder="999" class=INPUT aria-label="Most seats" />
+                    </span>
+                    <span class="block text-xs font-normal text-slate-500 dark:text-slate-400">"Per seat only"</span>
+                </label>
                 <label class="text-sm font-medium">"Access"
                     <select name="price[permission]" class=INPUT>
                         <option value="pull">"Read (pull)"</option>
@@ -137,6 +150,7 @@ fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoVie
         _ => None,
     };
     let period = p.access_days.map(|d| format!(" · {} of access", crate::pages::product::period_words(d)));
+    let seats = p.seats.map(|(min, max)| format!(" · per seat, {min} to {max} seats"));
     // What the buyer really gets: GitHub gives every collaborator of a
     // personal repository write access, whatever the price says.
     let access = if personal {
@@ -153,7 +167,7 @@ fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoVie
         <li class="flex flex-wrap items-center justify-between gap-3 py-3" data-testid="price">
             <div>
                 <span class="font-medium">{format_amount(p.amount, &p.currency)}{per}</span>
-                <span class="text-sm text-slate-500 dark:text-slate-400">" · " {interval_label(&p.interval, p.access_days.is_some())} {trial} {model} {period} " · " <span data-testid="price-access">{access}</span></span>
+                <span class="text-sm text-slate-500 dark:text-slate-400">" · " {interval_label(&p.interval, p.access_days.is_some())} {trial} {model} {period} {seats} " · " <span data-testid="price-access">{access}</span></span>
             </div>
             <div class="flex flex-wrap items-center gap-2">
                 <ActionForm action=actions.change attr:class="flex items-center gap-2">
@@ -165,6 +179,9 @@ fn PriceItem(p: PriceRow, actions: PriceActions, personal: bool) -> impl IntoVie
                     <input type="hidden" name="price[pricing]" value={if p.pay_what_you_want { "pay_what_you_want" } else { "fixed" }} />
                     <input type="hidden" name="price[suggested_amount]" value={p.suggested_amount.map(|s| amount_input(s, &p.currency)).unwrap_or_default()} />
                     <input type="hidden" name="price[access_days]" value={p.access_days.map(|d| d.to_string()).unwrap_or_default()} />
+                    <input type="hidden" name="price[sold]" value={if p.seats.is_some() { "per_seat" } else { "one" }} />
+                    <input type="hidden" name="price[seats_min]" value={p.seats.map(|(m, _)| m.to_string()).unwrap_or_default()} />
+                    <input type="hidden" name="price[seats_max]" value={p.seats.map(|(_, m)| m.to_string()).unwrap_or_default()} />
                     <label class="sr-only" for=format!("amount-{}", p.id)>"New amount"</label>
                     <input id=format!("amount-{}", p.id) name="price[amount]" value=amount_input(p.amount, &p.currency) inputmode="decimal"
                         class="w-28 rounded-md border border-slate-300 px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900" />

@@ -1,0 +1,121 @@
+//! A team purchase's seats on `/account`: its managers give seats to
+//! GitHub accounts, take them back, resend a holder's invitation, change
+//! the number of seats and appoint other managers. Each function acts as
+//! the signed-in customer; a team they do not manage is "not found".
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[server(endpoint = "account/team/give")]
+pub async fn give_seat(id: String, github_username: String) -> Result<String, AppError> {
+    let state = super::state()?;
+    let who = super::account::ssr::require_customer().await?;
+    let seat = server::seats::give(&state, &who, &id, &github_username).await?;
+    Ok(seat.github_login)
+}
+
+#[server(endpoint = "account/team/take-back")]
+pub async fn take_seat_back(id: String, seat: String) -> Result<String, AppError> {
+    let state = super::state()?;
+    let who = super::account::ssr::require_customer().await?;
+    let seat = server::seats::take_back(&state, &who, &id, &seat).await?;
+    Ok(seat.github_login)
+}
+
+#[server(endpoint = "account/team/resend")]
+pub async fn resend_seat_invitation(id: String, seat: String) -> Result<String, AppError> {
+    let state = super::state()?;
+    let who = super::account::ssr::require_customer().await?;
+    let seat = server::seats::resend(&state, &who, &id, &seat).await?;
+    Ok(seat.github_login)
+}
+
+/// The number of seats: more now (charged pro rata), fewer from the next
+/// renewal. Answers what happened, in words.
+#[server(endpoint = "account/team/seats")]
+pub async fn change_seats(id: String, seats: String) -> Result<String, AppError> {
+    let state = super::state()?;
+    let who = super::account::ssr::require_customer().await?;
+    let wanted = super::buy::ssr::seats(Some(&seats))?.ok_or_else(|| {
+        AppError::Invalid { field: "seats".into(), message: "enter how many seats the team should have".into() }
+            .with_status(http::StatusCode::BAD_REQUEST)
+    })?;
+    Ok(match server::seats::change(&state, &who, &id, wanted).await? {
+        server::seats::SeatsChanged::Now { seats } => {
+            format!("The team now has {seats} seats; Stripe charged the added seats for the rest of this period.")
+        }
+        server::seats::SeatsChanged::FromRenewal { seats, on, over } => {
+            let when =
+                on.map(|at| format!("the renewal on {}", server::clock::day(at))).unwrap_or("the next renewal".into());
+            match over {
+                0 => format!("From {when} the team has {seats} seats."),
+                n => format!(
+                    "From {when} the team has {seats} seats. {n} more people hold a seat than that: take {n} back before then, or you will be asked to choose (nobody loses access until you do)."
+                ),
+            }
+        }
+    })
+}
+
+#[server(endpoint = "account/team/appoint")]
+pub async fn appoint_manager(id: String, github_username: String) -> Result<String, AppError> {
+    let state = super::state()?;
+    let who = super::account::ssr::require_customer().await?;
+    server::seats::appoint(&state, &who, &id, &github_username).await?;
+    Ok(github_username.trim().trim_start_matches('@').to_owned())
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use server::{session_user::Customer, teams::Team};
+
+    use crate::types::{RepoLink, SeatHolder, TeamSeats};
+
+    /// A team purchase as `who` sees it: everything for a manager, the
+    /// counts only for anyone else who sees it (a holder who paid).
+    pub fn seats(team: &Team, who: &Customer, web: &str, now: i64) -> TeamSeats {
+        let manager = who.github_user_id.is_some_and(|id| team.managers.iter().any(|m| m.github_user_id.get() == id));
+        let range = team.company_price_seats();
+        TeamSeats {
+            id: team.company.public_id.clone(),
+            title: team.product.title.clone(),
+            seats: team.seats,
+            seats_next: team.seats_next,
+            seats_next_when: team.seats_next.map(|_| match team.company.current_period_end {
+                Some(at) => format!("from the renewal on {}", server::clock::day(at)),
+                None => "from the next renewal".to_owned(),
+            }),
+            in_use: team.in_use(),
+            free: team.free(),
+            over: team.over(),
+            seats_min: *range.start(),
+            seats_max: *range.end(),
+            can_change: team.company.stripe_subscription_id.is_some(),
+            holders: if manager {
+                team.holders
+                    .iter()
+                    .map(|s| {
+                        let p = &s.purchase;
+                        let status = p.status;
+                        SeatHolder {
+                            id: p.public_id.clone(),
+                            github_login: p.github_login.clone(),
+                            status: status.to_string(),
+                            headline: server::teams::holder_words(s, now),
+                            repositories: s.repositories.iter().map(|r| RepoLink::of_grant(web, r)).collect(),
+                            can_resend: status == server::domain::PurchaseStatus::Invited
+                                || (status == server::domain::PurchaseStatus::Paid
+                                    && p.status_reason_code.is_some_and(server::domain::Reason::not_invited)),
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            managers: if manager { team.managers.iter().map(|m| m.github_login.clone()).collect() } else { Vec::new() },
+            in_force: team.company.status == server::domain::PurchaseStatus::Active,
+            manager,
+        }
+    }
+}
