@@ -59,8 +59,55 @@ pub(crate) mod ssr {
 
     use crate::{
         error::AppError,
-        types::{Account, AccountPurchase, RepoLink},
+        types::{Account, AccountPurchase, RepoLink, SeatHolder, TeamSeats},
     };
+
+    /// A team purchase as `who` sees it: everything for a manager, the
+    /// counts only for anyone else who sees it (a holder who paid).
+    pub fn team_seats(team: &server::teams::Team, who: &Customer, web: &str, now: i64) -> TeamSeats {
+        let manager = who.github_user_id.is_some_and(|id| team.managers.iter().any(|m| m.github_user_id.get() == id));
+        let range = team.company_price_seats();
+        TeamSeats {
+            id: team.company.public_id.clone(),
+            title: team.product.title.clone(),
+            seats: team.seats,
+            seats_next: team.seats_next,
+            seats_next_when: team.seats_next.map(|_| match team.company.current_period_end {
+                Some(at) => format!("from the renewal on {}", server::clock::day(at)),
+                None => "from the next renewal".to_owned(),
+            }),
+            in_use: team.in_use(),
+            free: team.free(),
+            over: team.over(),
+            seats_min: *range.start(),
+            seats_max: *range.end(),
+            can_change: team.company.stripe_subscription_id.is_some(),
+            holders: if manager {
+                team.holders
+                    .iter()
+                    .map(|s| {
+                        let p = &s.purchase;
+                        let status = p.status;
+                        SeatHolder {
+                            id: p.public_id.clone(),
+                            github_login: p.github_login.clone(),
+                            status: status.to_string(),
+                            headline: server::teams::holder_words(s, now),
+                            repositories: s.repositories.iter().map(|r| RepoLink::of_grant(web, r)).collect(),
+                            can_resend: status == server::domain::PurchaseStatus::Invited
+                                || (status == server::domain::PurchaseStatus::Paid
+                                    && p.status_reason_code.is_some_and(server::domain::Reason::not_invited)),
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            managers: if manager { team.managers.iter().map(|m| m.github_login.clone()).collect() } else { Vec::new() },
+            in_force: team.company.status == server::domain::PurchaseStatus::Active,
+            manager,
+        }
+    }
 
     pub async fn customer() -> Result<Option<Customer>, AppError> {
         let session: Session = leptos_axum::extract().await.map_err(|e| {
@@ -93,7 +140,7 @@ pub(crate) mod ssr {
         let mut teams = std::collections::HashMap::new();
         for row in rows.iter().filter(|r| r.seats.is_some()) {
             let team = server::teams::team(&state.db, row.id).await?;
-            teams.insert(row.id, crate::api::team::ssr::seats(&team, who, &web, now));
+            teams.insert(row.id, team_seats(&team, who, &web, now));
         }
         let purchases = rows
             .into_iter()
