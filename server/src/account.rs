@@ -198,8 +198,7 @@ pub async fn move_access(state: &AppState, who: &Customer, public_id: &str, gith
         }
     }
     let product = crate::products::get(&state.db, p.product_id).await?;
-    let owner = product.repositories.first().map(|i| i.repository.owner.clone()).unwrap_or_default();
-    let account = github_accounts::check(state, &owner, github_username).await?;
+    let account = github_accounts::check(state, product.lookup_owner(), github_username).await?;
     access::move_to(state, p.id, &account, &cause(who)).await
 }
 
@@ -306,6 +305,12 @@ pub fn price_words(row: &Row) -> String {
     crate::prices::paid_words(row.amount, &row.currency, row.kind, row.price_amount, row.trial_days)
 }
 
+/// Whether a purchase's (or seat's) invitation can be sent again: it waits
+/// to be accepted, or GitHub refused it for an account since fixed.
+pub fn resend_offered(status: Status, reason: Option<Reason>) -> bool {
+    status == Status::Invited || (status == Status::Paid && reason.is_some_and(Reason::not_invited))
+}
+
 /// What the customer may do with a purchase: the page shows exactly these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerCan {
@@ -331,9 +336,7 @@ pub fn customer_can(row: &Row, who: &Customer, now: i64) -> CustomerCan {
     let team = row.seats.is_some();
     let seat = row.seat_of.is_some();
     CustomerCan {
-        resend: !team
-            && (row.status == Status::Invited
-                || (row.status == Status::Paid && row.status_reason_code.is_some_and(Reason::not_invited))),
+        resend: !team && resend_offered(row.status, row.status_reason_code),
         move_access: !team && !seat && row.status.gives_access() && move_after(row, now).is_none(),
         manage_billing: row.has_billing && who.proved_email(&row.email),
         open_repository: !team && row.status == Status::Active,

@@ -136,10 +136,7 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
     let email = keep(&mut refused, check_email(&request.email))?;
     let account = match &sale {
         Some((_, product)) => {
-            // The account is looked up through the GitHub installation of
-            // the product's (first) repository: any installation sees users.
-            let owner = product.repositories.first().map(|i| i.repository.owner.as_str()).unwrap_or_default();
-            keep(&mut refused, github_accounts::check(state, owner, &request.github_username).await)?
+            keep(&mut refused, github_accounts::check(state, product.lookup_owner(), &request.github_username).await)?
         }
         None => None,
     };

@@ -42,6 +42,12 @@ impl Product {
         }
     }
 
+    /// The owner of its (first) repository: GitHub accounts are looked up
+    /// through that installation (any installation sees users).
+    pub fn lookup_owner(&self) -> &str {
+        self.repositories.first().map(|i| i.repository.owner.as_str()).unwrap_or_default()
+    }
+
     /// Whether every repository is one GitHub lets RepoPass manage.
     pub fn reachable(&self) -> bool {
         self.repositories.iter().all(|i| !i.repository.github_state.is_unreachable())

@@ -60,8 +60,7 @@ pub async fn give(state: &AppState, who: &Customer, public_id: &str, username: &
     let company = managed(&state.db, who, public_id).await?;
     in_force(&company)?;
     let team = team(&state.db, company.id).await?;
-    let owner = team.product.repositories.first().map(|i| i.repository.owner.clone()).unwrap_or_default();
-    let account = github_accounts::check(state, &owner, username).await?;
+    let account = github_accounts::check(state, team.product.lookup_owner(), username).await?;
     if team.holders.iter().any(|s| s.purchase.github_user_id == account.id) {
         return Err(Error::invalid("github_username", format!("@{} already holds a seat", account.login)));
     }
@@ -132,8 +131,7 @@ pub async fn resend(state: &AppState, who: &Customer, public_id: &str, seat_publ
 pub async fn appoint(state: &AppState, who: &Customer, public_id: &str, username: &str) -> Result<Team> {
     let company = managed(&state.db, who, public_id).await?;
     let product = products::get(&state.db, company.product_id).await?;
-    let owner = product.repositories.first().map(|i| i.repository.owner.clone()).unwrap_or_default();
-    let account = github_accounts::check(state, &owner, username).await?;
+    let account = github_accounts::check(state, product.lookup_owner(), username).await?;
     if !teams::add_manager(&state.db, company.id, &account, who.github_user_id.map(GithubUserId)).await? {
         return Err(Error::invalid("github_username", format!("@{} already manages these seats", account.login)));
     }

@@ -61,14 +61,10 @@ impl Team {
     pub fn over(&self) -> i64 {
         (self.in_use() - self.seats).max(0)
     }
-
-    pub fn company_price_seats(&self) -> std::ops::RangeInclusive<i64> {
-        self.range.clone()
-    }
 }
 
 /// Where a holder's seat stands, in words for the managers.
-pub fn holder_words(seat: &Seat, _now: i64) -> String {
+pub fn holder_words(seat: &Seat) -> String {
     let p = &seat.purchase;
     match p.status {
         Status::Paid => match &p.status_reason {

@@ -64,9 +64,9 @@ pub(crate) mod ssr {
 
     /// A team purchase as `who` sees it: everything for a manager, the
     /// counts only for anyone else who sees it (a holder who paid).
-    pub fn team_seats(team: &server::teams::Team, who: &Customer, web: &str, now: i64) -> TeamSeats {
+    pub fn team_seats(team: &server::teams::Team, who: &Customer, web: &str) -> TeamSeats {
         let manager = who.github_user_id.is_some_and(|id| team.managers.iter().any(|m| m.github_user_id.get() == id));
-        let range = team.company_price_seats();
+        let range = team.range.clone();
         TeamSeats {
             id: team.company.public_id.clone(),
             title: team.product.title.clone(),
@@ -92,11 +92,9 @@ pub(crate) mod ssr {
                             id: p.public_id.clone(),
                             github_login: p.github_login.clone(),
                             status: status.to_string(),
-                            headline: server::teams::holder_words(s, now),
+                            headline: server::teams::holder_words(s),
                             repositories: s.repositories.iter().map(|r| RepoLink::of_grant(web, r)).collect(),
-                            can_resend: status == server::domain::PurchaseStatus::Invited
-                                || (status == server::domain::PurchaseStatus::Paid
-                                    && p.status_reason_code.is_some_and(server::domain::Reason::not_invited)),
+                            can_resend: account::resend_offered(status, p.status_reason_code),
                         }
                     })
                     .collect()
@@ -140,7 +138,7 @@ pub(crate) mod ssr {
         let mut teams = std::collections::HashMap::new();
         for row in rows.iter().filter(|r| r.seats.is_some()) {
             let team = server::teams::team(&state.db, row.id).await?;
-            teams.insert(row.id, team_seats(&team, who, &web, now));
+            teams.insert(row.id, team_seats(&team, who, &web));
         }
         let purchases = rows
             .into_iter()

@@ -28,8 +28,7 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
 pub async fn check_github_username(price_id: i64, github_username: String) -> Result<GithubUser, AppError> {
     let state = super::state()?;
     let (_, product) = server::checkout::price_on_sale(&state, server::domain::PriceId(price_id)).await?;
-    let owner = product.repositories.first().map(|i| i.repository.owner.as_str()).unwrap_or_default();
-    let account = server::github_accounts::check(&state, owner, &github_username).await?;
+    let account = server::github_accounts::check(&state, product.lookup_owner(), &github_username).await?;
     Ok(GithubUser { login: account.login, name: account.name, avatar_url: account.avatar_url })
 }
 
