@@ -211,6 +211,10 @@ pub struct RepoEdit {
     pub currencies: Vec<String>,
     /// The repositories the product grants.
     pub repositories: Vec<ProductRepo>,
+    /// `org/slug` of the GitHub team its holders are members of (team access).
+    pub team: Option<String>,
+    /// The organisation every repository belongs to (team access is possible).
+    pub team_org: Option<String>,
 }
 
 /// A repository of a product, as its editor shows it.

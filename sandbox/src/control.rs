@@ -26,6 +26,11 @@ pub fn router() -> Router<Sandbox> {
         .route("/github/invitations/{id}/accept", post(accept_invitation))
         .route("/github/repos/{owner}/{repo}/collaborators/{login}/remove", post(remove_by_hand))
         .route("/github/faults", post(arm_fault))
+        .route("/github/org_invitations/{id}/accept", post(accept_org_invitation))
+        .route("/github/orgs/{org}/members", post(add_org_member))
+        .route("/github/orgs/{org}/teams/{team_slug}/memberships/{login}/remove", post(remove_from_team_by_hand))
+        .route("/github/calls", get(github_calls))
+        .route("/github/calls/reset", post(reset_github_calls))
         .route("/stripe/state", get(stripe_state))
         .route("/stripe/checkout/{id}/pay", post(pay_checkout))
         .route("/stripe/checkout/{id}/settle", post(settle_checkout))
@@ -94,7 +99,8 @@ async fn rename_user(
     Ok(Json(user_json(&sb, &user)))
 }
 
-/// Every repository with its collaborators and pending invitations.
+/// Every repository with its collaborators and pending invitations, and
+/// every organisation with its members, teams and pending invitations.
 async fn github_state(State(sb): State<Sandbox>) -> Result<Json<Value>, Error> {
     let now = sb.store().now().await?;
     let mut repos = Vec::new();
@@ -117,7 +123,8 @@ async fn github_state(State(sb): State<Sandbox>) -> Result<Json<Value>, Error> {
         repos.push(json!({ "full_name": repo.full_name(), "id": repo.id, "private": repo.private, "collaborators": collaborators, "invitations": invitations }));
     }
     let faults = faults::current(&sb).await?;
-    Ok(Json(json!({ "now": now, "repositories": repos, "faults": faults })))
+    let organizations = sb.gh_organizations_state().await?;
+    Ok(Json(json!({ "now": now, "repositories": repos, "faults": faults, "organizations": organizations })))
 }
 
 async fn accept_invitation(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Json<Value>, Error> {
@@ -133,6 +140,71 @@ async fn remove_by_hand(
     let user = sb.gh_user(&login).await?.ok_or(Error::NotFound)?;
     let removed = sb.gh_remove_collaborator(&repo, &user).await?;
     Ok(Json(json!({ "removed": removed })))
+}
+
+/// The invitee accepts an organisation invitation (as on its page): they
+/// join the organisation and the invitation's teams.
+async fn accept_org_invitation(State(sb): State<Sandbox>, Path(id): Path<i64>) -> Result<Json<Value>, Error> {
+    let inv = sb.gh_accept_org_invitation(id).await?;
+    let login = sb.gh_user_by_id(inv.invitee_id).await?.map(|u| u.login);
+    let mut teams = Vec::new();
+    for invited in &inv.teams {
+        if let Some(team) = sb.gh_team_by_id(invited.team_id).await? {
+            teams.push(team.slug);
+        }
+    }
+    Ok(Json(json!({ "accepted": id, "org": inv.org, "user_id": inv.invitee_id, "login": login, "teams": teams })))
+}
+
+#[derive(Deserialize)]
+struct OrgMember {
+    login: String,
+}
+
+/// Makes an existing person a member of the organisation directly (an
+/// owner adding them on GitHub); GitHub sends `organization` `member_added`.
+async fn add_org_member(
+    State(sb): State<Sandbox>,
+    Path(org): Path<String>,
+    Json(m): Json<OrgMember>,
+) -> Result<Json<Value>, Error> {
+    let org = sb.gh_org(&org).await?.ok_or(Error::NotFound)?;
+    let user = sb.gh_user(&m.login).await?.ok_or(Error::NotFound)?;
+    let added = sb.gh_add_org_member(&org, &user).await?;
+    let role = sb.gh_org_role(&org, &user).await?;
+    Ok(Json(json!({ "org": org.login, "login": user.login, "added": added, "role": role })))
+}
+
+/// An owner removes someone from a team by hand on GitHub: an active
+/// membership ends with `membership` `removed`; a pending one leaves the
+/// invitation.
+async fn remove_from_team_by_hand(
+    State(sb): State<Sandbox>,
+    Path((org, slug, login)): Path<(String, String, String)>,
+) -> Result<Json<Value>, Error> {
+    let org = sb.gh_org(&org).await?.ok_or(Error::NotFound)?;
+    let team = sb.gh_team(&org, &slug).await?.ok_or(Error::NotFound)?;
+    let user = sb.gh_user(&login).await?.ok_or(Error::NotFound)?;
+    // The person at the keyboard: the organisation's first owner.
+    let actor = match org.admins.first() {
+        Some(admin) => sb.gh_user(admin).await?.unwrap_or_else(|| org.clone()),
+        None => org.clone(),
+    };
+    let was = sb.gh_delete_team_membership(&org, &team, &user, &actor).await?;
+    Ok(Json(json!({ "removed": was.is_some(), "was": was })))
+}
+
+/// The calls made to the GitHub REST stand-in since the start or the last
+/// reset, by "METHOD /route/template".
+async fn github_calls(State(sb): State<Sandbox>) -> Json<Value> {
+    let by_route = sb.github_calls();
+    let total: u64 = by_route.values().sum();
+    Json(json!({ "total": total, "by_route": by_route }))
+}
+
+async fn reset_github_calls(State(sb): State<Sandbox>) -> Json<Value> {
+    sb.reset_github_calls();
+    Json(json!({ "total": 0, "by_route": {} }))
 }
 
 #[derive(Deserialize)]

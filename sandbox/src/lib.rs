@@ -48,6 +48,9 @@ struct Inner {
     /// A hint only: checked against the account it finds, refreshed on a miss
     /// (another process sharing the database may have renamed someone).
     logins_by_id: std::sync::RwLock<std::collections::HashMap<i64, String>>,
+    /// Calls to the GitHub stand-in's REST API by "METHOD /route/{template}"
+    /// (see `github::calls`). In memory: per process, reset by the control API.
+    github_calls: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Sandbox {
@@ -70,6 +73,7 @@ impl Sandbox {
                 github_webhook_secret,
                 invitations: tokio::sync::Mutex::new(()),
                 logins_by_id: Default::default(),
+                github_calls: Default::default(),
             }),
         }
     }
@@ -80,6 +84,20 @@ impl Sandbox {
 
     pub(crate) fn remember_logins(&self, users: impl IntoIterator<Item = (i64, String)>) {
         self.inner.logins_by_id.write().unwrap_or_else(|e| e.into_inner()).extend(users);
+    }
+
+    /// Counts one call to the GitHub REST stand-in.
+    pub(crate) fn count_github_call(&self, route: String) {
+        *self.inner.github_calls.lock().unwrap_or_else(|e| e.into_inner()).entry(route).or_insert(0) += 1;
+    }
+
+    /// The GitHub REST calls counted since the start or the last reset.
+    pub fn github_calls(&self) -> std::collections::BTreeMap<String, u64> {
+        self.inner.github_calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn reset_github_calls(&self) {
+        self.inner.github_calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     pub fn store(&self) -> &Store {

@@ -34,7 +34,7 @@ impl From<Refusal> for Error {
 
 /// The buyer's login now (GitHub usernames change, the numeric id does
 /// not); a rename is recorded on their purchases.
-async fn current_login(
+pub(crate) async fn current_login(
     state: &AppState,
     owner: &str,
     user: GithubUserId,
@@ -50,7 +50,7 @@ async fn current_login(
 
 /// A step that asks GitHub: GitHub's refusal (typed), or anything else.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     Refused(Refusal),
     Other(Error),
 }
@@ -83,12 +83,21 @@ fn repo(r: &Repository) -> Repo<'_> {
 /// The holders of a purchase's access, one per repository it was granted
 /// (what to remove when it ends, or when it moves away).
 pub async fn holders_of(state: &AppState, p: &Purchase) -> Result<Vec<Holder>> {
-    Ok(grants::of_purchase(&state.db, p.id)
-        .await?
-        .iter()
-        .filter(|g| g.status != GrantStatus::Removed)
-        .map(|g| g.holder(&p.github_login))
-        .collect())
+    let product = products::get(&state.db, p.product_id).await?;
+    let held = grants::of_purchase(&state.db, p.id).await?;
+    let live: Vec<&Grant> = held.iter().filter(|g| g.status != GrantStatus::Removed).collect();
+    Ok(to_remove(&product, p, &live))
+}
+
+/// What removing these grants takes on GitHub: each repository's
+/// collaborator, or — on a team product — the one team membership.
+fn to_remove(product: &Product, p: &Purchase, grants: &[&Grant]) -> Vec<Holder> {
+    match product.team() {
+        Some(team) => {
+            grants.first().map(|g| Holder { team: Some(team), ..g.holder(&p.github_login) }).into_iter().collect()
+        }
+        None => grants.iter().map(|g| g.holder(&p.github_login)).collect(),
+    }
 }
 
 /// Removes the collaborator and any pending invitation on GitHub. Already
@@ -105,6 +114,14 @@ async fn remove(state: &AppState, holder: &Holder) -> std::result::Result<(), Fa
         );
         return Ok(());
     }
+    if let Some(team) = &holder.team {
+        let login = match current_login(state, &team.org, holder.github_user_id, &holder.github_login).await {
+            Ok(login) => login,
+            Err(Failure::Refused(Refusal::UserGone)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        return Ok(state.github.remove_member(team, &login, holder.invitation_id).await?);
+    }
     let r = repositories::get(&state.db, holder.repository_id).await?;
     if let Some(invitation) = holder.invitation_id {
         state.github.delete_invitation(repo(&r), invitation).await?;
@@ -118,21 +135,26 @@ async fn remove(state: &AppState, holder: &Holder) -> std::result::Result<(), Fa
     Ok(state.github.remove_collaborator(repo(&r), &login).await?)
 }
 
-/// Removes a purchase's access to one repository — unless another purchase
-/// of the same account still pays for it (two products sharing a repository).
-async fn remove_grant(state: &AppState, p: &Purchase, g: &Grant) -> std::result::Result<(), Failure> {
-    if grants::held_elsewhere(&state.db, g.repository_id, p.github_user_id, p.id).await?.is_some() {
+/// Removes a purchase's access (a repository's collaborator, or the team
+/// membership) — unless another purchase of the same account still pays
+/// for it (two products sharing a repository, or the team).
+async fn remove_held(state: &AppState, p: &Purchase, holder: &Holder) -> std::result::Result<(), Failure> {
+    let elsewhere = match &holder.team {
+        Some(team) => crate::team_access::held_elsewhere(state, team, holder.github_user_id, p.id).await?,
+        None => grants::held_elsewhere(&state.db, holder.repository_id, holder.github_user_id, p.id).await?.is_some(),
+    };
+    if elsewhere {
         tracing::info!(purchase_id = p.id.get(), "left on GitHub: another purchase gives the same access");
         return Ok(());
     }
-    remove(state, &g.holder(&p.github_login)).await
+    remove(state, holder).await
 }
 
 /// What granting did on GitHub.
-#[derive(Debug)]
-enum Invite {
-    /// RepoPass sent this invitation (id, link to accept it).
-    Sent(i64, String),
+#[derive(Debug, Clone)]
+pub(crate) enum Invite {
+    /// RepoPass sent this invitation (id when GitHub gave one, link to accept it).
+    Sent(Option<i64>, String),
     /// A collaborator through this purchase's own earlier invitation.
     AlreadyOurs,
     /// A collaborator, or invited by someone else (that invitation's link),
@@ -169,7 +191,7 @@ async fn invite_on_github(
     match state.github.access_of(repo(r), &login, p.github_user_id, own_invitation).await? {
         Found::Collaborator if ours || attempted.is_some() => return Ok(Invite::AlreadyOurs),
         Found::Invitation { id, url, created_at } if attempted.is_some_and(|at| created_at >= at - 120) => {
-            return Ok(Invite::Sent(id, url))
+            return Ok(Invite::Sent(Some(id), url))
         }
         Found::Collaborator => return Ok(had_access(p, None)),
         Found::Invitation { url, .. } => return Ok(had_access(p, Some(url))),
@@ -181,10 +203,10 @@ async fn invite_on_github(
     tracing::debug!(target: "repopass::grant", purchase_id = p.id.get(), ok = sent.is_ok(), "GitHub invitation call made");
     let sent = sent?;
     // None (no invitation): a collaborator since the check just above.
-    Ok(sent.map(|s| Invite::Sent(s.id, s.url)).unwrap_or(Invite::AlreadyOurs))
+    Ok(sent.map(|s| Invite::Sent(Some(s.id), s.url)).unwrap_or(Invite::AlreadyOurs))
 }
 
-fn had_access(p: &Purchase, invitation_url: Option<String>) -> Invite {
+pub(crate) fn had_access(p: &Purchase, invitation_url: Option<String>) -> Invite {
     tracing::info!(
         purchase_id = p.id.get(),
         github_user_id = %p.github_user_id,
@@ -218,7 +240,7 @@ fn granted(invite: Invite, p: &Purchase, grant: &Grant, repository: &Repository)
         Invite::Sent(id, url) => (
             base(GrantStatus::Invited).set_all([
                 ("github_access", origin(Origin::RepoPass)),
-                ("github_invitation_id", Value::Int(Some(id))),
+                ("github_invitation_id", Value::Int(id)),
                 ("invitation_url", Value::Text(Some(url.clone()))),
                 ("invited_at", Value::Int(Some(now))),
             ]),
@@ -284,6 +306,8 @@ async fn invite_all(state: &AppState, p: &Purchase, ours: bool) -> Result<(Produ
     let product = products::get(&state.db, p.product_id).await?;
     let price = prices::get(&state.db, p.price_id).await?;
     let mut pass = Pass { granted: Vec::new(), refused: None, waiting: Vec::new() };
+    let team = product.team();
+    let mut todo: Vec<(Grant, &Included)> = Vec::new();
     for included in &product.repositories {
         let mut grant = grants::ensure(&state.db, p, included.repository.id).await?;
         if grant.status == GrantStatus::Removed {
@@ -298,33 +322,68 @@ async fn invite_all(state: &AppState, p: &Purchase, ours: bool) -> Result<(Produ
         if resend && grant.github_access == Origin::Preexisting {
             continue;
         }
-        if resend {
+        if resend && team.is_none() {
             if let Some(invitation) = grant.github_invitation_id {
                 state.github.delete_invitation(repo(&included.repository), invitation).await?;
             }
         }
-        match invite_on_github(state, p, &grant, included, &price.permission, ours).await {
-            Ok(invite) => pass.granted.push(granted(invite, p, &grant, &included.repository)),
+        todo.push((grant, included));
+    }
+    if let (Some(team), Some((first, _))) = (&team, todo.first()) {
+        // One membership gives every repository of the team.
+        let invite = crate::team_access::invite(state, p, team, first, ours).await;
+        for (grant, included) in &todo {
+            pass.note(state, p, grant, included, invite.as_ref().map(Invite::clone).map_err(Failure::again)).await?;
+        }
+        return Ok((product, pass));
+    }
+    for (grant, included) in &todo {
+        let invite = invite_on_github(state, p, grant, included, &price.permission, ours).await;
+        pass.note(state, p, grant, included, invite).await?;
+    }
+    Ok((product, pass))
+}
+
+impl Failure {
+    /// The same failure, for the next repository it stopped.
+    fn again(&self) -> Failure {
+        match self {
+            Failure::Refused(r) => Failure::Refused(r.clone()),
+            Failure::Other(e) => Failure::Other(Error::Unavailable(e.to_string())),
+        }
+    }
+}
+
+impl Pass {
+    /// Records what asking GitHub gave for one repository.
+    async fn note(
+        &mut self,
+        state: &AppState,
+        p: &Purchase,
+        grant: &Grant,
+        included: &Included,
+        invite: std::result::Result<Invite, Failure>,
+    ) -> Result<()> {
+        match invite {
+            Ok(invite) => self.granted.push(granted(invite, p, grant, &included.repository)),
             Err(Failure::Refused(refusal)) => {
                 if let Some(code) = refusal.reason() {
                     let message = match &refusal {
                         Refusal::Later { .. } => refusal.to_string(),
                         _ => format!("not invited: {refusal}"),
                     };
-                    grants::note_reason(&state.db, &grant, code, &message).await?;
-                    pass.waiting.push((included.repository.full_name(), message));
+                    grants::note_reason(&state.db, grant, code, &message).await?;
+                    self.waiting.push((included.repository.full_name(), message));
                 }
-                pass.refused.get_or_insert(Failure::Refused(refusal));
+                self.refused.get_or_insert(Failure::Refused(refusal));
             }
             Err(other) => {
-                pass.refused.get_or_insert(other);
+                self.refused.get_or_insert(other);
             }
         }
+        Ok(())
     }
-    Ok((product, pass))
-}
 
-impl Pass {
     fn updates(&self) -> Vec<Update> {
         self.granted.iter().map(|g| g.update.clone()).collect()
     }
@@ -353,6 +412,13 @@ impl Pass {
             Action::AccessActive
         }
     }
+}
+
+/// Queues a grant pass for a purchase, now.
+pub(crate) async fn queue_grant(state: &AppState, id: PurchaseId) -> Result<()> {
+    jobs::enqueue(state.db.pool(), &Job::Grant { purchase_id: id }, clock::now(), None).await?;
+    state.wake.notify();
+    Ok(())
 }
 
 /// Queues another pass for the repositories a pass left waiting.
@@ -398,12 +464,14 @@ pub async fn revoke(
         team_end(state, &p, message, cause).await?;
     }
     let held = grants::of_purchase(&state.db, p.id).await?;
+    let product = products::get(&state.db, p.product_id).await?;
     // What GitHub may show: access given, or an invitation asked for before a crash.
-    for g in held
+    let shown: Vec<&Grant> = held
         .iter()
         .filter(|g| g.status.gives_access() || (g.status == GrantStatus::Waiting && g.invite_attempted_at.is_some()))
-    {
-        if let Err(failure) = remove_grant(state, &p, g).await {
+        .collect();
+    for holder in to_remove(&product, &p, &shown) {
+        if let Err(failure) = remove_held(state, &p, &holder).await {
             if let Failure::Refused(refusal @ Refusal::Later { why, .. }) = &failure {
                 // Shown to the creator while the removal waits.
                 note_reason(&state.db, p.id, p.status, *why, &refusal.to_string()).await?;
@@ -413,7 +481,6 @@ pub async fn revoke(
     }
     let message = if message.is_empty() { "revoked by the creator" } else { message };
     let kept: Vec<String> = {
-        let product = products::get(&state.db, p.product_id).await?;
         held.iter()
             .filter(|g| g.status.gives_access() && g.github_access == Origin::Preexisting)
             .filter_map(|g| product.repositories.iter().find(|i| i.repository.id == g.repository_id))
@@ -726,26 +793,32 @@ pub async fn move_to(
     let price = prices::get(&state.db, old.price_id).await?;
     let mut updates = Vec::new();
     let mut had = Vec::new();
+    // The new account's grant starts afresh: nothing on GitHub is its own yet.
+    let fresh = |current: &Grant| Grant {
+        github_user_id: to.id,
+        github_invitation_id: None,
+        github_access: Origin::RepoPass,
+        invite_attempted_at: None,
+        invite_attempted_user: None,
+        ..current.clone()
+    };
+    // On a team product, one membership for every repository.
+    let team_invite = match (product.team(), old_grants.iter().find(|g| g.status != GrantStatus::Removed)) {
+        (Some(team), Some(first)) => {
+            Some(crate::team_access::invite(state, &target, &team, &fresh(first), false).await?)
+        }
+        _ => None,
+    };
     for included in &product.repositories {
         let Some(current) = old_grants.iter().find(|g| g.repository_id == included.repository.id) else { continue };
         if current.status == GrantStatus::Removed {
             continue;
         }
-        // The new account's grant starts afresh: nothing on GitHub is its own yet.
-        let fresh = Grant {
-            github_user_id: to.id,
-            github_invitation_id: None,
-            github_access: Origin::RepoPass,
-            invite_attempted_at: None,
-            invite_attempted_user: None,
-            ..current.clone()
+        let invite = match &team_invite {
+            Some(invite) => invite.clone(),
+            None => invite_on_github(state, &target, &fresh(current), included, &price.permission, false).await?,
         };
-        let g = granted(
-            invite_on_github(state, &target, &fresh, included, &price.permission, false).await?,
-            &target,
-            current,
-            &included.repository,
-        );
+        let g = granted(invite, &target, current, &included.repository);
         if let Some(h) = &g.had_access {
             had.push(h.clone());
         }
@@ -777,10 +850,7 @@ pub async fn move_to(
         ));
     }
     for holder in old_holders {
-        if grants::held_elsewhere(&state.db, holder.repository_id, holder.github_user_id, old.id).await?.is_some() {
-            continue;
-        }
-        if let Err(e) = remove_from_github(state, &holder).await {
+        if let Err(e) = remove_held(state, &old, &holder).await.map_err(Error::from) {
             tracing::warn!(purchase_id = purchase_id.get(), error = %e, "could not remove the moved-away account yet; queued");
             jobs::enqueue(state.db.pool(), &Job::RemoveAccess(holder), clock::now(), None).await?;
             state.wake.notify();
@@ -805,8 +875,9 @@ pub async fn remove_repository(
     if g.status == GrantStatus::Removed {
         return Ok(jobs::Outcome::Ignored("already removed".into()));
     }
-    if g.status.gives_access() {
-        remove_grant(state, &p, &g).await?;
+    // A team product's repository left the team once, for every holder.
+    if g.status.gives_access() && products::get(&state.db, p.product_id).await?.team().is_none() {
+        remove_held(state, &p, &g.holder(&p.github_login)).await?;
     }
     let r = repositories::get(&state.db, repository_id).await?;
     let detail = format!("{} was taken out of the product", r.full_name());

@@ -59,6 +59,16 @@ pub async fn handle(state: &AppState, delivery_id: &str, event_type: &str, paylo
             transition(&state.db, p.id, change, &cause).await?;
             Ok(Outcome::Processed)
         }
+        // Team access: an organisation invitation accepted, or a member
+        // taken off the team on GitHub.
+        "membership.added" | "membership.removed" => {
+            let (Some(team_id), Some(user_id)) = (event["team"]["id"].as_i64(), event["member"]["id"].as_i64()) else {
+                return Ok(Outcome::Ignored("incomplete event".into()));
+            };
+            let by = event["sender"]["login"].as_str().unwrap_or("someone");
+            let added = event_type == "membership.added";
+            crate::team_access::membership_event(state, team_id, user_id, added, by, &cause).await
+        }
         "repository.renamed" | "repository.transferred" => {
             let (Some(repo_id), Some(owner), Some(name)) =
                 (repo_id, event["repository"]["owner"]["login"].as_str(), event["repository"]["name"].as_str())

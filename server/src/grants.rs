@@ -47,6 +47,7 @@ impl Grant {
             github_login: login.to_owned(),
             invitation_id: self.github_invitation_id,
             preexisting: self.github_access == AccessOrigin::Preexisting,
+            team: None,
         }
     }
 }
@@ -228,6 +229,22 @@ pub async fn held_elsewhere(
     .bind(PurchaseStatus::Invited)
     .bind(PurchaseStatus::Active)
     .fetch_optional(db.pool())
+    .await?)
+}
+
+/// `user`'s grants not removed, on products that grant through the GitHub
+/// team `team_id` (what GitHub's `membership` events are about).
+pub async fn of_team_and_user(db: &Db, team_id: i64, user: i64) -> Result<Vec<Grant>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM grants g WHERE github_user_id = $2 AND status <> $3
+           AND EXISTS (SELECT 1 FROM purchases p JOIN products pr ON pr.id = p.product_id
+                       WHERE p.id = g.purchase_id AND pr.github_team_id = $1)
+         ORDER BY purchase_id, repository_id"
+    ))
+    .bind(team_id)
+    .bind(user)
+    .bind(GrantStatus::Removed)
+    .fetch_all(db.pool())
     .await?)
 }
 

@@ -328,6 +328,7 @@ mod tests {
             github_login: "mona".into(),
             invitation_id: None,
             preexisting: false,
+            team: None,
         };
         let remove = Job::RemoveAccess(holder);
         assert_eq!(Job::read(remove.kind(), &remove.payload()).unwrap(), remove);

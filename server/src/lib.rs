@@ -69,6 +69,7 @@ pub mod storefront;
 pub mod stripe;
 pub mod stripe_connection;
 pub mod tax;
+pub mod team_access;
 pub mod teams;
 pub mod vault;
 pub mod webhooks;

@@ -336,6 +336,29 @@ async fn insert(db: &Db, product_id: ProductId, v: &Valid, stripe_price_id: &str
     .await?)
 }
 
+/// A product with team access gives each repository one level through its
+/// team: a price of another level (for a repository without its own) is
+/// refused rather than sold and not given.
+async fn check_team_level(db: &Db, product: &Product, permission: &str, except: Option<PriceId>) -> Result<()> {
+    let Some(team) = product.team() else { return Ok(()) };
+    if product.repositories.iter().all(|i| i.permission.is_some()) {
+        return Ok(());
+    }
+    let others = active_for(db, product.id).await?;
+    match others.iter().find(|p| Some(p.id) != except) {
+        Some(other) if other.permission != permission => Err(Error::invalid(
+            "permission",
+            format!(
+                "access goes through the GitHub team {}, which gives one level: choose {level}, \
+                 or give each repository its own level in the product",
+                team.full_name(),
+                level = other.permission
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Adds a price: validated here, created in Stripe, then stored.
 pub async fn add(db: &Db, stripe: &Stripe, product_id: ProductId, new: &NewPrice) -> Result<Price> {
     let v = validate(new)?;
@@ -343,6 +366,7 @@ pub async fn add(db: &Db, stripe: &Stripe, product_id: ProductId, new: &NewPrice
     if product.status == ProductStatus::Archived {
         return Err(Error::invalid("product", "this product is archived; unarchive it before adding prices"));
     }
+    check_team_level(db, &product, &v.permission, None).await?;
     let stripe_product = ensure_product(db, stripe, &product).await?;
     let stripe_id = create_stripe_price(stripe, &stripe_product, &product, &v).await?;
     match insert(db, product_id, &v, &stripe_id).await {
@@ -367,6 +391,7 @@ pub async fn change(db: &Db, stripe: &Stripe, id: PriceId, new: &NewPrice) -> Re
     if !old.active {
         return Err(Error::invalid("price", "this price is no longer on sale; add a new one instead"));
     }
+    check_team_level(db, &products::get(db, old.product_id).await?, &v.permission, Some(id)).await?;
     let same_in_stripe = old.amount == v.amount
         && old.currency == v.currency
         && old.kind == v.interval

@@ -54,6 +54,18 @@ pub async fn add(state: &AppState, id: ProductId, pick: Pick<'_>, permission: Op
     if product.repositories.iter().any(|i| i.repository.github_repo_id == gh.github_id) {
         return Err(Error::invalid("repository", format!("{}/{} is already part of this product", gh.owner, gh.name)));
     }
+    if let Some(team) = product.team() {
+        if !(gh.owner_is_org && gh.owner.eq_ignore_ascii_case(&team.org)) {
+            return Err(Error::invalid(
+                "repository",
+                format!(
+                    "this product grants access through the team {}: only repositories of {} can join it",
+                    team.full_name(),
+                    team.org
+                ),
+            ));
+        }
+    }
     let new = repositories::NewRepository {
         github_repo_id: gh.github_id,
         owner: gh.owner.clone(),
@@ -65,6 +77,16 @@ pub async fn add(state: &AppState, id: ProductId, pick: Pick<'_>, permission: Op
     let repository = repositories::find_or_add(&mut tx, &new).await?;
     repositories::include(&mut tx, id, repository, permission).await?;
     tx.commit().await?;
+    let product = products::get(&state.db, id).await?;
+    if product.team().is_some() {
+        // One call gives the team the repository, for every holder at once.
+        let Some(included) = product.repositories.iter().find(|i| i.repository.id == repository) else {
+            return Err(Error::Internal("the repository just added is not in the product".into()));
+        };
+        let reached = crate::team_access::repository_added(state, &product, included).await?;
+        tracing::info!(product_id = id.get(), repository = %included.repository.full_name(), customers = reached, "repository added to a team product");
+        return Ok(Added { product: products::get(&state.db, id).await?, customers_invited: reached });
+    }
     let customers = customers(state, id).await?;
     for p in &customers {
         let job = Job::Grant { purchase_id: p.id };
@@ -125,6 +147,11 @@ pub async fn remove(state: &AppState, id: ProductId, repository: RepositoryId, c
                 included.repository.full_name()
             ),
         ));
+    }
+    if let Some(team) = product.team() {
+        // Out of the team: every holder loses it with one call.
+        let r = &included.repository;
+        state.github.remove_team_repository(&team, &r.owner, &r.name).await?;
     }
     sqlx::query("DELETE FROM product_repositories WHERE product_id = $1 AND repository_id = $2")
         .bind(id)

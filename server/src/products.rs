@@ -5,7 +5,7 @@
 
 use crate::{
     clock,
-    domain::{ProductId, ProductStatus},
+    domain::{GithubTeam, ProductId, ProductStatus},
     repositories::{self, Included, NewRepository},
     Db, Error, Result,
 };
@@ -20,12 +20,29 @@ pub struct Product {
     pub cover_image: Option<String>,
     pub status: ProductStatus,
     pub stripe_product_id: Option<String>,
+    /// The GitHub team its access goes through (`None`: collaborators).
+    #[sqlx(flatten)]
+    pub team: TeamColumns,
     /// What a purchase grants, in the order the creator added them.
     #[sqlx(skip)]
     pub repositories: Vec<Included>,
 }
 
+/// The product's GitHub team, as stored (all three set, or none).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct TeamColumns {
+    github_team_org: Option<String>,
+    github_team_slug: Option<String>,
+    github_team_id: Option<i64>,
+}
+
 impl Product {
+    /// The GitHub team its holders are members of, when it grants through one.
+    pub fn team(&self) -> Option<GithubTeam> {
+        let t = &self.team;
+        Some(GithubTeam { org: t.github_team_org.clone()?, slug: t.github_team_slug.clone()?, id: t.github_team_id? })
+    }
+
     /// "owner/name" of each repository, for lists and logs.
     pub fn full_names(&self) -> Vec<String> {
         self.repositories.iter().map(|i| i.repository.full_name()).collect()
@@ -54,7 +71,7 @@ impl Product {
     }
 }
 
-const COLUMNS: &str = "id, slug, title, summary, description_md, cover_image, status, stripe_product_id";
+const COLUMNS: &str = "id, slug, title, summary, description_md, cover_image, status, stripe_product_id, github_team_org, github_team_slug, github_team_id";
 
 /// The creator's edits.
 #[derive(Debug, Clone)]
@@ -260,6 +277,21 @@ pub fn parse_status(raw: &str) -> Result<ProductStatus> {
         Ok(ProductStatus::Draft) | Err(_) => Err(Error::invalid("status", "choose published, unpublished or archived")),
         Ok(status) => Ok(status),
     }
+}
+
+/// Records the GitHub team a product grants through (`None`: collaborators again).
+pub async fn set_team(db: &Db, id: ProductId, team: Option<&GithubTeam>) -> Result<()> {
+    sqlx::query(
+        "UPDATE products SET github_team_org = $2, github_team_slug = $3, github_team_id = $4, updated_at = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(team.map(|t| t.org.as_str()))
+    .bind(team.map(|t| t.slug.as_str()))
+    .bind(team.map(|t| t.id))
+    .bind(clock::now())
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -113,18 +113,28 @@ pub async fn expire_invitations(state: &AppState) -> Result<usize> {
 /// invitations on GitHub, and records what differs for the creator.
 pub async fn reconcile(state: &AppState) -> Result<usize> {
     let mut found = 0;
-    // Each repository of a product not archived, once.
-    let mut watched: Vec<Repository> = products::list(&state.db)
-        .await?
+    // Each repository of a product not archived, once, with the teams
+    // (team access) that give it.
+    let products: Vec<_> =
+        products::list(&state.db).await?.into_iter().filter(|p| p.status != ProductStatus::Archived).collect();
+    let mut teams: HashMap<i64, Vec<crate::domain::GithubTeam>> = HashMap::new();
+    for p in &products {
+        if let Some(team) = p.team() {
+            for i in &p.repositories {
+                teams.entry(i.repository.id.get()).or_default().push(team.clone());
+            }
+        }
+    }
+    let mut watched: Vec<Repository> = products
         .into_iter()
-        .filter(|p| p.status != ProductStatus::Archived)
         .flat_map(|p| p.repositories.into_iter().map(|i| i.repository))
         .filter(|r| !r.github_state.is_unreachable())
         .collect();
     watched.sort_by_key(|r| r.id);
     watched.dedup_by_key(|r| r.id);
     for repo in watched {
-        match reconcile_repository(state, &repo).await {
+        let teams = teams.get(&repo.id.get()).map(Vec::as_slice).unwrap_or_default();
+        match reconcile_repository(state, &repo, teams).await {
             Ok(n) => found += n,
             // One repository GitHub will not show us must not stop the rest.
             Err(e) => {
@@ -135,13 +145,28 @@ pub async fn reconcile(state: &AppState) -> Result<usize> {
     Ok(found)
 }
 
-async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usize> {
-    // Everyone with access (paginated), and everyone with a pending invitation.
+async fn reconcile_repository(
+    state: &AppState,
+    repo: &Repository,
+    teams: &[crate::domain::GithubTeam],
+) -> Result<usize> {
+    // Everyone with access (paginated, team members included), and
+    // everyone with a pending invitation: to the repository, or to the
+    // organisation for one of its teams.
     let (with_access, invited): (HashMap<i64, String>, HashSet<i64>) = state
         .github
         .collaborators_and_invitees(Repo { owner: &repo.owner, name: &repo.name })
         .await
         .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
+    let mut team_invited: HashSet<String> = HashSet::new();
+    for team in teams {
+        let (_, logins) = state
+            .github
+            .team_members_and_invitees(team)
+            .await
+            .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
+        team_invited.extend(logins);
+    }
 
     let granted = grants::live_in(&state.db, repo.id).await?;
     let paid_for: HashSet<i64> = granted.iter().map(|g| g.github_user_id.get()).collect();
@@ -149,7 +174,11 @@ async fn reconcile_repository(state: &AppState, repo: &Repository) -> Result<usi
     let mut findings: Vec<Finding> = Vec::new();
     for g in &granted {
         let has = with_access.contains_key(&g.github_user_id.get());
-        let pending = invited.contains(&g.github_user_id.get());
+        let mut pending = invited.contains(&g.github_user_id.get());
+        if !pending && !has && !team_invited.is_empty() {
+            let login = purchases::get(&state.db, g.purchase_id).await?.github_login.to_ascii_lowercase();
+            pending = team_invited.contains(&login);
+        }
         if !(has || (g.status == GrantStatus::Invited && pending)) {
             let what = if g.status == GrantStatus::Active {
                 "paid, but not a collaborator any more"
@@ -205,8 +234,17 @@ pub async fn fix_drift(state: &AppState, id: i64, cause: &Cause) -> Result<Strin
                 github_login: drift.github_login.clone(),
                 invitation_id: None,
                 preexisting: false,
+                team: None,
             };
             access::remove_from_github(state, &holder).await?;
+            // And from the team of a team product that gives the repository.
+            for product in products::list(&state.db).await? {
+                let Some(team) = product.team() else { continue };
+                if product.repositories.iter().any(|i| i.repository.id == holder.repository_id) {
+                    let member = crate::domain::Holder { team: Some(team), ..holder.clone() };
+                    access::remove_from_github(state, &member).await?;
+                }
+            }
             tracing::info!(login = %drift.github_login, "unpaid collaborator removed");
             format!("@{} removed from the repository", drift.github_login)
         }

@@ -28,6 +28,9 @@ pub struct Product {
     pub cover_url: Option<String>,
     /// Every repository a purchase grants.
     pub repositories: Vec<ProductRepository>,
+    /// `org/slug` of the GitHub team holders are members of (team access);
+    /// null: each holder is a collaborator of each repository.
+    pub github_team: Option<String>,
     /// Prices on sale.
     pub prices: Vec<Price>,
 }
@@ -47,6 +50,7 @@ async fn product(state: &AppState, p: products::Product) -> Result<Product, ApiE
     let prices = prices::active_for(&state.db, p.id).await?.into_iter().map(price).collect();
     let base = state.config.public_url.as_str().trim_end_matches('/');
     Ok(Product {
+        github_team: p.team().map(|t| t.full_name()),
         id: p.id.get(),
         url: format!("{base}/p/{}", p.slug),
         cover_url: p.cover_image.map(|c| format!("{base}/covers/{c}")),
@@ -167,14 +171,29 @@ pub async fn remove_repository(
 /// Changes any of the page's fields and its status (`published` from draft
 /// or unpublished, `unpublished` from published or archived, `archived`
 /// from any).
-#[utoipa::path(patch, path = "/products/{id}", tag = "products", params(("id" = i64, Path)), request_body = super::repositories::RepositoryPatch,
+#[derive(serde::Deserialize, ToSchema)]
+pub struct ProductPatch {
+    #[serde(flatten)]
+    pub page: super::repositories::RepositoryPatch,
+    /// `true`: grant through a GitHub team (every repository in one
+    /// organisation, a price on sale, no customer with access yet);
+    /// `false`: back to collaborators (no customer with access).
+    pub team_access: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/products/{id}", tag = "products", params(("id" = i64, Path)), request_body = ProductPatch,
     responses((status = 200, body = Product), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
     _key: ApiKey,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<super::repositories::RepositoryPatch>,
+    ApiJson(body): ApiJson<ProductPatch>,
 ) -> Result<ApiJson<Product>, ApiError> {
-    let saved = server::listings::save(&state, ProductId(id), body.into()).await?;
+    let mut saved = server::listings::save(&state, ProductId(id), body.page.into()).await?;
+    saved = match body.team_access {
+        Some(true) if saved.team().is_none() => server::team_access::turn_on(&state, ProductId(id)).await?,
+        Some(false) => server::team_access::turn_off(&state, ProductId(id)).await?,
+        _ => saved,
+    };
     Ok(ApiJson(product(&state, saved).await?))
 }

@@ -43,6 +43,7 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
     ("reason", "hacked"),
     ("key", "sk_test_hacked"),
     ("confirm", "0"),
+    ("on", "true"),
 ];
 
 /// Everything an unauthorised call could have changed.

@@ -45,7 +45,7 @@ async fn checkout(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
 
 /// `manager` buys `seats` seats of `price` (taking one or not) and pays;
 /// returns the team purchase's id and public id once it is active.
-async fn buy_team(app: &TestApp, price: i64, manager: &str, seats: &str, take_seat: bool) -> (i64, String) {
+pub(crate) async fn buy_team(app: &TestApp, price: i64, manager: &str, seats: &str, take_seat: bool) -> (i64, String) {
     app.control("/github/users", json!({"login": manager})).await;
     let price = price.to_string();
     let email = format!("{manager}@example.com");
@@ -69,7 +69,7 @@ async fn buy_team(app: &TestApp, price: i64, manager: &str, seats: &str, take_se
 }
 
 /// A signed-in customer's browser.
-async fn customer(app: &TestApp, login: &str) -> reqwest::Client {
+pub(crate) async fn customer(app: &TestApp, login: &str) -> reqwest::Client {
     app.control("/github/users", json!({"login": login})).await;
     let who = browser();
     sign_in_customer(app, &who, login).await;
@@ -77,21 +77,21 @@ async fn customer(app: &TestApp, login: &str) -> reqwest::Client {
 }
 
 /// The team as the signed-in customer's `/account` shows it.
-async fn team_of(app: &TestApp, who: &reqwest::Client, public_id: &str) -> Value {
+pub(crate) async fn team_of(app: &TestApp, who: &reqwest::Client, public_id: &str) -> Value {
     let (status, body) = call(app, who, "account/overview", &[]).await;
     assert_eq!(status, 200, "{body}");
     let found = body["purchases"].as_array().unwrap().iter().find(|p| p["id"] == public_id).cloned();
     found.map(|p| p["team"].clone()).unwrap_or(Value::Null)
 }
 
-fn holders(team: &Value) -> Vec<String> {
+pub(crate) fn holders(team: &Value) -> Vec<String> {
     let mut out: Vec<String> =
         team["holders"].as_array().unwrap().iter().map(|h| h["github_login"].as_str().unwrap().to_owned()).collect();
     out.sort();
     out
 }
 
-fn seat_id(team: &Value, login: &str) -> String {
+pub(crate) fn seat_id(team: &Value, login: &str) -> String {
     team["holders"].as_array().unwrap().iter().find(|h| h["github_login"] == login).unwrap()["id"]
         .as_str()
         .unwrap()
@@ -122,12 +122,12 @@ async fn on_pro_kit(app: &TestApp) -> Vec<String> {
     out
 }
 
-async fn give(app: &TestApp, who: &reqwest::Client, team: &str, login: &str) -> (u16, Value) {
+pub(crate) async fn give(app: &TestApp, who: &reqwest::Client, team: &str, login: &str) -> (u16, Value) {
     app.control("/github/users", json!({"login": login})).await;
     call(app, who, "account/team/give", &[("id", team), ("github_username", login)]).await
 }
 
-async fn subscription_of(app: &TestApp, id: i64) -> String {
+pub(crate) async fn subscription_of(app: &TestApp, id: i64) -> String {
     sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
         .bind(id)
         .fetch_one(app.pool())

@@ -135,6 +135,8 @@ mod ssr {
         }
         Ok(RepoEdit {
             repositories,
+            team: r.team().map(|t| t.full_name()),
+            team_org: server::team_access::organisation(&r).map(str::to_owned),
             cover_url: r.cover_image.as_ref().map(|c| format!("/covers/{c}")),
             prices,
             currencies: server::prices::CURRENCIES.iter().map(|(c, _)| (*c).to_owned()).collect(),

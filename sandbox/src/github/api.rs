@@ -22,7 +22,7 @@ pub fn gh_error(status: StatusCode, message: &str, docs: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn not_found(docs: &str) -> Response {
+pub(crate) fn not_found(docs: &str) -> Response {
     gh_error(StatusCode::NOT_FOUND, "Not Found", docs)
 }
 
@@ -51,14 +51,14 @@ pub async fn caller_installation(sb: &Sandbox, headers: &HeaderMap) -> Result<Op
     Ok(sb.store().get::<Value>(TOKEN, token).await?.and_then(|t| t["installation"].as_i64()))
 }
 
-async fn caller(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<User>, Error> {
+pub(crate) async fn caller(sb: &Sandbox, headers: &HeaderMap) -> Result<Option<User>, Error> {
     match caller_login(sb, headers).await? {
         Some(login) => sb.gh_user(&login).await,
         None => Ok(None),
     }
 }
 
-fn bad_credentials() -> Response {
+pub(crate) fn bad_credentials() -> Response {
     gh_error(StatusCode::UNAUTHORIZED, "Bad credentials", "overview/authenticating-to-the-rest-api")
 }
 
@@ -101,8 +101,17 @@ async fn profile_response(sb: &Sandbox, user: &User) -> Result<Response, Error> 
 
 #[derive(Deserialize)]
 pub struct Paging {
-    per_page: Option<usize>,
-    page: Option<usize>,
+    pub(crate) per_page: Option<usize>,
+    pub(crate) page: Option<usize>,
+}
+
+impl Paging {
+    /// One page of `items`, as GitHub pages lists (30 a page by default, at most 100).
+    pub(crate) fn page<T>(&self, items: Vec<T>) -> Vec<T> {
+        let per_page = self.per_page.unwrap_or(30).clamp(1, 100);
+        let page = self.page.unwrap_or(1).max(1);
+        items.into_iter().skip((page - 1) * per_page).take(per_page).collect()
+    }
 }
 
 /// `GET /user/repos`: what the caller owns or administers, by full name.
@@ -120,9 +129,7 @@ pub async fn list_own_repos(
         }
     }
     visible.sort_by(|a, b| a.0.cmp(&b.0));
-    let per_page = paging.per_page.unwrap_or(30).clamp(1, 100);
-    let page = paging.page.unwrap_or(1).max(1);
-    let items: Vec<Value> = visible.into_iter().skip((page - 1) * per_page).take(per_page).map(|(_, v)| v).collect();
+    let items: Vec<Value> = paging.page(visible).into_iter().map(|(_, v)| v).collect();
     Ok(Json(items).into_response())
 }
 
@@ -202,10 +209,12 @@ pub async fn check_collaborator(
 ) -> Result<Response, Reject> {
     const DOCS: &str = "collaborators/collaborators#check-if-a-user-is-a-repository-collaborator";
     let (repo, _) = admin_repo(&sb, &headers, &owner, &name, DOCS).await?;
+    // A direct collaborator, or a member of a team that has the repository.
     let is = match sb.gh_user(&login).await? {
         Some(user) => {
             user.login.eq_ignore_ascii_case(&repo.owner)
                 || sb.gh_collaborators(&repo).await?.iter().any(|c| c.user_id == user.id)
+                || sb.gh_team_permission(&repo, &user).await?.is_some()
         }
         None => false,
     };
@@ -224,7 +233,9 @@ pub async fn remove_collaborator(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /repos/{o}/{r}/collaborators`: with each one's permissions.
+/// `GET /repos/{o}/{r}/collaborators`: with each one's permissions. GitHub's
+/// default `affiliation=all`: direct collaborators and the members of the
+/// teams that have the repository (with the highest permission they have).
 pub async fn list_collaborators(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
@@ -237,24 +248,33 @@ pub async fn list_collaborators(
     if !owner_user.organization {
         out.push(collaborator_json(&sb, &owner_user, "admin"));
     }
+    let mut listed: Vec<(User, String)> = Vec::new();
     for c in sb.gh_collaborators(&repo).await? {
         if let Some(user) = sb.gh_user_by_id(c.user_id).await? {
-            out.push(collaborator_json(&sb, &user, &c.permission));
+            listed.push((user, c.permission));
         }
     }
+    for (user_id, permission) in sb.gh_team_collaborators(&repo).await? {
+        match listed.iter_mut().find(|(u, _)| u.id == user_id) {
+            Some((_, held)) => {
+                if permission_rank(&permission) > permission_rank(held) {
+                    *held = permission;
+                }
+            }
+            None => {
+                if let Some(user) = sb.gh_user_by_id(user_id).await? {
+                    listed.push((user, permission));
+                }
+            }
+        }
+    }
+    out.extend(listed.iter().map(|(user, permission)| collaborator_json(&sb, user, permission)));
     Ok(Json(out).into_response())
 }
 
 fn collaborator_json(sb: &Sandbox, user: &User, permission: &str) -> Value {
-    let level = |l: &[&str]| l.contains(&permission);
     let mut v = user_json(sb, user);
-    v["permissions"] = json!({
-        "pull": true,
-        "triage": level(&["triage", "write", "maintain", "admin"]),
-        "push": level(&["write", "maintain", "admin"]),
-        "maintain": level(&["maintain", "admin"]),
-        "admin": level(&["admin"]),
-    });
+    v["permissions"] = permissions_json(permission);
     v["role_name"] = json!(permission);
     v
 }

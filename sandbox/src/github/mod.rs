@@ -1,13 +1,18 @@
 //! The GitHub stand-in: REST API under `/sandbox/github/api`, web pages
-//! (OAuth, avatars, invitations, repositories) under `/sandbox/github`.
+//! (OAuth, avatars, invitations, repositories, organisations) under
+//! `/sandbox/github`.
 
 pub mod api;
 pub mod app;
 pub mod apps;
+pub mod calls;
 pub mod faults;
 pub mod model;
 mod oauth;
+pub mod orgs;
+mod orgs_web;
 pub mod seed;
+pub mod teams_api;
 mod web;
 pub mod world;
 
@@ -33,6 +38,8 @@ pub fn router(sb: &Sandbox) -> Router<Sandbox> {
         // GitHub's web pages: where invitation links lead.
         .route("/{owner}/{repo}/invitations", get(web::invitations_page).post(web::accept))
         .route("/{owner}/{repo}", get(web::repository_page))
+        .route("/orgs/{org}/invitation", get(orgs_web::invitation_page).post(orgs_web::accept))
+        .route("/{owner}", get(orgs_web::account_page))
 }
 
 fn api_router(sb: &Sandbox) -> Router<Sandbox> {
@@ -58,5 +65,26 @@ fn api_router(sb: &Sandbox) -> Router<Sandbox> {
         )
         .route("/repos/{owner}/{repo}/invitations", get(api::list_invitations))
         .route("/repos/{owner}/{repo}/invitations/{id}", axum::routing::delete(api::delete_invitation))
+        // Organisations and teams (teams_api.rs).
+        .route("/orgs/{org}/teams", get(teams_api::list_teams).post(teams_api::create_team))
+        .route("/orgs/{org}/teams/{team_slug}", get(teams_api::get_team))
+        .route("/orgs/{org}/teams/{team_slug}/repos", get(teams_api::list_team_repos))
+        .route(
+            "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}",
+            get(teams_api::check_team_repo).put(teams_api::put_team_repo).delete(teams_api::delete_team_repo),
+        )
+        .route("/orgs/{org}/teams/{team_slug}/members", get(teams_api::list_team_members))
+        .route("/orgs/{org}/teams/{team_slug}/invitations", get(teams_api::list_team_invitations))
+        .route(
+            "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+            get(teams_api::get_team_membership)
+                .put(teams_api::put_team_membership)
+                .delete(teams_api::delete_team_membership),
+        )
+        .route("/orgs/{org}/invitations", get(teams_api::list_org_invitations))
+        .route("/orgs/{org}/invitations/{invitation_id}", axum::routing::delete(teams_api::cancel_org_invitation))
+        .route("/orgs/{org}/members/{username}", get(teams_api::check_org_member))
         .route_layer(middleware::from_fn_with_state(sb.clone(), faults::inject))
+        // Outermost: every call counts, those an armed fault answers too.
+        .route_layer(middleware::from_fn_with_state(sb.clone(), calls::count))
 }

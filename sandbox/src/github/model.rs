@@ -100,6 +100,30 @@ pub fn reported_permission(requested: &str) -> Option<&'static str> {
     }
 }
 
+/// Orders the reported permissions: read < triage < write < maintain < admin.
+pub fn permission_rank(reported: &str) -> u8 {
+    match reported {
+        "read" => 1,
+        "triage" => 2,
+        "write" => 3,
+        "maintain" => 4,
+        "admin" => 5,
+        _ => 0,
+    }
+}
+
+/// GitHub's `permissions` object for a reported permission level.
+pub fn permissions_json(reported: &str) -> Value {
+    let at_least = |level: &str| permission_rank(reported) >= permission_rank(level);
+    json!({
+        "admin": at_least("admin"),
+        "maintain": at_least("maintain"),
+        "push": at_least("write"),
+        "triage": at_least("triage"),
+        "pull": true,
+    })
+}
+
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()

@@ -11,7 +11,7 @@ mod interval;
 mod reason;
 mod status;
 
-pub use holder::Holder;
+pub use holder::{GithubTeam, Holder};
 pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, ProductId, PurchaseId, RepositoryId};
 pub use interval::Interval;
 pub use reason::Reason;

@@ -23,6 +23,9 @@ text_enum! {
         InvitationExpired = "invitation_expired",
         /// Waiting for GitHub's daily limit of invitations per repository.
         QueuedInviteLimit = "queued_invite_limit",
+        /// Waiting for GitHub's daily limit of organisation invitations
+        /// (team access: a holder who is not a member yet is invited to it).
+        QueuedOrgInviteLimit = "queued_org_invite_limit",
         /// Waiting for GitHub's API rate limit.
         QueuedRateLimit = "queued_rate_limit",
         /// Not invited: the buyer's GitHub account no longer exists.
@@ -52,7 +55,7 @@ impl Reason {
 
     /// The invitation waits for one of GitHub's limits.
     pub fn is_queued(self) -> bool {
-        matches!(self, Reason::QueuedInviteLimit | Reason::QueuedRateLimit)
+        matches!(self, Reason::QueuedInviteLimit | Reason::QueuedOrgInviteLimit | Reason::QueuedRateLimit)
     }
 
     /// Paid, but GitHub refused the invitation for good: the customer may

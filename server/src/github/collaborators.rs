@@ -34,18 +34,25 @@ fn later_message(why: Reason) -> &'static str {
         Reason::QueuedInviteLimit => {
             "queued: GitHub's daily invitation limit for this repository is reached; the invitation goes out when it resets"
         }
+        Reason::QueuedOrgInviteLimit => {
+            "queued: GitHub's daily limit of invitations to the organisation is reached; the invitation goes out when it resets"
+        }
         _ => "queued: GitHub's rate limit is reached; trying again when it resets",
     }
 }
 
 impl Refusal {
     /// What a 404 from this call means.
-    fn from_error(err: GithubError, not_found: Refusal) -> Refusal {
+    pub(super) fn from_error(err: GithubError, not_found: Refusal) -> Refusal {
         match err {
             GithubError::Api { status: 404, .. } => not_found,
             // GitHub allows 50 invitations per repository per day.
             GithubError::Api { status: 422, message, .. } if message.contains("maximum number of invitations") => {
                 Refusal::Later { why: Reason::QueuedInviteLimit, after_secs: 3600 }
+            }
+            // And 50 invitations to an organisation a day (500 on paid plans).
+            GithubError::Api { status: 422, message, .. } if message.contains("Over invitation rate limit") => {
+                Refusal::Later { why: Reason::QueuedOrgInviteLimit, after_secs: 3600 }
             }
             GithubError::Api { status: 403 | 429, retry_after, .. } => {
                 Refusal::Later { why: Reason::QueuedRateLimit, after_secs: retry_after.unwrap_or(60).clamp(1, 3600) }
@@ -82,7 +89,7 @@ pub struct Repo<'a> {
 }
 
 /// What GitHub grants a collaborator (`admin` is never sold).
-fn permission(p: &str) -> Permission {
+pub(super) fn permission(p: &str) -> Permission {
     match p {
         "triage" => Permission::Triage,
         "push" => Permission::Push,
@@ -92,7 +99,7 @@ fn permission(p: &str) -> Permission {
 }
 
 impl Github {
-    async fn client(&self, owner: &str) -> Result<Octocrab, Refusal> {
+    pub(super) async fn client(&self, owner: &str) -> Result<Octocrab, Refusal> {
         self.for_owner(owner).await.map_err(|e| Refusal::from_error(e, Refusal::RepositoryGone))
     }
 

@@ -3,6 +3,7 @@
 //! per-user clients for sign-in.
 
 pub mod collaborators;
+pub mod teams;
 pub mod users;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        product_repositories::{AddProductRepository, RemoveProductRepository},
+        product_repositories::{AddProductRepository, RemoveProductRepository, SetTeamAccess},
         repositories::reachable_repositories,
     },
     types::{ProductRepo, RepoEdit},
@@ -22,6 +22,7 @@ const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm hov
 pub struct RepositoryActions {
     pub add: ServerAction<AddProductRepository>,
     pub remove: ServerAction<RemoveProductRepository>,
+    pub team: ServerAction<SetTeamAccess>,
     /// What the last action said: done (its words), or refused (why).
     last: RwSignal<Option<Result<String, String>>>,
 }
@@ -30,7 +31,13 @@ impl RepositoryActions {
     pub fn new() -> Self {
         let add = ServerAction::<AddProductRepository>::new();
         let remove = ServerAction::<RemoveProductRepository>::new();
+        let team = ServerAction::<SetTeamAccess>::new();
         let last = RwSignal::new(None);
+        Effect::new(move |_| {
+            if let Some(outcome) = team.value().get() {
+                last.set(Some(outcome.map_err(|e| e.to_string())));
+            }
+        });
         Effect::new(move |_| {
             if let Some(outcome) = add.value().get() {
                 last.set(Some(outcome.map_err(|e| e.to_string())));
@@ -41,10 +48,10 @@ impl RepositoryActions {
                 last.set(Some(outcome.map_err(|e| e.to_string())));
             }
         });
-        RepositoryActions { add, remove, last }
+        RepositoryActions { add, remove, team, last }
     }
     pub fn version(&self) -> usize {
-        self.add.version().get() + self.remove.version().get()
+        self.add.version().get() + self.remove.version().get() + self.team.version().get()
     }
 }
 
@@ -71,6 +78,7 @@ pub fn Repositories(r: RepoEdit, actions: RepositoryActions, reachable: Reachabl
             <ul class="mt-3 divide-y divide-slate-200 dark:divide-slate-800" data-testid="product-repositories">
                 {r.repositories.iter().cloned().map(|p| view! { <RepositoryItem p product=r.id actions single /> }).collect_view()}
             </ul>
+            <TeamAccess id=r.id team=r.team.clone() org=r.team_org.clone() actions />
             {move || done().map(|m| view! { <p role="status" data-testid="repositories-notice" class="mt-3 text-sm text-green-700 dark:text-green-400">{m}</p> })}
             {move || error().map(|e| view! { <p role="alert" class="mt-3 text-red-600 dark:text-red-400">{e}</p> })}
             <ActionForm action=actions.add attr:class="mt-6 grid gap-3 md:grid-cols-4 md:items-end" attr:data-testid="add-repository">
@@ -110,6 +118,37 @@ pub fn Repositories(r: RepoEdit, actions: RepositoryActions, reachable: Reachabl
             </ActionForm>
         </section>
     }
+}
+
+/// Team access: how holders get the repositories when they all belong to
+/// one organisation — one membership of a GitHub team, or a collaborator
+/// invitation per repository.
+#[component]
+fn TeamAccess(id: i64, team: Option<String>, org: Option<String>, actions: RepositoryActions) -> impl IntoView {
+    let (words, on) = match (&team, &org) {
+        (Some(team), _) => (
+            format!("Holders are members of the GitHub team {team}: one membership gives every repository, and a repository added here reaches all of them at once."),
+            false,
+        ),
+        (None, Some(org)) => (
+            format!("Every repository belongs to {org}: holders can get them as members of one GitHub team instead of a collaborator invitation per repository (those not in {org} yet are invited to it by GitHub)."),
+            true,
+        ),
+        (None, None) => return ().into_any(),
+    };
+    view! {
+        <div class="mt-4 rounded-md border border-slate-200 p-3 text-sm dark:border-slate-700" data-testid="team-access">
+            <p>{words}</p>
+            <ActionForm action=actions.team attr:class="mt-2">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="on" value=on.to_string() />
+                <button class=BUTTON disabled=move || actions.team.pending().get()>
+                    {if on { "Grant through a GitHub team" } else { "Back to collaborator invitations" }}
+                </button>
+            </ActionForm>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
