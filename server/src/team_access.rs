@@ -35,13 +35,24 @@ pub async fn held_elsewhere(
     user: GithubUserId,
     except: PurchaseId,
 ) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT g.purchase_id FROM grants g
+    Ok(other_membership(state, team, user, except).await?.is_some())
+}
+
+/// Another live purchase's grant through the team for the account: its
+/// status and invitation link.
+async fn other_membership(
+    state: &AppState,
+    team: &GithubTeam,
+    user: GithubUserId,
+    except: PurchaseId,
+) -> Result<Option<(GrantStatus, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT g.status, g.invitation_url FROM grants g
            JOIN purchases p ON p.id = g.purchase_id
            JOIN products pr ON pr.id = p.product_id
          WHERE pr.github_team_id = $1 AND g.github_user_id = $2 AND g.purchase_id <> $3
            AND g.status IN ($4, $5) AND p.status IN ($6, $7)
-         LIMIT 1",
+         ORDER BY g.purchase_id LIMIT 1",
     )
     .bind(team.id)
     .bind(user)
@@ -51,8 +62,7 @@ pub async fn held_elsewhere(
     .bind(PurchaseStatus::Invited)
     .bind(PurchaseStatus::Active)
     .fetch_optional(state.db.pool())
-    .await?;
-    Ok(found.is_some())
+    .await?)
 }
 
 /// Makes the buyer a member of the team (what `grant` is for a team
@@ -95,23 +105,7 @@ pub(crate) async fn invite(
 /// Another purchase of the same account is a member through RepoPass: this
 /// one shares that membership.
 async fn shared(state: &AppState, team: &GithubTeam, p: &Purchase) -> Result<Option<Invite>> {
-    let other: Option<(GrantStatus, Option<String>)> = sqlx::query_as(
-        "SELECT g.status, g.invitation_url FROM grants g
-           JOIN purchases p ON p.id = g.purchase_id
-           JOIN products pr ON pr.id = p.product_id
-         WHERE pr.github_team_id = $1 AND g.github_user_id = $2 AND g.purchase_id <> $3
-           AND g.status IN ($4, $5) AND p.status IN ($6, $7)
-         ORDER BY g.purchase_id LIMIT 1",
-    )
-    .bind(team.id)
-    .bind(p.github_user_id)
-    .bind(p.id)
-    .bind(GrantStatus::Invited)
-    .bind(GrantStatus::Active)
-    .bind(PurchaseStatus::Invited)
-    .bind(PurchaseStatus::Active)
-    .fetch_optional(state.db.pool())
-    .await?;
+    let other = other_membership(state, team, p.github_user_id, p.id).await?;
     Ok(other.map(|(status, invitation_url)| Invite::Shared { status, invitation_url }))
 }
 
