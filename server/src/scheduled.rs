@@ -160,11 +160,8 @@ async fn reconcile_repository(
         .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
     let mut team_invited: HashSet<String> = HashSet::new();
     for team in teams {
-        let (_, logins) = state
-            .github
-            .team_members_and_invitees(team)
-            .await
-            .map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
+        let logins =
+            state.github.team_invitees(team).await.map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
         team_invited.extend(logins);
     }
 

@@ -150,23 +150,11 @@ impl Github {
         gone_is_done(client.teams(&team.org).memberships(&team.slug).remove(login).await)
     }
 
-    /// The members of the team (GitHub id → login), and the logins
-    /// (lowercase) of those whose membership waits for an organisation
-    /// invitation (GitHub lists invitations by login).
-    pub async fn team_members_and_invitees(
-        &self,
-        team: &Team,
-    ) -> Result<(std::collections::HashMap<i64, String>, std::collections::HashSet<String>), Refusal> {
+    /// The logins (lowercase) of those whose team membership waits for an
+    /// organisation invitation (GitHub lists invitations by login). Members
+    /// themselves show in the repositories' collaborators.
+    pub async fn team_invitees(&self, team: &Team) -> Result<std::collections::HashSet<String>, Refusal> {
         let client = self.client(&team.org).await?;
-        let first = client
-            .teams(&team.org)
-            .members(&team.slug)
-            .per_page(100)
-            .send()
-            .await
-            .map_err(refused(Refusal::RepositoryGone))?;
-        let members = client.all_pages(first).await.map_err(refused(Refusal::RepositoryGone))?;
-        let members = members.into_iter().map(|m| (m.id.0 as i64, m.login)).collect();
         let first = client
             .teams(&team.org)
             .invitations(&team.slug)
@@ -175,7 +163,6 @@ impl Github {
             .await
             .map_err(refused(Refusal::RepositoryGone))?;
         let pending = client.all_pages(first).await.map_err(refused(Refusal::RepositoryGone))?;
-        let invited = pending.into_iter().filter_map(|i| i.login.map(|l| l.to_ascii_lowercase())).collect();
-        Ok((members, invited))
+        Ok(pending.into_iter().filter_map(|i| i.login.map(|l| l.to_ascii_lowercase())).collect())
     }
 }
