@@ -397,14 +397,31 @@ pub struct TeamSeats {
     /// The seats a team may have (the price's range).
     pub seats_min: i64,
     pub seats_max: i64,
-    /// Seats change here (a subscription); a one-time purchase's do not yet.
-    pub can_change: bool,
+    /// How the number of seats changes.
+    pub seat_changes: SeatChanges,
     pub holders: Vec<SeatHolder>,
     pub managers: Vec<String>,
     /// The team purchase is in force (seats can be handed out).
     pub in_force: bool,
     /// This customer manages the seats (a holder only sees their own).
     pub manager: bool,
+}
+
+/// How a team's number of seats changes on `/account`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeatChanges {
+    /// A subscription: more now, charged pro rata; fewer from the renewal.
+    Prorated,
+    /// A one-time price: more are paid once (Stripe Checkout); never fewer.
+    PaidOnce,
+}
+
+/// What "Change seats" did: said in words, or a payment to make first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeatsAnswer {
+    Said(String),
+    /// Stripe Checkout for the added seats: the page goes there.
+    PayAt(String),
 }
 
 /// One holder's seat.

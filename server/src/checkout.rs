@@ -261,6 +261,7 @@ async fn create_session(
         metadata,
         client_reference_id: purchase_id.to_string(),
         customer_email: email,
+        customer: None,
         success_url: format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),
         cancel_url: format!("{base}/p/{}?checkout=cancelled", product.slug),
         subscription: price.interval().is_subscription().then_some(price.trial_days.clamp(0, 730) as u32),

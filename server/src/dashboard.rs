@@ -59,7 +59,10 @@ pub async fn summary(db: &Db) -> Result<Summary> {
     let paid = "SELECT currency, CAST(SUM(amount) AS BIGINT) FROM payments WHERE created_at >= $1 GROUP BY currency ORDER BY currency";
     let mrr = async {
         let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-            "SELECT p.currency, CAST(SUM(CASE WHEN pr.kind = $1 THEN p.amount / 12 ELSE p.amount END) AS BIGINT)
+            // A team pays for the seats it has now (one seat's price each),
+            // not for those it started with.
+            "SELECT p.currency, CAST(SUM((CASE WHEN p.seats IS NOT NULL THEN pr.amount * p.seats ELSE p.amount END)
+                    / (CASE WHEN pr.kind = $1 THEN 12 ELSE 1 END)) AS BIGINT)
              FROM purchases p JOIN prices pr ON pr.id = p.price_id
              WHERE p.status IN ({}) AND pr.kind IN ($2, $1)
              GROUP BY p.currency ORDER BY p.currency",

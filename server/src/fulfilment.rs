@@ -67,7 +67,7 @@ pub async fn complete_checkout(state: &AppState, session: &Session, cause: &Caus
             let reference = session.invoice.clone().or_else(|| session.payment_intent.clone());
             let currency = session.currency.clone().unwrap_or_else(|| purchase.currency.clone());
             ledger::received(
-                &state.db,
+                state.db.pool(),
                 purchase.id,
                 &reference.unwrap_or_else(|| session.id.clone()),
                 ledger::Kind::Payment,

@@ -24,9 +24,9 @@ impl Kind {
 
 /// Records money received for a purchase (nothing for a zero amount, such
 /// as a trial's first invoice). A second call with the same `stripe_ref`
-/// changes nothing.
-pub async fn received(
-    db: &Db,
+/// changes nothing. `db`: the pool, or a transaction it belongs to.
+pub async fn received<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     purchase_id: crate::domain::PurchaseId,
     stripe_ref: &str,
     kind: Kind,
@@ -46,7 +46,7 @@ pub async fn received(
     .bind(amount)
     .bind(currency.to_lowercase())
     .bind(clock::now())
-    .execute(db.pool())
+    .execute(db)
     .await?;
     Ok(())
 }

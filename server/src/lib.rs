@@ -34,6 +34,7 @@ pub mod drift;
 pub mod duplicate_purchases;
 pub mod emails;
 pub mod error;
+pub mod extra_seats;
 pub mod fulfilment;
 pub mod github;
 pub mod github_accounts;

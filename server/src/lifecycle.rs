@@ -8,7 +8,7 @@ use crate::{
     access, clock,
     domain::Provider,
     domain::{Action, PurchaseId, PurchaseStatus as Status, Reason},
-    fulfilment,
+    extra_seats, fulfilment,
     jobs::{self, Job, Outcome},
     ledger,
     purchase_state::{transition, Cause, Change, Value as Col},
@@ -74,11 +74,24 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
         serde_json::from_str(payload).map_err(|e| Error::Internal(format!("stored event is not JSON: {e}")))?;
     let object = &event["data"]["object"];
     let cause = Cause::StripeEvent(event_id.to_owned());
+    if matches!(event_type, "charge.refunded" | "charge.dispute.created") {
+        if let Some(team) = added_seats_paid_by(state, object).await? {
+            return added_seats_taken_back(state, &team, event_type, object, &cause).await;
+        }
+    }
     match event_type {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" | "checkout.session.expired" => {
             let Some(session_id) = object["id"].as_str() else { return Ok(Outcome::Ignored("no session id".into())) };
             // The session as it is now (the event may be older than another).
             let session = fulfilment::retrieve_session(state, session_id).await?;
+            if session.seats_order.is_some() {
+                // Seats added to a team purchase, not a purchase of its own.
+                return match extra_seats::paid(state, &session, &cause).await {
+                    Ok(_) => Ok(Outcome::Processed),
+                    Err(Error::NotFound) => Ok(Outcome::Ignored("not a RepoPass team".into())),
+                    Err(e) => Err(e),
+                };
+            }
             match fulfilment::complete_checkout(state, &session, &cause).await {
                 Ok(_) => Ok(Outcome::Processed),
                 Err(Error::NotFound) => Ok(Outcome::Ignored("not a RepoPass checkout".into())),
@@ -122,7 +135,7 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
                     ledger::Kind::Payment
                 };
                 ledger::received(
-                    &state.db,
+                    state.db.pool(),
                     p.id,
                     invoice,
                     kind,
@@ -194,6 +207,42 @@ pub async fn handle(state: &AppState, event_id: &str, event_type: &str, payload:
         }
         other => Ok(Outcome::Ignored(format!("{other} is not an event RepoPass acts on"))),
     }
+}
+
+/// The team purchase whose added seats a charge (or a dispute's charge) paid for.
+async fn added_seats_paid_by(state: &AppState, object: &Value) -> Result<Option<Purchase>> {
+    match object["payment_intent"].as_str() {
+        Some(intent) => extra_seats::team_paid_by(&state.db, intent).await,
+        None => Ok(None),
+    }
+}
+
+/// A refund or dispute of seats added to a team purchase: the ledger
+/// records it; refunded in full or disputed, those seats go (the team
+/// purchase itself stands).
+async fn added_seats_taken_back(
+    state: &AppState,
+    team: &Purchase,
+    event_type: &str,
+    object: &Value,
+    cause: &Cause,
+) -> Result<Outcome> {
+    let Some(intent) = object["payment_intent"].as_str() else { return Ok(Outcome::Ignored("no payment".into())) };
+    let why = if event_type == "charge.refunded" {
+        if let (Some(charge), Some(total)) = (object["id"].as_str(), object["amount_refunded"].as_i64()) {
+            let currency = object["currency"].as_str().unwrap_or(&team.currency);
+            ledger::refunded(&state.db, team.id, charge, total, currency).await?;
+        }
+        let full = object["refunded"].as_bool() == Some(true)
+            || object["amount_refunded"].as_i64() >= object["amount"].as_i64();
+        full.then_some(extra_seats::Returned::Refunded)
+    } else {
+        Some(extra_seats::Returned::Disputed)
+    };
+    if let Some(why) = why {
+        extra_seats::returned(state, intent, why, cause).await?;
+    }
+    Ok(Outcome::Processed)
 }
 
 /// The purchase a charge (or a dispute's charge) paid for.

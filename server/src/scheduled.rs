@@ -153,7 +153,7 @@ async fn reconcile_repository(
     // Everyone with access (paginated, team members included), and
     // everyone with a pending invitation: to the repository, or to the
     // organisation for one of its teams.
-    let (with_access, invited): (HashMap<i64, String>, HashSet<i64>) = state
+    let crate::github::collaborators::RepoAccess { with_access, invited, admins: administrators } = state
         .github
         .collaborators_and_invitees(Repo { owner: &repo.owner, name: &repo.name })
         .await
@@ -164,6 +164,24 @@ async fn reconcile_repository(
             state.github.team_invitees(team).await.map_err(|refusal| Error::Unavailable(refusal.to_string()))?;
         team_invited.extend(logins);
     }
+    // On an organisation's repository GitHub lists everyone the organisation
+    // gives it (its owners, its other teams, its base permission): of those,
+    // only direct collaborators and members of RepoPass's teams are
+    // RepoPass's business.
+    let ours: Option<HashSet<i64>> = if repo.owner_is_org {
+        let unavailable = |refusal: crate::github::collaborators::Refusal| Error::Unavailable(refusal.to_string());
+        let mut ours = state
+            .github
+            .direct_collaborators(Repo { owner: &repo.owner, name: &repo.name })
+            .await
+            .map_err(unavailable)?;
+        for team in teams {
+            ours.extend(state.github.team_members(team).await.map_err(unavailable)?);
+        }
+        Some(ours)
+    } else {
+        None
+    };
 
     let granted = grants::live_in(&state.db, repo.id).await?;
     let paid_for: HashSet<i64> = granted.iter().map(|g| g.github_user_id.get()).collect();
@@ -195,7 +213,11 @@ async fn reconcile_repository(
     // The owner and the creator's own admins are not customers.
     let admins = crate::admins::logins(&state.db).await?;
     for (id, login) in &with_access {
-        if !paid_for.contains(id) && !login.eq_ignore_ascii_case(&repo.owner) && !admins.contains(&login.to_lowercase())
+        if !paid_for.contains(id)
+            && !login.eq_ignore_ascii_case(&repo.owner)
+            && !admins.contains(&login.to_lowercase())
+            && !administrators.contains(id)
+            && ours.as_ref().is_none_or(|ours| ours.contains(id))
         {
             findings.push(Finding {
                 kind: DriftKind::AccessWithoutPurchase,

@@ -149,6 +149,9 @@ pub enum SeatsChanged {
     /// Fewer seats, from the next renewal (`on`); `over`: how many holders
     /// the managers will have to remove then, if nobody leaves before.
     FromRenewal { seats: i64, on: Option<i64>, over: i64 },
+    /// More seats of a one-time price: paid once, through Stripe Checkout
+    /// at `url`; they are added when Stripe says the payment is made.
+    PayFirst { url: String },
 }
 
 /// "Change seats": more take effect now and are charged pro rata for the
@@ -168,11 +171,9 @@ pub async fn change(state: &AppState, who: &Customer, public_id: &str, wanted: i
         return Err(Error::invalid("seats", format!("the team already has {wanted} seats from now on")));
     }
     let Some(sub) = company.stripe_subscription_id.clone() else {
-        // Extra seats of a one-time price are a payment of their own (not built yet).
-        return Err(Error::invalid(
-            "seats",
-            "seats of a one-time purchase cannot change here yet; ask the creator for more seats",
-        ));
+        // Nothing renews: added seats are a payment of their own.
+        let url = crate::extra_seats::order(state, &company, wanted).await?;
+        return Ok(SeatsChanged::PayFirst { url });
     };
     let item = state
         .stripe
@@ -223,16 +224,21 @@ pub async fn renewed(state: &AppState, company: &Purchase, cause: &Cause) -> Res
     let held = holders(&state.db, company.id).await?;
     let over = held.len() as i64 - next;
     if over > 0 {
-        ask_whom_to_remove(state, company, next, &held, cause).await?;
+        let why = format!("renewed with {next} seats");
+        ask_whom_to_remove(state, company, next, &held, &why, cause).await?;
     }
     Ok(())
 }
 
-async fn ask_whom_to_remove(
+/// More people hold seats than there are (`why`: "renewed with 2 seats"):
+/// the managers are asked, by email and on their page, whom to take a seat
+/// back from.
+pub(crate) async fn ask_whom_to_remove(
     state: &AppState,
     company: &Purchase,
     seats: i64,
     held: &[Purchase],
+    why: &str,
     cause: &Cause,
 ) -> Result<()> {
     let product = products::get(&state.db, company.product_id).await?;
@@ -245,7 +251,7 @@ async fn ask_whom_to_remove(
     );
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let body = format!(
-        "Hello @{login},\n\nYour team's purchase of {title} renewed with {seats} seats, and {count} people hold one: {names}.\n\n\
+        "Hello @{login},\n\nYour team's purchase of {title} {why}, and {count} people hold a seat: {names}.\n\n\
          Choose whom to take a seat back from (or add seats again) at {base}/account. \
          Until you do, everyone keeps their access.\n\n— RepoPass",
         login = company.github_login,

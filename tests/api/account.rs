@@ -440,6 +440,7 @@ const ACCOUNT_FNS: &[(&str, &[(&str, &str)])] = &[
     ("/api/account/team/resend", &[("seat", "x")]),
     ("/api/account/team/seats", &[("seats", "2")]),
     ("/api/account/team/appoint", &[("github_username", "carol")]),
+    ("/api/account/team/seats-paid", &[("session", "cs_test_bobs")]),
 ];
 
 async fn snapshot(app: &TestApp) -> String {

@@ -182,6 +182,9 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
                     with(row("POST", path, CUSTOMER_A), &[("id", &a_id), ("seat", &a_id)])
                 }
                 "team/seats" => with(row("POST", path, CUSTOMER_A), &[("id", &a_id), ("seats", "2")]),
+                // A checkout for added seats: A's own checkout is none, so A
+                // gets "not found", as B does.
+                "team/seats-paid" => with(row("POST", path, CUSTOMER_A), &[("session", &a_session)]),
                 other => panic!("/api/account/{other} is new: give it a row"),
             };
             r

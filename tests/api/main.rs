@@ -19,6 +19,7 @@ mod cli;
 mod covers;
 mod crash;
 mod doctor;
+mod extra_seats;
 mod fixture_shapes;
 mod garbage;
 mod lifecycle;

@@ -196,7 +196,7 @@ async fn a_team_buys_hands_out_adds_lowers_and_cancels_its_seats(app: TestApp) {
     app.control("/clock/advance", json!({"days": 15})).await;
     let (status, said) = call(&app, &manager, "account/team/seats", &[("id", &team), ("seats", "4")]).await;
     assert_eq!(status, 200, "{said}");
-    assert!(said.as_str().unwrap().contains("now has 4 seats"), "{said}");
+    assert!(said["Said"].as_str().unwrap().contains("now has 4 seats"), "{said}");
     let (_, stripe_sub) = app.stripe_json(&format!("/subscriptions/{sub}"), None).await;
     assert_eq!(stripe_sub["items"]["data"][0]["quantity"], 4, "{stripe_sub}");
     let proration = wait_for(
@@ -211,11 +211,14 @@ async fn a_team_buys_hands_out_adds_lowers_and_cancels_its_seats(app: TestApp) {
     assert_eq!((t["seats"].as_i64(), t["free"].as_i64()), (Some(4), Some(2)));
     let (status, body) = give(&app, &manager, &team, "carol-dev").await;
     assert_eq!(status, 200, "{body}");
+    // The creator's monthly revenue counts the seats the team has now.
+    let summary = server::dashboard::summary(&app.state.db).await.unwrap();
+    assert_eq!(summary.mrr.get("usd"), Some(&3600), "4 seats at $9.00: {:?}", summary.mrr);
 
     // Two seats from the next renewal: nobody loses access for it now.
     let (status, said) = call(&app, &manager, "account/team/seats", &[("id", &team), ("seats", "2")]).await;
     assert_eq!(status, 200, "{said}");
-    assert!(said.as_str().unwrap().contains("take 1 back"), "{said}");
+    assert!(said["Said"].as_str().unwrap().contains("take 1 back"), "{said}");
     let (_, stripe_sub) = app.stripe_json(&format!("/subscriptions/{sub}"), None).await;
     assert_eq!(stripe_sub["items"]["data"][0]["quantity"], 2, "Stripe bills 2 from the renewal: {stripe_sub}");
     let t = team_of(&app, &manager, &team).await;

@@ -20,7 +20,8 @@ use crate::{
 scenarios!(
     an_organisation_product_hands_out_seats_through_a_team,
     team_access_is_refused_where_it_cannot_work,
-    fifty_seats_cost_fewer_github_calls_through_a_team
+    fifty_seats_cost_fewer_github_calls_through_a_team,
+    reconciliation_of_a_team_minds_only_what_repopass_gives
 );
 
 /// "Enterprise Seats" on sale: sandbox-org/enterprise-sdk, $9.00 a month
@@ -297,4 +298,61 @@ async fn fifty_seats_cost_fewer_github_calls_through_a_team(app: TestApp) {
     let personal_total = app.control_get("/github/calls").await["total"].as_i64().unwrap();
     eprintln!("50 seats: {team_total} GitHub calls through a team ({through_team}), {personal_total} as collaborators ({as_collaborators})");
     assert!(team_total < personal_total, "{team_total} through a team, {personal_total} as collaborators");
+}
+
+/// Reconciliation on an organisation's repository: GitHub lists everyone
+/// the organisation gives it (another team's members here); only direct
+/// collaborators and members of RepoPass's team are RepoPass's business.
+/// Someone an owner put in RepoPass's team by hand, without paying, is
+/// found, and the one-click fix takes them out of the team.
+async fn reconciliation_of_a_team_minds_only_what_repopass_gives(app: TestApp) {
+    let (_, price, _) = team_product(&app, 5).await;
+    for login in ["alice-dev", "olivia-staff", "mallory"] {
+        app.control("/github/users", json!({"login": login})).await;
+        app.control("/github/orgs/sandbox-org/members", json!({"login": login})).await;
+    }
+    let (_, public) = buy_team(&app, price, "acme-admin", "1", false).await;
+    let manager = customer(&app, "acme-admin").await;
+    let (status, body) = give(&app, &manager, &public, "alice-dev").await;
+    assert_eq!(status, 200, "{body}");
+    // The organisation's own staff team has the repository too.
+    let octo = app.github();
+    let staff: Value = octo
+        .post("/orgs/sandbox-org/teams", Some(&json!({"name": "staff"})))
+        .await
+        .expect("a team of the organisation");
+    let staff = staff["slug"].as_str().unwrap().to_owned();
+    let put = |route: String, body: Value| {
+        let octo = octo.clone();
+        async move {
+            let r = octo._put(route, Some(&body)).await.unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+        }
+    };
+    put(format!("/orgs/sandbox-org/teams/{staff}/repos/sandbox-org/enterprise-sdk"), json!({"permission": "push"}))
+        .await;
+    put(format!("/orgs/sandbox-org/teams/{staff}/memberships/olivia-staff"), json!({})).await;
+    assert!(octo.repos("sandbox-org", "enterprise-sdk").is_collaborator("olivia-staff").await.unwrap());
+    assert_eq!(
+        server::scheduled::reconcile(&app.state).await.unwrap(),
+        0,
+        "the staff team is the organisation's business: {:?}",
+        server::scheduled::drift(&app.state).await.unwrap()
+    );
+
+    // An owner adds mallory to RepoPass's team by hand: access nobody paid for.
+    put("/orgs/sandbox-org/teams/repopass-enterprise-seats/memberships/mallory".into(), json!({})).await;
+    assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 1);
+    let drift = server::scheduled::drift(&app.state).await.unwrap();
+    assert_eq!(
+        drift.iter().map(|d| (d.kind.to_string(), d.github_login.clone())).collect::<Vec<_>>(),
+        [("access_without_purchase".to_owned(), "mallory".to_owned())]
+    );
+    let fixed =
+        server::scheduled::fix_drift(&app.state, drift[0].id, &server::purchase_state::Cause::System).await.unwrap();
+    assert!(fixed.contains("@mallory removed"), "{fixed}");
+    assert_eq!(logins(&team_on_github(&app).await["members"]), ["alice-dev"]);
+    assert!(!octo.repos("sandbox-org", "enterprise-sdk").is_collaborator("mallory").await.unwrap());
+    assert!(octo.repos("sandbox-org", "enterprise-sdk").is_collaborator("olivia-staff").await.unwrap());
+    assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 0);
 }

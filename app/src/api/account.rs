@@ -59,7 +59,7 @@ pub(crate) mod ssr {
 
     use crate::{
         error::AppError,
-        types::{Account, AccountPurchase, RepoLink, SeatHolder, TeamSeats},
+        types::{Account, AccountPurchase, RepoLink, SeatChanges, SeatHolder, TeamSeats},
     };
 
     /// A team purchase as `who` sees it: everything for a manager, the
@@ -79,9 +79,18 @@ pub(crate) mod ssr {
             in_use: team.in_use(),
             free: team.free(),
             over: team.over(),
-            seats_min: *range.start(),
+            seat_changes: if team.company.stripe_subscription_id.is_some() {
+                SeatChanges::Prorated
+            } else {
+                SeatChanges::PaidOnce
+            },
+            // A one-time purchase keeps the seats it paid for.
+            seats_min: if team.company.stripe_subscription_id.is_some() {
+                *range.start()
+            } else {
+                team.seats.max(*range.start())
+            },
             seats_max: *range.end(),
-            can_change: team.company.stripe_subscription_id.is_some(),
             holders: if manager {
                 team.holders
                     .iter()

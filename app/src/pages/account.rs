@@ -8,7 +8,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::account::{account_overview, ManageBilling, MoveAccess, RequestSignInLink, ResendInvitation},
+    api::{
+        account::{account_overview, ManageBilling, MoveAccess, RequestSignInLink, ResendInvitation},
+        team::confirm_added_seats,
+    },
     components::{
         action_result::{error_of, on_success},
         container::Container,
@@ -28,13 +31,32 @@ pub fn AccountPage() -> impl IntoView {
     // Bumped after an action succeeds: the purchases are read again.
     let version = RwSignal::new(0_u32);
     let notice: RwSignal<Option<String>> = RwSignal::new(None);
-    let account = Resource::new(move || version.get(), |_| account_overview());
+    // Back from paying for added seats: Stripe is asked first (its webhook
+    // may be late), so the page shows the seats just bought.
+    let query = use_query_map();
+    let seats_paid = move || query.with(|q| q.get("seats_paid"));
+    let account = Resource::new(
+        move || (version.get(), seats_paid()),
+        |(v, paid)| async move {
+            let confirmed = match paid {
+                Some(session) if v == 0 => Some(confirm_added_seats(session).await),
+                _ => None,
+            };
+            (confirmed, account_overview().await)
+        },
+    );
     view! {
         <Title text="Your purchases" />
         <Container class="max-w-3xl">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match account.await {
+                    let (confirmed, overview) = account.await;
+                    match confirmed {
+                        Some(Ok(said)) => notice.set(Some(said)),
+                        Some(Err(e)) => notice.set(Some(e.to_string())),
+                        None => {}
+                    }
+                    match overview {
                         Ok(Some(a)) => view! { <Purchases a version notice /> }.into_any(),
                         Ok(None) => view! { <SignIn /> }.into_any(),
                         Err(e) => view! { <p role="alert" class="text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),

@@ -11,7 +11,7 @@ use crate::{
         action_result::{error_of, on_success},
         repo_access::RepoAccessList,
     },
-    types::{SeatHolder, TeamSeats},
+    types::{SeatChanges, SeatHolder, SeatsAnswer, TeamSeats},
 };
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -29,7 +29,20 @@ pub fn TeamPanel(t: TeamSeats, version: RwSignal<u32>, notice: RwSignal<Option<S
         notice,
         |login| format!("@{login} has a seat: GitHub has sent them an invitation."),
     );
-    on_success(move || change.value().get(), version, notice, |said| said.clone());
+    on_success(
+        move || change.value().get(),
+        version,
+        notice,
+        |answer| match answer {
+            SeatsAnswer::Said(said) => said.clone(),
+            SeatsAnswer::PayAt(_) => "Opening Stripe Checkout for the added seats…".to_owned(),
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(SeatsAnswer::PayAt(url))) = change.value().get() {
+            let _ = window().location().set_href(&url);
+        }
+    });
     on_success(
         move || appoint.value().get(),
         version,
@@ -42,7 +55,15 @@ pub fn TeamPanel(t: TeamSeats, version: RwSignal<u32>, notice: RwSignal<Option<S
     };
     let full = t.free == 0;
     let (id, give_id, change_id, appoint_id) = (t.id.clone(), t.id.clone(), t.id.clone(), t.id.clone());
-    let (in_force, can_change, seats_min, seats_max) = (t.in_force, t.can_change, t.seats_min, t.seats_max);
+    let (in_force, seat_changes, seats_min, seats_max) = (t.in_force, t.seat_changes, t.seats_min, t.seats_max);
+    let how_seats_change = match seat_changes {
+        SeatChanges::Prorated => {
+            "More seats apply now and are charged for the rest of this period; fewer apply from the next renewal."
+        }
+        SeatChanges::PaidOnce => {
+            "Added seats are paid once, through Stripe Checkout, and apply as soon as the payment is made. A one-time purchase keeps the seats it paid for."
+        }
+    };
     let seats_now = t.seats_next.unwrap_or(t.seats);
     let managers = t.managers.iter().map(|m| format!("@{m}")).collect::<Vec<_>>().join(", ");
     view! {
@@ -70,15 +91,13 @@ pub fn TeamPanel(t: TeamSeats, version: RwSignal<u32>, notice: RwSignal<Option<S
                     {move || error_of(give.value().get()).map(|m| view! { <p role="alert" class=ALERT data-testid="give-error">{m}</p> })}
                 </ActionForm>
             })}
-            {(in_force && can_change).then(|| view! {
+            {in_force.then(|| view! {
                 <ActionForm action=change attr:class="mt-4" attr:data-testid="change-seats">
                     <input type="hidden" name="id" value=change_id />
                     <label class="block text-sm font-medium">"Number of seats"
                         <input name="seats" type="number" required min=seats_min max=seats_max value=seats_now class=INPUT />
                     </label>
-                    <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
-                        "More seats apply now and are charged for the rest of this period; fewer apply from the next renewal."
-                    </p>
+                    <p class="mt-1 text-xs text-slate-600 dark:text-slate-400" data-testid="how-seats-change">{how_seats_change}</p>
                     <button class=format!("mt-2 {BUTTON}") disabled=move || change.pending().get()>
                         {move || if change.pending().get() { "Changing…" } else { "Change seats" }}
                     </button>

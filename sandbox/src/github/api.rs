@@ -233,17 +233,31 @@ pub async fn remove_collaborator(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[derive(Deserialize)]
+pub struct Affiliation {
+    affiliation: Option<String>,
+}
+
 /// `GET /repos/{o}/{r}/collaborators`: with each one's permissions. GitHub's
-/// default `affiliation=all`: direct collaborators and the members of the
-/// teams that have the repository (with the highest permission they have).
+/// default `affiliation=all`: direct collaborators, the members of the
+/// teams that have the repository (with the highest permission they have)
+/// and an organisation's owners (admin on every repository); `direct`:
+/// only those given the repository themselves; `outside`: those of them
+/// who are not members of the organisation.
 pub async fn list_collaborators(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
     Path((owner, name)): Path<(String, String)>,
+    Query(filter): Query<Affiliation>,
 ) -> Result<Response, Reject> {
     let (repo, _) =
         admin_repo(&sb, &headers, &owner, &name, "collaborators/collaborators#list-repository-collaborators").await?;
     let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
+    let affiliation = filter.affiliation.unwrap_or_else(|| "all".into());
+    if !matches!(affiliation.as_str(), "all" | "direct" | "outside") {
+        let docs = "collaborators/collaborators#list-repository-collaborators";
+        return Ok(gh_error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed", docs));
+    }
     let mut out = Vec::new();
     if !owner_user.organization {
         out.push(collaborator_json(&sb, &owner_user, "admin"));
@@ -251,7 +265,25 @@ pub async fn list_collaborators(
     let mut listed: Vec<(User, String)> = Vec::new();
     for c in sb.gh_collaborators(&repo).await? {
         if let Some(user) = sb.gh_user_by_id(c.user_id).await? {
-            listed.push((user, c.permission));
+            let member = owner_user.organization && sb.gh_org_role(&owner_user, &user).await?.is_some();
+            if affiliation != "outside" || !member {
+                listed.push((user, c.permission));
+            }
+        }
+    }
+    if affiliation != "all" {
+        out.extend(listed.iter().map(|(user, permission)| collaborator_json(&sb, user, permission)));
+        return Ok(Json(out).into_response());
+    }
+    if owner_user.organization {
+        for (user, role) in sb.gh_org_members(&owner_user).await? {
+            if role != "admin" {
+                continue;
+            }
+            match listed.iter_mut().find(|(u, _)| u.id == user.id) {
+                Some((_, held)) => *held = "admin".into(),
+                None => listed.push((user, "admin".into())),
+            }
         }
     }
     for (user_id, permission) in sb.gh_team_collaborators(&repo).await? {

@@ -184,12 +184,20 @@ impl Github {
         Ok(invitation.map(|i| Sent { id: i.id.0 as i64, url: i.html_url.to_string() }))
     }
 
-    /// Everyone with access (GitHub id → login), and the ids of everyone
-    /// with a pending invitation.
-    pub async fn collaborators_and_invitees(
-        &self,
-        repo: Repo<'_>,
-    ) -> Result<(std::collections::HashMap<i64, String>, std::collections::HashSet<i64>), Refusal> {
+    /// The ids and logins of a repository's direct collaborators: those
+    /// given it themselves, not through an organisation (its owners, its
+    /// teams, its base permission), which GitHub's default list includes.
+    pub async fn direct_collaborators(&self, repo: Repo<'_>) -> Result<std::collections::HashSet<i64>, Refusal> {
+        let client = self.client(repo.owner).await?;
+        let route = format!("/repos/{}/{}/collaborators?affiliation=direct&per_page=100", repo.owner, repo.name);
+        let first: octocrab::Page<serde_json::Value> =
+            client.get(route, None::<&()>).await.map_err(refused(Refusal::RepositoryGone))?;
+        let all = client.all_pages(first).await.map_err(refused(Refusal::RepositoryGone))?;
+        Ok(all.iter().filter_map(|c| c["id"].as_i64()).collect())
+    }
+
+    /// Everyone with access and everyone with a pending invitation.
+    pub async fn collaborators_and_invitees(&self, repo: Repo<'_>) -> Result<RepoAccess, Refusal> {
         let client = self.client(repo.owner).await?;
         let first = client
             .repos(repo.owner, repo.name)
@@ -199,13 +207,26 @@ impl Github {
             .await
             .map_err(refused(Refusal::RepositoryGone))?;
         let collaborators = client.all_pages(first).await.map_err(refused(Refusal::RepositoryGone))?;
+        let admins = collaborators.iter().filter(|c| c.permissions.admin).map(|c| c.author.id.0 as i64).collect();
         let with_access = collaborators.into_iter().map(|c| (c.author.id.0 as i64, c.author.login)).collect();
         let route = format!("/repos/{}/{}/invitations?per_page=100", repo.owner, repo.name);
         let invitations: Vec<serde_json::Value> =
             client.get(route, None::<&()>).await.map_err(refused(Refusal::RepositoryGone))?;
         let invited = invitations.iter().filter_map(|i| i["invitee"]["id"].as_i64()).collect();
-        Ok((with_access, invited))
+        Ok(RepoAccess { with_access, invited, admins })
     }
+}
+
+/// Who can reach a repository, as GitHub lists it.
+#[derive(Debug, Clone, Default)]
+pub struct RepoAccess {
+    /// Everyone with access, however they have it (GitHub id → login).
+    pub with_access: std::collections::HashMap<i64, String>,
+    /// Everyone with a pending invitation to the repository.
+    pub invited: std::collections::HashSet<i64>,
+    /// Those of them who administer it (its owner, an organisation's
+    /// owners): RepoPass never gives that level, so never took it.
+    pub admins: std::collections::HashSet<i64>,
 }
 
 /// What GitHub already has for an account on a repository.

@@ -150,6 +150,20 @@ impl Github {
         gone_is_done(client.teams(&team.org).memberships(&team.slug).remove(login).await)
     }
 
+    /// The ids of the team's members (active memberships).
+    pub async fn team_members(&self, team: &Team) -> Result<std::collections::HashSet<i64>, Refusal> {
+        let client = self.client(&team.org).await?;
+        let first = client
+            .teams(&team.org)
+            .members(&team.slug)
+            .per_page(100)
+            .send()
+            .await
+            .map_err(refused(Refusal::RepositoryGone))?;
+        let members = client.all_pages(first).await.map_err(refused(Refusal::RepositoryGone))?;
+        Ok(members.into_iter().map(|m| m.id.0 as i64).collect())
+    }
+
     /// The logins (lowercase) of those whose team membership waits for an
     /// organisation invitation (GitHub lists invitations by login). Members
     /// themselves show in the repositories' collaborators.

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use stripe_checkout::{
     checkout_session::{
         CreateCheckoutSession, CreateCheckoutSessionAutomaticTax, CreateCheckoutSessionCustomerCreation,
-        CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
+        CreateCheckoutSessionCustomerUpdate, CreateCheckoutSessionCustomerUpdateAddress,
+        CreateCheckoutSessionCustomerUpdateName, CreateCheckoutSessionLineItems,
+        CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
         CreateCheckoutSessionTaxIdCollection, RetrieveCheckoutSession,
     },
     CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
@@ -24,6 +26,9 @@ pub struct NewSession<'a> {
     pub metadata: HashMap<String, String>,
     pub client_reference_id: String,
     pub customer_email: &'a str,
+    /// A Customer the buyer already is (a team adding seats): Checkout
+    /// fills in their details, and the payment joins their history.
+    pub customer: Option<&'a str>,
     pub success_url: String,
     pub cancel_url: String,
     /// A subscription (with its trial days) or a one-time payment.
@@ -48,6 +53,34 @@ pub struct Session {
     pub currency: Option<String>,
     /// RepoPass's random public id of the purchase, from the metadata.
     pub purchase_public_id: Option<String>,
+    /// Seats added to a team purchase: what this session pays for instead
+    /// of a purchase of its own.
+    pub seats_order: Option<SeatsOrder>,
+}
+
+/// Seats added to a team purchase of a one-time price, paid through a
+/// Checkout Session of their own: carried in its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatsOrder {
+    /// The team purchase's random public id.
+    pub team: String,
+    /// How many seats the payment adds.
+    pub seats: i64,
+}
+
+impl SeatsOrder {
+    const TEAM: &'static str = "seats_for";
+    const SEATS: &'static str = "seats_added";
+
+    pub fn metadata(&self) -> HashMap<String, String> {
+        HashMap::from([(Self::TEAM.to_owned(), self.team.clone()), (Self::SEATS.to_owned(), self.seats.to_string())])
+    }
+
+    fn from_metadata(metadata: &HashMap<String, String>) -> Option<Self> {
+        let team = metadata.get(Self::TEAM)?.clone();
+        let seats = metadata.get(Self::SEATS)?.parse().ok().filter(|n: &i64| *n >= 1)?;
+        Some(SeatsOrder { team, seats })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +125,7 @@ impl From<CheckoutSession> for Session {
             amount_total: s.amount_total,
             currency: s.currency.as_ref().map(|c| c.to_string()),
             purchase_public_id: s.metadata.as_ref().and_then(|m| m.get("purchase_public_id")).cloned(),
+            seats_order: s.metadata.as_ref().and_then(SeatsOrder::from_metadata),
             id: s.id.as_str().to_owned(),
         }
     }
@@ -109,15 +143,26 @@ impl Stripe {
             .line_items(vec![line])
             .client_reference_id(new.client_reference_id)
             .metadata(new.metadata.clone())
-            .customer_email(new.customer_email)
             .allow_promotion_codes(true)
             .success_url(new.success_url)
             .cancel_url(new.cancel_url);
+        // Stripe takes one or the other.
+        create = match new.customer {
+            Some(customer) => create.customer(customer),
+            None => create.customer_email(new.customer_email),
+        };
         if new.automatic_tax {
             create = create
                 .automatic_tax(CreateCheckoutSessionAutomaticTax::new(true))
                 .tax_id_collection(CreateCheckoutSessionTaxIdCollection::new(true));
-            if new.subscription.is_none() {
+            if new.customer.is_some() {
+                // Stripe Tax with a Customer of before: Checkout must be
+                // allowed to keep the address and name (tax ID) it asks for.
+                let mut update = CreateCheckoutSessionCustomerUpdate::new();
+                update.address = Some(CreateCheckoutSessionCustomerUpdateAddress::Auto);
+                update.name = Some(CreateCheckoutSessionCustomerUpdateName::Auto);
+                create = create.customer_update(update);
+            } else if new.subscription.is_none() {
                 // A tax ID is kept on a Customer: make one for a payment too.
                 create = create.customer_creation(CreateCheckoutSessionCustomerCreation::Always);
             }

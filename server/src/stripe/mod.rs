@@ -12,7 +12,7 @@ mod tax;
 
 pub use billing::{Charge, Proration, Refund, Subscription, SubscriptionState};
 pub use catalog::{CustomAmount, NewPrice};
-pub use checkout::{NewSession, Session, SessionPayment, SessionState};
+pub use checkout::{NewSession, SeatsOrder, Session, SessionPayment, SessionState};
 pub use events::{verify_signature, Event, EventsPage, SignatureRefused};
 pub use tax::{TaxBehavior, TaxReadiness};
 
