@@ -42,13 +42,24 @@ async fn control(http: &reqwest::Client, base: &str, path: &str, body: Value) ->
 }
 
 fn location(r: &reqwest::Response) -> String {
-    r.headers()["location"].to_str().unwrap().to_owned()
+    match r.headers().get("location") {
+        Some(l) => l.to_str().unwrap().to_owned(),
+        None => panic!("{} answered {} where a redirect was expected", r.url(), r.status()),
+    }
 }
 
 /// A browser signed in at `/account` as `login`, through the sandbox's GitHub OAuth.
 async fn signed_in(base: &str, login: &str) -> reqwest::Client {
-    let who =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // As a browser on our pages says (a request with a session cookie and
+    // no word of where it comes from is refused as a possible forgery).
+    let mut from_our_pages = reqwest::header::HeaderMap::new();
+    from_our_pages.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
+    let who = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(from_our_pages)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let start = who.get(format!("{base}/account/sign-in/github")).send().await.unwrap();
     let authorize = url::Url::parse(&location(&start)).unwrap();
     let mut form: Vec<(String, String)> =

@@ -23,6 +23,8 @@ pub mod leptos_settings;
 #[cfg(feature = "ssr")]
 pub mod ops;
 #[cfg(feature = "ssr")]
+mod page_cache;
+#[cfg(feature = "ssr")]
 mod problem_page;
 #[cfg(feature = "ssr")]
 mod rate_limit;

@@ -123,6 +123,7 @@ impl Application {
             state.setup = Some(link);
         }
         state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10), state.control.clone());
+        state.pages.spawn_watch(state.db.clone(), state.config.database.url.clone(), state.control.clone());
         // Workers run in every serving process (several may share one PostgreSQL);
         // not before setup is finished: there is nothing to work with.
         let workers = if state.setup.is_none() {
@@ -214,6 +215,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         state.config.stripe.api_base.as_ref().map(origin).as_deref(),
         &origin(&state.config.github.web_url),
     );
+    let pages = crate::page_cache::PageCache::new(state.clone());
     let assets =
         crate::static_files::Assets::new(std::path::Path::new(leptos.site_root.as_ref()), &leptos.site_pkg_dir);
     assets.precompress_in_background();
@@ -238,6 +240,9 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         )
         // Every page render is bounded (a stalled Leptos render is retried once).
         .route_layer(axum::middleware::from_fn(crate::render_guard::bounded))
+        // The storefront and product pages, kept once rendered (outside the
+        // guard: a page served from memory has nothing to bound).
+        .route_layer(axum::middleware::from_fn_with_state(pages.clone(), crate::page_cache::serve))
         .merge(assets.router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos);
@@ -264,6 +269,7 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         router = router.nest("/sandbox", sb.router());
     }
     router
+        .layer(axum::middleware::from_fn_with_state(pages, crate::page_cache::after_changes))
         .layer(axum::middleware::from_fn_with_state(state, crate::setup::gate))
         .layer(axum::middleware::from_fn_with_state(guard.clone(), crate::security::check))
         .layer(axum::middleware::from_fn_with_state(limits, crate::rate_limit::limit))

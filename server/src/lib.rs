@@ -47,6 +47,7 @@ pub mod lifecycle;
 pub mod listings;
 pub mod markdown;
 pub mod oauth;
+pub mod page_version;
 pub mod page_views;
 pub mod preferences;
 pub mod prices;

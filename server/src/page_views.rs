@@ -3,9 +3,10 @@
 //! of a page view. A crash loses at most the last batch (views are a
 //! statistic, not money).
 
-use std::{collections::HashMap, sync::Arc};
-
-use tokio::sync::Mutex;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use crate::{clock, Db, Result};
 
@@ -15,14 +16,19 @@ pub struct PageViews {
 }
 
 impl PageViews {
-    pub async fn record(&self, product_id: crate::domain::ProductId) {
+    /// Counts a view (a lock held for one map update, never across an await).
+    pub fn record(&self, product_id: crate::domain::ProductId) {
         let day = clock::now().div_euclid(86_400);
-        *self.pending.lock().await.entry((product_id.get(), day)).or_default() += 1;
+        *self.lock().entry((product_id.get(), day)).or_default() += 1;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), i64>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Writes what was counted since the last flush.
     pub async fn flush(&self, db: &Db) -> Result<usize> {
-        let batch = std::mem::take(&mut *self.pending.lock().await);
+        let batch = std::mem::take(&mut *self.lock());
         if batch.is_empty() {
             return Ok(0);
         }
@@ -40,7 +46,7 @@ impl PageViews {
         }
         if let Err(e) = tx.commit().await {
             // Put the counts back for the next attempt.
-            let mut pending = self.pending.lock().await;
+            let mut pending = self.lock();
             for (key, views) in batch {
                 *pending.entry(key).or_default() += views;
             }

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::{github::Github, oauth::GithubOAuth, page_views::PageViews, stripe::Stripe, Config, Db};
+use crate::{
+    github::Github, oauth::GithubOAuth, page_version::PageVersion, page_views::PageViews, stripe::Stripe, Config, Db,
+};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -14,6 +16,8 @@ pub struct AppState {
     pub oauth: Option<GithubOAuth>,
     pub stripe: Stripe,
     pub page_views: PageViews,
+    /// The generation of what published pages show (see `page_version`).
+    pub pages: PageVersion,
     /// Nudges this process's worker when a job was enqueued.
     pub wake: crate::worker::Wake,
     /// GitHub username answers and their budget.
@@ -94,6 +98,7 @@ impl AppState {
             oauth,
             stripe,
             page_views: PageViews::default(),
+            pages: PageVersion::default(),
             wake: Default::default(),
             lookups,
             control: Control::default(),

@@ -56,16 +56,20 @@ pub struct ProductPage {
 
 /// The page for `slug`, if it is published and GitHub still lets us sell it.
 pub async fn product(db: &Db, slug: &str) -> Result<Option<ProductPage>> {
-    let id: Option<crate::domain::ProductId> =
-        sqlx::query_scalar(&format!("SELECT r.id FROM products r WHERE r.slug = $4 AND {ON_SALE}"))
-            .bind(ProductStatus::Published)
-            .bind(GithubState::Deleted)
-            .bind(GithubState::AccessLost)
-            .bind(slug)
-            .fetch_optional(db.pool())
-            .await?;
-    let Some(id) = id else { return Ok(None) };
+    let Some(id) = product_id(db, slug).await? else { return Ok(None) };
     let product = crate::products::get(db, id).await?;
     let prices = crate::prices::active_for(db, id).await?;
     Ok(Some(ProductPage { product, prices }))
+}
+
+/// The product `slug`'s page is for, if it is on sale.
+pub async fn product_id(db: &Db, slug: &str) -> Result<Option<crate::domain::ProductId>> {
+    let id = sqlx::query_scalar(&format!("SELECT r.id FROM products r WHERE r.slug = $4 AND {ON_SALE}"))
+        .bind(ProductStatus::Published)
+        .bind(GithubState::Deleted)
+        .bind(GithubState::AccessLost)
+        .bind(slug)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(id)
 }

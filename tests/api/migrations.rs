@@ -29,7 +29,9 @@ async fn sqlite_schema(db: &server::Db) -> Schema {
     let columns = pairs(
         db,
         "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'
+           -- SQLite's way of telling instances that pages changed; PostgreSQL notifies instead.
+           AND m.name <> 'page_version'",
     )
     .await;
     // Indexes a migration created (SQLite's own for UNIQUE and PRIMARY KEY have no SQL).

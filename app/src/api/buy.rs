@@ -19,7 +19,7 @@ pub async fn get_product_page(slug: String) -> Result<Option<ProductPage>, AppEr
     let today = server::dated_clock::now(&state).await?;
     // Counted last: a render that drops this call before it ends (a
     // resource fetched again) does not count a second view.
-    state.page_views.record(page.product.id).await;
+    state.page_views.record(page.product.id);
     Ok(Some(ssr::page(&state, page, today)))
 }
 
