@@ -135,13 +135,14 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
 
 /// Any request that may have changed what pages show moves this instance's
 /// generation at once (the database tells the other instances). Buyers'
-/// requests and webhooks change nothing a page shows (the worker's changes
-/// are heard from the database).
+/// and customers' requests and webhooks change nothing a page shows (the
+/// worker's changes are heard from the database).
 pub async fn after_changes(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let may_change = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && !path.starts_with("/api/webhooks/")
         && !path.starts_with("/api/buy/")
+        && !path.starts_with("/api/account/")
         && path != "/api/checkout";
     let response = next.run(request).await;
     if may_change {

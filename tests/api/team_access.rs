@@ -1,7 +1,8 @@
 //! Team access over HTTP: a product whose repositories all belong to one
 //! organisation grants them through a GitHub team. A holder is a team
 //! member (invited to the organisation by GitHub when they are not in it
-//! yet, active once they accept), taking a seat back ends the membership,
+//! yet, active once they accept), taking a seat back ends the membership
+//! (also when the managers choose whom to drop after lowering the seats),
 //! a repository added to the product reaches every holder with one call to
 //! GitHub, and the team's end removes every holder. Personal repositories
 //! keep collaborator access; team access is refused where it cannot work.
@@ -167,6 +168,47 @@ async fn an_organisation_product_hands_out_seats_through_a_team(app: TestApp) {
     assert_eq!(logins(&team_on_github(&app).await["members"]), ["alice-dev"]);
     assert!(!octo.repos("sandbox-org", "enterprise-sdk").is_collaborator("bob-dev").await.unwrap());
 
+    // A fourth seat, charged pro rata now; Carol, not in the organisation, is invited to it.
+    let sub = subscription_of(&app, company).await;
+    // (Five days on: GitHub's organisation invitations expire after seven.)
+    app.control("/clock/advance", json!({"days": 5})).await;
+    let (status, said) = call(&app, &manager, "account/team/seats", &[("id", &public), ("seats", "4")]).await;
+    assert_eq!(status, 200, "{said}");
+    let (_, stripe_sub) = app.stripe_json(&format!("/subscriptions/{sub}"), None).await;
+    assert_eq!(stripe_sub["items"]["data"][0]["quantity"], 4, "{stripe_sub}");
+    let prorated_sql = format!("FROM payments WHERE purchase_id = {company} AND kind = 'payment' AND amount < 2700");
+    let recorded = format!("SELECT CASE WHEN COUNT(*) = 1 THEN 'yes' ELSE 'no' END {prorated_sql}");
+    assert_eq!(wait_for(&app, &recorded, "yes").await, "yes", "a prorated payment is recorded");
+    let prorated: i64 =
+        sqlx::query_scalar(&format!("SELECT amount {prorated_sql}")).fetch_one(app.pool()).await.unwrap();
+    assert!((600..900).contains(&prorated), "about five sixths of one seat's month: {prorated}");
+    app.control("/github/users", json!({"login": "carol-dev"})).await;
+    let (status, body) = give(&app, &manager, &public, "carol-dev").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(logins(&team_on_github(&app).await["pending"]), ["acme-admin", "carol-dev"]);
+
+    // Two seats from the renewal, three holders then: the managers are asked,
+    // nobody leaves the team until they choose; Carol's invitation is withdrawn.
+    let (status, said) = call(&app, &manager, "account/team/seats", &[("id", &public), ("seats", "2")]).await;
+    assert_eq!(status, 200, "{said}");
+    app.control(&format!("/stripe/subscriptions/{sub}/renew"), json!({})).await;
+    wait_for(&app, &format!("SELECT CAST(seats AS TEXT) FROM purchases WHERE id = {company}"), "2").await;
+    let asked = wait_for(
+        &app,
+        &format!("SELECT kind FROM emails WHERE kind = 'seats_over' AND purchase_id = {company}"),
+        "seats_over",
+    )
+    .await;
+    assert_eq!(asked, "seats_over", "the managers are asked whom to take back");
+    let team = team_on_github(&app).await;
+    assert_eq!(logins(&team["members"]), ["alice-dev"], "nobody removed silently: {team}");
+    assert_eq!(logins(&team["pending"]), ["acme-admin", "carol-dev"], "{team}");
+    let carol = seat_id(&team_of(&app, &manager, &public).await, "carol-dev");
+    let (status, body) = call(&app, &manager, "account/team/take-back", &[("id", &public), ("seat", &carol)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(logins(&team_on_github(&app).await["pending"]), ["acme-admin"], "Carol's invitation withdrawn");
+    assert_eq!(team_of(&app, &manager, &public).await["over"], 0);
+
     // A second repository of the organisation: one call to GitHub gives it to every holder.
     app.control("/github/repos", json!({"owner": "sandbox-org", "name": "enterprise-docs"})).await;
     app.control("/github/calls/reset", json!({})).await;
@@ -198,7 +240,6 @@ async fn an_organisation_product_hands_out_seats_through_a_team(app: TestApp) {
     assert_eq!(log, ["sandbox-org/enterprise-docs added to the team sandbox-org/repopass-enterprise-seats"]);
 
     // Cancelled: every holder leaves the team, the pending invitation is withdrawn.
-    let sub = subscription_of(&app, company).await;
     app.control(&format!("/stripe/subscriptions/{sub}/cancel"), json!({})).await;
     assert_eq!(
         wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {company}"), "revoked").await,
