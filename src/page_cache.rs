@@ -68,18 +68,24 @@ impl PageCache {
     }
 }
 
-/// Which page `path` is, if it is one kept: the storefront (None) or a
-/// product page (its slug).
-fn kept_page(path: &str) -> Option<Option<String>> {
+/// The pages kept.
+#[derive(Debug, PartialEq)]
+enum Page {
+    Storefront,
+    Product { slug: String },
+}
+
+/// Which page `path` is, if it is one kept.
+fn kept_page(path: &str) -> Option<Page> {
     if path == "/" {
-        return Some(None);
+        return Some(Page::Storefront);
     }
     let slug = path.strip_prefix("/p/")?;
     if slug.is_empty() || slug.contains('/') {
         return None;
     }
     let slug = percent_encoding::percent_decode_str(slug).decode_utf8().ok()?;
-    Some(Some(slug.into_owned()))
+    Some(Page::Product { slug: slug.into_owned() })
 }
 
 /// The route layer of the pages.
@@ -111,8 +117,8 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
     };
     // The product the page views of a kept page count for.
     let product = match page {
-        None => None,
-        Some(slug) => match server::storefront::product_id(&cache.state.db, &slug).await {
+        Page::Storefront => None,
+        Page::Product { slug } => match server::storefront::product_id(&cache.state.db, &slug).await {
             Ok(Some(id)) => Some(id),
             // Unpublished while it rendered: served this once, not kept.
             Ok(None) => return Response::from_parts(parts, Body::from(body)),
@@ -236,9 +242,10 @@ mod tests {
 
     #[test]
     fn only_the_storefront_and_product_pages_are_kept() {
-        assert_eq!(kept_page("/"), Some(None));
-        assert_eq!(kept_page("/p/pro-kit"), Some(Some("pro-kit".to_owned())));
-        assert_eq!(kept_page("/p/caf%C3%A9"), Some(Some("café".to_owned())));
+        let product = |slug: &str| Some(Page::Product { slug: slug.to_owned() });
+        assert_eq!(kept_page("/"), Some(Page::Storefront));
+        assert_eq!(kept_page("/p/pro-kit"), product("pro-kit"));
+        assert_eq!(kept_page("/p/caf%C3%A9"), product("café"));
         assert_eq!(kept_page("/p/"), None);
         assert_eq!(kept_page("/p/a/b"), None);
         assert_eq!(kept_page("/admin"), None);

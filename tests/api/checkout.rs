@@ -338,14 +338,7 @@ async fn product_pages_are_complete_and_counted(app: TestApp) {
     api(&app, Some(&key), "PATCH", &format!("/repositories/{repo_id}"), Some(json!({"status": "published"}))).await;
     app.get("/p/enterprise-sdk").await;
 
-    // Views are counted in memory and written in batches.
-    app.state.page_views.flush(&app.state.db).await.unwrap();
-    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE product_id = $1")
-        .bind(repo_id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(views, 2, "two views of the published page; 404s do not count");
+    assert_eq!(views_of(&app, repo_id).await, 2, "two views of the published page; 404s do not count");
 }
 
 async fn a_trial_gives_access_before_any_payment(app: TestApp) {
@@ -423,4 +416,14 @@ mod lookups {
         let (status, url) = buy_js(&app, &price_id.to_string(), "bob", "bob@example.com").await;
         assert_eq!(status, 200, "{url}");
     }
+}
+
+/// Views of product `id`'s page: counted in memory, written in batches (this flushes them).
+pub(crate) async fn views_of(app: &TestApp, id: i64) -> i64 {
+    app.state.page_views.flush(&app.state.db).await.unwrap();
+    sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE product_id = $1")
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::{
+    checkout::views_of,
     helpers::{spawn_app_beside, TestApp},
     rest_api::{api, api_key},
     scenarios,
@@ -93,13 +94,7 @@ async fn a_kept_page_gets_a_fresh_nonce_and_counts_each_view(app: TestApp) {
     assert_ne!(first, second);
     assert!(body.contains("Toolkit") && body.contains(&format!("nonce=\"{second}\"")));
 
-    app.state.page_views.flush(&app.state.db).await.unwrap();
-    let views: i64 = sqlx::query_scalar("SELECT CAST(SUM(views) AS BIGINT) FROM page_views WHERE product_id = $1")
-        .bind(id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(views, 5, "every view of the product page counts, rendered or kept");
+    assert_eq!(views_of(&app, id).await, 5, "every view of the product page counts, rendered or kept");
 
     // A visitor with a session gets a page rendered for them, with the same content.
     let response =
