@@ -194,7 +194,7 @@ async fn worker(mut config: Config) -> ExitCode {
         }
     }
     sandbox::configure(&mut config);
-    let state = match server::AppState::new(config, db) {
+    let state = match server::AppState::new(config, db, None) {
         Ok(state) => state,
         Err(e) => return fail(e.to_string()),
     };
@@ -232,7 +232,7 @@ async fn doctor(mut config: Config, test_email: Option<&str>) -> ExitCode {
     let saved =
         if !config.sandbox && migrated { server::vault::complete(&mut config, &db, false).await.err() } else { None };
     sandbox::configure(&mut config);
-    let state = match server::AppState::new(config, db) {
+    let state = match server::AppState::new(config, db, None) {
         Ok(state) => state,
         Err(e) => return fail(e.to_string()),
     };

@@ -106,22 +106,19 @@ impl Application {
         let sandbox = if config.sandbox { Some(start_sandbox(&config, &db).await?) } else { None };
         let progress = server::setup::progress(&config, &db).await.map_err(|e| StartupError::State(e.to_string()))?;
         let session_layer = crate::sessions::layer(sessions.clone(), &config);
-        let mut state = AppState::new(config, db).map_err(|e| StartupError::State(e.to_string()))?;
-        if progress.next().is_some() {
-            let link = match link {
-                Some(link) => link,
-                None => {
-                    let (link, token) = server::setup::SetupLink::new();
-                    // The only place the token appears: whoever reads this log runs setup.
-                    tracing::warn!(
-                        "setup is not finished: open {} in your browser to connect GitHub and Stripe (this link works once; restart RepoPass for a new one)",
-                        server::setup::link_url(&state.config, &token)
-                    );
-                    Arc::new(link)
-                }
-            };
-            state.setup = Some(link);
-        }
+        let setup = progress.next().is_some().then(|| match link {
+            Some(link) => link,
+            None => {
+                let (link, token) = server::setup::SetupLink::new();
+                // The only place the token appears: whoever reads this log runs setup.
+                tracing::warn!(
+                    "setup is not finished: open {} in your browser to connect GitHub and Stripe (this link works once; restart RepoPass for a new one)",
+                    server::setup::link_url(&config, &token)
+                );
+                Arc::new(link)
+            }
+        });
+        let state = AppState::new(config, db, setup).map_err(|e| StartupError::State(e.to_string()))?;
         state.page_views.spawn_flusher(state.db.clone(), std::time::Duration::from_secs(10), state.control.clone());
         state.pages.spawn_watch(state.db.clone(), state.config.database.url.clone(), state.control.clone());
         // Workers run in every serving process (several may share one PostgreSQL);
@@ -186,7 +183,7 @@ impl Application {
         }
         served?;
         if control.next() == Next::Reload {
-            let AppState { db, .. } = self.state;
+            let db = self.state.db.clone();
             return Ok(Ended::Reload(Foundation { listener: self.listener, db, sessions: self.sessions }));
         }
         self.state.db.close().await;
@@ -219,32 +216,40 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
     let assets =
         crate::static_files::Assets::new(std::path::Path::new(leptos.site_root.as_ref()), &leptos.site_pkg_dir);
     assets.precompress_in_background();
+    // What every page render knows: the same for the routes and the 404.
+    let context = {
+        let state = state.clone();
+        let root = app::AssetRoot(assets.root());
+        let forms = forms.clone();
+        move || {
+            provide_context(state.clone());
+            provide_context(root.clone());
+            provide_context(forms.clone());
+        }
+    };
+    let document = {
+        let leptos = leptos.clone();
+        move || shell(leptos.clone())
+    };
+    // Any other address is the app's 404 page (`NotFound` sets the status),
+    // rendered like every page. Not leptos_axum's `file_and_error_handler`:
+    // it looked for a file on disk under the site root first, on every
+    // unknown address, and rendered without this context (no versioned
+    // stylesheet, no sandbox ribbon, the default form policy).
+    let not_found = axum::handler::Handler::layer(
+        leptos_axum::render_app_async_with_context(context.clone(), document.clone()),
+        axum::middleware::from_fn(crate::render_guard::bounded),
+    );
     let site = Router::new()
-        .leptos_routes_with_context(
-            &leptos,
-            routes,
-            {
-                let state = state.clone();
-                let root = app::AssetRoot(assets.root());
-                let forms = forms.clone();
-                move || {
-                    provide_context(state.clone());
-                    provide_context(root.clone());
-                    provide_context(forms.clone());
-                }
-            },
-            {
-                let leptos = leptos.clone();
-                move || shell(leptos.clone())
-            },
-        )
+        .leptos_routes_with_context(&leptos, routes, context, document)
         // Every page render is bounded (a stalled Leptos render is retried once).
         .route_layer(axum::middleware::from_fn(crate::render_guard::bounded))
         // The storefront and product pages, kept once rendered (outside the
         // guard: a page served from memory has nothing to bound).
         .route_layer(axum::middleware::from_fn_with_state(pages.clone(), crate::page_cache::serve))
         .merge(assets.router())
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .route("/favicon.ico", axum::routing::get(favicon))
+        .fallback(not_found)
         .with_state(leptos);
 
     let limits = crate::rate_limit::Limits::new(
@@ -284,6 +289,19 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         // Over-long addresses end with 414 (see `serve`).
         .layer(axum::middleware::from_fn(crate::serve::uri_limit))
+}
+
+/// The site's only file outside `/pkg`, built in: browsers ask for it on
+/// every site without reading the page.
+async fn favicon() -> impl axum::response::IntoResponse {
+    const ICON: &[u8] = include_bytes!("../public/favicon.ico");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/x-icon"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
 }
 
 async fn shutdown_signal() {

@@ -7,8 +7,22 @@ use crate::{
     github::Github, oauth::GithubOAuth, page_version::PageVersion, page_views::PageViews, stripe::Stripe, Config, Db,
 };
 
+/// What every request, page render and worker shares. One allocation:
+/// each request clones it several times (every middleware with state, the
+/// page's context), and a clone is one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Services {
     pub config: Arc<Config>,
     pub db: Db,
     pub github: Github,
@@ -86,12 +100,13 @@ pub enum StateError {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> Result<Self, StateError> {
+    /// `setup`: while setup is not finished, the link that runs it.
+    pub fn new(config: Config, db: Db, setup: Option<Arc<crate::setup::SetupLink>>) -> Result<Self, StateError> {
         let github = Github::from_config(&config)?;
         let oauth = GithubOAuth::from_config(&config);
         let stripe = Stripe::from_config(&config)?;
         let lookups = Arc::new(crate::github_accounts::Lookups::new(config.limits.github_lookups_per_hour));
-        Ok(AppState {
+        Ok(AppState(Arc::new(Services {
             config: Arc::new(config),
             db,
             github,
@@ -102,7 +117,7 @@ impl AppState {
             wake: Default::default(),
             lookups,
             control: Control::default(),
-            setup: None,
-        })
+            setup,
+        })))
     }
 }

@@ -50,6 +50,22 @@ async fn unknown_pages_are_404(app: TestApp) {
     assert_eq!(status, 404);
     assert!(body.contains("Page not found"));
     assert!(body.contains("Back to the store"));
+    // The same document as every other page: its files at their versioned
+    // address, the sandbox ribbon, and the policy that lets the buy forms post.
+    assert!(body.contains("data-testid=\"sandbox-banner\""), "no sandbox banner on the 404 page:\n{body}");
+    assert!(body.contains("href=\"/assets/"), "the 404 page's stylesheet is not at its versioned address:\n{body}");
+    let page = app.get("/p/no-such-product").await;
+    assert_eq!(page.status(), 404);
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let missing = app.get("/no/such/page").await;
+    assert_eq!(
+        missing.headers()["content-security-policy"].to_str().unwrap().split("'nonce-").next(),
+        policy.split("'nonce-").next(),
+        "an unknown address and an unknown product get the same page policy"
+    );
+    // A file that is not a page or asset is not looked for on disk.
+    assert_eq!(app.get("/Cargo-leptos.toml").await.status(), 404);
+    assert_eq!(app.get("/favicon.ico").await.status(), 200);
 }
 
 async fn storefront_server_function(app: TestApp) {
