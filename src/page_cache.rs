@@ -1,5 +1,5 @@
-//! The pages every anonymous visitor sees alike — the storefront and the
-//! product pages — rendered once and then served from memory, the way a
+//! The pages every anonymous visitor sees alike — the storefront, the
+//! product pages and the 404 page of any unknown address — rendered once and then served from memory, the way a
 //! static file would be, until something they show changes
 //! (`server::page_version`: the database says so, from any instance) or a
 //! minute has passed (the dates on a product page follow the day).
@@ -43,6 +43,7 @@ pub struct PageCache {
 /// are the pieces between the nonce's occurrences.
 struct Kept {
     generation: u64,
+    status: StatusCode,
     at: Instant,
     headers: Vec<(HeaderName, Vec<Bytes>)>,
     body: Vec<Bytes>,
@@ -68,11 +69,18 @@ impl PageCache {
     }
 }
 
+/// Where the 404 page is kept: no address starts with this.
+const NOT_FOUND_KEY: &str = "404";
+
 /// The pages kept.
 #[derive(Debug, PartialEq)]
 enum Page {
     Storefront,
-    Product { slug: String },
+    Product {
+        slug: String,
+    },
+    /// The same for every address nothing answers (scanners ask for many).
+    NotFound,
 }
 
 /// Which page `path` is, if it is one kept.
@@ -90,12 +98,25 @@ fn kept_page(path: &str) -> Option<Page> {
 
 /// The route layer of the pages.
 pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
+    let page = kept_page(request.uri().path());
+    serve_page(cache, page, request, next).await
+}
+
+/// The layer of the 404 page (the router's fallback).
+pub async fn serve_not_found(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
+    serve_page(cache, Some(Page::NotFound), request, next).await
+}
+
+async fn serve_page(cache: PageCache, page: Option<Page>, request: Request, next: Next) -> Response {
     let anonymous = request.method() == Method::GET && !request.headers().contains_key(header::COOKIE);
-    let page = anonymous.then(|| kept_page(request.uri().path())).flatten();
+    let page = page.filter(|_| anonymous);
     let (Some(page), Some(generation)) = (page, cache.state.pages.current()) else {
         return next.run(request).await;
     };
-    let key = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let (key, status) = match page {
+        Page::NotFound => (NOT_FOUND_KEY.to_owned(), StatusCode::NOT_FOUND),
+        _ => (request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(), StatusCode::OK),
+    };
     if let Some(kept) = cache.kept(&key, generation) {
         if let Some(product) = kept.product {
             cache.state.page_views.record(product);
@@ -103,7 +124,7 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
         return kept.response(&leptos::nonce::Nonce::new().to_string());
     }
     let response = next.run(request).await;
-    if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
+    if response.status() != status || response.headers().contains_key(header::SET_COOKIE) {
         return response;
     }
     let Some(nonce) = nonce_of(response.headers()) else { return response };
@@ -117,7 +138,7 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
     };
     // The product the page views of a kept page count for.
     let product = match page {
-        Page::Storefront => None,
+        Page::Storefront | Page::NotFound => None,
         Page::Product { slug } => match server::storefront::product_id(&cache.state.db, &slug).await {
             Ok(Some(id)) => Some(id),
             // Unpublished while it rendered: served this once, not kept.
@@ -130,6 +151,7 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
     };
     let kept = Kept {
         generation,
+        status,
         at: Instant::now(),
         headers: parts.headers.iter().map(|(n, v)| (n.clone(), split(v.as_bytes(), nonce.as_bytes()))).collect(),
         body: split(&body, nonce.as_bytes()),
@@ -173,6 +195,7 @@ impl Kept {
         metrics::counter!("repopass_pages_served_from_memory_total").increment(1);
         let mut response = Response::new(Body::from(join(&self.body, nonce)));
         *response.headers_mut() = headers;
+        *response.status_mut() = self.status;
         response
     }
 }

@@ -236,9 +236,12 @@ pub fn router(state: AppState, leptos: LeptosOptions, sandbox: Option<sandbox::S
     // it looked for a file on disk under the site root first, on every
     // unknown address, and rendered without this context (no versioned
     // stylesheet, no sandbox ribbon, the default form policy).
+    // Kept in memory like the storefront (`page_cache`).
     let not_found = axum::handler::Handler::layer(
         leptos_axum::render_app_async_with_context(context.clone(), document.clone()),
-        axum::middleware::from_fn(crate::render_guard::bounded),
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(pages.clone(), crate::page_cache::serve_not_found))
+            .layer(axum::middleware::from_fn(crate::render_guard::bounded)),
     );
     let site = Router::new()
         .leptos_routes_with_context(&leptos, routes, context, document)

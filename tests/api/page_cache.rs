@@ -17,7 +17,8 @@ use crate::{
 scenarios!(
     a_kept_page_gets_a_fresh_nonce_and_counts_each_view,
     a_kept_page_follows_every_change_made_here,
-    a_change_made_elsewhere_reaches_a_kept_page
+    a_change_made_elsewhere_reaches_a_kept_page,
+    every_unknown_address_gets_one_404_page_kept_in_memory
 );
 
 /// "Toolkit" on sale at $9 a month. Returns (product id, key).
@@ -177,4 +178,25 @@ async fn a_change_made_elsewhere_reaches_a_kept_page(app: TestApp) {
     assert_eq!(status, 200);
     eventually(&other, "/p/toolkit", Duration::from_secs(3), |_, page| page.contains("Renamed Elsewhere")).await;
     eventually(&other, "/", Duration::from_secs(3), |_, page| page.contains("Renamed Elsewhere")).await;
+}
+
+/// Scanners ask for many addresses that do not exist: after the first, the
+/// 404 page comes from memory, still a 404 with its own nonce; a visitor
+/// with a cookie still gets theirs rendered.
+async fn every_unknown_address_gets_one_404_page_kept_in_memory(app: TestApp) {
+    let ((status, first_nonce, page), _) = view_kept(&app, "/wp-admin/setup.php").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Page not found"), "{page}");
+    let ((status, nonce, page), kept) = view_kept(&app, "/.env").await;
+    assert_eq!((status, kept), (404, true), "the second unknown address is served from memory");
+    assert!(page.contains("Page not found") && page.contains("Back to the store"), "{page}");
+    assert!(!nonce.is_empty() && nonce != first_nonce, "each view gets its own nonce");
+    assert_eq!(page.matches(&format!("nonce=\"{nonce}\"")).count(), page.matches("<script").count());
+
+    let signed_in = reqwest::Client::new().get(app.url("/.env")).header("cookie", "id=whatever").send().await.unwrap();
+    assert_eq!(signed_in.status(), 404);
+    assert!(!signed_in.headers().contains_key("age"), "a visitor with a cookie gets the page rendered");
+    // A real product page that does not exist is not the kept 404 either.
+    let ((status, _, _), kept) = view_kept(&app, "/p/no-such-product").await;
+    assert_eq!((status, kept), (404, false));
 }
