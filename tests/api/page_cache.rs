@@ -120,7 +120,8 @@ async fn a_kept_page_follows_every_change_made_here(app: TestApp) {
     let yearly = json!({"interval": "year", "unit_amount": 9000, "currency": "usd"});
     let (status, price) = api(&app, Some(&key), "POST", &format!("/repositories/{id}/prices"), Some(yearly)).await;
     assert_eq!(status, 201, "{price}");
-    assert!(view(&app, "/p/toolkit").await.2.contains("$90.00 / year"), "the new price");
+    let (status, _, page) = view(&app, "/p/toolkit").await;
+    assert!(page.contains("$90.00 / year"), "the new price ({status}):\n{page}");
 
     let (status, _) =
         api(&app, Some(&key), "PATCH", &format!("/repositories/{id}"), Some(json!({"status": "unpublished"}))).await;
