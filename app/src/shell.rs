@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, SsrMode,
 };
 
 use crate::{
@@ -82,58 +82,20 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
                     <Route path=path!("/p/:slug") view=Product ssr=SsrMode::Async />
-                    // The rest load their code when opened (see `lazy_page!`).
-                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/checkout/success") view={Lazy::<CheckoutSuccessRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/customers") view={Lazy::<AdminCustomersRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/customers/:id") view={Lazy::<AdminCustomerRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/events") view={Lazy::<AdminEventsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/events/:id") view={Lazy::<AdminEventRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/settings") view={Lazy::<AdminSettingsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/api-keys") view={Lazy::<AdminApiKeysRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/repositories") view={Lazy::<AdminRepositoriesRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/repositories/:id") view={Lazy::<AdminRepositoryEditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/checkout/success") view=CheckoutSuccess ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers") view=AdminCustomers ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers/:id") view=AdminCustomer ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events") view=AdminEvents ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events/:id") view=AdminEvent ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
+                    <Route path=path!("/admin/api-keys") view=AdminApiKeys ssr=SsrMode::Async />
+                    <Route path=path!("/admin/repositories") view=AdminRepositories ssr=SsrMode::Async />
+                    <Route path=path!("/admin/repositories/:id") view=AdminRepositoryEdit ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
     }
-}
-
-/// A page whose code the browser downloads when the page is opened: with
-/// `cargo leptos --split` its view is a wasm chunk of its own, so a buyer
-/// on `/` or `/p/{slug}` (kept in the main bundle) never downloads the
-/// creator's pages. The server renders it like any page; hydrating a page
-/// opened directly waits for its chunk (`hydrate_lazy`).
-macro_rules! lazy_page {
-    ($($route:ident => $page:ident),+ $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_this: Self) -> AnyView {
-                $page().into_any()
-            }
-        }
-    )+};
-}
-
-lazy_page! {
-    AccountRoute => AccountPage,
-    CheckoutSuccessRoute => CheckoutSuccess,
-    SetupRoute => SetupPage,
-    AdminHomeRoute => AdminHome,
-    AdminCustomersRoute => AdminCustomers,
-    AdminCustomerRoute => AdminCustomer,
-    AdminEventsRoute => AdminEvents,
-    AdminEventRoute => AdminEvent,
-    AdminSettingsRoute => AdminSettings,
-    AdminApiKeysRoute => AdminApiKeys,
-    AdminRepositoriesRoute => AdminRepositories,
-    AdminRepositoryEditRoute => AdminRepositoryEdit,
 }
