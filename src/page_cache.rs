@@ -1,6 +1,7 @@
 //! The pages every anonymous visitor sees alike — the storefront, the
-//! product pages and the 404 page of any unknown address — rendered once and then served from memory, the way a
-//! static file would be, until something they show changes
+//! product pages and the 404 page of any unknown address — rendered once
+//! and then served from memory, the way a static file would be, until
+//! something they show changes
 //! (`server::page_version`: the database says so, from any instance) or a
 //! minute has passed (the dates on a product page follow the day).
 //!
@@ -115,7 +116,9 @@ async fn serve_page(cache: PageCache, page: Option<Page>, request: Request, next
     };
     let (key, status) = match page {
         Page::NotFound => (NOT_FOUND_KEY.to_owned(), StatusCode::NOT_FOUND),
-        _ => (request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(), StatusCode::OK),
+        Page::Storefront | Page::Product { .. } => {
+            (request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(), StatusCode::OK)
+        }
     };
     if let Some(kept) = cache.kept(&key, generation) {
         if let Some(product) = kept.product {
