@@ -169,38 +169,7 @@ async fn main() {
 
     // Webhooks, next to raw single-row inserts into the same database.
     let pool = state.db.pool().clone();
-    sqlx::query("CREATE TABLE bench_raw (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)").execute(&pool).await.unwrap();
-    let (raw_lat, raw_elapsed) = {
-        let counter = Arc::new(AtomicU64::new(0));
-        let started = Instant::now();
-        let end = started + Duration::from_secs_f64(seconds);
-        let tasks: Vec<_> = (0..connections)
-            .map(|_| {
-                let (pool, counter) = (pool.clone(), counter.clone());
-                tokio::spawn(async move {
-                    let mut lat = Vec::new();
-                    while Instant::now() < end {
-                        let i = counter.fetch_add(1, Ordering::Relaxed) as i64;
-                        let t = Instant::now();
-                        sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
-                            .bind(i)
-                            .bind("{\"id\":\"evt\"}")
-                            .execute(&pool)
-                            .await
-                            .unwrap();
-                        lat.push(t.elapsed());
-                    }
-                    lat
-                })
-            })
-            .collect();
-        let mut lat = Vec::new();
-        for t in tasks {
-            lat.extend(t.await.unwrap());
-        }
-        lat.sort();
-        (lat, started.elapsed())
-    };
+    let (raw_lat, raw_elapsed) = support::raw_inserts(&pool, connections, seconds).await;
     println!(
         "| raw single-row INSERT, same database | {} | {:.0}/s | {} | {} | 0 | 0 |",
         raw_lat.len(),

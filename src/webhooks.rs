@@ -1,5 +1,6 @@
 //! `POST /api/webhooks/stripe` and `POST /api/webhooks/github`: verify,
-//! store with a job (one transaction), then answer. Anything unverified gets
+//! store with a job (one transaction, shared with the deliveries arriving
+//! at the same moment: `server::intake`), then answer. Anything unverified gets
 //! a 400 and changes nothing; a delivery seen before gets a 200 and is not
 //! processed again.
 
@@ -41,16 +42,17 @@ async fn read(body: Body) -> Result<axum::body::Bytes, Response> {
 
 /// `ignored`: the event handlers do not act on this type (why).
 async fn accept(state: &AppState, delivery: Delivery, ignored: Option<String>) -> Response {
-    match webhooks::store(&state.db, &delivery, ignored).await {
+    let (provider, event, kind) = (delivery.provider, delivery.event_id.clone(), delivery.event_type.clone());
+    match state.intake.store(delivery, ignored).await {
         Ok(true) => {
             state.wake.notify();
-            tracing::info!(provider = %delivery.provider, event = %delivery.event_id, kind = %delivery.event_type, "webhook stored");
+            tracing::info!(%provider, %event, %kind, "webhook stored");
             (StatusCode::OK, Json(json!({ "received": true }))).into_response()
         }
         Ok(false) => (StatusCode::OK, Json(json!({ "received": true, "duplicate": true }))).into_response(),
         Err(e) => {
             // Not stored: a 5xx makes the sender retry later.
-            tracing::error!(error = %e, provider = %delivery.provider, "webhook not stored");
+            tracing::error!(error = %e, %provider, "webhook not stored");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "not stored; retry" }))).into_response()
         }
     }

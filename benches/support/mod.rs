@@ -3,7 +3,16 @@
 //! this process; an API key; a repository on sale.
 #![allow(dead_code)] // each bench uses its own part
 
-use std::{collections::HashMap, time::Duration};
+pub mod separate;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
 
 use repopass::startup::Application;
 use serde_json::{json, Value};
@@ -82,4 +91,40 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The reference for a durable write: single-row INSERTs into a new table of
+/// `pool`'s database from `connections` tasks for `seconds`; the sorted
+/// latencies and the time taken.
+pub async fn raw_inserts(pool: &sqlx::AnyPool, connections: usize, seconds: f64) -> (Vec<Duration>, Duration) {
+    sqlx::query("CREATE TABLE bench_raw (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)").execute(pool).await.unwrap();
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let end = started + Duration::from_secs_f64(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (pool, counter) = (pool.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < end {
+                    let i = counter.fetch_add(1, Ordering::Relaxed) as i64;
+                    let t = Instant::now();
+                    sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
+                        .bind(i)
+                        .bind("{\"id\":\"evt\"}")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    latencies.sort();
+    (latencies, started.elapsed())
 }

@@ -3,7 +3,7 @@
 //! written once; each backend has its own migration directory because the
 //! dialects differ in DDL.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
@@ -50,6 +50,8 @@ pub enum BackupError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite only: see `write_turn`.
+    turns: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Db {
@@ -90,7 +92,21 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Db { pool, backend })
+        let turns = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db { pool, backend, turns })
+    }
+
+    /// SQLite has one writer at a time. The busiest writers (the webhook
+    /// intake, the job queue) take turns here, in the order they asked,
+    /// instead of in SQLite's busy handler, which sleeps up to 100 ms
+    /// between tries; other writers (and other processes) still wait there.
+    /// Held for one transaction, never across a call that takes it again.
+    /// Nothing on PostgreSQL, where writers run side by side.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.turns {
+            Some(turns) => Some(turns.lock().await),
+            None => None,
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {

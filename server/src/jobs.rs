@@ -154,36 +154,86 @@ pub async fn enqueue<'e, E>(executor: E, job: &Job, run_at: i64, dedupe_key: Opt
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
+    let sql = format!("{} RETURNING id", insert_sql(1));
+    let row = bind_job(sqlx::query(&sql), job, run_at, dedupe_key, clock::now()).fetch_optional(executor).await?;
+    Ok(row.map(|r| sqlx::Row::try_get::<i64, _>(&r, 0)).transpose()?)
+}
+
+/// Adds several jobs, all to run at `run_at`, in one statement (each with
+/// its dedupe key: one already queued is skipped).
+pub async fn enqueue_all<'e, E>(executor: E, jobs: &[(Job, Option<String>)], run_at: i64) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let sql = insert_sql(jobs.len());
     let now = clock::now();
-    let id: Option<i64> = sqlx::query_scalar(
+    let mut insert = sqlx::query(&sql);
+    for (job, dedupe_key) in jobs {
+        insert = bind_job(insert, job, run_at, dedupe_key.as_deref(), now);
+    }
+    insert.execute(executor).await?;
+    Ok(())
+}
+
+/// The INSERT of `rows` jobs, seven values a row (see `bind_job`).
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| {
+            let b = i * 7;
+            format!(
+                "(${}, ${}, ${}, 0, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 7,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 6
+            )
+        })
+        .collect();
+    format!(
         "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at, updated_at)
-         VALUES ($1, $2, $7, 0, $3, $4, $5, $6, $6)
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+         VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
+        values.join(", ")
     )
-    .bind(job.kind())
-    .bind(job.payload())
-    .bind(DEFAULT_MAX_ATTEMPTS)
-    .bind(run_at)
-    .bind(dedupe_key)
-    .bind(now)
-    .bind(JobStatus::Pending)
-    .fetch_optional(executor)
-    .await?;
-    Ok(id)
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// One job's seven values, in `insert_sql`'s order.
+fn bind_job<'q>(query: AnyQuery<'q>, job: &Job, run_at: i64, dedupe_key: Option<&'q str>, now: i64) -> AnyQuery<'q> {
+    query
+        .bind(job.kind())
+        .bind(job.payload())
+        .bind(DEFAULT_MAX_ATTEMPTS)
+        .bind(run_at)
+        .bind(dedupe_key)
+        .bind(now)
+        .bind(JobStatus::Pending)
 }
 
 /// Takes the next due job (or one whose lease ran out), if any.
 pub async fn claim(db: &Db) -> Result<Option<Claimed>> {
+    let _turn = db.write_turn().await;
     let now = clock::now();
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    // Two probes, a lease run out first, each the first entry of one range
+    // of the claim index (status, run_at, id). Written as one OR, both
+    // databases read every due job — and PostgreSQL every job ever run —
+    // and sorted them, on every claim: a backlog made each claim slower.
     let sql = format!(
         "UPDATE jobs SET status = $4, attempts = attempts + 1, locked_until = $1, updated_at = $2
-         WHERE id = (SELECT id FROM jobs
-                     WHERE (status = $3 AND run_at <= $2) OR (status = $4 AND locked_until < $2)
-                     ORDER BY run_at, id LIMIT 1 {lock})
+         WHERE id = COALESCE(
+             (SELECT id FROM jobs WHERE status = $4 AND locked_until < $2 ORDER BY run_at, id LIMIT 1 {lock}),
+             (SELECT id FROM jobs WHERE status = $3 AND run_at <= $2 ORDER BY run_at, id LIMIT 1 {lock}))
          RETURNING id, kind, payload, attempts, max_attempts"
     );
     Ok(sqlx::query_as::<_, Claimed>(&sql)
@@ -199,6 +249,7 @@ pub async fn claim(db: &Db) -> Result<Option<Claimed>> {
 /// `attempts` is its fencing token). False: the lease ran out and another
 /// worker has claimed the job since.
 pub async fn renew(db: &Db, job: &Claimed) -> Result<bool> {
+    let _turn = db.write_turn().await;
     let now = clock::now();
     let renewed = sqlx::query(
         "UPDATE jobs SET locked_until = $2, updated_at = $3 WHERE id = $1 AND status = $5 AND attempts = $4",
@@ -214,6 +265,7 @@ pub async fn renew(db: &Db, job: &Claimed) -> Result<bool> {
 }
 
 pub async fn complete(db: &Db, id: i64) -> Result<()> {
+    let _turn = db.write_turn().await;
     sqlx::query("UPDATE jobs SET status = $3, locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(clock::now())
@@ -233,6 +285,7 @@ pub fn backoff(attempt: i64) -> Duration {
 /// A failed attempt: retried later (`retry_in`, or the backoff), or `dead`
 /// with its last error once it has used its attempts.
 pub async fn fail(db: &Db, job: &Claimed, error: &str, retry_in: Option<Duration>) -> Result<bool> {
+    let _turn = db.write_turn().await;
     let now = clock::now();
     let dead = job.attempts >= job.max_attempts;
     let run_at = now + retry_in.unwrap_or_else(|| backoff(job.attempts)).as_secs() as i64;
@@ -251,6 +304,7 @@ pub async fn fail(db: &Db, job: &Claimed, error: &str, retry_in: Option<Duration
 
 /// Ends a job that cannot succeed by retrying: `dead` at once, with why.
 pub async fn bury(db: &Db, job: &Claimed, error: &str) -> Result<bool> {
+    let _turn = db.write_turn().await;
     sqlx::query("UPDATE jobs SET status = $4, locked_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1")
         .bind(job.id)
         .bind(error.chars().take(2000).collect::<String>())
@@ -264,6 +318,7 @@ pub async fn bury(db: &Db, job: &Claimed, error: &str) -> Result<bool> {
 /// Waits `retry_in` without counting an attempt (e.g. GitHub's daily
 /// invitation limit: waiting is the plan, not a failure).
 pub async fn postpone(db: &Db, job: &Claimed, reason: &str, retry_in: Duration) -> Result<()> {
+    let _turn = db.write_turn().await;
     let now = clock::now();
     sqlx::query("UPDATE jobs SET status = $5, attempts = attempts - 1, run_at = $2, locked_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1")
         .bind(job.id)
@@ -278,6 +333,7 @@ pub async fn postpone(db: &Db, job: &Claimed, reason: &str, retry_in: Duration) 
 
 /// An admin's retry of a dead job: a fresh set of attempts, now.
 pub async fn retry_dead(db: &Db, id: i64) -> Result<bool> {
+    let _turn = db.write_turn().await;
     let now = clock::now();
     let done = sqlx::query(
         "UPDATE jobs SET status = $3, attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND status = $4",

@@ -41,6 +41,7 @@ pub mod github_accounts;
 pub mod github_app;
 pub mod github_events;
 pub mod grants;
+pub mod intake;
 pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;

@@ -1,6 +1,6 @@
 //! Webhook signature checks. GitHub signs the raw body with HMAC-SHA256
-//! (`X-Hub-Signature-256: sha256=<hex>`); Stripe's scheme is verified by
-//! async-stripe's `Webhook::construct_event`.
+//! (`X-Hub-Signature-256: sha256=<hex>`); Stripe's scheme is checked in
+//! `stripe::verify_signature`.
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};

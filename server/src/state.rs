@@ -34,6 +34,8 @@ pub struct Services {
     pub pages: PageVersion,
     /// Nudges this process's worker when a job was enqueued.
     pub wake: crate::worker::Wake,
+    /// Stores incoming webhooks in groups (see `intake`).
+    pub intake: crate::intake::Intake,
     /// GitHub username answers and their budget.
     pub lookups: Arc<crate::github_accounts::Lookups>,
     /// Stops this server's workers, or starts it again with new settings.
@@ -106,6 +108,7 @@ impl AppState {
         let oauth = GithubOAuth::from_config(&config);
         let stripe = Stripe::from_config(&config)?;
         let lookups = Arc::new(crate::github_accounts::Lookups::new(config.limits.github_lookups_per_hour));
+        let intake = crate::intake::Intake::new(db.clone());
         Ok(AppState(Arc::new(Services {
             config: Arc::new(config),
             db,
@@ -115,6 +118,7 @@ impl AppState {
             page_views: PageViews::default(),
             pages: PageVersion::default(),
             wake: Default::default(),
+            intake,
             lookups,
             control: Control::default(),
             setup,

@@ -50,8 +50,8 @@ pub struct Delivery {
     pub payload: String,
 }
 
-/// Checks `Stripe-Signature` with async-stripe's verifier (HMAC-SHA256 over
-/// `timestamp.payload`, five minutes' tolerance).
+/// Checks `Stripe-Signature` (HMAC-SHA256 over `timestamp.payload`, five
+/// minutes' tolerance: `stripe::verify_signature`).
 pub fn verify_stripe(secret: Option<&SecretString>, payload: &[u8], header: Option<&str>) -> Result<Delivery, Refused> {
     let secret = secret.ok_or(Refused::NotConfigured)?;
     let header = header.ok_or(Refused::MissingSignature)?;
@@ -105,41 +105,94 @@ pub fn verify_github(
 /// `ignored`: the event handlers do not act on this type (why); it is stored
 /// as ignored, without a job, so it delays nothing that matters.
 pub async fn store(db: &Db, delivery: &Delivery, ignored: Option<String>) -> Result<bool> {
-    let now = clock::now();
-    let mut tx = db.pool().begin().await?;
-    // GitHub's signature covers the body alone, so a body seen before is a
-    // replay whatever its delivery id says. (Stripe signs a timestamp too,
-    // and its retries keep the event id.)
-    let body_hash = (delivery.provider == Provider::Github).then(|| crate::api_keys::hash_key(&delivery.payload));
-    // No conflict target: either unique index (event id, or body) makes it a duplicate.
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, error, attempts, received_at, processed_at, payload_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)
-         ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(delivery.provider)
-    .bind(&delivery.event_id)
-    .bind(&delivery.event_type)
-    .bind(&delivery.payload)
-    .bind(if ignored.is_some() { EventStatus::Ignored } else { EventStatus::Received })
-    .bind(ignored.as_deref())
-    .bind(now)
-    .bind(ignored.as_ref().map(|_| now))
-    .bind(body_hash)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(id) = id else {
-        return Ok(false);
-    };
-    if ignored.is_none() {
-        let job = match delivery.provider {
-            Provider::Stripe => Job::StripeEvent { webhook_event_id: id },
-            Provider::Github => Job::GithubEvent { webhook_event_id: id },
-        };
-        jobs::enqueue(&mut *tx, &job, now, Some(&format!("webhook:{id}"))).await?;
+    let stored = store_all(db, &[(delivery, ignored.as_deref())]).await?;
+    Ok(stored.first().copied().unwrap_or(false))
+}
+
+/// Most deliveries written by one `store_all` (two statements of at most
+/// nine values a row: far under either database's limit on bind values).
+pub const MOST_AT_ONCE: usize = 128;
+
+/// Stores deliveries and their jobs in one transaction of two statements,
+/// whatever their number (up to `MOST_AT_ONCE`); for each, in order, whether
+/// it was new (false: seen before, in an earlier call or earlier in this one).
+pub async fn store_all(db: &Db, deliveries: &[(&Delivery, Option<&str>)]) -> Result<Vec<bool>> {
+    if deliveries.is_empty() {
+        return Ok(Vec::new());
     }
+    debug_assert!(deliveries.len() <= MOST_AT_ONCE);
+    let now = clock::now();
+    let rows: Vec<String> = (0..deliveries.len())
+        .map(|i| {
+            let b = i * 9;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            )
+        })
+        .collect();
+    // No conflict target: either unique index (event id, or body) makes it a
+    // duplicate, and a duplicate inside the same statement is skipped too.
+    let sql = format!(
+        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, error, attempts, received_at, processed_at, payload_sha256)
+         VALUES {} ON CONFLICT DO NOTHING RETURNING id, provider, event_id",
+        rows.join(", ")
+    );
+    let mut insert = sqlx::query_as::<_, (i64, Provider, String)>(&sql);
+    for (delivery, ignored) in deliveries {
+        // GitHub's signature covers the body alone, so a body seen before is a
+        // replay whatever its delivery id says. (Stripe signs a timestamp too,
+        // and its retries keep the event id.)
+        let body_hash = (delivery.provider == Provider::Github).then(|| crate::api_keys::hash_key(&delivery.payload));
+        insert = insert
+            .bind(delivery.provider)
+            .bind(delivery.event_id.as_str())
+            .bind(delivery.event_type.as_str())
+            .bind(delivery.payload.as_str())
+            .bind(if ignored.is_some() { EventStatus::Ignored } else { EventStatus::Received })
+            .bind(*ignored)
+            .bind(now)
+            .bind(ignored.map(|_| now))
+            .bind(body_hash);
+    }
+    let _turn = db.write_turn().await;
+    let mut tx = db.pool().begin().await?;
+    let inserted = insert.fetch_all(&mut *tx).await?;
+    // The rows come back in no promised order: each id goes to the first
+    // delivery of its provider and event id (a later one was a duplicate).
+    let mut ids: Vec<Option<i64>> = vec![None; deliveries.len()];
+    for (id, provider, event_id) in inserted {
+        if let Some(i) = (0..deliveries.len())
+            .find(|&i| ids[i].is_none() && deliveries[i].0.provider == provider && deliveries[i].0.event_id == event_id)
+        {
+            ids[i] = Some(id);
+        }
+    }
+    let to_run: Vec<(Job, Option<String>)> = deliveries
+        .iter()
+        .zip(&ids)
+        .filter_map(|((delivery, ignored), id)| {
+            let id = (*id)?;
+            ignored.is_none().then(|| {
+                let job = match delivery.provider {
+                    Provider::Stripe => Job::StripeEvent { webhook_event_id: id },
+                    Provider::Github => Job::GithubEvent { webhook_event_id: id },
+                };
+                (job, Some(format!("webhook:{id}")))
+            })
+        })
+        .collect();
+    jobs::enqueue_all(&mut *tx, &to_run, now).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(ids.iter().map(Option::is_some).collect())
 }
 
 /// The stored delivery a job points at.
@@ -162,6 +215,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Stored> {
 /// Records how processing went: `processed`, `ignored` (nothing to do),
 /// `failed` (will be retried) or `dead`.
 pub async fn mark(db: &Db, id: i64, status: EventStatus, error: Option<&str>) -> Result<()> {
+    let _turn = db.write_turn().await;
     sqlx::query(
         "UPDATE webhook_events SET status = $2, error = $3, attempts = attempts + 1, processed_at = $4 WHERE id = $1",
     )

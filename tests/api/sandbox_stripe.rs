@@ -1,6 +1,7 @@
 //! The Stripe stand-in, driven through async-stripe as RepoPass drives it;
-//! webhooks checked with the verification RepoPass uses in production
-//! (`stripe_webhook::Webhook::construct_event`).
+//! webhooks checked with async-stripe's own verification
+//! (`stripe_webhook::Webhook::construct_event`), which RepoPass's check
+//! (`server::stripe::verify_signature`) must agree with.
 
 use std::collections::HashMap;
 
@@ -119,6 +120,55 @@ fn verify(app: &TestApp, headers: &axum::http::HeaderMap, body: &str) -> stripe_
     let signature = headers["stripe-signature"].to_str().unwrap();
     Webhook::construct_event(body, signature, &secret)
         .unwrap_or_else(|e| panic!("webhook did not verify ({e:?}): {body}"))
+}
+
+/// RepoPass checks `Stripe-Signature` itself (async-stripe's check parses
+/// the whole event too); it must accept and refuse exactly what
+/// async-stripe's verifier accepts and refuses.
+#[test]
+fn stripe_signatures_are_checked_as_async_stripe_checks_them() {
+    use server::stripe::SignatureRefused;
+    use stripe_webhook::WebhookError;
+    let secret = "whsec_agree";
+    let payload = json!({"id": "evt_1", "object": "event", "type": "customer.created", "api_version": "2025-09-30.clover", "created": 1, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}, "data": {"object": {"id": "cus_1", "object": "customer"}}}).to_string();
+    let now = server::clock::now();
+    let sign = |key: &str, at: i64, body: &str| {
+        let full = sandbox::deliveries::stripe_signature(&secrecy::SecretString::from(key.to_owned()), at, body);
+        full.split_once(",v1=").unwrap().1.to_owned()
+    };
+    let good = sign(secret, now, &payload);
+    let headers = [
+        format!("t={now},v1={good}"),
+        format!("v1={good},t={now}"),
+        format!("t={now},v1={},v1={good}", sign("whsec_old", now, &payload)),
+        format!("t={now},v0={good}"),
+        format!("t={now},v1={}", sign("whsec_other", now, &payload)),
+        format!("t={now},v1={}", sign(secret, now, &payload.replace("cus_1", "cus_2"))),
+        format!("t={},v1={}", now - 299, sign(secret, now - 299, &payload)),
+        format!("t={},v1={}", now - 301, sign(secret, now - 301, &payload)),
+        format!("t={},v1={}", now + 400, sign(secret, now + 400, &payload)),
+        format!("t={now},v1=zz{good}"),
+        format!("t=soon,v1={good}"),
+        format!("t={now}"),
+        format!("t={now}, v1={good}"),
+        "nonsense".to_owned(),
+        String::new(),
+    ];
+    for header in headers {
+        let ours = server::stripe::verify_signature(&secrecy::SecretString::from(secret), &payload, &header);
+        let theirs = Webhook::construct_event(&payload, &header, secret);
+        let theirs_accepted = matches!(theirs, Ok(_) | Err(WebhookError::BadParse(_)));
+        assert_eq!(ours.is_ok(), theirs_accepted, "{header}: ours {ours:?}, async-stripe's {theirs:?}");
+        match theirs {
+            Err(WebhookError::BadTimestamp(_)) => assert_eq!(ours, Err(SignatureRefused::StaleTimestamp), "{header}"),
+            Err(WebhookError::BadSignature)
+                if header.starts_with("t=") && header.contains(",v1=") && !header.contains(' ') =>
+            {
+                assert_eq!(ours, Err(SignatureRefused::BadSignature), "{header}")
+            }
+            _ => {}
+        }
+    }
 }
 
 fn of_type<'a>(t: &'a str) -> impl Fn(&axum::http::HeaderMap, &str) -> bool + 'a {

@@ -10,7 +10,8 @@ use crate::{helpers::TestApp, scenarios};
 scenarios!(
     stripe_webhooks_are_verified_and_stored_once,
     github_webhooks_are_verified_and_answered,
-    stripe_objects_name_purchases_by_their_random_id_only
+    stripe_objects_name_purchases_by_their_random_id_only,
+    deliveries_arriving_together_are_each_stored_once_with_their_job
 );
 
 mod queue {
@@ -134,6 +135,73 @@ async fn github_webhooks_are_verified_and_answered(app: TestApp) {
         wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'd-1'", "processed").await,
         "processed",
         "ping is answered"
+    );
+}
+
+/// Deliveries that arrive at the same moment are written together (one
+/// transaction for all that wait): each is still stored once, with one job,
+/// whoever else is in its group — repeats and replays included.
+async fn deliveries_arriving_together_are_each_stored_once_with_their_job(app: TestApp) {
+    let now = server::clock::now();
+    let event = |i: usize, kind: &str| {
+        json!({"id": format!("evt_together_{i}"), "object": "event", "type": kind, "api_version": "2025-09-30.clover", "created": now, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}, "data": {"object": {"id": format!("in_{i}"), "object": "invoice", "parent": null}}}).to_string()
+    };
+    // 48 events, the first 16 of them delivered twice, and one RepoPass never acts on.
+    let mut bodies: Vec<String> = (0..48).map(|i| event(i, "invoice.payment_failed")).collect();
+    bodies.extend((0..16).map(|i| event(i, "invoice.payment_failed")));
+    bodies.push(event(99, "customer.created"));
+    let stripe = bodies.iter().map(|body| {
+        app.client
+            .post(app.url("/api/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", stripe_sig(body, now))
+            .body(body.clone())
+            .send()
+    });
+    // One GitHub body under two delivery ids (a replay), at the same moment.
+    let ping = json!({"zen": "Together.", "hook_id": 2}).to_string();
+    let signature = sandbox::deliveries::github_signature(&SecretString::from(GITHUB_WEBHOOK_SECRET), &ping);
+    let github = ["d-together-1", "d-together-2"].map(|delivery| {
+        app.client
+            .post(app.url("/api/webhooks/github"))
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", delivery)
+            .header("x-hub-signature-256", &signature)
+            .header("content-type", "application/json")
+            .body(ping.clone())
+            .send()
+    });
+    let (stripe, github) = futures::join!(futures::future::join_all(stripe), futures::future::join_all(github));
+    let mut duplicates = 0;
+    for answer in stripe.into_iter().chain(github) {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 200, "every delivery is acknowledged");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        if body["duplicate"] == true {
+            duplicates += 1;
+        }
+    }
+    assert_eq!(duplicates, 17, "each repeat, and the replayed GitHub body, is acknowledged as seen before");
+    assert_eq!(
+        count(&app, "webhook_events WHERE event_id LIKE 'evt_together_%'").await,
+        49,
+        "each Stripe event stored once"
+    );
+    assert_eq!(
+        count(&app, "webhook_events WHERE event_id LIKE 'd-together-%'").await,
+        1,
+        "the GitHub body stored once"
+    );
+    // One job for each event RepoPass acts on, pointing at its stored delivery.
+    assert_eq!(
+        count(&app, "jobs j JOIN webhook_events w ON j.dedupe_key = 'webhook:' || w.id WHERE w.event_id LIKE 'evt_together_%' OR w.event_id LIKE 'd-together-%'").await,
+        49
+    );
+    assert_eq!(count(&app, "jobs WHERE kind LIKE '%_event'").await, 49, "no job without its delivery");
+    assert_eq!(
+        wait_for(&app, "SELECT status FROM webhook_events WHERE event_id = 'evt_together_47'", "ignored").await,
+        "ignored",
+        "the worker processes what was stored together"
     );
 }
 
