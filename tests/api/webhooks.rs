@@ -11,7 +11,8 @@ scenarios!(
     stripe_webhooks_are_verified_and_stored_once,
     github_webhooks_are_verified_and_answered,
     stripe_objects_name_purchases_by_their_random_id_only,
-    deliveries_arriving_together_are_each_stored_once_with_their_job
+    deliveries_arriving_together_are_each_stored_once_with_their_job,
+    a_delivery_the_database_refuses_does_not_refuse_those_stored_with_it
 );
 
 mod queue {
@@ -203,6 +204,52 @@ async fn deliveries_arriving_together_are_each_stored_once_with_their_job(app: T
         "ignored",
         "the worker processes what was stored together"
     );
+}
+
+/// Deliveries arriving together are written in one transaction; when the
+/// database refuses one of them (here a trigger stands for a disk or
+/// constraint error on that row), the others are written one by one and
+/// acknowledged, and only the refused one is answered 503 for a retry.
+async fn a_delivery_the_database_refuses_does_not_refuse_those_stored_with_it(app: TestApp) {
+    let refuse = match app.state.db.backend() {
+        server::db::Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_events WHEN NEW.event_id = 'evt_poison'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        ],
+        server::db::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN
+                 IF NEW.event_id = 'evt_poison' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                 RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_events FOR EACH ROW EXECUTE FUNCTION refuse_poison()",
+        ],
+    };
+    for sql in refuse {
+        sqlx::query(sql).execute(app.pool()).await.unwrap();
+    }
+    let now = server::clock::now();
+    let event = |id: &str| {
+        json!({"id": id, "object": "event", "type": "invoice.payment_failed", "api_version": "2025-09-30.clover", "created": now, "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null}, "data": {"object": {"id": "in_1", "object": "invoice", "parent": null}}}).to_string()
+    };
+    let ids: Vec<String> =
+        (0..30).map(|i| if i == 15 { "evt_poison".to_owned() } else { format!("evt_fine_{i}") }).collect();
+    let answers = futures::future::join_all(ids.iter().map(|id| {
+        let body = event(id);
+        app.client
+            .post(app.url("/api/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", stripe_sig(&body, now))
+            .body(body)
+            .send()
+    }))
+    .await;
+    for (id, answer) in ids.iter().zip(answers) {
+        let status = answer.unwrap().status().as_u16();
+        let want = if id == "evt_poison" { 503 } else { 200 };
+        assert_eq!(status, want, "{id}");
+    }
+    assert_eq!(count(&app, "webhook_events WHERE event_id LIKE 'evt_fine_%'").await, 29, "every other delivery stored");
+    assert_eq!(count(&app, "webhook_events WHERE event_id = 'evt_poison'").await, 0);
+    assert_eq!(count(&app, "jobs WHERE kind = 'stripe_event'").await, 29, "each with its job");
 }
 
 /// On a Stripe account shared with other products, another product's
