@@ -21,16 +21,21 @@ mod queue {
     use super::jobs_are_claimed_once_retried_and_end_dead;
 }
 
-async fn post_stripe(app: &TestApp, body: &str, signature: Option<String>) -> u16 {
-    let mut request = app
+/// A delivery to the Stripe endpoint, signed with `signature` if given.
+fn stripe_request(app: &TestApp, body: &str, signature: Option<String>) -> reqwest::RequestBuilder {
+    let request = app
         .client
         .post(app.url("/api/webhooks/stripe"))
         .header("content-type", "application/json")
         .body(body.to_owned());
-    if let Some(sig) = signature {
-        request = request.header("stripe-signature", sig);
+    match signature {
+        Some(sig) => request.header("stripe-signature", sig),
+        None => request,
     }
-    request.send().await.unwrap().status().as_u16()
+}
+
+async fn post_stripe(app: &TestApp, body: &str, signature: Option<String>) -> u16 {
+    stripe_request(app, body, signature).send().await.unwrap().status().as_u16()
 }
 
 fn stripe_sig(body: &str, at: i64) -> String {
@@ -151,14 +156,7 @@ async fn deliveries_arriving_together_are_each_stored_once_with_their_job(app: T
     let mut bodies: Vec<String> = (0..48).map(|i| event(i, "invoice.payment_failed")).collect();
     bodies.extend((0..16).map(|i| event(i, "invoice.payment_failed")));
     bodies.push(event(99, "customer.created"));
-    let stripe = bodies.iter().map(|body| {
-        app.client
-            .post(app.url("/api/webhooks/stripe"))
-            .header("content-type", "application/json")
-            .header("stripe-signature", stripe_sig(body, now))
-            .body(body.clone())
-            .send()
-    });
+    let stripe = bodies.iter().map(|body| stripe_request(&app, body, Some(stripe_sig(body, now))).send());
     // One GitHub body under two delivery ids (a replay), at the same moment.
     let ping = json!({"zen": "Together.", "hook_id": 2}).to_string();
     let signature = sandbox::deliveries::github_signature(&SecretString::from(GITHUB_WEBHOOK_SECRET), &ping);
@@ -232,24 +230,19 @@ async fn a_delivery_the_database_refuses_does_not_refuse_those_stored_with_it(ap
     };
     let ids: Vec<String> =
         (0..30).map(|i| if i == 15 { "evt_poison".to_owned() } else { format!("evt_fine_{i}") }).collect();
+    let app = &app;
     let answers = futures::future::join_all(ids.iter().map(|id| {
         let body = event(id);
-        app.client
-            .post(app.url("/api/webhooks/stripe"))
-            .header("content-type", "application/json")
-            .header("stripe-signature", stripe_sig(&body, now))
-            .body(body)
-            .send()
+        async move { post_stripe(app, &body, Some(stripe_sig(&body, now))).await }
     }))
     .await;
-    for (id, answer) in ids.iter().zip(answers) {
-        let status = answer.unwrap().status().as_u16();
+    for (id, status) in ids.iter().zip(answers) {
         let want = if id == "evt_poison" { 503 } else { 200 };
         assert_eq!(status, want, "{id}");
     }
-    assert_eq!(count(&app, "webhook_events WHERE event_id LIKE 'evt_fine_%'").await, 29, "every other delivery stored");
-    assert_eq!(count(&app, "webhook_events WHERE event_id = 'evt_poison'").await, 0);
-    assert_eq!(count(&app, "jobs WHERE kind = 'stripe_event'").await, 29, "each with its job");
+    assert_eq!(count(app, "webhook_events WHERE event_id LIKE 'evt_fine_%'").await, 29, "every other delivery stored");
+    assert_eq!(count(app, "webhook_events WHERE event_id = 'evt_poison'").await, 0);
+    assert_eq!(count(app, "jobs WHERE kind = 'stripe_event'").await, 29, "each with its job");
 }
 
 /// On a Stripe account shared with other products, another product's
