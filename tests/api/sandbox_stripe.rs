@@ -21,7 +21,7 @@ use stripe_checkout::{
         CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, ListLineItemsCheckoutSession,
         RetrieveCheckoutSession,
     },
-    CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+    CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus, CheckoutSessionUiMode,
 };
 use stripe_core::{event::ListEvent, refund::CreateRefund};
 use stripe_product::{
@@ -210,6 +210,9 @@ async fn one_time_purchase_is_paid_refunded_and_signed(app: TestApp) {
     assert_eq!(session.status, Some(CheckoutSessionStatus::Open));
     assert_eq!(session.payment_status, CheckoutSessionPaymentStatus::Unpaid);
     assert_eq!(session.amount_total, Some(14900));
+    // As Stripe says it in the API version async-stripe pins (2026-09-30):
+    // `hosted_page`; the older `hosted` made the SDK log a warning per read.
+    assert_eq!(session.ui_mode, Some(CheckoutSessionUiMode::HostedPage));
 
     // A recurring price in payment mode is refused, as on Stripe.
     let (_, monthly) = product_with_price(&app, 900, Some(CreatePriceRecurringInterval::Month)).await;

@@ -421,7 +421,8 @@ pub async fn create_checkout_session(State(sb): State<Sandbox>, body: String) ->
         "status": "open", "submit_type": null, "subscription": null, "success_url": success_url,
         "tax_id_collection": { "enabled": tax_id_collection, "required": "never" },
         "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
-        "ui_mode": "hosted", "url": sb.url(&format!("/sandbox/stripe/pay/{session_id}")),
+        // `hosted_page` since API version 2026-09-30 (the one async-stripe pins); `hosted` before.
+        "ui_mode": "hosted_page", "url": sb.url(&format!("/sandbox/stripe/pay/{session_id}")),
         "_line_items": line_items,
         "_subscription_data": { "trial_period_days": trial_days, "metadata": sub_metadata },
     });
