@@ -76,6 +76,25 @@ impl Store {
             .transpose()
     }
 
+    /// Several objects of a kind by id, in one query (those that exist).
+    pub async fn get_many<T: DeserializeOwned>(&self, kind: &str, ids: &[String]) -> Result<Vec<T>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("SELECT body FROM sandbox_objects WHERE kind = $1 AND id IN ({})", marks.join(", "));
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(kind);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query
+            .fetch_all(self.db.pool())
+            .await?
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(|e| Error::Internal(format!("stored {kind}: {e}"))))
+            .collect()
+    }
+
     /// Inserts or replaces one object.
     pub async fn put<T: Serialize>(&self, kind: &str, id: &str, parent: Option<&str>, value: &T) -> Result<(), Error> {
         self.insert(

@@ -219,21 +219,34 @@ fn bind_job<'q>(query: AnyQuery<'q>, job: &Job, run_at: i64, dedupe_key: Option<
 
 /// Takes the next due job (or one whose lease ran out), if any.
 pub async fn claim(db: &Db) -> Result<Option<Claimed>> {
+    Ok(claim_batch(db, 1).await?.into_iter().next())
+}
+
+/// Takes up to `max` jobs in one statement: those whose lease ran out
+/// first, then the due ones, oldest first.
+pub async fn claim_batch(db: &Db, max: usize) -> Result<Vec<Claimed>> {
     let _turn = db.write_turn().await;
     let now = clock::now();
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // Two probes, a lease run out first, each the first entries of one
+    // range of the claim index (status, run_at, id). Written as one OR,
+    // both databases read every due job — and PostgreSQL every job ever
+    // run — and sorted them, on every claim: a backlog made each claim slower.
+    let expired = "SELECT id FROM jobs WHERE status = $4 AND locked_until < $2 ORDER BY run_at, id LIMIT $5";
+    let due = "SELECT id FROM jobs WHERE status = $3 AND run_at <= $2 ORDER BY run_at, id LIMIT $5";
+    let ids = match db.backend() {
+        // The ids collected once (a subquery under IN may be run again),
+        // locked, and skipped by other workers' claims.
+        Backend::Postgres => format!(
+            "= ANY((ARRAY({expired} FOR UPDATE SKIP LOCKED) || ARRAY({due} FOR UPDATE SKIP LOCKED))[1:CAST($5 AS INTEGER)])"
+        ),
+        // One writer at a time: nothing to lock.
+        Backend::Sqlite => {
+            format!("IN (SELECT id FROM (SELECT id FROM ({expired}) UNION ALL SELECT id FROM ({due})) LIMIT $5)")
+        }
     };
-    // Two probes, a lease run out first, each the first entry of one range
-    // of the claim index (status, run_at, id). Written as one OR, both
-    // databases read every due job — and PostgreSQL every job ever run —
-    // and sorted them, on every claim: a backlog made each claim slower.
     let sql = format!(
         "UPDATE jobs SET status = $4, attempts = attempts + 1, locked_until = $1, updated_at = $2
-         WHERE id = COALESCE(
-             (SELECT id FROM jobs WHERE status = $4 AND locked_until < $2 ORDER BY run_at, id LIMIT 1 {lock}),
-             (SELECT id FROM jobs WHERE status = $3 AND run_at <= $2 ORDER BY run_at, id LIMIT 1 {lock}))
+         WHERE id {ids}
          RETURNING id, kind, payload, attempts, max_attempts"
     );
     Ok(sqlx::query_as::<_, Claimed>(&sql)
@@ -241,7 +254,8 @@ pub async fn claim(db: &Db) -> Result<Option<Claimed>> {
         .bind(now)
         .bind(JobStatus::Pending)
         .bind(JobStatus::Running)
-        .fetch_optional(db.pool())
+        .bind(max.clamp(1, 100) as i64)
+        .fetch_all(db.pool())
         .await?)
 }
 

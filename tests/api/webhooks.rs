@@ -298,15 +298,27 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
             .unwrap();
     }
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE dedupe_key LIKE 'test_noop:%'").execute(db.pool()).await.unwrap();
-    // Four claimers race: every job once.
+    // Four claimers race, two one job at a time and two in batches of
+    // three (as each worker claims): every job once.
     let mut handles = Vec::new();
-    for _ in 0..4 {
+    for claimer in 0..4 {
         let db = db.clone();
         handles.push(tokio::spawn(async move {
             let mut mine = Vec::new();
-            while let Some(job) = server::jobs::claim(&db).await.unwrap() {
-                mine.push(job.id);
-                server::jobs::complete(&db, job.id).await.unwrap();
+            loop {
+                let batch = if claimer % 2 == 0 {
+                    server::jobs::claim(&db).await.unwrap().into_iter().collect()
+                } else {
+                    server::jobs::claim_batch(&db, 3).await.unwrap()
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                assert!(batch.len() <= 3, "a batch of {} jobs was claimed for at most 3", batch.len());
+                for job in batch {
+                    mine.push(job.id);
+                    server::jobs::complete(&db, job.id).await.unwrap();
+                }
             }
             mine
         }));
@@ -351,6 +363,39 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     let again = server::jobs::claim(db).await.unwrap().expect("taken over");
     assert!(!server::jobs::renew(db, &first).await.unwrap(), "a claim that was taken over renewed the lease");
     assert!(server::jobs::renew(db, &again).await.unwrap());
+
+    // A batch takes the jobs whose lease ran out first, then the due ones
+    // oldest first, and no more than asked.
+    let mut due = Vec::new();
+    for (i, run_at) in [(0, 20), (1, 10), (2, 30)] {
+        let key = format!("test_batch:{i}");
+        let job = server::jobs::Job::SendEmail { email_id: -1 };
+        due.push(server::jobs::enqueue(db.pool(), &job, run_at, Some(&key)).await.unwrap().unwrap());
+    }
+    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(server::clock::now() - 1)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let batch: Vec<i64> = server::jobs::claim_batch(db, 3).await.unwrap().iter().map(|j| j.id).collect();
+    assert_eq!(batch.len(), 3, "{batch:?}");
+    assert_eq!(batch.iter().filter(|j| **j == id).count(), 1, "the run-out lease is in the batch: {batch:?}");
+    assert!(batch.contains(&due[1]) && batch.contains(&due[0]), "the two oldest due jobs: {batch:?}");
+    assert!(!batch.contains(&due[2]), "more than asked, or not the oldest: {batch:?}");
+    let again = server::jobs::Claimed {
+        attempts: sqlx::query_scalar("SELECT attempts FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap(),
+        ..again
+    };
+    let rest: Vec<i64> = server::jobs::claim_batch(db, 3).await.unwrap().iter().map(|j| j.id).collect();
+    assert_eq!(rest, vec![due[2]], "what the first batch left");
+    for job in due {
+        server::jobs::complete(db, job).await.unwrap();
+    }
 
     // Failing with no attempts left: dead, with the error; an admin's retry revives it.
     sqlx::query("UPDATE jobs SET max_attempts = attempts WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();

@@ -196,7 +196,10 @@ pub async fn add_collaborator(
         InviteOutcome::Invited(inv) => {
             let now = sb.store().now().await?;
             let owner = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
-            (StatusCode::CREATED, Json(invitation_json(&sb, &inv, &repo, &owner, &invitee, &inviter, now)))
+            (
+                StatusCode::CREATED,
+                Json(invitation_json(&sb, &inv, &repo_json(&sb, &repo, &owner, false), &invitee, &inviter, now)),
+            )
                 .into_response()
         }
     })
@@ -320,14 +323,17 @@ pub async fn list_invitations(
         admin_repo(&sb, &headers, &owner, &name, "collaborators/invitations#list-repository-invitations").await?;
     let owner_user = sb.gh_user(&repo.owner).await?.ok_or(Error::NotFound)?;
     let now = sb.store().now().await?;
+    let pending = sb.gh_pending_invitations(&repo).await?;
+    // Every account named, read in one go (a repository may have hundreds
+    // of invitations pending: one lookup each made every list slower).
+    let users = sb.gh_users_by_id(pending.iter().flat_map(|i| [i.invitee_id, i.inviter_id])).await?;
+    let repository = repo_json(&sb, &repo, &owner_user, false);
     let mut out = Vec::new();
-    for inv in sb.gh_pending_invitations(&repo).await? {
-        let (Some(invitee), Some(inviter)) =
-            (sb.gh_user_by_id(inv.invitee_id).await?, sb.gh_user_by_id(inv.inviter_id).await?)
-        else {
+    for inv in pending {
+        let (Some(invitee), Some(inviter)) = (users.get(&inv.invitee_id), users.get(&inv.inviter_id)) else {
             continue;
         };
-        out.push(invitation_json(&sb, &inv, &repo, &owner_user, &invitee, &inviter, now));
+        out.push(invitation_json(&sb, &inv, &repository, invitee, inviter, now));
     }
     Ok(Json(out).into_response())
 }

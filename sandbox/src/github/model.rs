@@ -283,8 +283,7 @@ pub fn repo_json(sb: &Sandbox, repo: &Repo, owner: &User, admin: bool) -> Value 
 pub fn invitation_json(
     sb: &Sandbox,
     inv: &Invitation,
-    repo: &Repo,
-    owner: &User,
+    repository: &Value,
     invitee: &User,
     inviter: &User,
     now: i64,
@@ -292,14 +291,14 @@ pub fn invitation_json(
     json!({
         "id": inv.id,
         "node_id": format!("RI_sandbox{}", inv.id),
-        "repository": repo_json(sb, repo, owner, false),
+        "repository": repository,
         "invitee": user_json(sb, invitee),
         "inviter": user_json(sb, inviter),
         "permissions": inv.permission,
         "created_at": rfc3339(inv.created_at),
         "expired": now >= inv.created_at + INVITATION_TTL,
         "url": sb.api_url(&format!("/user/repository_invitations/{}", inv.id)),
-        "html_url": sb.web_url(&format!("/{}/invitations", repo.full_name())),
+        "html_url": sb.web_url(&format!("/{}/invitations", repository["full_name"].as_str().unwrap_or_default())),
     })
 }
 

@@ -32,6 +32,31 @@ impl Sandbox {
         Ok(users.into_iter().find(|u| u.id == id))
     }
 
+    /// Several accounts by id: one query for those whose login is known,
+    /// one lookup each for the rest.
+    pub async fn gh_users_by_id(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<std::collections::HashMap<i64, User>, Error> {
+        let ids: std::collections::BTreeSet<i64> = ids.into_iter().collect();
+        let logins: Vec<String> = ids.iter().filter_map(|id| self.login_hint(*id)).collect();
+        let mut found: std::collections::HashMap<i64, User> = self
+            .store()
+            .get_many::<User>(USER, &logins)
+            .await?
+            .into_iter()
+            .filter(|u| ids.contains(&u.id))
+            .map(|u| (u.id, u))
+            .collect();
+        let missing: Vec<i64> = ids.into_iter().filter(|id| !found.contains_key(id)).collect();
+        for id in missing {
+            if let Some(user) = self.gh_user_by_id(id).await? {
+                found.insert(id, user);
+            }
+        }
+        Ok(found)
+    }
+
     /// Renames an account, as a GitHub user may: same id, new login.
     pub async fn gh_rename_user(&self, login: &str, new_login: &str) -> Result<User, Error> {
         if !is_github_login(new_login) {

@@ -287,7 +287,7 @@ impl Sandbox {
                 &self.url(&format!("/sandbox/stripe/receipts/{ch}")),
             );
             charge["customer"] = session["customer"].clone();
-            self.stripe_put("charge", &charge, None).await?;
+            self.stripe_put("charge", &charge, session["customer"].as_str()).await?;
             pi["status"] = json!("succeeded");
             pi["latest_charge"] = json!(ch);
             session["payment_status"] = json!("paid");

@@ -8,6 +8,20 @@ use octocrab::{params::teams::Permission, Octocrab};
 use super::{Github, GithubError};
 use crate::domain::{GithubUserId, Reason};
 
+/// What `access_of` reads of a pending repository invitation.
+#[derive(serde::Deserialize)]
+struct PendingInvitation {
+    id: i64,
+    invitee: Option<AccountId>,
+    html_url: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(serde::Deserialize)]
+struct AccountId {
+    id: i64,
+}
+
 /// Why GitHub did not do it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -157,15 +171,19 @@ impl Github {
         if handler.is_collaborator(login).await.map_err(refused(Refusal::RepositoryGone))? {
             return Ok(Found::Collaborator);
         }
-        let first =
-            handler.invitations().list().per_page(100).send().await.map_err(refused(Refusal::RepositoryGone))?;
+        // Only the fields read here: GitHub sends the whole repository with
+        // each invitation, and octocrab's full model of it took a tenth of
+        // a burst of grants' CPU to parse (50 invitations pending, each grant).
+        let route = format!("/repos/{}/{}/invitations?per_page=100", repo.owner, repo.name);
+        let first: octocrab::Page<PendingInvitation> =
+            client.get(route, None::<&()>).await.map_err(refused(Refusal::RepositoryGone))?;
         let pending = client.all_pages(first).await.map_err(refused(Refusal::RepositoryGone))?;
         Ok(pending
             .into_iter()
-            .find(|i| i.invitee.as_ref().is_some_and(|u| u.id.0 as i64 == user.get()) && Some(i.id.0 as i64) != ours)
+            .find(|i| i.invitee.as_ref().is_some_and(|u| u.id == user.get()) && Some(i.id) != ours)
             .map_or(Found::Nothing, |i| Found::Invitation {
-                id: i.id.0 as i64,
-                url: i.html_url.to_string(),
+                id: i.id,
+                url: i.html_url,
                 created_at: i.created_at.timestamp(),
             }))
     }
