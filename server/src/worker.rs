@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use tokio::sync::Notify;
+use tokio::{sync::Notify, task::JoinSet};
 
 use crate::{
     domain::{EventStatus, Provider},
@@ -35,13 +35,17 @@ pub const JOB_LIMIT: Duration = Duration::from_secs(90);
 const HEARTBEAT: Duration = Duration::from_secs(jobs::LEASE_SECS as u64 / 3);
 
 /// Runs jobs, and schedules the periodic ones, until the server stops or
-/// reloads: a job that is running is finished first (the caller bounds the
-/// wait; a job cut off is taken over when its lease runs out).
+/// reloads: the jobs that are running are finished first (the caller bounds
+/// the wait; a job cut off is taken over when its lease runs out).
 pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker started");
     // The first periodic slot a minute after start: a process (or a test)
     // starting up is not also reconciling every repository in its first second.
     let mut next_schedule = crate::clock::now() + 60;
+    // Each job its own task: a slot is claimed again as soon as its job
+    // ends, so a slow job (a reconciliation, GitHub taking its time) holds
+    // only its own slot while the others keep granting.
+    let mut running: JoinSet<Result<()>> = JoinSet::new();
     while state.control.next() == crate::state::Next::Run {
         if crate::clock::now() >= next_schedule {
             if let Err(e) = crate::scheduled::schedule(&state).await {
@@ -49,38 +53,49 @@ pub async fn run(state: AppState, wake: Wake) {
             }
             next_schedule = crate::clock::now() + 60;
         }
-        match run_once(&state).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = %e, "the job queue is not reachable"),
+        let free = SLOTS - running.len();
+        if free > 0 {
+            match jobs::claim_batch(&state.db, free).await {
+                Ok(batch) => {
+                    for job in batch {
+                        let state = state.clone();
+                        running.spawn(async move { run_claimed(&state, &job).await });
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "the job queue is not reachable"),
+            }
         }
+        // Fewer due jobs than free slots: nothing more is due until one is
+        // added (the wake-up) or comes due (the poll); every slot taken:
+        // the next claim waits for a job to end.
+        let full = running.len() >= SLOTS;
         tokio::select! {
-            _ = wake.0.notified() => {}
-            _ = tokio::time::sleep(IDLE_POLL) => {}
+            Some(ended) = running.join_next(), if !running.is_empty() => recorded(ended),
+            _ = wake.0.notified(), if !full => {}
+            _ = tokio::time::sleep(IDLE_POLL), if !full => {}
             _ = state.control.ended() => {}
         }
+    }
+    while let Some(ended) = running.join_next().await {
+        recorded(ended);
     }
     tracing::debug!("worker stopped");
 }
 
-/// Jobs one worker claims in one statement and runs side by side. Most of
-/// a job is waiting for Stripe, GitHub or the database: after a burst of
-/// payments one job at a time per worker left the cores idle while the
-/// queue grew. Kept small: each running job may hold a database connection.
-const BATCH: usize = 4;
+/// Jobs one worker runs side by side. Most of a job is waiting for Stripe,
+/// GitHub or the database: after a burst of payments one job at a time per
+/// worker left the cores idle while the queue grew. Kept small: each
+/// running job may hold a database connection.
+const SLOTS: usize = 4;
 
-/// Runs the due jobs one claim takes (up to `BATCH`), if there are any.
-/// True when a job ran. A database error recording one job's outcome is
-/// returned once every job of the batch has finished.
-pub async fn run_once(state: &AppState) -> Result<bool> {
-    let batch = jobs::claim_batch(&state.db, BATCH).await?;
-    if batch.is_empty() {
-        return Ok(false);
+/// A job's task ended: a failure to record its outcome (the database gone)
+/// or a panic is logged; the job's lease runs out and it runs again.
+fn recorded(ended: std::result::Result<Result<()>, tokio::task::JoinError>) {
+    match ended {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "the job queue is not reachable"),
+        Err(e) => tracing::error!(error = %e, "a job's task ended abnormally; it runs again when its lease runs out"),
     }
-    for ran in futures::future::join_all(batch.iter().map(|job| run_claimed(state, job))).await {
-        ran?;
-    }
-    Ok(true)
 }
 
 /// Runs one claimed job and records its outcome.
