@@ -82,11 +82,14 @@ pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker stopped");
 }
 
-/// Jobs one worker runs side by side. Most of a job is waiting for Stripe,
-/// GitHub or the database: after a burst of payments one job at a time per
-/// worker left the cores idle while the queue grew. Kept small: each
-/// running job may hold a database connection.
-const SLOTS: usize = 4;
+/// Jobs one worker runs side by side. One, for now: with four, two
+/// GitHub events of one purchase (both its invitations accepted) processed
+/// at once each saw the other's grant still pending, and the purchase
+/// stayed `invited` with every grant active (the test suite caught it on
+/// PostgreSQL). More slots wait for `transition` to lock the purchase row
+/// before it reads the grants. Several workers (`REPOPASS_WORKERS`) share
+/// that race today.
+const SLOTS: usize = 1;
 
 /// A job's task ended: a failure to record its outcome (the database gone)
 /// or a panic is logged; the job's lease runs out and it runs again.
