@@ -354,12 +354,7 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     // Its worker renews the lease while it runs; once the lease ran out and
     // another worker took the job, the old claim can renew it no more.
     assert!(server::jobs::renew(db, &first).await.unwrap(), "the running claim renews its lease");
-    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1")
-        .bind(id)
-        .bind(server::clock::now() - 1)
-        .execute(db.pool())
-        .await
-        .unwrap();
+    run_out_lease(db, id).await;
     let again = server::jobs::claim(db).await.unwrap().expect("taken over");
     assert!(!server::jobs::renew(db, &first).await.unwrap(), "a claim that was taken over renewed the lease");
     assert!(server::jobs::renew(db, &again).await.unwrap());
@@ -372,12 +367,7 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
         let job = server::jobs::Job::SendEmail { email_id: -1 };
         due.push(server::jobs::enqueue(db.pool(), &job, run_at, Some(&key)).await.unwrap().unwrap());
     }
-    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1")
-        .bind(id)
-        .bind(server::clock::now() - 1)
-        .execute(db.pool())
-        .await
-        .unwrap();
+    run_out_lease(db, id).await;
     let batch: Vec<i64> = server::jobs::claim_batch(db, 3).await.unwrap().iter().map(|j| j.id).collect();
     assert_eq!(batch.len(), 3, "{batch:?}");
     assert_eq!(batch.iter().filter(|j| **j == id).count(), 1, "the run-out lease is in the batch: {batch:?}");
@@ -412,4 +402,14 @@ pub async fn jobs_are_claimed_once_retried_and_end_dead(app: TestApp) {
     let status: String =
         sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
     assert_eq!(status, "pending");
+}
+
+/// The job's lease ran out a second ago (its worker died, or stalled).
+async fn run_out_lease(db: &server::Db, id: i64) {
+    sqlx::query("UPDATE jobs SET locked_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(server::clock::now() - 1)
+        .execute(db.pool())
+        .await
+        .unwrap();
 }
