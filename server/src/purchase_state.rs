@@ -170,6 +170,9 @@ pub async fn transition_in(
         from.check_move(to).map_err(|e| Error::Internal(e.to_string()))?;
     }
     let now = clock::now();
+    if to.is_none() || !grants.is_empty() {
+        lock_purchase(tx, purchase_id).await?;
+    }
     for update in grants {
         if !update_grant(tx, purchase_id, update, now).await? {
             return Ok(false);
@@ -229,6 +232,20 @@ pub async fn transition_in(
     }
     tracing::info!(purchase_id = purchase_id.get(), %from, %to, %action, cause = %cause.kind(), "access changed");
     Ok(true)
+}
+
+/// Holds the purchase row until the transaction ends, before its grants
+/// are touched. Two events of one purchase handled at once (two
+/// invitations accepted) would otherwise each read the other's grant as it
+/// was and leave the purchase `invited` with every grant active. Taking the
+/// purchase first, always, also keeps the lock order one way (purchase, then
+/// grants), so two changes cannot wait on each other. SQLite needs nothing:
+/// its writers already go one at a time.
+async fn lock_purchase(tx: &mut sqlx::Transaction<'_, sqlx::Any>, purchase_id: PurchaseId) -> Result<()> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM purchases WHERE id = $1 FOR UPDATE").bind(purchase_id).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 fn bind<'q>(

@@ -82,14 +82,12 @@ pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker stopped");
 }
 
-/// Jobs one worker runs side by side. One, for now: with four, two
-/// GitHub events of one purchase (both its invitations accepted) processed
-/// at once each saw the other's grant still pending, and the purchase
-/// stayed `invited` with every grant active (the test suite caught it on
-/// PostgreSQL). More slots wait for `transition` to lock the purchase row
-/// before it reads the grants. Several workers (`REPOPASS_WORKERS`) share
-/// that race today.
-const SLOTS: usize = 1;
+/// Jobs one worker runs side by side: one buyer's GitHub call waiting out
+/// its 15 s timeout does not hold up the next buyer. Two events of one
+/// purchase may run at once (both its invitations accepted);
+/// `purchase_state::transition` takes the purchase row before its grants,
+/// so the second sees the first.
+const SLOTS: usize = 4;
 
 /// A job's task ended: a failure to record its outcome (the database gone)
 /// or a panic is logged; the job's lease runs out and it runs again.

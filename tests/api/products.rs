@@ -16,6 +16,7 @@ use crate::{
 scenarios!(
     a_purchase_grants_every_repository_of_its_product,
     a_repository_added_or_taken_out_reaches_every_customer,
+    both_invitations_accepted_at_once_make_the_purchase_active,
     what_a_product_grants_is_checked,
     a_year_of_three_repositories_is_warned_of_and_ends,
     resend_and_move_act_on_every_repository
@@ -189,6 +190,46 @@ async fn a_purchase_grants_every_repository_of_its_product(app: TestApp) {
     let (status, restored) = api(&app, Some(&key), "POST", &format!("/purchases/{bob}/restore"), None).await;
     assert_eq!((status, restored["status"].as_str()), (200, Some("invited")), "{restored}");
     assert_eq!(on_github(&app, "bob").await.len(), 2, "invited to both again");
+}
+
+/// Bob accepts both invitations and GitHub's two events are handled at
+/// the same moment (two workers, or two jobs of one): whichever is written
+/// second sees the first, and the purchase ends `active`. Here the first
+/// acceptance is held open in its transaction while the second starts, the
+/// interleaving that once left the purchase `invited` with both grants active.
+async fn both_invitations_accepted_at_once_make_the_purchase_active(app: TestApp) {
+    use server::{
+        domain::{Action, GrantStatus, PurchaseId, PurchaseStatus},
+        grants::{self, Update},
+        purchase_state::{transition, transition_in, Cause, Change},
+    };
+    let (_, price_id, _) = starter(&app).await;
+    let bob = buy(&app, price_id, "bob", "20").await;
+    assert_eq!(wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {bob}"), "invited").await, "invited");
+    let purchase = PurchaseId(bob);
+    let both = grants::of_purchase(&app.state.db, purchase).await.unwrap();
+    assert_eq!(both.len(), 2, "one grant per repository");
+    assert!(both.iter().all(|g| g.status == GrantStatus::Invited));
+    let accepted = |g: &grants::Grant| {
+        Change::of_grants(PurchaseStatus::Invited, Action::AccessActive, vec![Update::new(g, GrantStatus::Active)])
+    };
+
+    let mut first = app.pool().begin().await.unwrap();
+    let cause = Cause::GithubEvent("first-acceptance".into());
+    assert!(transition_in(&mut first, purchase, accepted(&both[0]), &cause).await.unwrap());
+    let db = app.state.db.clone();
+    let change = accepted(&both[1]);
+    let second = tokio::spawn(async move {
+        transition(&db, purchase, change, &Cause::GithubEvent("second-acceptance".into())).await.unwrap()
+    });
+    // Long enough for the second to reach the database and wait there.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    first.commit().await.unwrap();
+    assert!(second.await.unwrap(), "the second acceptance is written too");
+
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(bob).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(status, "active", "both invitations accepted: nothing left to accept");
 }
 
 async fn a_repository_added_or_taken_out_reaches_every_customer(app: TestApp) {
