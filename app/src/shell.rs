@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    hooks::use_location,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::{
@@ -82,20 +83,132 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Storefront ssr=SsrMode::Async />
                     <Route path=path!("/p/:slug") view=Product ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/checkout/success") view=CheckoutSuccess ssr=SsrMode::Async />
-                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
-                    <Route path=path!("/admin/customers") view=AdminCustomers ssr=SsrMode::Async />
-                    <Route path=path!("/admin/customers/:id") view=AdminCustomer ssr=SsrMode::Async />
-                    <Route path=path!("/admin/events") view=AdminEvents ssr=SsrMode::Async />
-                    <Route path=path!("/admin/events/:id") view=AdminEvent ssr=SsrMode::Async />
-                    <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
-                    <Route path=path!("/admin/api-keys") view=AdminApiKeys ssr=SsrMode::Async />
-                    <Route path=path!("/admin/repositories") view=AdminRepositories ssr=SsrMode::Async />
-                    <Route path=path!("/admin/repositories/:id") view=AdminRepositoryEdit ssr=SsrMode::Async />
+                    // The rest load their code when opened: see `CreatorPages`.
+                    <Route path=path!("/account") view={Lazy::<CustomerPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/checkout/success") view={Lazy::<CustomerPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/api-keys") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/repositories") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/repositories/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
+    }
+}
+
+/// The creator's pages (`/admin…`, `/setup`): with `cargo leptos --split`
+/// their code is one wasm file of its own, loaded when one of them is
+/// opened, so a buyer on `/` or `/p/{slug}` never downloads it. One lazy
+/// route for the whole group rather than one per page: the splitter makes
+/// a file for every set of pages sharing code (140 files with a route
+/// each), and a page opened directly waited for them in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreatorPages {
+    Setup,
+    Home,
+    Customers,
+    Customer,
+    Events,
+    Event,
+    Settings,
+    ApiKeys,
+    Repositories,
+    RepositoryEdit,
+}
+
+impl CreatorPages {
+    /// The page at `path`, one the route table sent here.
+    fn at(path: &str) -> Self {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        match parts.as_slice() {
+            ["setup", ..] => Self::Setup,
+            ["admin", "customers"] => Self::Customers,
+            ["admin", "customers", _] => Self::Customer,
+            ["admin", "events"] => Self::Events,
+            ["admin", "events", _] => Self::Event,
+            ["admin", "settings"] => Self::Settings,
+            ["admin", "api-keys"] => Self::ApiKeys,
+            ["admin", "repositories"] => Self::Repositories,
+            ["admin", "repositories", _] => Self::RepositoryEdit,
+            _ => Self::Home,
+        }
+    }
+}
+
+#[lazy_route]
+impl LazyRoute for CreatorPages {
+    fn data() -> Self {
+        Self::at(&use_location().pathname.get_untracked())
+    }
+
+    fn view(this: Self) -> AnyView {
+        match this {
+            CreatorPages::Setup => SetupPage().into_any(),
+            CreatorPages::Home => AdminHome().into_any(),
+            CreatorPages::Customers => AdminCustomers().into_any(),
+            CreatorPages::Customer => AdminCustomer().into_any(),
+            CreatorPages::Events => AdminEvents().into_any(),
+            CreatorPages::Event => AdminEvent().into_any(),
+            CreatorPages::Settings => AdminSettings().into_any(),
+            CreatorPages::ApiKeys => AdminApiKeys().into_any(),
+            CreatorPages::Repositories => AdminRepositories().into_any(),
+            CreatorPages::RepositoryEdit => AdminRepositoryEdit().into_any(),
+        }
+    }
+}
+
+/// The customer's pages (`/account`, the return from Checkout): one wasm
+/// file of their own, as `CreatorPages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerPages {
+    Account,
+    CheckoutSuccess,
+}
+
+#[lazy_route]
+impl LazyRoute for CustomerPages {
+    fn data() -> Self {
+        if use_location().pathname.get_untracked().starts_with("/checkout") {
+            Self::CheckoutSuccess
+        } else {
+            Self::Account
+        }
+    }
+
+    fn view(this: Self) -> AnyView {
+        match this {
+            CustomerPages::Account => AccountPage().into_any(),
+            CustomerPages::CheckoutSuccess => CheckoutSuccess().into_any(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CreatorPages;
+
+    #[test]
+    fn every_creator_route_opens_its_own_page() {
+        for (path, page) in [
+            ("/setup", CreatorPages::Setup),
+            ("/admin", CreatorPages::Home),
+            ("/admin/", CreatorPages::Home),
+            ("/admin/customers", CreatorPages::Customers),
+            ("/admin/customers/42", CreatorPages::Customer),
+            ("/admin/events", CreatorPages::Events),
+            ("/admin/events/7", CreatorPages::Event),
+            ("/admin/settings", CreatorPages::Settings),
+            ("/admin/api-keys", CreatorPages::ApiKeys),
+            ("/admin/repositories", CreatorPages::Repositories),
+            ("/admin/repositories/3", CreatorPages::RepositoryEdit),
+        ] {
+            assert_eq!(CreatorPages::at(path), page, "{path}");
+        }
     }
 }
