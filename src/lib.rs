@@ -58,9 +58,9 @@ mod webhooks;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     std::panic::set_hook(Box::new(reload_after_panic));
-    // As `leptos::mount::hydrate_lazy`: a page whose code is a chunk of its
-    // own (`app`'s `lazy_page!`) is hydrated once the chunk has loaded.
-    // Already set up is fine.
+    // Asynchronously: a page whose code is a file of its own (the creator's
+    // and the customer's pages, `app::shell`) is hydrated once that file has
+    // loaded. The executor may already be set up; that is fine.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     leptos::task::spawn_local(async {
         leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await.forget();
