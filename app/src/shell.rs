@@ -123,7 +123,8 @@ pub enum CreatorPages {
 }
 
 impl CreatorPages {
-    /// The page at `path`, one the route table sent here.
+    /// The page at `path`, one the route table sent here. A creator page
+    /// added to the table is added here too, and to the test below.
     fn at(path: &str) -> Self {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         match parts.as_slice() {
