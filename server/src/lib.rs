@@ -48,6 +48,7 @@ pub mod lifecycle;
 pub mod listings;
 pub mod markdown;
 pub mod oauth;
+pub mod outgoing_address;
 pub mod page_version;
 pub mod page_views;
 pub mod preferences;
