@@ -49,6 +49,7 @@ pub mod listings;
 pub mod markdown;
 pub mod oauth;
 pub mod outgoing_address;
+pub mod outgoing_signature;
 pub mod page_version;
 pub mod page_views;
 pub mod preferences;
