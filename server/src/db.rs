@@ -21,6 +21,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The database a connection talks to, where only the connection is at
+    /// hand (inside a caller's transaction).
+    pub fn of(connection: &sqlx::AnyConnection) -> Self {
+        if connection.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("could not create the data directory {path}: {source}")]

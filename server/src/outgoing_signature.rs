@@ -16,6 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 const PREFIX: &str = "whsec_";
 /// Random bytes in a new secret (the specification asks 24 to 64).
 const SECRET_BYTES: usize = 32;
+/// The fewest key bytes a secret may have.
+const MIN_SECRET_BYTES: usize = 24;
 
 /// An endpoint's signing secret, `whsec_` and the key in base64. Shown to
 /// the creator once, when made; never in logs or `Debug` output.
@@ -45,7 +47,7 @@ impl SigningSecret {
     pub fn parse(text: &str) -> Result<Self, MalformedSecret> {
         let key = text.strip_prefix(PREFIX).ok_or(MalformedSecret)?;
         let bytes = base64::engine::general_purpose::STANDARD.decode(key).map_err(|_| MalformedSecret)?;
-        if bytes.len() < 24 {
+        if bytes.len() < MIN_SECRET_BYTES {
             return Err(MalformedSecret);
         }
         Ok(SigningSecret(SecretString::from(text.to_owned())))

@@ -242,7 +242,7 @@ pub async fn transition_in(
 /// grants), so two changes cannot wait on each other. SQLite needs nothing:
 /// its writers already go one at a time.
 async fn lock_purchase(tx: &mut sqlx::Transaction<'_, sqlx::Any>, purchase_id: PurchaseId) -> Result<()> {
-    if tx.backend_name() == "PostgreSQL" {
+    if crate::db::Backend::of(tx) == crate::db::Backend::Postgres {
         sqlx::query("SELECT id FROM purchases WHERE id = $1 FOR UPDATE").bind(purchase_id).execute(&mut **tx).await?;
     }
     Ok(())
