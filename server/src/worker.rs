@@ -82,12 +82,14 @@ pub async fn run(state: AppState, wake: Wake) {
     tracing::debug!("worker stopped");
 }
 
-/// Jobs one worker runs side by side: one buyer's GitHub call waiting out
-/// its 15 s timeout does not hold up the next buyer. Two events of one
-/// purchase may run at once (both its invitations accepted);
-/// `purchase_state::transition` takes the purchase row before its grants,
-/// so the second sees the first.
-const SLOTS: usize = 4;
+/// Jobs one worker runs side by side. One, for now. With four, a fresh
+/// clone's suite failed two tests on PostgreSQL that never failed with one
+/// (a customer's overview showed an invitation without its link; a product
+/// page missed a price just added), not explained yet. The race found
+/// first is fixed: `purchase_state::transition` takes the purchase row
+/// before its grants. Several workers (`REPOPASS_WORKERS`) may still meet
+/// whatever the rest is.
+const SLOTS: usize = 1;
 
 /// A job's task ended: a failure to record its outcome (the database gone)
 /// or a panic is logged; the job's lease runs out and it runs again.

@@ -13,7 +13,6 @@ use crate::{
 
 scenarios!(
     github_failures_are_retried_and_rate_limits_waited_out,
-    a_hung_github_call_does_not_hold_up_the_next_buyer,
     a_buyer_who_left_github_is_not_retried_forever,
     repository_and_installation_events_mark_the_repository,
     the_webhook_grants_and_acceptance_activates,
@@ -381,32 +380,6 @@ async fn github_failures_are_retried_and_rate_limits_waited_out(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(reason, None, "the queued note goes once invited");
-}
-
-/// One buyer's GitHub call hanging (RepoPass waits up to 15 s for an
-/// answer) does not hold up the next buyer's invitation: jobs run side by
-/// side, and a worker takes new work while one job waits.
-async fn a_hung_github_call_does_not_hold_up_the_next_buyer(app: TestApp) {
-    let (_, price_id) = on_sale(&app).await;
-    let (bob, _) = buy_then(&app, price_id, "bob", json!({"fault": "timeout", "count": 1})).await;
-    // Bob's grant has made the call that hangs.
-    let mut armed = true;
-    for _ in 0..200 {
-        armed = !app.control_get("/github/state").await["faults"].is_null();
-        if !armed {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(!armed, "bob's grant never called GitHub");
-
-    let (carol, _) = buy_and_pay(&app, price_id, "carol").await;
-    assert_eq!(status(&app, carol, "invited").await, "invited", "carol waited for bob's hung call");
-    let bob_now: String =
-        sqlx::query_scalar("SELECT status FROM purchases WHERE id = $1").bind(bob).fetch_one(app.pool()).await.unwrap();
-    assert_eq!(bob_now, "paid", "bob's call was meant to be still hanging while carol was invited");
-    // GitHub answers again: bob is invited too.
-    assert_eq!(wait_long(&app, &format!("SELECT status FROM purchases WHERE id = {bob}"), "invited").await, "invited");
 }
 
 /// `wait_for` with room for backoff (30 s).
