@@ -21,6 +21,7 @@ use crate::{
             repositories::AdminRepositories,
             repository_edit::AdminRepositoryEdit,
             settings::AdminSettings,
+            webhooks::AdminWebhooks,
         },
         checkout_success::CheckoutSuccess,
         not_found::NotFound,
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/events") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/events/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings/webhooks") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/api-keys") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/repositories") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/repositories/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
@@ -117,6 +119,7 @@ pub enum CreatorPages {
     Events,
     Event,
     Settings,
+    Webhooks,
     ApiKeys,
     Repositories,
     RepositoryEdit,
@@ -134,6 +137,7 @@ impl CreatorPages {
             ["admin", "events"] => Self::Events,
             ["admin", "events", _] => Self::Event,
             ["admin", "settings"] => Self::Settings,
+            ["admin", "settings", "webhooks"] => Self::Webhooks,
             ["admin", "api-keys"] => Self::ApiKeys,
             ["admin", "repositories"] => Self::Repositories,
             ["admin", "repositories", _] => Self::RepositoryEdit,
@@ -157,6 +161,7 @@ impl LazyRoute for CreatorPages {
             CreatorPages::Events => AdminEvents().into_any(),
             CreatorPages::Event => AdminEvent().into_any(),
             CreatorPages::Settings => AdminSettings().into_any(),
+            CreatorPages::Webhooks => AdminWebhooks().into_any(),
             CreatorPages::ApiKeys => AdminApiKeys().into_any(),
             CreatorPages::Repositories => AdminRepositories().into_any(),
             CreatorPages::RepositoryEdit => AdminRepositoryEdit().into_any(),
@@ -205,6 +210,7 @@ mod tests {
             ("/admin/events", CreatorPages::Events),
             ("/admin/events/7", CreatorPages::Event),
             ("/admin/settings", CreatorPages::Settings),
+            ("/admin/settings/webhooks", CreatorPages::Webhooks),
             ("/admin/api-keys", CreatorPages::ApiKeys),
             ("/admin/repositories", CreatorPages::Repositories),
             ("/admin/repositories/3", CreatorPages::RepositoryEdit),

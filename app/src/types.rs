@@ -493,3 +493,95 @@ pub struct TaxSetting {
     /// Stripe's default tax behavior in words ("your prices include tax").
     pub behavior: Option<String>,
 }
+
+/// What became of one outgoing webhook delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryState {
+    /// Not answered with a 2xx yet: an attempt is due or waits its turn.
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn words(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+}
+
+/// One request made for a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub attempted_at: i64,
+    /// None: no answer (`error` says why).
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    /// The first KB of the answer.
+    pub response_body: String,
+    pub duration_ms: i64,
+}
+
+/// One event sent (or to be sent) to one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub message_id: String,
+    pub event_type: String,
+    pub state: DeliveryState,
+    pub created_at: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub request_body: String,
+    pub attempts: Vec<AttemptView>,
+}
+
+/// An outgoing webhook endpoint with its latest deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpointView {
+    pub id: i64,
+    pub url: String,
+    pub description: String,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<i64>,
+    /// While a rotation overlaps: until when the previous secret signs too.
+    pub previous_secret_until: Option<i64>,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// An event type an endpoint can subscribe to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventTypeOption {
+    /// The wire word (`purchase.paid`).
+    pub value: String,
+    /// When it is sent, in words.
+    pub label: String,
+}
+
+/// `/admin/settings/webhooks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhooksOverview {
+    pub sandbox: bool,
+    /// Where the sandbox's request bin receives (zero-config mode only).
+    pub request_bin_url: Option<String>,
+    /// Whether a creator email is set to hear of a disabled endpoint.
+    pub creator_email_set: bool,
+    pub event_types: Vec<EventTypeOption>,
+    pub endpoints: Vec<WebhookEndpointView>,
+}
+
+/// A signing secret just made: shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevealedSecret {
+    pub endpoint_id: i64,
+    pub url: String,
+    pub secret: String,
+    /// The sandbox request bin the endpoint points at, if it does: the
+    /// secret can be handed to it to check signatures.
+    pub request_bin: Option<String>,
+}

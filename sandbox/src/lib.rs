@@ -16,6 +16,7 @@ mod error;
 pub mod github;
 mod mailbox;
 mod pages;
+pub mod request_bin;
 pub mod store;
 pub mod stripe;
 
@@ -151,6 +152,7 @@ impl Sandbox {
         Router::new()
             .merge(console::router())
             .merge(mailbox::router())
+            .merge(request_bin::router())
             .nest("/github", github::router(self))
             .nest("/stripe", stripe::router(self))
             .nest("/control", control::router())

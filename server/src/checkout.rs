@@ -182,16 +182,21 @@ pub async fn start(state: &AppState, request: &Request) -> Result<Started> {
         None => format!("{} for @{}", price.interval().words(), account.login),
     };
     let cause = Cause::Customer(format!("@{} (GitHub id {})", account.login, account.id));
-    let logged = purchase_state::log(
-        state.db.pool(),
+    let entry = purchase_state::Entry {
         purchase_id,
-        None,
-        None,
-        Status::Pending,
-        Action::CheckoutStarted,
-        Some(&detail),
-        &cause,
-    )
+        repository: None,
+        from: None,
+        to: Status::Pending,
+        action: Action::CheckoutStarted,
+        detail: Some(&detail),
+        cause: &cause,
+    };
+    let logged = async {
+        let mut tx = state.db.pool().begin().await?;
+        entry.write(&mut tx, &[]).await?;
+        tx.commit().await?;
+        Ok::<_, crate::Error>(())
+    }
     .await;
     if let Err(e) = logged {
         tracing::warn!(error = %e, purchase_id = purchase_id.get(), "checkout start not logged");

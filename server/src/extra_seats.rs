@@ -133,17 +133,16 @@ pub async fn paid(state: &AppState, session: &Session, cause: &Cause) -> Result<
             order.seats,
             money::format_amount(amount, &currency)
         );
-        purchase_state::log(
-            &mut *tx,
-            company.id,
-            None,
-            Some(company.status),
-            company.status,
-            Action::SeatsChanged,
-            Some(&detail),
+        let entry = purchase_state::Entry {
+            purchase_id: company.id,
+            repository: None,
+            from: Some(company.status),
+            to: company.status,
+            action: Action::SeatsChanged,
+            detail: Some(&detail),
             cause,
-        )
-        .await?;
+        };
+        entry.write(&mut tx, &[]).await?;
         tx.commit().await?;
         tracing::info!(purchase_id = company.id.get(), seats = now, "added seats paid");
         if let Some(intent) = &session.payment_intent {
@@ -237,17 +236,16 @@ pub async fn returned(state: &AppState, payment_intent: &str, why: Returned, cau
         Returned::Disputed => "disputed",
     };
     let detail = format!("{} → {now} seats: the payment for {added} added seats was {what}", now + added);
-    purchase_state::log(
-        &mut *tx,
-        company.id,
-        None,
-        Some(company.status),
-        company.status,
-        Action::SeatsChanged,
-        Some(&detail),
+    let entry = purchase_state::Entry {
+        purchase_id: company.id,
+        repository: None,
+        from: Some(company.status),
+        to: company.status,
+        action: Action::SeatsChanged,
+        detail: Some(&detail),
         cause,
-    )
-    .await?;
+    };
+    entry.write(&mut tx, &[]).await?;
     tx.commit().await?;
     let held = crate::teams::holders(&state.db, company.id).await?;
     if held.len() as i64 > now {

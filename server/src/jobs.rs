@@ -79,6 +79,13 @@ pub enum Job {
     EndAccessPeriods,
     /// Customers whose access ends in seven days or one are told.
     WarnAccessEnding,
+    /// One attempt at sending an outgoing webhook (`outgoing_delivery`).
+    DeliverWebhook {
+        delivery_id: i64,
+    },
+    /// Outgoing webhook retries that came due on the clock of dated
+    /// decisions (the sandbox's, moved ahead, in zero-config mode).
+    RetryWebhooks,
 }
 
 impl Job {
@@ -98,6 +105,8 @@ impl Job {
             Job::Reconcile => "reconcile",
             Job::EndAccessPeriods => "end_access_periods",
             Job::WarnAccessEnding => "warn_access_ending",
+            Job::DeliverWebhook { .. } => "deliver_webhook",
+            Job::RetryWebhooks => "retry_webhooks",
         }
     }
 
@@ -157,6 +166,23 @@ where
     let sql = format!("{} RETURNING id", insert_sql(1));
     let row = bind_job(sqlx::query(&sql), job, run_at, dedupe_key, clock::now()).fetch_optional(executor).await?;
     Ok(row.map(|r| sqlx::Row::try_get::<i64, _>(&r, 0)).transpose()?)
+}
+
+/// Adds the job of `dedupe_key` to run at `run_at`, or brings the one
+/// already waiting under that key forward to then (never later): for work
+/// that comes due sooner than first planned (a retry due on a clock moved
+/// ahead, a delivery whose turn came).
+pub async fn enqueue_or_hurry<'e, E>(executor: E, job: &Job, run_at: i64, dedupe_key: &str) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "{} DO UPDATE SET run_at = excluded.run_at, updated_at = excluded.updated_at
+         WHERE jobs.status = $7 AND jobs.run_at > excluded.run_at",
+        insert_sql(1).trim_end_matches(" DO NOTHING")
+    );
+    bind_job(sqlx::query(&sql), job, run_at, Some(dedupe_key), clock::now()).execute(executor).await?;
+    Ok(())
 }
 
 /// Adds several jobs, all to run at `run_at`, in one statement (each with

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::{
     access, clock,
     domain::Provider,
-    domain::{Action, PurchaseId, PurchaseStatus as Status, Reason},
+    domain::{Action, PurchaseId, PurchaseStatus as Status, Reason, WebhookEventType},
     extra_seats, fulfilment,
     jobs::{self, Job, Outcome},
     ledger,
@@ -314,7 +314,15 @@ async fn sync_subscription(state: &AppState, p: &Purchase, sub_id: &str, cause: 
             } else if p.current_period_end == sub.period_end && p.cancel_at == sub.ends_at && p.grace_until.is_none() {
                 return Ok(Outcome::Ignored("nothing changed".into()));
             } else if p.status != Status::Revoked && p.status != Status::Expired {
-                let change = Change::record(p.status, Action::SubscriptionUpdated).detail(&detail).set_all(set);
+                let mut change = Change::record(p.status, Action::SubscriptionUpdated).detail(&detail).set_all(set);
+                // What the creator's tools hear: a period paid for again, a
+                // cancellation asked for (an immediate end is a revocation).
+                if p.current_period_end.is_some_and(|was| sub.period_end.is_some_and(|now| now > was)) {
+                    change = change.event(WebhookEventType::SubscriptionRenewed);
+                }
+                if p.cancel_at.is_none() && sub.ends_at.is_some() {
+                    change = change.event(WebhookEventType::SubscriptionCancelled);
+                }
                 transition(&state.db, p.id, change, cause).await?;
             }
             Ok(Outcome::Processed)

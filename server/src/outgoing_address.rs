@@ -117,6 +117,9 @@ pub fn check_url(url: &url::Url) -> Result<(), Refused> {
     }
 }
 
+/// The longest one delivery may take, answer included.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where the client may connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
@@ -133,7 +136,7 @@ pub enum Reach {
 /// resolved through `PublicOnly` unless `reach` says otherwise.
 pub fn client(reach: Reach) -> reqwest::Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -40,6 +40,39 @@ pub async fn is_on(db: &Db, preference: Preference) -> Result<bool> {
     })
 }
 
+/// Where RepoPass writes to the creator (an endpoint disabled; later, sale
+/// notifications). None until they give one.
+pub async fn creator_email(db: &Db) -> Result<Option<String>> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
+        .bind(CREATOR_EMAIL)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(value.filter(|v| !v.is_empty()))
+}
+
+/// Sets (or, empty, clears) the creator's email, checked to be one.
+pub async fn set_creator_email(db: &Db, email: &str) -> Result<Option<String>> {
+    let email = email.trim();
+    if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
+        return Err(crate::Error::invalid(
+            "creator_email",
+            format!("'{email}' is not an email address: write it as name@example.com"),
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO preferences (name, value, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(CREATOR_EMAIL)
+    .bind(email)
+    .bind(clock::now())
+    .execute(db.pool())
+    .await?;
+    Ok((!email.is_empty()).then(|| email.to_owned()))
+}
+
+const CREATOR_EMAIL: &str = "creator_email";
+
 pub async fn set(db: &Db, preference: Preference, on: bool) -> Result<()> {
     sqlx::query(
         "INSERT INTO preferences (name, value, updated_at) VALUES ($1, $2, $3)

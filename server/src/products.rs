@@ -5,7 +5,7 @@
 
 use crate::{
     clock,
-    domain::{GithubTeam, ProductId, ProductStatus},
+    domain::{GithubTeam, ProductId, ProductStatus, WebhookEventType},
     repositories::{self, Included, NewRepository},
     Db, Error, Result,
 };
@@ -257,16 +257,27 @@ pub async fn set_status(db: &Db, id: ProductId, to: ProductStatus) -> Result<Pro
             format!("this product is {}; from there it can become {}", current.status, moves.join(" or ")),
         ));
     }
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query("UPDATE products SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
         .bind(id)
         .bind(to)
         .bind(clock::now())
         .bind(current.status)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(Error::invalid("status", "the product was changed meanwhile; reload and try again"));
     }
+    // On sale or off sale, as the creator's tools hear it.
+    let event = match (current.status == ProductStatus::Published, to == ProductStatus::Published) {
+        (false, true) => Some(WebhookEventType::ProductPublished),
+        (true, false) => Some(WebhookEventType::ProductUnpublished),
+        _ => None,
+    };
+    if let Some(event) = event {
+        crate::outgoing_events::record_product(&mut tx, id, event).await?;
+    }
+    tx.commit().await?;
     get(db, id).await
 }
 

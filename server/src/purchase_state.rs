@@ -5,7 +5,7 @@
 
 use crate::{
     clock,
-    domain::{Action, CauseKind, PurchaseId, PurchaseStatus, Reason, RepositoryId},
+    domain::{Action, CauseKind, PurchaseId, PurchaseStatus, Reason, RepositoryId, WebhookEventType},
     grants::{self, Update},
     Db, Error, Result,
 };
@@ -67,6 +67,9 @@ pub struct Change<'a> {
     repository: Option<RepositoryId>,
     /// Sent only if the change lands (the outbox, in its transaction).
     email: Option<crate::emails::Draft>,
+    /// Outgoing webhook events the change makes beyond those its move and
+    /// action imply (`outgoing_events::of_entry`).
+    events: Vec<WebhookEventType>,
 }
 
 impl<'a> Change<'a> {
@@ -80,6 +83,7 @@ impl<'a> Change<'a> {
             grants: Vec::new(),
             repository: None,
             email: None,
+            events: Vec::new(),
         }
     }
 
@@ -90,7 +94,17 @@ impl<'a> Change<'a> {
             [one] => Some(one.repository_id),
             _ => None,
         };
-        Change { from, to: None, action, detail: None, set: Vec::new(), grants, repository, email: None }
+        Change {
+            from,
+            to: None,
+            action,
+            detail: None,
+            set: Vec::new(),
+            grants,
+            repository,
+            email: None,
+            events: Vec::new(),
+        }
     }
 
     /// Grants that change along with the purchase (all removed on a revoke).
@@ -139,6 +153,13 @@ impl<'a> Change<'a> {
         self
     }
 
+    /// An outgoing webhook event this change makes besides those its move
+    /// implies (a subscription cancelled, renewed).
+    pub fn event(mut self, event: WebhookEventType) -> Self {
+        self.events.push(event);
+        self
+    }
+
     /// The purchase is where it should be: no reason to give.
     pub fn clear_reason(self) -> Self {
         self.set("status_reason", Value::Text(None)).set("status_reason_code", Value::Reason(None))
@@ -165,7 +186,7 @@ pub async fn transition_in(
     change: Change<'_>,
     cause: &Cause,
 ) -> Result<bool> {
-    let Change { from, to, action, detail, mut set, grants, repository, email } = change;
+    let Change { from, to, action, detail, mut set, grants, repository, email, events } = change;
     if let Some(to) = to {
         from.check_move(to).map_err(|e| Error::Internal(e.to_string()))?;
     }
@@ -226,7 +247,8 @@ pub async fn transition_in(
     if !changed {
         return Ok(false);
     }
-    log(&mut **tx, purchase_id, repository, Some(from), to, action, detail, cause).await?;
+    let entry = Entry { purchase_id, repository, from: Some(from), to, action, detail, cause };
+    entry.write(tx, &events).await?;
     if let Some(draft) = &email {
         crate::emails::enqueue_in(tx, draft, Some(purchase_id)).await?;
     }
@@ -279,39 +301,62 @@ async fn update_grant(
     Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
 }
 
-/// Appends one entry to the access log (inside the caller's transaction
-/// when it passes one); `repository`: the one it is about, if one.
-#[allow(clippy::too_many_arguments)]
-pub async fn log<'e, E>(
-    executor: E,
-    purchase_id: PurchaseId,
-    repository: Option<RepositoryId>,
-    from: Option<PurchaseStatus>,
-    to: PurchaseStatus,
-    action: Action,
-    detail: Option<&str>,
-    cause: &Cause,
-) -> Result<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query(
-        // The login as it is now, kept with the entry: a later move does not rewrite who it happened to.
-        "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at, github_login, repository_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT github_login FROM purchases WHERE id = $1), $9)",
-    )
-    .bind(purchase_id)
-    .bind(from)
-    .bind(to)
-    .bind(action)
-    .bind(cause.kind())
-    .bind(cause.reference())
-    .bind(detail)
-    .bind(clock::now())
-    .bind(repository)
-    .execute(executor)
-    .await?;
-    Ok(())
+/// One entry of the access log: what happened to a purchase, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub purchase_id: PurchaseId,
+    /// The repository it is about, if one.
+    pub repository: Option<RepositoryId>,
+    /// None: the purchase was made by this entry.
+    pub from: Option<PurchaseStatus>,
+    pub to: PurchaseStatus,
+    pub action: Action,
+    /// What the access log says, for people.
+    pub detail: Option<&'a str>,
+    pub cause: &'a Cause,
+}
+
+impl Entry<'_> {
+    /// Appends the entry, and the outgoing webhook events it makes (those
+    /// its move implies, and `extra`), inside the caller's transaction: the
+    /// log and what creators' tools hear of it never disagree.
+    pub async fn write(&self, conn: &mut sqlx::AnyConnection, extra: &[WebhookEventType]) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            // The login as it is now, kept with the entry: a later move does not rewrite who it happened to.
+            "INSERT INTO access_log (purchase_id, from_status, to_status, action, cause_kind, cause_ref, detail, created_at, github_login, repository_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT github_login FROM purchases WHERE id = $1), $9) RETURNING id",
+        )
+        .bind(self.purchase_id)
+        .bind(self.from)
+        .bind(self.to)
+        .bind(self.action)
+        .bind(self.cause.kind())
+        .bind(self.cause.reference())
+        .bind(self.detail)
+        .bind(clock::now())
+        .bind(self.repository)
+        .fetch_one(&mut *conn)
+        .await?;
+        let revoked = self.to == PurchaseStatus::Revoked && self.from != Some(PurchaseStatus::Revoked);
+        let reason: Option<Reason> = if revoked {
+            sqlx::query_scalar("SELECT status_reason_code FROM purchases WHERE id = $1")
+                .bind(self.purchase_id)
+                .fetch_one(&mut *conn)
+                .await?
+        } else {
+            None
+        };
+        let mut events = crate::outgoing_events::of_entry(self.from, self.to, self.action, reason);
+        events.extend(extra.iter().filter(|e| !events.contains(e)).copied().collect::<Vec<_>>());
+        crate::outgoing_events::record_purchase(
+            conn,
+            self.purchase_id,
+            &events,
+            Some((id, self.action, self.repository)),
+        )
+        .await?;
+        Ok(id)
+    }
 }
 
 /// How many times `kind` of cause did one of `actions` to a purchase since `since`.

@@ -137,17 +137,18 @@ pub async fn refund(
         Money::new(refund.amount, &currency),
         Money::new(total_refunded, &currency)
     );
-    crate::purchase_state::log(
-        state.db.pool(),
-        p.id,
-        None,
-        Some(p.status),
-        p.status,
-        Action::RefundRequested,
-        Some(&detail),
+    let entry = crate::purchase_state::Entry {
+        purchase_id: p.id,
+        repository: None,
+        from: Some(p.status),
+        to: p.status,
+        action: Action::RefundRequested,
+        detail: Some(&detail),
         cause,
-    )
-    .await?;
+    };
+    let mut tx = state.db.pool().begin().await?;
+    entry.write(&mut tx, &[]).await?;
+    tx.commit().await?;
     tracing::info!(purchase_id = purchase_id.get(), amount = refund.amount, "refund made");
     Ok(Refunded { amount: Money::new(refund.amount, &currency), in_all: Money::new(total_refunded, &currency) })
 }

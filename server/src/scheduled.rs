@@ -8,6 +8,8 @@
 //! - ending periods of access that ran out (every 15 min; `access_periods`)
 //! - warning customers seven days and one day before access ends (hourly;
 //!   `access_warnings`)
+//! - outgoing webhook retries that came due (every minute;
+//!   `outgoing_delivery::retry_due`)
 
 use std::collections::{HashMap, HashSet};
 
@@ -42,6 +44,7 @@ pub async fn schedule(state: &AppState) -> Result<()> {
         (Job::Reconcile, 3600, now),
         (Job::EndAccessPeriods, 900, dated),
         (Job::WarnAccessEnding, 3600, dated),
+        (Job::RetryWebhooks, 60, dated),
     ];
     for (job, every, at) in due {
         let key = format!("{}:{}", job.kind(), at / every);

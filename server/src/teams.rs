@@ -182,7 +182,16 @@ pub(crate) async fn new_seat(
     .fetch_one(&mut *tx)
     .await?;
     let detail = format!("a seat of @{}'s team purchase, given to @{}", company.github_login, account.login);
-    purchase_state::log(&mut *tx, id, None, None, status, Action::SeatGiven, Some(&detail), cause).await?;
+    let entry = purchase_state::Entry {
+        purchase_id: id,
+        repository: None,
+        from: None,
+        to: status,
+        action: Action::SeatGiven,
+        detail: Some(&detail),
+        cause,
+    };
+    entry.write(&mut tx, &[]).await?;
     if status == Status::Paid {
         let detail = format!("seat given to @{} (GitHub id {})", account.login, account.id);
         let change = Change::record(company.status, Action::SeatGiven).detail(&detail);

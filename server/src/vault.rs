@@ -149,6 +149,29 @@ impl Vault {
         &self.current.id
     }
 
+    /// Seals one value kept outside `stored_settings` (an outgoing webhook
+    /// endpoint's signing secret) as `key_id:nonce:sealed`, `name` bound in.
+    pub fn seal_text(&self, name: &str, value: &str) -> String {
+        let (nonce, sealed) = self.current.seal(name, value);
+        format!("{}:{nonce}:{sealed}", self.current.id)
+    }
+
+    /// A value `seal_text` sealed under `name`, by whichever of this
+    /// process's keys sealed it.
+    pub fn open_text(&self, name: &str, stored: &str) -> Result<String, VaultError> {
+        let corrupt = || VaultError::Corrupt { name: name.to_owned() };
+        let mut parts = stored.splitn(3, ':');
+        let (Some(key_id), Some(nonce), Some(sealed)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(corrupt());
+        };
+        let key = self.key(key_id).ok_or_else(|| VaultError::UnknownKey {
+            name: name.to_owned(),
+            key_id: key_id.to_owned(),
+            have: self.current.id.clone(),
+        })?;
+        key.open(name, nonce, sealed).ok_or_else(corrupt)
+    }
+
     pub fn source(&self) -> &KeySource {
         &self.source
     }
@@ -284,6 +307,32 @@ async fn seal_all<'a>(
     Ok(())
 }
 
+/// The name an outgoing webhook endpoint's signing secret is sealed under.
+pub fn endpoint_secret_name(endpoint_id: i64) -> String {
+    format!("webhook_endpoint:{endpoint_id}")
+}
+
+/// Re-seals the endpoints' signing secrets under `next` (a rotation).
+async fn reseal_endpoint_secrets(db: &Db, vault: &Vault, next: &Key) -> Result<usize, VaultError> {
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT id, secret, previous_secret FROM outgoing_endpoints").fetch_all(db.pool()).await?;
+    let next = Vault { current: next.clone(), next: None, source: vault.source.clone() };
+    let mut tx = db.pool().begin().await?;
+    for (id, secret, previous) in &rows {
+        let name = endpoint_secret_name(*id);
+        let reseal = |sealed: &str| vault.open_text(&name, sealed).map(|plain| next.seal_text(&name, &plain));
+        let previous = previous.as_deref().map(reseal).transpose()?;
+        sqlx::query("UPDATE outgoing_endpoints SET secret = $2, previous_secret = $3 WHERE id = $1")
+            .bind(id)
+            .bind(reseal(secret)?)
+            .bind(previous)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
 /// What a rotation did.
 #[derive(Debug)]
 pub struct Rotated {
@@ -319,11 +368,12 @@ pub async fn rotate(db: &Db, config: &Config, new_key: Option<&str>) -> Result<R
     };
     let values = load(db, Some(&vault)).await?;
     seal_all(db, &next_key, values.0.iter().map(|(s, v)| (*s, v))).await?;
+    let endpoints = reseal_endpoint_secrets(db, &vault, &next_key).await?;
     if let Some((next_path, path)) = next_path {
         std::fs::rename(&next_path, &path)
             .map_err(|source| VaultError::WriteKey { path: path.display().to_string(), source })?;
     }
-    Ok(Rotated { values: values.0.len(), old_key_id: vault.current.id.clone(), new_key_id: next_key.id })
+    Ok(Rotated { values: values.0.len() + endpoints, old_key_id: vault.current.id.clone(), new_key_id: next_key.id })
 }
 
 #[cfg(test)]

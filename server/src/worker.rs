@@ -224,6 +224,10 @@ async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> 
         Job::EndAccessPeriods => {
             crate::access_periods::end_due(state).await.map(|n| counted(n, "periods of access ended"))
         }
+        Job::DeliverWebhook { delivery_id } => crate::outgoing_delivery::attempt(state, delivery_id).await,
+        Job::RetryWebhooks => {
+            crate::outgoing_delivery::retry_due(state).await.map(|n| counted(n, "webhook retries due"))
+        }
         Job::WarnAccessEnding => {
             crate::access_warnings::send_due(state).await.map(|n| counted(n, "warnings that access ends sent"))
         }

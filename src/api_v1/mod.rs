@@ -8,6 +8,8 @@ mod error;
 mod products;
 mod purchases;
 mod repositories;
+mod webhook_endpoints;
+mod webhook_events;
 
 use axum::{routing::get, Json, Router};
 use server::AppState;
@@ -22,6 +24,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
     info(title = "RepoPass API", description = "Sell access to private GitHub repositories: repositories, prices, purchases, customers."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
+    components(schemas(webhook_events::WebhookEvent)),
     security(("api_key" = []))
 )]
 struct ApiDoc;
@@ -60,12 +63,20 @@ pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(purchases::restore))
         .routes(routes!(purchases::customers))
         .routes(routes!(purchases::dashboard))
+        .routes(routes!(webhook_endpoints::list, webhook_endpoints::create))
+        .routes(routes!(webhook_endpoints::get, webhook_endpoints::patch, webhook_endpoints::delete))
+        .routes(routes!(webhook_endpoints::rotate_secret))
+        .routes(routes!(webhook_endpoints::test))
+        .routes(routes!(webhook_endpoints::deliveries))
+        .routes(routes!(webhook_endpoints::resend))
         .split_for_parts()
 }
 
 /// Mounted at `/api/v1`: the routes, `/openapi.json`, and JSON 404s.
 pub fn router() -> Router<AppState> {
     let (api, doc) = split();
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    doc["webhooks"] = webhook_events::section();
     let doc = std::sync::Arc::new(doc);
     api.route("/openapi.json", get(move || std::future::ready(Json(doc.as_ref().clone()))))
         .fallback(|| async { error::ApiError::NotFound })

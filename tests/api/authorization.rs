@@ -44,6 +44,11 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
     ("key", "sk_test_hacked"),
     ("confirm", "0"),
     ("on", "true"),
+    ("email", "hacked@example.com"),
+    ("url", "https://example.com/hacked"),
+    ("enabled", "false"),
+    ("endpoint_id", "1"),
+    ("delivery_id", "1"),
 ];
 
 /// Everything an unauthorised call could have changed.
@@ -67,7 +72,14 @@ pub async fn snapshot(app: &TestApp) -> String {
         sqlx::query_as("SELECT id, revoked_at FROM api_keys ORDER BY id").fetch_all(app.pool()).await.unwrap();
     let log: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(app.pool()).await.unwrap();
     let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admins").fetch_one(app.pool()).await.unwrap();
-    format!("{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}")
+    let endpoints: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, url, status FROM outgoing_endpoints ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let preferences: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, value FROM preferences ORDER BY name").fetch_all(app.pool()).await.unwrap();
+    format!("{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}\n{endpoints:?}\n{preferences:?}")
 }
 
 async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
@@ -128,9 +140,12 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
 
     // REST API routes.
     let operations = documented_operations(&app).await;
-    assert_eq!(operations.len(), 19, "{operations:?}");
+    assert_eq!(operations.len(), 28, "{operations:?}");
     for (method, path) in &operations {
-        let path = path.replace("{id}", &purchase_id.to_string()).replace("{github_repository_id}", "5001");
+        let path = path
+            .replace("{id}", &purchase_id.to_string())
+            .replace("{github_repository_id}", "5001")
+            .replace("{delivery_id}", "1");
         let path = format!("/api/v1{path}");
         let body = json!({"title": "hacked", "status": "archived", "interval": "month", "unit_amount": 100, "currency": "usd", "owner": "sandbox-creator", "name": "course-materials", "reason": "hacked"});
         let cells = [

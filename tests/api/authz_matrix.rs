@@ -123,6 +123,7 @@ async fn every_route_and_server_function_for_every_caller(app: TestApp) {
         "/admin/events".to_owned(),
         "/admin/events/1".to_owned(),
         "/admin/settings".to_owned(),
+        "/admin/settings/webhooks".to_owned(),
         "/admin/api-keys".to_owned(),
         "/admin/repositories".to_owned(),
         format!("/admin/repositories/{repo_id}"),

@@ -128,7 +128,7 @@ async fn the_webhook_grants_and_acceptance_activates(app: TestApp) {
     assert_eq!(drift, "drift_removed_by_hand");
 }
 
-async fn one_time(app: &TestApp) -> i64 {
+pub async fn one_time(app: &TestApp) -> i64 {
     let (repo_id, _) = on_sale(app).await;
     let key = api_key(app).await;
     let (_, price) = api(

@@ -26,6 +26,7 @@ mod lifecycle;
 mod log_secrets;
 mod migrations;
 mod operations;
+mod outgoing_webhooks;
 mod page_cache;
 mod pages;
 mod price_models;

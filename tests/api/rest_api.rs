@@ -358,6 +358,15 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
         ("POST", "/purchases/{id}/restore"),
         ("GET", "/customers"),
         ("GET", "/dashboard"),
+        ("GET", "/webhook-endpoints"),
+        ("POST", "/webhook-endpoints"),
+        ("GET", "/webhook-endpoints/{id}"),
+        ("PATCH", "/webhook-endpoints/{id}"),
+        ("DELETE", "/webhook-endpoints/{id}"),
+        ("POST", "/webhook-endpoints/{id}/rotate-secret"),
+        ("POST", "/webhook-endpoints/{id}/test"),
+        ("GET", "/webhook-endpoints/{id}/deliveries"),
+        ("POST", "/webhook-endpoints/{id}/deliveries/{delivery_id}/resend"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
@@ -368,7 +377,7 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
     // Every documented operation is served (a 401 asks for a key; a missing
     // route would be 404 and a missing method 405), and nothing else is.
     for (method, path) in &expected {
-        let path = path.replace("{id}", "1").replace("{github_repository_id}", "5001");
+        let path = path.replace("{id}", "1").replace("{github_repository_id}", "5001").replace("{delivery_id}", "2");
         let (status, body) = api(&app, None, method, &path, None).await;
         assert_eq!(status, 401, "{method} {path}: {body}");
     }

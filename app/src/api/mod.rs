@@ -15,6 +15,7 @@ pub mod settings;
 pub mod setup;
 pub mod storefront;
 pub mod team;
+pub mod webhooks;
 
 /// The shared server state, provided to every server function by the router.
 #[cfg(feature = "ssr")]

@@ -16,8 +16,8 @@ pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, Product
 pub use interval::Interval;
 pub use reason::Reason;
 pub use status::{
-    AccessOrigin, Action, CauseKind, DriftKind, EmailKind, EmailStatus, EventStatus, GithubState, GrantStatus,
-    IllegalMove, JobStatus, ProductStatus, Provider, PurchaseStatus,
+    AccessOrigin, Action, CauseKind, DeliveryStatus, DriftKind, EmailKind, EmailStatus, EndpointStatus, EventStatus,
+    GithubState, GrantStatus, IllegalMove, JobStatus, ProductStatus, Provider, PurchaseStatus, WebhookEventType,
 };
 
 /// A stored word that is not one of its type's words (a newer version's
@@ -120,6 +120,9 @@ mod tests {
         round_trip(JobStatus::ALL);
         round_trip(EmailStatus::ALL);
         round_trip(EmailKind::ALL);
+        round_trip(WebhookEventType::ALL);
+        round_trip(EndpointStatus::ALL);
+        round_trip(DeliveryStatus::ALL);
         round_trip(DriftKind::ALL);
         round_trip(Reason::ALL);
         round_trip(Action::ALL);

@@ -207,6 +207,57 @@ text_enum! {
         /// A company purchase has more holders than seats: its managers
         /// are asked whom to remove.
         SeatsOver = "seats_over",
+        /// An outgoing webhook endpoint failed for a day and was disabled:
+        /// the creator is told, with what to do.
+        EndpointDisabled = "endpoint_disabled",
+    }
+}
+
+text_enum! {
+    /// What an outgoing webhook says happened (its `type`). The words are
+    /// the public API: creators' tools match on them.
+    pub enum WebhookEventType {
+        PurchaseCreated = "purchase.created",
+        PurchasePaid = "purchase.paid",
+        /// Access granted: the invitation to the repository is out.
+        PurchaseInvited = "purchase.invited",
+        /// Access in use: every invitation accepted (or access given at once).
+        PurchaseActive = "purchase.active",
+        /// Access taken away; `data.purchase.status_reason_code` says why.
+        PurchaseRevoked = "purchase.revoked",
+        PurchaseRestored = "purchase.restored",
+        PurchaseRefunded = "purchase.refunded",
+        PurchaseDisputed = "purchase.disputed",
+        SubscriptionRenewed = "subscription.renewed",
+        /// The customer cancelled: the subscription ends at `cancel_at`.
+        SubscriptionCancelled = "subscription.cancelled",
+        SubscriptionPaymentFailed = "subscription.payment_failed",
+        SeatAdded = "seat.added",
+        SeatRemoved = "seat.removed",
+        ProductPublished = "product.published",
+        ProductUnpublished = "product.unpublished",
+        /// Sent by the "send test event" button only.
+        Test = "test",
+    }
+}
+
+text_enum! {
+    /// Whether an outgoing webhook endpoint is sent to.
+    pub enum EndpointStatus {
+        Enabled = "enabled",
+        /// Turned off by the creator, or after a day of failures.
+        Disabled = "disabled",
+    }
+}
+
+text_enum! {
+    /// One event's delivery to one endpoint.
+    pub enum DeliveryStatus {
+        /// Not answered with a 2xx yet: an attempt is due, or waits its turn.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Its attempts ran out, or its endpoint was disabled.
+        Failed = "failed",
     }
 }
 

@@ -14,3 +14,4 @@ mod product_repositories;
 pub mod repositories;
 pub mod repository_edit;
 pub mod settings;
+pub mod webhooks;

@@ -7,6 +7,7 @@ use crate::{
         customer_emails, settings_status, stripe_tax, ConnectStripe, RepairStripeWebhook, RunChecks,
         SaveCustomerEmails, SaveStripeTax,
     },
+    api::webhooks::{creator_email, SaveCreatorEmail},
     components::container::Container,
     types::{CheckLevel, CheckLine, ConnectionStatus, EndpointView},
 };
@@ -36,10 +37,47 @@ fn SettingsBody() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Notifications />
             <CustomerEmails />
             <StripeTax />
             <Checks />
         </Container>
+    }
+}
+
+/// Where RepoPass writes to the creator, and where their tools hear of
+/// what happens (outgoing webhooks, on a page of their own).
+#[component]
+fn Notifications() -> impl IntoView {
+    let save = ServerAction::<SaveCreatorEmail>::new();
+    let current = Resource::new(move || save.version().get(), |_| creator_email());
+    view! {
+        <section class="mt-10" id="notifications" aria-labelledby="notifications-heading">
+            <h2 id="notifications-heading" class="text-xl font-semibold">"Notifications"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let email = current.await.unwrap_or_default();
+                    view! {
+                        <ActionForm action=save attr:class="mt-3 flex flex-wrap items-end gap-3" attr:data-testid="creator-email">
+                            <label class="text-sm">"Your email, for RepoPass's notices to you (a webhook endpoint that stopped answering)"
+                                <input name="email" type="email" value=email placeholder="you@example.com" autocomplete="email"
+                                    class="mt-1 block w-full max-w-md rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950" />
+                            </label>
+                            <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Save"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Suspense>
+            {move || save.value().get().map(|r| match r {
+                Ok(Some(to)) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">{format!("Saved: notices go to {to}.")}</p> }.into_any(),
+                Ok(None) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: no email is set."</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
+            })}
+            <p class="mt-4 text-sm">
+                <a href="/admin/settings/webhooks" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Webhooks →"</a>
+                " send your tools (a licence server, a CRM, a spreadsheet) each sale, grant, refund and revocation, signed."
+            </p>
+        </section>
     }
 }
 
