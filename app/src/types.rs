@@ -539,6 +539,16 @@ pub struct DeliveryView {
     pub attempts: Vec<AttemptView>,
 }
 
+/// What an outgoing webhook endpoint is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BodyFormat {
+    /// Signed JSON events.
+    Standard,
+    /// A sentence per event, for a chat channel.
+    Slack,
+    Discord,
+}
+
 /// An outgoing webhook endpoint with its latest deliveries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookEndpointView {
@@ -546,6 +556,7 @@ pub struct WebhookEndpointView {
     pub url: String,
     pub description: String,
     pub event_types: Vec<String>,
+    pub format: BodyFormat,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     pub failing_since: Option<i64>,
@@ -584,4 +595,33 @@ pub struct RevealedSecret {
     /// The sandbox request bin the endpoint points at, if it does: the
     /// secret can be handed to it to check signatures.
     pub request_bin: Option<String>,
+}
+
+/// How often the creator's summary email goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SummaryChoice {
+    Never,
+    Daily,
+    Weekly,
+}
+
+impl SummaryChoice {
+    /// The form's value.
+    pub fn value(self) -> &'static str {
+        match self {
+            SummaryChoice::Never => "never",
+            SummaryChoice::Daily => "daily",
+            SummaryChoice::Weekly => "weekly",
+        }
+    }
+}
+
+/// Settings → Notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    /// Empty: none set.
+    pub email: String,
+    pub sale_emails: bool,
+    pub cancellation_emails: bool,
+    pub summary: SummaryChoice,
 }

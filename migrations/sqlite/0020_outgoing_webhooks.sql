@@ -11,6 +11,8 @@ CREATE TABLE outgoing_endpoints (
     description           TEXT    NOT NULL DEFAULT '',
     -- The event types it wants, space-separated words of `WebhookEventType`.
     event_types           TEXT    NOT NULL,
+    -- The body: a Standard Webhooks event, or a chat message (Slack, Discord).
+    format                TEXT    NOT NULL DEFAULT 'standard' CHECK (format IN ('standard', 'slack', 'discord')),
     secret                TEXT    NOT NULL,
     previous_secret       TEXT,
     previous_secret_until BIGINT,

@@ -45,6 +45,11 @@ pub async fn enqueue_in(
     draft: &Draft,
     purchase_id: Option<PurchaseId>,
 ) -> Result<i64> {
+    enqueue_on(tx, draft, purchase_id).await
+}
+
+/// `enqueue_in` on the connection of a transaction the caller holds.
+pub async fn enqueue_on(conn: &mut sqlx::AnyConnection, draft: &Draft, purchase_id: Option<PurchaseId>) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO emails (to_address, subject, body_text, kind, purchase_id, status, attempts, created_at)
          VALUES ($1, $2, $3, $4, $5, $7, 0, $6) RETURNING id",
@@ -56,9 +61,9 @@ pub async fn enqueue_in(
     .bind(purchase_id)
     .bind(clock::now())
     .bind(EmailStatus::Pending)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
-    jobs::enqueue(&mut **tx, &Job::SendEmail { email_id: id }, clock::now(), Some(&format!("email:{id}"))).await?;
+    jobs::enqueue(&mut *conn, &Job::SendEmail { email_id: id }, clock::now(), Some(&format!("email:{id}"))).await?;
     Ok(id)
 }
 

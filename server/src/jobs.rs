@@ -86,6 +86,8 @@ pub enum Job {
     /// Outgoing webhook retries that came due on the clock of dated
     /// decisions (the sandbox's, moved ahead, in zero-config mode).
     RetryWebhooks,
+    /// The creator's daily or weekly summary email (`creator_summary`).
+    SendSummary,
 }
 
 impl Job {
@@ -107,6 +109,7 @@ impl Job {
             Job::WarnAccessEnding => "warn_access_ending",
             Job::DeliverWebhook { .. } => "deliver_webhook",
             Job::RetryWebhooks => "retry_webhooks",
+            Job::SendSummary => "send_summary",
         }
     }
 

@@ -17,7 +17,7 @@ use std::{sync::OnceLock, time::Instant};
 
 use crate::{
     clock, dated_clock,
-    domain::{DeliveryStatus, EmailKind, EndpointStatus, WebhookEventType},
+    domain::{DeliveryStatus, EmailKind, EndpointFormat, EndpointStatus, WebhookEventType},
     jobs::{self, Job, Outcome},
     outgoing_address::{self, Reach},
     outgoing_endpoints, outgoing_events, outgoing_signature, preferences, AppState, Db, Error, Result,
@@ -44,6 +44,7 @@ struct Pending {
     payload: String,
     url: String,
     endpoint_status: EndpointStatus,
+    format: EndpointFormat,
 }
 
 /// What one request got back.
@@ -74,7 +75,7 @@ impl Answer {
 pub async fn attempt(state: &AppState, delivery_id: i64) -> Result<Outcome> {
     let d: Pending = sqlx::query_as(
         "SELECT d.endpoint_id, d.event_id, d.purchase_id, d.status, d.attempts, d.next_attempt_at, e.payload, p.url,
-                p.status AS endpoint_status
+                p.status AS endpoint_status, p.format
          FROM outgoing_deliveries d JOIN outgoing_events e ON e.id = d.event_id JOIN outgoing_endpoints p ON p.id = d.endpoint_id
          WHERE d.id = $1",
     )
@@ -131,6 +132,11 @@ pub async fn attempt(state: &AppState, delivery_id: i64) -> Result<Outcome> {
     let attempt_no = d.attempts + 1;
     let secrets = outgoing_endpoints::signing_secrets(&state.db, &state.config, d.endpoint_id).await?;
     let body = outgoing_events::body(d.event_id, &d.payload)?;
+    // A chat channel gets the event as a sentence (signed all the same).
+    let body = match d.format {
+        EndpointFormat::Standard => body,
+        chat => crate::outgoing_chat::body(chat, &serde_json::from_str(&body).unwrap_or_default()),
+    };
     // Receivers check the timestamp against their own clock (Standard
     // Webhooks allows five minutes): the real time, never the sandbox's.
     let headers = outgoing_signature::sign(

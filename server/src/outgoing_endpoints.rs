@@ -6,7 +6,7 @@
 
 use crate::{
     clock,
-    domain::{EndpointStatus, WebhookEventType},
+    domain::{EndpointFormat, EndpointStatus, WebhookEventType},
     outgoing_address,
     outgoing_signature::SigningSecret,
     vault::Vault,
@@ -27,6 +27,7 @@ pub struct Endpoint {
     pub url: String,
     pub description: String,
     pub event_types: Vec<WebhookEventType>,
+    pub format: EndpointFormat,
     pub status: EndpointStatus,
     pub disabled_reason: Option<String>,
     pub failing_since: Option<i64>,
@@ -40,8 +41,11 @@ pub struct Endpoint {
 pub struct NewEndpoint {
     pub url: String,
     pub description: String,
-    /// Words of `WebhookEventType`; empty: every event but `test`.
+    /// Words of `WebhookEventType`; empty: every event but `test` (a
+    /// chat: sales and cancellations).
     pub event_types: Vec<String>,
+    /// `standard`, `slack` or `discord`; empty: `standard`.
+    pub format: String,
 }
 
 /// A secret to show once: on creation and on rotation.
@@ -62,6 +66,7 @@ struct Row {
     url: String,
     description: String,
     event_types: String,
+    format: EndpointFormat,
     status: EndpointStatus,
     disabled_reason: Option<String>,
     failing_since: Option<i64>,
@@ -76,6 +81,7 @@ impl Row {
             url: self.url,
             description: self.description,
             event_types: self.event_types.split_whitespace().filter_map(|w| w.parse().ok()).collect(),
+            format: self.format,
             status: self.status,
             disabled_reason: self.disabled_reason,
             failing_since: self.failing_since,
@@ -86,17 +92,35 @@ impl Row {
 }
 
 const COLUMNS: &str =
-    "id, url, description, event_types, status, disabled_reason, failing_since, previous_secret_until, created_at";
+    "id, url, description, event_types, format, status, disabled_reason, failing_since, previous_secret_until, created_at";
+
+/// What a chat channel hears when the creator chooses nothing.
+const CHAT_DEFAULT: [WebhookEventType; 2] = [WebhookEventType::PurchasePaid, WebhookEventType::SubscriptionCancelled];
 
 /// The event types a creator can subscribe to (all but the test event).
 pub fn subscribable() -> impl Iterator<Item = WebhookEventType> {
     WebhookEventType::ALL.iter().copied().filter(|e| *e != WebhookEventType::Test)
 }
 
+/// What the creator typed, checked.
+struct Checked {
+    url: url::Url,
+    event_types: String,
+    description: String,
+    format: EndpointFormat,
+}
+
 /// Checks what the creator typed: a URL RepoPass may send to, known event
-/// types. Each problem named, with what to do.
-fn checked(config: &Config, new: &NewEndpoint) -> Result<(url::Url, String, String)> {
+/// types, a known format. Each problem named, with what to do.
+fn checked(config: &Config, new: &NewEndpoint) -> Result<Checked> {
     let mut problems = Vec::new();
+    let format = match new.format.trim() {
+        "" => EndpointFormat::Standard,
+        word => word.parse::<EndpointFormat>().unwrap_or_else(|_| {
+            problems.push(("format", format!("'{word}' is not a format: choose standard, slack or discord")));
+            EndpointFormat::Standard
+        }),
+    };
     let url = match url::Url::parse(new.url.trim()) {
         Ok(url) if !matches!(url.scheme(), "https" | "http") => {
             problems.push(("url", "use an http:// or https:// address".to_owned()));
@@ -146,7 +170,10 @@ fn checked(config: &Config, new: &NewEndpoint) -> Result<(url::Url, String, Stri
         }
     }
     if new.event_types.is_empty() {
-        types = subscribable().collect();
+        types = match format {
+            EndpointFormat::Standard => subscribable().collect(),
+            EndpointFormat::Slack | EndpointFormat::Discord => CHAT_DEFAULT.to_vec(),
+        };
     }
     let description = new.description.trim();
     if description.chars().count() > MAX_DESCRIPTION {
@@ -154,8 +181,8 @@ fn checked(config: &Config, new: &NewEndpoint) -> Result<(url::Url, String, Stri
     }
     match (url, problems.is_empty()) {
         (Some(url), true) => {
-            let words = types.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(" ");
-            Ok((url, words, description.to_owned()))
+            let event_types = types.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(" ");
+            Ok(Checked { url, event_types, description: description.to_owned(), format })
         }
         _ => Err(Error::InvalidFields(problems)),
     }
@@ -177,20 +204,21 @@ fn vault(config: &Config) -> Result<Vault> {
 
 /// Adds an endpoint with a new secret, shown this once.
 pub async fn create(db: &Db, config: &Config, new: &NewEndpoint) -> Result<Revealed> {
-    let (url, event_types, description) = checked(config, new)?;
+    let Checked { url, event_types, description, format } = checked(config, new)?;
     let vault = vault(config)?;
     let secret = SigningSecret::generate();
     let now = clock::now();
     let mut tx = db.pool().begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO outgoing_endpoints (url, description, event_types, secret, status, created_at, updated_at)
-         VALUES ($1, $2, $3, '', $4, $5, $5) RETURNING id",
+        "INSERT INTO outgoing_endpoints (url, description, event_types, format, secret, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $6, '', $4, $5, $5) RETURNING id",
     )
     .bind(url.as_str())
     .bind(&description)
     .bind(&event_types)
     .bind(EndpointStatus::Enabled)
     .bind(now)
+    .bind(format)
     .fetch_one(&mut *tx)
     .await?;
     // Sealed under a name with the id in it: a secret cannot be moved to
@@ -221,15 +249,16 @@ pub async fn list(db: &Db) -> Result<Vec<Endpoint>> {
 
 /// Changes the address, description or events; the secret stays.
 pub async fn update(db: &Db, config: &Config, id: i64, new: &NewEndpoint) -> Result<Endpoint> {
-    let (url, event_types, description) = checked(config, new)?;
+    let Checked { url, event_types, description, format } = checked(config, new)?;
     let done = sqlx::query(
-        "UPDATE outgoing_endpoints SET url = $2, description = $3, event_types = $4, updated_at = $5 WHERE id = $1",
+        "UPDATE outgoing_endpoints SET url = $2, description = $3, event_types = $4, updated_at = $5, format = $6 WHERE id = $1",
     )
     .bind(id)
     .bind(url.as_str())
     .bind(&description)
     .bind(&event_types)
     .bind(clock::now())
+    .bind(format)
     .execute(db.pool())
     .await?;
     if done.rows_affected() == 0 {

@@ -13,7 +13,10 @@ use sqlx::AnyConnection;
 
 use crate::{
     clock,
-    domain::{Action, DeliveryStatus, EndpointStatus, ProductId, PurchaseId, PurchaseStatus, Reason, WebhookEventType},
+    domain::{
+        Action, DeliveryStatus, EmailKind, EndpointStatus, ProductId, PurchaseId, PurchaseStatus, Reason,
+        WebhookEventType,
+    },
     jobs::{self, Job},
     Result,
 };
@@ -84,7 +87,8 @@ pub async fn record_purchase(
         return Ok(());
     }
     let listeners = listeners(conn).await?;
-    if !events.iter().any(|e| listeners.iter().any(|l| wants(&l.event_types, *e))) {
+    let notices = notices(conn, events).await?;
+    if notices.is_none() && !events.iter().any(|e| listeners.iter().any(|l| wants(&l.event_types, *e))) {
         return Ok(());
     }
     let mut data = purchase_data(conn, purchase_id).await?;
@@ -97,7 +101,51 @@ pub async fn record_purchase(
     for event in events {
         record_for(conn, &listeners, *event, Some(purchase_id), &data).await?;
     }
+    if let Some((to, kinds)) = notices {
+        for (event, kind) in kinds {
+            let line = crate::outgoing_chat::sentence(&json!({"type": event, "data": data}));
+            let customer = &data["purchase"]["customer"];
+            let body = format!(
+                "{line}\n\nCustomer: {} (GitHub @{}).\nProduct: {}.\n\nRepoPass sends these as they happen; turn them off under Settings → Notifications.\n",
+                customer["email"].as_str().unwrap_or_default(),
+                customer["github_login"].as_str().unwrap_or_default(),
+                data["purchase"]["product"]["title"].as_str().unwrap_or_default(),
+            );
+            let draft = crate::emails::Draft { to: to.clone(), subject: line, body, kind };
+            crate::emails::enqueue_on(conn, &draft, Some(purchase_id)).await?;
+        }
+    }
     Ok(())
+}
+
+/// The creator's own emails these events call for (a sale, a
+/// cancellation), with where they go — none without a creator email.
+async fn notices(
+    conn: &mut AnyConnection,
+    events: &[WebhookEventType],
+) -> Result<Option<(String, Vec<(WebhookEventType, EmailKind)>)>> {
+    use crate::preferences::{self, Preference};
+    let wanted: Vec<(WebhookEventType, EmailKind, Preference)> = events
+        .iter()
+        .filter_map(|e| match e {
+            WebhookEventType::PurchasePaid => Some((*e, EmailKind::Sale, Preference::SaleEmails)),
+            WebhookEventType::SubscriptionCancelled => {
+                Some((*e, EmailKind::Cancellation, Preference::CancellationEmails))
+            }
+            _ => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let Some(to) = preferences::creator_email_in(conn).await? else { return Ok(None) };
+    let mut kinds = Vec::new();
+    for (event, kind, preference) in wanted {
+        if preferences::is_on_in(conn, preference).await? {
+            kinds.push((event, kind));
+        }
+    }
+    Ok((!kinds.is_empty()).then_some((to, kinds)))
 }
 
 /// Records a product's event (published, unpublished).

@@ -10,6 +10,10 @@ pub enum Preference {
     /// Stripe Tax at checkout: tax from the buyer's address, business tax
     /// IDs collected (off by default; see `checkout::tax_ready`).
     StripeTax,
+    /// Email the creator about each sale (on by default, once they give an email).
+    SaleEmails,
+    /// Email the creator about each cancellation (on by default, likewise).
+    CancellationEmails,
 }
 
 impl Preference {
@@ -17,6 +21,8 @@ impl Preference {
         match self {
             Preference::AccessEndingEmails => "access_ending_emails",
             Preference::StripeTax => "stripe_tax",
+            Preference::SaleEmails => "sale_emails",
+            Preference::CancellationEmails => "cancellation_emails",
         }
     }
 
@@ -24,14 +30,21 @@ impl Preference {
         match self {
             Preference::AccessEndingEmails => true,
             Preference::StripeTax => false,
+            Preference::SaleEmails | Preference::CancellationEmails => true,
         }
     }
 }
 
 pub async fn is_on(db: &Db, preference: Preference) -> Result<bool> {
+    let mut conn = db.pool().acquire().await?;
+    is_on_in(&mut conn, preference).await
+}
+
+/// `is_on` inside the caller's connection (a change's transaction).
+pub async fn is_on_in(conn: &mut sqlx::AnyConnection, preference: Preference) -> Result<bool> {
     let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
         .bind(preference.name())
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(match value.as_deref() {
         Some("on") => true,
@@ -43,11 +56,86 @@ pub async fn is_on(db: &Db, preference: Preference) -> Result<bool> {
 /// Where RepoPass writes to the creator (an endpoint disabled; later, sale
 /// notifications). None until they give one.
 pub async fn creator_email(db: &Db) -> Result<Option<String>> {
+    let mut conn = db.pool().acquire().await?;
+    creator_email_in(&mut conn).await
+}
+
+/// `creator_email` inside the caller's connection.
+pub async fn creator_email_in(conn: &mut sqlx::AnyConnection) -> Result<Option<String>> {
     let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
         .bind(CREATOR_EMAIL)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(value.filter(|v| !v.is_empty()))
+}
+
+/// How often the creator gets a summary of their business by email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryEvery {
+    Never,
+    Day,
+    /// On Mondays, of the week before.
+    Week,
+}
+
+impl SummaryEvery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SummaryEvery::Never => "never",
+            SummaryEvery::Day => "daily",
+            SummaryEvery::Week => "weekly",
+        }
+    }
+
+    /// The creator's choice as a form sends it, refused with the choices.
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw.trim() {
+            "never" | "" => Ok(SummaryEvery::Never),
+            "daily" => Ok(SummaryEvery::Day),
+            "weekly" => Ok(SummaryEvery::Week),
+            other => {
+                Err(crate::Error::invalid("summary", format!("'{other}' is not a choice: never, daily or weekly")))
+            }
+        }
+    }
+}
+
+const SUMMARY: &str = "summary_every";
+
+pub async fn summary_every(db: &Db) -> Result<SummaryEvery> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
+        .bind(SUMMARY)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(value.and_then(|v| SummaryEvery::parse(&v).ok()).unwrap_or(SummaryEvery::Never))
+}
+
+pub async fn set_summary_every(db: &Db, every: SummaryEvery) -> Result<()> {
+    set_text(db, SUMMARY, every.as_str()).await
+}
+
+async fn set_text(db: &Db, name: &str, value: &str) -> Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    set_text_in(&mut conn, name, value).await
+}
+
+/// A value RepoPass keeps for itself among the preferences (when the last
+/// summary went out), inside the caller's connection.
+pub async fn set_text_in(conn: &mut sqlx::AnyConnection, name: &str, value: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO preferences (name, value, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(value)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn text(db: &Db, name: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1").bind(name).fetch_optional(db.pool()).await?)
 }
 
 /// Sets (or, empty, clears) the creator's email, checked to be one.
@@ -59,29 +147,12 @@ pub async fn set_creator_email(db: &Db, email: &str) -> Result<Option<String>> {
             format!("'{email}' is not an email address: write it as name@example.com"),
         ));
     }
-    sqlx::query(
-        "INSERT INTO preferences (name, value, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(CREATOR_EMAIL)
-    .bind(email)
-    .bind(clock::now())
-    .execute(db.pool())
-    .await?;
+    set_text(db, CREATOR_EMAIL, email).await?;
     Ok((!email.is_empty()).then(|| email.to_owned()))
 }
 
 const CREATOR_EMAIL: &str = "creator_email";
 
 pub async fn set(db: &Db, preference: Preference, on: bool) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO preferences (name, value, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(preference.name())
-    .bind(if on { "on" } else { "off" })
-    .bind(clock::now())
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    set_text(db, preference.name(), if on { "on" } else { "off" }).await
 }

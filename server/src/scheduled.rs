@@ -8,6 +8,8 @@
 //! - ending periods of access that ran out (every 15 min; `access_periods`)
 //! - warning customers seven days and one day before access ends (hourly;
 //!   `access_warnings`)
+//! - the creator's summary email, daily or weekly as they chose
+//!   (`creator_summary`)
 //! - outgoing webhook retries that came due (every minute;
 //!   `outgoing_delivery::retry_due`)
 
@@ -49,6 +51,11 @@ pub async fn schedule(state: &AppState) -> Result<()> {
     for (job, every, at) in due {
         let key = format!("{}:{}", job.kind(), at / every);
         jobs::enqueue(state.db.pool(), &job, now, Some(&key)).await?;
+    }
+    let every = crate::preferences::summary_every(&state.db).await?;
+    if let Some(slot) = crate::creator_summary::slot(every, dated) {
+        let key = format!("{}:{}:{slot}", Job::SendSummary.kind(), every.as_str());
+        jobs::enqueue(state.db.pool(), &Job::SendSummary, now, Some(&key)).await?;
     }
     Ok(())
 }

@@ -228,6 +228,7 @@ async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> 
         Job::RetryWebhooks => {
             crate::outgoing_delivery::retry_due(state).await.map(|n| counted(n, "webhook retries due"))
         }
+        Job::SendSummary => crate::creator_summary::send(state).await,
         Job::WarnAccessEnding => {
             crate::access_warnings::send_due(state).await.map(|n| counted(n, "warnings that access ends sent"))
         }

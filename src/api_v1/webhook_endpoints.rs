@@ -20,6 +20,8 @@ pub struct WebhookEndpoint {
     pub description: String,
     /// The event types sent to it (see the `webhooks` section).
     pub event_types: Vec<String>,
+    /// `standard` (signed JSON events), `slack` or `discord` (a sentence per event).
+    pub format: String,
     /// `enabled` or `disabled`.
     pub status: String,
     /// Why it is disabled: turned off, or a day of failures.
@@ -39,6 +41,7 @@ impl From<outgoing_endpoints::Endpoint> for WebhookEndpoint {
             url: e.url,
             description: e.description,
             event_types: e.event_types.iter().map(|t| t.to_string()).collect(),
+            format: e.format.to_string(),
             status: e.status.to_string(),
             disabled_reason: e.disabled_reason,
             failing_since: e.failing_since,
@@ -70,14 +73,24 @@ pub struct NewWebhookEndpoint {
     pub url: String,
     #[serde(default)]
     pub description: String,
-    /// Event types to send; absent or empty: every one.
+    /// Event types to send; absent or empty: every one (for a chat:
+    /// `purchase.paid` and `subscription.cancelled`).
     #[serde(default)]
     pub event_types: Vec<String>,
+    /// `standard` (the default), `slack` or `discord`: a Slack or Discord
+    /// incoming-webhook URL gets each event as a sentence.
+    #[serde(default)]
+    pub format: String,
 }
 
 impl NewWebhookEndpoint {
     fn into_service(self) -> outgoing_endpoints::NewEndpoint {
-        outgoing_endpoints::NewEndpoint { url: self.url, description: self.description, event_types: self.event_types }
+        outgoing_endpoints::NewEndpoint {
+            url: self.url,
+            description: self.description,
+            event_types: self.event_types,
+            format: self.format,
+        }
     }
 }
 
@@ -136,6 +149,7 @@ pub async fn patch(
             url: body.url.unwrap_or(now.url),
             description: body.description.unwrap_or(now.description),
             event_types: body.event_types.unwrap_or_else(|| now.event_types.iter().map(|t| t.to_string()).collect()),
+            format: now.format.to_string(),
         };
         endpoint = outgoing_endpoints::update(&state.db, &state.config, id, &change).await?;
     }

@@ -18,6 +18,7 @@ mod checkout;
 mod cli;
 mod covers;
 mod crash;
+mod creator_notices;
 mod doctor;
 mod extra_seats;
 mod fixture_shapes;

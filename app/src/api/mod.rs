@@ -7,6 +7,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod events;
 pub mod jobs;
+pub mod notifications;
 pub mod prices;
 pub mod product_repositories;
 pub mod repositories;

@@ -11,7 +11,7 @@ use crate::{
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::types::{
-        AttemptView, DeliveryState, DeliveryView, EventTypeOption, RevealedSecret, WebhookEndpointView,
+        AttemptView, BodyFormat, DeliveryState, DeliveryView, EventTypeOption, RevealedSecret, WebhookEndpointView,
     };
     use server::domain::{DeliveryStatus, EndpointStatus, WebhookEventType};
 
@@ -52,6 +52,11 @@ mod ssr {
             url: e.url,
             description: e.description,
             event_types: e.event_types.iter().map(|t| t.to_string()).collect(),
+            format: match e.format {
+                server::domain::EndpointFormat::Standard => BodyFormat::Standard,
+                server::domain::EndpointFormat::Slack => BodyFormat::Slack,
+                server::domain::EndpointFormat::Discord => BodyFormat::Discord,
+            },
             enabled: e.status == EndpointStatus::Enabled,
             disabled_reason: e.disabled_reason,
             failing_since: e.failing_since,
@@ -135,12 +140,14 @@ pub async fn add_webhook_endpoint(
     url: String,
     description: Option<String>,
     event_types: Option<Vec<String>>,
+    format: Option<String>,
 ) -> Result<RevealedSecret, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     let new = server::outgoing_endpoints::NewEndpoint {
         url,
         description: description.unwrap_or_default(),
         event_types: event_types.unwrap_or_default(),
+        format: format.unwrap_or_default(),
     };
     let made = server::outgoing_endpoints::create(&state.db, &state.config, &new).await?;
     Ok(ssr::revealed(&state, made))
@@ -177,18 +184,4 @@ pub async fn delete_webhook_endpoint(id: i64) -> Result<(), AppError> {
 pub async fn resend_webhook_delivery(endpoint_id: i64, delivery_id: i64) -> Result<i64, AppError> {
     let (state, _) = super::session::ssr::require_admin().await?;
     Ok(server::outgoing_delivery::resend(&state, endpoint_id, delivery_id).await?)
-}
-
-/// Where RepoPass writes to the creator (a disabled endpoint, and later
-/// sales and summaries); empty when not set.
-#[server(endpoint = "admin/settings/creator-email")]
-pub async fn creator_email() -> Result<String, AppError> {
-    let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::preferences::creator_email(&state.db).await?.unwrap_or_default())
-}
-
-#[server(endpoint = "admin/settings/creator-email/save")]
-pub async fn save_creator_email(email: String) -> Result<Option<String>, AppError> {
-    let (state, _) = super::session::ssr::require_admin().await?;
-    Ok(server::preferences::set_creator_email(&state.db, &email).await?)
 }

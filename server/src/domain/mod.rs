@@ -16,8 +16,9 @@ pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, Product
 pub use interval::Interval;
 pub use reason::Reason;
 pub use status::{
-    AccessOrigin, Action, CauseKind, DeliveryStatus, DriftKind, EmailKind, EmailStatus, EndpointStatus, EventStatus,
-    GithubState, GrantStatus, IllegalMove, JobStatus, ProductStatus, Provider, PurchaseStatus, WebhookEventType,
+    AccessOrigin, Action, CauseKind, DeliveryStatus, DriftKind, EmailKind, EmailStatus, EndpointFormat, EndpointStatus,
+    EventStatus, GithubState, GrantStatus, IllegalMove, JobStatus, ProductStatus, Provider, PurchaseStatus,
+    WebhookEventType,
 };
 
 /// A stored word that is not one of its type's words (a newer version's
@@ -122,6 +123,7 @@ mod tests {
         round_trip(EmailKind::ALL);
         round_trip(WebhookEventType::ALL);
         round_trip(EndpointStatus::ALL);
+        round_trip(EndpointFormat::ALL);
         round_trip(DeliveryStatus::ALL);
         round_trip(DriftKind::ALL);
         round_trip(Reason::ALL);

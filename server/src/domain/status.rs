@@ -210,6 +210,12 @@ text_enum! {
         /// An outgoing webhook endpoint failed for a day and was disabled:
         /// the creator is told, with what to do.
         EndpointDisabled = "endpoint_disabled",
+        /// The creator's notice of a sale.
+        Sale = "sale",
+        /// The creator's notice of a cancellation.
+        Cancellation = "cancellation",
+        /// The creator's daily or weekly summary.
+        Summary = "summary",
     }
 }
 
@@ -238,6 +244,18 @@ text_enum! {
         ProductUnpublished = "product.unpublished",
         /// Sent by the "send test event" button only.
         Test = "test",
+    }
+}
+
+text_enum! {
+    /// What an outgoing webhook endpoint's body looks like.
+    pub enum EndpointFormat {
+        /// The event as JSON, signed by the Standard Webhooks rules.
+        Standard = "standard",
+        /// A Slack incoming webhook: `{"text": …}`, a sentence per event.
+        Slack = "slack",
+        /// A Discord webhook: `{"content": …}`, likewise.
+        Discord = "discord",
     }
 }
 

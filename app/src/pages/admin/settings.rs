@@ -3,13 +3,13 @@ use leptos_meta::Title;
 
 use super::gate::AdminGate;
 use crate::{
+    api::notifications::{notifications, SaveNotifications},
     api::settings::{
         customer_emails, settings_status, stripe_tax, ConnectStripe, RepairStripeWebhook, RunChecks,
         SaveCustomerEmails, SaveStripeTax,
     },
-    api::webhooks::{creator_email, SaveCreatorEmail},
     components::container::Container,
-    types::{CheckLevel, CheckLine, ConnectionStatus, EndpointView},
+    types::{CheckLevel, CheckLine, ConnectionStatus, EndpointView, SummaryChoice},
 };
 
 /// `/admin/settings`: each connection, its state, and the fix where it is missing.
@@ -45,37 +45,54 @@ fn SettingsBody() -> impl IntoView {
     }
 }
 
-/// Where RepoPass writes to the creator, and where their tools hear of
-/// what happens (outgoing webhooks, on a page of their own).
+/// Where RepoPass writes to the creator and what about, and where their
+/// tools hear of what happens (outgoing webhooks, on a page of their own).
 #[component]
 fn Notifications() -> impl IntoView {
-    let save = ServerAction::<SaveCreatorEmail>::new();
-    let current = Resource::new(move || save.version().get(), |_| creator_email());
+    let save = ServerAction::<SaveNotifications>::new();
+    let current = Resource::new(move || save.version().get(), |_| notifications());
+    let input = "mt-1 block w-full max-w-md rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950";
     view! {
         <section class="mt-10" id="notifications" aria-labelledby="notifications-heading">
             <h2 id="notifications-heading" class="text-xl font-semibold">"Notifications"</h2>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let email = current.await.unwrap_or_default();
-                    view! {
-                        <ActionForm action=save attr:class="mt-3 flex flex-wrap items-end gap-3" attr:data-testid="creator-email">
-                            <label class="text-sm">"Your email, for RepoPass's notices to you (a webhook endpoint that stopped answering)"
-                                <input name="email" type="email" value=email placeholder="you@example.com" autocomplete="email"
-                                    class="mt-1 block w-full max-w-md rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950" />
+                    let Ok(n) = current.await else { return None };
+                    Some(view! {
+                        <ActionForm action=save attr:class="mt-3 grid gap-3" attr:data-testid="notifications">
+                            <label class="text-sm">"Your email, for RepoPass's notices to you"
+                                <input name="email" type="email" value=n.email placeholder="you@example.com" autocomplete="email" class=input />
                             </label>
-                            <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Save"</button>
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" name="sale_emails" checked=n.sale_emails />
+                                "Email me each sale"
+                            </label>
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" name="cancellation_emails" checked=n.cancellation_emails />
+                                "Email me each cancelled subscription"
+                            </label>
+                            <label class="text-sm">"A summary (revenue, new customers, cancellations, invitations waiting)"
+                                <select name="summary" class=input>
+                                    {[(SummaryChoice::Never, "never"), (SummaryChoice::Daily, "every day"), (SummaryChoice::Weekly, "every Monday, of the week before")]
+                                        .into_iter()
+                                        .map(|(c, words)| view! { <option value=c.value() selected=n.summary == c>{words}</option> })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                            <p class="text-xs text-slate-500 dark:text-slate-400">"A webhook endpoint that stops answering is always reported to this email."</p>
+                            <div><button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Save"</button></div>
                         </ActionForm>
-                    }
+                    })
                 })}
             </Suspense>
             {move || save.value().get().map(|r| match r {
-                Ok(Some(to)) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">{format!("Saved: notices go to {to}.")}</p> }.into_any(),
-                Ok(None) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">"Saved: no email is set."</p> }.into_any(),
+                Ok(n) if n.email.is_empty() => view! { <p role="status" class="mt-2 text-sm text-amber-700 dark:text-amber-400">"Saved. No email is set: RepoPass cannot send you anything."</p> }.into_any(),
+                Ok(n) => view! { <p role="status" class="mt-2 text-sm text-green-700 dark:text-green-400">{format!("Saved: notices go to {}.", n.email)}</p> }.into_any(),
                 Err(e) => view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
             })}
             <p class="mt-4 text-sm">
                 <a href="/admin/settings/webhooks" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Webhooks →"</a>
-                " send your tools (a licence server, a CRM, a spreadsheet) each sale, grant, refund and revocation, signed."
+                " send your tools (a licence server, a CRM, a spreadsheet, a Slack or Discord channel) each sale, grant, refund and revocation."
             </p>
         </section>
     }

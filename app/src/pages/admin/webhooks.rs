@@ -9,7 +9,7 @@ use crate::{
     },
     components::container::Container,
     time::format_utc,
-    types::{DeliveryState, DeliveryView, EventTypeOption, RevealedSecret, WebhookEndpointView},
+    types::{BodyFormat, DeliveryState, DeliveryView, EventTypeOption, RevealedSecret, WebhookEndpointView},
 };
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -127,11 +127,18 @@ fn AddForm(options: Vec<EventTypeOption>, bin: Option<String>, actions: Actions)
                 {bin.map(|bin| view! {
                     <p class="text-xs text-slate-500 dark:text-slate-400">"Sandbox: try the request bin, " <code class="break-all" data-testid="request-bin-url">{bin}</code> "."</p>
                 })}
+                <label class="text-sm font-medium">"Sends"
+                    <select name="format" class=INPUT>
+                        <option value="standard" selected>"signed JSON events (Standard Webhooks)"</option>
+                        <option value="slack">"a message to a Slack incoming webhook"</option>
+                        <option value="discord">"a message to a Discord webhook"</option>
+                    </select>
+                </label>
                 <label class="text-sm font-medium">"Description (optional)"
                     <input name="description" maxlength="200" placeholder="e.g. licence server" class=INPUT />
                 </label>
                 <fieldset>
-                    <legend class="text-sm font-medium">"Events (none ticked: every event)"</legend>
+                    <legend class="text-sm font-medium">"Events (none ticked: every event; for Slack or Discord, sales and cancellations)"</legend>
                     <div class="mt-1 grid gap-1 sm:grid-cols-2">
                         {options.into_iter().map(|o| view! {
                             <label class="flex items-start gap-2 text-sm">
@@ -198,6 +205,11 @@ fn Endpoint(e: WebhookEndpointView, actions: Actions) -> impl IntoView {
             </div>
             {(!e.description.is_empty()).then(|| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{e.description.clone()}</p> })}
             <p class="mt-1 break-words text-sm text-slate-600 dark:text-slate-400">"Events: " {events}</p>
+            {match e.format {
+                BodyFormat::Standard => None,
+                BodyFormat::Slack => Some("Sends a Slack message per event."),
+                BodyFormat::Discord => Some("Sends a Discord message per event."),
+            }.map(|words| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{words}</p> })}
             {e.disabled_reason.clone().map(|r| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400" role="note">{format!("Disabled: {r}.")}</p> })}
             {e.failing_since.filter(|_| e.enabled).map(|t| view! { <p class="mt-1 text-sm text-amber-700 dark:text-amber-400">{format!("Failing since {}; disabled after a day of failures.", format_utc(t))}</p> })}
             {e.previous_secret_until.map(|t| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{format!("The previous secret signs too until {}.", format_utc(t))}</p> })}
