@@ -35,6 +35,7 @@ pub mod drift;
 pub mod duplicate_purchases;
 pub mod emails;
 pub mod error;
+pub mod exports;
 pub mod extra_seats;
 pub mod fulfilment;
 pub mod github;

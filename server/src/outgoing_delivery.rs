@@ -73,7 +73,7 @@ impl Answer {
 
 /// The `deliver_webhook` job: one attempt at one delivery.
 pub async fn attempt(state: &AppState, delivery_id: i64) -> Result<Outcome> {
-    let d: Pending = sqlx::query_as(
+    let d: Option<Pending> = sqlx::query_as(
         "SELECT d.endpoint_id, d.event_id, d.purchase_id, d.status, d.attempts, d.next_attempt_at, e.payload, p.url,
                 p.status AS endpoint_status, p.format
          FROM outgoing_deliveries d JOIN outgoing_events e ON e.id = d.event_id JOIN outgoing_endpoints p ON p.id = d.endpoint_id
@@ -81,8 +81,9 @@ pub async fn attempt(state: &AppState, delivery_id: i64) -> Result<Outcome> {
     )
     .bind(delivery_id)
     .fetch_optional(state.db.pool())
-    .await?
-    .ok_or_else(|| Error::invalid("delivery", format!("webhook delivery {delivery_id} is gone (its endpoint was deleted)")))?;
+    .await?;
+    // Its endpoint was deleted since: nothing left to send.
+    let Some(d) = d else { return Ok(Outcome::Ignored("the delivery's endpoint was deleted".into())) };
     if d.status != DeliveryStatus::Pending {
         return Ok(Outcome::Ignored(format!("delivery already {}", d.status)));
     }

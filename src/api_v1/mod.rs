@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod exports;
 mod products;
 mod purchases;
 mod repositories;
@@ -21,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "RepoPass API", description = "Sell access to private GitHub repositories: repositories, prices, purchases, customers."),
+    info(title = "RepoPass API", description = "Sell access to private GitHub repositories: repositories, prices, purchases, customers, exports, and webhook endpoints (the events RepoPass sends are in `webhooks`)."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     components(schemas(webhook_events::WebhookEvent)),
@@ -69,6 +70,9 @@ pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhook_endpoints::test))
         .routes(routes!(webhook_endpoints::deliveries))
         .routes(routes!(webhook_endpoints::resend))
+        .routes(routes!(exports::purchases))
+        .routes(routes!(exports::access_log))
+        .routes(routes!(exports::payments))
         .split_for_parts()
 }
 

@@ -140,7 +140,7 @@ async fn admin_endpoints_refuse_everyone_else(app: TestApp) {
 
     // REST API routes.
     let operations = documented_operations(&app).await;
-    assert_eq!(operations.len(), 28, "{operations:?}");
+    assert_eq!(operations.len(), 31, "{operations:?}");
     for (method, path) in &operations {
         let path = path
             .replace("{id}", &purchase_id.to_string())

@@ -20,6 +20,7 @@ mod covers;
 mod crash;
 mod creator_notices;
 mod doctor;
+mod exports;
 mod extra_seats;
 mod fixture_shapes;
 mod garbage;

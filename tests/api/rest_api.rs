@@ -367,6 +367,9 @@ async fn openapi_lists_exactly_the_routes(app: TestApp) {
         ("POST", "/webhook-endpoints/{id}/test"),
         ("GET", "/webhook-endpoints/{id}/deliveries"),
         ("POST", "/webhook-endpoints/{id}/deliveries/{delivery_id}/resend"),
+        ("GET", "/exports/purchases"),
+        ("GET", "/exports/access-log"),
+        ("GET", "/exports/payments"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
