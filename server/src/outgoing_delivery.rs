@@ -548,6 +548,35 @@ mod tests {
         let headers = sign("evt_1", clock::now(), "{}", &[&secret]);
         let answer = send(Reach::Anywhere, &format!("http://127.0.0.1:{port}/hook"), headers, "{}".into()).await;
         assert_eq!(answer.status, Some(204), "{answer:?}");
+        assert!(answer.succeeded());
         server.await.unwrap();
+    }
+
+    /// A redirect is the endpoint's answer, not a place to go: it is not
+    /// followed (it could point anywhere), and it is not a success.
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_and_counts_as_a_failure() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let elsewhere_port = elsewhere.local_addr().unwrap().port();
+        let endpoint = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = endpoint.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = endpoint.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{elsewhere_port}/\r\ncontent-length: 5\r\n\r\nmoved"
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        });
+        let secret = SigningSecret::generate();
+        let headers = sign("evt_1", clock::now(), "{}", &[&secret]);
+        let answer = send(Reach::Anywhere, &format!("http://127.0.0.1:{port}/hook"), headers, "{}".into()).await;
+        server.await.unwrap();
+        assert_eq!((answer.status, answer.excerpt.as_str()), (Some(307), "moved"));
+        assert!(!answer.succeeded(), "retried like any other failure");
+        let followed = tokio::time::timeout(std::time::Duration::from_millis(200), elsewhere.accept()).await;
+        assert!(followed.is_err(), "the redirect's target was never called");
     }
 }

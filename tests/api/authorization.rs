@@ -77,9 +77,7 @@ pub async fn snapshot(app: &TestApp) -> String {
             .fetch_all(app.pool())
             .await
             .unwrap();
-    let preferences: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, value FROM preferences ORDER BY name").fetch_all(app.pool()).await.unwrap();
-    format!("{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}\n{endpoints:?}\n{preferences:?}")
+    format!("{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}\n{endpoints:?}")
 }
 
 async fn admin_endpoints_refuse_everyone_else(app: TestApp) {

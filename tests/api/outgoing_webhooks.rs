@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::{
+    checkout::on_sale,
     helpers::TestApp,
     lifecycle::{buy_and_pay, one_time},
     rest_api::{api, api_key},
@@ -19,6 +20,7 @@ use crate::{
 
 scenarios!(
     a_purchase_its_grant_refund_and_revocation_arrive_signed_and_in_order,
+    a_subscriptions_life_and_a_dispute_arrive_as_their_events,
     an_endpoint_answering_500_is_retried_on_the_schedule_then_disabled_with_an_email,
     endpoints_refuse_bad_input_and_never_show_the_secret_again
 );
@@ -328,4 +330,118 @@ async fn endpoints_refuse_bad_input_and_never_show_the_secret_again(app: TestApp
     assert_eq!(status, 204);
     let (status, _) = api(&app, Some(&key), "GET", &format!("/webhook-endpoints/{id}"), None).await;
     assert_eq!(status, 404);
+}
+
+/// Whether `want` appears in `got` in this order (other events between).
+fn in_order(got: &[String], want: &[&str]) -> bool {
+    let mut rest = got.iter();
+    want.iter().all(|w| rest.any(|g| g == w))
+}
+
+/// The events a creator's tools get over a subscription's life: access
+/// active, a renewal, a failed renewal payment, revoked by the creator and
+/// restored, the product off sale; and a dispute of a one-time purchase.
+async fn a_subscriptions_life_and_a_dispute_arrive_as_their_events(app: TestApp) {
+    let key = api_key(&app).await;
+    let (status, made) =
+        api(&app, Some(&key), "POST", "/webhook-endpoints", Some(json!({"url": app.url("/sandbox/requests/life")})))
+            .await;
+    assert_eq!(status, 201, "{made}");
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    let types = |requests: &[Value]| -> Vec<String> {
+        requests.iter().map(|r| verify(&secret, r)["type"].as_str().unwrap().to_owned()).collect()
+    };
+    let arrived = |want: &'static str| {
+        let app = &app;
+        let types = &types;
+        async move {
+            for _ in 0..200 {
+                let got = types(&bin(app, "life").await);
+                if got.iter().any(|t| t == want) {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("no {want} arrived: {:?}", types(&bin(app, "life").await));
+        }
+    };
+
+    let (product_id, price_id) = on_sale(&app).await;
+    let (purchase_id, _) = buy_and_pay(&app, price_id, "alice").await;
+    let status_of = format!("SELECT status FROM purchases WHERE id = {purchase_id}");
+    assert_eq!(wait_for(&app, &status_of, "invited").await, "invited");
+    let invitation =
+        crate::lifecycle::repo_state(&app.control_get("/github/state").await)["invitations"][0]["id"].as_i64().unwrap();
+    app.control(&format!("/github/invitations/{invitation}/accept"), json!({})).await;
+    arrived("purchase.active").await;
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(purchase_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    app.control(&format!("/stripe/subscriptions/{subscription}/renew"), json!({})).await;
+    arrived("subscription.renewed").await;
+    app.control(&format!("/stripe/subscriptions/{subscription}/fail_next_payment"), json!({})).await;
+    app.control(&format!("/stripe/subscriptions/{subscription}/renew"), json!({})).await;
+    arrived("subscription.payment_failed").await;
+    let (status, revoked) =
+        api(&app, Some(&key), "POST", &format!("/purchases/{purchase_id}/revoke"), Some(json!({"reason": "abuse"})))
+            .await;
+    assert_eq!(status, 200, "{revoked}");
+    arrived("purchase.revoked").await;
+    let (status, restored) = api(&app, Some(&key), "POST", &format!("/purchases/{purchase_id}/restore"), None).await;
+    assert_eq!(status, 200, "{restored}");
+    arrived("purchase.restored").await;
+    let (status, _) =
+        api(&app, Some(&key), "PATCH", &format!("/products/{product_id}"), Some(json!({"status": "unpublished"})))
+            .await;
+    assert_eq!(status, 200);
+    let got = arrived("product.unpublished").await;
+    assert!(
+        in_order(
+            &got,
+            &[
+                "product.published",
+                "purchase.created",
+                "purchase.paid",
+                "purchase.invited",
+                "purchase.active",
+                "subscription.renewed",
+                "subscription.payment_failed",
+                "purchase.revoked",
+                "purchase.restored",
+                "product.unpublished"
+            ]
+        ),
+        "{got:?}"
+    );
+    let events: Vec<Value> = bin(&app, "life").await.iter().map(|r| verify(&secret, r)).collect();
+    let revoked = events.iter().find(|e| e["type"] == "purchase.revoked").unwrap();
+    assert_eq!(revoked["data"]["purchase"]["status_reason_code"], "revoked_by_creator");
+
+    // A one-time purchase disputed: the dispute, then the revocation it made.
+    let (_, price) = api(
+        &app,
+        Some(&key),
+        "POST",
+        &format!("/repositories/{product_id}/prices"),
+        Some(json!({"interval": "one_time", "unit_amount": 4900, "currency": "usd"})),
+    )
+    .await;
+    let (status, _) =
+        api(&app, Some(&key), "PATCH", &format!("/products/{product_id}"), Some(json!({"status": "published"}))).await;
+    assert_eq!(status, 200);
+    let (bought, session) = buy_and_pay(&app, price["id"].as_i64().unwrap(), "bob").await;
+    assert_eq!(
+        wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {bought}"), "invited").await,
+        "invited"
+    );
+    app.control("/stripe/dispute", json!({"id": session})).await;
+    let got = arrived("purchase.disputed").await;
+    assert!(in_order(&got, &["purchase.disputed", "purchase.revoked"]), "{got:?}");
+    let events: Vec<Value> = bin(&app, "life").await.iter().map(|r| verify(&secret, r)).collect();
+    let disputed: Vec<&Value> =
+        events.iter().filter(|e| e["data"]["purchase"]["id"] == bought && e["type"] == "purchase.revoked").collect();
+    assert_eq!(disputed.len(), 1);
+    assert_eq!(disputed[0]["data"]["purchase"]["status_reason_code"], "disputed");
 }

@@ -91,7 +91,7 @@ fn Notifications() -> impl IntoView {
                 Err(e) => view! { <p role="alert" class="mt-2 text-red-600 dark:text-red-400">{e.to_string()}</p> }.into_any(),
             })}
             <p class="mt-4 text-sm">
-                <a href="/admin/settings/webhooks" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Webhooks →"</a>
+                <a href="/admin/settings/webhooks" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Webhooks →"</a>
                 " send your tools (a licence server, a CRM, a spreadsheet, a Slack or Discord channel) each sale, grant, refund and revocation."
             </p>
         </section>

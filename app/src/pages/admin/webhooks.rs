@@ -80,9 +80,9 @@ fn WebhooksBody() -> impl IntoView {
             <h1 class="mt-2 text-3xl font-bold tracking-tight">"Webhooks"</h1>
             <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-400">
                 "RepoPass sends your tools what happens — sales, access granted and revoked, refunds, renewals — as signed JSON (the "
-                <a class="text-indigo-600 hover:underline dark:text-indigo-400" href="https://www.standardwebhooks.com/">"Standard Webhooks"</a>
+                <a class="text-indigo-600 underline dark:text-indigo-400" href="https://www.standardwebhooks.com/">"Standard Webhooks"</a>
                 " format: verify with any of its libraries). Each payload is described in the API document's "
-                <a class="text-indigo-600 hover:underline dark:text-indigo-400" href="/api/v1/openapi.json">"webhooks section"</a> "."
+                <a class="text-indigo-600 underline dark:text-indigo-400" href="/api/v1/openapi.json">"webhooks section"</a> "."
             </p>
             <Transition fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -100,7 +100,7 @@ fn WebhooksBody() -> impl IntoView {
                                 view! { <p class="mt-8 text-slate-500 dark:text-slate-400" data-testid="no-endpoints">"No endpoints yet."</p> }.into_any()
                             } else {
                                 view! {
-                                    <ul class="mt-8 grid gap-6">
+                                    <ul class="mt-8 grid grid-cols-1 gap-6">
                                         {p.endpoints.into_iter().map(|e| view! { <Endpoint e actions /> }).collect_view()}
                                     </ul>
                                 }.into_any()
@@ -238,7 +238,7 @@ fn Endpoint(e: WebhookEndpointView, actions: Actions) -> impl IntoView {
                 view! { <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"Nothing sent yet."</p> }.into_any()
             } else {
                 view! {
-                    <ul class="mt-2 grid gap-2" data-testid="deliveries">
+                    <ul class="mt-2 grid grid-cols-1 gap-2" data-testid="deliveries">
                         {deliveries.into_iter().map(|d| view! { <Delivery d endpoint_id=id actions /> }).collect_view()}
                     </ul>
                 }.into_any()
@@ -268,19 +268,19 @@ fn Delivery(d: DeliveryView, endpoint_id: i64, actions: Actions) -> impl IntoVie
                     {last.map(|l| view! { <span class="text-slate-600 dark:text-slate-300" data-testid="last-attempt">{l}</span> })}
                     {d.next_attempt_at.map(|t| view! { <span class="text-amber-700 dark:text-amber-400">{format!("next try {}", format_utc(t))}</span> })}
                 </summary>
-                <div class="grid gap-2 border-t border-slate-200 p-2 dark:border-slate-800">
+                <div class="grid grid-cols-1 gap-2 border-t border-slate-200 p-2 dark:border-slate-800">
                     <p class="text-xs text-slate-500 dark:text-slate-400">"webhook-id " <code>{d.message_id.clone()}</code></p>
                     {d.last_error.clone().map(|e| view! { <p class="text-xs text-red-700 dark:text-red-400">{e}</p> })}
                     <p class="text-xs font-medium">"Request body"</p>
-                    <pre class="max-h-64 overflow-auto rounded bg-slate-50 p-2 text-xs dark:bg-slate-950">{d.request_body.clone()}</pre>
+                    <pre tabindex="0" aria-label="Request body" class="max-h-64 overflow-auto rounded bg-slate-50 p-2 text-xs dark:bg-slate-950">{d.request_body.clone()}</pre>
                     <p class="text-xs font-medium">{format!("Attempts ({})", d.attempts.len())}</p>
-                    <ol class="grid gap-1 text-xs">
+                    <ol class="grid grid-cols-1 gap-1 text-xs">
                         {d.attempts.iter().map(|a| view! {
                             <li>
                                 {format_utc(a.attempted_at)} " · "
                                 {a.status_code.map(|c| format!("HTTP {c}")).or(a.error.clone()).unwrap_or_default()}
                                 {format!(" · {} ms", a.duration_ms)}
-                                {(!a.response_body.is_empty()).then(|| view! { <pre class="mt-1 overflow-auto rounded bg-slate-50 p-1 dark:bg-slate-950">{a.response_body.clone()}</pre> })}
+                                {(!a.response_body.is_empty()).then(|| view! { <pre tabindex="0" aria-label="The answer" class="mt-1 overflow-auto rounded bg-slate-50 p-1 dark:bg-slate-950">{a.response_body.clone()}</pre> })}
                             </li>
                         }).collect_view()}
                     </ol>
