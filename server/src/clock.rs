@@ -5,6 +5,12 @@ pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
+/// `1799712000` → `"2027-01-12T00:00:00+00:00"`: times as creators' tools
+/// read them (webhook payloads, exports).
+pub fn rfc3339(unix: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.to_rfc3339())
+}
+
 /// `1799712000` → `"12 Jan 2027"` (UTC).
 pub fn day(unix: i64) -> String {
     use chrono::TimeZone;

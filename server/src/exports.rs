@@ -74,7 +74,7 @@ pub fn limit(raw: Option<i64>) -> Result<i64> {
 }
 
 fn time(unix: Option<i64>) -> Option<String> {
-    unix.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339())
+    unix.and_then(crate::clock::rfc3339)
 }
 
 #[derive(sqlx::FromRow)]

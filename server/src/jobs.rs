@@ -166,7 +166,7 @@ pub async fn enqueue<'e, E>(executor: E, job: &Job, run_at: i64, dedupe_key: Opt
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("{} RETURNING id", insert_sql(1));
+    let sql = format!("{} RETURNING id", insert_sql(1, "DO NOTHING"));
     let row = bind_job(sqlx::query(&sql), job, run_at, dedupe_key, clock::now()).fetch_optional(executor).await?;
     Ok(row.map(|r| sqlx::Row::try_get::<i64, _>(&r, 0)).transpose()?)
 }
@@ -179,10 +179,10 @@ pub async fn enqueue_or_hurry<'e, E>(executor: E, job: &Job, run_at: i64, dedupe
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!(
-        "{} DO UPDATE SET run_at = excluded.run_at, updated_at = excluded.updated_at
+    let sql = insert_sql(
+        1,
+        "DO UPDATE SET run_at = excluded.run_at, updated_at = excluded.updated_at
          WHERE jobs.status = $7 AND jobs.run_at > excluded.run_at",
-        insert_sql(1).trim_end_matches(" DO NOTHING")
     );
     bind_job(sqlx::query(&sql), job, run_at, Some(dedupe_key), clock::now()).execute(executor).await?;
     Ok(())
@@ -197,7 +197,7 @@ where
     if jobs.is_empty() {
         return Ok(());
     }
-    let sql = insert_sql(jobs.len());
+    let sql = insert_sql(jobs.len(), "DO NOTHING");
     let now = clock::now();
     let mut insert = sqlx::query(&sql);
     for (job, dedupe_key) in jobs {
@@ -207,8 +207,9 @@ where
     Ok(())
 }
 
-/// The INSERT of `rows` jobs, seven values a row (see `bind_job`).
-fn insert_sql(rows: usize) -> String {
+/// The INSERT of `rows` jobs, seven values a row (see `bind_job`), and
+/// what a job whose dedupe key is taken does instead (`DO NOTHING`, …).
+fn insert_sql(rows: usize, on_conflict: &str) -> String {
     let values: Vec<String> = (0..rows)
         .map(|i| {
             let b = i * 7;
@@ -227,7 +228,7 @@ fn insert_sql(rows: usize) -> String {
         .collect();
     format!(
         "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at, updated_at)
-         VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
+         VALUES {} ON CONFLICT (dedupe_key) {on_conflict}",
         values.join(", ")
     )
 }

@@ -184,16 +184,15 @@ async fn failed(
 ) -> Result<()> {
     let summary = answer.summary();
     tracing::warn!(delivery = delivery_id, attempt = attempt_no, answer = %summary, "webhook not delivered");
-    sqlx::query("UPDATE outgoing_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL")
-        .bind(d.endpoint_id)
-        .bind(now)
-        .execute(state.db.pool())
-        .await?;
-    let since: Option<i64> = sqlx::query_scalar("SELECT failing_since FROM outgoing_endpoints WHERE id = $1")
-        .bind(d.endpoint_id)
-        .fetch_one(state.db.pool())
-        .await?;
-    if since.is_some_and(|since| now - since >= FAILURE_WINDOW) {
+    // The first failure since the last success starts the window; later ones keep it.
+    let since: i64 = sqlx::query_scalar(
+        "UPDATE outgoing_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 RETURNING failing_since",
+    )
+    .bind(d.endpoint_id)
+    .bind(now)
+    .fetch_one(state.db.pool())
+    .await?;
+    if now - since >= FAILURE_WINDOW {
         return disable(state, d, &summary, now).await;
     }
     let Some(wait) = usize::try_from(attempt_no - 1).ok().and_then(|i| RETRIES.get(i)).copied() else {

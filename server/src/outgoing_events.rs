@@ -198,7 +198,7 @@ async fn insert_event(
     data: &Value,
 ) -> Result<i64> {
     let now = clock::now();
-    let timestamp = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().to_rfc3339();
+    let timestamp = clock::rfc3339(now).unwrap_or_default();
     // The id is not known before the insert: the envelope names it from the
     // row (`payload_for`), so the stored payload holds the rest.
     let payload = json!({"type": event, "timestamp": timestamp, "version": PAYLOAD_VERSION, "data": data});
@@ -344,9 +344,7 @@ async fn repository_data(conn: &mut AnyConnection, id: crate::domain::Repository
 }
 
 fn time(unix: Option<i64>) -> Value {
-    unix.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|t| Value::String(t.to_rfc3339()))
-        .unwrap_or(Value::Null)
+    unix.and_then(clock::rfc3339).map(Value::String).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

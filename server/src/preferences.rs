@@ -42,11 +42,7 @@ pub async fn is_on(db: &Db, preference: Preference) -> Result<bool> {
 
 /// `is_on` inside the caller's connection (a change's transaction).
 pub async fn is_on_in(conn: &mut sqlx::AnyConnection, preference: Preference) -> Result<bool> {
-    let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
-        .bind(preference.name())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match value.as_deref() {
+    Ok(match text_in(conn, preference.name()).await?.as_deref() {
         Some("on") => true,
         Some("off") => false,
         _ => preference.default_on(),
@@ -62,11 +58,7 @@ pub async fn creator_email(db: &Db) -> Result<Option<String>> {
 
 /// `creator_email` inside the caller's connection.
 pub async fn creator_email_in(conn: &mut sqlx::AnyConnection) -> Result<Option<String>> {
-    let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
-        .bind(CREATOR_EMAIL)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(value.filter(|v| !v.is_empty()))
+    Ok(text_in(conn, CREATOR_EMAIL).await?.filter(|v| !v.is_empty()))
 }
 
 /// How often the creator gets a summary of their business by email.
@@ -103,11 +95,7 @@ impl SummaryEvery {
 const SUMMARY: &str = "summary_every";
 
 pub async fn summary_every(db: &Db) -> Result<SummaryEvery> {
-    let value: Option<String> = sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
-        .bind(SUMMARY)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(value.and_then(|v| SummaryEvery::parse(&v).ok()).unwrap_or(SummaryEvery::Never))
+    Ok(text(db, SUMMARY).await?.and_then(|v| SummaryEvery::parse(&v).ok()).unwrap_or(SummaryEvery::Never))
 }
 
 pub async fn set_summary_every(db: &Db, every: SummaryEvery) -> Result<()> {
@@ -135,7 +123,17 @@ pub async fn set_text_in(conn: &mut sqlx::AnyConnection, name: &str, value: &str
 }
 
 pub async fn text(db: &Db, name: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1").bind(name).fetch_optional(db.pool()).await?)
+    let mut conn = db.pool().acquire().await?;
+    text_in(&mut conn, name).await
+}
+
+/// The stored text of `name`, inside the caller's connection: the one read
+/// every preference goes through.
+async fn text_in(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM preferences WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 /// Sets (or, empty, clears) the creator's email, checked to be one.
