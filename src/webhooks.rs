@@ -14,6 +14,7 @@ use axum::{
 };
 use serde_json::json;
 use server::{
+    domain::Provider,
     webhooks::{self, Delivery, Refused, MAX_BODY},
     AppState,
 };
@@ -26,8 +27,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn refuse(provider: &str, why: Refused) -> Response {
-    tracing::warn!(provider, reason = %why, "webhook refused");
+async fn refuse(state: &AppState, provider: Provider, why: Refused) -> Response {
+    tracing::warn!(%provider, reason = %why, "webhook refused");
+    if why.is_signature_failure() {
+        // Counted for the alert; a count that cannot be written changes
+        // nothing about the answer.
+        if let Err(e) = webhooks::record_refusal(&state.db, provider, &why).await {
+            tracing::warn!(error = %e, "a refused delivery was not counted");
+        }
+    }
     let status = if why == Refused::NotConfigured { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_REQUEST };
     (status, Json(json!({ "error": why.to_string() }))).into_response()
 }
@@ -72,7 +80,7 @@ async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Body) -
             let ignored = server::lifecycle::ignored_on_arrival(&delivery.event_type);
             accept(&state, delivery, ignored).await
         }
-        Err(why) => refuse("stripe", why),
+        Err(why) => refuse(&state, Provider::Stripe, why).await,
     }
 }
 
@@ -91,6 +99,6 @@ async fn github(State(state): State<AppState>, headers: HeaderMap, body: Body) -
     match verified {
         // Every GitHub event gets a job: the App sends only what it subscribed to.
         Ok(delivery) => accept(&state, delivery, None).await,
-        Err(why) => refuse("github", why),
+        Err(why) => refuse(&state, Provider::Github, why).await,
     }
 }

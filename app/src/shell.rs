@@ -13,6 +13,7 @@ use crate::{
     pages::{
         account::AccountPage,
         admin::{
+            alerts::AdminAlerts,
             api_keys::AdminApiKeys,
             customer::AdminCustomer,
             customers::AdminCustomers,
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/events/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings/webhooks") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings/alerts") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/api-keys") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/repositories") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/repositories/:id") view={Lazy::<CreatorPages>::new()} ssr=SsrMode::Async />
@@ -120,6 +122,7 @@ pub enum CreatorPages {
     Event,
     Settings,
     Webhooks,
+    Alerts,
     ApiKeys,
     Repositories,
     RepositoryEdit,
@@ -138,6 +141,7 @@ impl CreatorPages {
             ["admin", "events", _] => Self::Event,
             ["admin", "settings"] => Self::Settings,
             ["admin", "settings", "webhooks"] => Self::Webhooks,
+            ["admin", "settings", "alerts"] => Self::Alerts,
             ["admin", "api-keys"] => Self::ApiKeys,
             ["admin", "repositories"] => Self::Repositories,
             ["admin", "repositories", _] => Self::RepositoryEdit,
@@ -162,6 +166,7 @@ impl LazyRoute for CreatorPages {
             CreatorPages::Event => AdminEvent().into_any(),
             CreatorPages::Settings => AdminSettings().into_any(),
             CreatorPages::Webhooks => AdminWebhooks().into_any(),
+            CreatorPages::Alerts => AdminAlerts().into_any(),
             CreatorPages::ApiKeys => AdminApiKeys().into_any(),
             CreatorPages::Repositories => AdminRepositories().into_any(),
             CreatorPages::RepositoryEdit => AdminRepositoryEdit().into_any(),
@@ -211,6 +216,7 @@ mod tests {
             ("/admin/events/7", CreatorPages::Event),
             ("/admin/settings", CreatorPages::Settings),
             ("/admin/settings/webhooks", CreatorPages::Webhooks),
+            ("/admin/settings/alerts", CreatorPages::Alerts),
             ("/admin/api-keys", CreatorPages::ApiKeys),
             ("/admin/repositories", CreatorPages::Repositories),
             ("/admin/repositories/3", CreatorPages::RepositoryEdit),

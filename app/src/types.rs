@@ -625,3 +625,93 @@ pub struct NotificationSettings {
     pub cancellation_emails: bool,
     pub summary: SummaryChoice,
 }
+
+/// An alert a recipient can be sent (Settings → Alerts & backups).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertKindOption {
+    /// The wire word (`dead_job`).
+    pub value: String,
+    pub label: String,
+    /// Access or money at risk now (the rest are warnings).
+    pub critical: bool,
+}
+
+/// One alert, open or resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    pub id: i64,
+    pub label: String,
+    /// What happened, as last seen.
+    pub summary: String,
+    /// What it affects, a line each.
+    pub affects: Vec<String>,
+    pub opened_at: i64,
+    pub resolved_at: Option<i64>,
+    pub occurrences: i64,
+    /// Whether an email went out about it.
+    pub notified: bool,
+}
+
+/// An address and the alerts it gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecipientView {
+    pub id: i64,
+    pub email: String,
+    pub kinds: Vec<String>,
+}
+
+/// A chat channel (a Slack or Discord endpoint) that hears alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertChatView {
+    pub endpoint_id: i64,
+    pub url: String,
+    pub format: BodyFormat,
+    pub enabled: bool,
+}
+
+/// What became of one backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackupState {
+    Verified,
+    Failed,
+    Pruned,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupView {
+    pub id: i64,
+    pub path: String,
+    pub taken_at: i64,
+    pub bytes: i64,
+    pub state: BackupState,
+    pub detail: String,
+}
+
+/// The backups part of the page: on SQLite only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupsOverview {
+    pub sqlite: bool,
+    /// Scheduled daily (`REPOPASS_BACKUP_KEEP` over 0).
+    pub enabled: bool,
+    pub dir: String,
+    pub keep: u32,
+    pub last_verified: Option<BackupView>,
+    /// The last verified backup's age in words ("3 h 20 min"), on the
+    /// clock dated decisions use.
+    pub age: Option<String>,
+    /// Older than two days: an alert is out.
+    pub stale: bool,
+    pub recent: Vec<BackupView>,
+}
+
+/// `/admin/settings/alerts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertsOverview {
+    pub kinds: Vec<AlertKindOption>,
+    /// Where every alert goes while no recipient is added (empty: none set).
+    pub creator_email: String,
+    pub recipients: Vec<AlertRecipientView>,
+    pub chats: Vec<AlertChatView>,
+    pub alerts: Vec<AlertView>,
+    pub backups: BackupsOverview,
+}

@@ -29,6 +29,7 @@ pub fn router() -> Router<Sandbox> {
         .route("/github/org_invitations/{id}/accept", post(accept_org_invitation))
         .route("/github/orgs/{org}/members", post(add_org_member))
         .route("/github/orgs/{org}/teams/{team_slug}/memberships/{login}/remove", post(remove_from_team_by_hand))
+        .route("/github/installations/{account}/{action}", post(installation_action))
         .route("/github/calls", get(github_calls))
         .route("/github/calls/reset", post(reset_github_calls))
         .route("/stripe/state", get(stripe_state))
@@ -140,6 +141,21 @@ async fn remove_by_hand(
     let user = sb.gh_user(&login).await?.ok_or(Error::NotFound)?;
     let removed = sb.gh_remove_collaborator(&repo, &user).await?;
     Ok(Json(json!({ "removed": removed })))
+}
+
+/// The account's owner suspends the App's installation, or lifts the
+/// suspension (`suspend`, `unsuspend`): the App hears of it by webhook.
+async fn installation_action(
+    State(sb): State<Sandbox>,
+    Path((account, action)): Path<(String, String)>,
+) -> Result<Json<Value>, Error> {
+    let suspend = match action.as_str() {
+        "suspend" => true,
+        "unsuspend" => false,
+        other => return Err(Error::BadRequest(format!("'{other}' is not an action: use suspend or unsuspend"))),
+    };
+    let i = sb.gh_suspend_installation(&account, suspend).await?;
+    Ok(Json(json!({ "id": i.id, "account": i.account, "suspended": i.suspended_at.is_some() })))
 }
 
 /// The invitee accepts an organisation invitation (as on its page): they

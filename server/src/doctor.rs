@@ -32,6 +32,7 @@ pub enum Area {
     Github,
     Webhooks,
     Email,
+    Backups,
 }
 
 impl Area {
@@ -45,6 +46,7 @@ impl Area {
             Area::Github => "github",
             Area::Webhooks => "webhooks",
             Area::Email => "email",
+            Area::Backups => "backups",
         }
     }
 }
@@ -99,6 +101,7 @@ pub async fn examine(state: &AppState, test_email: Option<&str>) -> Vec<Finding>
         Finding { area: Area::Github, verdict: github },
         Finding { area: Area::Webhooks, verdict: webhooks(state).await },
         Finding { area: Area::Email, verdict: email },
+        Finding { area: Area::Backups, verdict: backups(state).await },
     ]
 }
 
@@ -117,6 +120,47 @@ fn configuration(state: &AppState) -> Verdict {
         )
     } else {
         Verdict::Ok(format!("production mode at {url}"))
+    }
+}
+
+/// The last verified backup and its age (SQLite); PostgreSQL's are the
+/// operator's own tools, not checked.
+async fn backups(state: &AppState) -> Verdict {
+    if state.db.backend() != crate::db::Backend::Sqlite {
+        return Verdict::Ok(
+            "PostgreSQL: not checked here; back it up with pg_dump or your host's snapshots (README \"Backups\")"
+                .into(),
+        );
+    }
+    let dir = state.config.backups.dir.display();
+    if !state.config.backups.enabled() {
+        return Verdict::warning(
+            "scheduled backups are off (REPOPASS_BACKUP_KEEP=0)",
+            format!("set REPOPASS_BACKUP_KEEP=7 for a daily backup into {dir}, or back up the data directory yourself"),
+        );
+    }
+    let (last, now) = match (crate::backups::last_verified(&state.db).await, crate::dated_clock::now(state).await) {
+        (Ok(last), Ok(now)) => (last, now),
+        (Err(e), _) | (_, Err(e)) => {
+            return Verdict::problem(format!("cannot read the backups: {e}"), "check the database")
+        }
+    };
+    match last {
+        None => Verdict::warning(
+            format!("no backup yet: the first is taken within a day of `repopass serve` running, into {dir}"),
+            "or take one now: Settings → Alerts & backups → Back up now",
+        ),
+        Some(b) if now - b.taken_at > crate::alert_checks::BACKUP_STALE_AFTER => Verdict::problem(
+            format!("the last verified backup is {} old ({})", crate::alerts::lasted(now - b.taken_at), b.path),
+            "Settings → Alerts & backups shows the last attempt's error; fix it (space, permissions) and press Back up now",
+        ),
+        Some(b) => Verdict::Ok(format!(
+            "last verified backup {} ago: {} ({} KB), keeping {}",
+            crate::alerts::lasted(now - b.taken_at),
+            b.path,
+            b.bytes / 1024,
+            state.config.backups.keep
+        )),
     }
 }
 

@@ -88,6 +88,10 @@ pub enum Job {
     RetryWebhooks,
     /// The creator's daily or weekly summary email (`creator_summary`).
     SendSummary,
+    /// Every alert condition checked, and each alert settled (`alert_checks`).
+    CheckAlerts,
+    /// The day's backup of a SQLite database, verified, old ones pruned (`backups`).
+    BackUp,
 }
 
 impl Job {
@@ -110,6 +114,8 @@ impl Job {
             Job::DeliverWebhook { .. } => "deliver_webhook",
             Job::RetryWebhooks => "retry_webhooks",
             Job::SendSummary => "send_summary",
+            Job::CheckAlerts => "check_alerts",
+            Job::BackUp => "back_up",
         }
     }
 
@@ -133,6 +139,17 @@ impl Job {
             None => return Err(format!("{kind} job payload is not an object")),
         }
         serde_json::from_value(value).map_err(|e| format!("{kind} job: {e}"))
+    }
+
+    /// The purchase this job works for, if one.
+    pub fn purchase_id(&self) -> Option<PurchaseId> {
+        match self {
+            Job::GraceCheck { purchase_id, .. }
+            | Job::Grant { purchase_id }
+            | Job::RemoveGrant { purchase_id, .. }
+            | Job::RefundDuplicate { purchase_id } => Some(*purchase_id),
+            _ => None,
+        }
     }
 
     /// The webhook delivery this job processes, if it processes one.

@@ -48,6 +48,14 @@ pub fn sentence(event: &Value) -> String {
         E::SeatRemoved => format!("{who}'s seat of {product} was taken back."),
         E::ProductPublished => format!("{product} is on sale."),
         E::ProductUnpublished => format!("{product} was taken off sale."),
+        E::AlertOpened => format!(
+            "RepoPass alert: {} What to do: {}",
+            data["alert"]["what"].as_str().unwrap_or("something needs your attention."),
+            data["alert"]["todo"].as_str().unwrap_or("open RepoPass's settings.")
+        ),
+        E::AlertResolved => {
+            format!("Resolved: {}.", data["alert"]["title"].as_str().unwrap_or("an alert"))
+        }
         E::Test => "A test message from RepoPass: this channel will hear of your sales.".to_owned(),
     }
 }

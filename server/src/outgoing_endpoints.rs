@@ -171,7 +171,8 @@ fn checked(config: &Config, new: &NewEndpoint) -> Result<Checked> {
     }
     if new.event_types.is_empty() {
         types = match format {
-            EndpointFormat::Standard => subscribable().collect(),
+            // Alerts are the operator's business: only ticked.
+            EndpointFormat::Standard => subscribable().filter(|e| !e.is_alert()).collect(),
             EndpointFormat::Slack | EndpointFormat::Discord => CHAT_DEFAULT.to_vec(),
         };
     }

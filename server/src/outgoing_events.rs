@@ -158,6 +158,13 @@ pub async fn record_product(conn: &mut AnyConnection, product_id: ProductId, eve
     record_for(conn, &listeners, event, None, &data).await
 }
 
+/// Records an alert's event (opened, resolved) for the endpoints that
+/// ticked it (`alerts`).
+pub async fn record_alert(conn: &mut AnyConnection, event: WebhookEventType, data: &Value) -> Result<()> {
+    let listeners = listeners(conn).await?;
+    record_for(conn, &listeners, event, None, data).await
+}
+
 /// A test event for one endpoint, whatever it subscribed to: returns the
 /// delivery.
 pub async fn record_test(conn: &mut AnyConnection, endpoint_id: i64) -> Result<i64> {

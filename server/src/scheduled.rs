@@ -12,6 +12,8 @@
 //!   (`creator_summary`)
 //! - outgoing webhook retries that came due (every minute;
 //!   `outgoing_delivery::retry_due`)
+//! - the alert checks (every minute; `alert_checks`)
+//! - a SQLite database's daily backup (`backups`)
 
 use std::collections::{HashMap, HashSet};
 
@@ -47,10 +49,14 @@ pub async fn schedule(state: &AppState) -> Result<()> {
         (Job::EndAccessPeriods, 900, dated),
         (Job::WarnAccessEnding, 3600, dated),
         (Job::RetryWebhooks, 60, dated),
+        (Job::CheckAlerts, 60, dated),
     ];
     for (job, every, at) in due {
         let key = format!("{}:{}", job.kind(), at / every);
         jobs::enqueue(state.db.pool(), &job, now, Some(&key)).await?;
+    }
+    if let Some(slot) = crate::backups::slot(state, dated) {
+        jobs::enqueue(state.db.pool(), &Job::BackUp, now, Some(&format!("{}:{slot}", Job::BackUp.kind()))).await?;
     }
     let every = crate::preferences::summary_every(&state.db).await?;
     if let Some(slot) = crate::creator_summary::slot(every, dated) {

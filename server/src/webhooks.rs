@@ -41,6 +41,34 @@ impl std::fmt::Display for Refused {
     }
 }
 
+impl Refused {
+    /// Refused for its signature, as a rotated secret makes a provider's
+    /// deliveries fail (counted for the alert; a request with no signature
+    /// at all is not the provider's and is not counted).
+    pub fn is_signature_failure(&self) -> bool {
+        matches!(self, Refused::BadSignature | Refused::StaleTimestamp)
+    }
+}
+
+/// Counts a delivery refused for its signature, one row per provider and
+/// hour (bounded however much is posted), for `alert_checks`.
+pub async fn record_refusal(db: &Db, provider: Provider, why: &Refused) -> Result<()> {
+    let now = clock::now();
+    sqlx::query(
+        "INSERT INTO webhook_refusals (provider, hour, refused, last_at, last_reason, seen_event_id)
+         VALUES ($1, $2, 1, $3, $4, (SELECT COALESCE(MAX(id), 0) FROM webhook_events))
+         ON CONFLICT (provider, hour) DO UPDATE SET refused = webhook_refusals.refused + 1,
+         last_at = excluded.last_at, last_reason = excluded.last_reason, seen_event_id = excluded.seen_event_id",
+    )
+    .bind(provider)
+    .bind(now.div_euclid(3600))
+    .bind(now)
+    .bind(why.to_string())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 /// A verified delivery, ready to store.
 #[derive(Debug)]
 pub struct Delivery {

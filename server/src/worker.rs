@@ -46,6 +46,7 @@ pub async fn run(state: AppState, wake: Wake) {
     // ends, so a slow job (a reconciliation, GitHub taking its time) holds
     // only its own slot while the others keep granting.
     let mut running: JoinSet<Result<()>> = JoinSet::new();
+    let mut outage = Outage::default();
     while state.control.next() == crate::state::Next::Run {
         if crate::clock::now() >= next_schedule {
             if let Err(e) = crate::scheduled::schedule(&state).await {
@@ -57,12 +58,21 @@ pub async fn run(state: AppState, wake: Wake) {
         if free > 0 {
             match jobs::claim_batch(&state.db, free).await {
                 Ok(batch) => {
+                    if let Some((from, until)) = outage.back(crate::clock::now()) {
+                        let finding = crate::alert_checks::database_outage(&state, from, until);
+                        if let Err(e) = crate::alerts::record_past(&state, &finding, from, until).await {
+                            tracing::warn!(error = %e, "the database outage was not recorded as an alert");
+                        }
+                    }
                     for job in batch {
                         let state = state.clone();
                         running.spawn(async move { run_claimed(&state, &job).await });
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "the job queue is not reachable"),
+                Err(e) => {
+                    outage.failed(crate::clock::now());
+                    tracing::error!(error = %e, "the job queue is not reachable")
+                }
             }
         }
         // Fewer due jobs than free slots: nothing more is due until one is
@@ -90,6 +100,30 @@ pub async fn run(state: AppState, wake: Wake) {
 /// before its grants. Several workers (`REPOPASS_WORKERS`) may still meet
 /// whatever the rest is.
 const SLOTS: usize = 1;
+
+/// An outage of the database, as the worker saw it: from its first failed
+/// claim to its first claim that worked again. Longer than a minute, it is
+/// an alert, sent once the database is back (it cannot be sent before).
+#[derive(Debug, Default)]
+pub struct Outage {
+    since: Option<i64>,
+}
+
+/// An outage shorter than this (a restart, a failover) is not an alert.
+pub const OUTAGE_ALERT_AFTER: i64 = 60;
+
+impl Outage {
+    /// A claim failed at `now`.
+    pub fn failed(&mut self, now: i64) {
+        self.since.get_or_insert(now);
+    }
+
+    /// A claim worked at `now`: the outage's window, if one that counts ended.
+    pub fn back(&mut self, now: i64) -> Option<(i64, i64)> {
+        let since = self.since.take()?;
+        (now - since > OUTAGE_ALERT_AFTER).then_some((since, now))
+    }
+}
 
 /// A job's task ended: a failure to record its outcome (the database gone)
 /// or a panic is logged; the job's lease runs out and it runs again.
@@ -229,8 +263,28 @@ async fn dispatch(state: &AppState, claimed: &jobs::Claimed) -> Result<Outcome> 
             crate::outgoing_delivery::retry_due(state).await.map(|n| counted(n, "webhook retries due"))
         }
         Job::SendSummary => crate::creator_summary::send(state).await,
+        Job::CheckAlerts => crate::alert_checks::check(state).await.map(|n| counted(n, "alert notices sent")),
+        Job::BackUp => crate::backups::scheduled(state).await,
         Job::WarnAccessEnding => {
             crate::access_warnings::send_due(state).await.map(|n| counted(n, "warnings that access ends sent"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_over_a_minute_is_told_once_with_its_window() {
+        let mut outage = Outage::default();
+        assert_eq!(outage.back(100), None, "no outage, nothing to tell");
+        outage.failed(1000);
+        outage.failed(1030);
+        assert_eq!(outage.back(1045), None, "45 s: a restart, not an alert");
+        outage.failed(2000);
+        outage.failed(2050);
+        assert_eq!(outage.back(2090), Some((2000, 2090)), "from the first failure to the first success");
+        assert_eq!(outage.back(2100), None, "told once");
     }
 }

@@ -39,6 +39,35 @@ pub struct WebhookEventData {
     pub access_log_entry: Option<WebhookLogEntry>,
     /// `test` only.
     pub message: Option<String>,
+    /// `alert.opened` and `alert.resolved` only.
+    pub alert: Option<WebhookAlert>,
+}
+
+/// An alert for the creator: something puts access or money at risk.
+/// Sent only to endpoints that tick the alert events.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct WebhookAlert {
+    pub id: i64,
+    /// `dead_job`, `not_invited`, `stripe_silent`, `webhook_signatures`,
+    /// `database_unreachable`, `drift`, `github_access_lost`,
+    /// `payment_failure_spike`, `cancellation_spike` or `backup_stale`.
+    pub kind: String,
+    /// The condition's name.
+    pub title: String,
+    /// What happened (`alert.opened`).
+    pub what: Option<String>,
+    /// What it affects, a line each: which purchases (`alert.opened`).
+    pub affects: Option<Vec<String>>,
+    /// The one thing to do (`alert.opened`).
+    pub todo: Option<String>,
+    /// Occurrences since it opened.
+    pub occurrences: i64,
+    /// Of those, new since the last notice (`alert.opened`).
+    pub new: Option<i64>,
+    pub opened_at: Option<String>,
+    /// `alert.resolved` only.
+    pub resolved_at: Option<String>,
 }
 
 /// The purchase as it was when the event happened.
@@ -127,6 +156,8 @@ fn when(event: WebhookEventType) -> &'static str {
         E::SeatRemoved => "A manager took a seat back; its access is removed.",
         E::ProductPublished => "A product went on sale.",
         E::ProductUnpublished => "A product was taken off sale (its customers keep their access).",
+        E::AlertOpened => "An alert for the creator began, or came back with new occurrences (at most once an hour); `data.alert` says what, what it affects and what to do. Only to endpoints that tick it.",
+        E::AlertResolved => "An alert's condition cleared. Only to endpoints that tick it.",
         E::Test => "Sent by \"Send test event\" only, whatever the endpoint subscribed to.",
     }
 }
@@ -147,7 +178,9 @@ fn example(event: WebhookEventType) -> Value {
         E::SubscriptionPaymentFailed => ("active", Value::Null, "payment_failed"),
         E::SeatAdded => ("paid", Value::Null, "seat_given"),
         E::SeatRemoved => ("revoked", json!("seat_taken_back"), "revoke"),
-        E::ProductPublished | E::ProductUnpublished | E::Test => ("", Value::Null, ""),
+        E::ProductPublished | E::ProductUnpublished | E::Test | E::AlertOpened | E::AlertResolved => {
+            ("", Value::Null, "")
+        }
     };
     let data = match event {
         E::ProductPublished => json!({"product": product}),
@@ -157,6 +190,17 @@ fn example(event: WebhookEventType) -> Value {
         E::Test => {
             json!({"message": "A test event from RepoPass: your endpoint is reachable and can verify signatures."})
         }
+        E::AlertOpened => json!({"alert": {
+            "id": 7, "kind": "not_invited", "title": "A paid purchase has no invitation",
+            "what": "1 customer has paid but not invited to GitHub after 15 minutes",
+            "affects": ["purchase #42 (@octocat, Pro Toolkit): not invited: GitHub answered 502"],
+            "todo": "Fix what the reason names, then choose Resend invitation on the customer's page.",
+            "occurrences": 1, "new": 1, "opened_at": "2026-12-05T10:16:00+00:00"
+        }}),
+        E::AlertResolved => json!({"alert": {
+            "id": 7, "kind": "not_invited", "title": "A paid purchase has no invitation", "occurrences": 1,
+            "opened_at": "2026-12-05T10:16:00+00:00", "resolved_at": "2026-12-05T10:41:00+00:00"
+        }}),
         _ => json!({
             "purchase": {
                 "id": 42, "public_id": "pur_8GkV2", "status": status, "status_reason_code": reason,

@@ -49,6 +49,8 @@ pub const ANY_ARGS: &[(&str, &str)] = &[
     ("enabled", "false"),
     ("endpoint_id", "1"),
     ("delivery_id", "1"),
+    ("format", "slack"),
+    ("kinds[]", "dead_job"),
 ];
 
 /// Everything an unauthorised call could have changed.
@@ -77,7 +79,15 @@ pub async fn snapshot(app: &TestApp) -> String {
             .fetch_all(app.pool())
             .await
             .unwrap();
-    format!("{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}\n{endpoints:?}")
+    let recipients: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, email, kinds FROM alert_recipients ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    let backups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM backups").fetch_one(app.pool()).await.unwrap();
+    format!(
+        "{repositories:?}\n{prices:?}\n{purchases:?}\n{keys:?}\nlog={log} admins={admins}\n{endpoints:?}\n{recipients:?} backups={backups}"
+    )
 }
 
 async fn admin_endpoints_refuse_everyone_else(app: TestApp) {

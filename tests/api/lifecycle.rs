@@ -34,7 +34,7 @@ pub async fn buy_and_pay(app: &TestApp, price_id: i64, login: &str) -> (i64, Str
 }
 
 /// Like `buy_and_pay`, arming a GitHub fault between the checkout and the payment.
-async fn buy_then(app: &TestApp, price_id: i64, login: &str, fault: Value) -> (i64, String) {
+pub async fn buy_then(app: &TestApp, price_id: i64, login: &str, fault: Value) -> (i64, String) {
     let response = app
         .client
         .post(app.url("/api/checkout"))

@@ -12,6 +12,7 @@ mod admin_auth;
 mod admin_ops;
 mod admin_prices;
 mod admin_repositories;
+mod alerts;
 mod authorization;
 mod authz_matrix;
 mod checkout;

@@ -1,6 +1,7 @@
 //! Server functions: one file per area, each function thin.
 
 pub mod account;
+pub mod alerts;
 pub mod api_keys;
 pub mod buy;
 pub mod customers;

@@ -33,6 +33,8 @@ mod ssr {
             E::SeatRemoved => "a team seat taken back",
             E::ProductPublished => "a product put on sale",
             E::ProductUnpublished => "a product taken off sale",
+            E::AlertOpened => "an alert for you (access or money at risk)",
+            E::AlertResolved => "an alert resolved",
             E::Test => "the test button",
         }
     }

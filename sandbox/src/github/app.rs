@@ -91,8 +91,13 @@ macro_rules! app_or_denied {
     };
 }
 
-async fn installation_json(sb: &Sandbox, app: &App, i: &Installation) -> Result<Value, Error> {
+pub(crate) async fn installation_json(sb: &Sandbox, app: &App, i: &Installation) -> Result<Value, Error> {
     let account = sb.gh_user(&i.account).await?.ok_or(Error::NotFound)?;
+    let suspended_at = i.suspended_at.map(rfc3339);
+    let suspended_by = match i.suspended_at {
+        Some(_) => user_json(sb, &account),
+        None => Value::Null,
+    };
     Ok(json!({
         "id": i.id, "account": user_json(sb, &account), "app_id": app.id, "app_slug": app.slug,
         "target_id": account.id, "target_type": if account.organization { "Organization" } else { "User" },
@@ -101,7 +106,8 @@ async fn installation_json(sb: &Sandbox, app: &App, i: &Installation) -> Result<
         "repositories_url": sb.api_url("/installation/repositories"),
         "html_url": sb.web_url(&format!("/settings/installations/{}", i.id)),
         "permissions": app.permissions, "events": app.events, "single_file_name": null,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "suspended_at": null
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "suspended_at": suspended_at, "suspended_by": suspended_by
     }))
 }
 
@@ -165,6 +171,14 @@ pub async fn create_access_token(
             "apps/apps#create-an-installation-access-token-for-an-app",
         ));
     };
+    if i.suspended_at.is_some() {
+        // GitHub's answer for a suspended installation.
+        return Ok(gh_error(
+            StatusCode::FORBIDDEN,
+            "This installation has been suspended",
+            "apps/apps#create-an-installation-access-token-for-an-app",
+        ));
+    }
     let token = format!("ghs_{}", rand::rng().sample_iter(&Alphanumeric).take(36).map(char::from).collect::<String>());
     let expires_at = sb.store().now().await? + TOKEN_TTL;
     sb.store()

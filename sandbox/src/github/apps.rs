@@ -63,6 +63,10 @@ pub struct Installation {
     pub selection: String,
     #[serde(default)]
     pub repositories: Vec<String>,
+    /// Suspended by the account's owner (sandbox clock): no token is
+    /// minted for it until it is unsuspended, as on GitHub.
+    #[serde(default)]
+    pub suspended_at: Option<i64>,
 }
 
 impl Installation {
@@ -91,6 +95,33 @@ impl Sandbox {
 
     pub async fn gh_installation(&self, id: i64) -> Result<Option<Installation>, Error> {
         self.store().get(INSTALLATION, &id.to_string()).await
+    }
+
+    /// The account's owner suspends the App's installation on it (or lifts
+    /// the suspension), as in GitHub's settings: the installation is kept,
+    /// no token is minted for it meanwhile, and the App hears an
+    /// `installation` webhook with action `suspend` or `unsuspend`.
+    pub async fn gh_suspend_installation(&self, account: &str, suspend: bool) -> Result<Installation, Error> {
+        let app = self.gh_app(BUILT_IN_APP_ID).await?.ok_or(Error::NotFound)?;
+        let mut installation = self
+            .gh_installations(app.id)
+            .await?
+            .into_iter()
+            .find(|i| i.account.eq_ignore_ascii_case(account))
+            .ok_or(Error::NotFound)?;
+        if installation.suspended_at.is_some() == suspend {
+            return Ok(installation);
+        }
+        installation.suspended_at = if suspend { Some(self.store().now().await?) } else { None };
+        self.store().put(INSTALLATION, &installation.id.to_string(), Some(&app.id.to_string()), &installation).await?;
+        let owner = self.gh_user(&installation.account).await?.ok_or(Error::NotFound)?;
+        let payload = json!({
+            "action": if suspend { "suspend" } else { "unsuspend" },
+            "installation": super::app::installation_json(self, &app, &installation).await?,
+            "sender": user_json(self, &owner),
+        });
+        crate::deliveries::enqueue_github(self, "installation", &payload).await?;
+        Ok(installation)
     }
 }
 
@@ -123,6 +154,7 @@ pub async fn seed(sb: &Sandbox) -> Result<(), Error> {
             account: account.into(),
             selection: "all".into(),
             repositories: vec![],
+            suspended_at: None,
         };
         sb.store().insert_new(INSTALLATION, &id.to_string(), Some(&BUILT_IN_APP_ID.to_string()), &installation).await?;
     }
@@ -422,7 +454,8 @@ pub async fn install(State(sb): State<Sandbox>, Path(slug): Path<String>, body: 
         Some(i) => i.id,
         None => sb.store().next_id("gh_installation", 100).await?,
     };
-    let installation = Installation { id, app_id: app.id, account, selection, repositories };
+    let suspended_at = existing.as_ref().and_then(|i| i.suspended_at);
+    let installation = Installation { id, app_id: app.id, account, selection, repositories, suspended_at };
     sb.store().put(INSTALLATION, &id.to_string(), Some(&app.id.to_string()), &installation).await?;
     let action = if existing.is_some() { "update" } else { "install" };
     match app.setup_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {

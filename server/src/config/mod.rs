@@ -54,6 +54,7 @@ pub struct Config {
     pub github: GithubConfig,
     pub email: EmailConfig,
     pub limits: Limits,
+    pub backups: BackupConfig,
     /// The key that seals saved settings (`REPOPASS_SECRET_KEY`); without
     /// one, a key file in the data directory (see `vault`).
     pub secret_key: Option<SecretString>,
@@ -124,6 +125,10 @@ impl Config {
             Some(other) => return Err(bad("LOG_FORMAT", format!("'{other}' is not one of: text, json"))),
         };
 
+        let backups = BackupConfig {
+            dir: vars.text("REPOPASS_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("backups")),
+            keep: vars.number("REPOPASS_BACKUP_KEEP", 7, 0..=365, "backups to keep")?,
+        };
         Ok(Config {
             data_dir,
             public_url,
@@ -138,6 +143,7 @@ impl Config {
             github,
             email,
             limits: Limits::read(&vars)?,
+            backups,
             secret_key: vault_key(&vars)?,
             env_set,
         })
@@ -146,6 +152,23 @@ impl Config {
     /// The database URL with any password masked, fit for logs.
     pub fn database_url_for_logs(&self) -> String {
         redact_url(self.database.url.expose_secret())
+    }
+}
+
+/// Daily backups of a SQLite database (`backups`); PostgreSQL has its own
+/// tools (README "Backups").
+#[derive(Debug, Clone)]
+pub struct BackupConfig {
+    /// Where they go (`REPOPASS_BACKUP_DIR`; default `<data dir>/backups`).
+    pub dir: PathBuf,
+    /// How many are kept (`REPOPASS_BACKUP_KEEP`, default 7); 0 turns the
+    /// schedule off.
+    pub keep: u32,
+}
+
+impl BackupConfig {
+    pub fn enabled(&self) -> bool {
+        self.keep > 0
     }
 }
 

@@ -5,12 +5,14 @@
 //! through sqlx directly, and compared only as a type: a decision never
 //! reads a word.
 
+mod alert;
 mod holder;
 mod ids;
 mod interval;
 mod reason;
 mod status;
 
+pub use alert::{AlertKind, BackupStatus};
 pub use holder::{GithubTeam, Holder};
 pub use ids::{Email, GithubLogin, GithubUserId, IntBool, Money, PriceId, ProductId, PurchaseId, RepositoryId};
 pub use interval::Interval;

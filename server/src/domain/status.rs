@@ -216,6 +216,10 @@ text_enum! {
         Cancellation = "cancellation",
         /// The creator's daily or weekly summary.
         Summary = "summary",
+        /// An alert (`alerts`): what happened, what it affects, what to do.
+        Alert = "alert",
+        /// An alert's condition cleared.
+        AlertResolved = "alert_resolved",
     }
 }
 
@@ -242,8 +246,20 @@ text_enum! {
         SeatRemoved = "seat.removed",
         ProductPublished = "product.published",
         ProductUnpublished = "product.unpublished",
+        /// An alert for the creator (`data.alert`): sent only to endpoints
+        /// that tick it, never to one that takes every event.
+        AlertOpened = "alert.opened",
+        /// An alert's condition cleared.
+        AlertResolved = "alert.resolved",
         /// Sent by the "send test event" button only.
         Test = "test",
+    }
+}
+
+impl WebhookEventType {
+    /// An alert for the creator rather than something a customer did.
+    pub fn is_alert(self) -> bool {
+        matches!(self, WebhookEventType::AlertOpened | WebhookEventType::AlertResolved)
     }
 }
 

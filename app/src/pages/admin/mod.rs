@@ -1,6 +1,7 @@
 //! The creator's admin panel. Every page sits behind `AdminGate`; the server
 //! functions behind it check again (the gate is for people, not security).
 
+pub mod alerts;
 pub mod api_keys;
 mod cover;
 pub mod customer;

@@ -94,6 +94,10 @@ fn Notifications() -> impl IntoView {
                 <a href="/admin/settings/webhooks" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Webhooks →"</a>
                 " send your tools (a licence server, a CRM, a spreadsheet, a Slack or Discord channel) each sale, grant, refund and revocation."
             </p>
+            <p class="mt-2 text-sm">
+                <a href="/admin/settings/alerts" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Alerts & backups →"</a>
+                " who hears when access or money is at risk, and the database's daily backups."
+            </p>
         </section>
     }
 }
