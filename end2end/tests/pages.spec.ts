@@ -72,8 +72,10 @@ test("every page is accessible in both themes and fits the screen", async ({ pag
   await page.goto("/admin/settings");
   await check(page, "settings");
   await page.getByRole("button", { name: "Run the checks" }).click();
-  await expect(page.getByTestId("check")).toHaveCount(8);
+  await expect(page.getByTestId("check")).toHaveCount(9);
   await check(page, "settings, with the checks' results");
+  await page.goto("/admin/settings/alerts");
+  await check(page, "alerts and backups");
   await page.goto("/admin/api-keys");
   await check(page, "API keys");
   await page.goto("/sandbox");

@@ -549,7 +549,7 @@ async fn spike(conn: &mut AnyConnection, kind: AlertKind, base: &str, now: i64) 
     let (recent, before): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, _, at)| *at > now - DAY);
     let average = before.len() as f64 / 30.0;
     let n = recent.len() as i64;
-    if n < SPIKE_AT_LEAST || (n as f64) <= SPIKE_FACTOR as f64 * average {
+    if !is_spike(n, before.len() as i64) {
         return Ok(None);
     }
     let mut affects = Vec::new();
@@ -568,6 +568,12 @@ async fn spike(conn: &mut AnyConnection, kind: AlertKind, base: &str, now: i64) 
         )
     };
     Ok(Some(Finding { kind, subjects: recent.iter().map(|(id, ..)| id.to_string()).collect(), what, affects, todo }))
+}
+
+/// `last_day` events against `month_before` over the 30 days before: a
+/// spike when over three times that daily average, and at least three.
+pub fn is_spike(last_day: i64, month_before: i64) -> bool {
+    last_day >= SPIKE_AT_LEAST && last_day * 30 > SPIKE_FACTOR * month_before
 }
 
 async fn backup_stale(conn: &mut AnyConnection, base: &str, now: i64) -> Result<Option<Finding>> {
@@ -605,4 +611,19 @@ async fn backup_stale(conn: &mut AnyConnection, base: &str, now: i64) -> Result<
             "Open {base}/admin/settings/alerts, fix what the last backup's error names (space, permissions of the backup folder), and press Back up now."
         ),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_spike;
+
+    #[test]
+    fn a_spike_is_over_three_times_the_daily_average_and_at_least_three() {
+        assert!(!is_spike(2, 0), "two after a quiet month is not a spike");
+        assert!(is_spike(3, 0));
+        // 90 in the 30 days before: 3 a day; three times that is 9.
+        assert!(!is_spike(9, 90), "exactly three times is not more than three times");
+        assert!(is_spike(10, 90));
+        assert!(!is_spike(3, 60), "2 a day: 3 is usual");
+    }
 }

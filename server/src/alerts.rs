@@ -117,7 +117,7 @@ async fn open_alert(state: &AppState, finding: &Finding, now: i64) -> Result<Opt
         .execute(&mut *tx)
         .await?;
     let subject = format!("[RepoPass alert] {}", finding.what);
-    tell(&mut tx, state, id, finding, &subject, count, count, None).await?;
+    tell(&mut tx, state, finding, Told { id, subject, new: count, count, opened_at: None }).await?;
     tx.commit().await?;
     state.wake.notify();
     tracing::warn!(kind = %finding.kind, alert = id, occurrences = count, "alert opened");
@@ -167,7 +167,7 @@ async fn carry_on(state: &AppState, open: &Open, finding: &Finding, now: i64) ->
     } else {
         format!("[RepoPass alert] Still: {} ({new} more since the last email, {count} in all)", finding.kind.label())
     };
-    tell(&mut tx, state, open.id, finding, &subject, new, count, Some(open.opened_at)).await?;
+    tell(&mut tx, state, finding, Told { id: open.id, subject, new, count, opened_at: Some(open.opened_at) }).await?;
     tx.commit().await?;
     state.wake.notify();
     tracing::warn!(kind = %finding.kind, alert = open.id, new, occurrences = count, "alert repeated");
@@ -237,24 +237,27 @@ pub async fn record_past(state: &AppState, finding: &Finding, from: i64, until: 
     .await?;
     let subject = format!("[RepoPass alert] {}", finding.what);
     let count = subjects.len() as i64;
-    tell(&mut tx, state, id, finding, &subject, count, count, Some(from)).await?;
+    tell(&mut tx, state, finding, Told { id, subject, new: count, count, opened_at: Some(from) }).await?;
     tx.commit().await?;
     state.wake.notify();
     Ok(())
 }
 
-/// The email to each recipient of the kind, and the `alert.opened` event.
-#[allow(clippy::too_many_arguments)]
-async fn tell(
-    conn: &mut AnyConnection,
-    state: &AppState,
+/// One notice of an open alert: its subject, and the occurrences it tells of.
+struct Told {
     id: i64,
-    finding: &Finding,
-    subject: &str,
+    subject: String,
+    /// New since the last notice.
     new: i64,
+    /// Since it opened.
     count: i64,
+    /// When it opened, for a notice after the first.
     opened_at: Option<i64>,
-) -> Result<()> {
+}
+
+/// The email to each recipient of the kind, and the `alert.opened` event.
+async fn tell(conn: &mut AnyConnection, state: &AppState, finding: &Finding, told: Told) -> Result<()> {
+    let Told { id, subject, new, count, opened_at } = told;
     let mut body = format!("What happened: {}\n", finding.what);
     if let Some(at) = opened_at.filter(|_| new < count) {
         body.push_str(&format!("Since {}: {count} in all, {new} new since the last email.\n", when(at)));
@@ -274,7 +277,7 @@ async fn tell(
         footer(state)
     ));
     for to in recipients_in(conn, finding.kind).await? {
-        let draft = Draft { to, subject: subject.to_owned(), body: body.clone(), kind: EmailKind::Alert };
+        let draft = Draft { to, subject: subject.clone(), body: body.clone(), kind: EmailKind::Alert };
         emails::enqueue_on(conn, &draft, None).await?;
     }
     let data = json!({"alert": {

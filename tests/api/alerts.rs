@@ -425,3 +425,68 @@ async fn a_backup_a_day_on_the_sandbox_clock_is_verified_pruned_and_restores(app
         sqlx::query_as("SELECT id, github_login, status FROM purchases ORDER BY id").fetch_all(&copy).await.unwrap();
     assert_eq!(kept, live, "every purchase, as it was");
 }
+
+/// PostgreSQL only: the database server refuses this test's database for
+/// over a minute (its connections ended, new ones refused), then lets it
+/// back in. SQLite is a file in the process: it is not "out of reach".
+#[tokio::test]
+async fn the_database_out_of_reach_of_the_worker_for_over_a_minute_is_told_once_it_is_back() {
+    crate::helpers::run_scenario(
+        "alerts::postgres::database_outage",
+        crate::helpers::Backend::Postgres,
+        &[],
+        database_outage,
+    )
+    .await;
+}
+
+async fn database_outage(app: TestApp) {
+    use sqlx::Connection;
+    server::preferences::set_creator_email(&app.state.db, OPS).await.unwrap();
+    let name: String =
+        sqlx::query_scalar("SELECT CAST(current_database() AS TEXT)").fetch_one(app.pool()).await.unwrap();
+    let admin_url = std::env::var("TEST_DATABASE_URL").expect("the PostgreSQL variant runs with TEST_DATABASE_URL");
+    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT CAST(pg_terminate_backend(pid) AS TEXT) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(70)).await;
+    sqlx::query(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
+
+    // The pool's connections were ended with the database's: a query may
+    // fail once before a fresh one is made.
+    let mut got: Vec<(String, String)> = Vec::new();
+    for _ in 0..150 {
+        let read = sqlx::query_as("SELECT subject, body_text FROM emails WHERE kind = 'alert' ORDER BY id")
+            .fetch_all(app.pool())
+            .await;
+        if let Ok(rows) = read {
+            got = rows;
+            if !got.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(got.len(), 1, "{:?}", subjects(&got));
+    assert!(
+        got[0].0.starts_with("[RepoPass alert] The database was unreachable from the worker for 1 min"),
+        "{}",
+        got[0].0
+    );
+    assert!(got[0].1.contains("from 20") && got[0].1.contains(" to 20"), "the window: {}", got[0].1);
+    assert!(got[0].1.contains("Stripe and GitHub send them again"), "{}", got[0].1);
+    // Told once: the next claims find nothing more to tell.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(mail(&app, "alert").await.len(), 1);
+    let resolved: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM alerts WHERE kind = 'database_unreachable' AND resolved_at IS NOT NULL",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(resolved, 1, "recorded as over, with its window");
+}

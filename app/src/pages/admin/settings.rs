@@ -177,7 +177,7 @@ fn Checks() -> impl IntoView {
         <section class="mt-10" aria-labelledby="checks-heading">
             <h2 id="checks-heading" class="text-xl font-semibold">"Checks"</h2>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
-                "What " <code>"repopass doctor"</code> " looks at: the database, this address from outside, Stripe, GitHub, webhooks received and email."
+                "What " <code>"repopass doctor"</code> " looks at: the database, this address from outside, Stripe, GitHub, webhooks received, email and backups."
             </p>
             <ActionForm action=run attr:class="mt-3">
                 <button class="rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800"
