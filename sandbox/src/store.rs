@@ -28,6 +28,12 @@ impl Store {
     pub async fn advance_clock(&self, seconds: i64) -> Result<i64, Error> {
         let offset = self.setting_i64("clock_offset").await?.unwrap_or(0) + seconds;
         self.set_setting("clock_offset", &offset.to_string()).await?;
+        // Each move with the system time it was made at ("at:offset",
+        // space-separated), so that a time recorded on the system clock can
+        // be read as sandbox time then (`server::dated_clock::at`).
+        let mut moves = self.setting("clock_moves").await?.unwrap_or_default();
+        moves.push_str(&format!(" {}:{offset}", clock::now()));
+        self.set_setting("clock_moves", moves.trim()).await?;
         self.now().await
     }
 

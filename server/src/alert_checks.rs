@@ -34,8 +34,6 @@ pub const BACKUP_STALE_AFTER: i64 = 2 * 86_400;
 pub const SPIKE_FACTOR: i64 = 3;
 /// …and at least this many (one failed payment after a quiet month is not a spike).
 pub const SPIKE_AT_LEAST: i64 = 3;
-/// Refused deliveries older than this are history, not a condition.
-const REFUSALS_WINDOW: i64 = 7 * 86_400;
 const DAY: i64 = 86_400;
 
 /// Runs every check and settles each alert; returns how many notices went out.
@@ -55,8 +53,10 @@ pub async fn check(state: &AppState) -> Result<usize> {
                 continue;
             }
         };
-        if alerts::settle(state, kind, finding.as_ref(), now).await?.is_some() {
-            sent += 1;
+        match alerts::settle(state, kind, finding.as_ref(), now).await {
+            Ok(Some(_)) => sent += 1,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(%kind, error = %e, "alert not settled; tried again at the next check"),
         }
     }
     Ok(sent)
@@ -74,7 +74,10 @@ pub async fn find(state: &AppState, kind: AlertKind, now: i64) -> Result<Option<
         AlertKind::DatabaseUnreachable => Ok(None),
         AlertKind::Drift => drift(&mut conn, &base).await,
         AlertKind::GithubAccessLost => access_lost(&mut conn).await,
-        AlertKind::PaymentFailureSpike | AlertKind::CancellationSpike => spike(&mut conn, kind, &base, now).await,
+        AlertKind::PaymentFailureSpike | AlertKind::CancellationSpike => {
+            let moves = dated_clock::moves(state).await?;
+            spike(&mut conn, kind, &base, now, &moves).await
+        }
         AlertKind::BackupStale
             if state.db.backend() == crate::db::Backend::Sqlite && state.config.backups.enabled() =>
         {
@@ -159,7 +162,14 @@ async fn dead_jobs(conn: &mut AnyConnection, base: &str) -> Result<Option<Findin
         ));
     }
     let what = if dead.len() == 1 {
-        format!("A {} job stopped retrying: {}", first.kind, first.last_error.as_deref().unwrap_or("no error recorded"))
+        // The subject line: the error's first line, cut short.
+        let error = first.last_error.as_deref().and_then(|e| e.lines().next()).unwrap_or("no error recorded");
+        let error: String = if error.chars().count() > 120 {
+            format!("{}…", error.chars().take(120).collect::<String>())
+        } else {
+            error.to_owned()
+        };
+        format!("A {} job stopped retrying: {error}", first.kind)
     } else {
         format!("{} jobs stopped retrying", dead.len())
     };
@@ -276,13 +286,33 @@ async fn watch_value(conn: &mut AnyConnection, kind: AlertKind, seen: Option<&st
 async fn not_invited(conn: &mut AnyConnection, base: &str, now: i64) -> Result<Option<Finding>> {
     // Paid and not invited, unless waiting for one of GitHub's published
     // limits (the purchase's reason says which).
-    let waiting: Vec<(i64, Option<Reason>, Option<String>)> = sqlx::query_as(
+    // A purchase invited to some of its repositories and still waiting for
+    // another counts too. One whose buyer left GitHub waits for the buyer,
+    // not the creator.
+    let mut waiting: Vec<(i64, Option<Reason>, Option<String>)> = sqlx::query_as(
         "SELECT id, status_reason_code, status_reason FROM purchases WHERE status = $1 AND paid_at IS NOT NULL ORDER BY id",
     )
     .bind(PurchaseStatus::Paid)
     .fetch_all(&mut *conn)
     .await?;
-    let waiting: Vec<_> = waiting.into_iter().filter(|(_, reason, _)| !reason.is_some_and(Reason::is_queued)).collect();
+    let partly: Vec<(i64, Option<Reason>, Option<String>)> = sqlx::query_as(
+        "SELECT g.purchase_id, g.status_reason_code, g.status_reason FROM grants g JOIN purchases p ON p.id = g.purchase_id
+         WHERE g.status = $1 AND p.status IN ($2, $3) ORDER BY g.purchase_id",
+    )
+    .bind(GrantStatus::Waiting)
+    .bind(PurchaseStatus::Invited)
+    .bind(PurchaseStatus::Active)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in partly {
+        if !waiting.iter().any(|(id, ..)| *id == row.0) {
+            waiting.push(row);
+        }
+    }
+    let waiting: Vec<_> = waiting
+        .into_iter()
+        .filter(|(_, reason, _)| !reason.is_some_and(|r| r.is_queued() || r == Reason::GithubUserGone))
+        .collect();
     let subjects: Vec<String> = waiting.iter().map(|(id, ..)| id.to_string()).collect();
     let since = watch(conn, AlertKind::NotInvited, &subjects, now).await?;
     let mut late = Vec::new();
@@ -303,8 +333,8 @@ async fn not_invited(conn: &mut AnyConnection, base: &str, now: i64) -> Result<O
         kind: AlertKind::NotInvited,
         subjects: late.iter().map(|(id, _)| id.to_string()).collect(),
         what: format!(
-            "{} paid but not invited to GitHub after 15 minutes",
-            plural(late.len(), "customer has", "customers have")
+            "{} not invited to GitHub 15 minutes after paying",
+            plural(late.len(), "customer", "customers")
         ),
         affects,
         todo: format!(
@@ -314,49 +344,62 @@ async fn not_invited(conn: &mut AnyConnection, base: &str, now: i64) -> Result<O
 }
 
 async fn stripe_silent(conn: &mut AnyConnection, base: &str, now: i64) -> Result<Option<Finding>> {
-    // Deliveries Stripe pushed: events RepoPass fetched itself while
+    // The last delivery Stripe pushed. Events RepoPass fetched itself while
     // deliveries were missing (`lifecycle::recover_stripe_events`) are
-    // marked "recovered" and do not count as Stripe reaching RepoPass.
+    // marked "recovered": they do not count as Stripe reaching RepoPass.
+    // Read forward from the last one seen, on the primary key.
     const RECOVERED: &str = "%\"recovered\":true%";
     let (_, last) = watch_value(conn, AlertKind::StripeSilent, None, now).await?;
     let last_id: i64 = last.parse().unwrap_or(0);
-    let newer: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(id) FROM webhook_events WHERE provider = $1 AND id > $2 AND payload NOT LIKE $3",
+    let newer: Vec<(i64, Provider, i64)> = sqlx::query_as(
+        "SELECT id, provider, CAST(CASE WHEN payload LIKE $2 THEN 1 ELSE 0 END AS BIGINT) FROM webhook_events
+         WHERE id > $1 ORDER BY id LIMIT 5000",
     )
-    .bind(Provider::Stripe)
     .bind(last_id)
     .bind(RECOVERED)
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let pushed = newer.iter().filter(|(_, p, recovered)| *p == Provider::Stripe && *recovered == 0).map(|r| r.0).max();
     let (since, last) =
-        watch_value(conn, AlertKind::StripeSilent, newer.map(|id| id.to_string()).as_deref(), now).await?;
-    let active: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM purchases WHERE stripe_subscription_id IS NOT NULL AND status IN ($1, $2, $3)",
+        watch_value(conn, AlertKind::StripeSilent, pushed.map(|id| id.to_string()).as_deref(), now).await?;
+    if now - since < STRIPE_SILENT_AFTER {
+        return Ok(None);
+    }
+    // Quiet is not silence: a small store may hear nothing for days. It is
+    // silence when Stripe had something to say — an event RepoPass had to
+    // fetch itself, or a subscription whose period ended (a renewal's
+    // invoice) without a word since.
+    let recovered: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE id > $1 AND provider = $2 AND payload LIKE $3")
+            .bind(last.parse::<i64>().unwrap_or(0))
+            .bind(Provider::Stripe)
+            .bind(RECOVERED)
+            .fetch_one(&mut *conn)
+            .await?;
+    let overdue: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM purchases WHERE stripe_subscription_id IS NOT NULL AND status IN ($1, $2, $3)
+         AND current_period_end >= $4 AND current_period_end <= $5 ORDER BY id LIMIT 50",
     )
     .bind(PurchaseStatus::Paid)
     .bind(PurchaseStatus::Invited)
     .bind(PurchaseStatus::Active)
-    .fetch_one(&mut *conn)
+    .bind(since)
+    .bind(now - 3600)
+    .fetch_all(&mut *conn)
     .await?;
-    if active == 0 || now - since < STRIPE_SILENT_AFTER {
+    if recovered == 0 && overdue.is_empty() {
         return Ok(None);
     }
-    let recovered: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE provider = $1 AND id > $2 AND payload LIKE $3")
-            .bind(Provider::Stripe)
-            .bind(last.parse::<i64>().unwrap_or(0))
-            .bind(RECOVERED)
-            .fetch_one(&mut *conn)
-            .await?;
-    let mut affects = vec![format!(
-        "{}: renewals, failed payments and cancellations reach RepoPass only through its fallback, a poll of Stripe's events every 15 minutes",
-        plural(active as usize, "active subscription", "active subscriptions")
-    )];
+    let mut affects = Vec::new();
     if recovered > 0 {
         affects.push(format!(
-            "{} fetched by that poll since: Stripe has events it did not deliver",
+            "{} RepoPass had to fetch itself (it asks Stripe every 15 minutes): Stripe has events it did not deliver",
             plural(recovered as usize, "event", "events")
         ));
+    }
+    for id in overdue {
+        affects
+            .push(format!("{}: its period ended, and no renewal or cancellation came", purchase_line(conn, id).await?));
     }
     Ok(Some(Finding {
         kind: AlertKind::StripeSilent,
@@ -370,34 +413,50 @@ async fn stripe_silent(conn: &mut AnyConnection, base: &str, now: i64) -> Result
 }
 
 async fn signatures(conn: &mut AnyConnection) -> Result<Option<Finding>> {
-    let now = crate::clock::now();
     let mut subjects = Vec::new();
     let mut affects = Vec::new();
     let mut refused_total = 0;
     for provider in [Provider::Stripe, Provider::Github] {
-        // Refusals of the last week after the last delivery that passed
-        // (by id, not by second: both can happen in one second).
-        let last_pass: i64 = sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM webhook_events WHERE provider = $1 AND payload NOT LIKE $2 ORDER BY id DESC LIMIT 1",
+        let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT hour, refused, last_reason, seen_event_id FROM webhook_refusals WHERE provider = $1 ORDER BY hour",
         )
         .bind(provider)
-        .bind("%\"recovered\":true%")
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or(0);
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT hour, refused, last_reason FROM webhook_refusals
-             WHERE provider = $1 AND last_at > $2 AND seen_event_id >= $3 ORDER BY hour",
-        )
-        .bind(provider)
-        .bind(now - REFUSALS_WINDOW)
-        .bind(last_pass)
         .fetch_all(&mut *conn)
         .await?;
+        // Refusals after the last delivery of the provider that passed (by
+        // id: both can happen in one second). Read forward from the first
+        // refusal, on the primary key: only what came since.
+        let Some(first) = rows.iter().map(|r| r.3).min() else { continue };
+        let since: Vec<(i64, Provider, i64)> = sqlx::query_as(
+            "SELECT id, provider, CAST(CASE WHEN payload LIKE $2 THEN 1 ELSE 0 END AS BIGINT) FROM webhook_events
+             WHERE id > $1 ORDER BY id LIMIT 5000",
+        )
+        .bind(first)
+        .bind("%\"recovered\":true%")
+        .fetch_all(&mut *conn)
+        .await?;
+        // The last delivery that passed (one fetched by RepoPass's own poll
+        // was not delivered).
+        let passed =
+            since.iter().filter(|(_, from, recovered)| *from == provider && *recovered == 0).map(|r| r.0).max();
+        if let Some(pass) = passed {
+            // Refusals a passing delivery followed are over: forgotten.
+            sqlx::query("DELETE FROM webhook_refusals WHERE provider = $1 AND seen_event_id < $2")
+                .bind(provider)
+                .bind(pass)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let rows: Vec<(i64, i64, String)> = rows
+            .into_iter()
+            .filter(|(.., seen)| passed.is_none_or(|pass| *seen >= pass))
+            .map(|(hour, n, reason, _)| (hour, n, reason))
+            .collect();
         let Some((_, _, reason)) = rows.last() else { continue };
         let refused: i64 = rows.iter().map(|(_, n, _)| n).sum();
         refused_total += refused;
-        subjects.extend(rows.iter().map(|(hour, ..)| format!("{provider}:{hour}")));
+        // One occurrence per refused delivery.
+        subjects.extend(rows.iter().flat_map(|(hour, n, _)| (1..=*n).map(move |i| format!("{provider}:{hour}:{i}"))));
         let (name, secret) = match provider {
             Provider::Stripe => ("Stripe", "STRIPE_WEBHOOK_SECRET"),
             Provider::Github => ("GitHub", "GITHUB_WEBHOOK_SECRET"),
@@ -418,7 +477,7 @@ async fn signatures(conn: &mut AnyConnection) -> Result<Option<Finding>> {
             plural(refused_total as usize, "webhook delivery", "webhook deliveries")
         ),
         affects,
-        todo: "If the webhook's signing secret was rotated, give RepoPass the new one (Settings, or the variable named above) and restart it; Stripe and GitHub retry the refused deliveries.".into(),
+        todo: "If the webhook's signing secret was rotated, give RepoPass the new one (Settings, or the variable named above) and restart it; Stripe and GitHub retry the refused deliveries. If you rotated nothing, someone else is posting to the webhook address: nothing was accepted.".into(),
     }))
 }
 
@@ -494,18 +553,19 @@ async fn access_lost(conn: &mut AnyConnection) -> Result<Option<Finding>> {
         let why = if *state == GithubState::Deleted {
             "deleted on GitHub"
         } else {
-            "the RepoPass GitHub App was uninstalled, suspended or no longer given this repository"
+            "the RepoPass GitHub App was uninstalled or suspended, or no longer has this repository"
         };
         affects.push(format!(
-            "{owner}/{name}: {why}; {} with access; off sale, and no invitation or removal can be made",
+            "{owner}/{name}: {why}; {} with access; its page is hidden from the store, and no invitation or removal can be made",
             plural(holders as usize, "customer", "customers")
         ));
     }
-    let owners: Vec<&str> = {
-        let mut o: Vec<&str> = rows.iter().map(|(_, owner, ..)| owner.as_str()).collect();
-        o.dedup();
-        o
-    };
+    let owners: Vec<&str> = rows
+        .iter()
+        .map(|(_, owner, ..)| owner.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     Ok(Some(Finding {
         kind: AlertKind::GithubAccessLost,
         subjects: rows.iter().map(|(id, ..)| id.to_string()).collect(),
@@ -515,7 +575,7 @@ async fn access_lost(conn: &mut AnyConnection) -> Result<Option<Finding>> {
         },
         affects,
         todo: format!(
-            "On GitHub, install the RepoPass App on {} again with access to these repositories (Settings → Applications → Configure); a deleted one, take off sale.",
+            "On GitHub, lift the RepoPass App's suspension or install it on {} again, with access to these repositories (Settings → Applications → Configure); a deleted repository, take off sale.",
             owners.join(", ")
         ),
     }))
@@ -523,30 +583,46 @@ async fn access_lost(conn: &mut AnyConnection) -> Result<Option<Finding>> {
 
 /// Failed payments (or cancellations) in the last day against the daily
 /// average of the 30 days before.
-async fn spike(conn: &mut AnyConnection, kind: AlertKind, base: &str, now: i64) -> Result<Option<Finding>> {
-    let since = now - 31 * DAY;
-    // (purchase, when): each failed payment, or each subscription ended.
+async fn spike(
+    conn: &mut AnyConnection,
+    kind: AlertKind,
+    base: &str,
+    now: i64,
+    moves: &[(i64, i64)],
+) -> Result<Option<Finding>> {
+    // The log's times are the system clock's: read each as the dated clock
+    // showed it then. The dated clock is never behind the system clock, so
+    // every row in the dated window was written within the last 31 days.
+    let since = crate::clock::now() - 31 * DAY;
+    let until = crate::clock::now();
+    // (id, purchase, when): each failed payment, or each subscription ended.
     let rows: Vec<(i64, i64, i64)> = if kind == AlertKind::PaymentFailureSpike {
         sqlx::query_as(
             "SELECT id, purchase_id, created_at FROM access_log WHERE created_at >= $1 AND created_at <= $2 AND action IN ($3, $4)",
         )
         .bind(since)
-        .bind(now)
+        .bind(until)
         .bind(crate::domain::Action::PaymentFailed)
         .bind(crate::domain::Action::CheckoutFailed)
         .fetch_all(&mut *conn)
         .await?
     } else {
         sqlx::query_as(
-            "SELECT id, id, revoked_at FROM purchases WHERE revoked_at >= $1 AND revoked_at <= $2 AND status_reason_code = $3",
+            "SELECT id, id, revoked_at FROM purchases
+             WHERE status = $4 AND revoked_at >= $1 AND revoked_at <= $2 AND status_reason_code = $3",
         )
         .bind(since)
-        .bind(now)
+        .bind(until)
         .bind(Reason::SubscriptionEnded)
+        .bind(PurchaseStatus::Revoked)
         .fetch_all(&mut *conn)
         .await?
     };
-    let (recent, before): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, _, at)| *at > now - DAY);
+    let (recent, before): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .map(|(id, purchase, at)| (id, purchase, dated_clock::at(at, moves)))
+        .filter(|(_, _, at)| *at >= now - 31 * DAY && *at <= now)
+        .partition(|(_, _, at)| *at > now - DAY);
     let average = before.len() as f64 / 30.0;
     let n = recent.len() as i64;
     if !is_spike(n, before.len() as i64) {

@@ -99,8 +99,9 @@ async fn open_alert(state: &AppState, finding: &Finding, now: i64) -> Result<Opt
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else { return Ok(None) };
-    // Cleared and back within the hour: this one waits for the hour, so
-    // a condition that flaps is one email an hour, not one a check.
+    // Cleared and back within the hour: this one waits for the hour (see
+    // `carry_on`), so a condition that flaps is one email an hour, not one
+    // a check.
     let last: Option<i64> = sqlx::query_scalar("SELECT MAX(notified_at) FROM alerts WHERE kind = $1 AND id <> $2")
         .bind(finding.kind)
         .bind(id)
@@ -117,7 +118,7 @@ async fn open_alert(state: &AppState, finding: &Finding, now: i64) -> Result<Opt
         .execute(&mut *tx)
         .await?;
     let subject = format!("[RepoPass alert] {}", finding.what);
-    tell(&mut tx, state, finding, Told { id, subject, new: count, count, opened_at: None }).await?;
+    tell(&mut tx, state, finding, Told { id, subject, new: count, count, opened_at: Some(now) }).await?;
     tx.commit().await?;
     state.wake.notify();
     tracing::warn!(kind = %finding.kind, alert = id, occurrences = count, "alert opened");
@@ -127,18 +128,27 @@ async fn open_alert(state: &AppState, finding: &Finding, now: i64) -> Result<Opt
 async fn carry_on(state: &AppState, open: &Open, finding: &Finding, now: i64) -> Result<Option<Notice>> {
     let subjects = merged(&open.subjects, &finding.subjects);
     let count = subjects.len() as i64;
-    let due = count > open.notified_occurrences && open.notified_at.is_none_or(|at| now - at >= REPEAT_AFTER);
+    // The last email about this kind: this alert's, or, while this one was
+    // held (it came back within the hour), the one before it.
+    let last = match open.notified_at {
+        Some(at) => Some(at),
+        None => last_notified(state, finding.kind, open.id).await?,
+    };
+    let due = count > open.notified_occurrences && last.is_none_or(|at| now - at >= REPEAT_AFTER);
     let _turn = state.db.write_turn().await;
     let mut tx = state.db.pool().begin().await?;
     if !due {
-        sqlx::query("UPDATE alerts SET subjects = $2, occurrences = $3, summary = $4, affects = $5 WHERE id = $1")
-            .bind(open.id)
-            .bind(joined(&subjects))
-            .bind(count)
-            .bind(&finding.what)
-            .bind(finding.affects.join("\n"))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE alerts SET subjects = $2, occurrences = $3, summary = $4, affects = $5
+             WHERE id = $1 AND resolved_at IS NULL AND occurrences <= $3",
+        )
+        .bind(open.id)
+        .bind(joined(&subjects))
+        .bind(count)
+        .bind(&finding.what)
+        .bind(finding.affects.join("\n"))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         return Ok(None);
     }
@@ -177,18 +187,22 @@ async fn carry_on(state: &AppState, open: &Open, finding: &Finding, now: i64) ->
 async fn resolve(state: &AppState, kind: AlertKind, open: &Open, now: i64) -> Result<Option<Notice>> {
     let _turn = state.db.write_turn().await;
     let mut tx = state.db.pool().begin().await?;
-    let done = sqlx::query("UPDATE alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL")
-        .bind(open.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    // Decided on the record as this update finds it, not as read before:
+    // another checker may have told of it in between.
+    let done: Option<(Option<i64>, String)> = sqlx::query_as(
+        "UPDATE alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL RETURNING notified_at, subjects",
+    )
+    .bind(open.id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
     // Nobody was told it began (it came back within the hour and cleared
     // before the hour was up): nobody is told it ended.
-    if done.rows_affected() != 1 || open.notified_at.is_none() {
+    let Some((Some(_), stored)) = done else {
         tx.commit().await?;
         return Ok(None);
-    }
-    let count = merged(&open.subjects, &[]).len();
+    };
+    let count = merged(&stored, &[]).len();
     let subject = format!("[RepoPass] Resolved: {}", kind.label());
     let body = format!(
         "Resolved: {label}.\n\nIt began {began} and cleared {ended} ({lasted}), with {count} occurrence{s} in all.\n\
@@ -217,14 +231,17 @@ async fn resolve(state: &AppState, kind: AlertKind, open: &Open, now: i64) -> Re
 
 /// An alert that began and ended before anyone could be told (the
 /// database was out of reach): one record, already resolved, and one email
-/// with the window.
+/// with the window. Each worker saw the outage; the first to tell of it
+/// does, the others find its record overlapping theirs and do nothing.
 pub async fn record_past(state: &AppState, finding: &Finding, from: i64, until: i64) -> Result<()> {
     let subjects = merged("", &finding.subjects);
     let _turn = state.db.write_turn().await;
     let mut tx = state.db.pool().begin().await?;
-    let id: i64 = sqlx::query_scalar(
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO alerts (kind, opened_at, resolved_at, subjects, occurrences, notified_at, notified_occurrences, summary, affects)
-         VALUES ($1, $2, $3, $4, $5, $3, $5, $6, $7) RETURNING id",
+         SELECT $1, $2, $3, $4, $5, $3, $5, $6, $7
+         WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE kind = $1 AND opened_at <= $3 AND resolved_at >= $2)
+         RETURNING id",
     )
     .bind(finding.kind)
     .bind(from)
@@ -233,8 +250,9 @@ pub async fn record_past(state: &AppState, finding: &Finding, from: i64, until: 
     .bind(subjects.len() as i64)
     .bind(&finding.what)
     .bind(finding.affects.join("\n"))
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(id) = id else { return Ok(()) };
     let subject = format!("[RepoPass alert] {}", finding.what);
     let count = subjects.len() as i64;
     tell(&mut tx, state, finding, Told { id, subject, new: count, count, opened_at: Some(from) }).await?;
@@ -283,9 +301,18 @@ async fn tell(conn: &mut AnyConnection, state: &AppState, finding: &Finding, tol
     let data = json!({"alert": {
         "id": id, "kind": finding.kind, "title": finding.kind.label(), "what": finding.what,
         "affects": finding.affects, "todo": finding.todo, "occurrences": count, "new": new,
-        "opened_at": clock::rfc3339(opened_at.unwrap_or_else(clock::now)),
+        "opened_at": opened_at.and_then(clock::rfc3339),
     }});
     outgoing_events::record_alert(conn, WebhookEventType::AlertOpened, &data).await
+}
+
+/// When anyone was last emailed about `kind`, other than by alert `but`.
+async fn last_notified(state: &AppState, kind: AlertKind, but: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT MAX(notified_at) FROM alerts WHERE kind = $1 AND id <> $2")
+        .bind(kind)
+        .bind(but)
+        .fetch_one(state.db.pool())
+        .await?)
 }
 
 fn footer(state: &AppState) -> String {
@@ -427,6 +454,7 @@ pub fn lasted(secs: i64) -> String {
         s if s < 60 => format!("{s} s"),
         s if s < 3600 => format!("{} min", s / 60),
         s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s if s < 2 * 86_400 => format!("1 day {} h", s % 86_400 / 3600),
         s => format!("{} days {} h", s / 86_400, s % 86_400 / 3600),
     }
 }
@@ -450,6 +478,7 @@ mod tests {
         assert_eq!(lasted(45), "45 s");
         assert_eq!(lasted(12 * 60 + 5), "12 min");
         assert_eq!(lasted(3 * 3600 + 20 * 60), "3 h 20 min");
+        assert_eq!(lasted(86_400 + 3600), "1 day 1 h");
         assert_eq!(lasted(2 * 86_400 + 3600), "2 days 1 h");
     }
 }

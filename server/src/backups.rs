@@ -121,15 +121,15 @@ pub async fn verify(path: &Path) -> std::result::Result<i64, String> {
     Ok(purchases)
 }
 
-/// Deletes the verified backups beyond the newest `keep`.
+/// Deletes the verified backups beyond the newest `keep` (newest by id:
+/// the sandbox's clock may be moved back by a reset, the order of taking not).
 async fn prune(db: &Db, keep: i64) -> Result<usize> {
-    let old: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, path FROM backups WHERE status = $1 ORDER BY taken_at DESC, id DESC LIMIT -1 OFFSET $2",
-    )
-    .bind(BackupStatus::Verified)
-    .bind(keep)
-    .fetch_all(db.pool())
-    .await?;
+    let old: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, path FROM backups WHERE status = $1 ORDER BY id DESC LIMIT -1 OFFSET $2")
+            .bind(BackupStatus::Verified)
+            .bind(keep)
+            .fetch_all(db.pool())
+            .await?;
     for (id, path) in &old {
         match std::fs::remove_file(PathBuf::from(path)) {
             Ok(()) => {}

@@ -49,7 +49,7 @@ pub fn sentence(event: &Value) -> String {
         E::ProductPublished => format!("{product} is on sale."),
         E::ProductUnpublished => format!("{product} was taken off sale."),
         E::AlertOpened => format!(
-            "RepoPass alert: {} What to do: {}",
+            "RepoPass alert: {}. What to do: {}",
             data["alert"]["what"].as_str().unwrap_or("something needs your attention."),
             data["alert"]["todo"].as_str().unwrap_or("open RepoPass's settings.")
         ),

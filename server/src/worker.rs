@@ -60,8 +60,10 @@ pub async fn run(state: AppState, wake: Wake) {
                 Ok(batch) => {
                     if let Some((from, until)) = outage.back(crate::clock::now()) {
                         let finding = crate::alert_checks::database_outage(&state, from, until);
-                        if let Err(e) = crate::alerts::record_past(&state, &finding, from, until).await {
-                            tracing::warn!(error = %e, "the database outage was not recorded as an alert");
+                        match crate::alerts::record_past(&state, &finding, from, until).await {
+                            Ok(()) => outage.told(),
+                            // Kept: told at the next claim that works.
+                            Err(e) => tracing::warn!(error = %e, "the database outage is not recorded yet"),
                         }
                     }
                     for job in batch {
@@ -118,10 +120,21 @@ impl Outage {
         self.since.get_or_insert(now);
     }
 
-    /// A claim worked at `now`: the outage's window, if one that counts ended.
+    /// A claim worked at `now`: the outage's window, if one that counts
+    /// ended (kept until `told`); a short one is forgotten.
     pub fn back(&mut self, now: i64) -> Option<(i64, i64)> {
-        let since = self.since.take()?;
-        (now - since > OUTAGE_ALERT_AFTER).then_some((since, now))
+        let since = self.since?;
+        if now - since > OUTAGE_ALERT_AFTER {
+            Some((since, now))
+        } else {
+            self.since = None;
+            None
+        }
+    }
+
+    /// The outage is recorded: forgotten.
+    pub fn told(&mut self) {
+        self.since = None;
     }
 }
 
@@ -285,6 +298,8 @@ mod tests {
         outage.failed(2000);
         outage.failed(2050);
         assert_eq!(outage.back(2090), Some((2000, 2090)), "from the first failure to the first success");
+        assert_eq!(outage.back(2095), Some((2000, 2095)), "not recorded yet: told at the next claim");
+        outage.told();
         assert_eq!(outage.back(2100), None, "told once");
     }
 }

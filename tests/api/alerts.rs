@@ -175,17 +175,32 @@ async fn a_silent_stripe_and_refused_signatures_alert_then_resolve(app: TestApp)
     status(&app, alice, "invited").await;
     check(&app).await;
 
-    // A day without a delivery from Stripe, with a subscription active.
-    advance(&app, 23 * 3600).await;
+    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
+        .bind(alice)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+
+    // Stripe's deliveries stop reaching RepoPass (its endpoint points
+    // elsewhere). A quiet day alone is no alert: a small store may hear
+    // nothing for days.
+    app.control("/webhook_target", json!({ "base": "http://127.0.0.1:9" })).await;
+    advance(&app, 25 * 3600).await;
     check(&app).await;
-    assert!(about(&mail(&app, "alert").await, "Stripe").is_empty(), "23 hours is not a day");
-    advance(&app, 2 * 3600).await;
+    assert!(about(&mail(&app, "alert").await, "Stripe").is_empty(), "quiet, with nothing Stripe had to say");
+
+    // The subscription renews: Stripe has events, and RepoPass gets them
+    // only by asking (its poll every 15 minutes).
+    app.control(&format!("/stripe/subscriptions/{subscription}/renew"), json!({})).await;
+    let recovered = server::lifecycle::recover_stripe_events(&app.state).await.unwrap();
+    assert!(recovered > 0, "the poll found the renewal's events");
     check(&app).await;
     check(&app).await;
     let now = mail(&app, "alert").await;
     let silent = about(&now, "No webhook from Stripe");
     assert_eq!(silent.len(), 1, "{:?}", subjects(&now));
-    assert!(silent[0].1.contains("1 active subscription"), "what it affects: {}", silent[0].1);
+    assert_eq!(silent[0].0, "[RepoPass alert] No webhook from Stripe for 1 day 1 h");
+    assert!(silent[0].1.contains("RepoPass had to fetch itself"), "what it affects: {}", silent[0].1);
     assert!(silent[0].1.contains("/api/webhooks/stripe"), "what to do: {}", silent[0].1);
 
     // Deliveries signed with a secret RepoPass does not have (rotated in Stripe).
@@ -212,12 +227,9 @@ async fn a_silent_stripe_and_refused_signatures_alert_then_resolve(app: TestApp)
     assert!(refused[0].0.contains("2 webhook deliveries failed the signature check"), "{}", refused[0].0);
     assert!(refused[0].1.contains("STRIPE_WEBHOOK_SECRET"), "{}", refused[0].1);
 
-    // Stripe delivers again (a renewal), signed right: both clear.
-    let subscription: String = sqlx::query_scalar("SELECT stripe_subscription_id FROM purchases WHERE id = $1")
-        .bind(alice)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    // Stripe's endpoint is fixed and it delivers again (the next renewal),
+    // signed right: both clear.
+    app.control("/webhook_target", json!({ "base": null })).await;
     let delivered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE provider = 'stripe'")
         .fetch_one(app.pool())
         .await
@@ -278,6 +290,29 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
         ["[RepoPass] Resolved: Access differs from what was paid for"]
     );
 
+    // Carol is back within the hour: the alert is open again, but no email
+    // until an hour after the last one, however many checks run.
+    let again = app
+        .github()
+        .repos("sandbox-org", "enterprise-sdk")
+        .add_collaborator("carol")
+        .send()
+        .await
+        .unwrap()
+        .expect("an invitation");
+    app.control(&format!("/github/invitations/{}/accept", again.id.0), json!({})).await;
+    assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 1);
+    for _ in 0..3 {
+        check(&app).await;
+    }
+    assert_eq!(mail(&app, "alert").await.len(), 1, "a condition that comes back within the hour waits for the hour");
+    advance(&app, 61 * 60).await;
+    check(&app).await;
+    check(&app).await;
+    let now = mail(&app, "alert").await;
+    assert_eq!(now.len(), 2, "{:?}", subjects(&now));
+    assert_eq!(now[1].0, "[RepoPass alert] Reconciliation found 1 difference between GitHub and the purchases");
+
     // The organisation's owner suspends the RepoPass App on GitHub.
     app.control("/github/installations/sandbox-org/suspend", json!({})).await;
     let lost = "SELECT github_state FROM repositories WHERE name = 'enterprise-sdk'";
@@ -292,7 +327,11 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
         "[RepoPass alert] RepoPass lost access to sandbox-org/enterprise-sdk on GitHub, a repository on sale"
     );
     assert!(gone[0].1.contains("1 customer with access"), "{}", gone[0].1);
-    assert!(gone[0].1.contains("install the RepoPass App on sandbox-org again"), "{}", gone[0].1);
+    assert!(
+        gone[0].1.contains("lift the RepoPass App's suspension or install it on sandbox-org again"),
+        "{}",
+        gone[0].1
+    );
 
     app.control("/github/installations/sandbox-org/unsuspend", json!({})).await;
     assert_eq!(wait_for(&app, lost, "ok").await, "ok");
@@ -300,7 +339,7 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
     let resolved = subjects(&mail(&app, "alert_resolved").await);
     assert_eq!(resolved.len(), 2, "{resolved:?}");
     assert_eq!(resolved[1], "[RepoPass] Resolved: GitHub access to a repository on sale was lost");
-    assert_eq!(mail(&app, "alert").await.len(), 2);
+    assert_eq!(mail(&app, "alert").await.len(), 3);
 }
 
 async fn a_spike_of_failed_payments_alerts_on_the_sandbox_clock(app: TestApp) {

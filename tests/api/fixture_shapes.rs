@@ -9,7 +9,11 @@ use serde_json::{json, Value};
 
 use crate::{helpers::TestApp, scenarios};
 
-scenarios!(stripe_objects_have_the_published_shape, github_member_event_has_the_published_shape);
+scenarios!(
+    stripe_objects_have_the_published_shape,
+    github_member_event_has_the_published_shape,
+    github_installation_suspension_has_the_published_shape
+);
 
 fn fixture(name: &str) -> Value {
     let path = crate::helpers::manifest_dir().join("tests/fixtures").join(name);
@@ -168,4 +172,18 @@ async fn github_member_event_has_the_published_shape(app: TestApp) {
     // Custom properties are an organisation feature RepoPass does not read.
     compare("repository", &example["repository"], &payload["repository"], &["custom_properties"]);
     compare("sender", &example["sender"], &payload["sender"], &[]);
+}
+
+async fn github_installation_suspension_has_the_published_shape(app: TestApp) {
+    let example = fixture("installation.suspend.payload.json");
+    app.control("/github/installations/sandbox-org/suspend", json!({})).await;
+    let deliveries = app.control_get("/deliveries").await;
+    let payload: Value = serde_json::from_str(deliveries[0]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(deliveries[0]["event_type"], "installation");
+    assert_eq!(payload["action"], "suspend");
+    compare("installation event", &example, &payload, &[]);
+    compare("installation", &example["installation"], &payload["installation"], &[]);
+    compare("account", &example["installation"]["account"], &payload["installation"]["account"], &[]);
+    compare("sender", &example["sender"], &payload["sender"], &[]);
+    assert!(payload["installation"]["suspended_at"].is_string(), "{payload}");
 }

@@ -106,6 +106,7 @@ pub(crate) async fn installation_json(sb: &Sandbox, app: &App, i: &Installation)
         "repositories_url": sb.api_url("/installation/repositories"),
         "html_url": sb.web_url(&format!("/settings/installations/{}", i.id)),
         "permissions": app.permissions, "events": app.events, "single_file_name": null,
+        "has_multiple_single_files": false, "single_file_paths": [],
         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
         "suspended_at": suspended_at, "suspended_by": suspended_by
     }))
