@@ -29,7 +29,9 @@ test("the creator signs in through GitHub and sees what is connected", async ({ 
   // The doctor's checks, on request: what works, and the one thing to do where it does not.
   await page.getByRole("button", { name: "Run the checks" }).click();
   const checks = page.getByTestId("check");
-  await expect(checks).toHaveCount(8);
+  await expect(checks).toHaveCount(9);
+  // The SQLite database's backups: the last one and its age, or none yet.
+  await expect(page.locator('[data-area="backups"]')).toContainText("backup");
   // The sandbox made RepoPass's Stripe webhook endpoint as a real setup does.
   await expect(page.locator('[data-area="stripe webhook"]')).toHaveAttribute("data-level", "ok");
   await expect(page.locator('[data-area="stripe webhook"]')).toContainText("sends the 13 events RepoPass acts on");

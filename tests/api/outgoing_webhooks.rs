@@ -202,14 +202,23 @@ async fn an_endpoint_answering_500_is_retried_on_the_schedule_then_disabled_with
     let mut waited = 0;
     for (i, wait) in server::outgoing_delivery::RETRIES.iter().enumerate() {
         let n = i + 1; // attempts so far
-        let (next_at, last_at): (i64, i64) = sqlx::query_as(
-            "SELECT d.next_attempt_at, (SELECT MAX(attempted_at) FROM outgoing_attempts WHERE delivery_id = d.id) FROM outgoing_deliveries d WHERE d.id = $1",
-        )
-        .bind(delivery)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-        assert_eq!(next_at - last_at, *wait, "attempt {} is due {wait} s after attempt {n}", n + 1);
+                       // The attempt is written before the next one is planned: read once both are.
+        let mut due_after = 0;
+        for _ in 0..100 {
+            let (next_at, last_at): (i64, i64) = sqlx::query_as(
+                "SELECT d.next_attempt_at, (SELECT MAX(attempted_at) FROM outgoing_attempts WHERE delivery_id = d.id) FROM outgoing_deliveries d WHERE d.id = $1",
+            )
+            .bind(delivery)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+            due_after = next_at - last_at;
+            if due_after > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(due_after, *wait, "attempt {} is due {wait} s after attempt {n}", n + 1);
         if waited + wait.max(&60) >= server::outgoing_delivery::FAILURE_WINDOW {
             break;
         }
