@@ -251,8 +251,37 @@ async fn a_silent_stripe_and_refused_signatures_alert_then_resolve(app: TestApp)
     assert_eq!(mail(&app, "alert").await.len(), 2, "one email per condition");
 }
 
+/// The texts a chat channel (the sandbox's request bin `name`, as a Slack
+/// incoming webhook) has received, oldest first, once there are `n`.
+async fn channel(app: &TestApp, name: &str, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        let listed: serde_json::Value = app.get(&format!("/sandbox/requests/{name}.json")).await.json().await.unwrap();
+        let mut texts: Vec<String> = listed["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let body: serde_json::Value = serde_json::from_str(r["request"]["body"].as_str().unwrap()).unwrap();
+                body["text"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect();
+        if texts.len() >= n {
+            texts.reverse();
+            return texts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the channel {name} did not receive {n} messages");
+}
+
 async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
     server::preferences::set_creator_email(&app.state.db, OPS).await.unwrap();
+    // A Slack channel hears the same alerts (Settings → Alerts & backups
+    // adds it so: an endpoint of Slack's format with the alert events).
+    let key = crate::rest_api::api_key(&app).await;
+    let slack = json!({"url": app.url("/sandbox/requests/ops-channel"), "format": "slack", "event_types": ["alert.opened", "alert.resolved"]});
+    let (code, made) = crate::rest_api::api(&app, Some(&key), "POST", "/webhook-endpoints", Some(slack)).await;
+    assert_eq!(code, 201, "{made}");
     let (_, price_id) = on_sale(&app).await;
     let (bob, _) = buy_and_pay(&app, price_id, "bob").await;
     status(&app, bob, "invited").await;
@@ -281,6 +310,13 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
     assert_eq!(now.len(), 1, "{:?}", subjects(&now));
     assert_eq!(now[0].0, "[RepoPass alert] Reconciliation found 1 difference between GitHub and the purchases");
     assert!(now[0].1.contains("@carol on sandbox-org/enterprise-sdk: a collaborator with no purchase"), "{}", now[0].1);
+    let heard = channel(&app, "ops-channel", 1).await;
+    assert!(
+        heard[0].starts_with(
+            "RepoPass alert: Reconciliation found 1 difference between GitHub and the purchases. What to do: Press Fix"
+        ),
+        "{heard:?}"
+    );
 
     let finding = server::scheduled::drift(&app.state).await.unwrap().remove(0);
     server::scheduled::fix_drift(&app.state, finding.id, &server::purchase_state::Cause::System).await.unwrap();
@@ -289,6 +325,7 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
         subjects(&mail(&app, "alert_resolved").await),
         ["[RepoPass] Resolved: Access differs from what was paid for"]
     );
+    assert_eq!(channel(&app, "ops-channel", 2).await[1], "Resolved: Access differs from what was paid for.");
 
     // Carol is back within the hour: the alert is open again, but no email
     // until an hour after the last one, however many checks run.

@@ -101,7 +101,8 @@ fn DeadJobs() -> impl IntoView {
     let retry = ServerAction::<RetryJob>::new();
     let jobs = Resource::new(move || retry.version().get(), |_| dead_jobs());
     view! {
-        <section class=CARD aria-label="Dead jobs">
+        // `#dead-jobs` and `#job-{id}`: where an alert's retry link lands.
+        <section class=CARD aria-label="Dead jobs" id="dead-jobs">
             <h2 class="font-semibold">"Jobs that gave up"</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -111,7 +112,7 @@ fn DeadJobs() -> impl IntoView {
                         Ok(list) => view! {
                             <ul class="mt-2 grid gap-2" data-testid="dead-jobs">
                                 {list.into_iter().map(|j| view! {
-                                    <li class="flex items-start justify-between gap-4 border-t border-slate-100 pt-2 text-sm dark:border-slate-800">
+                                    <li class="flex items-start justify-between gap-4 border-t border-slate-100 pt-2 text-sm dark:border-slate-800" id=format!("job-{}", j.id)>
                                         <div><span class="font-mono">{j.kind}</span> {format!(" · {} attempts", j.attempts)}
                                             <div class="text-red-700 dark:text-red-400">{j.last_error.unwrap_or_default()}</div></div>
                                         <ActionForm action=retry>
@@ -134,7 +135,7 @@ fn DriftReport() -> impl IntoView {
     let fix = ServerAction::<FixDrift>::new();
     let drift = Resource::new(move || fix.version().get(), |_| list_drift());
     view! {
-        <section class=CARD aria-label="Drift">
+        <section class=CARD aria-label="Drift" id="drift">
             <h2 class="font-semibold">"Access that differs from payments"</h2>
             <p class="text-sm text-slate-600 dark:text-slate-400">"The hourly comparison of each repository's collaborators with its purchases."</p>
             {move || match fix.value().get() {
