@@ -35,9 +35,11 @@ pub async fn moves(state: &AppState) -> Result<Vec<(i64, i64)>> {
 }
 
 /// A time recorded on the system clock (`clock::now`), read as the dated
-/// clock showed it then: moved by the offset in force at that moment.
+/// clock showed it then: moved by the offset in force at that moment. Times
+/// are whole seconds: what was recorded in the second of a move counts as
+/// before it (a move is made after what it follows is seen).
 pub fn at(system: i64, moves: &[(i64, i64)]) -> i64 {
-    system + moves.iter().rev().find(|(at, _)| *at <= system).map_or(0, |(_, offset)| *offset)
+    system + moves.iter().rev().find(|(at, _)| *at < system).map_or(0, |(_, offset)| *offset)
 }
 
 #[cfg(test)]
@@ -48,6 +50,7 @@ mod tests {
     fn a_system_time_reads_with_the_offset_of_its_moment() {
         let moves = [(1000, 86_400), (2000, 2 * 86_400)];
         assert_eq!(at(500, &moves), 500, "before any move");
+        assert_eq!(at(1000, &moves), 1000, "in the second of a move: before it");
         assert_eq!(at(1500, &moves), 1500 + 86_400);
         assert_eq!(at(2500, &moves), 2500 + 2 * 86_400);
         assert_eq!(at(700, &[]), 700, "outside the sandbox");
