@@ -67,7 +67,7 @@ pub async fn find(state: &AppState, kind: AlertKind, now: i64) -> Result<Option<
     let mut conn = state.db.pool().acquire().await?;
     let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
     match kind {
-        AlertKind::DeadJob => dead_jobs(&mut conn, &base).await,
+        AlertKind::DeadJob => dead_jobs(&mut conn, &base, jobs::dead(&state.db).await?).await,
         AlertKind::NotInvited => not_invited(&mut conn, &base, now).await,
         AlertKind::StripeSilent => stripe_silent(&mut conn, &base, now).await,
         AlertKind::WebhookSignatures => signatures(&mut conn).await,
@@ -81,7 +81,8 @@ pub async fn find(state: &AppState, kind: AlertKind, now: i64) -> Result<Option<
         AlertKind::BackupStale
             if state.db.backend() == crate::db::Backend::Sqlite && state.config.backups.enabled() =>
         {
-            backup_stale(&mut conn, &base, now).await
+            let last = crate::backups::last_verified(&state.db).await?.map(|b| b.taken_at);
+            backup_stale(&mut conn, &base, now, last).await
         }
         AlertKind::BackupStale => Ok(None),
     }
@@ -132,13 +133,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-async fn dead_jobs(conn: &mut AnyConnection, base: &str) -> Result<Option<Finding>> {
-    let dead: Vec<jobs::JobInfo> = sqlx::query_as(
-        "SELECT id, kind, payload, status, attempts, run_at, last_error FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT 200",
-    )
-    .bind(crate::domain::JobStatus::Dead)
-    .fetch_all(&mut *conn)
-    .await?;
+/// `dead`: the jobs that stopped, newest first (`jobs::dead`).
+async fn dead_jobs(conn: &mut AnyConnection, base: &str, dead: Vec<jobs::JobInfo>) -> Result<Option<Finding>> {
     let Some(first) = dead.first() else { return Ok(None) };
     let mut affects = Vec::new();
     for job in &dead {
@@ -211,6 +207,30 @@ async fn stripe_event_purchase(conn: &mut AnyConnection, webhook_event_id: i64) 
     .bind(payment.unwrap_or_default())
     .fetch_optional(&mut *conn)
     .await?)
+}
+
+/// How `lifecycle::recover_stripe_events` marks an event RepoPass fetched
+/// itself: not a delivery, so it says nothing of the webhook endpoint.
+const RECOVERED: &str = "%\"recovered\":true%";
+
+/// The webhook deliveries stored after `id`, oldest first, on the primary
+/// key (only what came since, however large the table): each with its
+/// provider and whether RepoPass fetched it itself (`RECOVERED`).
+async fn stored_after(conn: &mut AnyConnection, id: i64) -> Result<Vec<(i64, Provider, bool)>> {
+    let rows: Vec<(i64, Provider, i64)> = sqlx::query_as(
+        "SELECT id, provider, CAST(CASE WHEN payload LIKE $2 THEN 1 ELSE 0 END AS BIGINT) FROM webhook_events
+         WHERE id > $1 ORDER BY id LIMIT 5000",
+    )
+    .bind(id)
+    .bind(RECOVERED)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id, provider, recovered)| (id, provider, recovered == 1)).collect())
+}
+
+/// The last of `stored` that `provider` delivered (not fetched by RepoPass).
+fn last_delivered(stored: &[(i64, Provider, bool)], provider: Provider) -> Option<i64> {
+    stored.iter().filter(|(_, from, recovered)| *from == provider && !recovered).map(|r| r.0).max()
 }
 
 /// Remembers since when each of `subjects` has been seen (first seen now
@@ -348,20 +368,12 @@ async fn stripe_silent(conn: &mut AnyConnection, base: &str, now: i64) -> Result
     // deliveries were missing (`lifecycle::recover_stripe_events`) are
     // marked "recovered": they do not count as Stripe reaching RepoPass.
     // Read forward from the last one seen, on the primary key.
-    const RECOVERED: &str = "%\"recovered\":true%";
-    let (_, last) = watch_value(conn, AlertKind::StripeSilent, None, now).await?;
-    let last_id: i64 = last.parse().unwrap_or(0);
-    let newer: Vec<(i64, Provider, i64)> = sqlx::query_as(
-        "SELECT id, provider, CAST(CASE WHEN payload LIKE $2 THEN 1 ELSE 0 END AS BIGINT) FROM webhook_events
-         WHERE id > $1 ORDER BY id LIMIT 5000",
-    )
-    .bind(last_id)
-    .bind(RECOVERED)
-    .fetch_all(&mut *conn)
-    .await?;
-    let pushed = newer.iter().filter(|(_, p, recovered)| *p == Provider::Stripe && *recovered == 0).map(|r| r.0).max();
-    let (since, last) =
-        watch_value(conn, AlertKind::StripeSilent, pushed.map(|id| id.to_string()).as_deref(), now).await?;
+    let (since, last) = watch_value(conn, AlertKind::StripeSilent, None, now).await?;
+    let stored = stored_after(conn, last.parse().unwrap_or(0)).await?;
+    let since = match last_delivered(&stored, Provider::Stripe) {
+        Some(pushed) => watch_value(conn, AlertKind::StripeSilent, Some(&pushed.to_string()), now).await?.0,
+        None => since,
+    };
     if now - since < STRIPE_SILENT_AFTER {
         return Ok(None);
     }
@@ -369,13 +381,8 @@ async fn stripe_silent(conn: &mut AnyConnection, base: &str, now: i64) -> Result
     // silence when Stripe had something to say — an event RepoPass had to
     // fetch itself, or a subscription whose period ended (a renewal's
     // invoice) without a word since.
-    let recovered: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE id > $1 AND provider = $2 AND payload LIKE $3")
-            .bind(last.parse::<i64>().unwrap_or(0))
-            .bind(Provider::Stripe)
-            .bind(RECOVERED)
-            .fetch_one(&mut *conn)
-            .await?;
+    // No delivery since the last one: `stored` is what came since (up to 5 000).
+    let recovered = stored.iter().filter(|(_, from, recovered)| *from == Provider::Stripe && *recovered).count() as i64;
     let overdue: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM purchases WHERE stripe_subscription_id IS NOT NULL AND status IN ($1, $2, $3)
          AND current_period_end >= $4 AND current_period_end <= $5 ORDER BY id LIMIT 50",
@@ -427,18 +434,8 @@ async fn signatures(conn: &mut AnyConnection) -> Result<Option<Finding>> {
         // id: both can happen in one second). Read forward from the first
         // refusal, on the primary key: only what came since.
         let Some(first) = rows.iter().map(|r| r.3).min() else { continue };
-        let since: Vec<(i64, Provider, i64)> = sqlx::query_as(
-            "SELECT id, provider, CAST(CASE WHEN payload LIKE $2 THEN 1 ELSE 0 END AS BIGINT) FROM webhook_events
-             WHERE id > $1 ORDER BY id LIMIT 5000",
-        )
-        .bind(first)
-        .bind("%\"recovered\":true%")
-        .fetch_all(&mut *conn)
-        .await?;
-        // The last delivery that passed (one fetched by RepoPass's own poll
-        // was not delivered).
-        let passed =
-            since.iter().filter(|(_, from, recovered)| *from == provider && *recovered == 0).map(|r| r.0).max();
+        // The last delivery that passed.
+        let passed = last_delivered(&stored_after(conn, first).await?, provider);
         if let Some(pass) = passed {
             // Refusals a passing delivery followed are over: forgotten.
             sqlx::query("DELETE FROM webhook_refusals WHERE provider = $1 AND seen_event_id < $2")
@@ -652,12 +649,8 @@ pub fn is_spike(last_day: i64, month_before: i64) -> bool {
     last_day >= SPIKE_AT_LEAST && last_day * 30 > SPIKE_FACTOR * month_before
 }
 
-async fn backup_stale(conn: &mut AnyConnection, base: &str, now: i64) -> Result<Option<Finding>> {
-    let last: Option<(i64, i64)> =
-        sqlx::query_as("SELECT id, taken_at FROM backups WHERE status = $1 ORDER BY taken_at DESC, id DESC LIMIT 1")
-            .bind(BackupStatus::Verified)
-            .fetch_optional(&mut *conn)
-            .await?;
+/// `last`: when the last verified backup was taken (`backups::last_verified`).
+async fn backup_stale(conn: &mut AnyConnection, base: &str, now: i64, last: Option<i64>) -> Result<Option<Finding>> {
     let failed: Option<String> =
         sqlx::query_scalar("SELECT detail FROM backups WHERE status = $1 ORDER BY id DESC LIMIT 1")
             .bind(BackupStatus::Failed)
@@ -665,9 +658,10 @@ async fn backup_stale(conn: &mut AnyConnection, base: &str, now: i64) -> Result<
             .await?;
     // Measured from the last verified backup, or, before the first, from
     // when RepoPass first looked.
-    let (since, _) =
-        watch_value(conn, AlertKind::BackupStale, last.map(|(id, _)| id.to_string()).as_deref(), now).await?;
-    let since = last.map(|(_, at)| at).unwrap_or(since);
+    let since = match last {
+        Some(taken_at) => taken_at,
+        None => watch_value(conn, AlertKind::BackupStale, None, now).await?.0,
+    };
     if now - since < BACKUP_STALE_AFTER {
         return Ok(None);
     }

@@ -102,11 +102,7 @@ async fn open_alert(state: &AppState, finding: &Finding, now: i64) -> Result<Opt
     // Cleared and back within the hour: this one waits for the hour (see
     // `carry_on`), so a condition that flaps is one email an hour, not one
     // a check.
-    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(notified_at) FROM alerts WHERE kind = $1 AND id <> $2")
-        .bind(finding.kind)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let last = last_notified(&mut tx, finding.kind, id).await?;
     if last.is_some_and(|at| now - at < REPEAT_AFTER) {
         tx.commit().await?;
         return Ok(None);
@@ -132,7 +128,7 @@ async fn carry_on(state: &AppState, open: &Open, finding: &Finding, now: i64) ->
     // held (it came back within the hour), the one before it.
     let last = match open.notified_at {
         Some(at) => Some(at),
-        None => last_notified(state, finding.kind, open.id).await?,
+        None => last_notified(&mut *state.db.pool().acquire().await?, finding.kind, open.id).await?,
     };
     let due = count > open.notified_occurrences && last.is_none_or(|at| now - at >= REPEAT_AFTER);
     let _turn = state.db.write_turn().await;
@@ -307,11 +303,11 @@ async fn tell(conn: &mut AnyConnection, state: &AppState, finding: &Finding, tol
 }
 
 /// When anyone was last emailed about `kind`, other than by alert `but`.
-async fn last_notified(state: &AppState, kind: AlertKind, but: i64) -> Result<Option<i64>> {
+async fn last_notified(conn: &mut AnyConnection, kind: AlertKind, but: i64) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar("SELECT MAX(notified_at) FROM alerts WHERE kind = $1 AND id <> $2")
         .bind(kind)
         .bind(but)
-        .fetch_one(state.db.pool())
+        .fetch_one(&mut *conn)
         .await?)
 }
 

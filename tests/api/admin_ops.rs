@@ -330,15 +330,7 @@ async fn events_are_listed_with_payloads_and_drift_is_fixed(app: TestApp) {
     app.control(&format!("/github/invitations/{invitation}/accept"), json!({})).await;
     wait_for(&app, &format!("SELECT status FROM purchases WHERE id = {bob}"), "active").await;
     app.control("/github/repos/sandbox-org/enterprise-sdk/collaborators/bob/remove", json!({})).await;
-    let carol = app
-        .github()
-        .repos("sandbox-org", "enterprise-sdk")
-        .add_collaborator("carol")
-        .send()
-        .await
-        .unwrap()
-        .expect("an invitation");
-    app.control(&format!("/github/invitations/{}/accept", carol.id.0), json!({})).await;
+    app.collaborator_by_hand("carol").await;
     server::scheduled::reconcile(&app.state).await.unwrap();
     let (_, drift) = call(&app, &admin, "admin/drift/list", &[]).await;
     assert_eq!(drift.as_array().unwrap().len(), 2, "{drift}");

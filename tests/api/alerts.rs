@@ -292,15 +292,7 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
     assert!(mail(&app, "alert").await.is_empty());
 
     // Carol, who never paid, is added by hand.
-    let carol = app
-        .github()
-        .repos("sandbox-org", "enterprise-sdk")
-        .add_collaborator("carol")
-        .send()
-        .await
-        .unwrap()
-        .expect("an invitation");
-    app.control(&format!("/github/invitations/{}/accept", carol.id.0), json!({})).await;
+    app.collaborator_by_hand("carol").await;
     assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 1);
     check(&app).await;
     // The next reconciliation writes the same finding anew: not a new one.
@@ -329,15 +321,7 @@ async fn drift_and_a_lost_installation_alert_then_resolve(app: TestApp) {
 
     // Carol is back within the hour: the alert is open again, but no email
     // until an hour after the last one, however many checks run.
-    let again = app
-        .github()
-        .repos("sandbox-org", "enterprise-sdk")
-        .add_collaborator("carol")
-        .send()
-        .await
-        .unwrap()
-        .expect("an invitation");
-    app.control(&format!("/github/invitations/{}/accept", again.id.0), json!({})).await;
+    app.collaborator_by_hand("carol").await;
     assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 1);
     for _ in 0..3 {
         check(&app).await;

@@ -44,6 +44,20 @@ impl TestApp {
         self.get(&format!("/sandbox/control{path}")).await.json().await.unwrap()
     }
 
+    /// Someone adds `login` to sandbox-org/enterprise-sdk by hand on GitHub,
+    /// not through RepoPass, and they accept: a collaborator nobody paid for.
+    pub async fn collaborator_by_hand(&self, login: &str) {
+        let invitation = self
+            .github()
+            .repos("sandbox-org", "enterprise-sdk")
+            .add_collaborator(login)
+            .send()
+            .await
+            .unwrap()
+            .expect("an invitation");
+        self.control(&format!("/github/invitations/{}/accept", invitation.id.0), serde_json::json!({})).await;
+    }
+
     /// An octocrab client configured as RepoPass configures its own.
     pub fn github(&self) -> octocrab::Octocrab {
         let config = &self.state.config;

@@ -101,15 +101,7 @@ async fn reconciliation_reports_drift(app: TestApp) {
 
     // Someone removes bob by hand, and adds carol who never paid.
     app.control("/github/repos/sandbox-org/enterprise-sdk/collaborators/bob/remove", json!({})).await;
-    let carol = app
-        .github()
-        .repos("sandbox-org", "enterprise-sdk")
-        .add_collaborator("carol")
-        .send()
-        .await
-        .unwrap()
-        .expect("an invitation");
-    app.control(&format!("/github/invitations/{}/accept", carol.id.0), json!({})).await;
+    app.collaborator_by_hand("carol").await;
 
     assert_eq!(server::scheduled::reconcile(&app.state).await.unwrap(), 2);
     let mut drift: Vec<(String, String)> = server::scheduled::drift(&app.state)

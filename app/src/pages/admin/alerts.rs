@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use super::gate::AdminGate;
 use crate::{
     api::alerts::{alerts_page, AddAlertChat, BackUpNow, RemoveAlertRecipient, SaveAlertRecipient},
-    components::container::Container,
+    components::{action_result::error_of, container::Container},
     time::format_utc,
     types::{AlertKindOption, AlertView, AlertsOverview, BackupState, BackupView, BackupsOverview, BodyFormat},
 };
@@ -190,7 +190,7 @@ fn RecipientForm(kinds: Vec<AlertKindOption>, actions: Actions) -> impl IntoView
             </fieldset>
             <div><button class=PRIMARY disabled=move || save.pending().get()>"Save address"</button></div>
         </ActionForm>
-        {move || save.value().get().and_then(Result::err).map(|e| view! { <p role="alert" class="mt-3 break-words text-red-600 dark:text-red-400">{e.to_string()}</p> })}
+        {move || error_of(save.value().get()).map(|e| view! { <p role="alert" class="mt-3 break-words text-red-600 dark:text-red-400">{e}</p> })}
     }
 }
 
@@ -226,7 +226,7 @@ fn ChatSection(p_chats: Vec<crate::types::AlertChatView>, actions: Actions) -> i
                 </label>
                 <div><button class=PRIMARY disabled=move || chat.pending().get()>"Add channel"</button></div>
             </ActionForm>
-            {move || chat.value().get().and_then(Result::err).map(|e| view! { <p role="alert" class="mt-3 break-words text-red-600 dark:text-red-400">{e.to_string()}</p> })}
+            {move || error_of(chat.value().get()).map(|e| view! { <p role="alert" class="mt-3 break-words text-red-600 dark:text-red-400">{e}</p> })}
         </section>
     }
 }
